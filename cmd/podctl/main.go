@@ -1,0 +1,39 @@
+// Command podctl runs Kubernetes-style pods as an unprivileged user.
+//
+// One binary plays every role. Before the CLI parses anything, main asks
+// package nsenter whether this process is a container init that the C
+// constructor has just forked into a pod; if so it runs that stage and
+// nothing else. The other hidden stages (the pause, the join) never reach
+// Go at all. None of them is a user-visible command.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/podctl/podctl/nsenter"
+	"github.com/podctl/podctl/sandbox"
+)
+
+func main() {
+	if nsenter.InInit() {
+		sandbox.InitMain(nsenter.SyncFD()) // never returns
+	}
+	code, err := newApp().run(os.Args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
+		var ee *sandbox.ExecError
+		var ue usageError
+		switch {
+		case errors.As(err, &ee):
+			code = ee.ExitCode
+		case errors.As(err, &ue):
+			code = 125
+		case code == 0:
+			// podctl's own failure, as podman and docker report it.
+			code = 125
+		}
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,328 @@
+// nsenter.c: the only C in podctl. It runs as an ELF constructor, before the
+// Go runtime starts any thread, because the kernel refuses setns(2) and
+// unshare(2) of a user namespace in a multi-threaded process (see
+// user_namespaces(7), "EINVAL ... the caller is multithreaded").
+//
+// It is inert unless _PODCTL_STAGE is set in the environment; that variable
+// names a stage and _PODCTL_SYNC_FD names an inherited SOCK_SEQPACKET socket.
+// Everything else (the configuration, the pid of the children, errors)
+// travels over that socket as short text datagrams, documented in
+// sandbox/sync.go together with the Go side of each conversation.
+//
+// Stages:
+//   pause       exec'd by `podctl` on the host: makes the pod's namespaces,
+//               forks PID 1 of the new pid namespace and re-executes it as
+//   pause-init  the pause itself: holds the namespaces, reaps orphans, exits
+//               0 on SIGTERM or SIGINT. It never enters the Go runtime, which
+//               keeps its memory to the pages of this file and libc.
+//   join        exec'd by `podctl` on the host: enters the pause's
+//               namespaces through its pidfd, makes a private mount namespace
+//               and forks the container's init, which returns from here into
+//               Go (podctl_stage == PODCTL_STAGE_INIT) to set up the rootfs.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nsenter.h"
+
+// Set for the Go runtime to read (nsenter.Stage) when this constructor
+// returned inside a freshly forked container init.
+int podctl_stage = PODCTL_STAGE_NONE;
+int podctl_sync_fd = -1;
+
+// Constants from <linux/mount.h>; spelled out because the glibc headers of
+// older distributions lack them.
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+struct mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+
+static int sync_fd = -1;
+
+// fail reports "error <what>: <strerror> (errno N)" to the podctl process on
+// the other end of the sync socket, which prints it once with context, then
+// exits. Children never print to the user's terminal themselves.
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	int saved = errno;
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "error ");
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	va_end(ap);
+	if (saved != 0 && n < (int)sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s (errno %d)", strerror(saved), saved);
+	if (sync_fd < 0 || send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		fprintf(stderr, "podctl: %s\n", msg);
+	_exit(1);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errno = 0;
+	if (send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		fail("sending %s to podctl", msg);
+}
+
+// expect reads one datagram and checks that it starts with the word the
+// conversation is at; the rest of the message is returned in buf.
+static char *expect(const char *word, char *buf, size_t len)
+{
+	errno = 0;
+	ssize_t n = recv(sync_fd, buf, len - 1, 0);
+	if (n <= 0)
+		fail("waiting for '%s' from podctl", word);
+	buf[n] = '\0';
+	size_t wl = strlen(word);
+	if (strncmp(buf, word, wl) != 0 || (buf[wl] != ' ' && buf[wl] != '\0')) {
+		errno = 0;
+		fail("protocol: expected '%s', got '%.40s'", word, buf);
+	}
+	return buf[wl] == ' ' ? buf + wl + 1 : buf + wl;
+}
+
+// loopback_up sets IFF_UP on "lo" in the new network namespace, the one
+// interface a fresh network namespace has (network_namespaces(7)); it is down
+// until someone brings it up, and a pod's containers talk over it.
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		fail("socket for loopback");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		fail("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		fail("SIOCSIFFLAGS lo up");
+	close(s);
+}
+
+// stage_pause runs in a process exec'd by podctl on the host.
+static void stage_pause(void)
+{
+	char buf[256];
+
+	// 1. A user namespace first: every later namespace is then owned by it,
+	// so the calling user (root inside) may administer them.
+	if (unshare(CLONE_NEWUSER) < 0)
+		fail("unshare(CLONE_NEWUSER)");
+	say("unshared");
+
+	// 2. podctl writes uid_map/gid_map now (newuidmap/newgidmap, or a single
+	// id mapping), then tells us the hostname. Until the maps exist we are
+	// "nobody" inside; afterwards our uid maps to 0 and we hold every
+	// capability in the namespace we created (user_namespaces(7)).
+	char *hostname = expect("mapped", buf, sizeof(buf));
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid(0)");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid(0)");
+
+	// 3. The pod's shared namespaces, all owned by the user namespace above.
+	// CLONE_NEWPID applies to children only (pid_namespaces(7)): the fork
+	// below becomes PID 1. CLONE_NEWCGROUP roots the pod's view of
+	// /proc/self/cgroup at its current cgroup.
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+		fail("unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		fail("sethostname(%s)", hostname);
+	loopback_up();
+	// Nothing mounted in the pause's mount namespace may propagate back.
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail("making / private in the pause's mount namespace");
+
+	// 4. Re-execute ourselves through a detached, read-only bind mount of
+	// our own binary (open_tree(2) + mount_setattr(2)). Two reasons:
+	//  - CVE-2019-5736: the pod's processes run as the same host uid that
+	//    usually owns the podctl binary. /proc/1/exe must not lead them to a
+	//    writable podctl; through this mount it is read-only (EROFS).
+	//  - An exec inside the user namespace sets the pause's mm->user_ns to
+	//    the pod's namespace, so after PR_SET_DUMPABLE=0 the host user (who
+	//    owns that namespace) may still open /proc/PAUSE/ns/* to join the
+	//    pod, while the pod's processes (without CAP_SYS_PTRACE) may not
+	//    touch /proc/1/{exe,mem,ns} at all (ptrace(2), "ptrace access mode").
+	//
+	// open_tree needs a path in our own mount namespace: /proc/self/exe
+	// still names the host's mount of the binary, so we resolve its path
+	// here and check that it is the same file (same device and inode).
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		fail("readlink(/proc/self/exe)");
+	exe[n] = '\0';
+	int tree = syscall(SYS_open_tree, AT_FDCWD, exe, OPEN_TREE_CLONE | O_CLOEXEC);
+	if (tree < 0)
+		fail("open_tree(%s)", exe);
+	struct stat want, got;
+	if (stat("/proc/self/exe", &want) < 0 || fstat(tree, &got) < 0)
+		fail("stat of the podctl binary");
+	if (want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
+		errno = 0;
+		fail("%s was replaced while podctl ran; run podctl again", exe);
+	}
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		fail("mount_setattr(read-only) on the pause binary");
+
+	// 5. Fork PID 1. CLONE_PARENT makes it a child of podctl, not of this
+	// short-lived process, so podctl can wait for it while it runs in the
+	// foreground and get a pidfd for it without a pid-reuse race.
+	pid_t pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		fail("clone(CLONE_PARENT) of the pause");
+	if (pid > 0) {
+		say("pid %d", pid);
+		_exit(0);
+	}
+	char fdenv[32];
+	snprintf(fdenv, sizeof(fdenv), "_PODCTL_SYNC_FD=%d", sync_fd);
+	char *argv[] = {"podctl-pause", NULL};
+	char *envp[] = {"_PODCTL_STAGE=pause-init", fdenv, NULL};
+	syscall(SYS_execveat, tree, "", argv, envp, AT_EMPTY_PATH);
+	fail("execveat of the read-only pause binary");
+}
+
+static void noop(int sig) { (void)sig; }
+
+// stage_pause_init is the pause: PID 1 of the pod's pid namespace.
+static void stage_pause_init(void)
+{
+	// Not dumpable: /proc/1/{exe,mem,environ,ns/*} need CAP_SYS_PTRACE in
+	// the pod's user namespace, which workloads do not get.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_DUMPABLE, 0)");
+	prctl(PR_SET_NAME, "podctl-pause", 0, 0, 0);
+	// Our own session: no controlling terminal, no SIGHUP from the caller's.
+	setsid();
+	if (chdir("/") < 0)
+		fail("chdir(/)");
+
+	// A pid namespace's init only receives the signals it handles
+	// (pid_namespaces(7)); blocked signals count as handled, and a no-op
+	// handler keeps it so if they are ever unblocked.
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	struct sigaction sa = {.sa_handler = noop};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	say("ready");
+	// Keep nothing open: stdio is /dev/null (podctl set it), the socket goes.
+	syscall(SYS_close_range, 3, ~0U, 0);
+
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGTERM || sig == SIGINT)
+			_exit(0);
+		// Orphans of the whole pod are re-parented to us: reap them all.
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+// stage_join runs in a process exec'd by podctl on the host.
+static void stage_join(void)
+{
+	char buf[128];
+
+	// Not dumpable while we run the podctl binary inside the pod's
+	// namespaces: our mm->user_ns is the host's, so nothing in the pod may
+	// open /proc/<us>/exe (CVE-2019-5736) or ptrace us. execve of the
+	// workload makes the process dumpable again.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_DUMPABLE, 0)");
+
+	char *args = expect("join", buf, sizeof(buf));
+	int pidfd, flags;
+	if (sscanf(args, "%d %i", &pidfd, &flags) != 2) {
+		errno = 0;
+		fail("protocol: bad join arguments '%s'", args);
+	}
+
+	// One setns(2) on a pidfd (Linux >= 5.8) enters all of the pause's
+	// namespaces at once, user namespace first, and cannot be fooled by a
+	// recycled pid.
+	if (setns(pidfd, flags) < 0)
+		fail("setns(pidfd of the pause, 0x%x)", flags);
+	close(pidfd);
+	// Our own mount namespace, copied from the host's; Go turns it into the
+	// container's root filesystem.
+	if (unshare(CLONE_NEWNS) < 0)
+		fail("unshare(CLONE_NEWNS)");
+
+	// setns(CLONE_NEWPID) only moves our future children into the pod's
+	// pid namespace, so the container's init is a fork.
+	pid_t pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		fail("clone(CLONE_PARENT) of the container init");
+	if (pid > 0) {
+		say("pid %d", pid);
+		_exit(0);
+	}
+	podctl_stage = PODCTL_STAGE_INIT;
+}
+
+__attribute__((constructor)) static void podctl_nsenter(void)
+{
+	const char *stage = getenv("_PODCTL_STAGE");
+	const char *fd = getenv("_PODCTL_SYNC_FD");
+	if (stage == NULL)
+		return;
+	if (fd == NULL) {
+		fprintf(stderr, "podctl: _PODCTL_STAGE set without _PODCTL_SYNC_FD\n");
+		_exit(1);
+	}
+	sync_fd = atoi(fd);
+	podctl_sync_fd = sync_fd;
+	if (strcmp(stage, "pause") == 0)
+		stage_pause();
+	else if (strcmp(stage, "pause-init") == 0)
+		stage_pause_init();
+	else if (strcmp(stage, "join") == 0)
+		stage_join();
+	else {
+		errno = 0;
+		fail("unknown stage '%s'", stage);
+	}
+}

@@ -1,0 +1,36 @@
+// Package nsenter holds the small C part of podctl: a constructor that runs
+// before the Go runtime starts and does what a multi-threaded process cannot,
+// namely unshare and setns of user namespaces (user_namespaces(7)).
+//
+// The constructor is inert unless the environment names a stage (EnvStage)
+// and a sync socket (EnvSyncFD). Package sandbox starts those stages and
+// speaks the protocol that sandbox/sync.go documents. Importing this package
+// (cmd/podctl does) is what links the constructor into a binary.
+package nsenter
+
+/*
+#cgo CFLAGS: -Wall -Wextra -Werror -O2
+#include "nsenter.h"
+*/
+import "C"
+
+// Environment variables read by the constructor. They carry no configuration,
+// only the stage name and the number of the inherited sync socket.
+const (
+	EnvStage  = "_PODCTL_STAGE"
+	EnvSyncFD = "_PODCTL_SYNC_FD"
+)
+
+// Stages the constructor understands.
+const (
+	StagePause = "pause"
+	StageJoin  = "join"
+)
+
+// InInit reports whether this process is a container init that the
+// constructor has just forked into a pod's namespaces. Such a process must
+// run the init stage (sandbox.InitMain) and nothing else.
+func InInit() bool { return C.podctl_stage == C.PODCTL_STAGE_INIT }
+
+// SyncFD is the sync socket the init stage inherited, or -1.
+func SyncFD() int { return int(C.podctl_sync_fd) }

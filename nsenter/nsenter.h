@@ -1,0 +1,13 @@
+// nsenter.h: what the C constructor shares with the Go side of package nsenter.
+#ifndef PODCTL_NSENTER_H
+#define PODCTL_NSENTER_H
+
+#define PODCTL_STAGE_NONE 0
+// The constructor returned inside a container init forked into a pod's
+// namespaces; Go must run the init stage and nothing else.
+#define PODCTL_STAGE_INIT 1
+
+extern int podctl_stage;
+extern int podctl_sync_fd;
+
+#endif

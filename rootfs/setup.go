@@ -1,0 +1,134 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// BindFile is a host file bind-mounted into the container (the pod's
+// /etc/hostname, /etc/hosts, /etc/resolv.conf).
+type BindFile struct {
+	Source string // on the host
+	Target string // inside the rootfs
+}
+
+// Spec says what Setup builds.
+type Spec struct {
+	Root  string // the unpacked rootfs directory on the host
+	Files []BindFile
+	// PtsGID is the gid of the "tty" group for /dev/pts (5 in Debian's and
+	// most images), or -1 when the user namespace does not map it.
+	PtsGID int
+}
+
+// Setup runs in the container's own, fresh mount namespace (a copy of the
+// host's made by unshare(CLONE_NEWNS)), as root of the pod's user namespace.
+// It mounts the container's filesystems into Root and pivots into it; on
+// return the process's root and cwd are the container's "/".
+func Setup(s Spec) error {
+	// Nothing we mount may propagate to the mount namespace we were copied
+	// from, and nothing mounted there later may reach us
+	// (mount_namespaces(7), "MS_PRIVATE").
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making / private: %w", err)
+	}
+	// pivot_root(2) needs the new root to be a mount point.
+	if err := unix.Mount(s.Root, s.Root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind-mounting the rootfs %s onto itself: %w", s.Root, err)
+	}
+	root, err := unix.Open(s.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the rootfs %s: %w", s.Root, err)
+	}
+	defer unix.Close(root)
+
+	if err := mountKernelFS(root); err != nil {
+		return err
+	}
+	if err := setupDev(root, s.PtsGID); err != nil {
+		return err
+	}
+	for _, f := range s.Files {
+		if err := bindFile(root, f); err != nil {
+			return err
+		}
+	}
+	return pivot(root)
+}
+
+// mountKernelFS mounts /proc of the pod's pid namespace and a read-only
+// /sys. Both kinds may be mounted inside a user namespace only because this
+// process is in a pid and a network namespace owned by it (proc(5),
+// sysfs(5)), and only while a fully visible /proc is already mounted in the
+// namespace (the kernel's mount_too_revealing check): the host's, copied.
+func mountKernelFS(root int) error {
+	if err := mountAt(root, "/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	err := mountAt(root, "/sys", "sysfs", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	if errors.Is(err, unix.EPERM) {
+		// A network namespace not owned by our user namespace (podctl
+		// does not make those, but a host may impose one): the host's /sys,
+		// read-only, as rootless podman does.
+		fd, ferr := mkdirAllIn(root, "/sys")
+		if ferr != nil {
+			return ferr
+		}
+		defer unix.Close(fd)
+		if err = unix.Mount("/sys", fdPath(fd), "", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", fdPath(fd), "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		}
+		if err != nil {
+			return fmt.Errorf("bind-mounting the host's /sys: %w", err)
+		}
+	}
+	return err
+}
+
+// mountAt mounts a filesystem on directory target inside the rootfs,
+// creating the directory when missing.
+func mountAt(root int, target, fstype, source string, flags uintptr, data string) error {
+	fd, err := mkdirAllIn(root, target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount(source, fdPath(fd), fstype, flags, data); err != nil {
+		return fmt.Errorf("mount -t %s %s %s (options %q): %w", fstype, source, target, data, err)
+	}
+	return nil
+}
+
+func bindFile(root int, f BindFile) error {
+	fd, err := fileIn(root, f.Target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount(f.Source, fdPath(fd), "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind-mounting %s on %s: %w", f.Source, f.Target, err)
+	}
+	return nil
+}
+
+// pivot makes the rootfs the process's root with pivot_root(2), then
+// detaches the old root, which pivot_root(".", ".") stacked beneath the new
+// one, so that no path leads back to the host's filesystem.
+func pivot(root int) error {
+	if err := unix.Fchdir(root); err != nil {
+		return fmt.Errorf("chdir to the rootfs: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root into the rootfs: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching the host's root after pivot_root: %w", err)
+	}
+	if err := os.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir / after pivot_root: %w", err)
+	}
+	return nil
+}

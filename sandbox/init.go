@@ -1,0 +1,192 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"unsafe"
+
+	"github.com/podctl/podctl/rootfs"
+	"golang.org/x/sys/unix"
+)
+
+// InitMain is the init stage: a process that nsenter's constructor forked
+// into the pod's namespaces, with a mount namespace of its own. It receives
+// its InitConfig, builds the container's root filesystem, becomes the
+// container's user and execs the workload. It never returns; its errors go
+// to podctl over the sync socket.
+func InitMain(fd int) {
+	sock := &syncSocket{fd: fd, peer: "podctl"}
+	// Close-on-exec from now on: the workload must not inherit it, and its
+	// closing on execve tells podctl that the exec happened.
+	unix.CloseOnExec(fd)
+	err := runInit(sock)
+	m := initMsg{Type: "error", Error: err.Error()}
+	var ee *ExecError
+	if errors.As(err, &ee) {
+		m.ExitCode = ee.ExitCode
+	}
+	sock.sendJSON(m)
+	os.Exit(1)
+}
+
+func runInit(sock *syncSocket) error {
+	m, err := sock.recvJSON()
+	if err != nil {
+		return err
+	}
+	if m.Type != "config" || m.Config == nil {
+		return fmt.Errorf("init: expected a config message, got %q", m.Type)
+	}
+	cfg := m.Config
+	where := fmt.Sprintf("container %s of pod %s", cfg.Container, cfg.Pod)
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(bytePtr("podctl-init"))), 0, 0, 0)
+
+	// A session of our own: the workload has no controlling terminal, so it
+	// cannot push input into the caller's with TIOCSTI (CVE-2017-5226).
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("%s: setsid: %w", where, err)
+	}
+	if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID}); err != nil {
+		return fmt.Errorf("%s: setting up rootfs %s: %w", where, cfg.Rootfs, err)
+	}
+	cred, err := resolveUser(cfg.User, cfg.IDsMapped)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	env := buildEnv(cfg, cred)
+	cwd := cfg.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	// Like a Dockerfile's WORKDIR, a missing working directory is created
+	// (as pod root, before the switch of user).
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("%s: creating working directory %s: %w", where, cwd, err)
+	}
+
+	if cfg.Setgroups {
+		if err := unix.Setgroups(toInts(cred.groups)); err != nil {
+			return fmt.Errorf("%s: setgroups: %w", where, err)
+		}
+	}
+	// Go applies these to every thread of the process (since Go 1.16).
+	if err := unix.Setresgid(int(cred.gid), int(cred.gid), int(cred.gid)); err != nil {
+		return fmt.Errorf("%s: setgid %d: %w", where, cred.gid, err)
+	}
+	if err := unix.Setresuid(int(cred.uid), int(cred.uid), int(cred.uid)); err != nil {
+		return fmt.Errorf("%s: setuid %d: %w", where, cred.uid, err)
+	}
+
+	if err := os.Chdir(cwd); err != nil {
+		return fmt.Errorf("%s: --workdir %s: %w", where, cwd, err)
+	}
+	// CVE-2024-21626: a cwd that is not under our root (a leaked host
+	// directory fd) makes the kernel's getcwd answer "(unreachable)...".
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("%s: working directory %s is outside the container's root", where, cwd)
+	}
+
+	exe, err := lookPath(cfg.Args[0], env)
+	if err != nil {
+		return err
+	}
+	// Every descriptor beyond stdio is closed on exec: whatever podctl or
+	// the Go runtime opened stays out of the workload (CVE-2024-21626).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("%s: close_range: %w", where, err)
+	}
+	if err := sock.sendJSON(initMsg{Type: "execing"}); err != nil {
+		return err
+	}
+	err = unix.Exec(exe, cfg.Args, env)
+	return &ExecError{Msg: fmt.Sprintf("%s: exec %s: %v", where, exe, err), ExitCode: 126}
+}
+
+// defaultPath is what Docker and podman give a container without PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// buildEnv: the defaults a container gets, then -e values over them.
+func buildEnv(cfg *InitConfig, c credential) []string {
+	env := []string{
+		"PATH=" + defaultPath,
+		"HOSTNAME=" + cfg.Hostname,
+		"HOME=" + c.home,
+		"container=podctl",
+	}
+	for _, kv := range cfg.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if strings.HasPrefix(old, k+"=") {
+				env[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// lookPath finds the workload's executable in the container's PATH, as the
+// user it will run as, and says why not in the shell's terms.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, checkExecutable(name, name)
+	}
+	p := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			p = v
+		}
+	}
+	var firstErr error
+	for _, dir := range strings.Split(p, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		cand := path.Join(dir, name)
+		err := checkExecutable(name, cand)
+		if err == nil {
+			return cand, nil
+		}
+		var ee *ExecError
+		if firstErr == nil && errors.As(err, &ee) && ee.ExitCode == 126 {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return "", &ExecError{Msg: fmt.Sprintf("%q: executable file not found in $PATH (%s) of the rootfs", name, p), ExitCode: 127}
+}
+
+func checkExecutable(name, p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return &ExecError{Msg: fmt.Sprintf("%q: %s: %v", name, p, err), ExitCode: 127}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &ExecError{Msg: fmt.Sprintf("%q: %s is not a regular file", name, p), ExitCode: 126}
+	}
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return &ExecError{Msg: fmt.Sprintf("%q: %s is not executable (mode %o): %v", name, p, st.Mode&0o7777, err), ExitCode: 126}
+	}
+	return nil
+}
+
+func toInts(ids []uint32) []int {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out
+}
+
+func bytePtr(s string) *byte {
+	b := append([]byte(s), 0)
+	return &b[0]
+}

@@ -1,0 +1,179 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/podctl/podctl/nsenter"
+	"github.com/podctl/podctl/rootfs"
+	"golang.org/x/sys/unix"
+)
+
+// podNamespaces are the namespaces a container shares with its pod's pause.
+// The mount namespace is deliberately not among them: each container gets
+// its own, with its own root filesystem.
+const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWPID
+
+// InitConfig is everything the init stage needs to turn a forked process in
+// the pod into the container's workload. It travels as JSON over the sync
+// socket (never in argv or the environment, which other processes can read).
+type InitConfig struct {
+	Pod       string            `json:"pod"`
+	Container string            `json:"container"`
+	Rootfs    string            `json:"rootfs"`
+	Files     []rootfs.BindFile `json:"files"`
+	PtsGID    int               `json:"ptsGid"`
+	Args      []string          `json:"args"`
+	Env       []string          `json:"env"` // KEY=VALUE, applied over the defaults
+	Cwd       string            `json:"cwd"`
+	User      string            `json:"user"` // as given to -u; resolved in the rootfs
+	Hostname  string            `json:"hostname"`
+	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
+	// a -u outside that range cannot work and is refused by name.
+	IDsMapped uint64 `json:"idsMapped"`
+	Setgroups bool   `json:"setgroups"` // false when setgroups(2) is denied in the pod
+}
+
+// container is podctl's handle on a started container.
+type container struct {
+	pid   int
+	pidfd int
+}
+
+// ExecError is a failure to execute the workload itself, with the exit code
+// a shell would give it (126 cannot execute, 127 not found).
+type ExecError struct {
+	Msg      string
+	ExitCode int
+}
+
+func (e *ExecError) Error() string { return e.Msg }
+
+// startContainer starts a container in the pod held by p, following the
+// second conversation of sync.go. The workload's stdio is stdio; on return
+// it runs (its execve succeeded) or an error says why not and nothing of the
+// container is left.
+func startContainer(p *pause, cfg *InitConfig, stdio [3]*os.File) (c *container, err error) {
+	sock, child, err := newSyncPair("container " + cfg.Container)
+	if err != nil {
+		return nil, err
+	}
+	defer sock.Close()
+	// A duplicate, so that closing this *os.File (or its finalizer) does
+	// not close the pause's pidfd.
+	dup, err := unix.FcntlInt(uintptr(p.pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		sock.Close()
+		child.Close()
+		return nil, fmt.Errorf("dup of the pause's pidfd: %w", err)
+	}
+	pidfd := os.NewFile(uintptr(dup), "pidfd-pause")
+	defer pidfd.Close()
+	cmd := &exec.Cmd{
+		Path:       selfExe,
+		Args:       []string{"podctl-join"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
+		ExtraFiles: []*os.File{child, pidfd}, // fds 3 and 4
+		Stdin:      stdio[0],
+		Stdout:     stdio[1],
+		Stderr:     stdio[2],
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("starting container %s: %w", cfg.Container, err)
+	}
+	initPID := 0
+	defer func() {
+		if err != nil {
+			sock.Close()
+			if initPID > 0 {
+				unix.Kill(initPID, unix.SIGKILL)
+				var ws unix.WaitStatus
+				unix.Wait4(initPID, &ws, 0, nil)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+
+	if err := sock.sendText("join 4 %#x", podNamespaces); err != nil {
+		return nil, err
+	}
+	word, rest, err := sock.recvText()
+	if err != nil {
+		return nil, err
+	}
+	if word != "pid" {
+		return nil, fmt.Errorf("join stage: expected 'pid', got %q", word)
+	}
+	if initPID, err = strconv.Atoi(rest); err != nil {
+		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
+	}
+
+	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
+		return nil, err
+	}
+	for execing := false; ; {
+		m, err := sock.recvJSON()
+		if errors.Is(err, errEOF) && execing {
+			break // the socket closed on exec: the workload runs
+		}
+		if errors.Is(err, errEOF) {
+			return nil, fmt.Errorf("container %s: init exited during setup", cfg.Container)
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch m.Type {
+		case "execing":
+			execing = true
+		case "error":
+			if m.ExitCode != 0 {
+				return nil, &ExecError{Msg: m.Error, ExitCode: m.ExitCode}
+			}
+			return nil, errors.New(m.Error)
+		default:
+			return nil, fmt.Errorf("container %s: unexpected message %q from init", cfg.Container, m.Type)
+		}
+	}
+	c = &container{pid: initPID}
+	// Our child (CLONE_PARENT) and not reaped yet: the pidfd is exact.
+	if c.pidfd, err = unix.PidfdOpen(initPID, 0); err != nil {
+		return nil, fmt.Errorf("pidfd_open of container %s: %w", cfg.Container, err)
+	}
+	unix.CloseOnExec(c.pidfd)
+	return c, nil
+}
+
+// wait reaps the container's process and returns its exit code the way a
+// shell reports it: the status, or 128+N for a death by signal N.
+func (c *container) wait() (int, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		unix.Close(c.pidfd)
+		if err != nil {
+			return -1, fmt.Errorf("waiting for pid %d: %w", c.pid, err)
+		}
+		break
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+func (c *container) signal(sig unix.Signal) error {
+	return unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
+}

@@ -1,0 +1,129 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/podctl/podctl/nsenter"
+	"golang.org/x/sys/unix"
+)
+
+// pause is podctl's handle on a running pause process.
+type pause struct {
+	pid       int
+	pidfd     int // pidfd_open(2): signals and setns reach this process, never a recycled pid
+	startTime uint64
+}
+
+// selfExe is what podctl re-executes for its stages. /proc/self/exe is the
+// very binary that is running, even if the file was replaced on disk since.
+const selfExe = "/proc/self/exe"
+
+// startPause creates the pod's namespaces and its pause process, following
+// the first conversation of sync.go.
+func startPause(hostname string, ids IDMapping) (p *pause, err error) {
+	sock, child, err := newSyncPair("the pause")
+	if err != nil {
+		return nil, err
+	}
+	defer sock.Close()
+	cmd := &exec.Cmd{
+		Path:       selfExe,
+		Args:       []string{"podctl-pause-setup"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3"},
+		ExtraFiles: []*os.File{child},
+		// Stdio stays /dev/null: the pause must never hold the caller's
+		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("starting the pause: %w", err)
+	}
+	pausePID := 0
+	defer func() {
+		if err != nil {
+			// The setup stage exits by itself once its socket is
+			// closed; the pause, if forked, is our child: kill and reap
+			// it, and with it the namespaces it holds.
+			if pausePID > 0 {
+				unix.Kill(pausePID, unix.SIGKILL)
+				var ws unix.WaitStatus
+				unix.Wait4(pausePID, &ws, 0, nil)
+			}
+			sock.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+
+	if word, _, err := sock.recvText(); err != nil {
+		return nil, err
+	} else if word != "unshared" {
+		return nil, fmt.Errorf("pause setup: expected 'unshared', got %q", word)
+	}
+	if err := ids.Apply(cmd.Process.Pid); err != nil {
+		return nil, fmt.Errorf("mapping ids of the pod's user namespace: %w", err)
+	}
+	if err := sock.sendText("mapped %s", hostname); err != nil {
+		return nil, err
+	}
+	// "pid" comes from the setup stage, "ready" from the pause it forked:
+	// two processes, so either may arrive first.
+	for ready := false; pausePID == 0 || !ready; {
+		word, rest, err := sock.recvText()
+		if err != nil {
+			return nil, err
+		}
+		switch word {
+		case "pid":
+			if pausePID, err = strconv.Atoi(rest); err != nil {
+				return nil, fmt.Errorf("pause setup sent a bad pid %q", rest)
+			}
+		case "ready":
+			ready = true
+		default:
+			return nil, fmt.Errorf("pause setup: unexpected message %q", word)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("pause setup stage: %w", err)
+	}
+	p = &pause{pid: pausePID}
+	// The pause is our child (CLONE_PARENT) and not yet reaped, so this
+	// pidfd cannot name another process.
+	if p.pidfd, err = unix.PidfdOpen(pausePID, 0); err != nil {
+		return nil, fmt.Errorf("pidfd_open of the pause %d: %w", pausePID, err)
+	}
+	unix.CloseOnExec(p.pidfd)
+	if p.startTime, err = procStartTime(pausePID); err != nil {
+		unix.Close(p.pidfd)
+		return nil, fmt.Errorf("reading the start time of the pause %d: %w", pausePID, err)
+	}
+	return p, nil
+}
+
+// stop kills the pause and with it every process of the pod (the kernel
+// kills a pid namespace when its init dies), then reaps it. The caller must
+// have reaped the pod's processes that are its own children first: the
+// pause cannot finish exiting while one of them is an unreaped zombie.
+func (p *pause) stop() error {
+	if err := unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("killing the pause %d: %w", p.pid, err)
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(p.pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		// ECHILD: not our child (a pod made by an earlier command).
+		if err != nil && err != unix.ECHILD {
+			return fmt.Errorf("reaping the pause %d: %w", p.pid, err)
+		}
+		break
+	}
+	return unix.Close(p.pidfd)
+}

@@ -1,0 +1,164 @@
+package sandbox
+
+// The conversations between podctl (the command the user ran, on the host)
+// and the processes it starts. Each runs over a SOCK_SEQPACKET socketpair:
+// one datagram per message, so message boundaries survive, and the child's
+// end is close-on-exec once the child no longer needs it, so an exec the
+// child performs shows up as end-of-file on podctl's end.
+//
+// The C constructor (nsenter/nsenter.c) speaks short text messages; the Go
+// init stage speaks JSON (initMsg). A child never prints to the user: it
+// sends "error ..." and exits, and podctl reports the error once, with the
+// pod and container it was working on.
+//
+// Creating a pod (pause.go, stage "pause" of nsenter.c):
+//
+//	podctl (host)               stage pause (host ns)        pause (PID 1 of pod)
+//	   |  exec /proc/self/exe ---->|
+//	   |                           | unshare(CLONE_NEWUSER)
+//	   |<------------ "unshared" --|
+//	   | newuidmap/newgidmap PID   |
+//	   |-- "mapped <hostname>" --->|
+//	   |                           | unshare(NEWNS|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|NEWPID)
+//	   |                           | sethostname, lo up, open_tree(ro)
+//	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
+//	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
+//	   |<------------------------------------------- "ready" ----| close all fds
+//	   | pidfd_open(N)                                           | sigwaitinfo loop
+//
+// Starting a container (join.go, stage "join" of nsenter.c, then init.go):
+//
+//	podctl (host)               stage join (host ns)         init (Go, in the pod)
+//	   |  exec /proc/self/exe, fd 3 = socket, fd 4 = pidfd of the pause
+//	   |-- "join 4 <nsflags>" ---->|
+//	   |                           | setns(pidfd, user|net|ipc|uts|cgroup|pid)
+//	   |                           | unshare(CLONE_NEWNS)
+//	   |                           | clone(CLONE_PARENT) ------->|
+//	   |<------------- "pid <N>" --| exit 0                      | Go runtime starts
+//	   |-- {"type":"config"} ----------------------------------->| mounts, pivot_root,
+//	   |                                                         | user, cwd, env
+//	   |<--------------------------------- {"type":"execing"} ---| execve(workload)
+//	   |<------------------------- EOF (socket was close-on-exec)|
+//	   | or {"type":"error"} if execve failed or any step before it did
+//	   | wait4(N) -> exit code
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxMsg bounds one datagram; the init's configuration is the largest one.
+const maxMsg = 1 << 20
+
+// syncSocket is podctl's end of a conversation.
+type syncSocket struct {
+	fd   int
+	peer string // who is at the other end, for error messages
+}
+
+// newSyncPair makes the socketpair; the child's end is returned as an
+// *os.File to be passed in exec.Cmd.ExtraFiles (which clears close-on-exec
+// for it in the child only).
+func newSyncPair(peer string) (*syncSocket, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair for %s: %w", peer, err)
+	}
+	return &syncSocket{fd: fds[0], peer: peer}, os.NewFile(uintptr(fds[1]), "sync-"+peer), nil
+}
+
+func (s *syncSocket) Close() error {
+	if s.fd < 0 {
+		return nil
+	}
+	err := unix.Close(s.fd)
+	s.fd = -1
+	return err
+}
+
+func (s *syncSocket) send(msg []byte) error {
+	if err := unix.Sendmsg(s.fd, msg, nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return fmt.Errorf("sending to %s: %w", s.peer, err)
+	}
+	return nil
+}
+
+func (s *syncSocket) sendText(format string, args ...any) error {
+	return s.send([]byte(fmt.Sprintf(format, args...)))
+}
+
+// errEOF means the peer closed its end: it exited, or it exec'd.
+var errEOF = errors.New("end of conversation")
+
+func (s *syncSocket) recv() ([]byte, error) {
+	buf := make([]byte, maxMsg)
+	for {
+		n, _, _, _, err := unix.Recvmsg(s.fd, buf, nil, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading from %s: %w", s.peer, err)
+		}
+		if n == 0 {
+			return nil, errEOF
+		}
+		return buf[:n], nil
+	}
+}
+
+// recvText reads one text message of the C stages. An "error ..." message
+// becomes a Go error; so does end-of-file, which means the stage died
+// without saying why.
+func (s *syncSocket) recvText() (word, rest string, err error) {
+	b, err := s.recv()
+	if err == errEOF {
+		return "", "", fmt.Errorf("%s exited before finishing its setup", s.peer)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	msg := string(b)
+	word, rest, _ = strings.Cut(msg, " ")
+	if word == "error" {
+		return "", "", fmt.Errorf("%s: %s", s.peer, rest)
+	}
+	return word, rest, nil
+}
+
+// initMsg is every message of the Go init stage's conversation.
+type initMsg struct {
+	Type string `json:"type"` // "config", "execing" or "error"
+
+	Config *InitConfig `json:"config,omitempty"`
+
+	// For "error": what failed, and the exit code podctl should use
+	// (126: found but cannot run, 127: not found, as the shell does).
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"`
+}
+
+func (s *syncSocket) sendJSON(m initMsg) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.send(b)
+}
+
+func (s *syncSocket) recvJSON() (initMsg, error) {
+	var m initMsg
+	b, err := s.recv()
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("bad message from %s: %w", s.peer, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,186 @@
+package sandbox
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ParseUserSpec checks the syntax of -u USER[:GROUP], where each part is a
+// name or a number, without looking anything up; names are resolved later,
+// inside the container's rootfs.
+func ParseUserSpec(spec string) (user, group string, err error) {
+	if spec == "" {
+		return "", "", nil
+	}
+	user, group, hasGroup := strings.Cut(spec, ":")
+	bad := func(why string) error {
+		return fmt.Errorf("invalid --user %q: %s; use UID[:GID] or NAME[:GROUP], e.g. -u 1000:1000", spec, why)
+	}
+	if user == "" {
+		return "", "", bad("the user part is empty")
+	}
+	if hasGroup && group == "" {
+		return "", "", bad("the group part after ':' is empty")
+	}
+	for _, part := range []string{user, group} {
+		if strings.ContainsAny(part, ":/ \t\n") {
+			return "", "", bad(fmt.Sprintf("%q is not a name or number", part))
+		}
+		if part != "" && (part[0] == '-' || part[0] == '+' || isDigit(part[0])) {
+			if _, err := strconv.ParseUint(part, 10, 32); err != nil {
+				return "", "", bad(fmt.Sprintf("%q is not an id between 0 and 4294967295", part))
+			}
+		}
+	}
+	return user, group, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// credential is who the workload runs as.
+type credential struct {
+	uid, gid uint32
+	groups   []uint32
+	home     string
+}
+
+// passwdEntry and groupEntry are lines of /etc/passwd (passwd(5)) and
+// /etc/group (group(5)).
+type passwdEntry struct {
+	name     string
+	uid, gid uint32
+	home     string
+}
+
+type groupEntry struct {
+	name    string
+	gid     uint32
+	members []string
+}
+
+// resolveUser runs inside the container (after pivot_root), so the names of
+// -u are those of the container's own /etc/passwd and /etc/group.
+func resolveUser(spec string, mapped uint64) (credential, error) {
+	users, _ := readPasswd("/etc/passwd")
+	groups, _ := readGroups("/etc/group")
+	userPart, groupPart, err := ParseUserSpec(spec)
+	if err != nil {
+		return credential{}, err
+	}
+	c := credential{home: "/"}
+	var pw *passwdEntry
+	switch {
+	case userPart == "":
+		pw = findUser(users, "", 0)
+		if pw == nil {
+			c.home = "/root"
+		}
+	case isDigit(userPart[0]):
+		n, _ := strconv.ParseUint(userPart, 10, 32)
+		c.uid = uint32(n)
+		pw = findUser(users, "", c.uid)
+	default:
+		if pw = findUser(users, userPart, 0); pw == nil {
+			return c, fmt.Errorf("--user %q: no user named %q in the rootfs's /etc/passwd; give a numeric uid or add the user to the image", spec, userPart)
+		}
+	}
+	if pw != nil {
+		c.uid, c.gid, c.home = pw.uid, pw.gid, pw.home
+	}
+	if groupPart != "" {
+		if isDigit(groupPart[0]) {
+			n, _ := strconv.ParseUint(groupPart, 10, 32)
+			c.gid = uint32(n)
+		} else {
+			g := findGroup(groups, groupPart)
+			if g == nil {
+				return c, fmt.Errorf("--user %q: no group named %q in the rootfs's /etc/group", spec, groupPart)
+			}
+			c.gid = g.gid
+		}
+	}
+	if uint64(c.uid) >= mapped || uint64(c.gid) >= mapped {
+		return c, fmt.Errorf("--user %q: uid %d / gid %d is not mapped in the pod's user namespace, which maps ids 0-%d; "+
+			"use a smaller id or give your user a larger range in /etc/subuid and /etc/subgid", spec, c.uid, c.gid, mapped-1)
+	}
+	// Supplementary groups: those listing the user as a member, as
+	// initgroups(3) would compute them; unmapped gids are skipped.
+	if pw != nil {
+		for _, g := range groups {
+			for _, m := range g.members {
+				if m == pw.name && g.gid != c.gid && uint64(g.gid) < mapped {
+					c.groups = append(c.groups, g.gid)
+				}
+			}
+		}
+	}
+	return c, nil
+}
+
+func findUser(users []passwdEntry, name string, uid uint32) *passwdEntry {
+	for i := range users {
+		if (name != "" && users[i].name == name) || (name == "" && users[i].uid == uid) {
+			return &users[i]
+		}
+	}
+	return nil
+}
+
+func findGroup(groups []groupEntry, name string) *groupEntry {
+	for i := range groups {
+		if groups[i].name == name {
+			return &groups[i]
+		}
+	}
+	return nil
+}
+
+func readColonFile(path string, fields int, each func([]string)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if parts := strings.Split(line, ":"); len(parts) >= fields {
+			each(parts)
+		}
+	}
+	return sc.Err()
+}
+
+func readPasswd(path string) ([]passwdEntry, error) {
+	var out []passwdEntry
+	err := readColonFile(path, 7, func(p []string) {
+		uid, err1 := strconv.ParseUint(p[2], 10, 32)
+		gid, err2 := strconv.ParseUint(p[3], 10, 32)
+		if err1 == nil && err2 == nil {
+			out = append(out, passwdEntry{name: p[0], uid: uint32(uid), gid: uint32(gid), home: p[5]})
+		}
+	})
+	return out, err
+}
+
+func readGroups(path string) ([]groupEntry, error) {
+	var out []groupEntry
+	err := readColonFile(path, 4, func(p []string) {
+		gid, err := strconv.ParseUint(p[2], 10, 32)
+		if err != nil {
+			return
+		}
+		g := groupEntry{name: p[0], gid: uint32(gid)}
+		if p[3] != "" {
+			g.members = strings.Split(p[3], ",")
+		}
+		out = append(out, g)
+	})
+	return out, err
+}
