@@ -98,13 +98,28 @@ static void say(const char *fmt, ...)
 }
 
 // expect reads one datagram and checks that it starts with the word the
-// conversation is at; the rest of the message is returned in buf.
-static char *expect(const char *word, char *buf, size_t len)
+// conversation is at; the rest of the message is returned in buf. A file
+// descriptor passed along with it (SCM_RIGHTS, unix(7)) is stored in *fd.
+static char *expect(const char *word, char *buf, size_t len, int *fd)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = len - 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
 	errno = 0;
-	ssize_t n = recv(sync_fd, buf, len - 1, 0);
+	ssize_t n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		fail("waiting for '%s' from podctl", word);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (fd != NULL) {
+		if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			errno = 0;
+			fail("protocol: '%s' came without its file descriptor", word);
+		}
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	}
 	buf[n] = '\0';
 	size_t wl = strlen(word);
 	if (strncmp(buf, word, wl) != 0 || (buf[wl] != ' ' && buf[wl] != '\0')) {
@@ -148,7 +163,7 @@ static void stage_pause(void)
 	// id mapping), then tells us the hostname. Until the maps exist we are
 	// "nobody" inside; afterwards our uid maps to 0 and we hold every
 	// capability in the namespace we created (user_namespaces(7)).
-	char *hostname = expect("mapped", buf, sizeof(buf));
+	char *hostname = expect("mapped", buf, sizeof(buf), NULL);
 	if (setresgid(0, 0, 0) < 0)
 		fail("setresgid(0)");
 	if (setresuid(0, 0, 0) < 0)
@@ -273,9 +288,11 @@ static void stage_join(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_DUMPABLE, 0)");
 
-	char *args = expect("join", buf, sizeof(buf));
+	// podctl starts this stage while the pause is still being made, and
+	// sends the pause's pidfd along with "join" once it exists.
 	int pidfd, flags;
-	if (sscanf(args, "%d %i", &pidfd, &flags) != 2) {
+	char *args = expect("join", buf, sizeof(buf), &pidfd);
+	if (sscanf(args, "%i", &flags) != 1) {
 		errno = 0;
 		fail("protocol: bad join arguments '%s'", args);
 	}

@@ -53,31 +53,26 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Msg }
 
-// startContainer starts a container in the pod held by p, following the
-// second conversation of sync.go. The workload's stdio is stdio; on return
-// it runs (its execve succeeded) or an error says why not and nothing of the
-// container is left.
-func startContainer(p *pause, cfg *InitConfig, stdio [3]*os.File) (c *container, err error) {
-	sock, child, err := newSyncPair("container " + cfg.Container)
+// joiner is a join stage that runs and waits for its pause: podctl starts
+// it while the pause is still being made, so that the two execs overlap.
+type joiner struct {
+	cmd  *exec.Cmd
+	sock *syncSocket
+	name string
+}
+
+// spawnJoin starts the join stage of container name; its workload will have
+// stdio as standard input, output and error.
+func spawnJoin(name string, stdio [3]*os.File) (*joiner, error) {
+	sock, child, err := newSyncPair("container " + name)
 	if err != nil {
 		return nil, err
 	}
-	defer sock.Close()
-	// A duplicate, so that closing this *os.File (or its finalizer) does
-	// not close the pause's pidfd.
-	dup, err := unix.FcntlInt(uintptr(p.pidfd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		sock.Close()
-		child.Close()
-		return nil, fmt.Errorf("dup of the pause's pidfd: %w", err)
-	}
-	pidfd := os.NewFile(uintptr(dup), "pidfd-pause")
-	defer pidfd.Close()
 	cmd := &exec.Cmd{
 		Path:       selfExe,
 		Args:       []string{"podctl-join"},
 		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
-		ExtraFiles: []*os.File{child, pidfd}, // fds 3 and 4
+		ExtraFiles: []*os.File{child},
 		Stdin:      stdio[0],
 		Stdout:     stdio[1],
 		Stderr:     stdio[2],
@@ -85,8 +80,24 @@ func startContainer(p *pause, cfg *InitConfig, stdio [3]*os.File) (c *container,
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
-		return nil, fmt.Errorf("starting container %s: %w", cfg.Container, err)
+		sock.Close()
+		return nil, fmt.Errorf("starting container %s: %w", name, err)
 	}
+	return &joiner{cmd: cmd, sock: sock, name: name}, nil
+}
+
+// abort ends a join stage that will not be used: on end-of-file it exits.
+func (j *joiner) abort() {
+	j.sock.Close()
+	j.cmd.Wait()
+}
+
+// start sends the join stage into the pod held by p, following the second
+// conversation of sync.go. On return the workload runs (its execve
+// succeeded) or an error says why not, and nothing of the container is left.
+func (j *joiner) start(p *pause, cfg *InitConfig) (c *container, err error) {
+	sock := j.sock
+	defer sock.Close()
 	initPID := 0
 	defer func() {
 		if err != nil {
@@ -96,12 +107,12 @@ func startContainer(p *pause, cfg *InitConfig, stdio [3]*os.File) (c *container,
 				var ws unix.WaitStatus
 				unix.Wait4(initPID, &ws, 0, nil)
 			}
-			cmd.Process.Kill()
-			cmd.Wait()
+			j.cmd.Process.Kill()
+			j.cmd.Wait()
 		}
 	}()
 
-	if err := sock.sendText("join 4 %#x", podNamespaces); err != nil {
+	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x", podNamespaces)), p.pidfd); err != nil {
 		return nil, err
 	}
 	word, rest, err := sock.recvText()
@@ -114,7 +125,7 @@ func startContainer(p *pause, cfg *InitConfig, stdio [3]*os.File) (c *container,
 	if initPID, err = strconv.Atoi(rest); err != nil {
 		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := j.cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
 	}
 

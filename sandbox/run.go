@@ -123,8 +123,15 @@ func Run(o RunOptions) (int, error) {
 		return 0, err
 	}
 
+	// The container's join stage starts now and waits for the pause: its
+	// exec overlaps with the pause's set-up.
+	j, err := spawnJoin(o.Name, o.Stdio)
+	if err != nil {
+		return 0, err
+	}
 	p, err := startPause(o.Hostname, ids)
 	if err != nil {
+		j.abort()
 		return 0, fmt.Errorf("creating pod %s: %w", o.Name, err)
 	}
 	st := &PodState{Name: o.Name, Hostname: o.Hostname, Created: time.Now().UTC(), BootID: bootID(),
@@ -132,6 +139,7 @@ func Run(o RunOptions) (int, error) {
 	st.IDMap.UIDs, st.IDMap.GIDs = ids.UIDs, ids.GIDs
 	st.Containers = []ContainerState{{Name: o.Name, Args: o.Args}}
 	if err := writeState(dir, st); err != nil {
+		j.abort()
 		p.stop()
 		return 0, err
 	}
@@ -151,7 +159,7 @@ func Run(o RunOptions) (int, error) {
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	c, err := startContainer(p, cfg, o.Stdio)
+	c, err := j.start(p, cfg)
 	if err != nil {
 		p.stop()
 		return 0, err

@@ -29,8 +29,8 @@ package sandbox
 // Starting a container (join.go, stage "join" of nsenter.c, then init.go):
 //
 //	podctl (host)               stage join (host ns)         init (Go, in the pod)
-//	   |  exec /proc/self/exe, fd 3 = socket, fd 4 = pidfd of the pause
-//	   |-- "join 4 <nsflags>" ---->|
+//	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
+//	   |-- "join <nsflags>" ------>|  + the pause's pidfd (SCM_RIGHTS)
 //	   |                           | setns(pidfd, user|net|ipc|uts|cgroup|pid)
 //	   |                           | unshare(CLONE_NEWNS)
 //	   |                           | clone(CLONE_PARENT) ------->|
@@ -53,7 +53,7 @@ import (
 )
 
 // maxMsg bounds one datagram; the init's configuration is the largest one.
-const maxMsg = 1 << 20
+const maxMsg = 64 << 10
 
 // syncSocket is podctl's end of a conversation.
 type syncSocket struct {
@@ -81,8 +81,16 @@ func (s *syncSocket) Close() error {
 	return err
 }
 
-func (s *syncSocket) send(msg []byte) error {
-	if err := unix.Sendmsg(s.fd, msg, nil, nil, unix.MSG_NOSIGNAL); err != nil {
+func (s *syncSocket) send(msg []byte) error { return s.sendFD(msg, -1) }
+
+// sendFD sends msg with a duplicate of descriptor fd attached (SCM_RIGHTS),
+// or without one when fd < 0.
+func (s *syncSocket) sendFD(msg []byte, fd int) error {
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	if err := unix.Sendmsg(s.fd, msg, oob, nil, unix.MSG_NOSIGNAL); err != nil {
 		return fmt.Errorf("sending to %s: %w", s.peer, err)
 	}
 	return nil
