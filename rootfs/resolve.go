@@ -101,5 +101,7 @@ type PathError struct {
 	Err      error
 }
 
-func (e *PathError) Error() string { return fmt.Sprintf("%s %s in the rootfs: %v", e.Op, e.Path, e.Err) }
+func (e *PathError) Error() string {
+	return fmt.Sprintf("%s %s in the rootfs: %v", e.Op, e.Path, e.Err)
+}
 func (e *PathError) Unwrap() error { return e.Err }

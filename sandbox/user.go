@@ -30,8 +30,10 @@ func ParseUserSpec(spec string) (user, group string, err error) {
 			return "", "", bad(fmt.Sprintf("%q is not a name or number", part))
 		}
 		if part != "" && (part[0] == '-' || part[0] == '+' || isDigit(part[0])) {
-			if _, err := strconv.ParseUint(part, 10, 32); err != nil {
-				return "", "", bad(fmt.Sprintf("%q is not an id between 0 and 4294967295", part))
+			// 4294967295 is (uid_t)-1, which setresuid(2) reads as
+			// "leave unchanged": never a real id.
+			if n, err := strconv.ParseUint(part, 10, 32); err != nil || n == 4294967295 {
+				return "", "", bad(fmt.Sprintf("%q is not an id between 0 and 4294967294", part))
 			}
 		}
 	}

@@ -1,0 +1,257 @@
+// Package e2e runs the podctl binary end to end, as the user running the
+// tests (the suite's runner, test/run-tests.sh, makes that an unprivileged
+// user with a /etc/subuid range), and checks the kernel state it leaves:
+// namespace inodes, id maps, mounts, processes.
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	podctl string // the binary under test ($PODCTL)
+	rootfs string // a busybox rootfs built by TestMain
+)
+
+func TestMain(m *testing.M) {
+	podctl = os.Getenv("PODCTL")
+	if podctl == "" {
+		fmt.Fprintln(os.Stderr, "e2e: set PODCTL to the podctl binary to test (make test does)")
+		os.Exit(2)
+	}
+	dir, err := os.MkdirTemp("", "e2e-rootfs-")
+	if err != nil {
+		panic(err)
+	}
+	rootfs = filepath.Join(dir, "rootfs")
+	if err := buildBusyboxRootfs(rootfs); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building the busybox rootfs:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildBusyboxRootfs makes a minimal rootfs from Debian's busybox-static:
+// /bin/busybox, a symlink per applet, and /etc/passwd and /etc/group with a
+// non-root user "alice" (1000) who is a member of "wheel" (10).
+func buildBusyboxRootfs(dir string) error {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return fmt.Errorf("busybox not found (apt-get install busybox-static): %w", err)
+	}
+	for _, d := range []string{"bin", "etc", "tmp", "root", "home/alice"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
+		return err
+	}
+	out, err := exec.Command(bb, "--list").Output()
+	if err != nil {
+		return err
+	}
+	for _, applet := range strings.Fields(string(out)) {
+		if applet == "busybox" {
+			continue
+		}
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", applet)); err != nil {
+			return err
+		}
+	}
+	files := map[string]string{
+		"etc/passwd":  "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
+		"etc/group":   "root:x:0:\ntty:x:5:\nwheel:x:10:alice\nalice:x:1000:\nnogroup:x:65534:\n",
+		"bin/notexec": "#!/bin/sh\necho should not run\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs podctl with args and waits for it.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(podctl, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.code = 128 + int(ws.Signal())
+		}
+	} else if err != nil {
+		t.Fatalf("running podctl %v: %v", args, err)
+	}
+	return r
+}
+
+// podRun is run of "podctl run --rm --rootfs ROOTFS [flags] -- cmd...".
+func podRun(t *testing.T, flags []string, cmd ...string) result {
+	t.Helper()
+	args := append([]string{"run", "--rm", "--rootfs", rootfs}, flags...)
+	args = append(args, "--")
+	return run(t, append(args, cmd...)...)
+}
+
+func sh(script string) []string { return []string{"/bin/sh", "-c", script} }
+
+// snapshot is what podctl could leave behind.
+type snapshot struct {
+	procs  map[int]string // live processes of our uid, but this test binary
+	mounts int            // lines of our mountinfo
+	fds    []string       // our own open descriptors
+	state  []string       // entries of the pods state directory
+	tmp    []string       // podctl-* entries in the temp directory
+}
+
+func takeSnapshot(t *testing.T) snapshot {
+	t.Helper()
+	s := snapshot{procs: liveProcs()}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	s.mounts = bytes.Count(mi, []byte("\n"))
+	s.fds = listDir("/proc/self/fd")
+	s.state = listDir(stateDir())
+	for _, e := range listDir(os.TempDir()) {
+		if strings.HasPrefix(e, "podctl") {
+			s.tmp = append(s.tmp, e)
+		}
+	}
+	return s
+}
+
+func stateDir() string {
+	if os.Getuid() == 0 {
+		return "/run/podctl/pods"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "podctl/pods")
+	}
+	return fmt.Sprintf("/tmp/podctl-run-%d/podctl/pods", os.Getuid())
+}
+
+func listDir(d string) []string {
+	ents, _ := os.ReadDir(d)
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// liveProcs lists processes of our uid that are not zombies (PID 1 of this
+// machine reaps orphans lazily), other than this test process.
+func liveProcs() map[int]string {
+	out := map[int]string{}
+	for _, e := range listDir("/proc") {
+		pid, err := strconv.Atoi(e)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		var name, state, uid string
+		for _, line := range strings.Split(string(st), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			switch f[0] {
+			case "Name:":
+				name = f[1]
+			case "State:":
+				state = f[1]
+			case "Uid:":
+				uid = f[1]
+			}
+		}
+		if uid == strconv.Itoa(os.Getuid()) && state != "Z" && state != "X" {
+			out[pid] = name
+		}
+	}
+	return out
+}
+
+// leakCheck fails the test if podctl left a process, mount, descriptor,
+// state entry or temp file behind once the test is over.
+func leakCheck(t *testing.T) {
+	t.Helper()
+	before := takeSnapshot(t)
+	t.Cleanup(func() {
+		var after snapshot
+		// Killed pods take a moment to vanish: the kernel tears down a pid
+		// namespace asynchronously.
+		for i := 0; i < 50; i++ {
+			after = takeSnapshot(t)
+			if len(newProcs(before, after)) == 0 {
+				break
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
+		if p := newProcs(before, after); len(p) > 0 {
+			t.Errorf("leak: processes left behind: %v", p)
+		}
+		if after.mounts != before.mounts {
+			t.Errorf("leak: mount count %d -> %d", before.mounts, after.mounts)
+		}
+		if strings.Join(after.fds, ",") != strings.Join(before.fds, ",") {
+			t.Errorf("leak: descriptors %v -> %v", before.fds, after.fds)
+		}
+		if strings.Join(after.state, ",") != strings.Join(before.state, ",") {
+			t.Errorf("leak: state entries %v -> %v", before.state, after.state)
+		}
+		if strings.Join(after.tmp, ",") != strings.Join(before.tmp, ",") {
+			t.Errorf("leak: temp entries %v -> %v", before.tmp, after.tmp)
+		}
+	})
+}
+
+func newProcs(before, after snapshot) []string {
+	var out []string
+	for pid, name := range after.procs {
+		if _, ok := before.procs[pid]; !ok {
+			out = append(out, fmt.Sprintf("%d(%s)", pid, name))
+		}
+	}
+	return out
+}
+
+// errorLines are the lines podctl printed as errors.
+func errorLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.HasPrefix(l, "podctl:") && !strings.HasPrefix(l, "podctl: notice:") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

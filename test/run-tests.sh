@@ -1,0 +1,78 @@
+#!/bin/bash
+# The test command of README.md (`make test`): lint, unit tests, then the
+# end-to-end suite as an unprivileged user with a /etc/subuid range, and the
+# root-only tests as root.
+#
+# Run by root (as CI does), it prepares what the rootless suite needs: the
+# Debian packages, a user podctl-test with subordinate ids (useradd gives
+# 100000:65536 from /etc/login.defs) and a private XDG_RUNTIME_DIR on tmpfs,
+# since no login session makes one. Run by a user, it tests as that user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+TAGS=urfave_cli_no_docs,osusergo,netgo
+TEST_USER=${PODCTL_TEST_USER:-podctl-test}
+
+need_pkgs() {
+	local missing=()
+	command -v busybox >/dev/null || missing+=(busybox-static)
+	command -v newuidmap >/dev/null || missing+=(uidmap)
+	if ((${#missing[@]})); then
+		if [ "$(id -u)" != 0 ]; then
+			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
+			exit 1
+		fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+need_pkgs
+
+make -s lint
+echo "== unit tests"
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./cmd/...
+
+work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+cp bin/podctl "$work/podctl"
+$GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
+chmod 755 "$work/podctl" "$work/e2e.test"
+
+fail=0
+passed=0
+failed=0
+count() { # count results of a -test.v log
+	passed=$((passed + $(grep -c -- '--- PASS' "$1" || true)))
+	failed=$((failed + $(grep -c -- '--- FAIL' "$1" || true)))
+}
+
+if [ "$(id -u)" = 0 ]; then
+	if ! id "$TEST_USER" >/dev/null 2>&1; then
+		useradd -m -s /bin/bash "$TEST_USER"
+	fi
+	grep -q "^$TEST_USER:" /etc/subuid || usermod --add-subuids 100000-165535 "$TEST_USER"
+	grep -q "^$TEST_USER:" /etc/subgid || usermod --add-subgids 100000-165535 "$TEST_USER"
+	uid=$(id -u "$TEST_USER")
+	rundir=/run/user/$uid
+	mkdir -p "$rundir"
+	mountpoint -q "$rundir" || mount -t tmpfs -o size=64m,mode=700 tmpfs "$rundir"
+	chown "$TEST_USER:" "$rundir"
+	chmod 700 "$rundir"
+	echo "== end-to-end tests, rootless (user $TEST_USER)"
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+		>"$work/rootless.log" 2>&1 || fail=1
+	cat "$work/rootless.log"
+	count "$work/rootless.log"
+	echo "== end-to-end tests, as root"
+	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput') >"$work/root.log" 2>&1 || fail=1
+	cat "$work/root.log"
+	count "$work/root.log"
+else
+	echo "== end-to-end tests, rootless (user $(id -un))"
+	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
+	cat "$work/rootless.log"
+	count "$work/rootless.log"
+fi
+echo "e2e: $passed passed, $failed failed"
+exit $fail
