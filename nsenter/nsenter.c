@@ -113,6 +113,12 @@ static char *expect(const char *word, char *buf, size_t len, int *fd)
 	ssize_t n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		fail("waiting for '%s' from podctl", word);
+	buf[n] = '\0';
+	size_t wl = strlen(word);
+	if (strncmp(buf, word, wl) != 0 || (buf[wl] != ' ' && buf[wl] != '\0')) {
+		errno = 0;
+		fail("protocol: expected '%s', got '%.40s'", word, buf);
+	}
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	if (fd != NULL) {
 		if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
@@ -120,12 +126,6 @@ static char *expect(const char *word, char *buf, size_t len, int *fd)
 			fail("protocol: '%s' came without its file descriptor", word);
 		}
 		memcpy(fd, CMSG_DATA(cm), sizeof(int));
-	}
-	buf[n] = '\0';
-	size_t wl = strlen(word);
-	if (strncmp(buf, word, wl) != 0 || (buf[wl] != ' ' && buf[wl] != '\0')) {
-		errno = 0;
-		fail("protocol: expected '%s', got '%.40s'", word, buf);
 	}
 	return buf[wl] == ' ' ? buf + wl + 1 : buf + wl;
 }
@@ -236,13 +236,14 @@ static void stage_pause(void)
 
 static void noop(int sig) { (void)sig; }
 
-// shed_file_pages drops the pause's page-table entries for the read-only
-// file mappings it touched while starting (the podctl binary's code and
-// constants, mapped 64 KiB at a time by the kernel's fault-around). They
-// stay in the page cache, shared with every other podctl process; the loop
-// below faults back in the few it uses. This is what lets a pause that is
-// a 6 MB binary have the resident size of a 60-line C program. Writable
-// mappings are left alone: MADV_DONTNEED would discard their contents.
+// shed_file_pages drops the pause's page-table entries for the code it
+// touched while starting (the podctl binary's text, mapped 64 KiB at a time
+// by the kernel's fault-around). The pages stay in the page cache, shared
+// with every other podctl process; the loop below faults back the few it
+// uses. This is what lets a pause that is a 6 MB binary have the resident
+// size of a 60-line C program. Only executable mappings are dropped: a
+// read-only mapping may be RELRO data that was written (relocated) before it
+// was made read-only, and MADV_DONTNEED would discard those writes.
 static void shed_file_pages(void)
 {
 	char maps[16384];
@@ -259,7 +260,7 @@ static void shed_file_pages(void)
 		char perms[5];
 		if (sscanf(line, "%lx-%lx %4s %*s %*s %lu", &start, &end, perms, &inode) != 4)
 			continue;
-		if (inode != 0 && perms[1] != 'w')
+		if (inode != 0 && perms[1] != 'w' && perms[2] == 'x')
 			madvise((void *)start, end - start, MADV_DONTNEED);
 	}
 }

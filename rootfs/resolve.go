@@ -54,7 +54,13 @@ func mkdirAllIn(root int, p string) (int, error) {
 		return -1, err
 	}
 	defer unix.Close(parent)
-	if err := unix.Mkdirat(parent, path.Base(p), 0o755); err != nil && err != unix.EEXIST {
+	err = unix.Mkdirat(parent, path.Base(p), 0o755)
+	if err == unix.EEXIST {
+		// It exists yet did not resolve: a symlink to nothing. We do not
+		// follow it to create its target; the image must be fixed.
+		return -1, &PathError{Op: "mkdir", Path: p, Err: errors.New("exists but is a symlink to a missing directory")}
+	}
+	if err != nil {
 		return -1, &PathError{Op: "mkdir", Path: p, Err: err}
 	}
 	return openIn(root, p, unix.O_PATH|unix.O_DIRECTORY, 0)

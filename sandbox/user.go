@@ -66,8 +66,13 @@ type groupEntry struct {
 // resolveUser runs inside the container (after pivot_root), so the names of
 // -u are those of the container's own /etc/passwd and /etc/group.
 func resolveUser(spec string, mapped uint64) (credential, error) {
-	users, _ := readPasswd("/etc/passwd")
-	groups, _ := readGroups("/etc/group")
+	return resolveUserIn("/etc", spec, mapped)
+}
+
+// resolveUserIn resolves spec with the passwd and group files of etc.
+func resolveUserIn(etc, spec string, mapped uint64) (credential, error) {
+	users, _ := readPasswd(etc + "/passwd")
+	groups, _ := readGroups(etc + "/group")
 	userPart, groupPart, err := ParseUserSpec(spec)
 	if err != nil {
 		return credential{}, err

@@ -1,0 +1,182 @@
+package nsenter
+
+// These tests drive the C constructor directly: the test binary links it
+// (it is part of this package), so re-executing the binary with a stage in
+// its environment runs nsenter.c as podctl would.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	if InInit() {
+		// A container init forked by the join stage: report our
+		// namespaces to the test over the sync socket, then exit.
+		var b strings.Builder
+		for _, ns := range []string{"user", "net", "ipc", "uts", "pid", "cgroup", "mnt"} {
+			l, _ := os.Readlink("/proc/self/ns/" + ns)
+			fmt.Fprintf(&b, "%s=%s ", ns, l)
+		}
+		unix.Write(SyncFD(), []byte(strings.TrimSpace(b.String())))
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// stage starts the test binary in a constructor stage with a sync socket.
+func stage(t *testing.T, name string) (*exec.Cmd, int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := os.NewFile(uintptr(fds[1]), "child")
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = []string{EnvStage + "=" + name, EnvSyncFD + "=3"}
+	cmd.ExtraFiles = []*os.File{child}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Close()
+	t.Cleanup(func() { unix.Close(fds[0]) })
+	return cmd, fds[0]
+}
+
+func recv(t *testing.T, fd int) string {
+	t.Helper()
+	b := make([]byte, 4096)
+	n, _, _, _, err := unix.Recvmsg(fd, b, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b[:n])
+}
+
+func send(t *testing.T, fd int, msg string, passFD int) {
+	t.Helper()
+	var oob []byte
+	if passFD >= 0 {
+		oob = unix.UnixRights(passFD)
+	}
+	if err := unix.Sendmsg(fd, []byte(msg), oob, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Errors of the C stages come back over the socket, once, with errno when
+// there is one, and the stage exits 1.
+func TestStageErrorsReachThePeer(t *testing.T) {
+	cases := []struct{ stage, send, want string }{
+		{"bogus", "", "error unknown stage 'bogus'"},
+		{"join", "hello", "error protocol: expected 'join', got 'hello'"},
+		{"join", "join 0x0", "error protocol: 'join' came without its file descriptor"},
+	}
+	for _, c := range cases {
+		cmd, fd := stage(t, c.stage)
+		if c.send != "" {
+			send(t, fd, c.send, -1)
+		}
+		if got := recv(t, fd); got != c.want {
+			t.Errorf("stage %s: got %q, want %q", c.stage, got, c.want)
+		}
+		if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
+			t.Errorf("stage %s: exit %v, want 1", c.stage, err)
+		}
+	}
+}
+
+// writeMaps maps pod root to ourselves (all ids, as root).
+func writeMaps(t *testing.T, pid int) {
+	t.Helper()
+	proc := fmt.Sprintf("/proc/%d/", pid)
+	uidMap := fmt.Sprintf("0 %d 1", os.Getuid())
+	gidMap := fmt.Sprintf("0 %d 1", os.Getgid())
+	if os.Getuid() == 0 {
+		uidMap, gidMap = "0 0 4294967295", "0 0 4294967295"
+	} else if err := os.WriteFile(proc+"setgroups", []byte("deny"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(proc+"uid_map", []byte(uidMap), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(proc+"gid_map", []byte(gidMap), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The whole life of a pause and a join, as the C constructor runs them.
+func TestPauseAndJoin(t *testing.T) {
+	setup, fd := stage(t, StagePause)
+	if got := recv(t, fd); got != "unshared" {
+		t.Fatalf("got %q, want unshared", got)
+	}
+	writeMaps(t, setup.Process.Pid)
+	send(t, fd, "mapped nsenter-test", -1)
+	pid := 0
+	for ready := false; pid == 0 || !ready; {
+		msg := recv(t, fd)
+		switch {
+		case msg == "ready":
+			ready = true
+		case strings.HasPrefix(msg, "pid "):
+			pid, _ = strconv.Atoi(msg[4:])
+		default:
+			t.Fatalf("unexpected %q", msg)
+		}
+	}
+	if err := setup.Wait(); err != nil {
+		t.Fatalf("setup stage: %v", err)
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pidfd)
+
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if strings.TrimSpace(string(comm)) != "podctl-pause" {
+		t.Errorf("pause comm %q", comm)
+	}
+	// The pause holds no descriptor beyond stdio.
+	if fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); len(fds) != 3 {
+		t.Errorf("the pause has %d descriptors open, want 3", len(fds))
+	}
+
+	join, jfd := stage(t, StageJoin)
+	send(t, jfd, fmt.Sprintf("join %#x", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID), pidfd)
+	msg := recv(t, jfd)
+	initPID, err := strconv.Atoi(strings.TrimPrefix(msg, "pid "))
+	if err != nil {
+		t.Fatalf("join: %q", msg)
+	}
+	if err := join.Wait(); err != nil {
+		t.Fatalf("join stage: %v", err)
+	}
+	report := recv(t, jfd)
+	var ws unix.WaitStatus
+	unix.Wait4(initPID, &ws, 0, nil) // our child, thanks to CLONE_PARENT
+	for _, ns := range []string{"user", "net", "ipc", "uts", "pid", "cgroup"} {
+		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if !strings.Contains(report, ns+"="+want) {
+			t.Errorf("init's %s namespace: report %q, pause has %s", ns, report, want)
+		}
+	}
+	own, _ := os.Readlink("/proc/self/ns/mnt")
+	pauseMnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if strings.Contains(report, "mnt="+own) || strings.Contains(report, "mnt="+pauseMnt) {
+		t.Errorf("init shares a mount namespace: %q", report)
+	}
+
+	// SIGTERM ends the pause with status 0.
+	unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0)
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("pause after SIGTERM: %v, status %v", err, ws)
+	}
+}
