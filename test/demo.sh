@@ -1,0 +1,29 @@
+#!/bin/bash
+# `make demo`: builds a busybox rootfs (Debian's busybox-static) and runs a
+# demo pod in it, showing what the pod is made of.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v busybox >/dev/null; then
+	echo "busybox not found: apt-get install busybox-static" >&2
+	exit 1
+fi
+dir=${PODCTL_DEMO_DIR:-${TMPDIR:-/tmp}/podctl-demo-$(id -u)}
+rootfs=$dir/rootfs
+if [ ! -x "$rootfs/bin/sh" ]; then
+	mkdir -p "$rootfs"/{bin,etc,tmp,root}
+	cp "$(command -v busybox)" "$rootfs/bin/busybox"
+	for a in $(busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+	echo 'root:x:0:' >"$rootfs/etc/group"
+fi
+echo "rootfs: $rootfs"
+echo "+ bin/podctl run --rm --name demo --rootfs $rootfs -- /bin/sh -c ..."
+exec bin/podctl run --rm --name demo --rootfs "$rootfs" -- /bin/sh -c '
+echo "hello from pod $(hostname), running as uid $(id -u) inside"
+echo "--- my user namespace maps ids (inside outside count):"; cat /proc/self/uid_map
+echo "--- processes in the pod (PID 1 is the pause):"; ps -o pid,comm
+echo "--- network: only loopback"; ip -o link
+echo "--- namespaces I share with the pause (PID 1): compare the inodes"
+for n in user net ipc uts pid cgroup mnt; do echo "$n: mine $(readlink /proc/self/ns/$n)  pause $(readlink /proc/1/ns/$n)"; done'
