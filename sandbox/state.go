@@ -108,8 +108,11 @@ func podDir(name string) (string, error) {
 	return dir, nil
 }
 
-// writeState replaces state.json atomically (write, fsync, rename), so a
-// reader never sees half a file, even after a crash.
+// writeState replaces state.json atomically (write, then rename(2)), so a
+// reader never sees half a file, even if podctl dies mid-write. There is no
+// fsync: the state describes processes, and none survives a power loss
+// (readers compare the boot id), so durability would cost a disk flush on
+// every pod start for nothing.
 func writeState(dir string, st *PodState) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -120,9 +123,6 @@ func writeState(dir string, st *PodState) error {
 		return err
 	}
 	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
