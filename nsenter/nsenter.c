@@ -160,30 +160,21 @@ static void stage_pause(void)
 		fail("unshare(CLONE_NEWUSER)");
 	say("unshared");
 
-	// 2. podctl writes uid_map/gid_map now (newuidmap/newgidmap, or a single
-	// id mapping), then tells us the hostname. Until the maps exist we are
-	// "nobody" inside; afterwards our uid maps to 0 and we hold every
-	// capability in the namespace we created (user_namespaces(7)).
-	char *hostname = expect("mapped", buf, sizeof(buf), NULL);
-	if (setresgid(0, 0, 0) < 0)
-		fail("setresgid(0)");
-	if (setresuid(0, 0, 0) < 0)
-		fail("setresuid(0)");
-
-	// 3. The pod's shared namespaces, all owned by the user namespace above.
+	// 2. While podctl writes our uid_map and gid_map (newuidmap/newgidmap,
+	// two setuid programs: the slowest step of a pod's start), we make the
+	// pod's other namespaces. That needs no mapped id: creating a user
+	// namespace gave us every capability in it (user_namespaces(7)).
 	// CLONE_NEWPID applies to children only (pid_namespaces(7)): the fork
 	// below becomes PID 1. CLONE_NEWCGROUP roots the pod's view of
 	// /proc/self/cgroup at its current cgroup.
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
 		fail("unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
-	if (sethostname(hostname, strlen(hostname)) < 0)
-		fail("sethostname(%s)", hostname);
 	loopback_up();
 	// Nothing mounted in the pause's mount namespace may propagate back.
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the pause's mount namespace");
 
-	// 4. Re-execute ourselves through a detached, read-only bind mount of
+	// 3. Re-execute ourselves through a detached, read-only bind mount of
 	// our own binary (open_tree(2) + mount_setattr(2)). Two reasons:
 	//  - CVE-2019-5736: the pod's processes run as the same host uid that
 	//    usually owns the podctl binary. /proc/1/exe must not lead them to a
@@ -215,6 +206,16 @@ static void stage_pause(void)
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		fail("mount_setattr(read-only) on the pause binary");
+
+	// 4. Once the maps exist our uid maps to 0: become root of the pod
+	// (setresuid(2) in the namespace), and name the pod.
+	char *hostname = expect("mapped", buf, sizeof(buf), NULL);
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid(0)");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid(0)");
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		fail("sethostname(%s)", hostname);
 
 	// 5. Fork PID 1. CLONE_PARENT makes it a child of podctl, not of this
 	// short-lived process, so podctl can wait for it while it runs in the

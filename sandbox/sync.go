@@ -17,10 +17,10 @@ package sandbox
 //	   |  exec /proc/self/exe ---->|
 //	   |                           | unshare(CLONE_NEWUSER)
 //	   |<------------ "unshared" --|
-//	   | newuidmap/newgidmap PID   |
+//	   | newuidmap/newgidmap PID   | meanwhile: unshare(NEWNS|NEWNET|NEWIPC|
+//	   |                           |   NEWUTS|NEWCGROUP|NEWPID), lo up, open_tree(ro)
 //	   |-- "mapped <hostname>" --->|
-//	   |                           | unshare(NEWNS|NEWNET|NEWIPC|NEWUTS|NEWCGROUP|NEWPID)
-//	   |                           | sethostname, lo up, open_tree(ro)
+//	   |                           | setresuid(0), sethostname
 //	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
 //	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
 //	   |<------------------------------------------- "ready" ----| close all fds
