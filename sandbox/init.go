@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -67,17 +68,8 @@ func runInit(sock *syncSocket) error {
 		return fmt.Errorf("%s: creating working directory %s: %w", where, cwd, err)
 	}
 
-	if cfg.Setgroups {
-		if err := unix.Setgroups(toInts(cred.groups)); err != nil {
-			return fmt.Errorf("%s: setgroups: %w", where, err)
-		}
-	}
-	// Go applies these to every thread of the process (since Go 1.16).
-	if err := unix.Setresgid(int(cred.gid), int(cred.gid), int(cred.gid)); err != nil {
-		return fmt.Errorf("%s: setgid %d: %w", where, cred.gid, err)
-	}
-	if err := unix.Setresuid(int(cred.uid), int(cred.uid), int(cred.uid)); err != nil {
-		return fmt.Errorf("%s: setuid %d: %w", where, cred.uid, err)
+	if err := becomeUser(cfg.Setgroups, cred); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 
 	if err := os.Chdir(cwd); err != nil {
@@ -103,6 +95,34 @@ func runInit(sock *syncSocket) error {
 	}
 	err = unix.Exec(exe, cfg.Args, env)
 	return &ExecError{Msg: fmt.Sprintf("%s: exec %s: %v", where, exe, err), ExitCode: 126}
+}
+
+// becomeUser switches this thread, and only this one, to the workload's
+// ids. Credentials are per thread in Linux; Go's syscall.Setresuid changes
+// every thread of the process by stopping them all (AllThreadsSyscall),
+// which costs this short-lived stage more than the rest of its work. We do
+// not need that: the goroutine stays locked to this thread, and execve(2)
+// gives the new program the credentials of the thread that called it; the
+// other threads vanish with the exec. The access checks before the exec
+// (chdir, the executable lookup) run on this thread too, as the workload's
+// user. If the exec fails the process exits without running anything else.
+func becomeUser(setgroups bool, c credential) error {
+	runtime.LockOSThread() // never unlocked: the thread ends with the exec
+	if setgroups {
+		gids := make([]uint32, len(c.groups)+1)
+		copy(gids, c.groups)
+		n := uintptr(len(c.groups))
+		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, n, uintptr(unsafe.Pointer(&gids[0])), 0); e != 0 {
+			return fmt.Errorf("setgroups %v: %w", c.groups, e)
+		}
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(c.gid), uintptr(c.gid), uintptr(c.gid)); e != 0 {
+		return fmt.Errorf("setresgid %d: %w", c.gid, e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(c.uid), uintptr(c.uid), uintptr(c.uid)); e != 0 {
+		return fmt.Errorf("setresuid %d: %w", c.uid, e)
+	}
+	return nil
 }
 
 // defaultPath is what Docker and podman give a container without PATH.
@@ -176,14 +196,6 @@ func checkExecutable(name, p string) error {
 		return &ExecError{Msg: fmt.Sprintf("%q: %s is not executable (mode %o): %v", name, p, st.Mode&0o7777, err), ExitCode: 126}
 	}
 	return nil
-}
-
-func toInts(ids []uint32) []int {
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = int(id)
-	}
-	return out
 }
 
 func bytePtr(s string) *byte {
