@@ -15,6 +15,25 @@ type pause struct {
 	pid       int
 	pidfd     int // pidfd_open(2): signals and setns reach this process, never a recycled pid
 	startTime uint64
+	sock      *syncSocket // until the pause says "ready"
+	ready     bool
+}
+
+// awaitReady waits for the pause to finish its start-up, and returns the
+// error it reported if it could not.
+func (p *pause) awaitReady() error {
+	defer p.sock.Close()
+	for !p.ready {
+		word, _, err := p.sock.recvText()
+		if err != nil {
+			return err
+		}
+		if word != "ready" {
+			return fmt.Errorf("pause: unexpected message %q", word)
+		}
+		p.ready = true
+	}
+	return nil
 }
 
 // selfExe is what podctl re-executes for its stages. /proc/self/exe is the
@@ -28,7 +47,6 @@ func startPause(hostname string, ids IDMapping) (p *pause, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sock.Close()
 	cmd := &exec.Cmd{
 		Path:       selfExe,
 		Args:       []string{"podctl-pause-setup"},
@@ -71,8 +89,11 @@ func startPause(hostname string, ids IDMapping) (p *pause, err error) {
 		return nil, err
 	}
 	// "pid" comes from the setup stage, "ready" from the pause it forked:
-	// two processes, so either may arrive first.
-	for ready := false; pausePID == 0 || !ready; {
+	// two processes, so either may arrive first. We return at "pid": the
+	// namespaces exist from then on, and a container may join them while
+	// the pause finishes its own exec (awaitReady collects "ready").
+	ready := false
+	for pausePID == 0 {
 		word, rest, err := sock.recvText()
 		if err != nil {
 			return nil, err
@@ -91,7 +112,7 @@ func startPause(hostname string, ids IDMapping) (p *pause, err error) {
 	if err := cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("pause setup stage: %w", err)
 	}
-	p = &pause{pid: pausePID}
+	p = &pause{pid: pausePID, sock: sock, ready: ready}
 	// The pause is our child (CLONE_PARENT) and not yet reaped, so this
 	// pidfd cannot name another process.
 	if p.pidfd, err = unix.PidfdOpen(pausePID, 0); err != nil {
@@ -110,6 +131,7 @@ func startPause(hostname string, ids IDMapping) (p *pause, err error) {
 // have reaped the pod's processes that are its own children first: the
 // pause cannot finish exiting while one of them is an unreaped zombie.
 func (p *pause) stop() error {
+	p.sock.Close()
 	if err := unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("killing the pause %d: %w", p.pid, err)
 	}

@@ -160,6 +160,16 @@ func Run(o RunOptions) (int, error) {
 	defer signal.Stop(sigs)
 
 	c, err := j.start(p, cfg)
+	// The container joined while the pause finished starting; had the
+	// pause failed, that is the error to report, not its consequence.
+	if rerr := p.awaitReady(); rerr != nil {
+		if err == nil {
+			c.signal(unix.SIGKILL)
+			c.wait()
+		}
+		p.stop()
+		return 0, fmt.Errorf("creating pod %s: %w", o.Name, rerr)
+	}
 	if err != nil {
 		p.stop()
 		return 0, err

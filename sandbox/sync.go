@@ -23,8 +23,9 @@ package sandbox
 //	   |                           | setresuid(0), sethostname
 //	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
 //	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
+//	   | pidfd_open(N); containers may join now                  |
 //	   |<------------------------------------------- "ready" ----| close all fds
-//	   | pidfd_open(N)                                           | sigwaitinfo loop
+//	   | (awaitReady, after the first join)                      | sigwaitinfo loop
 //
 // Starting a container (join.go, stage "join" of nsenter.c, then init.go):
 //
