@@ -40,9 +40,15 @@ func (p *pause) awaitReady() error {
 // very binary that is running, even if the file was replaced on disk since.
 const selfExe = "/proc/self/exe"
 
-// startPause creates the pod's namespaces and its pause process, following
-// the first conversation of sync.go.
-func startPause(hostname string, ids IDMapping) (p *pause, err error) {
+// pauseSetup is a started pause stage that has not been given its id maps.
+type pauseSetup struct {
+	cmd  *exec.Cmd
+	sock *syncSocket
+}
+
+// spawnPause starts the stage that makes the pod's namespaces. podctl does
+// its own preparations while that process starts; finish completes it.
+func spawnPause() (*pauseSetup, error) {
 	sock, child, err := newSyncPair("the pause")
 	if err != nil {
 		return nil, err
@@ -58,8 +64,24 @@ func startPause(hostname string, ids IDMapping) (p *pause, err error) {
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
+		sock.Close()
 		return nil, fmt.Errorf("starting the pause: %w", err)
 	}
+	return &pauseSetup{cmd: cmd, sock: sock}, nil
+}
+
+// abort ends a pause stage before finish: it has forked nothing yet.
+func (ps *pauseSetup) abort() {
+	ps.sock.Close()
+	ps.cmd.Process.Kill()
+	ps.cmd.Wait()
+}
+
+// finish maps the ids of the pod's user namespace and names the pod,
+// following the first conversation of sync.go, and returns once the pause
+// is forked. On error nothing of the pod is left.
+func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err error) {
+	cmd, sock := ps.cmd, ps.sock
 	pausePID := 0
 	defer func() {
 		if err != nil {

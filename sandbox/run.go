@@ -104,10 +104,6 @@ func Run(o RunOptions) (int, error) {
 	if err := o.validate(); err != nil {
 		return 0, err
 	}
-	ids := DetectIDMapping()
-	if ids.Notice != "" && o.Notices != nil {
-		fmt.Fprintf(o.Notices, "podctl: notice: %s\n", ids.Notice)
-	}
 	dir, err := podDir(o.Name)
 	if err != nil {
 		return 0, err
@@ -118,18 +114,30 @@ func Run(o RunOptions) (int, error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	files, err := writeEtcFiles(dir, o.Hostname)
-	if err != nil {
-		return 0, err
-	}
 
-	// The container's join stage starts now and waits for the pause: its
-	// exec overlaps with the pause's set-up.
+	// The container's join stage and the pause's set-up stage start first;
+	// podctl prepares the rest while they exec, and the join stage then
+	// waits for the pause.
 	j, err := spawnJoin(o.Name, o.Stdio)
 	if err != nil {
 		return 0, err
 	}
-	p, err := startPause(o.Hostname, ids)
+	ps, err := spawnPause()
+	if err != nil {
+		j.abort()
+		return 0, err
+	}
+	ids := DetectIDMapping()
+	if ids.Notice != "" && o.Notices != nil {
+		fmt.Fprintf(o.Notices, "podctl: notice: %s\n", ids.Notice)
+	}
+	files, err := writeEtcFiles(dir, o.Hostname)
+	if err != nil {
+		ps.abort()
+		j.abort()
+		return 0, err
+	}
+	p, err := ps.finish(o.Hostname, ids)
 	if err != nil {
 		j.abort()
 		return 0, fmt.Errorf("creating pod %s: %w", o.Name, err)
