@@ -3,9 +3,12 @@
 # demo pod in it, showing what the pod is made of.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v busybox >/dev/null; then
-	echo "busybox not found: apt-get install busybox-static" >&2
-	exit 1
+if ! command -v busybox >/dev/null || ! command -v newuidmap >/dev/null; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "busybox or newuidmap not found: as root, apt-get install busybox-static uidmap" >&2
+		exit 1
+	fi
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static uidmap >/dev/null
 fi
 dir=${PODCTL_DEMO_DIR:-${TMPDIR:-/tmp}/podctl-demo-$(id -u)}
 rootfs=$dir/rootfs
