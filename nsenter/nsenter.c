@@ -293,10 +293,14 @@ static void stage_pause_init(void)
 	sigaction(SIGCHLD, &sa, NULL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	say("ready");
-	// Keep nothing open: stdio is /dev/null (podctl set it), the socket goes.
-	syscall(SYS_close_range, 3, ~0U, 0);
+	// Keep nothing open: stdio is /dev/null (podctl set it); every other
+	// descriptor goes before we say "ready", the sync socket right after.
+	if (sync_fd > 3)
+		syscall(SYS_close_range, 3, sync_fd - 1, 0);
+	syscall(SYS_close_range, sync_fd + 1, ~0U, 0);
 	shed_file_pages();
+	say("ready");
+	close(sync_fd);
 
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);

@@ -63,6 +63,18 @@ if [ "$(id -u)" = 0 ]; then
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
+	# A user without a subordinate range: the single-id fallback.
+	# (-K ...=0 stops useradd from allocating a range.)
+	NOSUB_USER=${TEST_USER}-nosub
+	if ! id "$NOSUB_USER" >/dev/null 2>&1; then
+		useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$NOSUB_USER"
+	fi
+	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
+	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall'" \
+		>"$work/nosub.log" 2>&1 || fail=1
+	cat "$work/nosub.log"
+	count "$work/nosub.log"
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
 		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput') >"$work/root.log" 2>&1 || fail=1

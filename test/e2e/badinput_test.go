@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -99,5 +100,26 @@ func TestRootIdentityMap(t *testing.T) {
 	r := podRun(t, nil, sh("cat /proc/self/uid_map; id -u")...)
 	if f := strings.Fields(r.stdout); strings.Join(f, " ") != "0 0 4294967295 0" {
 		t.Errorf("got %q (exit %d, %s)", r.stdout, r.code, r.stderr)
+	}
+}
+
+// Without a subordinate id range podctl still runs, maps only pod root, and
+// says so once. (test/run-tests.sh runs this as a user without a range.)
+func TestSingleIDFallback(t *testing.T) {
+	if os.Getenv("PODCTL_EXPECT_SINGLE_MAP") == "" {
+		t.Skip("run by test/run-tests.sh as a user without /etc/subuid range")
+	}
+	leakCheck(t)
+	r := podRun(t, nil, sh("cat /proc/self/uid_map; cat /proc/self/gid_map; id -u")...)
+	want := []string{"0", strconv.Itoa(os.Getuid()), "1", "0", strconv.Itoa(os.Getgid()), "1", "0"}
+	if got := strings.Fields(r.stdout); strings.Join(got, " ") != strings.Join(want, " ") || r.code != 0 {
+		t.Errorf("got %q (exit %d), want %q", r.stdout, r.code, want)
+	}
+	if n := strings.Count(r.stderr, "podctl: notice:"); n != 1 || !strings.Contains(r.stderr, "/etc/subuid") {
+		t.Errorf("want one notice naming /etc/subuid, got %q", r.stderr)
+	}
+	r = podRun(t, []string{"-u", "1000"}, "/bin/true")
+	if r.code != 125 || !strings.Contains(r.stderr, "not mapped") {
+		t.Errorf("-u 1000 with a single-id map: exit %d, %q", r.code, r.stderr)
 	}
 }
