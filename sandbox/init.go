@@ -43,7 +43,9 @@ func runInit(sock *syncSocket) error {
 	}
 	cfg := m.Config
 	where := fmt.Sprintf("container %s of pod %s", cfg.Container, cfg.Pod)
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(bytePtr("podctl-init"))), 0, 0, 0)
+	if name, err := unix.BytePtrFromString("podctl-init"); err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0)
+	}
 
 	// A session of our own: the workload has no controlling terminal, so it
 	// cannot push input into the caller's with TIOCSTI (CVE-2017-5226).
@@ -196,9 +198,4 @@ func checkExecutable(name, p string) error {
 		return &ExecError{Msg: fmt.Sprintf("%q: %s is not executable (mode %o): %v", name, p, st.Mode&0o7777, err), ExitCode: 126}
 	}
 	return nil
-}
-
-func bytePtr(s string) *byte {
-	b := append([]byte(s), 0)
-	return &b[0]
 }

@@ -58,7 +58,6 @@ func (e *ExecError) Error() string { return e.Msg }
 type joiner struct {
 	cmd  *exec.Cmd
 	sock *syncSocket
-	name string
 }
 
 // spawnJoin starts the join stage of container name; its workload will have
@@ -83,7 +82,7 @@ func spawnJoin(name string, stdio [3]*os.File) (*joiner, error) {
 		sock.Close()
 		return nil, fmt.Errorf("starting container %s: %w", name, err)
 	}
-	return &joiner{cmd: cmd, sock: sock, name: name}, nil
+	return &joiner{cmd: cmd, sock: sock}, nil
 }
 
 // abort ends a join stage that will not be used: on end-of-file it exits.

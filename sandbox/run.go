@@ -182,8 +182,9 @@ func Run(o RunOptions) (int, error) {
 		p.stop()
 		return 0, err
 	}
+	// Recorded in the final state; rewriting state.json here would put a
+	// file write on every run's path for a field nothing reads yet.
 	st.Containers[0].PID, st.Containers[0].Started = c.pid, time.Now().UTC()
-	writeState(dir, st)
 
 	var mu sync.Mutex
 	exited := false

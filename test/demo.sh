@@ -3,6 +3,7 @@
 # demo pod in it, showing what the pod is made of.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. test/lib.sh
 if ! command -v busybox >/dev/null || ! command -v newuidmap >/dev/null; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "busybox or newuidmap not found: as root, apt-get install busybox-static uidmap" >&2
@@ -12,15 +13,7 @@ if ! command -v busybox >/dev/null || ! command -v newuidmap >/dev/null; then
 fi
 dir=${PODCTL_DEMO_DIR:-${TMPDIR:-/tmp}/podctl-demo-$(id -u)}
 rootfs=$dir/rootfs
-if [ ! -x "$rootfs/bin/sh" ]; then
-	mkdir -p "$rootfs"/{bin,etc,tmp,root}
-	cp "$(command -v busybox)" "$rootfs/bin/busybox"
-	for a in $(busybox --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-	echo 'root:x:0:' >"$rootfs/etc/group"
-fi
+[ -x "$rootfs/bin/sh" ] || make_busybox_rootfs "$rootfs"
 echo "rootfs: $rootfs"
 echo "+ bin/podctl run --rm --name demo --rootfs $rootfs -- /bin/sh -c ..."
 exec bin/podctl run --rm --name demo --rootfs "$rootfs" -- /bin/sh -c '

@@ -4,11 +4,12 @@
 # root-only tests as root.
 #
 # Run by root (as CI does), it prepares what the rootless suite needs: the
-# Debian packages, a user podctl-test with subordinate ids (useradd gives
-# 100000:65536 from /etc/login.defs) and a private XDG_RUNTIME_DIR on tmpfs,
-# since no login session makes one. Run by a user, it tests as that user.
+# Debian packages, a user podctl-test with subordinate ids and a private
+# XDG_RUNTIME_DIR (setup_test_user in test/lib.sh), and podctl-test-nosub
+# without a range. Run by a user, it tests as that user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. test/lib.sh
 GO=${GO:-go}
 TAGS=urfave_cli_no_docs,osusergo,netgo
 TEST_USER=${PODCTL_TEST_USER:-podctl-test}
@@ -47,17 +48,7 @@ count() { # count results of a -test.v log
 }
 
 if [ "$(id -u)" = 0 ]; then
-	if ! id "$TEST_USER" >/dev/null 2>&1; then
-		useradd -m -s /bin/bash "$TEST_USER"
-	fi
-	grep -q "^$TEST_USER:" /etc/subuid || usermod --add-subuids 100000-165535 "$TEST_USER"
-	grep -q "^$TEST_USER:" /etc/subgid || usermod --add-subgids 100000-165535 "$TEST_USER"
-	uid=$(id -u "$TEST_USER")
-	rundir=/run/user/$uid
-	mkdir -p "$rundir"
-	mountpoint -q "$rundir" || mount -t tmpfs -o size=64m,mode=700 tmpfs "$rundir"
-	chown "$TEST_USER:" "$rundir"
-	chmod 700 "$rundir"
+	setup_test_user "$TEST_USER"
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
 	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
@@ -66,9 +57,7 @@ if [ "$(id -u)" = 0 ]; then
 	# A user without a subordinate range: the single-id fallback.
 	# (-K ...=0 stops useradd from allocating a range.)
 	NOSUB_USER=${TEST_USER}-nosub
-	if ! id "$NOSUB_USER" >/dev/null 2>&1; then
-		useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$NOSUB_USER"
-	fi
+	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
 		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall'" \

@@ -11,6 +11,7 @@
 #   test/bench/run.sh --smoke    1 run per tool, no warm-up (CI: does it all still work?)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. test/lib.sh
 
 RUNS=${BENCH_RUNS:-20}
 WARMUP=3
@@ -44,30 +45,14 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 
 # --- 2. the bench user, its subordinate ids and runtime dir (as test/run-tests.sh) ---
-id "$BENCH_USER" >/dev/null 2>&1 || useradd -m -s /bin/bash "$BENCH_USER"
-grep -q "^$BENCH_USER:" /etc/subuid || usermod --add-subuids 100000-165535 "$BENCH_USER"
-grep -q "^$BENCH_USER:" /etc/subgid || usermod --add-subgids 100000-165535 "$BENCH_USER"
-uid=$(id -u "$BENCH_USER")
-rundir=/run/user/$uid
-mkdir -p "$rundir"
-# No login session makes one for us; tmpfs so podctl's state never hits disk.
-mountpoint -q "$rundir" || mount -t tmpfs -o size=64m,mode=700 tmpfs "$rundir"
-chown "$BENCH_USER:" "$rundir"
-chmod 700 "$rundir"
+setup_test_user "$BENCH_USER"
 
 # --- 3. a busybox rootfs and a copy of podctl the user can reach ---
 work=$(mktemp -d /tmp/podctl-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,etc,tmp,root,proc,sys,dev}
-cp "$BUSYBOX" "$rootfs/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
-	# busybox lists itself; a link bin/busybox -> busybox would replace the binary with a loop.
-	[ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-chmod 1777 "$rootfs/tmp"
+make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
 cp bin/podctl "$work/podctl"
 chmod 755 "$work/podctl"

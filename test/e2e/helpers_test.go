@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podctl/podctl/sandbox"
 )
 
 var (
@@ -146,14 +148,13 @@ func takeSnapshot(t *testing.T) snapshot {
 	return s
 }
 
+// stateDir is where podctl keeps its pods (sandbox.StateRoot decides).
 func stateDir() string {
-	if os.Getuid() == 0 {
-		return "/run/podctl/pods"
+	root, err := sandbox.StateRoot()
+	if err != nil {
+		panic(err)
 	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "podctl/pods")
-	}
-	return fmt.Sprintf("/tmp/podctl-run-%d/podctl/pods", os.Getuid())
+	return filepath.Join(root, "pods")
 }
 
 func listDir(d string) []string {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podctl/podctl/sandbox"
 )
 
 // livePod is a foreground podctl run driven by a test: the workload prints
@@ -80,21 +82,14 @@ func (p *livePod) finish(t *testing.T) int {
 // pausePID reads the pause's pid from the pod's state.
 func pausePID(t *testing.T, pod string) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stateDir(), pod, "state.json"))
+	st, _, err := sandbox.ReadState(pod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(b, []byte(`"pausePid": `))
-	if i < 0 {
-		t.Fatalf("no pausePid in state: %s", b)
+	if st.PausePID <= 0 {
+		t.Fatalf("pod %s has no pause pid in its state", pod)
 	}
-	rest := b[i+len(`"pausePid": `):]
-	end := bytes.IndexAny(rest, ",\n")
-	pid, err := strconv.Atoi(string(rest[:end]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
+	return st.PausePID
 }
 
 func nsInode(t *testing.T, pid, ns string) string {
