@@ -325,27 +325,30 @@ static void stage_join(void)
 		fail("prctl(PR_SET_DUMPABLE, 0)");
 
 	// podctl starts this stage while the pause is still being made, and
-	// sends the pause's pidfd along with "join" once it exists.
-	int pidfd, flags;
+	// sends the pidfd of the process to join along with "join": the pause
+	// for a new container, a container's process for podctl exec.
+	int pidfd, flags, unshare_flags;
 	char *args = expect("join", buf, sizeof(buf), &pidfd);
-	if (sscanf(args, "%i", &flags) != 1) {
+	if (sscanf(args, "%i %i", &flags, &unshare_flags) != 2) {
 		errno = 0;
 		fail("protocol: bad join arguments '%s'", args);
 	}
 
-	// One setns(2) on a pidfd (Linux >= 5.8) enters all of the pause's
-	// namespaces at once, user namespace first, and cannot be fooled by a
-	// recycled pid.
+	// One setns(2) on a pidfd (Linux >= 5.8) enters all the namespaces in
+	// flags at once, user namespace first, and cannot be fooled by a
+	// recycled pid. For exec, flags include CLONE_NEWNS: the container's
+	// own mount namespace, whose root becomes ours.
 	if (setns(pidfd, flags) < 0)
-		fail("setns(pidfd of the pause, 0x%x)", flags);
+		fail("setns(pidfd, 0x%x)", flags);
 	close(pidfd);
-	// Our own mount namespace, copied from the host's; Go turns it into the
-	// container's root filesystem.
-	if (unshare(CLONE_NEWNS) < 0)
-		fail("unshare(CLONE_NEWNS)");
+	// A new container gets its own mount namespace, copied from the host's
+	// (Go turns it into the container's root filesystem), and, in a pod
+	// made with --share-pid=false, its own pid namespace too.
+	if (unshare_flags != 0 && unshare(unshare_flags) < 0)
+		fail("unshare(0x%x)", unshare_flags);
 
-	// setns(CLONE_NEWPID) only moves our future children into the pod's
-	// pid namespace, so the container's init is a fork.
+	// setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move our future
+	// children into the pid namespace, so the container's init is a fork.
 	pid_t pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
 		fail("clone(CLONE_PARENT) of the container init");

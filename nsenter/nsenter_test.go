@@ -151,7 +151,7 @@ func TestPauseAndJoin(t *testing.T) {
 	}
 
 	join, jfd := stage(t, StageJoin)
-	send(t, jfd, fmt.Sprintf("join %#x", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID), pidfd)
+	send(t, jfd, fmt.Sprintf("join %#x %#x", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID, unix.CLONE_NEWNS), pidfd)
 	msg := recv(t, jfd)
 	initPID, err := strconv.Atoi(strings.TrimPrefix(msg, "pid "))
 	if err != nil {

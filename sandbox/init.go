@@ -52,8 +52,19 @@ func runInit(sock *syncSocket) error {
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("%s: setsid: %w", where, err)
 	}
-	if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID}); err != nil {
-		return fmt.Errorf("%s: setting up rootfs %s: %w", where, cfg.Rootfs, err)
+	if cfg.Tty {
+		// The pty's slave is our stdin; TIOCSCTTY makes it the session's
+		// controlling terminal, so job control and ^C work inside.
+		if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+			return fmt.Errorf("%s: making the pty the controlling terminal: %w", where, err)
+		}
+	}
+	// podctl exec joined the container's mount namespace, whose root is the
+	// container's root already; a new container builds its root first.
+	if !cfg.Exec {
+		if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID}); err != nil {
+			return fmt.Errorf("%s: setting up rootfs %s: %w", where, cfg.Rootfs, err)
+		}
 	}
 	cred, err := resolveUser(cfg.User, cfg.IDsMapped)
 	if err != nil {
@@ -65,8 +76,8 @@ func runInit(sock *syncSocket) error {
 		cwd = "/"
 	}
 	// Like a Dockerfile's WORKDIR, a missing working directory is created
-	// (as pod root, before the switch of user).
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
+	// (as pod root, before the switch of user); exec only uses it.
+	if err := os.MkdirAll(cwd, 0o755); err != nil && !cfg.Exec {
 		return fmt.Errorf("%s: creating working directory %s: %w", where, cwd, err)
 	}
 

@@ -14,9 +14,23 @@ import (
 
 // podNamespaces are the namespaces a container shares with its pod's pause.
 // The mount namespace is deliberately not among them: each container gets
-// its own, with its own root filesystem.
+// its own, with its own root filesystem. Neither is the pid namespace in a
+// pod made with --share-pid=false.
 const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC |
-	unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWPID
+	unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
+
+// joinFlags are the namespaces a new container joins (setns) and the ones
+// it gets of its own (unshare).
+func joinFlags(sharePID bool) (setns, unshare int) {
+	if sharePID {
+		return podNamespaces | unix.CLONE_NEWPID, unix.CLONE_NEWNS
+	}
+	return podNamespaces, unix.CLONE_NEWNS | unix.CLONE_NEWPID
+}
+
+// execFlags: podctl exec joins every namespace of the container's process,
+// its mount and pid namespaces included, and makes none.
+const execFlags = podNamespaces | unix.CLONE_NEWPID | unix.CLONE_NEWNS
 
 // InitConfig is everything the init stage needs to turn a forked process in
 // the pod into the container's workload. It travels as JSON over the sync
@@ -32,6 +46,12 @@ type InitConfig struct {
 	Cwd       string            `json:"cwd"`
 	User      string            `json:"user"` // as given to -u; resolved in the rootfs
 	Hostname  string            `json:"hostname"`
+	// Exec: join a running container (podctl exec) rather than build one:
+	// the root filesystem is already the container's.
+	Exec bool `json:"exec,omitempty"`
+	// Tty: standard input is a pty that podctl relays; make it the
+	// controlling terminal of the workload's session.
+	Tty bool `json:"tty,omitempty"`
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
 	IDsMapped uint64 `json:"idsMapped"`
@@ -91,10 +111,11 @@ func (j *joiner) abort() {
 	j.cmd.Wait()
 }
 
-// start sends the join stage into the pod held by p, following the second
+// start sends the join stage into the namespaces of the process behind
+// pidfd (the pause, or a container for exec), following the second
 // conversation of sync.go. On return the workload runs (its execve
 // succeeded) or an error says why not, and nothing of the container is left.
-func (j *joiner) start(p *pause, cfg *InitConfig) (c *container, err error) {
+func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c *container, err error) {
 	sock := j.sock
 	defer sock.Close()
 	initPID := 0
@@ -111,7 +132,7 @@ func (j *joiner) start(p *pause, cfg *InitConfig) (c *container, err error) {
 		}
 	}()
 
-	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x", podNamespaces)), p.pidfd); err != nil {
+	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
 		return nil, err
 	}
 	word, rest, err := sock.recvText()
@@ -166,6 +187,12 @@ func (j *joiner) start(p *pause, cfg *InitConfig) (c *container, err error) {
 // wait reaps the container's process and returns its exit code the way a
 // shell reports it: the status, or 128+N for a death by signal N.
 func (c *container) wait() (int, error) {
+	code, _, err := c.waitStatus()
+	return code, err
+}
+
+// waitStatus is wait that also says which signal, if any, ended it.
+func (c *container) waitStatus() (code, sig int, err error) {
 	var ws unix.WaitStatus
 	for {
 		_, err := unix.Wait4(c.pid, &ws, 0, nil)
@@ -174,14 +201,26 @@ func (c *container) wait() (int, error) {
 		}
 		unix.Close(c.pidfd)
 		if err != nil {
-			return -1, fmt.Errorf("waiting for pid %d: %w", c.pid, err)
+			return -1, 0, fmt.Errorf("waiting for pid %d: %w", c.pid, err)
 		}
 		break
 	}
 	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
+		return 128 + int(ws.Signal()), int(ws.Signal()), nil
 	}
-	return ws.ExitStatus(), nil
+	return ws.ExitStatus(), 0, nil
+}
+
+// awaitExit blocks until the process behind pidfd (a child of ours) has
+// exited, leaving it unreaped (WNOWAIT) for whoever collects its status.
+func awaitExit(pidfd int) error {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 func (c *container) signal(sig unix.Signal) error {

@@ -1,11 +1,15 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // procStartTime reads the start time of pid in clock ticks since boot
@@ -37,4 +41,12 @@ func statOwner(fi os.FileInfo) (int, bool) {
 		return 0, false
 	}
 	return int(st.Uid), true
+}
+
+// siginfoStatus reads si_code and si_status of a SIGCHLD siginfo_t
+// (sigaction(2)); x/sys/unix leaves that union as padding. In the kernel's
+// layout si_status follows si_pid and si_uid, 24 bytes in on 64-bit.
+func siginfoStatus(info *unix.Siginfo) (code, status int) {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	return int(info.Code), int(int32(binary.NativeEndian.Uint32(b[24:28])))
 }

@@ -1,59 +1,197 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// pauseAlive reports whether the pause that state st recorded still runs:
-// same boot, same pid, same start time.
-func pauseAlive(st *PodState) bool {
-	if st.PausePID <= 0 || st.BootID != bootID() {
-		return false
-	}
-	t, err := procStartTime(st.PausePID)
-	return err == nil && t == st.PauseStartTime
-}
+// DefaultStopTimeout is Kubernetes' default terminationGracePeriodSeconds.
+const DefaultStopTimeout = 30 * time.Second
 
-// Status is a one-word summary of a pod for podctl ps.
-func Status(st *PodState) string {
-	if pauseAlive(st) {
-		return "Running"
-	}
-	if len(st.Containers) > 0 && st.Containers[0].ExitCode != nil {
-		if *st.Containers[0].ExitCode == 0 {
-			return "Succeeded"
-		}
-		return fmt.Sprintf("Failed (exit %d)", *st.Containers[0].ExitCode)
-	}
-	return "Unknown"
-}
-
-// Remove deletes pod name: its state and, with force, its running pause
-// (and so every process of the pod).
-func Remove(name string, force bool) error {
-	st, dir, err := ReadState(name)
+// Stop ends a pod: sig (SIGTERM when 0) to each container, SIGKILL to what
+// is left after timeout, then the pause. It returns once the pod has ended.
+// Without a supervisor (it was killed) Stop does the killing itself.
+func Stop(name string, sig unix.Signal, timeout time.Duration) error {
+	st, dir, err := Observe(name)
 	if err != nil {
 		return err
 	}
-	if pauseAlive(st) {
-		if !force {
-			return fmt.Errorf("pod %s is running; stop it first or use podctl rm -f %s", name, name)
+	if supervisorAlive(dir) {
+		err := request(dir, ctlRequest{Op: "stop", Signal: int(sig), Timeout: timeout.Seconds()}, 0)
+		// The reply comes after the final state was written; the
+		// supervisor exits right after it.
+		if werr := awaitSupervisorExit(dir, 5*time.Second); err == nil {
+			err = werr
 		}
-		fd, err := unix.PidfdOpen(st.PausePID, 0)
-		if err == nil {
-			// The pidfd was opened after the start-time check: check
-			// again, so the signal cannot reach a recycled pid.
-			if t, terr := procStartTime(st.PausePID); terr == nil && t == st.PauseStartTime {
-				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-			}
-			unix.Close(fd)
+		return err
+	}
+	if terminal(st.Phase) && !st.Pause.alive() {
+		return nil // already stopped
+	}
+	return withStateLock(dir, func() error {
+		killLeftovers(st)
+		st.Pause = ProcRef{}
+		return writeState(dir, st)
+	})
+}
+
+// Kill sends sig to every running container of the pod; the supervisor
+// then applies the restart policy, as the kubelet does after a crash.
+func Kill(name string, sig unix.Signal) error {
+	st, _, err := Observe(name)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, c := range st.Containers {
+		if c.State.Running == nil {
+			continue
+		}
+		if err := signalProc(c.Proc, sig); err == nil {
+			n++
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("removing %s: %w", dir, err)
+	if n == 0 {
+		return fmt.Errorf("pod %s has no running container to signal (%s)", name, st.Phase)
 	}
 	return nil
+}
+
+// signalProc sends sig to the process r names, through a pidfd opened and
+// then checked against r's start time: a recycled pid gets nothing.
+func signalProc(r ProcRef, sig unix.Signal) error {
+	if r.PID <= 0 {
+		return unix.ESRCH
+	}
+	fd, err := unix.PidfdOpen(r.PID, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if !r.alive() {
+		return unix.ESRCH
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// killLeftovers kills whatever still runs of a pod whose supervisor is
+// gone: its containers (they may have a pid namespace of their own) and
+// its pause (whose death kills the rest of a shared pid namespace).
+func killLeftovers(st *PodState) {
+	if st.BootID != bootID() {
+		return // every pid in it belongs to another boot
+	}
+	for i := range st.Containers {
+		c := &st.Containers[i]
+		signalProc(c.Proc, unix.SIGKILL)
+		if c.State.Running != nil {
+			c.markUnknown()
+		}
+	}
+	signalProc(st.Pause, unix.SIGKILL)
+	// Killed processes that are not our children are reaped by their
+	// parent (init, here); wait until they are gone.
+	deadline := time.Now().Add(2 * time.Second)
+	for (st.Pause.alive() || anyAlive(st)) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func anyAlive(st *PodState) bool {
+	for _, c := range st.Containers {
+		if c.Proc.alive() {
+			return true
+		}
+	}
+	return false
+}
+
+// running says whether anything of the pod still runs.
+func running(st *PodState, dir string) bool {
+	return supervisorAlive(dir) || st.BootID == bootID() && (st.Pause.alive() || anyAlive(st))
+}
+
+// Remove deletes pod name. A pod that still runs is refused unless force,
+// which stops it at once (SIGKILL) first.
+func Remove(name string, force bool) error {
+	st, dir, err := Observe(name)
+	if err != nil {
+		// A directory without state: a creation that was interrupted
+		// (unless one is at work right now: it holds the supervisor lock,
+		// and its directory is young).
+		if dir != "" && exists(dir) && !exists(filepath.Join(dir, "state.json")) &&
+			!supervisorAlive(dir) && !youngerThan(dir, 10*time.Second) {
+			return cleanupLeftovers(dir)
+		}
+		return err
+	}
+	if running(st, dir) {
+		if !force {
+			return fmt.Errorf("pod %s is running; stop it first (podctl stop %s) or use podctl rm -f %s", name, name, name)
+		}
+		if err := Stop(name, unix.SIGKILL, 0); err != nil && supervisorAlive(dir) {
+			return err
+		}
+	}
+	return cleanupLeftovers(dir)
+}
+
+// cleanupLeftovers kills what may be left of the pod in dir and removes
+// the directory, holding the state lock so that no writer races us.
+func cleanupLeftovers(dir string) error {
+	return withStateLock(dir, func() error {
+		if st, err := readStateFile(dir); err == nil {
+			killLeftovers(st)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("removing %s: %w", dir, err)
+		}
+		return nil
+	})
+}
+
+// GC removes every pod that no longer runs: pods that ended (Succeeded,
+// Failed), pods whose supervisor was lost (their remaining processes are
+// killed), pods of an earlier boot, and directories whose creation was
+// interrupted. Running pods are left alone. It returns the names removed.
+func GC() ([]string, error) {
+	names, err := ListPods()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, name := range names {
+		st, dir, err := Observe(name)
+		if err != nil {
+			// No state: interrupted creation, unless a creator is at work
+			// right now (it holds the supervisor lock from the start).
+			if dir == "" || supervisorAlive(dir) || youngerThan(dir, 10*time.Second) {
+				continue
+			}
+		} else if supervisorAlive(dir) || !terminal(st.Phase) && st.Phase != PhaseUnknown {
+			continue
+		}
+		if err := cleanupLeftovers(dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, name)
+	}
+	return removed, errors.Join(errs...)
+}
+
+func youngerThan(path string, d time.Duration) bool {
+	fi, err := os.Stat(path)
+	return err == nil && time.Since(fi.ModTime()) < d
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

@@ -60,31 +60,50 @@ func ValidateName(kind, name string) error {
 	return nil
 }
 
-// PodState is what state.json of a pod records.
+// PodState is what state.json of a pod records: its spec, the processes
+// that hold it up (the pause and the supervisor), and its status in
+// Kubernetes' terms. The supervisor writes it at every change; commands
+// read it and check it against the living processes (observe.go).
 type PodState struct {
-	Name     string    `json:"name"`
-	Hostname string    `json:"hostname"`
-	Created  time.Time `json:"created"`
-	BootID   string    `json:"bootID"`
-	// The pause: its pid and its start time (field 22 of /proc/PID/stat),
-	// which together identify it even after the pid is recycled.
-	PausePID       int    `json:"pausePid"`
-	PauseStartTime uint64 `json:"pauseStartTime"`
-	IDMap          struct {
+	Spec    PodSpec   `json:"spec"`
+	Created time.Time `json:"created"`
+	BootID  string    `json:"bootID"`
+	// The pause holds the pod's namespaces; the supervisor, on the host,
+	// owns its containers. Zero once they have exited.
+	Pause      ProcRef `json:"pause"`
+	Supervisor ProcRef `json:"supervisor"`
+	IDMap      struct {
 		UIDs []IDRange `json:"uids"`
 		GIDs []IDRange `json:"gids"`
 	} `json:"idMap"`
-	Containers []ContainerState `json:"containers"`
+
+	Phase      string            `json:"phase"`
+	Reason     string            `json:"reason,omitempty"`
+	Message    string            `json:"message,omitempty"`
+	Conditions []Condition       `json:"conditions,omitempty"`
+	StartTime  time.Time         `json:"startTime,omitempty"`
+	Containers []ContainerStatus `json:"containers"`
 }
 
-// ContainerState is one container of a pod.
-type ContainerState struct {
-	Name     string    `json:"name"`
-	Args     []string  `json:"args"`
-	PID      int       `json:"pid,omitempty"`
-	Started  time.Time `json:"startedAt,omitempty"`
-	Finished time.Time `json:"finishedAt,omitempty"`
-	ExitCode *int      `json:"exitCode,omitempty"`
+// container returns the status of the container called name, or nil.
+func (st *PodState) container(name string) *ContainerStatus {
+	for i := range st.Containers {
+		if st.Containers[i].Spec.Name == name {
+			return &st.Containers[i]
+		}
+	}
+	return nil
+}
+
+// MainContainer is the pod's first app container (whose exit code podctl
+// run returns), or nil.
+func (st *PodState) MainContainer() *ContainerStatus {
+	for i := range st.Containers {
+		if !st.Containers[i].Spec.Init {
+			return &st.Containers[i]
+		}
+	}
+	return nil
 }
 
 // podDir makes the pod's directory; it fails if the name is taken, which
@@ -143,18 +162,31 @@ func ReadState(name string) (*PodState, string, error) {
 		return nil, "", err
 	}
 	dir := filepath.Join(root, "pods", name)
-	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err := ValidateName("pod", name); err != nil {
+		return nil, "", err
+	}
+	st, err := readStateFile(dir)
 	if errors.Is(err, os.ErrNotExist) {
+		if _, derr := os.Stat(dir); derr == nil {
+			return nil, dir, fmt.Errorf("pod %q is still being created (or its creation was interrupted: podctl gc removes it)", name)
+		}
 		return nil, dir, fmt.Errorf("no pod named %q (see podctl ps -a)", name)
 	}
+	return st, dir, err
+}
+
+// readStateFile reads dir/state.json.
+func readStateFile(dir string) (*PodState, error) {
+	path := filepath.Join(dir, "state.json")
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, dir, err
+		return nil, err
 	}
 	var st PodState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, dir, fmt.Errorf("corrupt state %s: %w", filepath.Join(dir, "state.json"), err)
+		return nil, fmt.Errorf("corrupt state %s: %w (podctl rm -f or podctl gc removes the pod)", path, err)
 	}
-	return &st, dir, nil
+	return &st, nil
 }
 
 // ListPods returns the names of all pods with a state directory.
@@ -181,4 +213,23 @@ func ListPods() ([]string, error) {
 func bootID() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	return strings.TrimSpace(string(b))
+}
+
+// FindContainer returns container name of pod st; with an empty name, the
+// pod's main container (its first app container).
+func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
+	if name == "" {
+		if c := st.MainContainer(); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("pod %s has no app container yet", st.Spec.Name)
+	}
+	if c := st.container(name); c != nil {
+		return c, nil
+	}
+	var names []string
+	for _, c := range st.Containers {
+		names = append(names, c.Spec.Name)
+	}
+	return nil, fmt.Errorf("pod %s has no container %q (it has: %s)", st.Spec.Name, name, strings.Join(names, ", "))
 }

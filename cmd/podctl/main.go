@@ -2,8 +2,8 @@
 //
 // One binary plays every role. Before the CLI parses anything, main asks
 // package nsenter whether this process is a container init that the C
-// constructor has just forked into a pod; if so it runs that stage and
-// nothing else. The other hidden stages (the pause, the join) never reach
+// constructor has just forked into a pod, or a pod's detached supervisor;
+// if so it runs that role and nothing else. The other hidden stages (the pause, the join) never reach
 // Go at all. None of them is a user-visible command.
 package main
 
@@ -19,6 +19,9 @@ import (
 func main() {
 	if nsenter.InInit() {
 		sandbox.InitMain(nsenter.SyncFD()) // never returns
+	}
+	if fd, ok := sandbox.InSupervisor(); ok {
+		sandbox.SuperviseMain(fd) // never returns
 	}
 	code, err := newApp().run(os.Args)
 	if err != nil {

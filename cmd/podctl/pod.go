@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/podctl/podctl/sandbox"
+	"github.com/urfave/cli/v2"
+)
+
+func podCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "pod",
+		Usage: "manage pods",
+		Subcommands: []*cli.Command{{
+			Name:      "create",
+			Usage:     "create a pod with no container yet; add them with podctl run --pod NAME",
+			ArgsUsage: "NAME",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "share-pid", Value: true, Usage: "containers share one pid namespace, with the pause as PID 1 (false: one each)"},
+				&cli.StringFlag{Name: "restart", Value: "always", Usage: "restart policy: always, on-failure or never"},
+				&cli.StringFlag{Name: "hostname", Usage: "the pod's hostname (default: its name)"},
+			},
+			Action: func(c *cli.Context) error {
+				name, err := onePod(c)
+				if err != nil {
+					return err
+				}
+				policy, err := sandbox.ParseRestartPolicy(c.String("restart"))
+				if err != nil {
+					return usageError{err}
+				}
+				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy}
+				if err := sandbox.CreatePod(spec, os.Stderr); err != nil {
+					return err
+				}
+				fmt.Println(name)
+				return nil
+			},
+		}},
+	}
+}

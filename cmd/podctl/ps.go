@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/podctl/podctl/sandbox"
+	"github.com/urfave/cli/v2"
+)
+
+func psCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "list pods (NAME, READY, STATUS, RESTARTS, AGE, as kubectl get pods)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "also list pods that have ended"},
+			&cli.BoolFlag{Name: "containers", Usage: "one line per container"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if format != "table" && format != "json" {
+				return usageError{fmt.Errorf("ps: --format %q: use table or json", format)}
+			}
+			names, err := sandbox.ListPods()
+			if err != nil {
+				return err
+			}
+			sort.Strings(names)
+			var pods []*sandbox.PodState
+			for _, n := range names {
+				st, _, err := sandbox.Observe(n)
+				if err != nil {
+					// Being created, or interrupted: say so rather than hide it.
+					if c.Bool("all") {
+						fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
+					}
+					continue
+				}
+				if !c.Bool("all") && (st.Phase == sandbox.PhaseSucceeded || st.Phase == sandbox.PhaseFailed) {
+					continue
+				}
+				pods = append(pods, st)
+			}
+			if format == "json" {
+				if pods == nil {
+					pods = []*sandbox.PodState{}
+				}
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(pods)
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+			if c.Bool("containers") {
+				fmt.Fprintln(w, "POD\tCONTAINER\tSTATE\tRESTARTS\tPID")
+				for _, st := range pods {
+					for _, ct := range st.Containers {
+						name := ct.Spec.Name
+						if ct.Spec.Init {
+							name += " (init)"
+						}
+						pid := "-"
+						if ct.Proc.PID > 0 && ct.State.Running != nil {
+							pid = fmt.Sprint(ct.Proc.PID)
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", st.Spec.Name, name, ct.StateWord(), ct.RestartCount, pid)
+					}
+				}
+				return w.Flush()
+			}
+			fmt.Fprintln(w, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE")
+			for _, st := range pods {
+				ready, total := sandbox.ReadyCount(st)
+				fmt.Fprintf(w, "%s\t%d/%d\t%s\t%d\t%s\n", st.Spec.Name, ready, total, sandbox.DisplayStatus(st),
+					sandbox.Restarts(st), age(st.Created))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// age prints a duration the way kubectl does: 45s, 3m12s, 2h5m, 3d.
+func age(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/podctl/podctl/sandbox"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+)
+
+func (a *app) runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a command in a container, in a new pod or (--pod) an existing one",
+		ArgsUsage: "-- CMD [ARG...]",
+		Description: `Without --pod, run makes a pod for the container; the pod ends when the
+container does (and, with --rm, is removed). With --pod the container joins a
+running pod, whose restart policy applies to it.
+
+In the foreground, run prints the container's output and exits with its exit
+code (128+N for a death by signal N); SIGINT, SIGTERM or SIGHUP stop the pod
+(the signal goes to the container, SIGKILL follows after 10 s; a second signal
+kills at once). With -d it returns once the container has started.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "rootfs", Usage: "directory holding the container's unpacked root filesystem", Required: true},
+			&cli.StringFlag{Name: "pod", Usage: "add the container to this running pod"},
+			&cli.StringFlag{Name: "name", Usage: "container name (a DNS label); without --pod also the pod's name"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
+			&cli.BoolFlag{Name: "rm", Usage: "remove the pod (with --pod: the container) once it has ended"},
+			&cli.BoolFlag{Name: "init", Usage: "with --pod: an init container, run to completion before the pod's app containers"},
+			&cli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy of the new pod: always, on-failure or never"},
+			&cli.BoolFlag{Name: "share-pid", Value: true, Usage: "the new pod's containers share one pid namespace, with the pause as PID 1"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set KEY=VALUE in the container (KEY alone passes podctl's value)"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (created if missing)"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "UID[:GID] or NAME[:GROUP] of the rootfs to run as"},
+			&cli.StringFlag{Name: "hostname", Usage: "the new pod's hostname (default: the pod name)"},
+		},
+		Action: func(c *cli.Context) error {
+			ctr := sandbox.ContainerSpec{
+				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"),
+				Args: c.Args().Slice(), Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
+			}
+			sigs := make(chan os.Signal, 4)
+			detach := c.Bool("detach")
+			if !detach {
+				signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+				defer signal.Stop(sigs)
+			}
+			o := sandbox.RunIO{Stdout: os.Stdout, Stderr: os.Stderr, Notices: os.Stderr, Signals: sigs}
+			var err error
+			if pod := c.String("pod"); pod != "" {
+				for _, f := range []string{"restart", "share-pid", "hostname"} {
+					if c.IsSet(f) {
+						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
+					}
+				}
+				ctr.Remove = c.Bool("rm")
+				a.code, err = sandbox.RunInPod(pod, ctr, detach, o)
+				return err
+			}
+			if c.Bool("init") {
+				return usageError{fmt.Errorf("run: --init needs --pod: init containers belong to a pod made with podctl pod create")}
+			}
+			policy, err := sandbox.ParseRestartPolicy(c.String("restart"))
+			if err != nil {
+				return usageError{err}
+			}
+			spec := sandbox.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
+				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm")}
+			a.code, err = sandbox.Run(spec, ctr, detach, o)
+			if err == nil && detach {
+				fmt.Println(spec.Name)
+			}
+			return err
+		},
+	}
+}

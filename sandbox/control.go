@@ -1,0 +1,261 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The control socket: how podctl commands ask a pod's supervisor to act on
+// the containers it owns. One SOCK_SEQPACKET connection per request; the
+// request is one JSON datagram, and so is the reply.
+//
+//	podctl run --pod P     {"op":"add","container":{...}}  -> {} once it started
+//	podctl stop -t 10 P    {"op":"stop","timeout":10}     -> {} once the pod ended
+//	podctl run --rm --pod  {"op":"forget","name":"c"}     -> {} (after printing its log)
+//
+// The socket lives in the pod's directory (0700, the user's own), and the
+// supervisor also checks the caller's uid with SO_PEERCRED.
+const controlSocket = "control.sock"
+
+type ctlRequest struct {
+	Op        string         `json:"op"`
+	Container *ContainerSpec `json:"container,omitempty"`
+	Timeout   float64        `json:"timeout,omitempty"` // seconds, for stop
+	Signal    int            `json:"signal,omitempty"`  // for stop: the first signal
+	// For add: reply only once the container has ended for good.
+	Wait bool   `json:"wait,omitempty"`
+	Name string `json:"name,omitempty"` // for forget: a container that ended
+
+}
+
+type ctlReply struct {
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"` // of an *ExecError
+	// For add with wait: how the container ended.
+	Terminated *StateTerminated `json:"terminated,omitempty"`
+}
+
+type controlServer struct {
+	l *net.UnixListener
+}
+
+// listenControl serves the control socket of s until close.
+func listenControl(dir string, s *supervisor) (*controlServer, error) {
+	path := filepath.Join(dir, controlSocket)
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	// The socket file is removed by rm with the directory, not by close:
+	// the supervisor may be killed, and a dead socket answers ECONNREFUSED.
+	l.SetUnlinkOnClose(false)
+	cs := &controlServer{l: l}
+	go func() {
+		for {
+			conn, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			s.handlers.Add(1)
+			go s.serve(conn)
+		}
+	}()
+	return cs, nil
+}
+
+func (cs *controlServer) close() { cs.l.Close() }
+
+// serve answers one request.
+func (s *supervisor) serve(conn *net.UnixConn) {
+	defer s.handlers.Done()
+	defer conn.Close()
+	reply := func(err error) {
+		var r ctlReply
+		if err != nil {
+			r.Error = err.Error()
+			var ee *ExecError
+			if errors.As(err, &ee) {
+				r.ExitCode = ee.ExitCode
+			}
+		}
+		b, _ := json.Marshal(r)
+		conn.Write(b)
+	}
+	if err := checkPeer(conn); err != nil {
+		reply(err)
+		return
+	}
+	buf := make([]byte, maxMsg)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return
+	}
+	var req ctlRequest
+	if err := json.Unmarshal(buf[:n], &req); err != nil {
+		reply(fmt.Errorf("bad control request: %w", err))
+		return
+	}
+	result := make(chan error, 1)
+	switch req.Op {
+	case "add":
+		if req.Container == nil {
+			reply(errors.New("add: no container"))
+			return
+		}
+		var exited chan ctlReply
+		if req.Wait {
+			exited = make(chan ctlReply, 1)
+		}
+		s.post(func() { s.add(*req.Container, result, exited) })
+		err, ok := s.await(result)
+		if !ok || err != nil || exited == nil {
+			reply(err)
+			return
+		}
+		select {
+		case r := <-exited:
+			b, _ := json.Marshal(r)
+			conn.Write(b)
+		case <-s.done:
+			select {
+			case r := <-exited:
+				b, _ := json.Marshal(r)
+				conn.Write(b)
+			default:
+				reply(errors.New("the pod ended"))
+			}
+		}
+	case "forget":
+		s.post(func() {
+			if c := s.st.container(req.Name); c != nil && c.State.Terminated != nil {
+				s.forget(req.Name)
+				s.save()
+			}
+			result <- nil
+		})
+		err, _ := s.await(result)
+		reply(err)
+	case "stop":
+		sig := unix.Signal(req.Signal)
+		grace := time.Duration(req.Timeout * float64(time.Second))
+		s.post(func() { s.stop(sig, grace, result) })
+		err, _ := s.await(result)
+		reply(err)
+	default:
+		reply(fmt.Errorf("unknown control request %q", req.Op))
+	}
+}
+
+// await waits for a result from the loop goroutine, or for the pod's end.
+func (s *supervisor) await(result chan error) (error, bool) {
+	select {
+	case err := <-result:
+		return err, true
+	case <-s.done:
+		select {
+		case err := <-result:
+			return err, true
+		default:
+			return errors.New("the pod ended"), false
+		}
+	}
+}
+
+// checkPeer refuses a caller that is not our own user (the directory's
+// permissions already should).
+func checkPeer(conn *net.UnixConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if cerr != nil {
+		return cerr
+	}
+	if int(cred.Uid) != os.Getuid() {
+		return fmt.Errorf("uid %d may not control this pod", cred.Uid)
+	}
+	return nil
+}
+
+// add takes a new container into the running pod (loop goroutine); result
+// gets the outcome of its first start, or nil at once if it must wait for
+// init containers.
+func (s *supervisor) add(spec ContainerSpec, result chan error, exited chan ctlReply) {
+	if s.stopping || s.finished {
+		result <- fmt.Errorf("pod %s is stopping; it takes no new containers", s.st.Spec.Name)
+		return
+	}
+	if s.st.container(spec.Name) != nil {
+		result <- fmt.Errorf("pod %s already has a container named %q; choose another --name", s.st.Spec.Name, spec.Name)
+		return
+	}
+	if spec.Init {
+		for _, c := range s.st.Containers {
+			if !c.Spec.Init && c.State.Waiting == nil {
+				result <- fmt.Errorf("pod %s has started its app containers; init containers run before them, so add --init containers to a pod before its first app container", s.st.Spec.Name)
+				return
+			}
+		}
+	}
+	s.st.Containers = append(s.st.Containers, ContainerStatus{Spec: spec,
+		State: ContainerState{Waiting: &StateWaiting{Reason: ReasonPodInitializing}}})
+	s.startReplies[spec.Name] = append(s.startReplies[spec.Name], result)
+	if exited != nil {
+		s.exitReplies[spec.Name] = append(s.exitReplies[spec.Name], exited)
+	}
+	s.afterChange()
+	// Still waiting (behind an init container): say so now.
+	if c := s.st.container(spec.Name); c != nil && c.State.Waiting != nil && c.LastState.Terminated == nil {
+		s.replyStarted(spec.Name, nil)
+	}
+}
+
+// request sends req to the supervisor of the pod in dir and returns its
+// answer; wait bounds how long the answer may take.
+func request(dir string, req ctlRequest, wait time.Duration) error {
+	_, err := requestReply(dir, req, wait)
+	return err
+}
+
+// requestReply is request, returning the whole reply.
+func requestReply(dir string, req ctlRequest, wait time.Duration) (*ctlReply, error) {
+	path := filepath.Join(dir, controlSocket)
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
+	}
+	defer conn.Close()
+	b, _ := json.Marshal(req)
+	if _, err := conn.Write(b); err != nil {
+		return nil, fmt.Errorf("asking the pod's supervisor: %w", err)
+	}
+	if wait > 0 {
+		conn.SetReadDeadline(time.Now().Add(wait))
+	}
+	buf := make([]byte, maxMsg)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the pod's supervisor: %w", err)
+	}
+	var r ctlReply
+	if err := json.Unmarshal(buf[:n], &r); err != nil {
+		return nil, fmt.Errorf("bad reply from the pod's supervisor: %w", err)
+	}
+	if r.Error == "" {
+		return &r, nil
+	}
+	if r.ExitCode != 0 {
+		return &r, &ExecError{Msg: r.Error, ExitCode: r.ExitCode}
+	}
+	return &r, errors.New(r.Error)
+}

@@ -1,0 +1,188 @@
+package sandbox
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// ExecOptions are podctl exec's.
+type ExecOptions struct {
+	Container   string // empty: the pod's main container
+	Args        []string
+	Env         []string // KEY=VALUE, over the container's own
+	User, Cwd   string   // empty: the container's
+	Interactive bool     // pass standard input (else /dev/null)
+	Tty         bool     // a new pty, relayed by podctl
+	Stdin       *os.File
+	Stdout      *os.File
+	Stderr      *os.File
+}
+
+// Exec runs a command in a running container: a process that joins every
+// namespace of the container's workload, its mount namespace included (so
+// it sees the container's root filesystem), with the container's user,
+// environment and working directory. It returns the command's exit code.
+//
+// The command never gets the caller's terminal (CVE-2017-5226): with Tty
+// it gets a new pty whose other end podctl relays; without, a standard
+// stream that is a terminal is relayed through a pipe.
+func Exec(pod string, o ExecOptions) (int, error) {
+	if len(o.Args) == 0 {
+		return 0, fmt.Errorf("no command given: podctl exec POD -- CMD [ARG...]")
+	}
+	st, _, err := Observe(pod)
+	if err != nil {
+		return 0, err
+	}
+	c, err := FindContainer(st, o.Container)
+	if err != nil {
+		return 0, err
+	}
+	where := fmt.Sprintf("container %s of pod %s", c.Spec.Name, pod)
+	if c.State.Running == nil || !c.Proc.alive() {
+		return 0, fmt.Errorf("%s is not running (%s); podctl exec needs a running container", where, c.StateWord())
+	}
+	pidfd, err := unix.PidfdOpen(c.Proc.PID, 0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: pidfd_open: %w", where, err)
+	}
+	defer unix.Close(pidfd)
+	// Checked after the pidfd was opened: it names the process we mean.
+	if !c.Proc.alive() {
+		return 0, fmt.Errorf("%s has just exited", where)
+	}
+	if _, _, err := ParseUserSpec(o.User); err != nil {
+		return 0, err
+	}
+	if o.Cwd == "" {
+		o.Cwd = c.Spec.Cwd
+	}
+	if o.User == "" {
+		o.User = c.Spec.User
+	}
+	ids := IDMapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
+	cfg := &InitConfig{
+		Pod: pod, Container: c.Spec.Name, Exec: true, Tty: o.Tty,
+		Args: o.Args, Env: append(append([]string{}, c.Spec.Env...), o.Env...), Cwd: o.Cwd, User: o.User,
+		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
+	}
+
+	var rl relay
+	defer rl.close()
+	var stdio [3]*os.File
+	if o.Tty {
+		if stdio, err = rl.pty(o.Interactive, o.Stdin, o.Stdout); err != nil {
+			return 0, fmt.Errorf("%s: %w", where, err)
+		}
+	} else if stdio, err = rl.streams(o.Interactive, o.Stdin, o.Stdout, o.Stderr); err != nil {
+		return 0, fmt.Errorf("%s: %w", where, err)
+	}
+	j, err := spawnJoin(c.Spec.Name, stdio)
+	rl.closeChild()
+	if err != nil {
+		return 0, err
+	}
+	proc, err := j.start(pidfd, execFlags, 0, cfg)
+	if err != nil {
+		return 0, err
+	}
+	code, err := proc.wait()
+	rl.drain()
+	return code, err
+}
+
+// relay copies between podctl's standard streams and the command's.
+type relay struct {
+	child   []*os.File // the command's ends, closed once it has them
+	ours    []*os.File
+	outputs chan struct{} // one value per output copier that finished
+	nout    int
+	restore func()
+}
+
+func (r *relay) closeChild() {
+	for _, f := range r.child {
+		f.Close()
+	}
+	r.child = nil
+}
+
+// drain waits for the command's output to be copied out.
+func (r *relay) drain() {
+	for ; r.nout > 0; r.nout-- {
+		<-r.outputs
+	}
+}
+
+func (r *relay) close() {
+	r.closeChild()
+	for _, f := range r.ours {
+		f.Close()
+	}
+	if r.restore != nil {
+		r.restore()
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// output relays what the command writes to w, through a pipe.
+func (r *relay) output(w io.Writer) (*os.File, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	r.child, r.ours = append(r.child, pw), append(r.ours, pr)
+	if r.outputs == nil {
+		r.outputs = make(chan struct{}, 3)
+	}
+	r.nout++
+	go func() {
+		io.Copy(w, pr)
+		r.outputs <- struct{}{}
+	}()
+	return pw, nil
+}
+
+// streams gives the command podctl's own streams where they are not
+// terminals, and relayed pipes where they are.
+func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, error) {
+	var s [3]*os.File
+	var err error
+	switch {
+	case !interactive:
+		if s[0], err = os.Open(os.DevNull); err != nil {
+			return s, err
+		}
+		r.child = append(r.child, s[0])
+	case isTerminal(in):
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return s, err
+		}
+		r.child, r.ours = append(r.child, pr), append(r.ours, pw)
+		go func() {
+			io.Copy(pw, in)
+			pw.Close()
+		}()
+		s[0] = pr
+	default:
+		s[0] = in
+	}
+	for i, f := range []*os.File{out, errw} {
+		if isTerminal(f) {
+			if s[i+1], err = r.output(f); err != nil {
+				return s, err
+			}
+		} else {
+			s[i+1] = f
+		}
+	}
+	return s, nil
+}

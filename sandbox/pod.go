@@ -1,0 +1,175 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunIO is where a foreground run sends the containers' output and its
+// notices, and the signals that stop it.
+type RunIO struct {
+	Stdout, Stderr io.Writer
+	Notices        io.Writer
+	// Signals: the first one received stops the pod (the signal goes to
+	// the containers, SIGKILL follows after StopGrace); a second one kills
+	// it at once.
+	Signals <-chan os.Signal
+}
+
+// StopGrace is how long a foreground run's containers get after Ctrl-C.
+const StopGrace = 10 * time.Second
+
+// CreatePod makes a pod with no container yet (podctl pod create); its
+// detached supervisor keeps it until podctl stop or rm.
+func CreatePod(spec PodSpec, notices io.Writer) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	dir, err := podDir(spec.Name)
+	if err != nil {
+		return err
+	}
+	created, err := startDetached(dir, spec, nil, notices)
+	if !created {
+		os.RemoveAll(dir)
+	}
+	return err
+}
+
+// Run runs ctr in a new pod of its own (podctl run without --pod); the pod
+// ends with its containers. Detached, it returns once the container has
+// started; in the foreground, it returns the exit code of the container
+// (128+N for a death by signal N) once the pod has ended.
+func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
+	spec.AutoStop = true
+	if err := spec.Validate(); err != nil {
+		return 0, err
+	}
+	if ctr.Name == "" {
+		ctr.Name = spec.Name
+	}
+	if err := ctr.Validate(); err != nil {
+		return 0, err
+	}
+	dir, err := podDir(spec.Name)
+	if err != nil {
+		return 0, err
+	}
+	if detach {
+		created, err := startDetached(dir, spec, []ContainerSpec{ctr}, o.Notices)
+		if !created {
+			os.RemoveAll(dir)
+		}
+		return 0, err
+	}
+
+	lock, err := lockFile(filepath.Join(dir, supervisorLock), unix.LOCK_EX)
+	if err != nil {
+		os.RemoveAll(dir)
+		return 0, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	defer lock.Close()
+	s := newSupervisor(dir, spec)
+	s.stdout, s.stderr, s.notices = o.Stdout, o.Stderr, o.Notices
+	if err := s.create([]ContainerSpec{ctr}); err != nil {
+		os.RemoveAll(dir)
+		return 0, err
+	}
+	stopSignals := make(chan struct{})
+	defer close(stopSignals)
+	go func() {
+		stops := 0
+		for {
+			select {
+			case sig := <-o.Signals:
+				grace := StopGrace
+				if stops++; stops > 1 {
+					grace = 0
+				}
+				s.post(func() { s.stop(sig.(unix.Signal), grace, nil) })
+			case <-stopSignals:
+				return
+			}
+		}
+	}()
+	s.run()
+	code := 0
+	if m := s.st.MainContainer(); m != nil && m.State.Terminated != nil {
+		code = m.State.Terminated.ExitCode
+	}
+	return code, s.firstErr
+}
+
+// RunInPod adds ctr to the running pod (podctl run --pod). Detached, it
+// returns once the container has started (or, behind init containers, has
+// been accepted); in the foreground it prints the container's output and
+// returns its exit code once it has ended for good.
+func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
+	st, dir, err := Observe(pod)
+	if err != nil {
+		return 0, err
+	}
+	if !supervisorAlive(dir) || terminal(st.Phase) {
+		return 0, fmt.Errorf("pod %s is not running (%s); start a new one, or see podctl ps -a", pod, st.Phase)
+	}
+	if err := ctr.Validate(); err != nil {
+		return 0, err
+	}
+	if detach {
+		return 0, request(dir, ctlRequest{Op: "add", Container: &ctr}, 0)
+	}
+	// Follow the container's log while the supervisor runs it; the reply
+	// to the add request comes when it has ended for good.
+	ended := make(chan struct{})
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		path := logPath(dir, ctr.Name, 0)
+		for !exists(path) {
+			select {
+			case <-ended:
+				if !exists(path) {
+					return
+				}
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		FollowLog(path, 0, LogReadOptions{Tail: -1}, o.Stdout, o.Stderr, func() bool {
+			select {
+			case <-ended:
+				return true
+			default:
+				return false
+			}
+		})
+	}()
+	go func() {
+		for {
+			select {
+			case sig := <-o.Signals:
+				request(dir, ctlRequest{Op: "stop", Signal: int(sig.(unix.Signal)), Timeout: StopGrace.Seconds()}, 0)
+			case <-ended:
+				return
+			}
+		}
+	}()
+	r, err := requestReply(dir, ctlRequest{Op: "add", Container: &ctr, Wait: true}, 0)
+	close(ended)
+	<-followed
+	if ctr.Remove {
+		request(dir, ctlRequest{Op: "forget", Name: ctr.Name}, 5*time.Second)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if r.Terminated == nil {
+		return 0, errors.New("the pod ended before the container did")
+	}
+	return r.Terminated.ExitCode, nil
+}

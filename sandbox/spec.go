@@ -1,0 +1,152 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// RestartPolicy is a pod's Kubernetes restartPolicy: what the supervisor
+// does when a container exits.
+type RestartPolicy string
+
+const (
+	RestartAlways    RestartPolicy = "Always"
+	RestartOnFailure RestartPolicy = "OnFailure"
+	RestartNever     RestartPolicy = "Never"
+)
+
+// ParseRestartPolicy accepts Kubernetes' spelling and the command-line one
+// (always, on-failure, never).
+func ParseRestartPolicy(s string) (RestartPolicy, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "-", "")) {
+	case "always":
+		return RestartAlways, nil
+	case "onfailure":
+		return RestartOnFailure, nil
+	case "never", "no", "":
+		return RestartNever, nil
+	}
+	return "", fmt.Errorf("--restart %q: use always, on-failure or never", s)
+}
+
+// restarts says whether a container that exited with code is started again.
+func (p RestartPolicy) restarts(code int) bool {
+	return p == RestartAlways || p == RestartOnFailure && code != 0
+}
+
+// PodSpec is what a pod is asked to be; it does not change after creation.
+type PodSpec struct {
+	Name          string        `json:"name"`
+	Hostname      string        `json:"hostname"`
+	SharePID      bool          `json:"sharePid"`
+	RestartPolicy RestartPolicy `json:"restartPolicy"`
+	// AutoStop: a pod made by podctl run for its container ends when its
+	// containers are done; a pod made by podctl pod create lives until
+	// podctl stop or rm, and takes new containers meanwhile.
+	AutoStop bool `json:"autoStop,omitempty"`
+	// Remove: delete the pod's state when it ends (podctl run --rm).
+	Remove bool `json:"remove,omitempty"`
+}
+
+// ContainerSpec is one container of a pod.
+type ContainerSpec struct {
+	Name   string   `json:"name"`
+	Init   bool     `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	Rootfs string   `json:"rootfs"`
+	Args   []string `json:"args"`
+	Env    []string `json:"env,omitempty"` // KEY=VALUE
+	Cwd    string   `json:"workingDir,omitempty"`
+	User   string   `json:"user,omitempty"`
+	// Remove: forget the container once it has terminated for good
+	// (podctl run --rm --pod).
+	Remove bool `json:"remove,omitempty"`
+}
+
+// randomName makes a name for a pod or container the user did not name.
+func randomName(prefix string) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Validate checks the pod's spec before anything is created.
+func (s *PodSpec) Validate() error {
+	if s.Name == "" {
+		s.Name = randomName("pod-")
+	}
+	if err := ValidateName("pod", s.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if s.Hostname == "" {
+		s.Hostname = s.Name
+	}
+	if err := ValidateName("host", s.Hostname); err != nil {
+		return fmt.Errorf("--hostname: %w", err)
+	}
+	if s.RestartPolicy == "" {
+		s.RestartPolicy = RestartNever
+	}
+	return nil
+}
+
+// Validate checks a container's spec, and fills in what can be derived:
+// the absolute rootfs, the values of -e KEY taken from podctl's environment.
+func (c *ContainerSpec) Validate() error {
+	if c.Name == "" {
+		c.Name = randomName("ctr-")
+	}
+	if err := ValidateName("container", c.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if len(c.Args) == 0 {
+		return errors.New("no command given: podctl run --rootfs DIR -- CMD [ARG...]")
+	}
+	if c.Rootfs == "" {
+		return errors.New("--rootfs is required: a directory holding an unpacked root filesystem")
+	}
+	abs, err := filepath.Abs(c.Rootfs)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return fmt.Errorf("--rootfs %s: %w", c.Rootfs, unwrapPath(err))
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--rootfs %s: not a directory", c.Rootfs)
+	}
+	c.Rootfs = abs
+	if c.Cwd != "" && !strings.HasPrefix(c.Cwd, "/") {
+		return fmt.Errorf("--workdir %q: must be an absolute path inside the container", c.Cwd)
+	}
+	if _, _, err := ParseUserSpec(c.User); err != nil {
+		return err
+	}
+	for i, kv := range c.Env {
+		k, _, hasValue := strings.Cut(kv, "=")
+		if k == "" || strings.ContainsAny(k, " \t\n") {
+			return fmt.Errorf("--env %q: expected KEY=VALUE (or KEY to pass on podctl's own value)", kv)
+		}
+		if !hasValue {
+			// Like docker run -e KEY: the caller's own value.
+			v, ok := os.LookupEnv(k)
+			if !ok {
+				return fmt.Errorf("--env %s: no value given and %s is not set in podctl's environment", k, k)
+			}
+			c.Env[i] = k + "=" + v
+		}
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// A detached supervisor (podctl run -d, podctl pod create) is podctl
+// re-executed with EnvSupervise set; main calls SuperviseMain before the
+// CLI parses anything. The conversation with the command that started it:
+//
+//	podctl (CLI)                          supervisor (new session)
+//	   | mkdir pod dir, flock supervisor.lock
+//	   | exec /proc/self/exe, fd 3 = socket, fd 4 = the locked file
+//	   |-- {dir, spec, containers} ------------->|
+//	   |                                         | pause, /etc files, control socket,
+//	   |                                         | first container started
+//	   |<--------- {error?, exitCode?, notice?} -|
+//	   | exit: the pod lives on                  | loop until the pod ends
+const EnvSupervise = "_PODCTL_SUPERVISE"
+
+// superviseRequest is what a detached supervisor is asked to run.
+type superviseRequest struct {
+	Dir        string          `json:"dir"`
+	LockFD     int             `json:"lockFd"`
+	Spec       PodSpec         `json:"spec"`
+	Containers []ContainerSpec `json:"containers"`
+}
+
+// superviseReply tells the CLI how the pod's creation went.
+type superviseReply struct {
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"` // of an *ExecError
+	Created  bool   `json:"created"`            // the pod exists, even if its first container failed
+	Notice   string `json:"notice,omitempty"`
+}
+
+// InSupervisor says whether this process is a detached supervisor.
+func InSupervisor() (int, bool) {
+	v, ok := os.LookupEnv(EnvSupervise)
+	if !ok {
+		return 0, false
+	}
+	fd, err := strconv.Atoi(v)
+	return fd, err == nil
+}
+
+// SuperviseMain runs a detached supervisor; it never returns.
+func SuperviseMain(fd int) {
+	os.Unsetenv(EnvSupervise)
+	sock := &syncSocket{fd: fd, peer: "podctl"}
+	unix.CloseOnExec(fd)
+	b, err := sock.recv()
+	if err != nil {
+		os.Exit(1)
+	}
+	var req superviseRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		sendReply(sock, superviseReply{Error: "supervisor: bad request: " + err.Error()})
+		os.Exit(1)
+	}
+	// The lock must die with us, not live on in the pause or a container.
+	unix.CloseOnExec(req.LockFD)
+	// Our own errors go to the pod's supervisor.log: we have no terminal.
+	if f, err := os.OpenFile(filepath.Join(req.Dir, "supervisor.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY|unix.O_CLOEXEC, 0o600); err == nil {
+		unix.Dup2(int(f.Fd()), 2)
+		f.Close()
+	}
+	// A supervisor sits idle for the life of its pod: keep its heap small.
+	debug.SetGCPercent(20)
+
+	s := newSupervisor(req.Dir, req.Spec)
+	var notices bytes.Buffer
+	s.notices = &notices
+	err = s.create(req.Containers)
+	reply := superviseReply{Created: err == nil, Notice: notices.String()}
+	if err == nil {
+		err = s.firstErr
+	}
+	if err != nil {
+		reply.Error = err.Error()
+		var ee *ExecError
+		if errors.As(err, &ee) {
+			reply.ExitCode = ee.ExitCode
+		}
+	}
+	s.notices = nil
+	sendReply(sock, reply)
+	sock.Close()
+	if !reply.Created {
+		os.RemoveAll(req.Dir)
+		os.Exit(1)
+	}
+	s.idle()
+	s.run()
+	os.Exit(0)
+}
+
+func sendReply(sock *syncSocket, r superviseReply) {
+	b, _ := json.Marshal(r)
+	sock.send(b)
+}
+
+// startDetached makes the pod in dir (already created, empty) with a
+// detached supervisor, and returns once its first container has started.
+func startDetached(dir string, spec PodSpec, ctrs []ContainerSpec, notices io.Writer) (created bool, err error) {
+	lock, err := lockFile(filepath.Join(dir, supervisorLock), unix.LOCK_EX)
+	if err != nil {
+		return false, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	defer lock.Close()
+	sock, child, err := newSyncPair("the pod's supervisor")
+	if err != nil {
+		return false, err
+	}
+	defer sock.Close()
+	cmd := &exec.Cmd{
+		Path: selfExe,
+		Args: []string{"podctl-supervisor", spec.Name},
+		// The caller's environment: PATH finds newuidmap; -e KEY values
+		// were resolved already.
+		Env:        append(os.Environ(), EnvSupervise+"=3"),
+		ExtraFiles: []*os.File{child, lock},
+		// A session of its own, no terminal, stdio on /dev/null: it
+		// outlives this command and must not hold the caller's terminal.
+		SysProcAttr: &unix.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return false, fmt.Errorf("starting the supervisor of pod %s: %w", spec.Name, err)
+	}
+	b, _ := json.Marshal(superviseRequest{Dir: dir, LockFD: 4, Spec: spec, Containers: ctrs})
+	if err := sock.send(b); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return false, err
+	}
+	b, err = sock.recv()
+	if err != nil {
+		// It died before answering: whatever it made is its orphan now.
+		cmd.Process.Kill()
+		cmd.Wait()
+		cleanupLeftovers(dir)
+		return false, fmt.Errorf("the supervisor of pod %s exited during creation (see %s): %w", spec.Name, filepath.Join(dir, "supervisor.log"), err)
+	}
+	var r superviseReply
+	if err := json.Unmarshal(b, &r); err != nil {
+		return false, fmt.Errorf("bad reply from the supervisor of pod %s: %w", spec.Name, err)
+	}
+	if r.Notice != "" && notices != nil {
+		io.WriteString(notices, r.Notice)
+	}
+	if !r.Created {
+		cmd.Wait()
+	} else {
+		// It lives on; when we exit it is re-parented (to init or the
+		// nearest subreaper).
+		cmd.Process.Release()
+	}
+	if r.Error != "" {
+		if r.ExitCode != 0 {
+			return r.Created, &ExecError{Msg: r.Error, ExitCode: r.ExitCode}
+		}
+		return r.Created, errors.New(r.Error)
+	}
+	return true, nil
+}

@@ -1,0 +1,676 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/podctl/podctl/rootfs"
+	"golang.org/x/sys/unix"
+)
+
+// supervisor owns one pod on the host side: it made the pause and starts
+// every container, so all of them are its children and it alone collects
+// their exit statuses. It restarts containers by the pod's restartPolicy,
+// runs init containers one by one before the app containers, writes each
+// container's output to a CRI log, and records everything in state.json.
+//
+// It runs inside podctl run (foreground: it is podctl itself, so nothing is
+// daemonized and strace -f ends) or as a detached process of its own
+// (podctl run -d, podctl pod create; supervise.go).
+//
+// All of its state is owned by one goroutine, loop: other goroutines (exit
+// watchers, the control socket, timers, signal handlers) send it closures
+// on events, so nothing here needs a lock.
+type supervisor struct {
+	dir   string
+	st    *PodState
+	pause *pause
+	ids   IDMapping
+	files []rootfs.BindFile
+
+	// Foreground runs also copy the containers' output here.
+	stdout, stderr io.Writer
+	notices        io.Writer
+
+	events   chan func()
+	procs    map[string]*container // running containers, by name
+	backoffs map[string]*backoff
+	timers   map[string]*time.Timer // restarts waiting out their back-off
+	// exitReplies: who waits for a container to end for good (a
+	// foreground podctl run --pod).
+	exitReplies map[string][]chan ctlReply
+	// startReplies: who waits for the first start of a container (podctl
+	// run --pod waits to report an exec failure).
+	startReplies map[string][]chan error
+
+	firstErr    error // why the first container did not start
+	stopping    bool
+	stopSignal  unix.Signal
+	killTimer   *time.Timer
+	stopWaiters []chan error
+	pauseLost   string // why the pause died, if it died first
+	finished    bool
+	done        chan struct{}
+	pumps       sync.WaitGroup
+	handlers    sync.WaitGroup // control requests being answered
+	ctl         *controlServer
+}
+
+func newSupervisor(dir string, spec PodSpec) *supervisor {
+	now := time.Now().UTC()
+	return &supervisor{
+		dir: dir,
+		st: &PodState{Spec: spec, Created: now, BootID: bootID(), Phase: PhasePending,
+			Supervisor: ProcRef{PID: os.Getpid()}},
+		events:       make(chan func(), 16),
+		procs:        map[string]*container{},
+		backoffs:     map[string]*backoff{},
+		timers:       map[string]*time.Timer{},
+		startReplies: map[string][]chan error{},
+		exitReplies:  map[string][]chan ctlReply{},
+		done:         make(chan struct{}),
+	}
+}
+
+// create makes the pod: the pause, its /etc files, the control socket,
+// and the first of ctrs started. The error of that first start (an
+// *ExecError for a workload that cannot be executed) is kept in firstErr,
+// and recorded in the container's state. On an error nothing of the pod is
+// left but its directory.
+func (s *supervisor) create(ctrs []ContainerSpec) error {
+	for _, c := range ctrs {
+		s.st.Containers = append(s.st.Containers, ContainerStatus{Spec: c,
+			State: ContainerState{Waiting: &StateWaiting{Reason: ReasonContainerCreating}}})
+	}
+	var err error
+	if s.st.Supervisor.StartTime, err = procStartTime(os.Getpid()); err != nil {
+		return err
+	}
+	// The first container's join stage starts while the pause is made:
+	// the two execs overlap (see sync.go).
+	var first *ContainerStatus
+	var j *joiner
+	var pipes *stdPipes
+	if len(s.st.Containers) > 0 {
+		first = &s.st.Containers[0]
+		if pipes, err = newStdPipes(); err != nil {
+			return err
+		}
+		if j, err = spawnJoin(first.Spec.Name, pipes.child()); err != nil {
+			pipes.close()
+			return err
+		}
+		pipes.closeChild()
+	}
+	abortFirst := func() {
+		if j != nil {
+			j.abort()
+			pipes.close()
+		}
+	}
+	ps, err := spawnPause()
+	if err != nil {
+		abortFirst()
+		return err
+	}
+	s.ids = DetectIDMapping()
+	if s.ids.Notice != "" && s.notices != nil {
+		fmt.Fprintf(s.notices, "podctl: notice: %s\n", s.ids.Notice)
+	}
+	s.st.IDMap.UIDs, s.st.IDMap.GIDs = s.ids.UIDs, s.ids.GIDs
+	if s.files, err = writeEtcFiles(s.dir, s.st.Spec.Hostname); err != nil {
+		ps.abort()
+		abortFirst()
+		return err
+	}
+	if s.pause, err = ps.finish(s.st.Spec.Hostname, s.ids); err != nil {
+		abortFirst()
+		return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, err)
+	}
+	s.st.Pause = ProcRef{PID: s.pause.pid, StartTime: s.pause.startTime}
+	s.st.StartTime = time.Now().UTC()
+	if s.ctl, err = listenControl(s.dir, s); err != nil {
+		abortFirst()
+		s.pause.stop()
+		return err
+	}
+	var startErr error
+	if first != nil {
+		startErr = s.launch(first, j, pipes)
+	}
+	// The first container joined while the pause finished starting; had
+	// the pause failed, that is the error to report, not its consequence.
+	if rerr := s.pause.awaitReady(); rerr != nil {
+		s.killAll(unix.SIGKILL)
+		s.pause.stop()
+		s.ctl.close()
+		return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, rerr)
+	}
+	s.watchPause()
+	// With no init container in the way, the other containers start now.
+	s.schedule()
+	s.save()
+	s.firstErr = startErr
+	return nil
+}
+
+// run is the supervisor's loop; it returns once the pod has ended.
+func (s *supervisor) run() {
+	if s.st.Spec.AutoStop && terminal(s.st.Phase) {
+		s.finish()
+	}
+	for !s.finished {
+		(<-s.events)()
+	}
+	// Let the answers to stop requests reach their callers before the
+	// process exits.
+	answered := make(chan struct{})
+	go func() { s.handlers.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(time.Second):
+	}
+}
+
+// post runs f on the loop goroutine (from any goroutine).
+func (s *supervisor) post(f func()) {
+	select {
+	case s.events <- f:
+	case <-s.done:
+	}
+}
+
+// stdPipes are a container's standard output and error, read by the
+// supervisor; its standard input is /dev/null.
+type stdPipes struct {
+	null, outR, outW, errR, errW *os.File
+}
+
+func newStdPipes() (*stdPipes, error) {
+	p := &stdPipes{}
+	var err error
+	if p.null, err = os.Open(os.DevNull); err != nil {
+		return nil, err
+	}
+	if p.outR, p.outW, err = os.Pipe(); err != nil {
+		p.close()
+		return nil, err
+	}
+	if p.errR, p.errW, err = os.Pipe(); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *stdPipes) child() [3]*os.File { return [3]*os.File{p.null, p.outW, p.errW} }
+
+// closeChild closes our copies of the child's ends once the child has
+// them, so that end-of-file arrives when the workload (and whatever it
+// forked) closes them.
+func (p *stdPipes) closeChild() {
+	for _, f := range []*os.File{p.null, p.outW, p.errW} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	p.null, p.outW, p.errW = nil, nil, nil
+}
+
+func (p *stdPipes) close() {
+	p.closeChild()
+	for _, f := range []*os.File{p.outR, p.errR} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// logPath is where run number restarts of container name logs, as the
+// kubelet lays it out: <container>/<restartCount>.log.
+func logPath(dir, name string, restarts int) string {
+	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")
+}
+
+// start starts container c now (loop goroutine).
+func (s *supervisor) start(c *ContainerStatus) error {
+	pipes, err := newStdPipes()
+	if err != nil {
+		return s.startFailed(c, err)
+	}
+	j, err := spawnJoin(c.Spec.Name, pipes.child())
+	pipes.closeChild()
+	if err != nil {
+		pipes.close()
+		return s.startFailed(c, err)
+	}
+	return s.launch(c, j, pipes)
+}
+
+// launch sends a spawned join stage into the pod and records the result.
+func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) error {
+	name := c.Spec.Name
+	// The kubelet keeps the current and the previous run's log.
+	os.Remove(logPath(s.dir, name, c.RestartCount-2))
+	path := logPath(s.dir, name, c.RestartCount)
+	var log *criLog
+	err := os.MkdirAll(filepath.Dir(path), 0o700)
+	if err == nil {
+		log, err = openCRILog(path)
+	}
+	if err != nil {
+		j.abort()
+		pipes.close()
+		return s.startFailed(c, fmt.Errorf("container %s: opening its log: %w", name, err))
+	}
+	s.pumpLogs(name, log, pipes)
+
+	setns, unshare := joinFlags(s.st.Spec.SharePID)
+	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
+	if s.ids.Size() <= 5 {
+		ptsGID = -1
+	}
+	cfg := &InitConfig{
+		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Files: s.files, PtsGID: ptsGID,
+		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
+		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
+	}
+	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
+	if err != nil {
+		return s.startFailed(c, err)
+	}
+	now := time.Now().UTC()
+	c.State = ContainerState{Running: &StateRunning{StartedAt: now}}
+	c.Ready = true // no probes yet: a running container is ready
+	st, _ := procStartTime(proc.pid)
+	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
+	s.procs[name] = proc
+	go func() {
+		awaitExit(proc.pidfd)
+		s.post(func() { s.exited(name, proc) })
+	}()
+	s.replyStarted(name, nil)
+	return nil
+}
+
+// pumpLogs copies a container's output into its log (and, in the
+// foreground, to the terminal), prefixing lines with the container's name
+// when the pod has several.
+func (s *supervisor) pumpLogs(name string, log *criLog, pipes *stdPipes) {
+	prefix := ""
+	if len(s.st.Containers) > 1 {
+		prefix = name + " | "
+	}
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		stream string
+		r      *os.File
+		tee    io.Writer
+	}{{"stdout", pipes.outR, s.stdout}, {"stderr", pipes.errR, s.stderr}} {
+		wg.Add(1)
+		s.pumps.Add(1)
+		go func() {
+			defer s.pumps.Done()
+			defer wg.Done()
+			defer p.r.Close()
+			var tee io.Writer
+			if p.tee != nil {
+				tee = p.tee
+			}
+			log.pump(p.stream, p.r, tee, prefix)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		log.Close()
+	}()
+}
+
+// startFailed records a container that could not be started as
+// terminated with reason StartError, and applies the restart policy.
+func (s *supervisor) startFailed(c *ContainerStatus, err error) error {
+	code := 128 // the kubelet's exit code for a StartError
+	var ee *ExecError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode
+	}
+	now := time.Now().UTC()
+	s.terminated(c, &StateTerminated{ExitCode: code, Reason: ReasonStartError, Message: err.Error(),
+		StartedAt: now, FinishedAt: now}, 0)
+	s.replyStarted(c.Spec.Name, err)
+	return err
+}
+
+func (s *supervisor) replyStarted(name string, err error) {
+	for _, ch := range s.startReplies[name] {
+		ch <- err
+	}
+	delete(s.startReplies, name)
+}
+
+// exited collects the status of a container's process (loop goroutine).
+func (s *supervisor) exited(name string, proc *container) {
+	code, sig, err := proc.waitStatus()
+	delete(s.procs, name)
+	c := s.st.container(name)
+	if c == nil {
+		return
+	}
+	t := &StateTerminated{ExitCode: code, Signal: sig, Reason: exitReason(code), FinishedAt: time.Now().UTC()}
+	if err != nil {
+		t.Reason, t.Message = ReasonError, err.Error()
+	}
+	var ran time.Duration
+	if c.State.Running != nil {
+		t.StartedAt = c.State.Running.StartedAt
+		ran = t.FinishedAt.Sub(t.StartedAt)
+	}
+	s.terminated(c, t, ran)
+}
+
+// terminated records the end of a run of c and decides what comes next:
+// a restart (now, or after a back-off), or nothing.
+func (s *supervisor) terminated(c *ContainerStatus, t *StateTerminated, ran time.Duration) {
+	c.State = ContainerState{Terminated: t}
+	c.Ready, c.Proc = false, ProcRef{}
+	name := c.Spec.Name
+	if s.stopping {
+		s.replyExited(c)
+		s.afterChange()
+		return
+	}
+	restart := s.st.Spec.RestartPolicy.restarts(t.ExitCode)
+	switch {
+	case c.Spec.Remove:
+		// run --rm: a one-off, never restarted (docker refuses --rm
+		// with --restart for the same reason).
+		restart = false
+	case c.Spec.Init:
+		// An init container that succeeded is done, whatever the
+		// policy; a failed one is retried unless the policy is Never.
+		restart = t.ExitCode != 0 && s.st.Spec.RestartPolicy != RestartNever
+	}
+	if restart {
+		b := s.backoffs[name]
+		if b == nil {
+			b = &backoff{}
+			s.backoffs[name] = b
+		}
+		delay := b.delay(ran)
+		c.LastState = c.State
+		c.State = ContainerState{Waiting: &StateWaiting{Reason: ReasonCrashLoopBackOff,
+			Message: fmt.Sprintf("back-off %s restarting failed container=%s", delay, name)}}
+		if delay == 0 {
+			s.restart(c)
+		} else {
+			s.timers[name] = time.AfterFunc(delay, func() {
+				s.post(func() {
+					delete(s.timers, name)
+					if c := s.st.container(name); c != nil && !s.stopping {
+						s.restart(c)
+						s.afterChange()
+					}
+				})
+			})
+		}
+	} else {
+		// A foreground run --rm --pod still has to print the log; it
+		// asks for the forgetting itself.
+		waited := len(s.exitReplies[name]) > 0
+		s.replyExited(c)
+		if c.Spec.Remove && !waited {
+			s.forget(name)
+		}
+	}
+	s.afterChange()
+}
+
+// replyExited tells those waiting for c to end how it ended.
+func (s *supervisor) replyExited(c *ContainerStatus) {
+	r := ctlReply{}
+	if t := c.State.Terminated; t != nil {
+		r.Terminated = t
+	}
+	for _, ch := range s.exitReplies[c.Spec.Name] {
+		ch <- r
+	}
+	delete(s.exitReplies, c.Spec.Name)
+}
+
+func (s *supervisor) restart(c *ContainerStatus) {
+	c.RestartCount++
+	s.start(c)
+}
+
+// forget drops a container that ended for good (podctl run --rm --pod).
+func (s *supervisor) forget(name string) {
+	for i := range s.st.Containers {
+		if s.st.Containers[i].Spec.Name == name {
+			s.st.Containers = append(s.st.Containers[:i], s.st.Containers[i+1:]...)
+			break
+		}
+	}
+	os.RemoveAll(filepath.Join(s.dir, "logs", name))
+}
+
+// schedule starts what may start: the first init container that has not
+// succeeded (one at a time, in order), or, once they all have, every app
+// container that has never run.
+func (s *supervisor) schedule() {
+	if s.stopping {
+		return
+	}
+	for i := range s.st.Containers {
+		c := &s.st.Containers[i]
+		if !c.Spec.Init {
+			continue
+		}
+		if t := c.State.Terminated; t != nil && t.ExitCode == 0 {
+			continue
+		}
+		if c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
+			s.start(c)
+		}
+		return // this init container runs, backs off or failed the pod
+	}
+	for i := range s.st.Containers {
+		c := &s.st.Containers[i]
+		if !c.Spec.Init && c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
+			s.start(c)
+		}
+	}
+}
+
+// afterChange runs after every change of a container's state: it starts
+// what became startable, saves the state, and ends the pod when it is done.
+func (s *supervisor) afterChange() {
+	s.schedule()
+	s.save()
+	switch {
+	case s.stopping && len(s.procs) == 0:
+		s.finish()
+	case s.st.Spec.AutoStop && terminal(s.st.Phase):
+		s.finish()
+	}
+}
+
+// save computes the pod's phase and conditions and writes state.json.
+func (s *supervisor) save() {
+	phase, initialized, ready := computePhase(s.st.Containers)
+	if s.pauseLost != "" {
+		phase, s.st.Reason, s.st.Message = PhaseFailed, "PauseExited", s.pauseLost
+	}
+	if phase == PhasePending && len(s.st.Containers) > 0 && initialized {
+		s.st.Reason = ""
+	}
+	s.st.Phase = phase
+	s.st.setConditions(initialized, ready, time.Now().UTC())
+	if err := withStateLock(s.dir, func() error { return writeState(s.dir, s.st) }); err != nil {
+		s.logf("saving state: %v", err)
+	}
+}
+
+// logf reports a problem of the supervisor itself: on the terminal in the
+// foreground, in supervisor.log when detached.
+func (s *supervisor) logf(format string, args ...any) {
+	w := s.notices
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "podctl: pod %s: "+format+"\n", append([]any{s.st.Spec.Name}, args...)...)
+}
+
+// killAll sends sig to every running container.
+func (s *supervisor) killAll(sig unix.Signal) {
+	for _, c := range s.procs {
+		c.signal(sig)
+	}
+}
+
+// stop ends the pod: sig (SIGTERM for podctl stop) to every container,
+// SIGKILL to what is left after grace, then the pause. reply, if not nil,
+// gets the result once the pod has ended.
+func (s *supervisor) stop(sig unix.Signal, grace time.Duration, reply chan error) {
+	if reply != nil {
+		s.stopWaiters = append(s.stopWaiters, reply)
+	}
+	if s.finished {
+		s.replyStopped(nil)
+		return
+	}
+	if s.stopping {
+		// A second stop (a second Ctrl-C, podctl rm -f) may shorten the wait.
+		if grace == 0 {
+			s.killAll(unix.SIGKILL)
+		}
+		return
+	}
+	s.stopping = true
+	for name, t := range s.timers {
+		t.Stop()
+		delete(s.timers, name)
+		// Its last run is its final state.
+		if c := s.st.container(name); c != nil && c.LastState.Terminated != nil {
+			c.State, c.LastState = c.LastState, ContainerState{}
+		}
+	}
+	if sig == 0 {
+		sig = unix.SIGTERM
+	}
+	s.stopSignal = sig
+	if grace == 0 {
+		sig = unix.SIGKILL
+	}
+	s.killAll(sig)
+	if len(s.procs) == 0 {
+		s.finish()
+		return
+	}
+	s.killTimer = time.AfterFunc(grace, func() { s.post(func() { s.killAll(unix.SIGKILL) }) })
+}
+
+func (s *supervisor) replyStopped(err error) {
+	for _, ch := range s.stopWaiters {
+		ch <- err
+	}
+	s.stopWaiters = nil
+}
+
+// watchPause turns the pause's death into an event: whoever killed it
+// also killed the pod (its namespaces go with it).
+func (s *supervisor) watchPause() {
+	p := s.pause
+	go func() {
+		awaitExit(p.pidfd)
+		s.post(func() {
+			if s.finished {
+				return
+			}
+			s.pauseLost = fmt.Sprintf("the pause (pid %d) exited while the pod ran; the pod's namespaces went with it", p.pid)
+			if st, ok := peekExit(p.pid); ok {
+				s.pauseLost = fmt.Sprintf("the pause (pid %d) %s while the pod ran; the pod's namespaces went with it", p.pid, st)
+			}
+			s.stop(unix.SIGKILL, 0, nil)
+			s.save()
+		})
+	}()
+}
+
+// finish ends the pod: every container has exited; kill and reap the
+// pause, write the final state, close the control socket.
+func (s *supervisor) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	if s.killTimer != nil {
+		s.killTimer.Stop()
+	}
+	for _, t := range s.timers {
+		t.Stop()
+	}
+	// Containers that never started: a stopped pod will not start them.
+	for i := range s.st.Containers {
+		c := &s.st.Containers[i]
+		if c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
+			c.State.Waiting.Message = "the pod ended before this container started"
+		}
+	}
+	if err := s.pause.stop(); err != nil {
+		s.logf("%v", err)
+	}
+	s.st.Pause = ProcRef{}
+	if s.ctl != nil {
+		s.ctl.close()
+	}
+	s.save()
+	if !terminal(s.st.Phase) {
+		s.st.Phase, s.st.Reason = PhaseFailed, "Stopped"
+		if s.stopSignal != 0 {
+			s.st.Message = fmt.Sprintf("stopped (%s) before its containers completed", unix.SignalName(s.stopSignal))
+		}
+		withStateLock(s.dir, func() error { return writeState(s.dir, s.st) })
+	}
+	// Every process of the pod is dead, so the pipes are closing; wait
+	// (briefly) for the last lines to reach the logs.
+	drained := make(chan struct{})
+	go func() { s.pumps.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+	}
+	if s.st.Spec.Remove {
+		if err := os.RemoveAll(s.dir); err != nil {
+			s.logf("removing %s: %v", s.dir, err)
+		}
+	}
+	for i := range s.st.Containers {
+		s.replyExited(&s.st.Containers[i])
+	}
+	s.replyStopped(nil)
+	close(s.done)
+}
+
+// peekExit describes how the child pid ended, without reaping it.
+func peekExit(pid int) (string, bool) {
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT|unix.WNOHANG, nil); err != nil {
+		return "", false
+	}
+	// si_code values of SIGCHLD (sigaction(2)); x/sys/unix lacks them.
+	const cldExited, cldKilled, cldDumped = 1, 2, 3
+	code, status := siginfoStatus(&info)
+	switch code {
+	case cldKilled, cldDumped:
+		return fmt.Sprintf("was killed by %s", unix.SignalName(unix.Signal(status))), true
+	case cldExited:
+		return fmt.Sprintf("exited with code %d", status), true
+	}
+	return "", false
+}

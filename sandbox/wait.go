@@ -1,0 +1,81 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrWaitTimeout is returned by Wait when the timeout passes first.
+var ErrWaitTimeout = errors.New("timed out")
+
+// WaitFor is what podctl wait waits for: "condition=Ready" (any pod
+// condition), "phase=Succeeded" (any phase), or "" for the pod's end.
+type WaitFor struct {
+	Condition, Phase string
+}
+
+// ParseWaitFor parses --for as kubectl wait spells it.
+func ParseWaitFor(s string) (WaitFor, error) {
+	if s == "" {
+		return WaitFor{}, nil
+	}
+	k, v, _ := strings.Cut(s, "=")
+	switch strings.ToLower(k) {
+	case "condition":
+		for _, c := range []string{"Initialized", "ContainersReady", "Ready"} {
+			if strings.EqualFold(v, c) {
+				return WaitFor{Condition: c}, nil
+			}
+		}
+		return WaitFor{}, fmt.Errorf("--for %q: the pod conditions are Initialized, ContainersReady and Ready", s)
+	case "phase", "jsonpath={.status.phase}":
+		for _, p := range []string{PhasePending, PhaseRunning, PhaseSucceeded, PhaseFailed, PhaseUnknown} {
+			if strings.EqualFold(v, p) {
+				return WaitFor{Phase: p}, nil
+			}
+		}
+		return WaitFor{}, fmt.Errorf("--for %q: the phases are Pending, Running, Succeeded, Failed and Unknown", s)
+	}
+	return WaitFor{}, fmt.Errorf("--for %q: use condition=NAME or phase=NAME", s)
+}
+
+// Wait polls the pod's state until w holds, and returns that state. A pod
+// that has ended without w holding is an error (it never will), and so is
+// the timeout (0: none).
+func Wait(pod string, w WaitFor, timeout time.Duration) (*PodState, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		st, _, err := Observe(pod)
+		if err != nil {
+			return nil, err
+		}
+		ended := terminal(st.Phase) || st.Phase == PhaseUnknown
+		switch {
+		case w.Condition != "" && st.Condition(w.Condition) == "True",
+			w.Phase != "" && st.Phase == w.Phase,
+			w == WaitFor{} && ended:
+			return st, nil
+		case ended:
+			return st, fmt.Errorf("pod %s ended (%s) without %s", pod, DisplayStatus(st), w)
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return st, fmt.Errorf("%w after %s waiting for %s of pod %s (it is %s)", ErrWaitTimeout, timeout, w, pod, DisplayStatus(st))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (w WaitFor) String() string {
+	switch {
+	case w.Condition != "":
+		return "condition=" + w.Condition
+	case w.Phase != "":
+		return "phase=" + w.Phase
+	}
+	return "its end"
+}
