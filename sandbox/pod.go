@@ -14,6 +14,7 @@ import (
 // RunIO is where a foreground run sends the containers' output and its
 // notices, and the signals that stop it.
 type RunIO struct {
+	Stdin          *os.File // podctl run -i: the container's stdin (else /dev/null)
 	Stdout, Stderr io.Writer
 	Notices        io.Writer
 	// Signals: the first one received stops the pod (the signal goes to
@@ -76,7 +77,7 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	}
 	defer lock.Close()
 	s := newSupervisor(dir, spec)
-	s.stdout, s.stderr, s.notices = o.Stdout, o.Stderr, o.Notices
+	s.stdout, s.stderr, s.notices, s.stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
 	if err := s.create([]ContainerSpec{ctr}); err != nil {
 		os.RemoveAll(dir)
 		return 0, err
@@ -99,11 +100,16 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		}
 	}()
 	s.run()
+	if s.firstErr != nil {
+		// An *ExecError carries its exit code (126, 127); any other
+		// start failure is podctl's own (125), not the kubelet's 128.
+		return 0, s.firstErr
+	}
 	code := 0
 	if m := s.st.MainContainer(); m != nil && m.State.Terminated != nil {
 		code = m.State.Terminated.ExitCode
 	}
-	return code, s.firstErr
+	return code, nil
 }
 
 // RunInPod adds ctr to the running pod (podctl run --pod). Detached, it

@@ -34,8 +34,10 @@ type supervisor struct {
 	ids   IDMapping
 	files []rootfs.BindFile
 
-	// Foreground runs also copy the containers' output here.
+	// Foreground runs also copy the containers' output here, and with
+	// podctl run -i give the first container's first run this stdin.
 	stdout, stderr io.Writer
+	stdin          *os.File
 	notices        io.Writer
 
 	events   chan func()
@@ -50,11 +52,13 @@ type supervisor struct {
 	startReplies map[string][]chan error
 
 	firstErr    error // why the first container did not start
+	creating    bool  // in create: the pod is not complete yet
 	stopping    bool
 	stopSignal  unix.Signal
 	killTimer   *time.Timer
 	stopWaiters []chan error
 	pauseLost   string // why the pause died, if it died first
+	sigkilled   bool   // a container died of a SIGKILL we did not send
 	finished    bool
 	done        chan struct{}
 	pumps       sync.WaitGroup
@@ -99,7 +103,7 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 	var pipes *stdPipes
 	if len(s.st.Containers) > 0 {
 		first = &s.st.Containers[0]
-		if pipes, err = newStdPipes(); err != nil {
+		if pipes, err = newStdPipes(s.stdin); err != nil {
 			return err
 		}
 		if j, err = spawnJoin(first.Spec.Name, pipes.child()); err != nil {
@@ -140,9 +144,15 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		s.pause.stop()
 		return err
 	}
+	// On record before any workload runs: from its first instruction
+	// on, podctl commands can find the pod.
+	s.save()
 	var startErr error
 	if first != nil {
+		// Whatever happens to it, the pod is finished after awaitReady.
+		s.creating = true
 		startErr = s.launch(first, j, pipes)
+		s.creating = false
 	}
 	// The first container joined while the pause finished starting; had
 	// the pause failed, that is the error to report, not its consequence.
@@ -187,15 +197,36 @@ func (s *supervisor) post(f func()) {
 }
 
 // stdPipes are a container's standard output and error, read by the
-// supervisor; its standard input is /dev/null.
+// supervisor; its standard input is /dev/null, or podctl run -i's.
 type stdPipes struct {
 	null, outR, outW, errR, errW *os.File
 }
 
-func newStdPipes() (*stdPipes, error) {
+// newStdPipes makes them; stdin, if not nil, is given to the container
+// (through a relayed pipe if it is a terminal: never the caller's
+// terminal, CVE-2017-5226).
+func newStdPipes(stdin *os.File) (*stdPipes, error) {
 	p := &stdPipes{}
 	var err error
-	if p.null, err = os.Open(os.DevNull); err != nil {
+	switch {
+	case stdin == nil:
+		p.null, err = os.Open(os.DevNull)
+	case isTerminal(stdin):
+		var w *os.File
+		if p.null, w, err = os.Pipe(); err == nil {
+			go func() {
+				io.Copy(w, stdin)
+				w.Close()
+			}()
+		}
+	default:
+		// A duplicate, so that closing our copy leaves podctl's own.
+		var fd int
+		if fd, err = unix.FcntlInt(stdin.Fd(), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			p.null = os.NewFile(uintptr(fd), "stdin")
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if p.outR, p.outW, err = os.Pipe(); err != nil {
@@ -240,7 +271,7 @@ func logPath(dir, name string, restarts int) string {
 
 // start starts container c now (loop goroutine).
 func (s *supervisor) start(c *ContainerStatus) error {
-	pipes, err := newStdPipes()
+	pipes, err := newStdPipes(nil)
 	if err != nil {
 		return s.startFailed(c, err)
 	}
@@ -361,6 +392,9 @@ func (s *supervisor) exited(name string, proc *container) {
 	c := s.st.container(name)
 	if c == nil {
 		return
+	}
+	if sig == int(unix.SIGKILL) && !s.stopping {
+		s.sigkilled = true
 	}
 	t := &StateTerminated{ExitCode: code, Signal: sig, Reason: exitReason(code), FinishedAt: time.Now().UTC()}
 	if err != nil {
@@ -490,6 +524,9 @@ func (s *supervisor) schedule() {
 // afterChange runs after every change of a container's state: it starts
 // what became startable, saves the state, and ends the pod when it is done.
 func (s *supervisor) afterChange() {
+	if s.creating {
+		return // create schedules and saves once the pause is ready
+	}
 	s.schedule()
 	s.save()
 	switch {
@@ -592,14 +629,20 @@ func (s *supervisor) watchPause() {
 			if s.finished {
 				return
 			}
-			s.pauseLost = fmt.Sprintf("the pause (pid %d) exited while the pod ran; the pod's namespaces went with it", p.pid)
-			if st, ok := peekExit(p.pid); ok {
-				s.pauseLost = fmt.Sprintf("the pause (pid %d) %s while the pod ran; the pod's namespaces went with it", p.pid, st)
-			}
+			s.pauseLost = s.describePauseExit()
 			s.stop(unix.SIGKILL, 0, nil)
 			s.save()
 		})
 	}()
+}
+
+// describePauseExit says how the pause ended, for the pod's message.
+func (s *supervisor) describePauseExit() string {
+	how := "exited"
+	if st, ok := peekExit(s.pause.pid); ok {
+		how = st
+	}
+	return fmt.Sprintf("the pause (pid %d) %s while the pod ran; the pod's namespaces went with it", s.pause.pid, how)
 }
 
 // finish ends the pod: every container has exited; kill and reap the
@@ -614,6 +657,16 @@ func (s *supervisor) finish() {
 	}
 	for _, t := range s.timers {
 		t.Stop()
+	}
+	// A container SIGKILLed by no one we know of: maybe the kernel, as
+	// the pause (init of the pod's pid namespace) died. The pause finishes
+	// dying only once we have reaped the container, so give it a moment.
+	if s.pauseLost == "" && s.sigkilled {
+		fds := []unix.PollFd{{Fd: int32(s.pause.pidfd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(fds, 100); n == 1 {
+			s.pauseLost = s.describePauseExit()
+			s.save()
+		}
 	}
 	// Containers that never started: a stopped pod will not start them.
 	for i := range s.st.Containers {

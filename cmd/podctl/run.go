@@ -28,6 +28,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "pod", Usage: "add the container to this running pod"},
 			&cli.StringFlag{Name: "name", Usage: "container name (a DNS label); without --pod also the pod's name"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "in the foreground, pass standard input to the container of a new pod"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the pod (with --pod: the container) once it has ended"},
 			&cli.BoolFlag{Name: "init", Usage: "with --pod: an init container, run to completion before the pod's app containers"},
 			&cli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy of the new pod: always, on-failure or never"},
@@ -49,6 +50,12 @@ kills at once). With -d it returns once the container has started.`,
 				defer signal.Stop(sigs)
 			}
 			o := sandbox.RunIO{Stdout: os.Stdout, Stderr: os.Stderr, Notices: os.Stderr, Signals: sigs}
+			if c.Bool("interactive") {
+				if detach || c.IsSet("pod") {
+					return usageError{fmt.Errorf("run: -i works in the foreground, for the container of a new pod (use podctl exec -i for a running one)")}
+				}
+				o.Stdin = os.Stdin
+			}
 			var err error
 			if pod := c.String("pod"); pod != "" {
 				for _, f := range []string{"restart", "share-pid", "hostname"} {

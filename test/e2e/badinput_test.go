@@ -79,9 +79,9 @@ func TestNamesAndRemoval(t *testing.T) {
 	if r.code != 3 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	ps := run(t, "ps", "-a")
-	if !strings.Contains(ps.stdout, "kept") || !strings.Contains(ps.stdout, "exit 3") {
-		t.Errorf("ps -a: %q", ps.stdout)
+	ps := run(t, "ps", "-a", "--containers")
+	if !strings.Contains(ps.stdout, "kept") || !strings.Contains(ps.stdout, "Terminated (Error, exit 3)") {
+		t.Errorf("ps -a --containers: %q", ps.stdout)
 	}
 	if r := run(t, "rm", "kept"); r.code != 0 {
 		t.Errorf("rm: %d %s", r.code, r.stderr)

@@ -30,7 +30,7 @@ type livePod struct {
 
 func startPod(t *testing.T, name string, script string) *livePod {
 	t.Helper()
-	cmd := exec.Command(podctl, "run", "--rm", "--name", name, "--rootfs", rootfs, "--", "/bin/sh", "-c", script)
+	cmd := exec.Command(podctl, "run", "-i", "--rm", "--name", name, "--rootfs", rootfs, "--", "/bin/sh", "-c", script)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var errb bytes.Buffer
@@ -86,10 +86,10 @@ func pausePID(t *testing.T, pod string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.PausePID <= 0 {
+	if st.Pause.PID <= 0 {
 		t.Fatalf("pod %s has no pause pid in its state", pod)
 	}
-	return st.PausePID
+	return st.Pause.PID
 }
 
 func nsInode(t *testing.T, pid, ns string) string {

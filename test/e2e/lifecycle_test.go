@@ -1,0 +1,587 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/podctl/podctl/sandbox"
+)
+
+// mustRun runs podctl and fails the test unless it exits 0.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	r := run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("podctl %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
+	}
+	return r.stdout
+}
+
+// state reads a pod's state as podctl's commands see it (observed).
+func state(t *testing.T, pod string) *sandbox.PodState {
+	t.Helper()
+	st, _, err := sandbox.Observe(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// eventually polls cond for up to 10 s; what it waits for is the pod's
+// own doing (a restart, an exit), not a timing claim.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func ctr(t *testing.T, st *sandbox.PodState, name string) *sandbox.ContainerStatus {
+	t.Helper()
+	c, err := sandbox.FindContainer(st, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// podRm removes a pod at the end of a test, whatever happened.
+func podRm(t *testing.T, pod string) {
+	t.Cleanup(func() { run(t, "rm", "-f", pod) })
+}
+
+// A detached pod outlives the command that made it: podctl run -d returns,
+// the supervisor and pause keep it, and ps tells the truth at each step.
+func TestDetachedRunStopRemove(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "bg")
+	if out := mustRun(t, "run", "-d", "--name", "bg", "--rootfs", rootfs, "--", "sleep", "1000"); strings.TrimSpace(out) != "bg" {
+		t.Errorf("run -d printed %q, want the pod name", out)
+	}
+	st := state(t, "bg")
+	if st.Phase != sandbox.PhaseRunning || st.Condition("Ready") != "True" || st.Condition("Initialized") != "True" {
+		t.Fatalf("phase %s, conditions %+v", st.Phase, st.Conditions)
+	}
+	c := ctr(t, st, "bg")
+	if c.State.Running == nil || c.State.Running.StartedAt.IsZero() || c.Proc.PID <= 0 {
+		t.Fatalf("container state %+v", c.State)
+	}
+	// The supervisor is a process of its own, not the command we ran.
+	if st.Supervisor.PID <= 0 || syscall.Kill(st.Supervisor.PID, 0) != nil {
+		t.Fatalf("no live supervisor in %+v", st.Supervisor)
+	}
+	ps := mustRun(t, "ps")
+	if !regexp.MustCompile(`(?m)^bg\s+1/1\s+Running\s+0\s+\d+s$`).MatchString(ps) {
+		t.Errorf("ps:\n%s", ps)
+	}
+	if r := run(t, "rm", "bg"); r.code != 125 || !strings.Contains(r.stderr, "is running") {
+		t.Errorf("rm of a running pod: exit %d, %q", r.code, r.stderr)
+	}
+	mustRun(t, "stop", "bg")
+	st = state(t, "bg")
+	c = ctr(t, st, "bg")
+	// SIGTERM killed sleep: 128+15, reason Error, as the kubelet says.
+	if st.Phase != sandbox.PhaseFailed || c.State.Terminated == nil || c.State.Terminated.ExitCode != 143 ||
+		c.State.Terminated.Reason != "Error" || c.State.Terminated.Signal != 15 {
+		t.Errorf("after stop: phase %s, state %+v", st.Phase, c.State.Terminated)
+	}
+	if st.Pause.PID != 0 || st.Condition("Ready") != "False" {
+		t.Errorf("after stop: pause %+v, ready %s", st.Pause, st.Condition("Ready"))
+	}
+	if ps := mustRun(t, "ps"); strings.Contains(ps, "bg") {
+		t.Errorf("ps without -a lists an ended pod:\n%s", ps)
+	}
+	if ps := mustRun(t, "ps", "-a"); !strings.Contains(ps, "bg") {
+		t.Errorf("ps -a does not list the ended pod:\n%s", ps)
+	}
+	mustRun(t, "rm", "bg")
+	if r := run(t, "inspect", "bg"); r.code != 125 || !strings.Contains(r.stderr, `no pod named "bg"`) {
+		t.Errorf("inspect after rm: %d %q", r.code, r.stderr)
+	}
+}
+
+// Containers of a pod share its network, IPC and UTS namespaces (the
+// pause's inodes) and, by default, its pid namespace with the pause as
+// PID 1; each has its own mount namespace. --share-pid=false gives each
+// its own pid namespace, where the workload is PID 1.
+func TestPodSharesNamespaces(t *testing.T) {
+	leakCheck(t)
+	for _, share := range []bool{true, false} {
+		pod := fmt.Sprintf("shared-%v", share)
+		podRm(t, pod)
+		mustRun(t, "pod", "create", pod, fmt.Sprintf("--share-pid=%v", share))
+		mustRun(t, "run", "-d", "--pod", pod, "--name", "a", "--rootfs", rootfs, "--", "sleep", "1000")
+		mustRun(t, "run", "-d", "--pod", pod, "--name", "b", "--rootfs", rootfs, "--", "sleep", "1000")
+		st := state(t, pod)
+		pause := strconv.Itoa(st.Pause.PID)
+		ns := map[string][]string{}
+		for _, name := range []string{"a", "b"} {
+			out := mustRun(t, "exec", "-c", name, pod, "--", "sh", "-c",
+				"for n in net ipc uts pid mnt; do readlink /proc/self/ns/$n; done; cat /proc/1/comm")
+			ns[name] = strings.Fields(out)
+			if len(ns[name]) != 6 {
+				t.Fatalf("exec in %s: %q", name, out)
+			}
+			// exec joins the container's own mount namespace.
+			if want := nsInode(t, strconv.Itoa(ctr(t, st, name).Proc.PID), "mnt"); ns[name][4] != want {
+				t.Errorf("%s: exec's mnt %s, the container's %s", name, ns[name][4], want)
+			}
+		}
+		for i, n := range []string{"net", "ipc", "uts"} {
+			if p := nsInode(t, pause, n); ns["a"][i] != p || ns["b"][i] != p {
+				t.Errorf("%s: %s namespaces %s, %s; pause %s", pod, n, ns["a"][i], ns["b"][i], p)
+			}
+		}
+		if ns["a"][4] == ns["b"][4] {
+			t.Errorf("%s: containers share a mount namespace %s", pod, ns["a"][4])
+		}
+		pidPause := nsInode(t, pause, "pid")
+		if share {
+			if ns["a"][3] != pidPause || ns["b"][3] != pidPause || ns["a"][5] != "podctl-pause" {
+				t.Errorf("shared pid: %v %v, pause %s", ns["a"], ns["b"], pidPause)
+			}
+		} else {
+			if ns["a"][3] == pidPause || ns["a"][3] == ns["b"][3] || ns["a"][5] != "sleep" {
+				t.Errorf("own pid namespaces: %v %v, pause %s", ns["a"], ns["b"], pidPause)
+			}
+		}
+		top := mustRun(t, "top", pod)
+		if !regexp.MustCompile(`(?m)^a\s+\d+\s+\d+\s+0\s+sleep 1000$`).MatchString(top) ||
+			!regexp.MustCompile(`(?m)^\(pause\)\s+1\s+\d+\s+0\s+podctl-pause$`).MatchString(top) {
+			t.Errorf("top %s:\n%s", pod, top)
+		}
+		mustRun(t, "rm", "-f", pod)
+	}
+}
+
+// Restart policies with real exit codes, and Kubernetes' crash back-off:
+// the first restart is immediate, the next waits 10 s (CrashLoopBackOff).
+func TestRestartPolicies(t *testing.T) {
+	leakCheck(t)
+	cases := []struct {
+		policy, script string
+		restarts       bool
+		phase          string
+	}{
+		{"never", "exit 3", false, sandbox.PhaseFailed},
+		{"on-failure", "exit 0", false, sandbox.PhaseSucceeded},
+		{"on-failure", "exit 3", true, sandbox.PhaseRunning},
+		{"always", "exit 0", true, sandbox.PhaseRunning},
+	}
+	for i, c := range cases {
+		pod := fmt.Sprintf("restart-%d", i)
+		podRm(t, pod)
+		mustRun(t, "pod", "create", "--restart", c.policy, pod)
+		mustRun(t, "run", "-d", "--pod", pod, "--name", "w", "--rootfs", rootfs, "--", "sh", "-c", "echo run; "+c.script)
+		code, _ := strconv.Atoi(strings.Fields(c.script)[1])
+		if !c.restarts {
+			eventually(t, pod+" terminated", func() bool { return ctr(t, state(t, pod), "w").State.Terminated != nil })
+			st := state(t, pod)
+			w := ctr(t, st, "w")
+			if w.State.Terminated.ExitCode != code || w.RestartCount != 0 || st.Phase != c.phase {
+				t.Errorf("%s/%s: phase %s, restarts %d, terminated %+v", c.policy, c.script, st.Phase, w.RestartCount, w.State.Terminated)
+			}
+			continue
+		}
+		// Restarted once right away, then waiting out the back-off.
+		eventually(t, pod+" in back-off", func() bool {
+			w := ctr(t, state(t, pod), "w")
+			return w.RestartCount == 1 && w.State.Waiting != nil
+		})
+		st := state(t, pod)
+		w := ctr(t, st, "w")
+		if w.State.Waiting.Reason != "CrashLoopBackOff" || !strings.Contains(w.State.Waiting.Message, "back-off 10s") ||
+			w.LastState.Terminated == nil || w.LastState.Terminated.ExitCode != code || st.Phase != c.phase {
+			t.Errorf("%s/%s: phase %s, state %+v, last %+v", c.policy, c.script, st.Phase, w.State.Waiting, w.LastState.Terminated)
+		}
+		if ps := mustRun(t, "ps"); !regexp.MustCompile(`(?m)^` + pod + `\s+0/1\s+CrashLoopBackOff\s+1\s`).MatchString(ps) {
+			t.Errorf("ps:\n%s", ps)
+		}
+		// Both runs logged, each in its own file; --previous reads the first.
+		if out := mustRun(t, "logs", "--previous", pod); out != "run\n" {
+			t.Errorf("logs --previous: %q", out)
+		}
+		mustRun(t, "rm", "-f", pod)
+	}
+}
+
+// Init containers run one at a time, in order, each to completion, before
+// any app container; a failing one fails the pod under restartPolicy Never
+// and the app container never starts.
+func TestInitContainers(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "init-ok")
+	mustRun(t, "pod", "create", "init-ok")
+	mustRun(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "i1", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.3; echo one")
+	mustRun(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "i2", "--rootfs", rootfs, "--", "sh", "-c", "echo two")
+	st := state(t, "init-ok")
+	if i2 := ctr(t, st, "i2"); i2.State.Waiting == nil || st.Condition("Initialized") != "False" {
+		t.Errorf("i2 started while i1 ran: %+v", i2.State)
+	}
+	mustRun(t, "run", "-d", "--pod", "init-ok", "--name", "app", "--rootfs", rootfs, "--", "sleep", "1000")
+	if ps := mustRun(t, "ps"); !regexp.MustCompile(`init-ok\s+0/1\s+Init:0/2`).MatchString(ps) {
+		t.Errorf("ps while initializing:\n%s", ps)
+	}
+	mustRun(t, "wait", "init-ok", "--for", "condition=Ready", "--timeout", "10s")
+	st = state(t, "init-ok")
+	i1, i2, app := ctr(t, st, "i1"), ctr(t, st, "i2"), ctr(t, st, "app")
+	if i1.State.Terminated == nil || i2.State.Terminated == nil || app.State.Running == nil {
+		t.Fatalf("states: %+v %+v %+v", i1.State, i2.State, app.State)
+	}
+	if i2.State.Terminated.StartedAt.Before(i1.State.Terminated.FinishedAt) ||
+		app.State.Running.StartedAt.Before(i2.State.Terminated.FinishedAt) {
+		t.Errorf("out of order: i1 %v-%v, i2 %v-%v, app %v", i1.State.Terminated.StartedAt, i1.State.Terminated.FinishedAt,
+			i2.State.Terminated.StartedAt, i2.State.Terminated.FinishedAt, app.State.Running.StartedAt)
+	}
+	if out := mustRun(t, "logs", "init-ok", "-c", "i1"); out != "one\n" {
+		t.Errorf("init container's log: %q", out)
+	}
+	if r := run(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "late", "--rootfs", rootfs, "--", "true"); r.code != 125 ||
+		!strings.Contains(r.stderr, "before its first app container") {
+		t.Errorf("init container after the app started: %d %q", r.code, r.stderr)
+	}
+	mustRun(t, "rm", "-f", "init-ok")
+
+	podRm(t, "init-fail")
+	mustRun(t, "pod", "create", "--restart", "never", "init-fail")
+	mustRun(t, "run", "-d", "--pod", "init-fail", "--init", "--name", "bad", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.3; exit 5")
+	mustRun(t, "run", "-d", "--pod", "init-fail", "--name", "app", "--rootfs", rootfs, "--", "sleep", "1000")
+	eventually(t, "init-fail Failed", func() bool { return state(t, "init-fail").Phase == sandbox.PhaseFailed })
+	st = state(t, "init-fail")
+	if app := ctr(t, st, "app"); app.State.Waiting == nil || app.RestartCount != 0 {
+		t.Errorf("the app container ran after a failed init: %+v", app.State)
+	}
+	if ps := mustRun(t, "ps", "-a"); !regexp.MustCompile(`init-fail\s+0/1\s+Init:Error`).MatchString(ps) {
+		t.Errorf("ps:\n%s", ps)
+	}
+}
+
+var criLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (stdout|stderr) (F|P) `)
+
+// Output goes to a log file in the CRI format, one record per line.
+func TestLogsCRIFormat(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "logs")
+	long := strings.Repeat("x", 20000)
+	mustRun(t, "run", "--name", "logs", "--rootfs", rootfs, "--", "sh", "-c",
+		"echo err1 >&2; sleep 0.2; echo out1; echo out2; printf '"+long+"\\n'; printf tail")
+	raw, err := os.ReadFile(filepath.Join(stateDir(), "logs", "logs", "logs", "0.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Records per stream, in order (the two streams are two pipes, so
+	// their interleaving is the scheduler's).
+	recs := map[string][]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+		if !criLine.MatchString(l) {
+			t.Fatalf("not a CRI log line: %.80q", l)
+		}
+		f := strings.SplitN(l, " ", 4)
+		recs[f[1]] = append(recs[f[1]], f[2]+" "+fmt.Sprint(len(f[3])))
+	}
+	// (err1 comes first, 0.2 s ahead, so that --tail 1 below is "tail".)
+	// The 20000-byte line is cut at 16 KiB into a P record and an F one;
+	// output without a final newline is an F record.
+	if got, want := strings.Join(recs["stdout"], "|"), "F 4|F 4|P 16384|F 3616|F 4"; got != want {
+		t.Errorf("stdout records %s, want %s", got, want)
+	}
+	if got, want := strings.Join(recs["stderr"], "|"), "F 4"; got != want {
+		t.Errorf("stderr records %s, want %s", got, want)
+	}
+	if out := mustRun(t, "logs", "logs"); out != "out1\nout2\n"+long+"\ntail\n" {
+		t.Errorf("logs: %.100q", out)
+	}
+	r := run(t, "logs", "logs", "--tail", "1", "--timestamps")
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+Z tail\n$`).MatchString(r.stdout) {
+		t.Errorf("logs --tail 1 --timestamps: %q", r.stdout)
+	}
+	if r := run(t, "logs", "logs"); r.stderr != "err1\n" {
+		t.Errorf("stderr lines must come back on stderr: %q", r.stderr)
+	}
+}
+
+// exec runs in the container: its namespaces (a tmpfs it mounted is
+// visible), its user, environment and working directory; exit codes pass
+// through; -t gives a pty, not the caller's terminal.
+func TestExec(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "ex")
+	mustRun(t, "run", "-d", "--name", "ex", "-u", "alice", "-w", "/home/alice", "-e", "FOO=bar", "--rootfs", rootfs,
+		"--", "sh", "-c", "echo ready")
+	// An own mount, made by pod root in the container's mount namespace.
+	podRm(t, "ex2")
+	mustRun(t, "run", "-d", "--name", "ex2", "--rootfs", rootfs, "--", "sh", "-c",
+		"mount -t tmpfs none /root && echo secret > /root/x && exec sleep 1000")
+	eventually(t, "the mount", func() bool { return run(t, "exec", "ex2", "--", "cat", "/root/x").stdout == "secret\n" })
+	if r := run(t, "exec", "ex2", "--", "sh", "-c", "exit 9"); r.code != 9 {
+		t.Errorf("exit code: %d", r.code)
+	}
+	if r := run(t, "exec", "ex2", "--", "nosuchcmd"); r.code != 127 || !strings.Contains(r.stderr, "nosuchcmd") {
+		t.Errorf("missing command: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, "exec", "-t", "ex2", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty"); r.code != 0 || strings.TrimSpace(r.stdout) != "tty" {
+		t.Errorf("exec -t: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, "exec", "ex2", "--", "sh", "-c", "test -t 0 || echo notty"); strings.TrimSpace(r.stdout) != "notty" {
+		t.Errorf("exec without -t: %q", r.stdout)
+	}
+	// The first pod's container has ended: exec is refused by name.
+	eventually(t, "ex ended", func() bool { return state(t, "ex").Phase == sandbox.PhaseSucceeded })
+	if r := run(t, "exec", "ex", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("exec into an ended pod: %d %q", r.code, r.stderr)
+	}
+	mustRun(t, "rm", "ex")
+	podRm(t, "ex3")
+	mustRun(t, "run", "-d", "--name", "ex3", "-u", "alice", "-w", "/home/alice", "-e", "FOO=bar", "--rootfs", rootfs, "--", "sleep", "1000")
+	out := mustRun(t, "exec", "ex3", "--", "sh", "-c", `id -u; pwd; echo $FOO; hostname`)
+	if strings.Join(strings.Fields(out), " ") != "1000 /home/alice bar ex3" {
+		t.Errorf("exec's user, cwd, env, hostname: %q", out)
+	}
+	if out := mustRun(t, "exec", "-u", "0", "-w", "/tmp", "-e", "FOO=baz", "ex3", "--", "sh", "-c", `id -u; pwd; echo $FOO`); strings.Join(strings.Fields(out), " ") != "0 /tmp baz" {
+		t.Errorf("exec -u -w -e: %q", out)
+	}
+}
+
+// stop sends SIGTERM and, after the grace period, SIGKILL: a workload that
+// ignores SIGTERM ends with 137 once the grace period is over.
+func TestStopGracePeriod(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "stubborn")
+	mustRun(t, "run", "-d", "--name", "stubborn", "--rootfs", rootfs, "--", "sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.1; done")
+	eventually(t, "trap set", func() bool { return run(t, "logs", "stubborn").stdout == "up\n" })
+	start := time.Now()
+	mustRun(t, "stop", "-t", "1", "stubborn")
+	took := time.Since(start)
+	c := ctr(t, state(t, "stubborn"), "")
+	if c.State.Terminated == nil || c.State.Terminated.ExitCode != 137 {
+		t.Fatalf("state after stop: %+v", c.State)
+	}
+	// Not a speed claim: SIGKILL must not come before the grace period.
+	if took < 900*time.Millisecond {
+		t.Errorf("stop -t 1 took %s: SIGKILL came before the grace period", took)
+	}
+	if r := run(t, "stop", "stubborn"); r.code != 0 {
+		t.Errorf("stop of a stopped pod: %d %q", r.code, r.stderr)
+	}
+	// kill -s: the signal reaches the workload; restart policy Never ends it.
+	podRm(t, "killme")
+	mustRun(t, "run", "-d", "--name", "killme", "--rootfs", rootfs, "--", "sleep", "1000")
+	mustRun(t, "kill", "-s", "USR1", "killme")
+	eventually(t, "killme ended", func() bool { return state(t, "killme").Phase == sandbox.PhaseFailed })
+	if c := ctr(t, state(t, "killme"), ""); c.State.Terminated.Signal != 10 || c.State.Terminated.ExitCode != 138 {
+		t.Errorf("after kill -s USR1: %+v", c.State.Terminated)
+	}
+}
+
+// kill -9 of the supervisor: ps says Unknown (SupervisorLost) while the pod's
+// processes run unwatched; rm -f and gc remove every leftover. kill -9 of
+// the pause: the supervisor records Failed (PauseExited) and exits.
+func TestSupervisorOrPauseKilled(t *testing.T) {
+	leakCheck(t)
+	for _, how := range []string{"rm", "gc"} {
+		pod := "lost-" + how
+		podRm(t, pod)
+		mustRun(t, "run", "-d", "--name", pod, "--rootfs", rootfs, "--", "sleep", "1000")
+		st := state(t, pod)
+		syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
+		eventually(t, "Unknown", func() bool { return state(t, pod).Phase == sandbox.PhaseUnknown })
+		st = state(t, pod)
+		if st.Reason != "SupervisorLost" || !strings.Contains(st.Message, "podctl rm -f "+pod) {
+			t.Errorf("reason %q, message %q", st.Reason, st.Message)
+		}
+		if ps := mustRun(t, "ps"); !regexp.MustCompile(`(?m)^` + pod + `\s+\S+\s+SupervisorLost\s`).MatchString(ps) {
+			t.Errorf("ps:\n%s", ps)
+		}
+		if syscall.Kill(st.Pause.PID, 0) != nil {
+			t.Fatal("the pause died with the supervisor; it should run on, unwatched")
+		}
+		if how == "rm" {
+			mustRun(t, "rm", "-f", pod)
+		} else if out := mustRun(t, "gc"); !strings.Contains(out, pod) {
+			t.Errorf("gc did not remove %s: %q", pod, out)
+		}
+		if _, err := os.Stat(filepath.Join(stateDir(), pod)); !os.IsNotExist(err) {
+			t.Errorf("%s: state left: %v", pod, err)
+		}
+	}
+
+	podRm(t, "pause-killed")
+	mustRun(t, "run", "-d", "--name", "pause-killed", "--rootfs", rootfs, "--", "sleep", "1000")
+	st := state(t, "pause-killed")
+	syscall.Kill(st.Pause.PID, syscall.SIGKILL)
+	eventually(t, "Failed", func() bool { return state(t, "pause-killed").Phase == sandbox.PhaseFailed })
+	st = state(t, "pause-killed")
+	if st.Reason != "PauseExited" || !strings.Contains(st.Message, "SIGKILL") {
+		t.Errorf("reason %q, message %q", st.Reason, st.Message)
+	}
+	if c := ctr(t, st, ""); c.State.Terminated == nil || c.State.Terminated.ExitCode != 137 {
+		t.Errorf("container after the pause died: %+v", c.State)
+	}
+	eventually(t, "the supervisor's exit", func() bool { return syscall.Kill(st.Supervisor.PID, 0) != nil })
+	mustRun(t, "rm", "pause-killed")
+}
+
+// 20 concurrent run -d on different names all succeed; on one name, exactly
+// one wins; 20 concurrent rm -f leave no state and no process.
+func TestConcurrentRunRemove(t *testing.T) {
+	leakCheck(t)
+	const n = 20
+	var wg sync.WaitGroup
+	codes := make([]int, 2*n)
+	for i := 0; i < n; i++ {
+		wg.Add(2)
+		go func(i int) {
+			defer wg.Done()
+			codes[i] = run(t, "run", "-d", "--name", fmt.Sprintf("conc-%d", i), "--rootfs", rootfs, "--", "sleep", "1000").code
+		}(i)
+		go func(i int) {
+			defer wg.Done()
+			codes[n+i] = run(t, "run", "-d", "--name", "conc-same", "--rootfs", rootfs, "--", "sleep", "1000").code
+		}(i)
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		for i := 0; i < n; i++ {
+			run(t, "rm", "-f", fmt.Sprintf("conc-%d", i))
+		}
+		run(t, "rm", "-f", "conc-same")
+	})
+	winners := 0
+	for i, c := range codes {
+		switch {
+		case i < n && c != 0:
+			t.Errorf("run -d conc-%d: exit %d", i, c)
+		case i >= n && c == 0:
+			winners++
+		case i >= n && c != 125:
+			t.Errorf("a loser for conc-same exited %d, want 125", c)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d winners for one name, want 1", winners)
+	}
+	var pods []sandbox.PodState
+	if err := json.Unmarshal([]byte(mustRun(t, "ps", "--format", "json")), &pods); err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, p := range pods {
+		if p.Phase == sandbox.PhaseRunning && strings.HasPrefix(p.Spec.Name, "conc-") {
+			running++
+		}
+	}
+	if running != n+1 {
+		t.Errorf("%d conc- pods running, want %d", running, n+1)
+	}
+	for i := 0; i < n+1; i++ {
+		wg.Add(2)
+		name := fmt.Sprintf("conc-%d", i)
+		if i == n {
+			name = "conc-same"
+		}
+		go func() { defer wg.Done(); run(t, "rm", "-f", name) }()
+		go func() { defer wg.Done(); run(t, "rm", "-f", "conc-same") }()
+	}
+	wg.Wait()
+	if left, _ := sandbox.ListPods(); len(left) != 0 {
+		t.Errorf("pods left after concurrent rm: %v", left)
+	}
+}
+
+// wait blocks until the condition or phase holds, and tells a timeout
+// apart (exit 1) from a pod that ended without it.
+func TestWait(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "waiter")
+	mustRun(t, "run", "-d", "--name", "waiter", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.3; exit 4")
+	mustRun(t, "wait", "waiter", "--for", "condition=Ready")
+	if out := mustRun(t, "wait", "waiter"); out != "4\n" {
+		t.Errorf("wait printed %q, want the exit code 4", out)
+	}
+	if r := run(t, "wait", "waiter", "--for", "phase=Succeeded"); r.code != 125 || !strings.Contains(r.stderr, "ended") {
+		t.Errorf("wait for a phase that cannot come: %d %q", r.code, r.stderr)
+	}
+	podRm(t, "waiter2")
+	mustRun(t, "run", "-d", "--name", "waiter2", "--rootfs", rootfs, "--", "sleep", "1000")
+	if r := run(t, "wait", "waiter2", "--timeout", "200ms"); r.code != 1 || !strings.Contains(r.stderr, "timed out") {
+		t.Errorf("wait --timeout: %d %q", r.code, r.stderr)
+	}
+}
+
+// Mistakes about pods and containers get one clear error each.
+func TestLifecycleBadInput(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "bad")
+	mustRun(t, "pod", "create", "bad")
+	mustRun(t, "run", "-d", "--pod", "bad", "--name", "c1", "--rootfs", rootfs, "--", "sleep", "1000")
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"exec", "nopod", "--", "true"}, `no pod named "nopod"`},
+		{[]string{"exec", "-c", "nope", "bad", "--", "true"}, `no container "nope" (it has: c1)`},
+		{[]string{"logs", "-c", "nope", "bad"}, `no container "nope"`},
+		{[]string{"logs", "--previous", "bad"}, "no previous run"},
+		{[]string{"run", "-d", "--pod", "bad", "--name", "c1", "--rootfs", rootfs, "--", "true"}, `already has a container named "c1"`},
+		{[]string{"run", "-d", "--pod", "nopod", "--rootfs", rootfs, "--", "true"}, `no pod named "nopod"`},
+		{[]string{"run", "-d", "--pod", "bad", "--restart", "always", "--rootfs", rootfs, "--", "true"}, "--restart applies to a new pod"},
+		{[]string{"run", "--init", "--rootfs", rootfs, "--", "true"}, "--init needs --pod"},
+		{[]string{"pod", "create", "bad"}, `"bad" already exists`},
+		{[]string{"pod", "create", "--restart", "sometimes", "x"}, `--restart "sometimes"`},
+		{[]string{"stop", "nopod"}, `no pod named "nopod"`},
+		{[]string{"kill", "-s", "NOPE", "bad"}, `unknown signal "NOPE"`},
+		{[]string{"wait", "--for", "condition=Happy", "bad"}, "Initialized, ContainersReady and Ready"},
+		{[]string{"ps", "--format", "xml"}, `--format "xml"`},
+		{[]string{"inspect", "bad/nope"}, `no container "nope"`},
+	} {
+		r := run(t, c.args...)
+		lines := errorLines(r.stderr)
+		if r.code != 125 || len(lines) != 1 || !strings.Contains(lines[0], c.says) {
+			t.Errorf("podctl %s: exit %d, %q; want one error with %q", strings.Join(c.args, " "), r.code, r.stderr, c.says)
+		}
+	}
+	mustRun(t, "stop", "-t", "0", "bad")
+	if r := run(t, "exec", "bad", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("exec into a stopped pod: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, "run", "-d", "--pod", "bad", "--rootfs", rootfs, "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("run into a stopped pod: %d %q", r.code, r.stderr)
+	}
+}
+
+// A foreground run into a pod prints the container's output and exits with
+// its code; the foreground pod's own output gets name prefixes once it has
+// several containers.
+func TestForegroundIntoPod(t *testing.T) {
+	leakCheck(t)
+	p := startPod(t, "fg", `echo READY; read x; exit 0`)
+	p.readUntil(t, "READY")
+	r := run(t, "run", "--rm", "--pod", "fg", "--name", "side", "--rootfs", rootfs, "--", "sh", "-c", "echo from-side; exit 6")
+	if r.code != 6 || r.stdout != "from-side\n" {
+		t.Errorf("run --pod: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if st := state(t, "fg"); len(st.Containers) != 1 {
+		t.Errorf("--rm container still recorded: %+v", st.Containers)
+	}
+	// The first pod's own foreground output carries the side container's
+	// lines, prefixed by its name.
+	lines := p.readUntil(t, "side | from-side")
+	if len(lines) != 0 {
+		t.Errorf("unexpected lines before the prefixed one: %q", lines)
+	}
+	if code := p.finish(t); code != 0 {
+		t.Errorf("exit %d: %s", code, p.stderr)
+	}
+}
