@@ -90,9 +90,12 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 	if stream != "stdout" && stream != "stderr" {
 		return fmt.Errorf("logging stream %q to %s: want stdout or stderr", stream, l.path)
 	}
-	buf := make([]byte, 32*1024)
+	// Small buffers, grown only by output that needs them: a supervisor
+	// keeps two pumps per container blocked in Read for the pod's whole
+	// life, and their buffers are resident memory of every pod.
+	buf := make([]byte, 4096)
 	var (
-		line    = make([]byte, 0, maxLogLine+len(buf)) // read, not yet logged
+		line    []byte // read, not yet logged
 		teeBuf  []byte                                 // one chunk with prefixes added
 		atStart = true                                 // the next byte tee gets begins a line
 		werr    error                                  // first error writing the log
@@ -127,6 +130,9 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 				}
 			}
 			line = line[:copy(line, line[done:])]
+			if len(line) == 0 && cap(line) > 2*maxLogLine {
+				line = nil // a burst of long lines is over: let it go
+			}
 		}
 		if rerr != nil {
 			if len(line) > 0 {

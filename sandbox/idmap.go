@@ -105,6 +105,12 @@ func DetectIDMapping() IDMapping {
 			"pods map only root (to uid %d); fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", name, uid, name)
 		return single
 	}
+	if tracedBy() != 0 {
+		// Under strace -f (ptrace(2)), execve of a setuid program runs
+		// without its privileges, so newuidmap could not write the map.
+		single.Notice = fmt.Sprintf("podctl is being traced (strace?): setuid newuidmap cannot work under ptrace, so this pod maps only root (to uid %d)", uid)
+		return single
+	}
 	for _, helper := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(helper); err != nil {
 			single.Notice = fmt.Sprintf("%s not found: pods map only root (to uid %d); fix: apt-get install uidmap", helper, uid)
@@ -177,4 +183,20 @@ func formatMap(rs []IDRange) string {
 		fmt.Fprintf(&b, "%d %d %d\n", r.Inside, r.Outside, r.Count)
 	}
 	return b.String()
+}
+
+// tracedBy returns the pid of the process tracing us (TracerPid in
+// /proc/self/status), or 0.
+func tracedBy() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }

@@ -50,3 +50,9 @@ func siginfoStatus(info *unix.Siginfo) (code, status int) {
 	b := (*[128]byte)(unsafe.Pointer(info))
 	return int(info.Code), int(int32(binary.NativeEndian.Uint32(b[24:28])))
 }
+
+// siginfoPID reads si_pid of a SIGCHLD siginfo_t: 16 bytes in.
+func siginfoPID(info *unix.Siginfo) int {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	return int(int32(binary.NativeEndian.Uint32(b[16:20])))
+}

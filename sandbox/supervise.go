@@ -80,6 +80,7 @@ func SuperviseMain(fd int) {
 	debug.SetGCPercent(20)
 
 	s := newSupervisor(req.Dir, req.Spec)
+	s.detached = true
 	var notices bytes.Buffer
 	s.notices = &notices
 	err = s.create(req.Containers)
@@ -129,7 +130,9 @@ func startDetached(dir string, spec PodSpec, ctrs []ContainerSpec, notices io.Wr
 		Args: []string{"podctl-supervisor", spec.Name},
 		// The caller's environment: PATH finds newuidmap; -e KEY values
 		// were resolved already.
-		Env:        append(os.Environ(), EnvSupervise+"=3"),
+		// GOMAXPROCS=1: one P, so fewer threads and per-P caches for a
+		// process that mostly waits.
+		Env:        append(os.Environ(), EnvSupervise+"=3", "GOMAXPROCS=1"),
 		ExtraFiles: []*os.File{child, lock},
 		// A session of its own, no terminal, stdio on /dev/null: it
 		// outlives this command and must not hold the caller's terminal.

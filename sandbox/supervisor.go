@@ -53,6 +53,7 @@ type supervisor struct {
 
 	firstErr    error // why the first container did not start
 	creating    bool  // in create: the pod is not complete yet
+	detached    bool  // a process of its own (not podctl run in the foreground)
 	stopping    bool
 	stopSignal  unix.Signal
 	killTimer   *time.Timer
@@ -175,8 +176,18 @@ func (s *supervisor) run() {
 	if s.st.Spec.AutoStop && terminal(s.st.Phase) {
 		s.finish()
 	}
+	var idle <-chan time.Time
 	for !s.finished {
-		(<-s.events)()
+		select {
+		case f := <-s.events:
+			f()
+			if s.detached {
+				idle = time.After(idleAfter)
+			}
+		case <-idle:
+			s.idle()
+			idle = nil
+		}
 	}
 	// Let the answers to stop requests reach their callers before the
 	// process exits.
@@ -322,10 +333,13 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	st, _ := procStartTime(proc.pid)
 	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
 	s.procs[name] = proc
-	go func() {
-		awaitExit(proc.pidfd)
-		s.post(func() { s.exited(name, proc) })
-	}()
+	if err := watchExit(proc.pidfd, func() { s.post(func() { s.exited(name, proc) }) }); err != nil {
+		// Not pollable (an old kernel): a thread of its own waits.
+		go func() {
+			awaitExit(proc.pidfd)
+			s.post(func() { s.exited(name, proc) })
+		}()
+	}
 	s.replyStarted(name, nil)
 	return nil
 }
@@ -623,8 +637,7 @@ func (s *supervisor) replyStopped(err error) {
 // also killed the pod (its namespaces go with it).
 func (s *supervisor) watchPause() {
 	p := s.pause
-	go func() {
-		awaitExit(p.pidfd)
+	lost := func() {
 		s.post(func() {
 			if s.finished {
 				return
@@ -633,7 +646,13 @@ func (s *supervisor) watchPause() {
 			s.stop(unix.SIGKILL, 0, nil)
 			s.save()
 		})
-	}()
+	}
+	if err := watchExit(p.pidfd, lost); err != nil {
+		go func() {
+			awaitExit(p.pidfd)
+			lost()
+		}()
+	}
 }
 
 // describePauseExit says how the pause ended, for the pod's message.

@@ -1,30 +1,42 @@
 #!/bin/bash
-# `make bench`: start-up latency of a one-container pod, side by side with
-# bubblewrap and a bare `unshare` (the floor: namespaces and nothing else),
-# plus the resident size of the pause. See test/bench/README.md.
+# `make bench`: rootless, side by side with peers (see test/bench/README.md):
+# - start-up latency of a one-container pod, next to bubblewrap and a bare
+#   `unshare` (the floor: namespaces and nothing else), plus the pause's RSS;
+# - exec latency into a running container: podctl exec vs podman exec;
+# - memory each tool adds per idle one-container pod (workload excluded),
+#   for 1 and 20 pods: podctl vs podman (a container, and a pod with infra).
 #
 # Run by root: like test/run-tests.sh it prepares the Debian packages, an
-# unprivileged user with subordinate ids and a private XDG_RUNTIME_DIR, then
-# measures rootless, as that user.
+# unprivileged user with subordinate ids and a private XDG_RUNTIME_DIR, and
+# rootless podman for that user (test/bench/podman.sh), then measures as
+# that user.
 #
-#   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds
-#   test/bench/run.sh --smoke    1 run per tool, no warm-up (CI: does it all still work?)
+#   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds;
+#                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20
+#   test/bench/run.sh --smoke    1 run of each, no warm-up (CI: does it all still work?)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib.sh
+. test/bench/podman.sh
 
 RUNS=${BENCH_RUNS:-20}
+MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
 WARMUP=3
 SMOKE=0
+# Seconds between starting the pods and reading their memory.
+MEM_SETTLE=1
+IMAGE=localhost/podctl-bench-busybox
 BENCH_USER=${PODCTL_BENCH_USER:-podctl-test}
 RESULTS=test/bench/results
 
 case "${1:-}" in
 "") ;;
---smoke) SMOKE=1 RUNS=1 WARMUP=0 ;;
+--smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 WARMUP=0 ;;
 *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2; }
+[[ $MEM20_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MEM20_RUNS must be a positive integer" >&2; exit 2; }
+((MEM20_RUNS <= RUNS)) || MEM20_RUNS=$RUNS
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
 [ -x bin/podctl ] || { echo "bench: bin/podctl missing; run make build" >&2; exit 1; }
 
@@ -34,6 +46,12 @@ command -v busybox >/dev/null || missing+=(busybox-static)
 command -v newuidmap >/dev/null || missing+=(uidmap)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v pgrep >/dev/null || missing+=(procps)
+command -v jq >/dev/null || missing+=(jq)
+# The peer: rootless podman with crun (conmon comes with podman); catatonit
+# is the pause of its pods and of its rootless user namespace.
+command -v podman >/dev/null || missing+=(podman)
+command -v crun >/dev/null || missing+=(crun)
+command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
 if ((${#missing[@]})); then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -46,16 +64,30 @@ fi
 
 # --- 2. the bench user, its subordinate ids and runtime dir (as test/run-tests.sh) ---
 setup_test_user "$BENCH_USER"
+# The user's processes before we start: the leak check at the end compares.
+{ ps -u "$BENCH_USER" -o pid=,stat= || true; } | awk '$2 !~ /^Z/ {print $1}' >"/tmp/podctl-bench-before.$$"
 
 # --- 3. a busybox rootfs and a copy of podctl the user can reach ---
 work=$(mktemp -d /tmp/podctl-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+mv "/tmp/podctl-bench-before.$$" "$work/procs-before"
+# On any exit: the image we imported, the podman pause we started, the files.
+# (The measuring scripts remove their own pods and containers.)
+cleanup() {
+	if ((image_imported)); then
+		podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" >/dev/null 2>&1 || true
+	fi
+	podman_stop_pause || true
+	rm -rf "$work"
+}
+image_imported=0
+trap cleanup EXIT
 chmod 755 "$work"
 rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
 cp bin/podctl "$work/podctl"
-chmod 755 "$work/podctl"
+cp test/bench/exec.sh test/bench/memory.sh "$work/"
+chmod 755 "$work/podctl" "$work/exec.sh" "$work/memory.sh"
 # The inner script writes its samples and stderr captures here.
 mkdir "$work/out"
 chown "$BENCH_USER:" "$work/out"
@@ -148,39 +180,147 @@ left=$(new_pauses)
 EOF
 chmod 755 "$work/measure.sh"
 
-echo "== podctl start-up latency, rootless as $BENCH_USER: $RUNS runs per tool, $WARMUP warm-up rounds"
-su "$BENCH_USER" -s /bin/bash -c "cd $work && env XDG_RUNTIME_DIR=$rundir USER=$BENCH_USER $work/measure.sh $work $RUNS $WARMUP"
+# as_user CMD...: run CMD as the bench user, in $work, with its runtime dir.
+as_user() {
+	su "$BENCH_USER" -s /bin/bash -c 'cd "$0" && exec env XDG_RUNTIME_DIR="$1" USER="$2" "${@:3}"' \
+		-- "$work" "$rundir" "$BENCH_USER" "$@"
+}
 
-# --- 5. the table, ratios and raw samples ---
+# --- 3b. rootless podman for the user (test/bench/podman.sh) ---
+podman_user_config "$BENCH_USER"
+podman_start_pause "$BENCH_USER" "$rundir"
+# The same busybox rootfs as an image, owned by root inside it as podctl's
+# rootfs is (the user's own uid maps to root in both); built locally, no pull.
+tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
+	podman_as "$BENCH_USER" "$rundir" import -q - "$IMAGE" >/dev/null 2>"$work/out/import.err" ||
+	{ echo "bench: podman import failed:" >&2; cat "$work/out/import.err" >&2; exit 1; }
+image_imported=1
+
+echo "== podctl start-up latency, rootless as $BENCH_USER: $RUNS runs per tool, $WARMUP warm-up rounds"
+as_user "$work/measure.sh" "$work" "$RUNS" "$WARMUP"
+
+echo "== exec latency, podctl exec vs podman exec: $RUNS runs per tool, $WARMUP warm-up rounds"
+as_user "$work/exec.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
+echo "== memory per idle pod: $RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
+as_user "$work/memory.sh" "$work" "$RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
+touch "$work/out/supervisor-smaps" "$work/out/mem-notes"
+
+# --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
-# stats TOOL: "median min max" in ms.
-stats() {
-	awk -v t="$1" '$1 == t {print $2}' "$samples" | sort -n | awk '
+# median_min_max: of the numbers on stdin, one a line.
+median_min_max() {
+	sort -g | awk '
 		{ v[NR] = $1 }
 		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%.2f %.2f %.2f\n", m / 1000, v[1] / 1000, v[NR] / 1000 }'
+		      print m, v[1], v[NR] }'
 }
+# stats FILE TOOL: "median min max" in ms of FILE's "TOOL MICROSECONDS" lines.
+stats() {
+	awk -v t="$2" '$1 == t {print $2}' "$1" | median_min_max |
+		awk '{printf "%.2f %.2f %.2f\n", $1 / 1000, $2 / 1000, $3 / 1000}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
 echo
+echo "start-up latency (run to exit of /bin/true)"
 printf '%-8s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
 declare -A median
 for t in podctl bwrap unshare; do
-	read -r med min max <<<"$(stats $t)"
+	read -r med min max <<<"$(stats "$samples" $t)"
 	median[$t]=$med
 	printf '%-8s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
 done
-echo
 for peer in bwrap unshare; do
-	awk -v a="${median[podctl]}" -v b="${median[$peer]}" -v p="$peer" \
-		'BEGIN { printf "podctl/%s median ratio: %.2f\n", p, a / b }'
+	echo "podctl/$peer median ratio: $(ratio "${median[podctl]}" "${median[$peer]}")"
 done
 cat "$work/out/unshare-cmd"
+
+exec_samples=$work/out/exec-samples
+echo
+echo "exec latency (/bin/true in a running container)"
+printf '%-8s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
+declare -A exec_median
+for t in podctl podman; do
+	read -r med min max <<<"$(stats "$exec_samples" $t)"
+	exec_median[$t]=$med
+	printf '%-8s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
+done
+exec_ratio=$(ratio "${exec_median[podctl]}" "${exec_median[podman]}")
+echo "podctl/podman median ratio: $exec_ratio"
+
+# Memory: per pod = the sample's total / N.
+mem_samples=$work/out/mem-samples
+# mem_stats VARIANT N FIELD: "median min max" of FIELD / N (kB per pod).
+# Fields: 4 procs, 5 VmRSS, 6 RssAnon, 7 RssFile, 8 Pss.
+mem_stats() {
+	awk -v v="$1" -v n="$2" -v f="$3" '$1 == v && $2 == n && $f != "NA" {print $f / n}' "$mem_samples" |
+		median_min_max
+}
+echo
+echo "memory added per idle pod (kB per pod; the workload itself excluded)"
+printf '%-11s %4s %6s %10s %8s %8s %9s %7s  %s\n' variant pods rounds "VmRSS med" min max "RssAnon" "Pss" "processes per pod"
+declare -A mem_median
+for n in 1 20; do
+	for v in podctl podman-ctr podman-pod; do
+		read -r med min max <<<"$(mem_stats $v $n 5)"
+		mem_median[$v,$n]=$med
+		anon=$(mem_stats $v $n 6 | cut -d' ' -f1)
+		pss=$(mem_stats $v $n 8 | cut -d' ' -f1)
+		rounds=$(awk -v v=$v -v n=$n '$1 == v && $2 == n' "$mem_samples" | wc -l)
+		# The breakdown of the last round, per pod: name x count (VmRSS).
+		procs=$(awk -v v=$v -v n=$n '$1 == v && $2 == n {b = $9} END {
+			k = split(b, e, ","); for (i = 1; i <= k; i++) { split(e[i], f, ":")
+			printf "%s%s x%g (%.0f kB)", (i > 1 ? ", " : ""), f[1], f[2] / n, f[3] / f[2] } }' "$mem_samples")
+		printf '%-11s %4d %6d %10.0f %8.0f %8.0f %9.0f %7s  %s\n' $v $n "$rounds" "$med" "$min" "$max" "$anon" \
+			"$([ -n "$pss" ] && printf '%.0f' "$pss" || echo NA)" "$procs"
+	done
+done
+for n in 1 20; do
+	echo "podctl/podman-pod VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-pod,$n]}")  (like for like: both keep a pause)"
+	echo "podctl/podman-ctr VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-ctr,$n]}")"
+done
+if [ -s "$work/out/supervisor-smaps" ]; then
+	echo "podctl supervisor (first pod): $(awk '{printf "%s%s %s kB", (NR > 1 ? ", " : ""), $1, $2}' "$work/out/supervisor-smaps" | sed 's/Threads: \([0-9]*\) kB/Threads: \1/')"
+fi
+if [ -s "$work/out/mem-notes" ]; then
+	echo "notes:"
+	sed 's/^/  /' "$work/out/mem-notes"
+fi
+
+# --- 6. nothing left behind ---
+# The measuring scripts removed their pods; drop the image and the podman
+# pause we started, then any live process of the user that was not there
+# before is a leak. (Zombies do not count: PID 1 reaps orphans late here.)
+podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" >/dev/null 2>&1 || true
+image_imported=0
+podman_stop_pause
+leaks=
+for ((i = 0; i < 50; i++)); do
+	leaks=$({ ps -u "$BENCH_USER" -o pid=,stat= || true; } | awk '$2 !~ /^Z/ {print $1}' | grep -vxF -f "$work/procs-before" || true)
+	[ -n "$leaks" ] || break
+	sleep 0.1
+done
+if [ -n "$leaks" ]; then
+	echo "bench: processes of $BENCH_USER left running:" >&2
+	ps -o pid=,args= -p "$(echo $leaks | tr ' ' ,)" >&2 || true
+	exit 1
+fi
+pods=$(as_user "$work/podctl" ps -a | awk 'NR > 1 && $1 ~ /^podctl-bench-/' || true)
+[ -z "$pods" ] || { echo "bench: podctl pods left: $pods" >&2; exit 1; }
+echo
+echo "nothing left running as $BENCH_USER"
 
 mkdir -p "$RESULTS"
 if ((SMOKE)); then
 	# One sample per tool says nothing; keep the last real run's results.
-	echo "(smoke run: $RESULTS/start-latency.json not written)"
+	echo "(smoke run: $RESULTS/*.json not written)"
 	exit 0
 fi
+machine=$(jq -n --arg k "$(uname -r)" --argjson n "$(nproc)" --arg d "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--arg p "$(podman --version | awk '{print $3}')" --arg c "$(crun --version | awk 'NR == 1 {print $3}')" \
+	--arg b "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	'{kernel: $k, nproc: $n, date: $d, podman: $p, crun: $c, podctl_commit: $b}')
+
 json=$RESULTS/start-latency.json
 {
 	echo "{"
@@ -193,3 +333,61 @@ json=$RESULTS/start-latency.json
 	echo "}"
 } >"$json"
 echo "raw samples (ms): $json"
+
+json=$RESULTS/exec-latency.json
+jq -R -s --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" '
+	[split("\n")[] | select(length > 0) | split(" ") | {tool: .[0], ms: (.[1] | tonumber / 1000)}] as $s
+	| def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	  def tool($t): [$s[] | select(.tool == $t) | .ms];
+	{unit: "ms",
+	 commands: {podctl: "podctl exec POD -- /bin/true (pod: podctl run -d --rootfs ROOTFS --name POD -- sleep 1000)",
+	            podman: ("podman exec CTR /bin/true (container: podman run -d --network none --name CTR " + $image + " sleep 1000)")},
+	 warmup_rounds: $warmup,
+	 samples: {podctl: tool("podctl"), podman: tool("podman")},
+	 median: {podctl: (tool("podctl") | med), podman: (tool("podman") | med)},
+	 min: {podctl: (tool("podctl") | min), podman: (tool("podman") | min)},
+	 max: {podctl: (tool("podctl") | max), podman: (tool("podman") | max)}}
+	| .ratio_podctl_podman = (.median.podctl / .median.podman)
+	| .machine = $machine' "$exec_samples" >"$json"
+echo "raw samples: $json"
+
+json=$RESULTS/pod-memory.json
+jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image "$IMAGE" \
+	--rawfile sup "$work/out/supervisor-smaps" --rawfile notes "$work/out/mem-notes" '
+	def num: if . == "NA" then null else tonumber end;
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	[split("\n")[] | select(length > 0) | split(" ")
+	 | {variant: .[0], pods: (.[1] | tonumber), round: (.[2] | tonumber), procs: (.[3] | tonumber),
+	    vmrss: (.[4] | tonumber), rssanon: (.[5] | tonumber), rssfile: (.[6] | tonumber), pss: (.[7] | num),
+	    breakdown: .[8]}] as $s
+	| def per($v; $n; $f): [$s[] | select(.variant == $v and .pods == $n) | .[$f] | select(. != null) / $n];
+	  def cell($v; $n): {
+		rounds: [$s[] | select(.variant == $v and .pods == $n)] | length,
+		processes_per_pod: (per($v; $n; "procs") | med),
+		vmrss_kb_per_pod: {median: (per($v; $n; "vmrss") | med), min: (per($v; $n; "vmrss") | min),
+		                   max: (per($v; $n; "vmrss") | max), samples: per($v; $n; "vmrss")},
+		rssanon_kb_per_pod: {median: (per($v; $n; "rssanon") | med), samples: per($v; $n; "rssanon")},
+		rssfile_kb_per_pod: {median: (per($v; $n; "rssfile") | med), samples: per($v; $n; "rssfile")},
+		pss_kb_per_pod: {median: (per($v; $n; "pss") | med), samples: per($v; $n; "pss")},
+		breakdown_last_round: ([$s[] | select(.variant == $v and .pods == $n)] | last | .breakdown
+			| split(",") | map(split(":") | {name: .[0], processes: (.[1] | tonumber), vmrss_kb: (.[2] | tonumber)}))};
+	  def variant($v): {"1": cell($v; 1), "20": cell($v; 20)};
+	{unit: "kB per pod (sum over the tool'"'"'s per-pod processes, the workload excluded, / number of pods)",
+	 settle_seconds: $settle,
+	 variants: {
+	   podctl: ({command: "podctl run -d --rootfs ROOTFS --name POD -- sleep 1000", counted: "supervisor + pause"} + variant("podctl")),
+	   "podman-ctr": ({command: ("podman run -d --network none --name CTR " + $image + " sleep 1000"), counted: "conmon"} + variant("podman-ctr")),
+	   "podman-pod": ({command: ("podman pod create --network none --name POD; podman run -d --pod POD --name CTR " + $image + " sleep 1000"),
+	                   counted: "infra conmon + infra catatonit + container conmon"} + variant("podman-pod"))},
+	 like_for_like: "podman-pod (podctl always keeps a pause, as a podman pod keeps its infra container)"}
+	| .ratios_vmrss_median = {
+		"podctl/podman-pod": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-pod"]["1"].vmrss_kb_per_pod.median),
+		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-pod"]["20"].vmrss_kb_per_pod.median)},
+		"podctl/podman-ctr": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["1"].vmrss_kb_per_pod.median),
+		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["20"].vmrss_kb_per_pod.median)}}
+	| .not_counted = "podman'"'"'s per-user rootless pause (catatonit -P), shared by all pods; the workloads"
+	| .podctl_supervisor_first_pod = ($sup | split("\n") | map(select(length > 0) | split(":") | {(.[0]): (.[1] | gsub("^ +| kB$"; "") | tonumber)}) | add)
+	| .notes = ($notes | split("\n") | map(select(length > 0)))
+	| .machine = $machine' "$mem_samples" >"$json"
+echo "raw samples: $json"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -583,5 +584,24 @@ func TestForegroundIntoPod(t *testing.T) {
 	}
 	if code := p.finish(t); code != 0 {
 		t.Errorf("exit %d: %s", code, p.stderr)
+	}
+}
+
+// strace -f of a foreground run ends: podctl daemonizes nothing. Under
+// ptrace the setuid newuidmap cannot work, so podctl maps one id and says
+// why, once.
+func TestStraceEnds(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed")
+	}
+	leakCheck(t)
+	cmd := exec.Command(strace, "-f", "-o", os.DevNull, podctl, "run", "--rm", "--rootfs", rootfs, "--", "echo", "traced")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "traced\n") {
+		t.Fatalf("strace -f podctl run: %v: %s", err, out)
+	}
+	if os.Getuid() != 0 && os.Getenv("PODCTL_EXPECT_SINGLE_MAP") == "" && strings.Count(string(out), "being traced") != 1 {
+		t.Errorf("want one notice about tracing: %s", out)
 	}
 }

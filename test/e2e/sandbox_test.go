@@ -259,7 +259,8 @@ func TestPauseExitsOnSIGTERM(t *testing.T) {
 	}
 }
 
-// The pause must stay tiny (the issue's target: RSS under 1 MiB).
+// The pause must stay tiny: it sheds the pages of the podctl binary it
+// touched while starting (nsenter.c, shed_file_pages); about 300 kB here.
 func TestPauseIsSmall(t *testing.T) {
 	leakCheck(t)
 	p := startPod(t, "pause-rss", `echo READY; read x; exit 0`)
@@ -275,8 +276,8 @@ func TestPauseIsSmall(t *testing.T) {
 		}
 	}
 	t.Logf("pause VmRSS %d kB", rss)
-	if rss == 0 || rss >= 1024 {
-		t.Errorf("pause VmRSS %d kB, want under 1024 kB", rss)
+	if rss == 0 || rss >= 512 {
+		t.Errorf("pause VmRSS %d kB, want under 512 kB", rss)
 	}
 	p.finish(t)
 }
