@@ -96,9 +96,9 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 	buf := make([]byte, 4096)
 	var (
 		line    []byte // read, not yet logged
-		teeBuf  []byte                                 // one chunk with prefixes added
-		atStart = true                                 // the next byte tee gets begins a line
-		werr    error                                  // first error writing the log
+		teeBuf  []byte // one chunk with prefixes added
+		atStart = true // the next byte tee gets begins a line
+		werr    error  // first error writing the log
 	)
 	record := func(now time.Time, tag byte, content []byte) {
 		if err := l.writeRecord(now, stream, tag, content); err != nil && werr == nil {
