@@ -1,10 +1,13 @@
 package sandbox
 
-// The conversations between podctl (the command the user ran, on the host)
-// and the processes it starts. Each runs over a SOCK_SEQPACKET socketpair:
-// one datagram per message, so message boundaries survive, and the child's
-// end is close-on-exec once the child no longer needs it, so an exec the
-// child performs shows up as end-of-file on podctl's end.
+// The conversations between the pod's supervisor (on the host: podctl run
+// itself in the foreground, else a detached podctl, supervise.go) and the
+// processes it starts; podctl exec holds the second one itself, joining a
+// container's process (with its mount namespace) instead of the pause.
+// Each runs over a SOCK_SEQPACKET socketpair: one datagram per message, so
+// message boundaries survive, and the child's end is close-on-exec once the
+// child no longer needs it, so an exec the child performs shows up as
+// end-of-file on podctl's end.
 //
 // The C constructor (nsenter/nsenter.c) speaks short text messages; the Go
 // init stage speaks JSON (initMsg). A child never prints to the user: it
@@ -13,7 +16,7 @@ package sandbox
 //
 // Creating a pod (pause.go, stage "pause" of nsenter.c):
 //
-//	podctl (host)               stage pause (host ns)        pause (PID 1 of pod)
+//	supervisor (host)           stage pause (host ns)        pause (PID 1 of pod)
 //	   |  exec /proc/self/exe ---->|
 //	   |                           | unshare(CLONE_NEWUSER)
 //	   |<------------ "unshared" --|
@@ -29,11 +32,11 @@ package sandbox
 //
 // Starting a container (join.go, stage "join" of nsenter.c, then init.go):
 //
-//	podctl (host)               stage join (host ns)         init (Go, in the pod)
+//	supervisor (host)           stage join (host ns)         init (Go, in the pod)
 //	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
-//	   |-- "join <nsflags>" ------>|  + the pause's pidfd (SCM_RIGHTS)
+//	   |-- "join <setns> <unshare>">|  + the pause's pidfd (SCM_RIGHTS)
 //	   |                           | setns(pidfd, user|net|ipc|uts|cgroup|pid)
-//	   |                           | unshare(CLONE_NEWNS)
+//	   |                           | unshare(CLONE_NEWNS) (|CLONE_NEWPID with --share-pid=false)
 //	   |                           | clone(CLONE_PARENT) ------->|
 //	   |<------------- "pid <N>" --| exit 0                      | Go runtime starts
 //	   |-- {"type":"config"} ----------------------------------->| mounts, pivot_root,

@@ -18,6 +18,7 @@ need_pkgs() {
 	local missing=()
 	command -v busybox >/dev/null || missing+=(busybox-static)
 	command -v newuidmap >/dev/null || missing+=(uidmap)
+	command -v strace >/dev/null || missing+=(strace)
 	if ((${#missing[@]})); then
 		if [ "$(id -u)" != 0 ]; then
 			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
@@ -60,13 +61,13 @@ if [ "$(id -u)" = 0 ]; then
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall'" \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput') >"$work/root.log" 2>&1 || fail=1
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else
