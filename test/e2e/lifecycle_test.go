@@ -311,6 +311,13 @@ func TestLogsCRIFormat(t *testing.T) {
 	if r := run(t, "logs", "logs"); r.stderr != "err1\n" {
 		t.Errorf("stderr lines must come back on stderr: %q", r.stderr)
 	}
+
+	// -f follows a running container to its end.
+	podRm(t, "follow")
+	mustRun(t, "run", "-d", "--name", "follow", "--rootfs", rootfs, "--", "sh", "-c", "echo a; sleep 0.5; echo b")
+	if out := mustRun(t, "logs", "-f", "follow"); out != "a\nb\n" {
+		t.Errorf("logs -f: %q", out)
+	}
 }
 
 // exec runs in the container: its namespaces (a tmpfs it mounted is
