@@ -21,19 +21,11 @@ func stopCommand() *cli.Command {
 			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: int(sandbox.DefaultStopTimeout.Seconds()), Usage: "grace period in seconds"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError{errors.New("stop: name at least one pod")}
-			}
 			if c.Int("time") < 0 {
 				return usageError{errors.New("stop: --time must be 0 or more seconds")}
 			}
 			grace := time.Duration(c.Int("time")) * time.Second
-			for _, n := range c.Args().Slice() {
-				if err := sandbox.Stop(n, unix.SIGTERM, grace); err != nil {
-					return err
-				}
-			}
-			return nil
+			return eachPod(c, func(pod string) error { return sandbox.Stop(pod, unix.SIGTERM, grace) })
 		},
 	}
 }
@@ -60,19 +52,11 @@ func killCommand() *cli.Command {
 		ArgsUsage: "POD...",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal name or number"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError{errors.New("kill: name at least one pod")}
-			}
 			sig, err := parseSignal(c.String("signal"))
 			if err != nil {
 				return usageError{fmt.Errorf("kill: --signal: %w", err)}
 			}
-			for _, n := range c.Args().Slice() {
-				if err := sandbox.Kill(n, sig); err != nil {
-					return err
-				}
-			}
-			return nil
+			return eachPod(c, func(pod string) error { return sandbox.Kill(pod, sig) })
 		},
 	}
 }
@@ -84,16 +68,7 @@ func rmCommand() *cli.Command {
 		ArgsUsage: "POD...",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running pod first"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError{errors.New("rm: name at least one pod")}
-			}
-			var errs []error
-			for _, n := range c.Args().Slice() {
-				if err := sandbox.Remove(n, c.Bool("force")); err != nil {
-					errs = append(errs, err)
-				}
-			}
-			return errors.Join(errs...)
+			return eachPod(c, func(pod string) error { return sandbox.Remove(pod, c.Bool("force")) })
 		},
 	}
 }
@@ -147,4 +122,19 @@ func waitCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// eachPod applies fn to every POD argument (at least one), going on past
+// failures, as podman does, and returns them all.
+func eachPod(c *cli.Context, fn func(pod string) error) error {
+	if c.NArg() == 0 {
+		return usageError{fmt.Errorf("%s: name at least one pod", c.Command.Name)}
+	}
+	var errs []error
+	for _, pod := range c.Args().Slice() {
+		if err := fn(pod); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
