@@ -1,4 +1,4 @@
-// nsenter.c: the only C in podctl. It runs as an ELF constructor, before the
+// nsenter.c: the C constructor of podctl (with keeper.c, all of its C). It runs as an ELF constructor, before the
 // Go runtime starts any thread, because the kernel refuses setns(2) and
 // unshare(2) of a user namespace in a multi-threaded process (see
 // user_namespaces(7), "EINVAL ... the caller is multithreaded").
@@ -19,6 +19,8 @@
 //               namespaces through its pidfd, makes a private mount namespace
 //               and forks the container's init, which returns from here into
 //               Go (podctl_stage == PODCTL_STAGE_INIT) to set up the rootfs.
+//   keep        exec'd by an idle pod supervisor in place of itself: logs
+//               the containers' output and waits (keeper.c).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -249,7 +251,7 @@ static void noop(int sig) { (void)sig; }
 // MADV_DONTNEED would discard those writes. smaps(5) says which. All the
 // parsing happens first: once the code is dropped, every libc call would
 // fault its 64 KiB back in, so the drops are raw system calls, last.
-static void shed_file_pages(void)
+void podctl_shed_file_pages(void)
 {
 	static char smaps[32768];
 	struct {
@@ -322,7 +324,7 @@ static void stage_pause_init(void)
 	if (sync_fd > 3)
 		syscall(SYS_close_range, 3, sync_fd - 1, 0);
 	syscall(SYS_close_range, sync_fd + 1, ~0U, 0);
-	shed_file_pages();
+	podctl_shed_file_pages();
 	// From here on, only raw system calls: each libc function touched now
 	// would map 64 KiB of the binary back in (the kernel's fault-around).
 	// (On the stack: a string constant would fault in 64 KiB of rodata.)
@@ -393,6 +395,8 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 	const char *fd = getenv("_PODCTL_SYNC_FD");
 	if (stage == NULL)
 		return;
+	if (strcmp(stage, "keep") == 0)
+		podctl_keep(getenv("_PODCTL_KEEP_DIR")); // keeper.c; never returns
 	if (fd == NULL) {
 		fprintf(stderr, "podctl: _PODCTL_STAGE set without _PODCTL_SYNC_FD\n");
 		_exit(1);

@@ -25,6 +25,11 @@ const (
 const (
 	StagePause = "pause"
 	StageJoin  = "join"
+	// StageKeep is an idle pod supervisor (keeper.c); it reads
+	// EnvKeep and EnvKeepDir, not EnvSyncFD.
+	StageKeep  = "keep"
+	EnvKeep    = "_PODCTL_KEEP"
+	EnvKeepDir = "_PODCTL_KEEP_DIR"
 )
 
 // InInit reports whether this process is a container init that the

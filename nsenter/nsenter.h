@@ -10,4 +10,10 @@
 extern int podctl_stage;
 extern int podctl_sync_fd;
 
+// Drops the page-table entries of read-only file mappings that hold no
+// copied-on-write page (nsenter.c); used by the pause and the keeper.
+void podctl_shed_file_pages(void);
+// The keep stage (keeper.c); never returns.
+void podctl_keep(const char *pod_dir) __attribute__((noreturn));
+
 #endif

@@ -43,7 +43,8 @@ type ctlReply struct {
 }
 
 type controlServer struct {
-	l *net.UnixListener
+	l      *net.UnixListener
+	closed chan struct{} // the accept loop has returned
 }
 
 // listenControl serves the control socket of s until close.
@@ -53,28 +54,41 @@ func listenControl(dir string, s *supervisor) (*controlServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", path, err)
 	}
+	return s.serveControl(l), nil
+}
+
+// serveControl accepts requests on l (new, or handed over by the keeper).
+func (s *supervisor) serveControl(l *net.UnixListener) *controlServer {
 	// The socket file is removed by rm with the directory, not by close:
-	// the supervisor may be killed, and a dead socket answers ECONNREFUSED.
+	// the supervisor may be killed, and a dead socket answers ECONNREFUSED;
+	// and an idle supervisor closes its listener to hand a copy of it to
+	// its keeper.
 	l.SetUnlinkOnClose(false)
-	cs := &controlServer{l: l}
+	cs := &controlServer{l: l, closed: make(chan struct{})}
 	go func() {
+		defer close(cs.closed)
 		for {
 			conn, err := l.AcceptUnix()
 			if err != nil {
 				return
 			}
 			s.handlers.Add(1)
+			s.active.Add(1)
 			go s.serve(conn)
 		}
 	}()
-	return cs, nil
+	return cs
 }
 
-func (cs *controlServer) close() { cs.l.Close() }
+func (cs *controlServer) close() {
+	cs.l.Close()
+	<-cs.closed
+}
 
 // serve answers one request.
 func (s *supervisor) serve(conn *net.UnixConn) {
 	defer s.handlers.Done()
+	defer s.active.Add(-1)
 	defer conn.Close()
 	reply := func(err error) {
 		var r ctlReply

@@ -35,6 +35,10 @@ type criLog struct {
 	f    *os.File
 }
 
+// errPumpPaused: pump returned because r's read deadline passed, with
+// everything it read logged; r is still open and may be pumped again.
+var errPumpPaused = errors.New("log pump paused")
+
 // openCRILog creates (or appends to) the log file at path with mode 0600:
 // a container's output is its owner's business only.
 func openCRILog(path string) (*criLog, error) {
@@ -133,6 +137,14 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 			if len(line) == 0 && cap(line) > 2*maxLogLine {
 				line = nil // a burst of long lines is over: let it go
 			}
+		}
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			// Paused (the supervisor hands the pipe to its keeper): a
+			// line cut here goes on in the next record, so it is P.
+			if len(line) > 0 {
+				record(time.Now(), 'P', line)
+			}
+			return errPumpPaused
 		}
 		if rerr != nil {
 			if len(line) > 0 {

@@ -19,13 +19,20 @@ func writeEtcFiles(dir, hostname string) ([]rootfs.BindFile, error) {
 		// reach, and saying so beats pointing at one that cannot answer.
 		{"resolv.conf", "# podctl: this pod has only a loopback network, so no nameserver is reachable.\n"},
 	}
-	var out []rootfs.BindFile
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", p, err)
 		}
-		out = append(out, rootfs.BindFile{Source: p, Target: "/etc/" + f.name})
 	}
-	return out, nil
+	return etcFiles(dir), nil
+}
+
+// etcFiles lists the pod's /etc files in dir as containers bind-mount them.
+func etcFiles(dir string) []rootfs.BindFile {
+	var out []rootfs.BindFile
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		out = append(out, rootfs.BindFile{Source: filepath.Join(dir, name), Target: "/etc/" + name})
+	}
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,10 +12,6 @@ import (
 // A detached supervisor sits idle for the life of its pod, and every pod
 // has one: what it keeps resident is paid once per pod, so it gives back
 // what it does not need between events.
-
-// idleAfter is how long the supervisor waits after its last event before
-// giving memory back (a burst of events should not pay for it each time).
-const idleAfter = 2 * time.Second
 
 // idle returns freed heap to the kernel and drops the supervisor's
 // page-table entries for the podctl binary (see shedFilePages).

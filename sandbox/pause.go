@@ -153,7 +153,9 @@ func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err erro
 // have reaped the pod's processes that are its own children first: the
 // pause cannot finish exiting while one of them is an unreaped zombie.
 func (p *pause) stop() error {
-	p.sock.Close()
+	if p.sock != nil { // nil in a supervisor resumed from its keeper
+		p.sock.Close()
+	}
 	if err := unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("killing the pause %d: %w", p.pid, err)
 	}

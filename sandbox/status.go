@@ -73,6 +73,17 @@ type ContainerStatus struct {
 	// The workload's process on the host while it runs: pid and start
 	// time identify it even after the pid is recycled.
 	Proc ProcRef `json:"process,omitempty"`
+	// Restart is podctl's own record of the crash back-off (not a
+	// Kubernetes field), kept here so that a supervisor resumed from its
+	// keeper (hibernate.go) carries on with it.
+	Restart *RestartInfo `json:"restart,omitempty"`
+}
+
+// RestartInfo: the delay before the next crash restart, and when the
+// restart that is waiting out its back-off is due.
+type RestartInfo struct {
+	Backoff time.Duration `json:"backoffNs"`
+	At      time.Time     `json:"at,omitempty"`
 }
 
 // ProcRef names one process for as long as it lives: its pid and its start

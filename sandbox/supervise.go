@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,11 +46,16 @@ type superviseReply struct {
 	Notice   string `json:"notice,omitempty"`
 }
 
-// InSupervisor says whether this process is a detached supervisor.
+// InSupervisor says whether this process is a detached supervisor: one
+// being started (fd: its socket to the command that started it) or one
+// resumed by its keeper (fd -1).
 func InSupervisor() (int, bool) {
 	v, ok := os.LookupEnv(EnvSupervise)
 	if !ok {
 		return 0, false
+	}
+	if v == "resume" {
+		return -1, true
 	}
 	fd, err := strconv.Atoi(v)
 	return fd, err == nil
@@ -58,6 +64,9 @@ func InSupervisor() (int, bool) {
 // SuperviseMain runs a detached supervisor; it never returns.
 func SuperviseMain(fd int) {
 	os.Unsetenv(EnvSupervise)
+	if fd < 0 {
+		resumeMain()
+	}
 	sock := &syncSocket{fd: fd, peer: "podctl"}
 	unix.CloseOnExec(fd)
 	b, err := sock.recv()
@@ -80,7 +89,7 @@ func SuperviseMain(fd int) {
 	debug.SetGCPercent(20)
 
 	s := newSupervisor(req.Dir, req.Spec)
-	s.detached = true
+	s.detached, s.lockFD = true, req.LockFD
 	var notices bytes.Buffer
 	s.notices = &notices
 	err = s.create(req.Containers)
@@ -105,6 +114,27 @@ func SuperviseMain(fd int) {
 	s.idle()
 	s.run()
 	os.Exit(0)
+}
+
+// resumeMain is a supervisor exec'd back by its keeper (hibernate.go).
+func resumeMain() {
+	spec := os.Getenv(nsenter.EnvKeep)
+	os.Unsetenv(nsenter.EnvKeep)
+	if len(os.Args) < 2 {
+		os.Exit(1)
+	}
+	// stderr is supervisor.log already: the keeper kept it.
+	debug.SetGCPercent(20)
+	k, err := parseKeepSpec(spec)
+	if err == nil {
+		var s *supervisor
+		if s, err = resumeSupervisor(os.Args[1], k); err == nil {
+			s.run()
+			os.Exit(0)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "podctl: resuming the supervisor of %s: %v\n", os.Args[1], err)
+	os.Exit(1)
 }
 
 func sendReply(sock *syncSocket, r superviseReply) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/podctl/podctl/rootfs"
@@ -54,6 +55,7 @@ type supervisor struct {
 	firstErr    error // why the first container did not start
 	creating    bool  // in create: the pod is not complete yet
 	detached    bool  // a process of its own (not podctl run in the foreground)
+	lockFD      int   // its supervisor.lock, handed to the keeper (-1: none)
 	stopping    bool
 	stopSignal  unix.Signal
 	killTimer   *time.Timer
@@ -63,7 +65,9 @@ type supervisor struct {
 	finished    bool
 	done        chan struct{}
 	pumps       sync.WaitGroup
+	logPumps    []*logPump     // of every container run whose output may still come
 	handlers    sync.WaitGroup // control requests being answered
+	active      atomic.Int32   // how many, for hibernate
 	ctl         *controlServer
 }
 
@@ -80,6 +84,7 @@ func newSupervisor(dir string, spec PodSpec) *supervisor {
 		startReplies: map[string][]chan error{},
 		exitReplies:  map[string][]chan ctlReply{},
 		done:         make(chan struct{}),
+		lockFD:       -1,
 	}
 }
 
@@ -177,16 +182,21 @@ func (s *supervisor) run() {
 		s.finish()
 	}
 	var idle <-chan time.Time
+	after, hibernates := hibernateAfter()
 	for !s.finished {
+		if s.detached && idle == nil {
+			idle = time.After(after)
+		}
 		select {
 		case f := <-s.events:
 			f()
-			if s.detached {
-				idle = time.After(idleAfter)
-			}
-		case <-idle:
-			s.idle()
 			idle = nil
+		case <-idle:
+			if hibernates {
+				s.hibernate() // returns only if it could not
+			}
+			s.idle()
+			idle = make(chan time.Time) // until the next event
 		}
 	}
 	// Let the answers to stop requests reach their callers before the
@@ -311,7 +321,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		pipes.close()
 		return s.startFailed(c, fmt.Errorf("container %s: opening its log: %w", name, err))
 	}
-	s.pumpLogs(name, log, pipes)
+	s.startPump(name, log, pipes.outR, pipes.errR)
 
 	setns, unshare := joinFlags(s.st.Spec.SharePID)
 	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
@@ -342,39 +352,6 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	}
 	s.replyStarted(name, nil)
 	return nil
-}
-
-// pumpLogs copies a container's output into its log (and, in the
-// foreground, to the terminal), prefixing lines with the container's name
-// when the pod has several.
-func (s *supervisor) pumpLogs(name string, log *criLog, pipes *stdPipes) {
-	prefix := ""
-	if len(s.st.Containers) > 1 {
-		prefix = name + " | "
-	}
-	var wg sync.WaitGroup
-	for _, p := range []struct {
-		stream string
-		r      *os.File
-		tee    io.Writer
-	}{{"stdout", pipes.outR, s.stdout}, {"stderr", pipes.errR, s.stderr}} {
-		wg.Add(1)
-		s.pumps.Add(1)
-		go func() {
-			defer s.pumps.Done()
-			defer wg.Done()
-			defer p.r.Close()
-			var tee io.Writer
-			if p.tee != nil {
-				tee = p.tee
-			}
-			log.pump(p.stream, p.r, tee, prefix)
-		}()
-	}
-	go func() {
-		wg.Wait()
-		log.Close()
-	}()
 }
 
 // startFailed records a container that could not be started as
@@ -454,18 +431,12 @@ func (s *supervisor) terminated(c *ContainerStatus, t *StateTerminated, ran time
 		c.LastState = c.State
 		c.State = ContainerState{Waiting: &StateWaiting{Reason: ReasonCrashLoopBackOff,
 			Message: fmt.Sprintf("back-off %s restarting failed container=%s", delay, name)}}
+		c.Restart = &RestartInfo{Backoff: b.next}
 		if delay == 0 {
 			s.restart(c)
 		} else {
-			s.timers[name] = time.AfterFunc(delay, func() {
-				s.post(func() {
-					delete(s.timers, name)
-					if c := s.st.container(name); c != nil && !s.stopping {
-						s.restart(c)
-						s.afterChange()
-					}
-				})
-			})
+			c.Restart.At = time.Now().Add(delay).UTC()
+			s.restartAt(name, c.Restart.At)
 		}
 	} else {
 		// A foreground run --rm --pod still has to print the log; it
@@ -491,7 +462,23 @@ func (s *supervisor) replyExited(c *ContainerStatus) {
 	delete(s.exitReplies, c.Spec.Name)
 }
 
+// restartAt restarts container name at time at (after its back-off).
+func (s *supervisor) restartAt(name string, at time.Time) {
+	s.timers[name] = time.AfterFunc(time.Until(at), func() {
+		s.post(func() {
+			delete(s.timers, name)
+			if c := s.st.container(name); c != nil && !s.stopping && c.State.Waiting != nil {
+				s.restart(c)
+				s.afterChange()
+			}
+		})
+	})
+}
+
 func (s *supervisor) restart(c *ContainerStatus) {
+	if c.Restart != nil {
+		c.Restart.At = time.Time{}
+	}
 	c.RestartCount++
 	s.start(c)
 }

@@ -258,7 +258,7 @@ mem_stats() {
 }
 echo
 echo "memory added per idle pod (kB per pod; the workload itself excluded)"
-printf '%-11s %4s %6s %10s %8s %8s %9s %7s  %s\n' variant pods rounds "VmRSS med" min max "RssAnon" "Pss" "processes per pod"
+printf '%-11s %4s %6s %10s %8s %8s %9s %7s  %s\n' variant pods rounds "VmRSS med" min max "RssAnon" "Pss" "processes per pod (VmRSS each, last round)"
 declare -A mem_median
 for n in 1 20; do
 	for v in podctl podman-ctr podman-pod; do
@@ -340,7 +340,7 @@ if ((SMOKE)); then
 fi
 machine=$(jq -n --arg k "$(uname -r)" --argjson n "$(nproc)" --arg d "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	--arg p "$(podman --version | awk '{print $3}')" --arg c "$(crun --version | awk 'NR == 1 {print $3}')" \
-	--arg b "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	--arg b "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
 	'{kernel: $k, nproc: $n, date: $d, podman: $p, crun: $c, podctl_commit: $b}')
 
 json=$RESULTS/start-latency.json

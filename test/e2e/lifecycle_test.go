@@ -612,3 +612,52 @@ func TestStraceEnds(t *testing.T) {
 		t.Errorf("want one notice about tracing: %s", out)
 	}
 }
+
+// An idle detached supervisor hands its pod to the keeper (nsenter/
+// keeper.c) by exec'ing it in place: same pid, far less memory. The keeper
+// goes on logging the containers' output, and execs the Go supervisor back
+// for exec, stop and container exits.
+func TestIdleSupervisorHibernates(t *testing.T) {
+	leakCheck(t)
+	t.Setenv("PODCTL_HIBERNATE_AFTER", "100ms")
+	podRm(t, "hib")
+	mustRun(t, "run", "-d", "--name", "hib", "--rootfs", rootfs, "--", "sh", "-c",
+		"i=0; while [ $i -lt 20 ]; do echo line $i; i=$((i+1)); sleep 0.05; done; exec sleep 1000")
+	sup := state(t, "hib").Supervisor.PID
+	comm := func() string {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sup))
+		return strings.TrimSpace(string(b))
+	}
+	eventually(t, "the keeper", func() bool { return comm() == "podctl-keeper" })
+	// Output written while the keeper holds the pipes reaches the log.
+	eventually(t, "all 20 lines", func() bool { return strings.Count(mustRun(t, "logs", "hib"), "\n") == 20 })
+	if out := mustRun(t, "logs", "hib", "--tail", "1"); out != "line 19\n" {
+		t.Errorf("last line %q", out)
+	}
+	eventually(t, "the keeper again", func() bool { return comm() == "podctl-keeper" })
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", sup))
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			if kb, _ := strconv.Atoi(strings.Fields(l)[1]); kb == 0 || kb > 1024 {
+				t.Errorf("keeper VmRSS %d kB, want under 1 MiB", kb)
+			} else {
+				t.Logf("keeper VmRSS %d kB", kb)
+			}
+		}
+	}
+	// A command wakes the supervisor (same pid), which answers.
+	if out := mustRun(t, "exec", "hib", "--", "echo", "woken"); out != "woken\n" {
+		t.Errorf("exec through a hibernating supervisor: %q", out)
+	}
+	if st := state(t, "hib"); st.Supervisor.PID != sup || st.Phase != sandbox.PhaseRunning {
+		t.Errorf("after wake-up: supervisor %d (was %d), phase %s", st.Supervisor.PID, sup, st.Phase)
+	}
+	eventually(t, "the keeper once more", func() bool { return comm() == "podctl-keeper" })
+	// The container's exit wakes it too, and it records the status.
+	mustRun(t, "kill", "-s", "TERM", "hib")
+	eventually(t, "the pod's end", func() bool { return state(t, "hib").Phase == sandbox.PhaseFailed })
+	if c := ctr(t, state(t, "hib"), ""); c.State.Terminated == nil || c.State.Terminated.ExitCode != 143 {
+		t.Errorf("container after kill via the keeper: %+v", c.State)
+	}
+	mustRun(t, "rm", "hib")
+}
