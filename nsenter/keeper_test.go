@@ -1,0 +1,121 @@
+package nsenter
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The keeper stage (keeper.c) logs what arrives on a container's pipes in
+// the CRI format, notices end-of-file, and execs the supervisor back when a
+// command connects to the control socket, handing back the same
+// descriptors (the ended pipe as -1).
+func TestKeeper(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := os.Create(filepath.Join(dir, "supervisor.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "control.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, _ := l.File()
+	l.SetUnlinkOnClose(false)
+	l.Close()
+	// A process to stand for the pause: the keeper polls its pidfd.
+	sleeper := exec.Command("sleep", "100")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	pidfd, err := unix.PidfdOpen(sleeper.Process.Pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, _ := os.Pipe()
+	errR, errW, _ := os.Pipe()
+	logPath := filepath.Join(dir, "0.log")
+	log, _ := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+
+	// The child gets them as fds 3..8 (ExtraFiles), in this order.
+	files := []*os.File{lock, lf, os.NewFile(uintptr(pidfd), "pidfd"), outR, errR, log}
+	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8"
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=" + spec, EnvKeepDir + "=" + dir}
+	cmd.ExtraFiles = files
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outR.Close()
+	errR.Close()
+
+	long := strings.Repeat("y", 16384+10)
+	fmt.Fprintf(outW, "one\ntw")
+	time.Sleep(50 * time.Millisecond)
+	fmt.Fprintf(outW, "o\n%s\n", long)
+	fmt.Fprintf(errW, "oops\n")
+	errW.Close() // end-of-file on stderr: the keeper closes it
+	time.Sleep(50 * time.Millisecond)
+	fmt.Fprintf(outW, "half")
+	time.Sleep(50 * time.Millisecond)
+
+	// A command connects: the keeper must exec the supervisor back.
+	c, err := net.Dial("unixpacket", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("keeper: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the keeper did not exec the supervisor back")
+	}
+	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,-1,8\n", dir)
+	if stdout.String() != want {
+		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
+	}
+
+	b, _ := os.ReadFile(logPath)
+	rec := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) ([FP]) (.*)$`)
+	got := map[string][]string{} // by stream: two pipes, read in either order
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		m := rec.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("not a CRI record: %.60q", line)
+		}
+		got[m[1]] = append(got[m[1]], fmt.Sprintf("%s %d", m[2], len(m[3])))
+	}
+	// "tw" + "o" is one line; the long one is cut at 16 KiB; "half" is
+	// cut by the exec and so goes out as P, to be continued.
+	if g, w := strings.Join(got["stdout"], "|"), "F 3|F 3|P 16384|F 10|P 4"; g != w {
+		t.Errorf("stdout records %s, want %s", g, w)
+	}
+	if g, w := strings.Join(got["stderr"], "|"), "F 4"; g != w {
+		t.Errorf("stderr records %s, want %s", g, w)
+	}
+	// Today in UTC, as a Go reader parses it.
+	m := rec.FindStringSubmatch(strings.SplitN(string(b), "\n", 2)[0])
+	ts, err := time.Parse(time.RFC3339Nano, strings.Fields(m[0])[0])
+	if err != nil || time.Since(ts) > time.Minute || time.Since(ts) < 0 {
+		t.Errorf("timestamp %q: %v (now %s)", strings.Fields(m[0])[0], err, time.Now().UTC())
+	}
+	outW.Close()
+}
