@@ -55,6 +55,14 @@ if [ "$(id -u)" = 0 ]; then
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
+	# The lifecycle again, with detached supervisors hibernating into the
+	# keeper 50 ms after each event, so that every command meets a keeper.
+	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
+		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground'" \
+		>"$work/hibernate.log" 2>&1 || fail=1
+	cat "$work/hibernate.log"
+	count "$work/hibernate.log"
 	# A user without a subordinate range: the single-id fallback.
 	# (-K ...=0 stops useradd from allocating a range.)
 	NOSUB_USER=${TEST_USER}-nosub
