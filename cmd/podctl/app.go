@@ -34,6 +34,8 @@ func newApp() *app {
 		},
 	}
 	for _, c := range a.cli.Commands {
+		// -it for -i -t, as docker, podman and kubectl accept.
+		c.UseShortOptionHandling = true
 		name := c.Name
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 			return usageError{fmt.Errorf("%s: %v (see podctl %s --help)", name, err, name)}

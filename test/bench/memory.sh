@@ -3,7 +3,8 @@
 # Args: WORKDIR RUNS1 RUNS20 IMAGE SETTLE_SECONDS.
 #
 # For each variant, N idle pods (N = 1, then 20) whose one container runs
-# `sleep 1000`; after SETTLE seconds, the memory of every process the tool
+# `sleep 1000`; after SETTLE seconds (more than the 2 s after which podctl's
+# idle supervisor hibernates into its C keeper), the memory of every process the tool
 # keeps for those pods, the workloads excluded, is summed:
 #   podctl      podctl run -d: its supervisor and pause
 #   podman-ctr  podman run -d --network none: conmon
@@ -158,13 +159,20 @@ measure() {
 		breakdown+="${breakdown:+,}$name:${cnt[$name]}:${nrss[$name]}"
 	done
 	echo "$v $n $r $procs $rss $anon $file $pss ${breakdown:--}" >>"$out/mem-samples"
-	# The first podctl pod of the run: where the supervisor's memory goes.
+	# The first podctl pod of the run, idle: where the supervisor's memory goes.
 	if [ "$v" = podctl ] && [ ! -e "$out/supervisor-smaps" ]; then
-		pid=$(jq -r .supervisor.pid "$out/state.json")
-		grep -E '^(Rss|Pss|Pss_Anon|Pss_File|Anonymous|Private_Dirty|Shared_Clean):' "/proc/$pid/smaps_rollup" \
-			>"$out/supervisor-smaps" 2>/dev/null || true
-		grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads):' "/proc/$pid/status" >>"$out/supervisor-smaps" || true
+		supervisor_smaps "$prefix-1" >"$out/supervisor-smaps"
 	fi
+}
+
+# supervisor_smaps POD: the memory of the pod's supervisor process (after
+# 2 idle seconds it is podctl's C keeper, the same pid).
+supervisor_smaps() {
+	local pid
+	pid=$("$podctl" inspect "$1" 2>/dev/null | jq -r .supervisor.pid) || return 0
+	echo "Name: $(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n1)"
+	grep -E '^(Rss|Pss|Pss_Anon|Pss_File|Anonymous|Private_Dirty|Shared_Clean):' "/proc/$pid/smaps_rollup" 2>/dev/null || true
+	grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads):' "/proc/$pid/status" 2>/dev/null || true
 }
 
 # gone: wait until no process of the last sample is alive.
@@ -190,6 +198,11 @@ for n in 1 20; do
 		for v in "${variants[@]}"; do
 			live_procs >"$out/procs-before"
 			create "$v" "$n"
+			# Once per run: the supervisor just after podctl run -d returned,
+			# before it hibernates (not counted in the samples).
+			if [ "$v" = podctl ] && [ ! -e "$out/supervisor-smaps-start" ]; then
+				supervisor_smaps "$prefix-1" >"$out/supervisor-smaps-start"
+			fi
 			sleep "$settle"
 			measure "$v" "$n" "$r"
 			remove "$v" "$n"

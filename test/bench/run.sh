@@ -23,8 +23,10 @@ RUNS=${BENCH_RUNS:-20}
 MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
 WARMUP=3
 SMOKE=0
-# Seconds between starting the pods and reading their memory.
-MEM_SETTLE=1
+# Seconds between starting the pods and reading their memory: idle pods,
+# so longer than the 2 s after which podctl's detached supervisor, idle,
+# hibernates (execs its small C keeper in place; sandbox/hibernate.go).
+MEM_SETTLE=3
 IMAGE=localhost/podctl-bench-busybox
 BENCH_USER=${PODCTL_BENCH_USER:-podctl-test}
 RESULTS=test/bench/results
@@ -203,7 +205,7 @@ echo "== exec latency, podctl exec vs podman exec: $RUNS runs per tool, $WARMUP 
 as_user "$work/exec.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
 echo "== memory per idle pod: $RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
 as_user "$work/memory.sh" "$work" "$RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
-touch "$work/out/supervisor-smaps" "$work/out/mem-notes"
+touch "$work/out/supervisor-smaps" "$work/out/supervisor-smaps-start" "$work/out/mem-notes"
 
 # --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
@@ -279,9 +281,14 @@ for n in 1 20; do
 	echo "podctl/podman-pod VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-pod,$n]}")  (like for like: both keep a pause)"
 	echo "podctl/podman-ctr VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-ctr,$n]}")"
 done
-if [ -s "$work/out/supervisor-smaps" ]; then
-	echo "podctl supervisor (first pod): $(awk '{printf "%s%s %s kB", (NR > 1 ? ", " : ""), $1, $2}' "$work/out/supervisor-smaps" | sed 's/Threads: \([0-9]*\) kB/Threads: \1/')"
-fi
+# supervisor_line FILE: "Name: x, Rss: n kB, ..." on one line.
+supervisor_line() {
+	awk '{printf "%s%s %s%s", (NR > 1 ? ", " : ""), $1, $2, ($1 ~ /^(Name|Threads):$/ ? "" : " kB")}' "$1"
+}
+[ ! -s "$work/out/supervisor-smaps-start" ] ||
+	echo "podctl supervisor of the first pod, just started: $(supervisor_line "$work/out/supervisor-smaps-start")"
+[ ! -s "$work/out/supervisor-smaps" ] ||
+	echo "podctl supervisor of the first pod, idle ${MEM_SETTLE} s: $(supervisor_line "$work/out/supervisor-smaps")"
 if [ -s "$work/out/mem-notes" ]; then
 	# Other processes of the user that started while pods were measured
 	# (not counted). Usually a `make test` running alongside: then re-run.
@@ -375,7 +382,8 @@ echo "raw samples: $json"
 
 json=$RESULTS/pod-memory.json
 jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image "$IMAGE" \
-	--rawfile sup "$work/out/supervisor-smaps" --rawfile notes "$work/out/mem-notes" '
+	--rawfile sup "$work/out/supervisor-smaps" --rawfile sup0 "$work/out/supervisor-smaps-start" \
+	--rawfile notes "$work/out/mem-notes" '
 	def num: if . == "NA" then null else tonumber end;
 	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -409,7 +417,8 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 		"podctl/podman-ctr": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["1"].vmrss_kb_per_pod.median),
 		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["20"].vmrss_kb_per_pod.median)}}
 	| .not_counted = "podman'"'"'s per-user rootless pause (catatonit -P), shared by all pods; the workloads"
-	| .podctl_supervisor_first_pod = ($sup | split("\n") | map(select(length > 0) | split(":") | {(.[0]): (.[1] | gsub("^ +| kB$"; "") | tonumber)}) | add)
+	| def smaps: split("\n") | map(select(length > 0) | split(":") | {(.[0]): (.[1] | gsub("^ +| kB$"; "") | tonumber? // .)}) | add;
+	  .podctl_supervisor_first_pod = {just_started: ($sup0 | smaps), idle: ($sup | smaps)}
 	| .notes = ($notes | split("\n") | map(select(length > 0)))
 	| .machine = $machine' "$mem_samples" >"$json"
 echo "raw samples: $json"
