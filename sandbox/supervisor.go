@@ -309,7 +309,9 @@ func (s *supervisor) start(c *ContainerStatus) error {
 func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) error {
 	name := c.Spec.Name
 	// The kubelet keeps the current and the previous run's log.
-	os.Remove(logPath(s.dir, name, c.RestartCount-2))
+	if c.RestartCount >= 2 {
+		os.Remove(logPath(s.dir, name, c.RestartCount-2))
+	}
 	path := logPath(s.dir, name, c.RestartCount)
 	var log *criLog
 	err := os.MkdirAll(filepath.Dir(path), 0o700)
@@ -529,17 +531,36 @@ func (s *supervisor) afterChange() {
 		return // create schedules and saves once the pause is ready
 	}
 	s.schedule()
+	if phase, _, _ := computePhase(s.st.Containers); s.stopping && len(s.procs) == 0 ||
+		s.st.Spec.AutoStop && terminal(phase) {
+		s.finish() // which saves the final state
+		return
+	}
 	s.save()
-	switch {
-	case s.stopping && len(s.procs) == 0:
-		s.finish()
-	case s.st.Spec.AutoStop && terminal(s.st.Phase):
-		s.finish()
+}
+
+// finalStatus computes the status of a pod that has ended: a pod stopped
+// before its containers completed is Failed, reason Stopped.
+func (s *supervisor) finalStatus() {
+	s.status()
+	if !terminal(s.st.Phase) {
+		s.st.Phase, s.st.Reason = PhaseFailed, "Stopped"
+		if s.stopSignal != 0 {
+			s.st.Message = fmt.Sprintf("stopped (%s) before its containers completed", unix.SignalName(s.stopSignal))
+		}
 	}
 }
 
 // save computes the pod's phase and conditions and writes state.json.
 func (s *supervisor) save() {
+	s.status()
+	if err := withStateLock(s.dir, func() error { return writeState(s.dir, s.st) }); err != nil {
+		s.logf("saving state: %v", err)
+	}
+}
+
+// status computes the pod's phase and conditions from its containers.
+func (s *supervisor) status() {
 	phase, initialized, ready := computePhase(s.st.Containers)
 	if s.pauseLost != "" {
 		phase, s.st.Reason, s.st.Message = PhaseFailed, "PauseExited", s.pauseLost
@@ -549,9 +570,6 @@ func (s *supervisor) save() {
 	}
 	s.st.Phase = phase
 	s.st.setConditions(initialized, ready, time.Now().UTC())
-	if err := withStateLock(s.dir, func() error { return writeState(s.dir, s.st) }); err != nil {
-		s.logf("saving state: %v", err)
-	}
 }
 
 // logf reports a problem of the supervisor itself: on the terminal in the
@@ -631,7 +649,9 @@ func (s *supervisor) watchPause() {
 			}
 			s.pauseLost = s.describePauseExit()
 			s.stop(unix.SIGKILL, 0, nil)
-			s.save()
+			if !s.finished {
+				s.save()
+			}
 		})
 	}
 	if err := watchExit(p.pidfd, lost); err != nil {
@@ -671,7 +691,6 @@ func (s *supervisor) finish() {
 		fds := []unix.PollFd{{Fd: int32(s.pause.pidfd), Events: unix.POLLIN}}
 		if n, _ := unix.Poll(fds, 100); n == 1 {
 			s.pauseLost = s.describePauseExit()
-			s.save()
 		}
 	}
 	// Containers that never started: a stopped pod will not start them.
@@ -688,13 +707,12 @@ func (s *supervisor) finish() {
 	if s.ctl != nil {
 		s.ctl.close()
 	}
-	s.save()
-	if !terminal(s.st.Phase) {
-		s.st.Phase, s.st.Reason = PhaseFailed, "Stopped"
-		if s.stopSignal != 0 {
-			s.st.Message = fmt.Sprintf("stopped (%s) before its containers completed", unix.SignalName(s.stopSignal))
+	s.finalStatus()
+	// (With Remove the directory goes below: no state to write.)
+	if !s.st.Spec.Remove {
+		if err := withStateLock(s.dir, func() error { return writeState(s.dir, s.st) }); err != nil {
+			s.logf("saving state: %v", err)
 		}
-		withStateLock(s.dir, func() error { return writeState(s.dir, s.st) })
 	}
 	// Every process of the pod is dead, so the pipes are closing; wait
 	// (briefly) for the last lines to reach the logs.
