@@ -74,9 +74,13 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	defer rl.close()
 	var stdio [3]*os.File
 	if o.Tty {
-		if stdio, err = rl.pty(o.Interactive, o.Stdin, o.Stdout); err != nil {
-			return 0, fmt.Errorf("%s: %w", where, err)
+		// The init replaces them with a pty of the container's own.
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return 0, err
 		}
+		rl.child = append(rl.child, null)
+		stdio = [3]*os.File{null, null, null}
 	} else if stdio, err = rl.streams(o.Interactive, o.Stdin, o.Stdout, o.Stderr); err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
@@ -88,6 +92,9 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	proc, err := j.start(pidfd, execFlags, 0, cfg)
 	if err != nil {
 		return 0, err
+	}
+	if proc.pty != nil {
+		rl.pty(proc.pty, o.Interactive, o.Stdin, o.Stdout)
 	}
 	code, err := proc.wait()
 	rl.drain()

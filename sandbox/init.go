@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -52,13 +53,6 @@ func runInit(sock *syncSocket) error {
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("%s: setsid: %w", where, err)
 	}
-	if cfg.Tty {
-		// The pty's slave is our stdin; TIOCSCTTY makes it the session's
-		// controlling terminal, so job control and ^C work inside.
-		if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-			return fmt.Errorf("%s: making the pty the controlling terminal: %w", where, err)
-		}
-	}
 	// podctl exec joined the container's mount namespace, whose root is the
 	// container's root already; a new container builds its root first.
 	if !cfg.Exec {
@@ -69,6 +63,11 @@ func runInit(sock *syncSocket) error {
 	cred, err := resolveUser(cfg.User, cfg.IDsMapped)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
+	}
+	if cfg.Tty {
+		if err := containerPTY(sock, cred); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
 	}
 	env := buildEnv(cfg, cred)
 	cwd := cfg.Cwd
@@ -209,4 +208,42 @@ func checkExecutable(name, p string) error {
 		return &ExecError{Msg: fmt.Sprintf("%q: %s is not executable (mode %o): %v", name, p, st.Mode&0o7777, err), ExitCode: 126}
 	}
 	return nil
+}
+
+// containerPTY gives the workload a new pty of the container's own devpts
+// (/dev/ptmx there is the container's, set up by rootfs.Setup with
+// newinstance): its slave becomes stdin, stdout, stderr and the controlling
+// terminal of the workload's session, owned by the workload's user, as
+// docker and podman do; its master goes to podctl, which relays it. The
+// caller's terminal never enters the container (CVE-2017-5226), and tty(1)
+// inside names /dev/pts/N of the container.
+func containerPTY(sock *syncSocket, cred credential) error {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the container's /dev/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlocking the pty: %w", err)
+	}
+	// TIOCGPTPEER (Linux >= 4.13) opens the slave through the master,
+	// with no path lookup in /dev/pts that could be raced.
+	slave, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
+	if errno != 0 {
+		return fmt.Errorf("opening the pty's slave: %w", errno)
+	}
+	unix.Fchown(int(slave), int(cred.uid), -1)
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(int(slave), fd, 0); err != nil {
+			return fmt.Errorf("making the pty stdio: %w", err)
+		}
+	}
+	unix.Close(int(slave))
+	// We lead a new session (setsid above): the pty becomes its
+	// controlling terminal, so job control and ^C work inside.
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("making the pty the controlling terminal: %w", err)
+	}
+	b, _ := json.Marshal(initMsg{Type: "pty"})
+	return sock.sendFD(b, master)
 }

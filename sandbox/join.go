@@ -62,6 +62,7 @@ type InitConfig struct {
 type container struct {
 	pid   int
 	pidfd int
+	pty   *os.File // the master of its pty (podctl exec -t), or nil
 }
 
 // ExecError is a failure to execute the workload itself, with the exit code
@@ -152,8 +153,14 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
 		return nil, err
 	}
+	var pty *os.File
+	defer func() {
+		if err != nil && pty != nil {
+			pty.Close()
+		}
+	}()
 	for execing := false; ; {
-		m, err := sock.recvJSON()
+		m, fd, err := sock.recvJSONFD()
 		if errors.Is(err, errEOF) && execing {
 			break // the socket closed on exec: the workload runs
 		}
@@ -164,6 +171,11 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 			return nil, err
 		}
 		switch m.Type {
+		case "pty":
+			if fd < 0 || pty != nil {
+				return nil, fmt.Errorf("container %s: bad pty message from init", cfg.Container)
+			}
+			pty, fd = os.NewFile(uintptr(fd), "pty-master"), -1
 		case "execing":
 			execing = true
 		case "error":
@@ -174,8 +186,11 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		default:
 			return nil, fmt.Errorf("container %s: unexpected message %q from init", cfg.Container, m.Type)
 		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
-	c = &container{pid: initPID}
+	c = &container{pid: initPID, pty: pty}
 	// Our child (CLONE_PARENT) and not reaped yet: the pidfd is exact.
 	if c.pidfd, err = unix.PidfdOpen(initPID, 0); err != nil {
 		return nil, fmt.Errorf("pidfd_open of container %s: %w", cfg.Container, err)

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -9,38 +8,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pty makes a new pseudo-terminal for podctl exec -t: the command gets
-// its slave end as stdin, stdout and stderr (and, in init.go, as its
-// controlling terminal); podctl relays the master end to its own streams,
-// with its own terminal in raw mode meanwhile, so that keys such as ^C
-// reach the command's terminal rather than podctl's. The slave is a new
-// one, never the caller's terminal (CVE-2017-5226: TIOCSTI on it could
-// type commands into the caller's shell).
-func (r *relay) pty(interactive bool, in, out *os.File) ([3]*os.File, error) {
-	var s [3]*os.File
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return s, fmt.Errorf("opening /dev/ptmx: %w", err)
-	}
+// pty relays master, the container's end of the pty that podctl exec -t
+// gave the command (init.go, containerPTY), to podctl's own streams, with
+// podctl's terminal in raw mode meanwhile, so that keys such as ^C reach
+// the command's terminal rather than podctl's, and its window size
+// followed.
+func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 	r.ours = append(r.ours, master)
-	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		return s, fmt.Errorf("unlocking the pty: %w", err)
-	}
-	// TIOCGPTPEER (Linux >= 4.13) opens the slave through the master,
-	// with no path lookup in /dev/pts that could be raced.
-	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
-	if errno != 0 {
-		return s, fmt.Errorf("opening the pty's slave: %w", errno)
-	}
-	slave := os.NewFile(uintptr(sfd), "pty-slave")
-	r.child = append(r.child, slave)
-	s = [3]*os.File{slave, slave, slave}
-
 	if isTerminal(in) {
 		if ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ); err == nil {
-			unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, ws)
+			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
 		}
-		// Follow the caller's window size.
 		winch := make(chan os.Signal, 1)
 		signal.Notify(winch, unix.SIGWINCH)
 		go func() {
@@ -50,10 +28,12 @@ func (r *relay) pty(interactive bool, in, out *os.File) ([3]*os.File, error) {
 				}
 			}
 		}()
+		restoreWinch := func() { signal.Stop(winch) }
+		r.restore = restoreWinch
 		if interactive {
 			if old, err := makeRaw(in); err == nil {
 				r.restore = func() {
-					signal.Stop(winch)
+					restoreWinch()
 					unix.IoctlSetTermios(int(in.Fd()), unix.TCSETS, old)
 				}
 			}
@@ -71,7 +51,6 @@ func (r *relay) pty(interactive bool, in, out *os.File) ([3]*os.File, error) {
 		io.Copy(out, master)
 		r.outputs <- struct{}{}
 	}()
-	return s, nil
 }
 
 // makeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its

@@ -108,19 +108,37 @@ func (s *syncSocket) sendText(format string, args ...any) error {
 var errEOF = errors.New("end of conversation")
 
 func (s *syncSocket) recv() ([]byte, error) {
+	b, fd, err := s.recvFD()
+	if fd >= 0 {
+		unix.Close(fd) // not expected here
+	}
+	return b, err
+}
+
+// recvFD reads one message and the descriptor sent with it, if any (-1).
+func (s *syncSocket) recvFD() ([]byte, int, error) {
 	buf := make([]byte, maxMsg)
+	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, _, _, _, err := unix.Recvmsg(s.fd, buf, nil, 0)
+		n, oobn, _, _, err := unix.Recvmsg(s.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading from %s: %w", s.peer, err)
+			return nil, -1, fmt.Errorf("reading from %s: %w", s.peer, err)
 		}
-		if n == 0 {
-			return nil, errEOF
+		fd := -1
+		if oobn > 0 {
+			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+				if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+					fd = fds[0]
+				}
+			}
 		}
-		return buf[:n], nil
+		if n == 0 && fd < 0 {
+			return nil, -1, errEOF
+		}
+		return buf[:n], fd, nil
 	}
 }
 
@@ -145,7 +163,9 @@ func (s *syncSocket) recvText() (word, rest string, err error) {
 
 // initMsg is every message of the Go init stage's conversation.
 type initMsg struct {
-	Type string `json:"type"` // "config", "execing" or "error"
+	// "config", "pty" (with the pty's master attached: podctl exec -t),
+	// "execing" or "error"
+	Type string `json:"type"`
 
 	Config *InitConfig `json:"config,omitempty"`
 
@@ -164,13 +184,25 @@ func (s *syncSocket) sendJSON(m initMsg) error {
 }
 
 func (s *syncSocket) recvJSON() (initMsg, error) {
+	m, fd, err := s.recvJSONFD()
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+	return m, err
+}
+
+// recvJSONFD is recvJSON that also returns a descriptor sent along (-1).
+func (s *syncSocket) recvJSONFD() (initMsg, int, error) {
 	var m initMsg
-	b, err := s.recv()
+	b, fd, err := s.recvFD()
 	if err != nil {
-		return m, err
+		return m, -1, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("bad message from %s: %w", s.peer, err)
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return m, -1, fmt.Errorf("bad message from %s: %w", s.peer, err)
 	}
-	return m, nil
+	return m, fd, nil
 }

@@ -339,7 +339,9 @@ func TestExec(t *testing.T) {
 	if r := run(t, "exec", "ex2", "--", "nosuchcmd"); r.code != 127 || !strings.Contains(r.stderr, "nosuchcmd") {
 		t.Errorf("missing command: %d %q", r.code, r.stderr)
 	}
-	if r := run(t, "exec", "-t", "ex2", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty"); r.code != 0 || strings.TrimSpace(r.stdout) != "tty" {
+	// A pty of the container's own devpts, owned by the command's user.
+	if r := run(t, "exec", "-t", "-u", "1000", "ex2", "--", "sh", "-c", "test -t 0 && test -t 1 && tty && stat -c %u /dev/pts/0"); r.code != 0 ||
+		strings.Fields(r.stdout)[0] != "/dev/pts/0" || strings.Fields(r.stdout)[1] != "1000" {
 		t.Errorf("exec -t: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if r := run(t, "exec", "ex2", "--", "sh", "-c", "test -t 0 || echo notty"); strings.TrimSpace(r.stdout) != "notty" {
