@@ -22,6 +22,8 @@ type Spec struct {
 	// PtsGID is the gid of the "tty" group for /dev/pts (5 in Debian's and
 	// most images), or -1 when the user namespace does not map it.
 	PtsGID int
+	// Unmasked leaves MaskedPaths and ReadonlyPaths alone (--privileged).
+	Unmasked bool
 }
 
 // Setup runs in the container's own, fresh mount namespace (a copy of the
@@ -47,6 +49,11 @@ func Setup(s Spec) error {
 
 	if err := mountKernelFS(root); err != nil {
 		return err
+	}
+	if !s.Unmasked {
+		if err := maskPaths(root); err != nil {
+			return err
+		}
 	}
 	if err := setupDev(root, s.PtsGID); err != nil {
 		return err

@@ -68,6 +68,7 @@ func Exec(pod string, o ExecOptions) (int, error) {
 		Pod: pod, Container: c.Spec.Name, Exec: true, Tty: o.Tty,
 		Args: o.Args, Env: append(append([]string{}, c.Spec.Env...), o.Env...), Cwd: o.Cwd, User: o.User,
 		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
+		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}
 
 	var rl relay

@@ -56,7 +56,7 @@ func runInit(sock *syncSocket) error {
 	// podctl exec joined the container's mount namespace, whose root is the
 	// container's root already; a new container builds its root first.
 	if !cfg.Exec {
-		if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID}); err != nil {
+		if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged}); err != nil {
 			return fmt.Errorf("%s: setting up rootfs %s: %w", where, cfg.Rootfs, err)
 		}
 	}
@@ -80,8 +80,26 @@ func runInit(sock *syncSocket) error {
 		return fmt.Errorf("%s: creating working directory %s: %w", where, cwd, err)
 	}
 
+	// Capabilities, credentials and no_new_privs are attributes of this
+	// thread, the one that execs the workload (see becomeUser).
+	runtime.LockOSThread()
+	if !cfg.Privileged {
+		if err := dropBounding(cfg.Caps); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+	}
 	if err := becomeUser(cfg.Setgroups, cred); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
+	}
+	if !cfg.Privileged {
+		if err := setCaps(cfg.Caps, cred.uid); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		// No execve may grant more than this from now on: setuid bits
+		// and file capabilities are ignored (prctl(2), NO_NEW_PRIVS).
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("%s: no_new_privs: %w", where, err)
+		}
 	}
 
 	if err := os.Chdir(cwd); err != nil {

@@ -52,6 +52,11 @@ type InitConfig struct {
 	// Tty: standard input is a pty that podctl relays; make it the
 	// controlling terminal of the workload's session.
 	Tty bool `json:"tty,omitempty"`
+	// Caps are the capabilities the workload keeps (names, as in
+	// DefaultCaps); Privileged keeps all of them, no_new_privs off and
+	// /proc unmasked: podctl run --privileged, said aloud.
+	Caps       []string `json:"caps"`
+	Privileged bool     `json:"privileged,omitempty"`
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
 	IDsMapped uint64 `json:"idsMapped"`

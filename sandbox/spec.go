@@ -65,6 +65,12 @@ type ContainerSpec struct {
 	// Remove: forget the container once it has terminated for good
 	// (podctl run --rm --pod).
 	Remove bool `json:"remove,omitempty"`
+	// Caps: what --cap-add and --cap-drop made of DefaultCaps (filled in
+	// by Validate); Privileged: every capability, nothing masked.
+	CapAdd     []string `json:"capAdd,omitempty"`
+	CapDrop    []string `json:"capDrop,omitempty"`
+	Caps       []string `json:"caps,omitempty"`
+	Privileged bool     `json:"privileged,omitempty"`
 }
 
 // randomName makes a name for a pod or container the user did not name.
@@ -125,6 +131,14 @@ func (c *ContainerSpec) Validate() error {
 	}
 	if _, _, err := ParseUserSpec(c.User); err != nil {
 		return err
+	}
+	caps, err := ResolveCaps(c.CapAdd, c.CapDrop)
+	if err != nil {
+		return err
+	}
+	c.Caps = caps
+	if c.Privileged {
+		c.Caps = capNames
 	}
 	for i, kv := range c.Env {
 		k, _, hasValue := strings.Cut(kv, "=")

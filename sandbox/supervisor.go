@@ -334,6 +334,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
+		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}
 	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
 	if err != nil {

@@ -39,6 +39,9 @@ chmod 755 "$work"
 cp bin/podctl "$work/podctl"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
 chmod 755 "$work/podctl" "$work/e2e.test"
+# The e2e binary runs in $work and builds its hostile workloads from here.
+cp -r test/e2e/testdata "$work/testdata"
+chmod -R a+rX "$work/testdata"
 
 fail=0
 passed=0
@@ -69,13 +72,13 @@ if [ "$(id -u)" = 0 ]; then
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled'" \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds') >"$work/root.log" 2>&1 || fail=1
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else

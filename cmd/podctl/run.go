@@ -37,11 +37,20 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (created if missing)"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "UID[:GID] or NAME[:GROUP] of the rootfs to run as"},
 			&cli.StringFlag{Name: "hostname", Usage: "the new pod's hostname (default: the pod name)"},
+			&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability to podman's default 11 (e.g. NET_RAW; ALL for every one), inside the pod's user namespace"},
+			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the default 11 (ALL for every one)"},
+			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
 		},
 		Action: func(c *cli.Context) error {
 			ctr := sandbox.ContainerSpec{
 				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"),
 				Args: c.Args().Slice(), Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
+				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
+			}
+			if ctr.Privileged {
+				// Opt-outs are loud: this container keeps every capability
+				// of the pod's user namespace and sees /proc unmasked.
+				fmt.Fprintln(os.Stderr, "podctl: warning: --privileged: this container keeps every capability in the pod's user namespace, without no_new_privs, with /proc and /sys unmasked")
 			}
 			sigs := make(chan os.Signal, 4)
 			detach := c.Bool("detach")

@@ -40,6 +40,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: building the busybox rootfs:", err)
 		os.Exit(2)
 	}
+	// The attack suite's hostile workload, built static into the rootfs.
+	if out, err := exec.Command("gcc", "-static", "-O2", "-o", filepath.Join(rootfs, "bin/attack"), "testdata/attack.c").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building testdata/attack.c (gcc and libc6-dev needed): %v\n%s", err, out)
+		os.Exit(2)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -330,7 +330,7 @@ func TestExec(t *testing.T) {
 		"--", "sh", "-c", "echo ready")
 	// An own mount, made by pod root in the container's mount namespace.
 	podRm(t, "ex2")
-	mustRun(t, "run", "-d", "--name", "ex2", "--rootfs", rootfs, "--", "sh", "-c",
+	mustRun(t, "run", "-d", "--name", "ex2", "--cap-add", "SYS_ADMIN", "--rootfs", rootfs, "--", "sh", "-c",
 		"mount -t tmpfs none /root && echo secret > /root/x && exec sleep 1000")
 	eventually(t, "the mount", func() bool { return run(t, "exec", "ex2", "--", "cat", "/root/x").stdout == "secret\n" })
 	if r := run(t, "exec", "ex2", "--", "sh", "-c", "exit 9"); r.code != 9 {

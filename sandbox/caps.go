@@ -1,0 +1,117 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// capNames are the capabilities of capabilities(7), by number.
+var capNames = []string{
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+	"IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+	"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+}
+
+// DefaultCaps are podman's: docker's 14 without MKNOD, NET_RAW and
+// AUDIT_WRITE. They hold inside the pod's user namespace only, and never
+// include SYS_ADMIN (mount, setns, unshare of most namespaces).
+var DefaultCaps = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE",
+	"SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+// normCap turns "cap_net_raw", "NET_RAW" or "CAP_NET_RAW" into "NET_RAW".
+func normCap(s string) string {
+	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "CAP_")
+}
+
+// ResolveCaps applies --cap-add and --cap-drop to DefaultCaps, as podman
+// does: "ALL" in drop starts from nothing, "ALL" in add from everything.
+func ResolveCaps(add, drop []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, c := range DefaultCaps {
+		set[c] = true
+	}
+	for _, list := range []struct {
+		flag  string
+		names []string
+		on    bool
+	}{{"--cap-drop", drop, false}, {"--cap-add", add, true}} {
+		for _, n := range list.names {
+			c := normCap(n)
+			if c == "ALL" {
+				for _, name := range capNames {
+					set[name] = list.on
+				}
+				continue
+			}
+			if !slices.Contains(capNames, c) {
+				return nil, fmt.Errorf("%s %q: no such capability (see capabilities(7); e.g. NET_RAW or CAP_NET_RAW)", list.flag, n)
+			}
+			set[c] = list.on
+		}
+	}
+	var out []string
+	for _, name := range capNames {
+		if set[name] {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// lastCap is the highest capability this kernel knows.
+func lastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil {
+		return n
+	}
+	return len(capNames) - 1
+}
+
+// dropBounding removes every capability but keep from this thread's
+// bounding set, so that no execve, not even of a file with capabilities,
+// gives them back. It must run as pod root (it needs CAP_SETPCAP), before
+// the switch of user.
+func dropBounding(keep []string) error {
+	for c := 0; c <= lastCap(); c++ {
+		if c < len(capNames) && slices.Contains(keep, capNames[c]) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// setCaps sets this thread's effective, permitted and inheritable sets to
+// keep for a workload that runs as uid 0 (pod root), and empties them for
+// any other user, as podman does; ambient capabilities are cleared.
+func setCaps(keep []string, uid uint32) error {
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
+	}
+	var data [2]unix.CapUserData
+	if uid == 0 {
+		for c, name := range capNames {
+			if slices.Contains(keep, name) {
+				data[c/32].Effective |= 1 << (c % 32)
+			}
+		}
+		for i := range data {
+			data[i].Permitted, data[i].Inheritable = data[i].Effective, data[i].Effective
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("setting capabilities: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// The attack suite: hostile workloads (testdata/attack.c and busybox) try
+// the escapes of ../shared/NOTES.md §4; each must fail and leave the host
+// as it was. attack prints "BLOCKED <errno>" or "ESCAPED".
+
+// attack runs /bin/attack ARGS... in a new pod with flags and returns its
+// verdict line.
+func attack(t *testing.T, flags []string, args ...string) string {
+	t.Helper()
+	r := podRun(t, flags, append([]string{"/bin/attack"}, args...)...)
+	return strings.TrimSpace(r.stdout + r.stderr)
+}
+
+// podman's 11 capabilities for pod root, none in effect for another user,
+// no_new_privs; --cap-add / --cap-drop adjust them; --privileged says so.
+func TestCapabilities(t *testing.T) {
+	leakCheck(t)
+	caps := func(flags ...string) (eff, bnd, nnp string) {
+		r := podRun(t, flags, sh("grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status")...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, r.code, r.stderr)
+		}
+		f := strings.Fields(r.stdout)
+		return f[1], f[3], f[5]
+	}
+	const podman11 = "00000000800405fb" // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP
+	if eff, bnd, nnp := caps(); eff != podman11 || bnd != podman11 || nnp != "1" {
+		t.Errorf("pod root: CapEff %s CapBnd %s NoNewPrivs %s", eff, bnd, nnp)
+	}
+	if os.Getenv("PODCTL_EXPECT_SINGLE_MAP") == "" {
+		if eff, bnd, _ := caps("-u", "1000"); eff != "0000000000000000" || bnd != podman11 {
+			t.Errorf("uid 1000: CapEff %s CapBnd %s", eff, bnd)
+		}
+	}
+	if eff, _, _ := caps("--cap-drop", "ALL", "--cap-add", "net_raw"); eff != "0000000000002000" {
+		t.Errorf("--cap-drop ALL --cap-add net_raw: CapEff %s", eff)
+	}
+	if eff, _, _ := caps("--cap-drop", "CAP_KILL"); eff != "00000000800405db" {
+		t.Errorf("--cap-drop CAP_KILL: CapEff %s", eff)
+	}
+	r := podRun(t, []string{"--privileged"}, sh("grep -E '^CapEff' /proc/self/status; cat /proc/self/status | grep NoNewPrivs")...)
+	if !strings.Contains(r.stdout, "000001ffffffffff") || !strings.Contains(r.stdout, "NoNewPrivs:\t0") ||
+		!strings.Contains(r.stderr, "warning: --privileged") {
+		t.Errorf("--privileged: %q %q", r.stdout, r.stderr)
+	}
+	if r := podRun(t, []string{"--cap-add", "NET_RAWW"}, "/bin/true"); r.code != 125 || !strings.Contains(r.stderr, `--cap-add "NET_RAWW": no such capability`) {
+		t.Errorf("bad capability: %d %q", r.code, r.stderr)
+	}
+}
+
+// Masked paths read as empty, read-only ones refuse writes, the kernel's
+// knobs and the cgroup tree cannot be written.
+func TestAttackKernelInterfaces(t *testing.T) {
+	leakCheck(t)
+	r := podRun(t, nil, sh(`for f in /proc/keys /proc/timer_list /proc/sched_debug /proc/kcore; do
+  [ -e $f ] && echo "$f $(head -c 64 $f | wc -c)"; done
+ls -A /sys/firmware /proc/acpi | grep -v : | grep -c . || true`)...)
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] != "0" {
+			t.Errorf("masked %s has %s bytes", f[0], f[1])
+		} else if len(f) == 1 && f[0] != "0" {
+			t.Errorf("masked directories list %s entries", f[0])
+		}
+	}
+	for _, target := range []string{"/proc/sys/kernel/hostname", "/proc/sysrq-trigger", "/proc/sys/vm/drop_caches", "/sys/fs/cgroup/cgroup.procs", "/sys/kernel/uevent_helper"} {
+		if v := attack(t, nil, "open", target, "w"); !strings.HasPrefix(v, "BLOCKED") {
+			t.Errorf("write %s: %s", target, v)
+		}
+	}
+}
+
+// Without CAP_SYS_ADMIN: no mount, no new mount namespace, no setns; the
+// pause cannot be traced; its /proc entries are closed to the pod.
+func TestAttackPrivilegedCalls(t *testing.T) {
+	leakCheck(t)
+	for _, a := range []string{"mount", "unshare-mnt", "setns", "ptrace"} {
+		if v := attack(t, nil, a); !strings.HasPrefix(v, "BLOCKED") {
+			t.Errorf("%s: %s", a, v)
+		}
+	}
+	for _, f := range []string{"/proc/1/mem", "/proc/1/environ", "/proc/1/exe"} {
+		if v := attack(t, nil, "open", f, "r"); !strings.HasPrefix(v, "BLOCKED") {
+			t.Errorf("read %s of the pause: %s", f, v)
+		}
+	}
+}
+
+// A mount made inside a container (allowed with --cap-add SYS_ADMIN) never
+// shows up on the host: the container's mounts are private.
+func TestAttackMountStaysInside(t *testing.T) {
+	leakCheck(t)
+	before, _ := os.ReadFile("/proc/self/mountinfo")
+	r := podRun(t, []string{"--cap-add", "SYS_ADMIN", "-i"}, sh("mount -t tmpfs podctl-attack /tmp && grep -c podctl-attack /proc/self/mountinfo")...)
+	if strings.TrimSpace(r.stdout) != "1" {
+		t.Fatalf("the mount inside failed: %q %q", r.stdout, r.stderr)
+	}
+	after, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(after), "podctl-attack") || len(after) != len(before) {
+		t.Error("a container's mount reached the host's mount namespace")
+	}
+}
+
+// The workload gets no descriptor of podctl's: only 0, 1 and 2 (and the
+// one ls opens to list them), in run and in exec.
+func TestAttackDescriptors(t *testing.T) {
+	leakCheck(t)
+	check := func(what, out string) {
+		if got := strings.Join(strings.Fields(out), " "); got != "0 1 2 3" {
+			t.Errorf("%s: descriptors %q, want 0 1 2 3", what, got)
+		}
+	}
+	check("run", podRun(t, nil, "ls", "/proc/self/fd").stdout)
+	podRm(t, "fds")
+	mustRun(t, "run", "-d", "--name", "fds", "--rootfs", rootfs, "--", "sleep", "1000")
+	check("exec", mustRun(t, "exec", "fds", "--", "ls", "/proc/self/fd"))
+	// And the cwd is the container's: no host directory behind "..".
+	if out := mustRun(t, "exec", "-w", "/tmp", "fds", "--", "sh", "-c", "cd ../../..; pwd; ls /"); !strings.HasPrefix(out, "/\n") || strings.Contains(out, "podctl-e2e") {
+		t.Errorf("cwd escape: %q", out)
+	}
+}
