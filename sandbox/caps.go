@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podctl/podctl/sandbox/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,6 +65,23 @@ func ResolveCaps(add, drop []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// seccompFilter compiles the container's seccomp profile for its
+// capabilities (a profile's rules may depend on them); nil when unconfined.
+func seccompFilter(c *ContainerSpec) ([]byte, error) {
+	if c.Seccomp == "unconfined" {
+		return nil, nil
+	}
+	prof, err := seccomp.Profile(c.Seccomp, c.Caps)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := seccomp.Compile(prof)
+	if err != nil {
+		return nil, err
+	}
+	return seccomp.Encode(prog), nil
 }
 
 // lastCap is the highest capability this kernel knows.

@@ -70,6 +70,9 @@ func Exec(pod string, o ExecOptions) (int, error) {
 		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}
+	if cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
+		return 0, fmt.Errorf("%s: seccomp profile: %w", where, err)
+	}
 
 	var rl relay
 	defer rl.close()

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/podctl/podctl/rootfs"
+	"github.com/podctl/podctl/sandbox/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -119,6 +120,15 @@ func runInit(sock *syncSocket) error {
 	// the Go runtime opened stays out of the workload (CVE-2024-21626).
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("%s: close_range: %w", where, err)
+	}
+	// The seccomp filter goes last: from here on, only what the workload
+	// may do (sendmsg, execve) is left to do. It filters this thread, the
+	// one that execs; no_new_privs (above) is what allows an unprivileged
+	// process to install it.
+	if len(cfg.Seccomp) > 0 {
+		if err := seccomp.Install(cfg.Seccomp); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
 	}
 	if err := sock.sendJSON(initMsg{Type: "execing"}); err != nil {
 		return err

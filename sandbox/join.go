@@ -57,6 +57,9 @@ type InitConfig struct {
 	// /proc unmasked: podctl run --privileged, said aloud.
 	Caps       []string `json:"caps"`
 	Privileged bool     `json:"privileged,omitempty"`
+	// Seccomp is the compiled filter (struct sock_filter entries), none
+	// when empty (--security-opt seccomp=unconfined, --privileged).
+	Seccomp []byte `json:"seccomp,omitempty"`
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
 	IDsMapped uint64 `json:"idsMapped"`

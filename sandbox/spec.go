@@ -71,6 +71,9 @@ type ContainerSpec struct {
 	CapDrop    []string `json:"capDrop,omitempty"`
 	Caps       []string `json:"caps,omitempty"`
 	Privileged bool     `json:"privileged,omitempty"`
+	// Seccomp: "" for moby's default profile, "unconfined" for none, or
+	// the absolute path of a profile in docker's JSON format.
+	Seccomp string `json:"seccomp,omitempty"`
 }
 
 // randomName makes a name for a pod or container the user did not name.
@@ -139,6 +142,21 @@ func (c *ContainerSpec) Validate() error {
 	c.Caps = caps
 	if c.Privileged {
 		c.Caps = capNames
+		c.Seccomp = "unconfined"
+	}
+	if c.Seccomp != "" && c.Seccomp != "unconfined" {
+		abs, err := filepath.Abs(c.Seccomp)
+		if err != nil {
+			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
+		}
+		c.Seccomp = abs
+	}
+	// A profile of the user's is compiled now too, so that a bad one is
+	// refused before anything starts, with its file named.
+	if c.Seccomp != "" && c.Seccomp != "unconfined" {
+		if _, err := seccompFilter(c); err != nil {
+			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
+		}
 	}
 	for i, kv := range c.Env {
 		k, _, hasValue := strings.Cut(kv, "=")

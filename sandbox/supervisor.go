@@ -336,6 +336,10 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}
+	if cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
+		j.abort()
+		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
+	}
 	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
 	if err != nil {
 		return s.startFailed(c, err)

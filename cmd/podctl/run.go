@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
@@ -39,6 +40,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "hostname", Usage: "the new pod's hostname (default: the pod name)"},
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability to podman's default 11 (e.g. NET_RAW; ALL for every one), inside the pod's user namespace"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the default 11 (ALL for every one)"},
+			&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=PROFILE.json (docker's format) or seccomp=unconfined (default: moby's profile)"},
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
 		},
 		Action: func(c *cli.Context) error {
@@ -46,6 +48,16 @@ kills at once). With -d it returns once the container has started.`,
 				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"),
 				Args: c.Args().Slice(), Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
+			}
+			for _, opt := range c.StringSlice("security-opt") {
+				k, v, _ := strings.Cut(opt, "=")
+				if k != "seccomp" || v == "" {
+					return usageError{fmt.Errorf("run: --security-opt %q: podctl knows seccomp=PROFILE.json and seccomp=unconfined", opt)}
+				}
+				ctr.Seccomp = v
+			}
+			if ctr.Seccomp == "unconfined" && !ctr.Privileged {
+				fmt.Fprintln(os.Stderr, "podctl: warning: --security-opt seccomp=unconfined: this container runs without a seccomp filter")
 			}
 			if ctr.Privileged {
 				// Opt-outs are loud: this container keeps every capability

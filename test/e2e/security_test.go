@@ -15,7 +15,10 @@ import (
 func attack(t *testing.T, flags []string, args ...string) string {
 	t.Helper()
 	r := podRun(t, flags, append([]string{"/bin/attack"}, args...)...)
-	return strings.TrimSpace(r.stdout + r.stderr)
+	if r.code != 0 && r.code != 1 {
+		t.Errorf("attack %v: exit %d: %s", args, r.code, r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
 }
 
 // podman's 11 capabilities for pod root, none in effect for another user,
@@ -123,5 +126,38 @@ func TestAttackDescriptors(t *testing.T) {
 	// And the cwd is the container's: no host directory behind "..".
 	if out := mustRun(t, "exec", "-w", "/tmp", "fds", "--", "sh", "-c", "cd ../../..; pwd; ls /"); !strings.HasPrefix(out, "/\n") || strings.Contains(out, "podctl-e2e") {
 		t.Errorf("cwd escape: %q", out)
+	}
+}
+
+// moby's default seccomp profile, compiled by podctl: keyctl, io_uring and
+// new user namespaces are refused; unconfined (loudly) lets them through;
+// a profile of the user's in docker's JSON format is honoured.
+func TestSeccomp(t *testing.T) {
+	leakCheck(t)
+	for _, a := range []string{"keyctl", "io_uring", "unshare-user"} {
+		if v := attack(t, nil, a); v != "BLOCKED EPERM" {
+			t.Errorf("%s: %s", a, v)
+		}
+	}
+	r := podRun(t, nil, sh("grep -E '^Seccomp:' /proc/self/status")...)
+	if strings.Fields(r.stdout)[1] != "2" {
+		t.Errorf("not in seccomp filter mode: %q", r.stdout)
+	}
+	r = podRun(t, []string{"--security-opt", "seccomp=unconfined"}, "/bin/attack", "keyctl")
+	if strings.TrimSpace(r.stdout) != "ESCAPED" || !strings.Contains(r.stderr, "without a seccomp filter") {
+		t.Errorf("unconfined: %q %q", r.stdout, r.stderr)
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	profile := dir + "/no-mkdir.json"
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`), 0o644)
+	r = podRun(t, []string{"--security-opt", "seccomp=" + profile}, sh("mkdir /tmp/seccomp-test 2>&1; echo rc=$?")...)
+	if !strings.Contains(r.stdout, "Permission denied") || !strings.Contains(r.stdout, "rc=1") {
+		t.Errorf("custom profile: %q %q", r.stdout, r.stderr)
+	}
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_BOGUS"}`), 0o644)
+	r = podRun(t, []string{"--security-opt", "seccomp=" + profile}, "/bin/true")
+	if lines := errorLines(r.stderr); r.code != 125 || len(lines) != 1 || !strings.Contains(lines[0], profile) {
+		t.Errorf("bad profile: %d %q", r.code, r.stderr)
 	}
 }

@@ -1,0 +1,391 @@
+// Package seccomp turns a seccomp profile (moby's default, or a custom one
+// in docker's JSON format) into a classic BPF program for seccomp(2), in
+// Go, without libseccomp, and installs it.
+//
+// The profile comes from github.com/moby/profiles/seccomp, which also
+// resolves its conditions (a rule kept only with CAP_SYS_ADMIN, say)
+// against the container's capabilities. What this package adds is the
+// compiler: the kernel runs the program on every system call of the
+// workload, with the call's number, architecture and arguments in a
+// struct seccomp_data (seccomp(2)), and the program's return value decides.
+package seccomp
+
+//go:generate go run gen_sysnum.go
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"unsafe"
+
+	mobyseccomp "github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Offsets in struct seccomp_data (linux/seccomp.h).
+const (
+	offNr   = 0
+	offArch = 4
+	offArgs = 16 // args[i] at 16 + 8*i: low word first (little-endian)
+)
+
+const (
+	auditArchX86_64 = 0xc000003e // AUDIT_ARCH_X86_64
+	x32SyscallBit   = 0x40000000 // __X32_SYSCALL_BIT
+)
+
+// Return values (linux/seccomp.h).
+const (
+	retKillProcess = 0x80000000
+	retKillThread  = 0x00000000
+	retTrap        = 0x00030000
+	retErrno       = 0x00050000
+	retTrace       = 0x7ff00000
+	retLog         = 0x7ffc0000
+	retAllow       = 0x7fff0000
+)
+
+// Profile loads the profile for capabilities caps (names without CAP_):
+// moby's default when path is "", or the JSON profile at path.
+func Profile(path string, caps []string) (*specs.LinuxSeccomp, error) {
+	var full []string
+	for _, c := range caps {
+		full = append(full, "CAP_"+c)
+	}
+	rs := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: full}}}
+	if path == "" {
+		return mobyseccomp.GetDefaultProfile(rs)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	p, err := mobyseccomp.LoadProfile(string(b), rs)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", path, err)
+	}
+	if p == nil {
+		return nil, fmt.Errorf("seccomp profile %s: no defaultAction and no syscalls; use --security-opt seccomp=unconfined to run without one", path)
+	}
+	return p, nil
+}
+
+// action is the return value of a profile action.
+func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
+	switch a {
+	case specs.ActAllow:
+		return retAllow, nil
+	case specs.ActErrno:
+		e := uint32(unix.EPERM)
+		if errnoRet != nil {
+			e = uint32(*errnoRet)
+		}
+		return retErrno | e&0xffff, nil
+	case specs.ActKill, specs.ActKillThread:
+		return retKillThread, nil
+	case specs.ActKillProcess:
+		return retKillProcess, nil
+	case specs.ActTrap:
+		return retTrap, nil
+	case specs.ActTrace:
+		return retTrace | uint32(unix.EPERM), nil
+	case specs.ActLog:
+		return retLog, nil
+	}
+	return 0, fmt.Errorf("seccomp action %q is not supported", a)
+}
+
+// program builds code with symbolic jumps: each conditional jump names
+// the index of the instruction it goes to, resolved by assemble.
+type program struct {
+	ins        []bpf.Instruction
+	jt, jf     []int // targets (-1: next instruction), per instruction
+	rets       map[uint32]int
+	retTargets []int
+}
+
+func (p *program) emit(in bpf.Instruction, jt, jf int) int {
+	p.ins = append(p.ins, in)
+	p.jt = append(p.jt, jt)
+	p.jf = append(p.jf, jf)
+	return len(p.ins) - 1
+}
+
+// Compile turns a resolved profile into a BPF program for x86_64.
+//
+// Layout: check the architecture (anything but x86_64, 32-bit int 0x80
+// calls included, is killed: their numbers mean other calls); refuse the
+// x32 ABI; then, per system call with rules, "nr == N?" and the rules,
+// each a chain of argument tests that returns the rule's action; a call
+// that matches no rule gets the default action. Rules of one call are
+// alternatives (any may match), the argument tests of a rule all must hold,
+// as in libseccomp.
+func Compile(prof *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
+	def, err := action(prof.DefaultAction, prof.DefaultErrnoRet)
+	if err != nil {
+		return nil, err
+	}
+	type rule struct {
+		ret  uint32
+		args []specs.LinuxSeccompArg
+	}
+	byNr := map[uint32][]rule{}
+	var order []uint32
+	for _, sc := range prof.Syscalls {
+		ret, err := action(sc.Action, sc.ErrnoRet)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range sc.Names {
+			nr, ok := sysnums[name]
+			if !ok {
+				continue // not a call of this architecture, as libseccomp skips it
+			}
+			if _, seen := byNr[nr]; !seen {
+				order = append(order, nr)
+			}
+			for _, args := range alternatives(sc.Args) {
+				byNr[nr] = append(byNr[nr], rule{ret, args})
+			}
+		}
+	}
+
+	// The calls that programs make most come first: the filter is a
+	// linear chain of "nr == N?" tests, run on every system call.
+	rank := hotRank()
+	sort.SliceStable(order, func(i, j int) bool { return rank[order[i]] > rank[order[j]] })
+
+	p := &program{}
+	p.emit(bpf.LoadAbsolute{Off: offArch, Size: 4}, -1, -1)
+	archOK := len(p.ins) + 2
+	p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArchX86_64}, archOK, -1)
+	p.emit(bpf.RetConstant{Val: retKillProcess}, -1, -1)
+	p.emit(bpf.LoadAbsolute{Off: offNr, Size: 4}, -1, -1)
+	x32 := p.emit(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: x32SyscallBit}, -1, 0)
+	p.emit(bpf.RetConstant{Val: retErrno | uint32(unix.ENOSYS)}, -1, -1)
+	p.jf[x32] = len(p.ins)
+
+	for _, nr := range order {
+		// The accumulator holds nr until a call matches; a matched
+		// call's body never falls through to the next test, so its
+		// argument loads may overwrite it.
+		check := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr}, -1, 0)
+		var fails []int // jumps to the next rule of this call
+		for _, r := range byNr[nr] {
+			for _, f := range fails {
+				p.setTarget(f, len(p.ins))
+			}
+			fails = fails[:0]
+			for _, a := range r.args {
+				fs, err := p.argTest(a)
+				if err != nil {
+					return nil, fmt.Errorf("system call %d: %w", nr, err)
+				}
+				fails = append(fails, fs...)
+			}
+			p.emit(bpf.RetConstant{Val: r.ret}, -1, -1)
+			if len(r.args) == 0 {
+				break // matches always: later rules of this call cannot
+			}
+		}
+		if len(fails) > 0 {
+			// No rule matched: the default action, here, within reach
+			// of an 8-bit jump.
+			for _, f := range fails {
+				p.setTarget(f, len(p.ins))
+			}
+			p.emit(bpf.RetConstant{Val: def}, -1, -1)
+		}
+		p.jf[check] = len(p.ins)
+	}
+	p.emit(bpf.RetConstant{Val: def}, -1, -1)
+	return p.assemble()
+}
+
+// alternatives splits a rule's argument conditions the way runc does: the
+// conditions on different arguments must all hold, but several conditions
+// on the same argument are alternatives (moby's profile relies on this,
+// see its socketSyscallsForDomains). Each returned list is one way to
+// match.
+func alternatives(args []specs.LinuxSeccompArg) [][]specs.LinuxSeccompArg {
+	byIndex := map[uint][]specs.LinuxSeccompArg{}
+	var indexes []uint
+	for _, a := range args {
+		if _, ok := byIndex[a.Index]; !ok {
+			indexes = append(indexes, a.Index)
+		}
+		byIndex[a.Index] = append(byIndex[a.Index], a)
+	}
+	out := [][]specs.LinuxSeccompArg{nil}
+	for _, i := range indexes {
+		var next [][]specs.LinuxSeccompArg
+		for _, prefix := range out {
+			for _, a := range byIndex[i] {
+				next = append(next, append(append([]specs.LinuxSeccompArg{}, prefix...), a))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// hot are the system calls a typical workload makes most; the filter
+// tests them first.
+var hot = []string{"read", "write", "futex", "epoll_pwait", "epoll_wait", "recvfrom", "sendto",
+	"close", "openat", "newfstatat", "fstat", "mmap", "munmap", "lseek", "nanosleep", "clock_gettime",
+	"rt_sigprocmask", "rt_sigaction", "brk", "pread64", "pwrite64", "readv", "writev", "poll", "ppoll",
+	"getpid", "gettid", "getdents64", "ioctl", "fcntl", "sched_yield", "madvise", "mprotect"}
+
+// hotRank ranks system calls by hot, by number (absent: not hot).
+var hotRank = sync.OnceValue(func() map[uint32]int {
+	m := make(map[uint32]int, len(hot))
+	for i, name := range hot {
+		m[sysnums[name]] = len(hot) - i
+	}
+	return m
+})
+
+// setTarget points the failing branch of instruction i at target.
+func (p *program) setTarget(i, target int) {
+	if p.jt[i] == 0 {
+		p.jt[i] = target
+	} else {
+		p.jf[i] = target
+	}
+}
+
+// argTest emits the test of one argument condition; it returns the
+// instructions whose marked branch (0) must go to "this rule fails".
+func (p *program) argTest(a specs.LinuxSeccompArg) ([]int, error) {
+	if a.Index > 5 {
+		return nil, fmt.Errorf("argument index %d out of range", a.Index)
+	}
+	lo := uint32(offArgs + 8*a.Index)
+	hi := lo + 4
+	v := a.Value
+	load := func(off uint32) { p.emit(bpf.LoadAbsolute{Off: off, Size: 4}, -1, -1) }
+	// In the jumps below, 0 marks "to the failure of this rule".
+	switch a.Op {
+	case specs.OpEqualTo, specs.OpMaskedEqual:
+		mask := ^uint64(0)
+		if a.Op == specs.OpMaskedEqual {
+			mask, v = a.Value, a.ValueTwo
+		}
+		load(hi)
+		if mask>>32 != 0xffffffff {
+			p.emit(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: uint32(mask >> 32)}, -1, -1)
+		}
+		f1 := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(v >> 32)}, -1, 0)
+		load(lo)
+		if uint32(mask) != 0xffffffff {
+			p.emit(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: uint32(mask)}, -1, -1)
+		}
+		f2 := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(v)}, -1, 0)
+		return []int{f1, f2}, nil
+	case specs.OpNotEqual:
+		// Fails only if both words are equal.
+		load(hi)
+		pass := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(v >> 32)}, -1, -1)
+		load(lo)
+		f := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(v)}, 0, -1)
+		p.jf[pass] = len(p.ins)
+		return []int{f}, nil
+	case specs.OpGreaterThan, specs.OpGreaterEqual, specs.OpLessThan, specs.OpLessEqual:
+		// Compare the high words; only if they are equal, the low ones.
+		greater := a.Op == specs.OpGreaterThan || a.Op == specs.OpGreaterEqual
+		load(hi)
+		hiCmp := bpf.JumpGreaterThan
+		if !greater {
+			hiCmp = bpf.JumpLessThan
+		}
+		passHi := p.emit(bpf.JumpIf{Cond: hiCmp, Val: uint32(v >> 32)}, -1, -1)
+		f1 := p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(v >> 32)}, -1, 0)
+		load(lo)
+		loCmp := map[specs.LinuxSeccompOperator]bpf.JumpTest{
+			specs.OpGreaterThan: bpf.JumpGreaterThan, specs.OpGreaterEqual: bpf.JumpGreaterOrEqual,
+			specs.OpLessThan: bpf.JumpLessThan, specs.OpLessEqual: bpf.JumpLessOrEqual,
+		}[a.Op]
+		f2 := p.emit(bpf.JumpIf{Cond: loCmp, Val: uint32(v)}, -1, 0)
+		p.jt[passHi] = len(p.ins)
+		return []int{f1, f2}, nil
+	}
+	return nil, fmt.Errorf("argument operator %q is not supported", a.Op)
+}
+
+// assemble resolves the symbolic jumps into the 8-bit relative offsets of
+// classic BPF.
+func (p *program) assemble() ([]bpf.RawInstruction, error) {
+	out := make([]bpf.RawInstruction, len(p.ins))
+	for i, in := range p.ins {
+		if j, ok := in.(bpf.JumpIf); ok {
+			off := func(target int) (uint8, error) {
+				if target < 0 {
+					return 0, nil
+				}
+				d := target - i - 1
+				if d < 0 || d > 255 {
+					return 0, fmt.Errorf("seccomp program: jump of %d instructions", d)
+				}
+				return uint8(d), nil
+			}
+			jt, err := off(p.jt[i])
+			if err != nil {
+				return nil, err
+			}
+			jf, err := off(p.jf[i])
+			if err != nil {
+				return nil, err
+			}
+			// JumpIf assembles jumps through SkipTrue/SkipFalse.
+			j.SkipTrue, j.SkipFalse = jt, jf
+			in = j
+		}
+		raw, err := in.Assemble()
+		if err != nil {
+			return nil, fmt.Errorf("seccomp program, instruction %d (%v): %w", i, in, err)
+		}
+		out[i] = raw
+	}
+	return out, nil
+}
+
+// Encode packs a program as struct sock_filter entries (8 bytes each), the
+// form InitConfig carries to the container's init.
+func Encode(prog []bpf.RawInstruction) []byte {
+	b := make([]byte, 8*len(prog))
+	for i, in := range prog {
+		binary.LittleEndian.PutUint16(b[8*i:], in.Op)
+		b[8*i+2], b[8*i+3] = in.Jt, in.Jf
+		binary.LittleEndian.PutUint32(b[8*i+4:], in.K)
+	}
+	return b
+}
+
+// Install loads an encoded program on the calling thread, which must have
+// no_new_privs set (or CAP_SYS_ADMIN). Only this thread is filtered (no
+// SECCOMP_FILTER_FLAG_TSYNC): it is the one that execs the workload, and
+// the workload inherits its filter.
+func Install(filter []byte) error {
+	if len(filter) == 0 || len(filter)%8 != 0 || len(filter)/8 > 0xffff {
+		return fmt.Errorf("seccomp: bad program of %d bytes", len(filter))
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&filter[0]))}
+	if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); e != 0 {
+		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
+	}
+	return nil
+}
+
+// Names lists the profile's rules, for error messages and --explain.
+func Names(prof *specs.LinuxSeccomp) string {
+	var n []string
+	for _, s := range prof.Syscalls {
+		n = append(n, strings.Join(s.Names, ","))
+	}
+	return strings.Join(n, " ")
+}
