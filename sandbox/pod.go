@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,11 +31,12 @@ func CreatePod(spec PodSpec, notices io.Writer) error {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
-	dir, err := podDir(spec.Name)
+	dir, lock, err := podDir(spec.Name)
 	if err != nil {
 		return err
 	}
-	created, err := startDetached(dir, spec, nil, notices)
+	defer lock.Close()
+	created, err := startDetached(dir, lock, spec, nil, notices)
 	if !created {
 		os.RemoveAll(dir)
 	}
@@ -58,24 +58,18 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	if err := ctr.Validate(); err != nil {
 		return 0, err
 	}
-	dir, err := podDir(spec.Name)
+	dir, lock, err := podDir(spec.Name)
 	if err != nil {
 		return 0, err
 	}
+	defer lock.Close()
 	if detach {
-		created, err := startDetached(dir, spec, []ContainerSpec{ctr}, o.Notices)
+		created, err := startDetached(dir, lock, spec, []ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)
 		}
 		return 0, err
 	}
-
-	lock, err := lockFile(filepath.Join(dir, supervisorLock), unix.LOCK_EX)
-	if err != nil {
-		os.RemoveAll(dir)
-		return 0, fmt.Errorf("locking %s: %w", dir, err)
-	}
-	defer lock.Close()
 	s := newSupervisor(dir, spec)
 	s.stdout, s.stderr, s.notices, s.stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
 	if err := s.create([]ContainerSpec{ctr}); err != nil {

@@ -121,11 +121,11 @@ func running(st *PodState, dir string) bool {
 func Remove(name string, force bool) error {
 	st, dir, err := Observe(name)
 	if err != nil {
-		// A directory without state: a creation that was interrupted
-		// (unless one is at work right now: it holds the supervisor lock,
-		// and its directory is young).
-		if dir != "" && exists(dir) && !exists(filepath.Join(dir, "state.json")) &&
-			!supervisorAlive(dir) && !youngerThan(dir, 10*time.Second) {
+		// A directory without state whose lock nobody holds: a creation
+		// that died (a creator at work holds the lock, see podDir). With
+		// -f, a pod whose state is corrupt too.
+		if dir != "" && exists(dir) && !supervisorAlive(dir) &&
+			(!exists(filepath.Join(dir, stateFile)) || force) {
 			return cleanupLeftovers(dir)
 		}
 		return err
@@ -169,9 +169,9 @@ func GC() ([]string, error) {
 	for _, name := range names {
 		st, dir, err := Observe(name)
 		if err != nil {
-			// No state: interrupted creation, unless a creator is at work
-			// right now (it holds the supervisor lock from the start).
-			if dir == "" || supervisorAlive(dir) || youngerThan(dir, 10*time.Second) {
+			// No state and nobody holding the lock: a creation that
+			// died (podDir); a creator at work holds the lock.
+			if dir == "" || supervisorAlive(dir) {
 				continue
 			}
 		} else if supervisorAlive(dir) || !terminal(st.Phase) && st.Phase != PhaseUnknown {
@@ -183,12 +183,17 @@ func GC() ([]string, error) {
 		}
 		removed = append(removed, name)
 	}
+	// Temporary directories of creations that died before their rename.
+	root, err := StateRoot()
+	if err == nil {
+		tmps, _ := filepath.Glob(filepath.Join(root, "pods", ".creating-*"))
+		for _, d := range tmps {
+			if !supervisorAlive(d) {
+				os.RemoveAll(d)
+			}
+		}
+	}
 	return removed, errors.Join(errs...)
-}
-
-func youngerThan(path string, d time.Duration) bool {
-	fi, err := os.Stat(path)
-	return err == nil && time.Since(fi.ModTime()) < d
 }
 
 func exists(path string) bool {

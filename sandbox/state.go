@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // StateRoot is where podctl keeps its state: $XDG_RUNTIME_DIR/podctl for a
@@ -106,26 +108,53 @@ func (st *PodState) MainContainer() *ContainerStatus {
 	return nil
 }
 
-// podDir makes the pod's directory; it fails if the name is taken, which
-// makes mkdir(2) the one arbiter between concurrent podctl commands.
-func podDir(name string) (string, error) {
+// podDir makes the pod's directory, already holding its supervisor lock
+// (lock.go), and returns it with that lock held. The directory is built
+// under a temporary name and renamed into place, so that a pod directory
+// never exists unlocked while its creator lives: "no state.json and nobody
+// holds the lock" then always means a creator that died, whose leftovers
+// gc and rm may remove at once. rename(2) of a directory onto a non-empty
+// one fails, which makes it the one arbiter between concurrent creations
+// of one name (an empty directory left by nothing is replaced).
+func podDir(name string) (string, *os.File, error) {
 	root, err := StateRoot()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	pods := filepath.Join(root, "pods")
 	if err := os.MkdirAll(pods, 0o700); err != nil {
-		return "", fmt.Errorf("creating %s: %w", pods, err)
+		return "", nil, fmt.Errorf("creating %s: %w", pods, err)
 	}
 	dir := filepath.Join(pods, name)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return "", fmt.Errorf("a pod named %q already exists (%s); choose another --name or remove it with podctl rm %s", name, dir, name)
-		}
-		return "", fmt.Errorf("creating %s: %w", dir, err)
+	taken := func() error {
+		return fmt.Errorf("a pod named %q already exists (%s); choose another --name or remove it with podctl rm %s", name, dir, name)
 	}
-	return dir, nil
+	if _, err := os.Lstat(filepath.Join(dir, stateFile)); err == nil {
+		return "", nil, taken() // the common case, without making anything
+	}
+	tmp, err := os.MkdirTemp(pods, ".creating-"+name+"-")
+	if err != nil {
+		return "", nil, fmt.Errorf("creating a directory in %s: %w", pods, err)
+	}
+	lock, err := lockFile(filepath.Join(tmp, supervisorLock), unix.LOCK_EX)
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		os.RemoveAll(tmp)
+		if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+			return "", nil, taken()
+		}
+		return "", nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return dir, lock, nil
 }
+
+// stateFile is the name of the state in a pod's directory.
+const stateFile = "state.json"
 
 // writeState replaces state.json atomically (write, then rename(2)), so a
 // reader never sees half a file, even if podctl dies mid-write. There is no
@@ -201,7 +230,8 @@ func ListPods() ([]string, error) {
 	}
 	var names []string
 	for _, e := range ents {
-		if e.IsDir() {
+		// ".creating-*": a pod being made (podDir), not a pod yet.
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 			names = append(names, e.Name())
 		}
 	}

@@ -144,12 +144,8 @@ func sendReply(sock *syncSocket, r superviseReply) {
 
 // startDetached makes the pod in dir (already created, empty) with a
 // detached supervisor, and returns once its first container has started.
-func startDetached(dir string, spec PodSpec, ctrs []ContainerSpec, notices io.Writer) (created bool, err error) {
-	lock, err := lockFile(filepath.Join(dir, supervisorLock), unix.LOCK_EX)
-	if err != nil {
-		return false, fmt.Errorf("locking %s: %w", dir, err)
-	}
-	defer lock.Close()
+// The supervisor inherits lock, the pod's supervisor lock (podDir).
+func startDetached(dir string, lock *os.File, spec PodSpec, ctrs []ContainerSpec, notices io.Writer) (created bool, err error) {
 	sock, child, err := newSyncPair("the pod's supervisor")
 	if err != nil {
 		return false, err

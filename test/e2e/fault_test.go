@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// kill -9 of podctl at every moment of a pod's creation, foreground and
+// detached: whatever was made, ps tells the truth about it and gc plus
+// rm -f remove all of it (the leak check).
+func TestKilledDuringCreation(t *testing.T) {
+	leakCheck(t)
+	for i, delay := range []time.Duration{0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40} {
+		for _, detach := range []bool{false, true} {
+			name := fmt.Sprintf("killed-%d-%v", i, detach)
+			args := []string{"run", "--name", name, "--rootfs", rootfs, "--", "sleep", "1000"}
+			if detach {
+				args = append([]string{"run", "-d"}, args[1:]...)
+			}
+			cmd := exec.Command(podctl, args...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			// What is left, ps reports: never an error, never a lie
+			// about a running pod whose processes are gone.
+			if r := run(t, "ps", "-a"); r.code != 0 {
+				t.Errorf("%s: ps -a: %d %s", name, r.code, r.stderr)
+			}
+		}
+	}
+	// A detached supervisor that got its request survives its command:
+	// those pods run; the others are leftovers for gc.
+	run(t, "gc")
+	for i := 0; i < 15; i++ {
+		for _, d := range []string{"false", "true"} {
+			run(t, "rm", "-f", fmt.Sprintf("killed-%d-%s", i, d))
+		}
+	}
+	if left := listDir(stateDir()); len(left) != 0 {
+		t.Errorf("left in the state directory: %v", left)
+	}
+}
+
+// A corrupt or truncated state file is reported by name with its fix, and
+// rm -f (or gc) removes the pod.
+func TestCorruptState(t *testing.T) {
+	leakCheck(t)
+	for _, content := range []string{"{\"spec\": {\"name\": \"corr", "not json at all", ""} {
+		podRm(t, "corrupt")
+		mustRun(t, "run", "--name", "corrupt", "--rootfs", rootfs, "--", "true")
+		path := filepath.Join(stateDir(), "corrupt", "state.json")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, "inspect", "corrupt")
+		if r.code != 125 || !strings.Contains(r.stderr, "corrupt state "+path) || !strings.Contains(r.stderr, "podctl rm -f") {
+			t.Errorf("inspect of %q: %d %q", content, r.code, r.stderr)
+		}
+		if r := run(t, "ps", "-a"); r.code != 0 {
+			t.Errorf("ps -a with a corrupt state: %d %q", r.code, r.stderr)
+		}
+		if r := run(t, "rm", "-f", "corrupt"); r.code != 0 {
+			t.Errorf("rm -f of a corrupt pod: %d %q", r.code, r.stderr)
+		}
+	}
+}
