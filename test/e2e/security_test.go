@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // The attack suite: hostile workloads (testdata/attack.c and busybox) try
@@ -159,5 +163,77 @@ func TestSeccomp(t *testing.T) {
 	r = podRun(t, []string{"--security-opt", "seccomp=" + profile}, "/bin/true")
 	if lines := errorLines(r.stderr); r.code != 125 || len(lines) != 1 || !strings.Contains(lines[0], profile) {
 		t.Errorf("bad profile: %d %q", r.code, r.stderr)
+	}
+}
+
+// CVE-2019-5736: while podctl execs into a container (20 times), a
+// workload in it looks at every process's /proc/PID/exe for the podctl
+// binary; the join stage and the init are not dumpable, the pause runs a
+// read-only copy, so it never gets a hold of it, and the binary is
+// unchanged.
+func TestAttackExeDuringExec(t *testing.T) {
+	leakCheck(t)
+	before := fileHash(t, podctl)
+	podRm(t, "exe")
+	mustRun(t, "run", "-d", "--name", "exe", "--rootfs", rootfs, "--", "sh", "-c",
+		`while :; do for p in /proc/[0-9]*; do readlink $p/exe; done; done 2>/dev/null | grep -v -e '^/bin/' -e '^/usr/'`)
+	for i := 0; i < 20; i++ {
+		mustRun(t, "exec", "exe", "--", "true")
+	}
+	mustRun(t, "stop", "-t", "0", "exe")
+	// Any line is an executable outside the container's own /bin and
+	// /usr that the workload could resolve (with --privileged: "/", the
+	// pause's read-only copy).
+	if out := mustRun(t, "logs", "exe"); out != "" {
+		t.Errorf("a workload resolved the exe of a podctl process: %q", out)
+	}
+	if fileHash(t, podctl) != before {
+		t.Fatal("the podctl binary changed")
+	}
+}
+
+// CVE-2017-5226: the caller's terminal never reaches the workload, so
+// TIOCSTI cannot type into it, with or without -i.
+func TestAttackTIOCSTI(t *testing.T) {
+	leakCheck(t)
+	for _, flags := range [][]string{nil, {"-i"}} {
+		master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			t.Skip("no /dev/ptmx:", err)
+		}
+		unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0)
+		sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
+		if errno != 0 {
+			t.Fatal(errno)
+		}
+		slave := os.NewFile(sfd, "slave")
+		// Raw, so that one injected byte would be readable at once.
+		tio, _ := unix.IoctlGetTermios(int(sfd), unix.TCGETS)
+		tio.Lflag &^= unix.ICANON | unix.ECHO
+		tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 0, 0
+		unix.IoctlSetTermios(int(sfd), unix.TCSETS, tio)
+		args := append([]string{"run", "--rm", "--rootfs", rootfs}, flags...)
+		cmd := exec.Command(podctl, append(args, "--", "/bin/attack", "tiocsti")...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		// The pty is podctl's controlling terminal, as in a login shell.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		out := make(chan string)
+		go func() {
+			b := make([]byte, 4096)
+			n, _ := master.Read(b)
+			out <- string(b[:n])
+		}()
+		if err := cmd.Run(); err != nil {
+			t.Errorf("%v: %v", flags, err)
+		}
+		if got := <-out; !strings.Contains(got, "BLOCKED") {
+			t.Errorf("%v: the workload says %q", flags, got)
+		}
+		b := make([]byte, 16)
+		if n, _ := slave.Read(b); n > 0 {
+			t.Errorf("%v: %q was typed into the caller's terminal", flags, b[:n])
+		}
+		slave.Close()
+		master.Close()
 	}
 }
