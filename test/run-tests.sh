@@ -33,6 +33,12 @@ make -s lint
 echo "== unit tests"
 $GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./cmd/...
 
+echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
+for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec FuzzInitMsg; do
+	$GO test -tags $TAGS ./sandbox/ -run XXX -fuzz "^$target\$" -fuzztime "${FUZZTIME:-3s}" >/dev/null
+done
+$GO test -tags $TAGS ./sandbox/seccomp/ -run XXX -fuzz '^FuzzProfile$' -fuzztime "${FUZZTIME:-3s}" >/dev/null
+
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"

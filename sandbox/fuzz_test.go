@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// Fuzz targets for what podctl decodes from users, from files it does not
+// fully trust, and from its own processes. CI runs each briefly
+// (test/run-tests.sh); a crasher found becomes a seed in testdata/fuzz.
+
+// The -u flag: never a panic; what it accepts round-trips.
+func FuzzParseUserSpec(f *testing.F) {
+	for _, s := range []string{"", "0", "1000:1000", "alice", "alice:wheel", ":", "1000:", "-5", "4294967295", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		u, g, err := ParseUserSpec(spec)
+		if err != nil {
+			return
+		}
+		if g == "" && u != spec || g != "" && u+":"+g != spec {
+			t.Errorf("ParseUserSpec(%q) = %q, %q", spec, u, g)
+		}
+	})
+}
+
+// -e values and the rest of a container's spec: Validate refuses or
+// accepts, never panics; an accepted env entry always has a key.
+func FuzzContainerEnv(f *testing.F) {
+	for _, s := range []string{"A=b", "=x", "A", "PATH", "A=b=c", " =x", "A\n=b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, kv string) {
+		c := ContainerSpec{Name: "fuzz", Rootfs: "/", Args: []string{"true"}, Env: []string{kv}}
+		if err := c.Validate(); err != nil {
+			return
+		}
+		if k, _, ok := strings.Cut(c.Env[0], "="); !ok || k == "" {
+			t.Errorf("accepted env entry %q", c.Env[0])
+		}
+	})
+}
+
+// A CRI log line, as podctl logs reads it from a file in the pod's
+// directory: never a panic; an accepted record has a known stream and tag.
+func FuzzParseLogRecord(f *testing.F) {
+	for _, s := range []string{"2016-10-06T00:17:09.669794202Z stdout F hello", "2016-10-06T00:17:09Z stderr P ", "x y z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r, err := ParseLogRecord([]byte(line))
+		if err != nil {
+			return
+		}
+		if r.Stream != "stdout" && r.Stream != "stderr" {
+			t.Errorf("stream %q accepted from %q", r.Stream, line)
+		}
+	})
+}
+
+// The descriptor list the supervisor and its keeper hand each other:
+// never a panic; what parses prints back to something that parses the same.
+func FuzzKeepSpec(f *testing.F) {
+	for _, s := range []string{"lock=3 ctl=4 pause=5 wake=0 c=web,6,7,8,9", "lock=1", "c=a,b", "lock=3 ctl=4 pause=5 wake=99 c=x,-1,-1,-1,3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := parseKeepSpec(s)
+		if err != nil {
+			return
+		}
+		k2, err := parseKeepSpec(k.String())
+		if err != nil || k2.String() != k.String() {
+			t.Errorf("%q -> %q -> %v %v", s, k.String(), k2, err)
+		}
+	})
+}
+
+// The init's messages and configuration as they cross the sync socket.
+func FuzzInitMsg(f *testing.F) {
+	f.Add([]byte(`{"type":"config","config":{"pod":"p","container":"c","args":["true"],"caps":["KILL"]}}`))
+	f.Add([]byte(`{"type":"error","error":"x","exitCode":127}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m initMsg
+		if json.Unmarshal(b, &m) != nil || !utf8.Valid(b) {
+			return
+		}
+		if _, err := json.Marshal(m); err != nil {
+			t.Errorf("re-encoding %q: %v", b, err)
+		}
+	})
+}
