@@ -34,10 +34,17 @@ echo "== unit tests"
 $GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./cmd/...
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
+fuzz() { # fuzz PACKAGE TARGET
+	local out
+	out=$($GO test -tags $TAGS "$1" -run XXX -fuzz "^$2\$" -fuzztime "${FUZZTIME:-3s}" 2>&1) || {
+		echo "$out"
+		exit 1
+	}
+}
 for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec FuzzInitMsg; do
-	$GO test -tags $TAGS ./sandbox/ -run XXX -fuzz "^$target\$" -fuzztime "${FUZZTIME:-3s}" >/dev/null
+	fuzz ./sandbox/ "$target"
 done
-$GO test -tags $TAGS ./sandbox/seccomp/ -run XXX -fuzz '^FuzzProfile$' -fuzztime "${FUZZTIME:-3s}" >/dev/null
+fuzz ./sandbox/seccomp/ FuzzProfile
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
