@@ -330,6 +330,13 @@ static void stage_pause_init(void)
 	// (On the stack: a string constant would fault in 64 KiB of rodata.)
 	char ready[] = {'r', 'e', 'a', 'd', 'y'};
 	syscall(SYS_sendto, sync_fd, ready, sizeof(ready), MSG_NOSIGNAL, NULL, 0);
+	// Then wait until podctl has recorded us in the pod's state ("recorded"):
+	// if podctl dies first (end-of-file), nobody knows this pause exists,
+	// so nobody could ever remove it; it exits, and the pod's namespaces
+	// with it.
+	char buf[16];
+	if (syscall(SYS_recvfrom, sync_fd, buf, sizeof(buf), 0, NULL, NULL) <= 0)
+		syscall(SYS_exit_group, 1);
 	syscall(SYS_close, sync_fd);
 
 	for (;;) {

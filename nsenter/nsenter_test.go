@@ -140,6 +140,7 @@ func TestPauseAndJoin(t *testing.T) {
 	if err := setup.Wait(); err != nil {
 		t.Fatalf("setup stage: %v", err)
 	}
+	send(t, fd, "recorded", -1) // else the pause exits: see the next test
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -185,5 +186,31 @@ func TestPauseAndJoin(t *testing.T) {
 	unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0)
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
 		t.Errorf("pause after SIGTERM: %v, status %v", err, ws)
+	}
+}
+
+// A pause whose podctl dies before recording it (end-of-file instead of
+// "recorded") exits: nobody could ever find it to remove it.
+func TestPauseExitsIfNotRecorded(t *testing.T) {
+	setup, fd := stage(t, StagePause)
+	if got := recv(t, fd); got != "unshared" {
+		t.Fatalf("got %q, want unshared", got)
+	}
+	writeMaps(t, setup.Process.Pid)
+	send(t, fd, "mapped nsenter-test", -1)
+	pid := 0
+	for ready := false; pid == 0 || !ready; {
+		msg := recv(t, fd)
+		if msg == "ready" {
+			ready = true
+		} else if strings.HasPrefix(msg, "pid ") {
+			pid, _ = strconv.Atoi(msg[4:])
+		}
+	}
+	setup.Wait()
+	unix.Close(fd) // podctl "dies"
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 1 {
+		t.Errorf("unrecorded pause: %v, status %v; want exit 1", err, ws)
 	}
 }

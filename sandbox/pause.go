@@ -20,7 +20,9 @@ type pause struct {
 }
 
 // awaitReady waits for the pause to finish its start-up, and returns the
-// error it reported if it could not.
+// error it reported if it could not. The caller must have recorded the
+// pause in the pod's state: awaitReady tells the pause so, and until then
+// the pause exits if podctl dies (nsenter.c, stage_pause_init).
 func (p *pause) awaitReady() error {
 	defer p.sock.Close()
 	for !p.ready {
@@ -33,7 +35,9 @@ func (p *pause) awaitReady() error {
 		}
 		p.ready = true
 	}
-	return nil
+	// The caller has written the pause into the pod's state: from now on
+	// a crash of ours leaves a pause that podctl rm and gc can find.
+	return p.sock.sendText("recorded")
 }
 
 // selfExe is what podctl re-executes for its stages. /proc/self/exe is the

@@ -28,7 +28,9 @@ package sandbox
 //	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
 //	   | pidfd_open(N); containers may join now                  |
 //	   |<------------------------------------------- "ready" ----| close all fds
-//	   | (awaitReady, after the first join)                      | sigwaitinfo loop
+//	   | state.json written, first container joined             |
+//	   |-- "recorded" (awaitReady) ----------------------------->| (EOF instead: exit)
+//	   |                                                         | sigwaitinfo loop
 //
 // Starting a container (join.go, stage "join" of nsenter.c, then init.go):
 //

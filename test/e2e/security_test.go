@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -217,17 +218,31 @@ func TestAttackTIOCSTI(t *testing.T) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		// The pty is podctl's controlling terminal, as in a login shell.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		// Everything podctl writes to its terminal, up to the verdict
+		// (a notice may come first).
 		out := make(chan string)
 		go func() {
+			var all []byte
 			b := make([]byte, 4096)
-			n, _ := master.Read(b)
-			out <- string(b[:n])
+			for !strings.Contains(string(all), "BLOCKED") && !strings.Contains(string(all), "ESCAPED") {
+				n, err := master.Read(b)
+				all = append(all, b[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			out <- string(all)
 		}()
 		if err := cmd.Run(); err != nil {
 			t.Errorf("%v: %v", flags, err)
 		}
-		if got := <-out; !strings.Contains(got, "BLOCKED") {
-			t.Errorf("%v: the workload says %q", flags, got)
+		select {
+		case got := <-out:
+			if !strings.Contains(got, "BLOCKED") {
+				t.Errorf("%v: the workload says %q", flags, got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%v: no verdict on the terminal", flags)
 		}
 		b := make([]byte, 16)
 		if n, _ := slave.Read(b); n > 0 {
