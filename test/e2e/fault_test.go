@@ -73,3 +73,23 @@ func TestCorruptState(t *testing.T) {
 		}
 	}
 }
+
+// Without newuidmap (here: not on PATH) podctl still runs, with a single-id
+// map, and says why and how to fix it, once.
+func TestNoNewuidmap(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root uses an identity map, without the helpers")
+	}
+	leakCheck(t)
+	cmd := exec.Command(podctl, "run", "--rm", "--rootfs", rootfs, "--", "sh", "-c", "cat /proc/self/uid_map")
+	cmd.Env = append(os.Environ(), "PATH=/nonexistent")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if f := strings.Fields(string(out)); strings.Count(string(out), "podctl: notice:") != 1 ||
+		!strings.Contains(string(out), "not found") || !strings.Contains(string(out), "apt-get install uidmap") ||
+		f[len(f)-1] != "1" {
+		t.Errorf("without newuidmap: %q", out)
+	}
+}
