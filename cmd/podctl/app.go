@@ -30,7 +30,7 @@ func newApp() *app {
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
-			topCommand(), gcCommand(),
+			topCommand(), nsCommand(), gcCommand(),
 		},
 	}
 	for _, c := range a.cli.Commands {

@@ -52,7 +52,7 @@ func (a *app) reorder(args []string) []string {
 		return args
 	}
 	keeps := map[string]int{"exec": 1, "logs": -1, "wait": -1, "inspect": -1, "stop": -1,
-		"kill": -1, "rm": -1, "top": -1, "ps": -1, "gc": -1}
+		"kill": -1, "rm": -1, "top": -1, "ps": -1, "gc": -1, "ns": -1}
 	for _, c := range a.cli.Commands {
 		if c.Name == args[1] {
 			if keep, ok := keeps[c.Name]; ok {

@@ -663,3 +663,38 @@ func TestIdleSupervisorHibernates(t *testing.T) {
 	}
 	mustRun(t, "rm", "hib")
 }
+
+// podctl ns: the inodes it prints are /proc's, and it marks what each
+// container shares with the pause ("= pause") and what is its own.
+func TestNsTable(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "nstab")
+	mustRun(t, "pod", "create", "nstab", "--share-pid=false")
+	mustRun(t, "run", "-d", "--pod", "nstab", "--name", "web", "--rootfs", rootfs, "--", "sleep", "1000")
+	st := state(t, "nstab")
+	out := mustRun(t, "ns", "nstab")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "PROCESS PID USER NET IPC UTS PID MNT CGROUP" {
+		t.Fatalf("ns:\n%s", out)
+	}
+	inode := func(pid int, kind string) string {
+		l := nsInode(t, strconv.Itoa(pid), kind)
+		return l[strings.IndexByte(l, '[')+1 : len(l)-1]
+	}
+	kinds := []string{"user", "net", "ipc", "uts", "pid", "mnt", "cgroup"}
+	pause := strings.Fields(lines[1])
+	web := strings.Join(strings.Fields(lines[2]), " ")
+	for i, k := range kinds {
+		if pause[2+i] != inode(st.Pause.PID, k) {
+			t.Errorf("pause %s: %s, /proc says %s", k, pause[2+i], inode(st.Pause.PID, k))
+		}
+	}
+	webPID := ctr(t, st, "web").Proc.PID
+	want := fmt.Sprintf("web %d = pause = pause = pause = pause %s %s = pause", webPID, inode(webPID, "pid"), inode(webPID, "mnt"))
+	if web != want {
+		t.Errorf("web row %q\nwant    %q", web, want)
+	}
+	if r := run(t, "ns", "nope"); r.code != 125 || !strings.Contains(r.stderr, `no pod named "nope"`) {
+		t.Errorf("ns of no pod: %d %q", r.code, r.stderr)
+	}
+}
