@@ -100,6 +100,30 @@ static void say(const char *fmt, ...)
 		fail("sending %s to podctl", msg);
 }
 
+// explain_fd is podctl's stderr when the user asked for --explain
+// (_PODCTL_EXPLAIN_FD), else -1. explain writes one line there: the role
+// of this process, then what it does, in words and as the system call.
+static int explain_fd = -1;
+static const char *explain_role = "?";
+
+static void explain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void explain(const char *fmt, ...)
+{
+	if (explain_fd < 0)
+		return;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%-14s", explain_role);
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	while (write(explain_fd, line, n) < 0 && errno == EINTR)
+		;
+}
+
 // expect reads one datagram and checks that it starts with the word the
 // conversation is at; the rest of the message is returned in buf. A file
 // descriptor passed along with it (SCM_RIGHTS, unix(7)) is stored in *fd.
@@ -158,8 +182,10 @@ static void stage_pause(void)
 
 	// 1. A user namespace first: every later namespace is then owned by it,
 	// so the calling user (root inside) may administer them.
+	explain_role = "[pause-setup]";
 	if (unshare(CLONE_NEWUSER) < 0)
 		fail("unshare(CLONE_NEWUSER)");
+	explain("new user namespace, ids not mapped yet: unshare(CLONE_NEWUSER)");
 	say("unshared");
 
 	// 2. While podctl writes our uid_map and gid_map (newuidmap/newgidmap,
@@ -171,10 +197,12 @@ static void stage_pause(void)
 	// /proc/self/cgroup at its current cgroup.
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
 		fail("unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
+	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
 	loopback_up();
 	// Nothing mounted in the pause's mount namespace may propagate back.
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the pause's mount namespace");
+	explain("nothing mounted here propagates to the host: mount(\"/\", MS_REC|MS_PRIVATE)");
 
 	// 3. Re-execute ourselves through a detached, read-only bind mount of
 	// our own binary (open_tree(2) + mount_setattr(2)). Two reasons:
@@ -208,6 +236,7 @@ static void stage_pause(void)
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		fail("mount_setattr(read-only) on the pause binary");
+	explain("a detached read-only copy of the podctl binary for the pause: open_tree(\"%s\", OPEN_TREE_CLONE), mount_setattr(MOUNT_ATTR_RDONLY)", exe);
 
 	// 4. Once the maps exist our uid maps to 0: become root of the pod
 	// (setresuid(2) in the namespace), and name the pod.
@@ -218,6 +247,7 @@ static void stage_pause(void)
 		fail("setresuid(0)");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname(%s)", hostname);
+	explain("root of the pod, and the pod's hostname: setresuid(0, 0, 0), sethostname(\"%s\")", hostname);
 
 	// 5. Fork PID 1. CLONE_PARENT makes it a child of podctl, not of this
 	// short-lived process, so podctl can wait for it while it runs in the
@@ -226,6 +256,7 @@ static void stage_pause(void)
 	if (pid < 0)
 		fail("clone(CLONE_PARENT) of the pause");
 	if (pid > 0) {
+		explain("PID 1 of the new pid namespace is host pid %d: clone(CLONE_PARENT); then it execs the read-only copy as podctl-pause", pid);
 		say("pid %d", pid);
 		_exit(0);
 	}
@@ -375,14 +406,38 @@ static void stage_join(void)
 	// flags at once, user namespace first, and cannot be fooled by a
 	// recycled pid. For exec, flags include CLONE_NEWNS: the container's
 	// own mount namespace, whose root becomes ours.
+	// For --explain: our /proc/self/ns, opened before setns; after a setns
+	// of the mount namespace /proc is the container's, where we have no pid.
+	int nsdir = explain_fd >= 0 ? open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (setns(pidfd, flags) < 0)
 		fail("setns(pidfd, 0x%x)", flags);
 	close(pidfd);
+	explain_role = "[join]";
+	if (explain_fd >= 0) {
+		char what[256] = "";
+		const char *names[] = {"user", "net", "ipc", "uts", "pid", "cgroup", "mnt"};
+		const int bits[] = {CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWNS};
+		for (int i = 0; i < 7; i++) {
+			char link[64];
+			if (!(flags & bits[i]))
+				continue;
+			// setns(CLONE_NEWPID) moves only our future children.
+			const char *entry = bits[i] == CLONE_NEWPID ? "pid_for_children" : names[i];
+			ssize_t l = readlinkat(nsdir, entry, link, sizeof(link) - 1);
+			link[l > 0 ? l : 0] = '\0';
+			strncat(what, " ", sizeof(what) - strlen(what) - 1);
+			strncat(what, link, sizeof(what) - strlen(what) - 1);
+		}
+		explain("joined, in one call:%s: setns(pidfd, 0x%x)", what, flags);
+		close(nsdir);
+	}
 	// A new container gets its own mount namespace, copied from the host's
 	// (Go turns it into the container's root filesystem), and, in a pod
 	// made with --share-pid=false, its own pid namespace too.
 	if (unshare_flags != 0 && unshare(unshare_flags) < 0)
 		fail("unshare(0x%x)", unshare_flags);
+	if (unshare_flags != 0)
+		explain("its own %s: unshare(0x%x)", unshare_flags & CLONE_NEWPID ? "mount and pid namespaces" : "mount namespace", unshare_flags);
 
 	// setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move our future
 	// children into the pid namespace, so the container's init is a fork.
@@ -390,6 +445,7 @@ static void stage_join(void)
 	if (pid < 0)
 		fail("clone(CLONE_PARENT) of the container init");
 	if (pid > 0) {
+		explain("the container's init is host pid %d, forked into them: clone(CLONE_PARENT)", pid);
 		say("pid %d", pid);
 		_exit(0);
 	}
@@ -410,6 +466,9 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 	}
 	sync_fd = atoi(fd);
 	podctl_sync_fd = sync_fd;
+	const char *efd = getenv("_PODCTL_EXPLAIN_FD");
+	if (efd != NULL)
+		explain_fd = atoi(efd);
 	if (strcmp(stage, "pause") == 0)
 		stage_pause();
 	else if (strcmp(stage, "pause-init") == 0)

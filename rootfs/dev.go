@@ -50,6 +50,7 @@ func setupDev(root int, ptsGID int) error {
 		if err != nil {
 			return fmt.Errorf("bind-mounting the host's /dev/%s: %w", name, err)
 		}
+		explainMount("the host's device, which a user namespace may not create (mknod)", "/dev/"+name, "/dev/"+name, "", unix.MS_BIND, "")
 	}
 
 	// newinstance: a devpts of our own (devpts(5)); ptmxmode lets the

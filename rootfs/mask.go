@@ -47,6 +47,9 @@ func maskPaths(root int) error {
 		if err != nil {
 			return fmt.Errorf("masking %s: %w", p, err)
 		}
+		if explainf != nil {
+			explainf("hidden: %s (empty read-only tmpfs, or /dev/null bound over it)", p)
+		}
 	}
 	for _, p := range ReadonlyPaths {
 		if err := bindReadonly(root, p); err != nil {
@@ -78,5 +81,6 @@ func bindReadonly(root int, p string) error {
 	if err := unix.Mount("", fdPath(fd), "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("making %s read-only: remount: %w", p, err)
 	}
+	explainMount("read-only", p, p, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
 	return nil
 }

@@ -24,6 +24,8 @@ type Spec struct {
 	PtsGID int
 	// Unmasked leaves MaskedPaths and ReadonlyPaths alone (--privileged).
 	Unmasked bool
+	// Explain, if set, is told each mount and pivot_root (--explain).
+	Explain func(format string, args ...any)
 }
 
 // Setup runs in the container's own, fresh mount namespace (a copy of the
@@ -31,16 +33,19 @@ type Spec struct {
 // It mounts the container's filesystems into Root and pivots into it; on
 // return the process's root and cwd are the container's "/".
 func Setup(s Spec) error {
+	explainf = s.Explain
 	// Nothing we mount may propagate to the mount namespace we were copied
 	// from, and nothing mounted there later may reach us
 	// (mount_namespaces(7), "MS_PRIVATE").
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making / private: %w", err)
 	}
+	explainMount("in its own mount namespace, no propagation either way", "", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
 	// pivot_root(2) needs the new root to be a mount point.
 	if err := unix.Mount(s.Root, s.Root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind-mounting the rootfs %s onto itself: %w", s.Root, err)
 	}
+	explainMount("the rootfs becomes a mount point, as pivot_root needs", s.Root, s.Root, "", unix.MS_BIND|unix.MS_REC, "")
 	root, err := unix.Open(s.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("opening the rootfs %s: %w", s.Root, err)
@@ -106,6 +111,7 @@ func mountAt(root int, target, fstype, source string, flags uintptr, data string
 	if err := unix.Mount(source, fdPath(fd), fstype, flags, data); err != nil {
 		return fmt.Errorf("mount -t %s %s %s (options %q): %w", fstype, source, target, data, err)
 	}
+	explainMount("a filesystem of its own", source, target, fstype, flags, data)
 	return nil
 }
 
@@ -118,6 +124,7 @@ func bindFile(root int, f BindFile) error {
 	if err := unix.Mount(f.Source, fdPath(fd), "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind-mounting %s on %s: %w", f.Source, f.Target, err)
 	}
+	explainMount("the pod's file, shared by its containers", f.Source, f.Target, "", unix.MS_BIND, "")
 	return nil
 }
 
@@ -133,6 +140,9 @@ func pivot(root int) error {
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detaching the host's root after pivot_root: %w", err)
+	}
+	if explainf != nil {
+		explainf("the rootfs becomes /, and the host's old root is detached: pivot_root(\".\", \".\"), umount2(\".\", MNT_DETACH)")
 	}
 	if err := os.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir / after pivot_root: %w", err)

@@ -88,6 +88,7 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	} else if stdio, err = rl.streams(o.Interactive, o.Stdin, o.Stdout, o.Stderr); err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
+	explain("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 	j, err := spawnJoin(c.Spec.Name, stdio)
 	rl.closeChild()
 	if err != nil {

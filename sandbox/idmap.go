@@ -200,3 +200,20 @@ func tracedBy() int {
 	}
 	return 0
 }
+
+// formatRanges writes ranges as uid_map(5) lines do, joined by "; ".
+func formatRanges(rs []IDRange) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%d %d %d", r.Inside, r.Outside, r.Count))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// how says who writes the maps, for --explain.
+func (m IDMapping) how() string {
+	if m.Helpers {
+		return " (with the setuid helpers newuidmap and newgidmap, which may map /etc/subuid ranges)"
+	}
+	return " (written to /proc/PID/uid_map and gid_map directly, setgroups denied first)"
+}

@@ -21,6 +21,7 @@ import (
 // container's user and execs the workload. It never returns; its errors go
 // to podctl over the sync socket.
 func InitMain(fd int) {
+	explainFromEnv()
 	sock := &syncSocket{fd: fd, peer: "podctl"}
 	// Close-on-exec from now on: the workload must not inherit it, and its
 	// closing on execve tells podctl that the exec happened.
@@ -57,7 +58,11 @@ func runInit(sock *syncSocket) error {
 	// podctl exec joined the container's mount namespace, whose root is the
 	// container's root already; a new container builds its root first.
 	if !cfg.Exec {
-		if err := rootfs.Setup(rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged}); err != nil {
+		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged}
+		if explainFile != nil {
+			spec.Explain = func(format string, args ...any) { explain("init", format, args...) }
+		}
+		if err := rootfs.Setup(spec); err != nil {
 			return fmt.Errorf("%s: setting up rootfs %s: %w", where, cfg.Rootfs, err)
 		}
 	}
@@ -89,9 +94,13 @@ func runInit(sock *syncSocket) error {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
+	if !cfg.Privileged {
+		explain("init", "keeps only these capabilities, even across execve: %s: prctl(PR_CAPBSET_DROP) of the others", strings.Join(cfg.Caps, " "))
+	}
 	if err := becomeUser(cfg.Setgroups, cred); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
+	explain("init", "becomes the workload's user, on this thread: setgroups(%v), setresgid(%d), setresuid(%d)", cred.groups, cred.gid, cred.uid)
 	if !cfg.Privileged {
 		if err := setCaps(cfg.Caps, cred.uid); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
@@ -101,6 +110,7 @@ func runInit(sock *syncSocket) error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("%s: no_new_privs: %w", where, err)
 		}
+		explain("init", "capabilities in effect: %s; no setuid bit may add any: capset(), prctl(PR_SET_NO_NEW_PRIVS)", map[bool]string{true: "the kept ones (pod root)", false: "none (not root)"}[cred.uid == 0])
 	}
 
 	if err := os.Chdir(cwd); err != nil {
@@ -126,10 +136,12 @@ func runInit(sock *syncSocket) error {
 	// one that execs; no_new_privs (above) is what allows an unprivileged
 	// process to install it.
 	if len(cfg.Seccomp) > 0 {
+		explain("init", "installs the seccomp filter (%d BPF instructions): seccomp(SECCOMP_SET_MODE_FILTER)", len(cfg.Seccomp)/8)
 		if err := seccomp.Install(cfg.Seccomp); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
+	explain("init", "becomes the workload: execve(%q, %q), in %s", exe, cfg.Args, cwd)
 	if err := sock.sendJSON(initMsg{Type: "execing"}); err != nil {
 		return err
 	}

@@ -105,6 +105,7 @@ func spawnJoin(name string, stdio [3]*os.File) (*joiner, error) {
 		Stdout:     stdio[1],
 		Stderr:     stdio[2],
 	}
+	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
@@ -141,6 +142,7 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		}
 	}()
 
+	explain("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", nsFlagNames(setnsFlags), nsFlagNames(unshareFlags))
 	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
 		return nil, err
 	}

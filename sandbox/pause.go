@@ -65,6 +65,7 @@ func spawnPause() (*pauseSetup, error) {
 		// Stdio stays /dev/null: the pause must never hold the caller's
 		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
 	}
+	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
@@ -108,6 +109,7 @@ func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err erro
 	} else if word != "unshared" {
 		return nil, fmt.Errorf("pause setup: expected 'unshared', got %q", word)
 	}
+	explain("podctl", "maps the pod's ids: uid_map %s, gid_map %s%s", formatRanges(ids.UIDs), formatRanges(ids.GIDs), ids.how())
 	if err := ids.Apply(cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("mapping ids of the pod's user namespace: %w", err)
 	}

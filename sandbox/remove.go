@@ -22,6 +22,7 @@ func Stop(name string, sig unix.Signal, timeout time.Duration) error {
 		return err
 	}
 	if supervisorAlive(dir) {
+		explain("podctl", "asks the pod's supervisor to stop it (%s, then SIGKILL after %s), on %s", unix.SignalName(sig), timeout, filepath.Join(dir, controlSocket))
 		err := request(dir, ctlRequest{Op: "stop", Signal: int(sig), Timeout: timeout.Seconds()}, 0)
 		// The reply comes after the final state was written; the
 		// supervisor exits right after it.
@@ -88,6 +89,9 @@ func killLeftovers(st *PodState) {
 	}
 	for i := range st.Containers {
 		c := &st.Containers[i]
+		if c.Proc.PID > 0 {
+			explain("podctl", "SIGKILL to what is left of container %s (pid %d, start time checked): pidfd_send_signal", c.Spec.Name, c.Proc.PID)
+		}
 		signalProc(c.Proc, unix.SIGKILL)
 		if c.State.Running != nil {
 			c.markUnknown()
@@ -148,6 +152,7 @@ func cleanupLeftovers(dir string) error {
 		if st, err := readStateFile(dir); err == nil {
 			killLeftovers(st)
 		}
+		explain("podctl", "removes the pod's state, logs and control socket: rm -r %s", dir)
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("removing %s: %w", dir, err)
 		}

@@ -67,6 +67,7 @@ func SuperviseMain(fd int) {
 	if fd < 0 {
 		resumeMain()
 	}
+	explainFromEnv() // podctl --explain: until the pod is made
 	sock := &syncSocket{fd: fd, peer: "podctl"}
 	unix.CloseOnExec(fd)
 	b, err := sock.recv()
@@ -105,6 +106,10 @@ func SuperviseMain(fd int) {
 		}
 	}
 	s.notices = nil
+	if explainFile != nil {
+		explainFile.Close() // the command that asked is about to exit
+		explainFile = nil
+	}
 	sendReply(sock, reply)
 	sock.Close()
 	if !reply.Created {
@@ -164,6 +169,8 @@ func startDetached(dir string, lock *os.File, spec PodSpec, ctrs []ContainerSpec
 		// outlives this command and must not hold the caller's terminal.
 		SysProcAttr: &unix.SysProcAttr{Setsid: true},
 	}
+	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
+	explain("podctl", "starts the pod's supervisor in a session of its own: execve(/proc/self/exe) with %s, setsid", EnvSupervise)
 	err = cmd.Start()
 	child.Close()
 	if err != nil {

@@ -124,6 +124,11 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 			pipes.close()
 		}
 	}
+	explain("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.st.Spec.Name, s.dir)
+	if j != nil {
+		explain("podctl", "starts container %s's join stage now, while the pod is made: execve(/proc/self/exe) with _PODCTL_STAGE=join", first.Spec.Name)
+	}
+	explain("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
 	ps, err := spawnPause()
 	if err != nil {
 		abortFirst()
@@ -145,6 +150,7 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 	}
 	s.st.Pause = ProcRef{PID: s.pause.pid, StartTime: s.pause.startTime}
 	s.st.StartTime = time.Now().UTC()
+	explain("podctl", "the pause is pid %d; a pidfd names it from now on: pidfd_open(%d)", s.pause.pid, s.pause.pid)
 	if s.ctl, err = listenControl(s.dir, s); err != nil {
 		abortFirst()
 		s.pause.stop()
@@ -292,6 +298,7 @@ func logPath(dir, name string, restarts int) string {
 
 // start starts container c now (loop goroutine).
 func (s *supervisor) start(c *ContainerStatus) error {
+	explain("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
 	pipes, err := newStdPipes(nil)
 	if err != nil {
 		return s.startFailed(c, err)
@@ -350,6 +357,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	st, _ := procStartTime(proc.pid)
 	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
 	s.procs[name] = proc
+	explain("podctl", "container %s runs as host pid %d, our child (CLONE_PARENT): waits on its pidfd", name, proc.pid)
 	if err := watchExit(proc.pidfd, func() { s.post(func() { s.exited(name, proc) }) }); err != nil {
 		// Not pollable (an old kernel): a thread of its own waits.
 		go func() {
@@ -387,6 +395,7 @@ func (s *supervisor) replyStarted(name string, err error) {
 func (s *supervisor) exited(name string, proc *container) {
 	code, sig, err := proc.waitStatus()
 	delete(s.procs, name)
+	explain("podctl", "container %s (pid %d) exited: code %d, signal %d: wait4", name, proc.pid, code, sig)
 	c := s.st.container(name)
 	if c == nil {
 		return
@@ -589,7 +598,8 @@ func (s *supervisor) logf(format string, args ...any) {
 
 // killAll sends sig to every running container.
 func (s *supervisor) killAll(sig unix.Signal) {
-	for _, c := range s.procs {
+	for name, c := range s.procs {
+		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
 		c.signal(sig)
 	}
 }
@@ -705,6 +715,7 @@ func (s *supervisor) finish() {
 			c.State.Waiting.Message = "the pod ended before this container started"
 		}
 	}
+	explain("podctl", "ends the pod: SIGKILL to the pause (pid %d), and the kernel ends its pid namespace: pidfd_send_signal, wait4", s.pause.pid)
 	if err := s.pause.stop(); err != nil {
 		s.logf("%v", err)
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 
+	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 )
 
@@ -33,6 +35,20 @@ func newApp() *app {
 			topCommand(), nsCommand(), gcCommand(),
 		},
 	}
+	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}
+	explainOn := func(c *cli.Context) error {
+		if c.Bool("explain") {
+			sandbox.SetExplain(os.Stderr)
+		}
+		return nil
+	}
+	for _, c := range append(a.cli.Commands, podCreate(a.cli.Commands)) {
+		switch c.Name {
+		case "run", "exec", "stop", "rm", "create":
+			c.Flags = append(c.Flags, explainFlag)
+			c.Before = explainOn
+		}
+	}
 	for _, c := range a.cli.Commands {
 		// -it for -i -t, as docker, podman and kubectl accept.
 		c.UseShortOptionHandling = true
@@ -47,6 +63,16 @@ func newApp() *app {
 func (a *app) run(args []string) (int, error) {
 	err := a.cli.Run(a.reorder(args))
 	return a.code, err
+}
+
+// podCreate is the pod create command, among cmds.
+func podCreate(cmds []*cli.Command) *cli.Command {
+	for _, c := range cmds {
+		if c.Name == "pod" {
+			return c.Subcommands[0]
+		}
+	}
+	return nil
 }
 
 // onePod returns the single POD argument of a command.

@@ -698,3 +698,54 @@ func TestNsTable(t *testing.T) {
 		t.Errorf("ns of no pod: %d %q", r.code, r.stderr)
 	}
 }
+
+// --explain prints the kernel-level steps, by role, in the order they
+// happen (the structure is tested, not the words).
+func TestExplain(t *testing.T) {
+	leakCheck(t)
+	r := run(t, "run", "--explain", "--rm", "--rootfs", rootfs, "--", "true")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	// Each step: the role that does it and the system call it names, in
+	// causal order (podctl writes the id maps while the set-up stage
+	// makes the other namespaces: those two lines come in either order).
+	if !strings.Contains(r.stderr, "[pause-setup] the pod's namespaces") || !strings.Contains(r.stderr, "unshare(CLONE_NEWNS|CLONE_NEWNET") {
+		t.Errorf("no unshare of the pod's namespaces:\n%s", r.stderr)
+	}
+	steps := []struct{ role, call string }{
+		{"[pause-setup]", "unshare(CLONE_NEWUSER)"},
+		{"[podctl]", "uid_map 0 "},
+		{"[pause-setup]", "sethostname("},
+		{"[join]", "setns(pidfd"},
+		{"[join]", "unshare(0x20000)"},
+		{"[init]", `mount("proc", "/proc", "proc"`},
+		{"[init]", "hidden: /proc/keys"},
+		{"[init]", "pivot_root"},
+		{"[init]", "PR_CAPBSET_DROP"},
+		{"[init]", "setresuid("},
+		{"[init]", "PR_SET_NO_NEW_PRIVS"},
+		{"[init]", "seccomp(SECCOMP_SET_MODE_FILTER)"},
+		{"[init]", `execve("/bin/true"`},
+		{"[podctl]", "exited: code 0"},
+		{"[podctl]", "SIGKILL to the pause"},
+	}
+	i := 0
+	for _, l := range lines {
+		if i < len(steps) && strings.HasPrefix(l, steps[i].role) && strings.Contains(l, steps[i].call) {
+			i++
+		}
+	}
+	if i < len(steps) {
+		t.Errorf("explain output lacks, in order, %s %s (after %d steps):\n%s", steps[i].role, steps[i].call, i, r.stderr)
+	}
+	// The join's line names the pause's namespaces, inodes as in /proc.
+	podRm(t, "expl")
+	mustRun(t, "run", "-d", "--name", "expl", "--rootfs", rootfs, "--", "sleep", "1000")
+	pause := strconv.Itoa(state(t, "expl").Pause.PID)
+	r = run(t, "exec", "--explain", "expl", "--", "true")
+	if net := nsInode(t, pause, "net"); !strings.Contains(r.stderr, net) || !strings.Contains(r.stderr, "[join]") || !strings.Contains(r.stderr, "mnt:[") {
+		t.Errorf("exec --explain does not name the pod's %s and the container's mount namespace:\n%s", net, r.stderr)
+	}
+}
