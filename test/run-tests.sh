@@ -71,6 +71,14 @@ if [ "$(id -u)" = 0 ]; then
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
+	# The runnable blocks of docs/ (docs/pod-model.md), as that user.
+	echo "== runnable blocks of docs/, rootless (user $TEST_USER)"
+	mkdir -p "$work/doctest/test"
+	cp -r docs "$work/doctest/docs"
+	cp test/docs-test.sh "$work/doctest/test/"
+	make_busybox_rootfs "$work/doctest/rootfs"
+	chown -R "$TEST_USER:" "$work/doctest"
+	su "$TEST_USER" -s /bin/bash -c "cd $work/doctest && env XDG_RUNTIME_DIR=$rundir $work/doctest/test/docs-test.sh $work/podctl $work/doctest/rootfs" || fail=1
 	# The lifecycle again, with detached supervisors hibernating into the
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"

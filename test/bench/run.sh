@@ -1,10 +1,16 @@
 #!/bin/bash
 # `make bench`: rootless, side by side with peers (see test/bench/README.md):
-# - start-up latency of a one-container pod, next to bubblewrap and a bare
-#   `unshare` (the floor: namespaces and nothing else), plus the pause's RSS;
+# - start-up latency of a one-container pod, next to bubblewrap, a bare
+#   `unshare` (the floor: namespaces and nothing else) and `podman run --rm`,
+#   plus the pause's RSS;
 # - exec latency into a running container: podctl exec vs podman exec;
 # - memory each tool adds per idle one-container pod (workload excluded),
-#   for 1 and 20 pods: podctl vs podman (a container, and a pod with infra).
+#   for 1 and 20 pods: podctl vs podman (a container, and a pod with infra);
+# - pod life cycle vs podman (test/bench/lifecycle.sh): a two-container pod
+#   until Ready, stop + rm of an idle pod, and 50 pods created then removed
+#   (with a leak check).
+# A full run writes test/bench/results/*.json and redraws docs/benchmarks.png
+# (test/bench/chart.sh, gnuplot).
 #
 # Run by root: like test/run-tests.sh it prepares the Debian packages, an
 # unprivileged user with subordinate ids and a private XDG_RUNTIME_DIR, and
@@ -12,7 +18,8 @@
 # that user.
 #
 #   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds;
-#                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20
+#                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20;
+#                                BENCH_BULK_RUNS (default 3) rounds of BENCH_BULK_PODS (default 50) pods
 #   test/bench/run.sh --smoke    1 run of each, no warm-up (CI: does it all still work?)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +28,11 @@ cd "$(dirname "$0")/../.."
 
 RUNS=${BENCH_RUNS:-20}
 MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
+BULK_RUNS=${BENCH_BULK_RUNS:-3}
+BULK_PODS=${BENCH_BULK_PODS:-50}
+# Once per full run: podman stop of a container without --init (sleep as
+# PID 1 ignores SIGTERM: the full 10 s), for the record, not compared.
+NOINIT=1
 WARMUP=3
 SMOKE=0
 # Seconds between starting the pods and reading their memory: idle pods,
@@ -29,16 +41,20 @@ SMOKE=0
 MEM_SETTLE=3
 IMAGE=localhost/podctl-bench-busybox
 BENCH_USER=${PODCTL_BENCH_USER:-podctl-test}
-RESULTS=test/bench/results
+# BENCH_RESULTS: where the JSON files and the chart go (default: the JSON to
+# test/bench/results, the chart to docs/benchmarks.png).
+RESULTS=${BENCH_RESULTS:-test/bench/results}
 
 case "${1:-}" in
 "") ;;
---smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 WARMUP=0 ;;
+--smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 ;;
 *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2; }
 [[ $MEM20_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MEM20_RUNS must be a positive integer" >&2; exit 2; }
 ((MEM20_RUNS <= RUNS)) || MEM20_RUNS=$RUNS
+[[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
+[[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
 [ -x bin/podctl ] || { echo "bench: bin/podctl missing; run make build" >&2; exit 1; }
 
@@ -56,6 +72,12 @@ command -v crun >/dev/null || missing+=(crun)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
 if ((${#missing[@]})); then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# gnuplot draws docs/benchmarks.png (test/bench/chart.sh); without it the
+# numbers are still measured, and the chart is not redrawn.
+if ! command -v gnuplot >/dev/null; then
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; } ||
+		echo "bench: could not install gnuplot-nox; docs/benchmarks.png will not be redrawn" >&2
 fi
 BUSYBOX=$(command -v busybox)
 # The rootfs has no libc: a dynamic busybox (package busybox) would not run in it.
@@ -88,8 +110,8 @@ rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
 cp bin/podctl "$work/podctl"
-cp test/bench/exec.sh test/bench/memory.sh "$work/"
-chmod 755 "$work/podctl" "$work/exec.sh" "$work/memory.sh"
+cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh "$work/"
+chmod 755 "$work/podctl" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh"
 # The inner script writes its samples and stderr captures here.
 mkdir "$work/out"
 chown "$BENCH_USER:" "$work/out"
@@ -97,16 +119,18 @@ chown "$BENCH_USER:" "$work/out"
 # --- 4 and 6. the measuring script, run once as the user so su's cost stays out of the loop ---
 cat >"$work/measure.sh" <<'EOF'
 #!/bin/bash
-# Runs as the bench user. Args: WORKDIR RUNS WARMUP.
+# Runs as the bench user. Args: WORKDIR RUNS WARMUP IMAGE.
 # Writes "TOOL MICROSECONDS" lines to WORKDIR/out/samples; prints notes on stdout.
 set -euo pipefail
-work=$1 runs=$2 warmup=$3
+work=$1 runs=$2 warmup=$3 image=$4
 rootfs=$work/rootfs out=$work/out podctl=$work/podctl
 err=$out/stderr
 
 cmd_podctl=("$podctl" run --rm --rootfs "$rootfs" -- /bin/true)
 cmd_bwrap=(bwrap --unshare-all --ro-bind "$rootfs" / --proc /proc --dev /dev /bin/true)
 cmd_unshare=(unshare -Urnpim --fork --root="$rootfs" /bin/true)
+# The same rootfs as an image (run.sh imported it); loopback only, as podctl.
+cmd_podman=(podman run --rm --network none "$image" /bin/true)
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -139,7 +163,7 @@ time_one() {
 	sample=$((t1 - t0))
 }
 
-tools=(podctl bwrap unshare)
+tools=(podctl bwrap unshare podman)
 # Warm-up: page cache, dentries, first-use costs; discarded.
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done
@@ -199,13 +223,15 @@ tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
 image_imported=1
 
 echo "== podctl start-up latency, rootless as $BENCH_USER: $RUNS runs per tool, $WARMUP warm-up rounds"
-as_user "$work/measure.sh" "$work" "$RUNS" "$WARMUP"
+as_user "$work/measure.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
 
 echo "== exec latency, podctl exec vs podman exec: $RUNS runs per tool, $WARMUP warm-up rounds"
 as_user "$work/exec.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
 echo "== memory per idle pod: $RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
 as_user "$work/memory.sh" "$work" "$RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
 touch "$work/out/supervisor-smaps" "$work/out/supervisor-smaps-start" "$work/out/mem-notes"
+echo "== pod life cycle vs podman: $RUNS runs per tool after $WARMUP warm-up rounds; $BULK_RUNS round(s) of $BULK_PODS pods"
+as_user "$work/lifecycle.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$BULK_RUNS" "$BULK_PODS" "$MEM_SETTLE" "$NOINIT"
 
 # --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
@@ -227,12 +253,12 @@ echo
 echo "start-up latency (run to exit of /bin/true)"
 printf '%-8s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
 declare -A median
-for t in podctl bwrap unshare; do
+for t in podctl bwrap unshare podman; do
 	read -r med min max <<<"$(stats "$samples" $t)"
 	median[$t]=$med
 	printf '%-8s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
 done
-for peer in bwrap unshare; do
+for peer in bwrap unshare podman; do
 	echo "podctl/$peer median ratio: $(ratio "${median[podctl]}" "${median[$peer]}")"
 done
 cat "$work/out/unshare-cmd"
@@ -296,6 +322,53 @@ if [ -s "$work/out/mem-notes" ]; then
 	head -n 3 "$work/out/mem-notes" | cut -c1-160 | sed 's/^/  /'
 fi
 
+# Pod life cycle (lifecycle.sh): "TOOL MICROSECONDS" files for stats.
+lc=$work/out
+awk '{print $1, $2}' "$lc/ready-samples" >"$lc/ready-total"
+awk '{print $1, $2 + $3}' "$lc/stoprm-samples" >"$lc/stoprm-total"
+awk '{print $1, $2}' "$lc/stoprm-samples" >"$lc/stoprm-stop"
+awk '{print $1, $3}' "$lc/stoprm-samples" >"$lc/stoprm-rm"
+awk '{print $1, $3 + $4}' "$lc/bulk-samples" >"$lc/bulk-total"
+awk '{print $1, $3}' "$lc/bulk-samples" >"$lc/bulk-create"
+awk '{print $1, $4}' "$lc/bulk-samples" >"$lc/bulk-rm"
+# lc_table TITLE FILE N [EXTRA-FILE LABEL]...: median/min/max of podctl and podman,
+# the ratio, and the medians of the parts.
+declare -A lc_median
+lc_table() {
+	local title=$1 file=$2 n=$3 t med min max extra i
+	shift 3
+	echo
+	echo "$title"
+	printf '%-8s %5s %10s %8s %8s' tool runs "median ms" "min ms" "max ms"
+	for ((i = 2; i <= $#; i += 2)); do printf ' %12s' "${!i} med"; done
+	echo
+	for t in podctl podman; do
+		read -r med min max <<<"$(stats "$lc/$file" $t)"
+		lc_median[$file,$t]=$med
+		printf '%-8s %5d %10s %8s %8s' "$t" "$n" "$med" "$min" "$max"
+		for ((i = 1; i <= $#; i += 2)); do
+			extra=$(stats "$lc/${!i}" $t | cut -d' ' -f1)
+			printf ' %12s' "$extra"
+		done
+		echo
+	done
+	echo "podctl/podman median ratio: $(ratio "${lc_median[$file,podctl]}" "${lc_median[$file,podman]}")"
+}
+lc_table "two-container pod until Ready (pod create + 2 run -d [+ podctl wait --for condition=Ready]; removal not timed)" \
+	ready-total "$RUNS"
+lc_table "stop + rm of an idle one-container pod (sleep 1000 ends on SIGTERM; podman: run --init)" \
+	stoprm-total "$RUNS" stoprm-stop stop stoprm-rm rm
+noinit=$(awk '$1 == "podman-noinit"' "$lc/lifecycle-notes")
+if [ -n "$noinit" ]; then
+	# shellcheck disable=SC2086
+	echo "$noinit" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "podman without --init (sleep is PID 1, ignores SIGTERM), once: stop %.2f s, rm %.0f ms, exit code %s\n",
+			v["stop_us"] / 1e6, v["rm_us"] / 1000, v["exit_code"] }'
+fi
+lc_table "$BULK_PODS pods created one by one (run -d), then removed one by one (rm -f), leak-checked" \
+	bulk-total "$BULK_RUNS" bulk-create create bulk-rm rm
+grep -v '^podman-noinit' "$lc/lifecycle-notes" || true
+
 # --- 6. nothing left behind ---
 # The measuring scripts removed their pods; drop the image and the podman
 # pause we started. Then a leak is a live process of the user (zombies do
@@ -339,12 +412,17 @@ pods=$(as_user "$work/podctl" ps -a | awk 'NR > 1 && $1 ~ /^podctl-bench-/' || t
 echo
 echo "nothing left running as $BENCH_USER"
 
-mkdir -p "$RESULTS"
+# The chart beside the results when they go elsewhere (BENCH_RESULTS).
+CHART=docs/benchmarks.png
+[ -z "${BENCH_RESULTS:-}" ] || CHART=$RESULTS/benchmarks.png
 if ((SMOKE)); then
-	# One sample per tool says nothing; keep the last real run's results.
-	echo "(smoke run: $RESULTS/*.json not written)"
-	exit 0
+	# One sample per tool says nothing: keep the last real run's results and
+	# chart, but write both to a scratch dir (or BENCH_RESULTS), so that CI
+	# checks that code too.
+	RESULTS=${BENCH_RESULTS:-$work/results}
+	CHART=$RESULTS/benchmarks.png
 fi
+mkdir -p "$RESULTS"
 machine=$(jq -n --arg k "$(uname -r)" --argjson n "$(nproc)" --arg d "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	--arg p "$(podman --version | awk '{print $3}')" --arg c "$(crun --version | awk 'NR == 1 {print $3}')" \
 	--arg b "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
@@ -353,7 +431,7 @@ machine=$(jq -n --arg k "$(uname -r)" --argjson n "$(nproc)" --arg d "$(date -u 
 json=$RESULTS/start-latency.json
 {
 	echo "{"
-	for t in podctl bwrap unshare; do
+	for t in podctl bwrap unshare podman; do
 		printf '  "%s": [%s],\n' "$t" \
 			"$(awk -v t="$t" '$1 == t {printf "%s%.3f", n++ ? ", " : "", $2 / 1000}' "$samples")"
 	done
@@ -422,3 +500,66 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 	| .notes = ($notes | split("\n") | map(select(length > 0)))
 	| .machine = $machine' "$mem_samples" >"$json"
 echo "raw samples: $json"
+
+json=$RESULTS/lifecycle.json
+# lc_block FILE: {samples, median, min, max} by tool, and the podctl/podman
+# ratio of the medians, from "TOOL MICROSECONDS" lines.
+jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" \
+	--argjson runs "$RUNS" --argjson bulk_runs "$BULK_RUNS" --argjson bulk_pods "$BULK_PODS" --argjson settle "$MEM_SETTLE" \
+	--rawfile ready "$lc/ready-total" --rawfile stoprm "$lc/stoprm-total" \
+	--rawfile stop "$lc/stoprm-stop" --rawfile rm "$lc/stoprm-rm" \
+	--rawfile bulk "$lc/bulk-total" --rawfile bulk_create "$lc/bulk-create" --rawfile bulk_rm "$lc/bulk-rm" \
+	--rawfile notes "$lc/lifecycle-notes" '
+	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def samples: [split("\n")[] | select(length > 0) | split(" ") | {tool: .[0], ms: (.[1] | tonumber / 1000)}];
+	def tool($t): [.[] | select(.tool == $t) | .ms];
+	def block: samples as $s
+		| {samples: {podctl: ($s | tool("podctl")), podman: ($s | tool("podman"))}}
+		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
+		| .ratio_podctl_podman = (.median.podctl / .median.podman);
+	($notes | split("\n") | map(select(startswith("podman-noinit")))[0]) as $noinit
+	| {unit: "ms",
+	   pod_ready: ({
+		what: "a two-container pod (sleep 1000 each) from nothing to Ready; removal not timed",
+		commands: {podctl: "podctl pod create P; podctl run -d --pod P --name a --rootfs ROOTFS -- sleep 1000; (the same with --name b); podctl wait P --for condition=Ready --timeout 10s",
+		           podman: ("podman pod create --network none --name P; podman run -d --pod P --name P-a " + $image + " sleep 1000; (the same with P-b)")},
+		removal_not_timed: {podctl: "podctl rm -f P", podman: "podman pod rm -f -t 0 P"},
+		runs: $runs, warmup_rounds: $warmup} + ($ready | block)),
+	   stop_rm: ({
+		what: ("stop, then remove, an idle one-container pod (made " + ($settle | tostring) + " s before) whose workload sleep 1000 ends on SIGTERM; timed: stop + rm"),
+		commands: {podctl: "podctl stop -t 10 P; podctl rm P (pod: podctl run -d --rootfs ROOTFS --name P -- sleep 1000; podctl pause is PID 1)",
+		           podman: ("podman stop -t 10 C; podman rm C (container: podman run -d --init --network none --name C " + $image + " sleep 1000; catatonit is PID 1)")},
+		checked: "podctl: the workload ended by signal 15; podman: exit code 143",
+		runs: $runs, warmup_rounds: $warmup,
+		stop_median: ($stop | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)}),
+		rm_median: ($rm | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)}),
+		podman_without_init_once: (if $noinit then ($noinit | split(" ")[1:] | map(split("=") | {(.[0]): (.[1] | tonumber)}) | add
+			| {stop_ms: (.stop_us / 1000), rm_ms: (.rm_us / 1000), exit_code,
+			   note: "podman run -d without --init: sleep is PID 1 and ignores SIGTERM, so podman stop waits the 10 s and kills it; not compared"}) else null end)
+		} + ($stoprm | block)),
+	   bulk: ({
+		what: ("\($bulk_pods) pods created one command each, then removed one command each; timed: both phases"),
+		pods: $bulk_pods, rounds: $bulk_runs,
+		commands: {podctl: ("podctl run -d --rootfs ROOTFS --name N -- sleep 1000 (x\($bulk_pods)); podctl rm -f N (x\($bulk_pods))"),
+		           podman: ("podman run -d --network none --name N " + $image + " sleep 1000 (x\($bulk_pods)); podman rm -f -t 0 N (x\($bulk_pods))")},
+		leak_check: "after each tool'"'"'s removal: no live process of the user that was not there before (podman'"'"'s per-user pause was), no podctl state in $XDG_RUNTIME_DIR/podctl/pods, no podman container: passed",
+		create_median: ($bulk_create | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)}),
+		rm_median: ($bulk_rm | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)})
+		} + ($bulk | block)),
+	   machine: $machine}' >"$json"
+echo "raw samples: $json"
+
+# The chart and the table of ratios (docs/benchmarks.md has a copy).
+if command -v gnuplot >/dev/null; then
+	bash test/bench/chart.sh "$RESULTS" "$CHART"
+	echo "chart: $CHART"
+else
+	echo "bench: gnuplot missing: $CHART not redrawn" >&2
+fi
+bash test/bench/ratios.sh "$RESULTS" >"$RESULTS/ratios.md"
+echo
+cat "$RESULTS/ratios.md"
+if ((SMOKE)); then
+	echo "(smoke run: results and chart written to $RESULTS, not to test/bench/results and docs)"
+fi
+echo "bench took $SECONDS s"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# ratios.sh RESULTS_DIR: the table of podctl/peer ratios of the medians, in
+# markdown, from the JSON files a run of test/bench/run.sh wrote there
+# (start-latency, exec-latency, pod-memory, lifecycle). run.sh writes it to
+# RESULTS_DIR/ratios.md; docs/benchmarks.md has a copy.
+# Targets: issue 9 (run <= 2x bwrap and <= 0.1x podman, exec <= 0.1x
+# podman, memory per pod <= 0.25x podman).
+set -euo pipefail
+dir=${1:?usage: ratios.sh RESULTS_DIR}
+
+jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec-latency.json" \
+	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" '
+	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def r2: (. * 100 | round) as $c | "\($c / 100 | floor).\($c % 100 | tostring | if length < 2 then "0" + . else . end)";
+	def ms: if . >= 1000 then (. / 10 | round / 100 | tostring) + " s" else (. * 10 | round / 10 | tostring) + " ms" end;
+	def kb: (. | round | tostring) + " kB";
+	# row(what; podctl; peer name; peer; unit; target; max ratio or null)
+	def row($what; $a; $peer; $b; unit; $target; $limit):
+		($a / $b) as $q
+		# Three decimals where two would hide which side of the target it is.
+		| (if $limit != null and ($q | r2) == ($limit | r2) then ($q * 1000 | round / 1000 | tostring) else ($q | r2) end) as $shown
+		| "| \($what) | \($a | unit) | \($peer) | \($b | unit) | **\($shown)** | \($target) | "
+		  + (if $limit == null then "" elif $q <= $limit then "met" else "not met" end) + " |";
+	$start[0] as $s | $exec[0] as $e | $mem[0].variants as $m | $lc[0] as $l
+	| ($s.podctl | med) as $pc
+	| "| measurement (median) | podctl | peer | peer | podctl/peer | target (issue 9) | |",
+	  "|---|---:|---|---:|---:|---|---|",
+	  row("start-up: run `/bin/true`, to exit"; $pc; "bwrap"; ($s.bwrap | med); ms; "≤ 2"; 2),
+	  (if $s.podman then row("start-up: run `/bin/true`, to exit"; $pc; "`podman run --rm`"; ($s.podman | med); ms; "≤ 0.1"; 0.1) else empty end),
+	  row("start-up: run `/bin/true`, to exit"; $pc; "`unshare` (floor)"; ($s.unshare | med); ms; "—"; null),
+	  row("exec `/bin/true` in a running pod"; $e.median.podctl; "`podman exec`"; $e.median.podman; ms; "≤ 0.1"; 0.1),
+	  row("memory per idle pod (VmRSS), 1 pod"; $m.podctl["1"].vmrss_kb_per_pod.median; "podman pod"; $m["podman-pod"]["1"].vmrss_kb_per_pod.median; kb; "≤ 0.25"; 0.25),
+	  row("memory per idle pod (VmRSS), 20 pods"; $m.podctl["20"].vmrss_kb_per_pod.median; "podman pod"; $m["podman-pod"]["20"].vmrss_kb_per_pod.median; kb; "≤ 0.25"; 0.25),
+	  row("memory per idle pod (VmRSS), 1 pod"; $m.podctl["1"].vmrss_kb_per_pod.median; "podman container"; $m["podman-ctr"]["1"].vmrss_kb_per_pod.median; kb; "(podman'"'"'s floor)"; null),
+	  row("two-container pod until Ready"; $l.pod_ready.median.podctl; "podman pod"; $l.pod_ready.median.podman; ms; "—"; null),
+	  row("stop + rm of an idle pod"; $l.stop_rm.median.podctl; "podman (`--init`)"; $l.stop_rm.median.podman; ms; "—"; null),
+	  row("\($l.bulk.pods) pods: run -d each, then rm -f each"; $l.bulk.median.podctl; "podman"; $l.bulk.median.podman; ms; "—"; null),
+	  "",
+	  "Machine: \($l.machine.nproc) CPUs, kernel \($l.machine.kernel), podman \($l.machine.podman), crun \($l.machine.crun); podctl \($l.machine.podctl_commit); \($l.machine.date). Runs per latency: \($l.pod_ready.runs) (\($l.bulk.rounds) rounds of \($l.bulk.pods) pods)."'
