@@ -180,6 +180,10 @@ static void stage_pause(void)
 {
 	char buf[256];
 
+	// Every process of podctl names itself by role (ps, strace -f, top):
+	// exec of /proc/self/exe would otherwise show them all as "exe".
+	prctl(PR_SET_NAME, "podctl-setup", 0, 0, 0);
+
 	// 1. A user namespace first: every later namespace is then owned by it,
 	// so the calling user (root inside) may administer them.
 	explain_role = "[pause-setup]";
@@ -385,6 +389,8 @@ static void stage_join(void)
 {
 	char buf[128];
 
+	prctl(PR_SET_NAME, "podctl-join", 0, 0, 0);
+
 	// Not dumpable while we run the podctl binary inside the pod's
 	// namespaces: our mm->user_ns is the host's, so nothing in the pod may
 	// open /proc/<us>/exe (CVE-2019-5736) or ptrace us. execve of the
@@ -456,6 +462,11 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 {
 	const char *stage = getenv("_PODCTL_STAGE");
 	const char *fd = getenv("_PODCTL_SYNC_FD");
+	// A pod's supervisor is Go, but its name is best set here, on the main
+	// thread, before the runtime starts others (comm is per thread, and ps
+	// shows the main thread's). The kernel keeps 15 bytes of it.
+	if (getenv("_PODCTL_SUPERVISE") != NULL)
+		prctl(PR_SET_NAME, "podctl-supervisor", 0, 0, 0);
 	if (stage == NULL)
 		return;
 	if (strcmp(stage, "keep") == 0)

@@ -79,9 +79,16 @@ func TestDetachedRunStopRemove(t *testing.T) {
 	if c.State.Running == nil || c.State.Running.StartedAt.IsZero() || c.Proc.PID <= 0 {
 		t.Fatalf("container state %+v", c.State)
 	}
-	// The supervisor is a process of its own, not the command we ran.
+	// The supervisor is a process of its own, not the command we ran;
+	// every podctl process is named by its role (ps, strace -f).
 	if st.Supervisor.PID <= 0 || syscall.Kill(st.Supervisor.PID, 0) != nil {
 		t.Fatalf("no live supervisor in %+v", st.Supervisor)
+	}
+	for pid, want := range map[int]string{st.Supervisor.PID: "podctl-supervis|podctl-keeper", st.Pause.PID: "podctl-pause"} {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if got := strings.TrimSpace(string(b)); !strings.Contains("|"+want+"|", "|"+got+"|") {
+			t.Errorf("pid %d is named %q, want %s", pid, got, want)
+		}
 	}
 	ps := mustRun(t, "ps")
 	if !regexp.MustCompile(`(?m)^bg\s+1/1\s+Running\s+0\s+\d+s$`).MatchString(ps) {
