@@ -212,8 +212,11 @@ func formatRanges(rs []IDRange) string {
 
 // how says who writes the maps, for --explain.
 func (m IDMapping) how() string {
-	if m.Helpers {
+	switch {
+	case m.Helpers:
 		return " (with the setuid helpers newuidmap and newgidmap, which may map /etc/subuid ranges)"
+	case m.Single:
+		return " (written to /proc/PID/uid_map and gid_map directly: one id, setgroups denied first, as user_namespaces(7) requires)"
 	}
-	return " (written to /proc/PID/uid_map and gid_map directly, setgroups denied first)"
+	return " (written to /proc/PID/uid_map and gid_map directly, by root: every id maps to itself)"
 }

@@ -15,11 +15,21 @@ dir=${PODCTL_DEMO_DIR:-${TMPDIR:-/tmp}/podctl-demo-$(id -u)}
 rootfs=$dir/rootfs
 [ -x "$rootfs/bin/sh" ] || make_busybox_rootfs "$rootfs"
 echo "rootfs: $rootfs"
-echo "+ bin/podctl run --rm --name demo --rootfs $rootfs -- /bin/sh -c ..."
-exec bin/podctl run --rm --name demo --rootfs "$rootfs" -- /bin/sh -c '
-echo "hello from pod $(hostname), running as uid $(id -u) inside"
-echo "--- my user namespace maps ids (inside outside count):"; cat /proc/self/uid_map
-echo "--- processes in the pod (PID 1 is the pause):"; ps -o pid,comm
-echo "--- network: only loopback"; ip -o link
-echo "--- namespaces I share with the pause (PID 1): compare the inodes"
-for n in user net ipc uts pid cgroup mnt; do echo "$n: mine $(readlink /proc/self/ns/$n)  pause $(readlink /proc/1/ns/$n)"; done'
+P=bin/podctl
+step() { echo; echo "+ $*"; "$@"; }
+# A pod with two containers that share its network, IPC and pid
+# namespaces; the pause holds them.
+$P rm -f demo >/dev/null 2>&1 || true
+step $P pod create demo
+step $P run -d --pod demo --name web --rootfs "$rootfs" -- httpd -f -p 127.0.0.1:8080 -h /etc
+step $P run -d --pod demo --name probe --rootfs "$rootfs" -- sh -c 'while :; do sleep 1; done'
+step $P ps --containers
+echo; echo "# the pod model at a glance: every container shares the pause's namespaces but its mount namespace"
+step $P ns demo
+echo; echo "# one localhost for the pod: probe reaches web at 127.0.0.1:8080"
+step $P exec -c probe demo -- wget -qO- http://127.0.0.1:8080/hostname
+echo; echo "# inside: pod root is you, the other ids are your /etc/subuid range"
+step $P exec -c probe demo -- sh -c 'id; cat /proc/self/uid_map; ps -o pid,comm'
+echo; echo "# the same steps, as the kernel sees them (--explain)"
+step $P run --explain --rm --rootfs "$rootfs" -- true
+step $P rm -f demo
