@@ -223,6 +223,7 @@ func (s *supervisor) add(spec ContainerSpec, result chan error, exited chan ctlR
 	}
 	s.st.Containers = append(s.st.Containers, ContainerStatus{Spec: spec,
 		State: ContainerState{Waiting: &StateWaiting{Reason: ReasonPodInitializing}}})
+	s.multi.Store(true) // before its output starts: prefixes from now on
 	s.startReplies[spec.Name] = append(s.startReplies[spec.Name], result)
 	if exited != nil {
 		s.exitReplies[spec.Name] = append(s.exitReplies[spec.Name], exited)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,10 +24,6 @@ type logPump struct {
 
 // startPump starts copying out and err (either may be nil) into log.
 func (s *supervisor) startPump(container string, log *criLog, out, err *os.File) {
-	prefix := ""
-	if len(s.st.Containers) > 1 {
-		prefix = container + " | "
-	}
 	p := &logPump{container: container, log: log, out: out, err: err}
 	s.logPumps = append(s.logPumps, p)
 	for _, st := range []struct {
@@ -38,12 +35,16 @@ func (s *supervisor) startPump(container string, log *criLog, out, err *os.File)
 		if r == nil {
 			continue
 		}
+		var tee io.Writer
+		if st.tee != nil {
+			tee = &prefixWriter{w: st.tee, prefix: container + " | ", multi: &s.multi, atStart: true}
+		}
 		p.wg.Add(1)
 		s.pumps.Add(1)
 		go func() {
 			defer s.pumps.Done()
 			defer p.wg.Done()
-			if err := log.pump(st.name, r, st.tee, prefix); !errors.Is(err, errPumpPaused) {
+			if err := log.pump(st.name, r, tee, ""); !errors.Is(err, errPumpPaused) {
 				r.Close()
 				p.mu.Lock()
 				*st.f = nil
@@ -77,4 +78,28 @@ func (p *logPump) pause() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out != nil || p.err != nil
+}
+
+// prefixWriter copies a container's output to the terminal of a foreground
+// run, prefixing each line with the container's name while the pod has
+// several containers (multi), so that their lines can be told apart.
+type prefixWriter struct {
+	w       io.Writer
+	prefix  string
+	multi   *atomic.Bool
+	atStart bool
+	buf     []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	prefix := ""
+	if p.multi.Load() {
+		prefix = p.prefix
+	}
+	p.buf = prefixLines(p.buf[:0], b, prefix, &p.atStart)
+	if prefix == "" && len(b) > 0 {
+		p.atStart = b[len(b)-1] == '\n'
+	}
+	_, err := p.w.Write(p.buf)
+	return len(b), err
 }

@@ -67,6 +67,7 @@ type supervisor struct {
 	pumps       sync.WaitGroup
 	logPumps    []*logPump     // of every container run whose output may still come
 	handlers    sync.WaitGroup // control requests being answered
+	multi       atomic.Bool    // the pod has several containers: prefix their output
 	active      atomic.Int32   // how many, for hibernate
 	ctl         *controlServer
 }
@@ -550,6 +551,13 @@ func (s *supervisor) afterChange() {
 		s.finish() // which saves the final state
 		return
 	}
+	// A pod made by podctl run lives for its command: once that container
+	// has ended for good, the ones added to it (run --pod) are stopped.
+	if m := s.st.MainContainer(); s.st.Spec.AutoStop && !s.stopping && m != nil && m.State.Terminated != nil {
+		s.save()
+		s.stop(unix.SIGTERM, StopGrace, nil)
+		return
+	}
 	s.save()
 }
 
@@ -575,6 +583,7 @@ func (s *supervisor) save() {
 
 // status computes the pod's phase and conditions from its containers.
 func (s *supervisor) status() {
+	s.multi.Store(len(s.st.Containers) > 1)
 	phase, initialized, ready := computePhase(s.st.Containers)
 	if s.pauseLost != "" {
 		phase, s.st.Reason, s.st.Message = PhaseFailed, "PauseExited", s.pauseLost

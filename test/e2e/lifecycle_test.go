@@ -583,7 +583,7 @@ func TestLifecycleBadInput(t *testing.T) {
 // several containers.
 func TestForegroundIntoPod(t *testing.T) {
 	leakCheck(t)
-	p := startPod(t, "fg", `echo READY; read x; exit 0`)
+	p := startPod(t, "fg", `echo READY; read x; echo bye; exit 0`)
 	p.readUntil(t, "READY")
 	r := run(t, "run", "--rm", "--pod", "fg", "--name", "side", "--rootfs", rootfs, "--", "sh", "-c", "echo from-side; exit 6")
 	if r.code != 6 || r.stdout != "from-side\n" {
@@ -598,6 +598,14 @@ func TestForegroundIntoPod(t *testing.T) {
 	if len(lines) != 0 {
 		t.Errorf("unexpected lines before the prefixed one: %q", lines)
 	}
+	// While the pod has several containers, the first one's lines are
+	// prefixed too (side was --rm: it is gone; side2 stays).
+	mustRun(t, "run", "-d", "--pod", "fg", "--name", "side2", "--rootfs", rootfs, "--", "sleep", "1000")
+	p.stdin.Write([]byte("x\n"))
+	if lines := p.readUntil(t, "fg | bye"); len(lines) != 0 {
+		t.Errorf("lines before bye: %q", lines)
+	}
+	// The pod of a podctl run ends with its command: side2 is stopped.
 	if code := p.finish(t); code != 0 {
 		t.Errorf("exit %d: %s", code, p.stderr)
 	}
