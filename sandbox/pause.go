@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
@@ -105,6 +106,9 @@ func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err erro
 	}()
 
 	if word, _, err := sock.recvText(); err != nil {
+		if strings.Contains(err.Error(), "unshare(CLONE_NEWUSER)") {
+			err = fmt.Errorf("%w: this system does not let podctl create a user namespace; check sysctl user.max_user_namespaces (0 disables them) and, on Debian before 11, kernel.unprivileged_userns_clone=1; inside a container, its runtime must allow them", err)
+		}
 		return nil, err
 	} else if word != "unshared" {
 		return nil, fmt.Errorf("pause setup: expected 'unshared', got %q", word)

@@ -93,3 +93,28 @@ func TestNoNewuidmap(t *testing.T) {
 		t.Errorf("without newuidmap: %q", out)
 	}
 }
+
+// Where user namespaces cannot be made (here: user.max_user_namespaces
+// lowered inside a namespace of the test's own, so that one more level is
+// refused), podctl says what is missing and how to allow it, and leaves
+// nothing behind.
+func TestUserNamespacesDisabled(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("run rootless: the test maps its own uid back in a nested namespace")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare (util-linux)")
+	}
+	leakCheck(t)
+	script := fmt.Sprintf(`echo 1 > /proc/sys/user/max_user_namespaces &&
+exec unshare -U --map-user=%d --map-group=%d %s run --rm --rootfs %s -- true`, os.Getuid(), os.Getgid(), podctl, rootfs)
+	out, err := exec.Command("unshare", "-U", "-r", "sh", "-c", script).CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 125 {
+		t.Fatalf("want exit 125, got %v: %s", err, out)
+	}
+	lines := errorLines(string(out))
+	if len(lines) != 1 || !strings.Contains(lines[0], "unshare(CLONE_NEWUSER)") || !strings.Contains(lines[0], "user.max_user_namespaces") {
+		t.Errorf("want one error naming the failed call and the sysctl: %q", out)
+	}
+}
