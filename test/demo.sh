@@ -20,6 +20,8 @@ step() { echo; echo "+ $*"; "$@"; }
 # A pod with two containers that share its network, IPC and pid
 # namespaces; the pause holds them.
 $P rm -f demo >/dev/null 2>&1 || true
+# Interrupted (Ctrl-C, a closed pipe), the demo still removes its pod.
+trap '$P rm -f demo >/dev/null 2>&1' EXIT
 step $P pod create demo
 step $P run -d --pod demo --name web --rootfs "$rootfs" -- httpd -f -p 127.0.0.1:8080 -h /etc
 step $P run -d --pod demo --name probe --rootfs "$rootfs" -- sh -c 'while :; do sleep 1; done'
