@@ -19,6 +19,7 @@ need_pkgs() {
 	command -v busybox >/dev/null || missing+=(busybox-static)
 	command -v newuidmap >/dev/null || missing+=(uidmap)
 	command -v strace >/dev/null || missing+=(strace)
+	command -v pgrep >/dev/null || missing+=(procps)    # docs/pod-model.md's blocks
 	if ((${#missing[@]})); then
 		if [ "$(id -u)" != 0 ]; then
 			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
