@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -250,5 +251,49 @@ func TestAttackTIOCSTI(t *testing.T) {
 		}
 		slave.Close()
 		master.Close()
+	}
+}
+
+// A hostile rootfs: mount targets that are symlinks (CVE-2019-16884,
+// CVE-2023-27561). podctl resolves every target inside the rootfs
+// (openat2 RESOLVE_IN_ROOT): an /etc/hosts linked to a host file is refused
+// by name (the link leads nowhere inside the rootfs), the host file is
+// neither written nor mounted over; a /proc linked elsewhere in the rootfs
+// gets the pod's proc where the link leads, and the container works.
+func TestAttackSymlinkedMountTargets(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	evil := filepath.Join(dir, "rootfs")
+	if err := buildBusyboxRootfs(evil); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "host-file")
+	os.WriteFile(target, []byte("host content\n"), 0o644)
+	hosts := filepath.Join(evil, "etc/hosts")
+	os.Remove(hosts)
+	// Far enough up to leave any rootfs, then down to the host file.
+	os.Symlink(strings.Repeat("../", 20)+strings.TrimPrefix(target, "/"), hosts)
+	before, _ := os.ReadFile("/proc/self/mountinfo")
+	r := run(t, "run", "--rm", "--rootfs", evil, "--", "true")
+	if lines := errorLines(r.stderr); r.code != 125 || len(lines) != 1 || !strings.Contains(lines[0], "/etc/hosts") {
+		t.Errorf("symlinked /etc/hosts: exit %d, %q", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "host content\n" {
+		t.Errorf("the host file changed: %q", b)
+	}
+	after, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(after), target) || len(after) != len(before) {
+		t.Errorf("a mount reached the host's namespace (over %s?)", target)
+	}
+
+	os.Remove(hosts)
+	os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644)
+	os.Remove(filepath.Join(evil, "proc"))
+	os.MkdirAll(filepath.Join(evil, "elsewhere"), 0o755)
+	os.Symlink("/elsewhere", filepath.Join(evil, "proc"))
+	r = run(t, "run", "--rm", "--rootfs", evil, "--", "sh", "-c", "ls /elsewhere/self/ns | wc -l; cat /proc/1/comm")
+	if r.code != 0 || strings.Fields(r.stdout)[0] != "9" && strings.Fields(r.stdout)[0] != "10" || !strings.Contains(r.stdout, "podctl-pause") {
+		t.Errorf("symlinked /proc: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 }
