@@ -118,7 +118,11 @@ func writeMaps(t *testing.T, pid int) {
 }
 
 // The whole life of a pause and a join, as the C constructor runs them.
-func TestPauseAndJoin(t *testing.T) {
+// startPause runs the pause's set-up stage through the first conversation
+// of sandbox/sync.go up to "ready", and returns the pause's pid and the
+// socket (still open: the pause waits for "recorded" on it).
+func startPause(t *testing.T) (int, int) {
+	t.Helper()
 	setup, fd := stage(t, StagePause)
 	if got := recv(t, fd); got != "unshared" {
 		t.Fatalf("got %q, want unshared", got)
@@ -140,6 +144,11 @@ func TestPauseAndJoin(t *testing.T) {
 	if err := setup.Wait(); err != nil {
 		t.Fatalf("setup stage: %v", err)
 	}
+	return pid, fd
+}
+
+func TestPauseAndJoin(t *testing.T) {
+	pid, fd := startPause(t)
 	send(t, fd, "recorded", -1) // else the pause exits: see the next test
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
@@ -192,23 +201,8 @@ func TestPauseAndJoin(t *testing.T) {
 // A pause whose podctl dies before recording it (end-of-file instead of
 // "recorded") exits: nobody could ever find it to remove it.
 func TestPauseExitsIfNotRecorded(t *testing.T) {
-	setup, fd := stage(t, StagePause)
-	if got := recv(t, fd); got != "unshared" {
-		t.Fatalf("got %q, want unshared", got)
-	}
-	writeMaps(t, setup.Process.Pid)
-	send(t, fd, "mapped nsenter-test", -1)
-	pid := 0
-	for ready := false; pid == 0 || !ready; {
-		msg := recv(t, fd)
-		if msg == "ready" {
-			ready = true
-		} else if strings.HasPrefix(msg, "pid ") {
-			pid, _ = strconv.Atoi(msg[4:])
-		}
-	}
-	setup.Wait()
-	unix.Close(fd) // podctl "dies"
+	pid, fd := startPause(t)
+	unix.Shutdown(fd, unix.SHUT_RDWR) // podctl "dies": end-of-file (the fd is closed at cleanup)
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 1 {
 		t.Errorf("unrecorded pause: %v, status %v; want exit 1", err, ws)

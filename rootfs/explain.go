@@ -30,7 +30,10 @@ func explainMount(why, source, target, fstype string, flags uintptr, data string
 	if fstype != "" {
 		args += fmt.Sprintf(", %q", fstype)
 	}
-	args += ", " + strings.Join(append(f, "0")[:max(len(f), 1)], "|")
+	if len(f) == 0 {
+		f = []string{"0"}
+	}
+	args += ", " + strings.Join(f, "|")
 	if data != "" {
 		args += fmt.Sprintf(", %q", data)
 	}

@@ -151,15 +151,21 @@ func (r *relay) output(w io.Writer) (*os.File, error) {
 		return nil, err
 	}
 	r.child, r.ours = append(r.child, pw), append(r.ours, pr)
+	r.copyOut(w, pr)
+	return pw, nil
+}
+
+// copyOut copies src to w until end-of-file (or, for a pty's master, EIO
+// once the last holder of the slave has exited); drain waits for it.
+func (r *relay) copyOut(w io.Writer, src io.Reader) {
 	if r.outputs == nil {
 		r.outputs = make(chan struct{}, 3)
 	}
 	r.nout++
 	go func() {
-		io.Copy(w, pr)
+		io.Copy(w, src)
 		r.outputs <- struct{}{}
 	}()
-	return pw, nil
 }
 
 // streams gives the command podctl's own streams where they are not

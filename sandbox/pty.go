@@ -42,15 +42,7 @@ func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 	if interactive {
 		go io.Copy(master, in)
 	}
-	if r.outputs == nil {
-		r.outputs = make(chan struct{}, 3)
-	}
-	r.nout++
-	go func() {
-		// Ends with EIO once the last holder of the slave has exited.
-		io.Copy(out, master)
-		r.outputs <- struct{}{}
-	}()
+	r.copyOut(out, master)
 }
 
 // makeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its

@@ -21,6 +21,11 @@ func Stop(name string, sig unix.Signal, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	return stopPod(st, dir, sig, timeout)
+}
+
+// stopPod is Stop of the pod whose state st was read from dir.
+func stopPod(st *PodState, dir string, sig unix.Signal, timeout time.Duration) error {
 	if supervisorAlive(dir) {
 		explain("podctl", "asks the pod's supervisor to stop it (%s, then SIGKILL after %s), on %s", unix.SignalName(sig), timeout, filepath.Join(dir, controlSocket))
 		err := request(dir, ctlRequest{Op: "stop", Signal: int(sig), Timeout: timeout.Seconds()}, 0)
@@ -138,7 +143,7 @@ func Remove(name string, force bool) error {
 		if !force {
 			return fmt.Errorf("pod %s is running; stop it first (podctl stop %s) or use podctl rm -f %s", name, name, name)
 		}
-		if err := Stop(name, unix.SIGKILL, 0); err != nil && supervisorAlive(dir) {
+		if err := stopPod(st, dir, unix.SIGKILL, 0); err != nil && supervisorAlive(dir) {
 			return err
 		}
 	}

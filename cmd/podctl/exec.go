@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
@@ -22,7 +23,7 @@ func (a *app) execCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
-				return usageError{errUsage("exec: name a pod: podctl exec POD -- CMD [ARG...]")}
+				return usageError{errors.New("exec: name a pod: podctl exec POD -- CMD [ARG...]")}
 			}
 			args := c.Args().Tail()
 			if len(args) > 0 && args[0] == "--" {
@@ -39,7 +40,3 @@ func (a *app) execCommand() *cli.Command {
 		},
 	}
 }
-
-type errUsage string
-
-func (e errUsage) Error() string { return string(e) }

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -103,10 +102,8 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 // program builds code with symbolic jumps: each conditional jump names
 // the index of the instruction it goes to, resolved by assemble.
 type program struct {
-	ins        []bpf.Instruction
-	jt, jf     []int // targets (-1: next instruction), per instruction
-	rets       map[uint32]int
-	retTargets []int
+	ins    []bpf.Instruction
+	jt, jf []int // targets (-1: next instruction), per instruction
 }
 
 func (p *program) emit(in bpf.Instruction, jt, jf int) int {
@@ -379,13 +376,4 @@ func Install(filter []byte) error {
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
 	}
 	return nil
-}
-
-// Names lists the profile's rules, for error messages and --explain.
-func Names(prof *specs.LinuxSeccomp) string {
-	var n []string
-	for _, s := range prof.Syscalls {
-		n = append(n, strings.Join(s.Names, ","))
-	}
-	return strings.Join(n, " ")
 }

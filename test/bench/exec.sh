@@ -9,7 +9,7 @@ rootfs=$work/rootfs out=$work/out podctl=$work/podctl
 err=$out/exec-stderr
 name=podctl-bench-exec
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$work/user-lib.sh"
 
 cleanup() {
 	"$podctl" rm -f "$name" >/dev/null 2>&1 || true
@@ -38,20 +38,6 @@ rc=0
 podman exec "$name" /bin/sh -c 'exit 3' </dev/null >/dev/null 2>"$err" || rc=$?
 ((rc == 3)) || die "podman exec: exit code $rc for 'exit 3': $(cat "$err")"
 
-# time_one TOOL: as in run.sh's start-up measurement (bash's EPOCHREALTIME).
-time_one() {
-	local -n cmd=cmd_$1
-	local t0 t1 rc
-	t0=${EPOCHREALTIME//[!0-9]/}
-	"${cmd[@]}" </dev/null >/dev/null 2>"$err" && rc=0 || rc=$?
-	t1=${EPOCHREALTIME//[!0-9]/}
-	if ((rc != 0)); then
-		echo "bench: $1 failed (exit $rc): ${cmd[*]}" >&2
-		sed 's/^/    /' "$err" >&2
-		exit 1
-	fi
-	sample=$((t1 - t0))
-}
 
 tools=(podctl podman)
 for ((i = 0; i < warmup; i++)); do

@@ -40,18 +40,8 @@ err=$out/lifecycle-stderr
 prefix=podctl-bench-lc
 pods_dir=$XDG_RUNTIME_DIR/podctl/pods
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$work/user-lib.sh"
 
-# Everything named $prefix-*, whichever tool and however far it got.
-cleanup_all() {
-	local names
-	names=$("$podctl" ps -a 2>/dev/null | awk -v p="^$prefix-" 'NR > 1 && $1 ~ p {print $1}')
-	[ -z "$names" ] || "$podctl" rm -f $names >/dev/null 2>&1 || true
-	names=$(podman pod ps --format '{{.Name}}' 2>/dev/null | grep "^$prefix-" || true)
-	[ -z "$names" ] || podman pod rm -f -t 0 $names >/dev/null 2>&1 || true
-	names=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^$prefix-" || true)
-	[ -z "$names" ] || podman rm -f -t 0 $names >/dev/null 2>&1 || true
-}
 cleanup_all
 trap cleanup_all EXIT
 

@@ -22,18 +22,8 @@ err=$out/mem-stderr
 prefix=podctl-bench-mem
 variants=(podctl podman-ctr podman-pod)
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$work/user-lib.sh"
 
-# Everything named $prefix-*, whichever tool and however far it got.
-cleanup_all() {
-	local names
-	names=$("$podctl" ps -a 2>/dev/null | awk -v p="^$prefix-" 'NR > 1 && $1 ~ p {print $1}')
-	[ -z "$names" ] || "$podctl" rm -f $names >/dev/null 2>&1 || true
-	names=$(podman pod ps --format '{{.Name}}' 2>/dev/null | grep "^$prefix-" || true)
-	[ -z "$names" ] || podman pod rm -f -t 0 $names >/dev/null 2>&1 || true
-	names=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^$prefix-" || true)
-	[ -z "$names" ] || podman rm -f -t 0 $names >/dev/null 2>&1 || true
-}
 
 # live_procs: "PID PPID" of the user's processes, zombies left out (PID 1
 # here reaps orphans seconds late).

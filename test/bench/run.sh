@@ -110,7 +110,7 @@ rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
 cp bin/podctl "$work/podctl"
-cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh "$work/"
+cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/user-lib.sh "$work/"
 chmod 755 "$work/podctl" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh"
 # The inner script writes its samples and stderr captures here.
 mkdir "$work/out"
@@ -132,7 +132,7 @@ cmd_unshare=(unshare -Urnpim --fork --root="$rootfs" /bin/true)
 # The same rootfs as an image (run.sh imported it); loopback only, as podctl.
 cmd_podman=(podman run --rm --network none "$image" /bin/true)
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$work/user-lib.sh"
 
 # Pauses and pods that were there before us are not ours to account for.
 # (Files, not <(...): process substitutions are left for init to reap.)
@@ -146,22 +146,6 @@ if ! "${cmd_unshare[@]}" </dev/null >/dev/null 2>"$err"; then
 fi
 echo "unshare command: ${cmd_unshare[*]}" >"$out/unshare-cmd"
 
-# time_one TOOL: run it once and append its wall time. EPOCHREALTIME is a
-# bash builtin (microseconds): timing with $(date +%s%N) would add two
-# fork+exec of date, about a millisecond, to every sample.
-time_one() {
-	local -n cmd=cmd_$1
-	local t0 t1 rc
-	t0=${EPOCHREALTIME//[!0-9]/}
-	"${cmd[@]}" </dev/null >/dev/null 2>"$err" && rc=0 || rc=$?
-	t1=${EPOCHREALTIME//[!0-9]/}
-	if ((rc != 0)); then
-		echo "bench: $1 failed (exit $rc): ${cmd[*]}" >&2
-		sed 's/^/    /' "$err" >&2
-		exit 1
-	fi
-	sample=$((t1 - t0))
-}
 
 tools=(podctl bwrap unshare podman)
 # Warm-up: page cache, dentries, first-use costs; discarded.
