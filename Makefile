@@ -3,7 +3,7 @@ GO      ?= go
 # urfave_cli_no_docs drops the CLI library's markdown renderer (half a
 # millisecond of every start-up); osusergo and netgo keep the static binary
 # free of glibc's NSS, so it needs no shared library at run time.
-TAGS    := urfave_cli_no_docs,osusergo,netgo
+TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
 # Static: no dynamic loader, faster stages and a smaller pause (see README).
 LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum

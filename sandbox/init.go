@@ -58,6 +58,12 @@ func runInit(sock *syncSocket) error {
 	// podctl exec joined the container's mount namespace, whose root is the
 	// container's root already; a new container builds its root first.
 	if !cfg.Exec {
+		if cfg.Layer != nil {
+			where += " (image " + cfg.Layer.Image + ")"
+			if cfg.Rootfs, err = mountLayer(cfg.Layer); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+		}
 		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged}
 		if explainFile != nil {
 			spec.Explain = func(format string, args ...any) { explain("init", format, args...) }
@@ -124,6 +130,11 @@ func runInit(sock *syncSocket) error {
 
 	exe, err := lookPath(cfg.Args[0], env)
 	if err != nil {
+		var ee *ExecError
+		if cfg.Layer != nil && errors.As(err, &ee) {
+			// Most often the image's own Entrypoint or Cmd: name it.
+			ee.Msg = fmt.Sprintf("%s: %s", where, ee.Msg)
+		}
 		return err
 	}
 	// Every descriptor beyond stdio is closed on exec: whatever podctl or

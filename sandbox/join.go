@@ -39,6 +39,9 @@ type InitConfig struct {
 	Pod       string            `json:"pod"`
 	Container string            `json:"container"`
 	Rootfs    string            `json:"rootfs"`
+	// Layer: the root is the container's layer in the image store,
+	// mounted by the init itself (images.Mount), and Rootfs is unused.
+	Layer *LayerMount `json:"layer,omitempty"`
 	Files     []rootfs.BindFile `json:"files"`
 	PtsGID    int               `json:"ptsGid"`
 	Args      []string          `json:"args"`

@@ -63,10 +63,17 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		return 0, err
 	}
 	defer lock.Close()
+	// Before the pod exists: the layer goes with the pod's state from here
+	// on, so every failure to make the pod removes both.
+	if err := prepareImage(spec.Name, &ctr); err != nil {
+		os.RemoveAll(dir)
+		return 0, err
+	}
 	if detach {
 		created, err := startDetached(dir, lock, spec, []ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)
+			deleteLayers([]ContainerSpec{ctr})
 		}
 		return 0, err
 	}
@@ -74,6 +81,7 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	s.stdout, s.stderr, s.notices, s.stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
 	if err := s.create([]ContainerSpec{ctr}); err != nil {
 		os.RemoveAll(dir)
+		deleteLayers([]ContainerSpec{ctr})
 		return 0, err
 	}
 	stopSignals := make(chan struct{})
@@ -121,8 +129,15 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 	if err := ctr.Validate(); err != nil {
 		return 0, err
 	}
+	if err := prepareImage(pod, &ctr); err != nil {
+		return 0, err
+	}
 	if detach {
-		return 0, request(dir, ctlRequest{Op: "add", Container: &ctr}, 0)
+		err := request(dir, ctlRequest{Op: "add", Container: &ctr}, 0)
+		if err != nil && !added(pod, ctr) {
+			deleteLayers([]ContainerSpec{ctr})
+		}
+		return 0, err
 	}
 	// Follow the container's log while the supervisor runs it; the reply
 	// to the add request comes when it has ended for good.
@@ -160,6 +175,9 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 		}
 	}()
 	r, err := requestReply(dir, ctlRequest{Op: "add", Container: &ctr, Wait: true}, 0)
+	if err != nil && !added(pod, ctr) {
+		deleteLayers([]ContainerSpec{ctr})
+	}
 	close(ended)
 	<-followed
 	if ctr.Remove {
@@ -172,4 +190,16 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 		return 0, errors.New("the pod ended before the container did")
 	}
 	return r.Terminated.ExitCode, nil
+}
+
+// added reports whether the pod's state holds ctr (with ctr's layer): once
+// it does, the layer goes with the container, whatever became of the
+// request that added it.
+func added(pod string, ctr ContainerSpec) bool {
+	st, _, err := ReadState(pod)
+	if err != nil {
+		return false
+	}
+	c := st.container(ctr.Name)
+	return c != nil && c.Spec.Layer != nil && ctr.Layer != nil && c.Spec.Layer.ID == ctr.Layer.ID
 }

@@ -156,6 +156,9 @@ func cleanupLeftovers(dir string) error {
 	return withStateLock(dir, func() error {
 		if st, err := readStateFile(dir); err == nil {
 			killLeftovers(st)
+			if err := deleteLayers(specsOf(st.Containers)); err != nil {
+				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)
+			}
 		}
 		explain("podctl", "removes the pod's state, logs and control socket: rm -r %s", dir)
 		if err := os.RemoveAll(dir); err != nil {
@@ -202,6 +205,22 @@ func GC() ([]string, error) {
 				os.RemoveAll(d)
 			}
 		}
+	}
+	// Container layers in the image store that no pod knows any more.
+	var known []string
+	if names, err := ListPods(); err == nil {
+		for _, name := range names {
+			if st, _, err := ReadState(name); err == nil {
+				for _, c := range st.Containers {
+					if c.Spec.Layer != nil {
+						known = append(known, c.Spec.Layer.ID)
+					}
+				}
+			}
+		}
+	}
+	if _, err := sweepLayers(known); err != nil {
+		errs = append(errs, fmt.Errorf("image store: %w", err))
 	}
 	return removed, errors.Join(errs...)
 }

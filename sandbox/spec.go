@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/podctl/podctl/images"
 )
 
 // RestartPolicy is a pod's Kubernetes restartPolicy: what the supervisor
@@ -57,8 +59,17 @@ type PodSpec struct {
 type ContainerSpec struct {
 	Name   string   `json:"name"`
 	Init   bool     `json:"init,omitempty"` // an init container: runs to completion before the app containers
-	Rootfs string   `json:"rootfs"`
-	Args   []string `json:"args"`
+	Rootfs string   `json:"rootfs,omitempty"`
+	// Image: where the rootfs comes from instead, as the user named it;
+	// Command replaces the image's Entrypoint (--entrypoint, Kubernetes'
+	// command) and Args its Cmd. Layer is the container's own layer in
+	// the store, made before the pod starts (prepareImage); StopSignal is
+	// the image's, sent instead of SIGTERM by podctl stop.
+	Image      string           `json:"image,omitempty"`
+	Command    []string         `json:"command,omitempty"`
+	Layer      *images.Prepared `json:"layer,omitempty"`
+	StopSignal string           `json:"stopSignal,omitempty"`
+	Args       []string         `json:"args"`
 	Env    []string `json:"env,omitempty"` // KEY=VALUE
 	Cwd    string   `json:"workingDir,omitempty"`
 	User   string   `json:"user,omitempty"`
@@ -112,23 +123,9 @@ func (c *ContainerSpec) Validate() error {
 	if err := ValidateName("container", c.Name); err != nil {
 		return fmt.Errorf("--name: %w", err)
 	}
-	if len(c.Args) == 0 {
-		return errors.New("no command given: podctl run --rootfs DIR -- CMD [ARG...]")
+	if err := c.validateRoot(); err != nil {
+		return err
 	}
-	if c.Rootfs == "" {
-		return errors.New("--rootfs is required: a directory holding an unpacked root filesystem")
-	}
-	abs, err := filepath.Abs(c.Rootfs)
-	if err == nil {
-		abs, err = filepath.EvalSymlinks(abs)
-	}
-	if err != nil {
-		return fmt.Errorf("--rootfs %s: %w", c.Rootfs, unwrapPath(err))
-	}
-	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-		return fmt.Errorf("--rootfs %s: not a directory", c.Rootfs)
-	}
-	c.Rootfs = abs
 	if c.Cwd != "" && !strings.HasPrefix(c.Cwd, "/") {
 		return fmt.Errorf("--workdir %q: must be an absolute path inside the container", c.Cwd)
 	}
@@ -158,6 +155,42 @@ func (c *ContainerSpec) Validate() error {
 			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
 		}
 	}
+	return c.resolveEnv()
+}
+
+// validateRoot checks where the root filesystem comes from: an image (its
+// command may come from the image, see prepareImage) or a directory.
+func (c *ContainerSpec) validateRoot() error {
+	if c.Image != "" {
+		if c.Rootfs != "" {
+			return fmt.Errorf("both --rootfs %s and image %s given: a container's root comes from one", c.Rootfs, c.Image)
+		}
+		_, err := images.ParseRef(c.Image)
+		return err
+	}
+	if len(c.Args) == 0 {
+		return errors.New("no command given: podctl run --rootfs DIR -- CMD [ARG...]")
+	}
+	if c.Rootfs == "" {
+		return errors.New("no root filesystem: podctl run IMAGE [CMD...], or podctl run --rootfs DIR -- CMD")
+	}
+	abs, err := filepath.Abs(c.Rootfs)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return fmt.Errorf("--rootfs %s: %w", c.Rootfs, unwrapPath(err))
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--rootfs %s: not a directory", c.Rootfs)
+	}
+	c.Rootfs = abs
+	return nil
+}
+
+// resolveEnv checks -e KEY=VALUE and fills in -e KEY from podctl's own
+// environment.
+func (c *ContainerSpec) resolveEnv() error {
 	for i, kv := range c.Env {
 		k, _, hasValue := strings.Cut(kv, "=")
 		if k == "" || strings.ContainsAny(k, " \t\n") {

@@ -339,7 +339,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		ptsGID = -1
 	}
 	cfg := &InitConfig{
-		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Files: s.files, PtsGID: ptsGID,
+		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: layerMount(&c.Spec), Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
@@ -504,6 +504,9 @@ func (s *supervisor) restart(c *ContainerStatus) {
 func (s *supervisor) forget(name string) {
 	for i := range s.st.Containers {
 		if s.st.Containers[i].Spec.Name == name {
+			if err := deleteLayers([]ContainerSpec{s.st.Containers[i].Spec}); err != nil {
+				s.logf("container %s: %v", name, err)
+			}
 			s.st.Containers = append(s.st.Containers[:i], s.st.Containers[i+1:]...)
 			break
 		}
@@ -608,6 +611,11 @@ func (s *supervisor) logf(format string, args ...any) {
 // killAll sends sig to every running container.
 func (s *supervisor) killAll(sig unix.Signal) {
 	for name, c := range s.procs {
+		var spec *ContainerSpec
+		if st := s.st.container(name); st != nil {
+			spec = &st.Spec
+		}
+		sig := stopSignal(spec, sig)
 		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
 		c.signal(sig)
 	}
@@ -748,6 +756,9 @@ func (s *supervisor) finish() {
 	case <-time.After(2 * time.Second):
 	}
 	if s.st.Spec.Remove {
+		if err := deleteLayers(specsOf(s.st.Containers)); err != nil {
+			s.logf("%v", err)
+		}
 		if err := os.RemoveAll(s.dir); err != nil {
 			s.logf("removing %s: %v", s.dir, err)
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/podctl/podctl/sandbox"
@@ -30,21 +28,6 @@ func stopCommand() *cli.Command {
 	}
 }
 
-// parseSignal accepts KILL, SIGKILL or 9.
-func parseSignal(s string) (unix.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return unix.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("unknown signal %q (use a name such as TERM or a number)", s)
-}
-
 func killCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "kill",
@@ -52,7 +35,7 @@ func killCommand() *cli.Command {
 		ArgsUsage: "POD...",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal name or number"}},
 		Action: func(c *cli.Context) error {
-			sig, err := parseSignal(c.String("signal"))
+			sig, err := sandbox.ParseSignal(c.String("signal"))
 			if err != nil {
 				return usageError{fmt.Errorf("kill: --signal: %w", err)}
 			}

@@ -15,8 +15,14 @@ func (a *app) runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a command in a container, in a new pod or (--pod) an existing one",
-		ArgsUsage: "-- CMD [ARG...]",
-		Description: `Without --pod, run makes a pod for the container; the pod ends when the
+		ArgsUsage: "IMAGE [CMD [ARG...]]  |  --rootfs DIR -- CMD [ARG...]",
+		Description: `The container's root is a copy-on-write layer on IMAGE, from the image store
+podman uses (see podctl images, podctl pull), and the image's Entrypoint, Cmd,
+Env, WorkingDir, User and StopSignal apply: CMD replaces Cmd, --entrypoint
+replaces Entrypoint (Kubernetes' args and command). Or the root is a directory
+(--rootfs), used in place.
+
+Without --pod, run makes a pod for the container; the pod ends when the
 container does (and, with --rm, is removed). With --pod the container joins a
 running pod, whose restart policy applies to it.
 
@@ -25,7 +31,8 @@ code (128+N for a death by signal N); SIGINT, SIGTERM or SIGHUP stop the pod
 (the signal goes to the container, SIGKILL follows after 10 s; a second signal
 kills at once). With -d it returns once the container has started.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "rootfs", Usage: "directory holding the container's unpacked root filesystem", Required: true},
+			&cli.StringFlag{Name: "rootfs", Usage: "directory holding the container's unpacked root filesystem (instead of IMAGE)"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "run this instead of the image's Entrypoint (the image's Cmd is then dropped, as Kubernetes' command does)"},
 			&cli.StringFlag{Name: "pod", Usage: "add the container to this running pod"},
 			&cli.StringFlag{Name: "name", Usage: "container name (a DNS label); without --pod also the pod's name"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
@@ -44,9 +51,22 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
 		},
 		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			var image string
+			if !c.IsSet("rootfs") {
+				if len(args) == 0 {
+					return usageError{fmt.Errorf("run: name an image (podctl run IMAGE [CMD...]) or a directory (podctl run --rootfs DIR -- CMD)")}
+				}
+				image, args = args[0], args[1:]
+				if len(args) > 0 && args[0] == "--" {
+					args = args[1:]
+				}
+			} else if c.IsSet("entrypoint") {
+				return usageError{fmt.Errorf("run: --entrypoint applies to an image; with --rootfs, give the command after --")}
+			}
 			ctr := sandbox.ContainerSpec{
-				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"),
-				Args: c.Args().Slice(), Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
+				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"), Image: image,
+				Args: args, Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
 			}
 			for _, opt := range c.StringSlice("security-opt") {
@@ -55,6 +75,9 @@ kills at once). With -d it returns once the container has started.`,
 					return usageError{fmt.Errorf("run: --security-opt %q: podctl knows seccomp=PROFILE.json and seccomp=unconfined", opt)}
 				}
 				ctr.Seccomp = v
+			}
+			if ep := c.String("entrypoint"); ep != "" {
+				ctr.Command = []string{ep}
 			}
 			if ctr.Seccomp == "unconfined" && !ctr.Privileged {
 				fmt.Fprintln(os.Stderr, "podctl: warning: --security-opt seccomp=unconfined: this container runs without a seccomp filter")
