@@ -2,17 +2,26 @@
 GO      ?= go
 # urfave_cli_no_docs drops the CLI library's markdown renderer (half a
 # millisecond of every start-up); osusergo and netgo keep the static binary
-# free of glibc's NSS, so it needs no shared library at run time.
+# free of glibc's NSS, so it needs no shared library at run time. The
+# exclude_graphdriver_* and containers_image_openpgp tags build
+# containers-storage and containers/image without C libraries (btrfs,
+# devicemapper, gpgme), as podman's static builds do.
 TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
 # Static: no dynamic loader, faster stages and a smaller pause (see README).
 LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
 .PHONY: build test lint demo bench bench-smoke help
-build: bin/podctl ## build bin/podctl
+build: bin/podctl bin/podctl-image ## build bin/podctl and bin/podctl-image
 
 bin/podctl: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl
+
+# The image transports (pull, load, push, login): a binary of their own,
+# see cmd/podctl-image. Not static: it never runs inside a pod, and the
+# static glibc would warn about the PKCS#11 code's dlopen.
+bin/podctl-image: $(SOURCES)
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w' -o $@ ./cmd/podctl-image
 
 test: build ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
 	test/run-tests.sh

@@ -33,6 +33,8 @@ func newApp() *app {
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
 			topCommand(), nsCommand(), gcCommand(),
+			imagesCommand(), imageCommand(), rmiCommand(), transportCommand("pull"), transportCommand("load"),
+			transportCommand("push"), transportCommand("login"), transportCommand("logout"),
 		},
 	}
 	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/podctl/podctl/images"
+	"github.com/urfave/cli/v2"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	istorage "go.podman.io/image/v5/storage"
+)
+
+func pushCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "copy an image of the store to a registry or an archive",
+		ArgsUsage: "IMAGE [DESTINATION]",
+		Description: `DESTINATION is a registry name, or TRANSPORT:REFERENCE (docker://,
+oci:, oci-archive:, docker-archive:, dir:); by default IMAGE's own name.`,
+		Flags: []cli.Flag{tlsFlag(), authFlag(), &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 || c.NArg() > 2 {
+				return usageError{errors.New("push: podctl push IMAGE [DESTINATION]")}
+			}
+			image, dest := c.Args().Get(0), c.Args().Get(1)
+			if dest == "" {
+				dest = image
+			}
+			images.EnterUserNamespace()
+			s, err := openStore()
+			if err != nil {
+				return err
+			}
+			defer s.Shutdown(false)
+			img, err := images.Find(s, image)
+			if err != nil {
+				return err
+			}
+			src, err := istorage.Transport.NewStoreReference(s, nil, img.ID)
+			if err != nil {
+				return err
+			}
+			dst, isTransport, err := parseTransportRef(dest)
+			if err != nil {
+				return err
+			}
+			if !isTransport {
+				r, err := images.ParseRef(dest)
+				if err != nil {
+					return err
+				}
+				named, err := reference.ParseNormalizedNamed(r.String())
+				if err != nil {
+					return err
+				}
+				if dst, err = docker.NewReference(named); err != nil {
+					return err
+				}
+			}
+			if _, err := copyImage(c.Context, systemContext(c), dst, src, c.Bool("quiet")); err != nil {
+				return fmt.Errorf("push %s to %s: %w", image, transportName(dst), err)
+			}
+			return nil
+		},
+	}
+}
