@@ -36,19 +36,19 @@ const execFlags = podNamespaces | unix.CLONE_NEWPID | unix.CLONE_NEWNS
 // the pod into the container's workload. It travels as JSON over the sync
 // socket (never in argv or the environment, which other processes can read).
 type InitConfig struct {
-	Pod       string            `json:"pod"`
-	Container string            `json:"container"`
-	Rootfs    string            `json:"rootfs"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Rootfs    string `json:"rootfs"`
 	// Layer: the root is the container's layer in the image store,
 	// mounted by the init itself (images.Mount), and Rootfs is unused.
-	Layer *LayerMount `json:"layer,omitempty"`
-	Files     []rootfs.BindFile `json:"files"`
-	PtsGID    int               `json:"ptsGid"`
-	Args      []string          `json:"args"`
-	Env       []string          `json:"env"` // KEY=VALUE, applied over the defaults
-	Cwd       string            `json:"cwd"`
-	User      string            `json:"user"` // as given to -u; resolved in the rootfs
-	Hostname  string            `json:"hostname"`
+	Layer    *LayerMount       `json:"layer,omitempty"`
+	Files    []rootfs.BindFile `json:"files"`
+	PtsGID   int               `json:"ptsGid"`
+	Args     []string          `json:"args"`
+	Env      []string          `json:"env"` // KEY=VALUE, applied over the defaults
+	Cwd      string            `json:"cwd"`
+	User     string            `json:"user"` // as given to -u; resolved in the rootfs
+	Hostname string            `json:"hostname"`
 	// Exec: join a running container (podctl exec) rather than build one:
 	// the root filesystem is already the container's.
 	Exec bool `json:"exec,omitempty"`

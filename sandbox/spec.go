@@ -57,9 +57,9 @@ type PodSpec struct {
 
 // ContainerSpec is one container of a pod.
 type ContainerSpec struct {
-	Name   string   `json:"name"`
-	Init   bool     `json:"init,omitempty"` // an init container: runs to completion before the app containers
-	Rootfs string   `json:"rootfs,omitempty"`
+	Name   string `json:"name"`
+	Init   bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	Rootfs string `json:"rootfs,omitempty"`
 	// Image: where the rootfs comes from instead, as the user named it;
 	// Command replaces the image's Entrypoint (--entrypoint, Kubernetes'
 	// command) and Args its Cmd. Layer is the container's own layer in
@@ -70,9 +70,9 @@ type ContainerSpec struct {
 	Layer      *images.Prepared `json:"layer,omitempty"`
 	StopSignal string           `json:"stopSignal,omitempty"`
 	Args       []string         `json:"args"`
-	Env    []string `json:"env,omitempty"` // KEY=VALUE
-	Cwd    string   `json:"workingDir,omitempty"`
-	User   string   `json:"user,omitempty"`
+	Env        []string         `json:"env,omitempty"` // KEY=VALUE
+	Cwd        string           `json:"workingDir,omitempty"`
+	User       string           `json:"user,omitempty"`
 	// Remove: forget the container once it has terminated for good
 	// (podctl run --rm --pod).
 	Remove bool `json:"remove,omitempty"`

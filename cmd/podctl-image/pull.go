@@ -92,9 +92,18 @@ func pull(ctx context.Context, s storage.Store, sys *types.SystemContext, arg st
 // copyIn copies src into the store, named name when it has one. A copy
 // that fails leaves no image and no layer of its own behind (cleanAfter).
 func copyIn(ctx context.Context, s storage.Store, sys *types.SystemContext, src types.ImageReference, name reference.Named, quiet bool) (*storage.Image, error) {
-	dst, err := istorage.Transport.NewStoreReference(s, name, "")
+	// An image without a name is stored under its ID, which is its config
+	// digest (podman does the same for oci: and dir: sources).
+	id := ""
+	if name == nil {
+		var err error
+		if id, err = configID(ctx, sys, src); err != nil {
+			return nil, fmt.Errorf("%s: %w", transportName(src), err)
+		}
+	}
+	dst, err := istorage.Transport.NewStoreReference(s, name, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", transportName(src), err)
 	}
 	before, err := layerIDs(s)
 	if err != nil {
@@ -102,13 +111,35 @@ func copyIn(ctx context.Context, s storage.Store, sys *types.SystemContext, src 
 	}
 	if _, err := copyImage(ctx, sys, dst, src, quiet); err != nil {
 		cleanAfter(s, before)
+		if problem := diagnose(ctx, sys, src); problem != "" {
+			return nil, fmt.Errorf("%s: %s", transportName(src), problem)
+		}
 		return nil, fmt.Errorf("%s: %w", transportName(src), err)
 	}
 	img, err := istorage.Transport.GetStoreImage(s, dst)
 	if err != nil {
 		return nil, fmt.Errorf("%s: copied, but not found in the store: %w", transportName(src), err)
 	}
+	if err := checkStoredLayers(s, img, before); err != nil {
+		// Unless the image was there already (then it was checked when
+		// it came), it goes, with its layers.
+		if !before[img.TopLayer] {
+			s.DeleteImage(img.ID, true)
+			cleanAfter(s, before)
+		}
+		return nil, fmt.Errorf("%s: %w", transportName(src), err)
+	}
 	return img, nil
+}
+
+// configID reads the image's config digest, the ID the store gives it.
+func configID(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) (string, error) {
+	img, err := ref.NewImage(ctx, sys)
+	if err != nil {
+		return "", err
+	}
+	defer img.Close()
+	return img.ConfigInfo().Digest.Encoded(), nil
 }
 
 // transportName is how the user would write ref.

@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/podctl/podctl/images"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
 	istorage "go.podman.io/image/v5/storage"
 )
 
@@ -18,7 +20,8 @@ func pushCommand() *cli.Command {
 		ArgsUsage: "IMAGE [DESTINATION]",
 		Description: `DESTINATION is a registry name, or TRANSPORT:REFERENCE (docker://,
 oci:, oci-archive:, docker-archive:, dir:); by default IMAGE's own name.`,
-		Flags: []cli.Flag{tlsFlag(), authFlag(), &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress"}},
+		Flags: []cli.Flag{tlsFlag(), authFlag(), &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress"},
+			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file (for pulls by digest)"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
 				return usageError{errors.New("push: podctl push IMAGE [DESTINATION]")}
@@ -58,8 +61,16 @@ oci:, oci-archive:, docker-archive:, dir:); by default IMAGE's own name.`,
 					return err
 				}
 			}
-			if _, err := copyImage(c.Context, systemContext(c), dst, src, c.Bool("quiet")); err != nil {
+			man, err := copyImage(c.Context, systemContext(c), dst, src, c.Bool("quiet"))
+			if err != nil {
 				return fmt.Errorf("push %s to %s: %w", image, transportName(dst), err)
+			}
+			if f := c.String("digestfile"); f != "" {
+				d, err := manifest.Digest(man)
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(f, []byte(d.String()), 0o644)
 			}
 			return nil
 		},
