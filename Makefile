@@ -11,7 +11,7 @@ TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_g
 LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
-.PHONY: build test lint demo bench bench-smoke help
+.PHONY: build test lint demo bench bench-smoke help print-tags
 build: bin/podctl bin/podctl-image ## build bin/podctl and bin/podctl-image
 
 bin/podctl: $(SOURCES)
@@ -35,6 +35,9 @@ demo: build ## build a busybox rootfs and run a demo pod
 
 bench: build ## benchmarks side by side with bubblewrap (test/bench)
 	test/bench/run.sh
+
+print-tags: # the build tags, for test/run-tests.sh
+	@echo $(TAGS)
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
 GO=${GO:-go}
-TAGS=urfave_cli_no_docs,osusergo,netgo
+TAGS=$(make -s print-tags)
 TEST_USER=${PODCTL_TEST_USER:-podctl-test}
 
 need_pkgs() {
@@ -20,6 +20,8 @@ need_pkgs() {
 	command -v newuidmap >/dev/null || missing+=(uidmap)
 	command -v strace >/dev/null || missing+=(strace)
 	command -v pgrep >/dev/null || missing+=(procps)    # docs/pod-model.md's blocks
+	command -v docker-registry >/dev/null || missing+=(docker-registry) # the image tests' registry
+	[ -f /etc/containers/policy.json ] || missing+=(containers-common)   # image signature policy
 	if ((${#missing[@]})); then
 		if [ "$(id -u)" != 0 ]; then
 			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
@@ -32,7 +34,7 @@ need_pkgs
 
 make -s lint
 echo "== unit tests"
-$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./cmd/...
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./cmd/...
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
 fuzz() { # fuzz PACKAGE TARGET
@@ -50,9 +52,9 @@ fuzz ./sandbox/seccomp/ FuzzProfile
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-cp bin/podctl "$work/podctl"
+cp bin/podctl bin/podctl-image "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
-chmod 755 "$work/podctl" "$work/e2e.test"
+chmod 755 "$work/podctl" "$work/podctl-image" "$work/e2e.test"
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"
 chmod -R a+rX "$work/testdata"
@@ -67,8 +69,18 @@ count() { # count results of a -test.v log
 
 if [ "$(id -u)" = 0 ]; then
 	setup_test_user "$TEST_USER"
+	# podman for the image-store interop test, when installed (CI installs
+	# it): its rootless pause readied as the benchmarks do.
+	podman_env=
+	if command -v podman >/dev/null; then
+		. test/bench/podman.sh
+		podman_user_config "$TEST_USER"
+		# Set even if readying failed: the test then fails, loudly.
+		podman_start_pause "$TEST_USER" "$rundir" || echo "podman could not be readied: TestImagePodmanInterop will fail" >&2
+		podman_env=PODCTL_TEST_PODMAN=1
+	fi
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
@@ -98,9 +110,13 @@ if [ "$(id -u)" = 0 ]; then
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
+	# The podman pause we started (if any) goes before the root run.
+	if [ -n "$podman_env" ] && [ "${PODMAN_PAUSE_OURS:-0}" = 1 ]; then
+		podman_stop_pause
+	fi
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp') >"$work/root.log" 2>&1 || fail=1
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else

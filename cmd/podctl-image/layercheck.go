@@ -127,4 +127,3 @@ func diagnose(ctx context.Context, sys *types.SystemContext, ref types.ImageRefe
 	}
 	return ""
 }
-

@@ -1,7 +1,7 @@
 #!/bin/bash
 # ratios.sh RESULTS_DIR: the table of podctl/peer ratios of the medians, in
 # markdown, from the JSON files a run of test/bench/run.sh wrote there
-# (start-latency, exec-latency, pod-memory, lifecycle). run.sh writes it to
+# (start-latency, exec-latency, pod-memory, lifecycle, images). run.sh writes it to
 # RESULTS_DIR/ratios.md; docs/benchmarks.md has a copy.
 # Targets: issue 9 (run <= 2x bwrap and <= 0.1x podman, exec <= 0.1x
 # podman, memory per pod <= 0.25x podman).
@@ -9,7 +9,7 @@ set -euo pipefail
 dir=${1:?usage: ratios.sh RESULTS_DIR}
 
 jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec-latency.json" \
-	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" '
+	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" --slurpfile img "$dir/images.json" '
 	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def r2: (. * 100 | round) as $c | "\($c / 100 | floor).\($c % 100 | tostring | if length < 2 then "0" + . else . end)";
 	def ms: if . >= 1000 then (. / 10 | round / 100 | tostring) + " s" else (. * 10 | round / 10 | tostring) + " ms" end;
@@ -21,7 +21,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 		| (if $limit != null and ($q | r2) == ($limit | r2) then ($q * 1000 | round / 1000 | tostring) else ($q | r2) end) as $shown
 		| "| \($what) | \($a | unit) | \($peer) | \($b | unit) | **\($shown)** | \($target) | "
 		  + (if $limit == null then "" elif $q <= $limit then "met" else "not met" end) + " |";
-	$start[0] as $s | $exec[0] as $e | $mem[0].variants as $m | $lc[0] as $l
+	$start[0] as $s | $exec[0] as $e | $mem[0].variants as $m | $lc[0] as $l | $img[0] as $i
 	| ($s.podctl | med) as $pc
 	| "| measurement (median) | podctl | peer | peer | podctl/peer | target (issue 9) | |",
 	  "|---|---:|---|---:|---:|---|---|",
@@ -35,5 +35,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	  row("two-container pod until Ready"; $l.pod_ready.median.podctl; "podman pod"; $l.pod_ready.median.podman; ms; "—"; null),
 	  row("stop + rm of an idle pod"; $l.stop_rm.median.podctl; "podman (`--init`)"; $l.stop_rm.median.podman; ms; "—"; null),
 	  row("\($l.bulk.pods) pods: run -d each, then rm -f each"; $l.bulk.median.podctl; "podman"; $l.bulk.median.podman; ms; "—"; null),
+	  row("run `/bin/true` from an image, `--rm`"; $i.run.median.podctl; "`podman run --rm`"; $i.run.median.podman; ms; "≤ 0.1 (issue 4)"; 0.1),
+	  row("load a \($i.load.archive_mb) MB oci-archive"; $i.load.median.podctl; "`podman load`"; $i.load.median.podman; ms; "≤ 1 (issue 4)"; 1),
 	  "",
 	  "Machine: \($l.machine.nproc) CPUs, kernel \($l.machine.kernel), podman \($l.machine.podman), crun \($l.machine.crun); podctl \($l.machine.podctl_commit); \($l.machine.date). Runs per latency: \($l.pod_ready.runs) (\($l.bulk.rounds) rounds of \($l.bulk.pods) pods)."'

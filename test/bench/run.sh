@@ -8,7 +8,9 @@
 #   for 1 and 20 pods: podctl vs podman (a container, and a pod with infra);
 # - pod life cycle vs podman (test/bench/lifecycle.sh): a two-container pod
 #   until Ready, stop + rm of an idle pod, and 50 pods created then removed
-#   (with a leak check).
+#   (with a leak check);
+# - images vs podman (test/bench/images.sh): run --rm IMAGE /bin/true from
+#   the shared store, and load of a ~100 MB five-layer oci-archive.
 # A full run writes test/bench/results/*.json and redraws docs/benchmarks.png
 # (test/bench/chart.sh, gnuplot).
 #
@@ -19,7 +21,8 @@
 #
 #   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds;
 #                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20;
-#                                BENCH_BULK_RUNS (default 3) rounds of BENCH_BULK_PODS (default 50) pods
+#                                BENCH_BULK_RUNS (default 3) rounds of BENCH_BULK_PODS (default 50) pods;
+#                                BENCH_LOAD_RUNS (default 5) loads of the archive per tool
 #   test/bench/run.sh --smoke    1 run of each, no warm-up (CI: does it all still work?)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +33,7 @@ RUNS=${BENCH_RUNS:-20}
 MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
 BULK_RUNS=${BENCH_BULK_RUNS:-3}
 BULK_PODS=${BENCH_BULK_PODS:-50}
+LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
 # Once per full run: podman stop of a container without --init (sleep as
 # PID 1 ignores SIGTERM: the full 10 s), for the record, not compared.
 NOINIT=1
@@ -47,7 +51,7 @@ RESULTS=${BENCH_RESULTS:-test/bench/results}
 
 case "${1:-}" in
 "") ;;
---smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 ;;
+--smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 LOAD_RUNS=1 ;;
 *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2; }
@@ -56,7 +60,8 @@ esac
 [[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
-[ -x bin/podctl ] || { echo "bench: bin/podctl missing; run make build" >&2; exit 1; }
+[ -x bin/podctl ] && [ -x bin/podctl-image ] || { echo "bench: bin/podctl or bin/podctl-image missing; run make build" >&2; exit 1; }
+[[ $LOAD_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_LOAD_RUNS must be a positive integer" >&2; exit 2; }
 
 # --- 1. packages (apt only when something is missing) ---
 missing=()
@@ -109,9 +114,20 @@ chmod 755 "$work"
 rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
-cp bin/podctl "$work/podctl"
-cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/user-lib.sh "$work/"
-chmod 755 "$work/podctl" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh"
+cp bin/podctl bin/podctl-image "$work/"
+cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/user-lib.sh "$work/"
+chmod 755 "$work/podctl" "$work/podctl-image" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh"
+# The archive the load benchmark loads: the busybox rootfs plus four layers
+# of 25 MB of random bytes each (incompressible, like binaries), gzip'd as
+# registries keep layers: ~100 MB.
+for i in 1 2 3 4; do
+	mkdir -p "$work/load-layer$i/data$i"
+	head -c 25M /dev/urandom >"$work/load-layer$i/data$i/blob"
+done
+go run ./test/mkimage -o "$work/load.tar" -gzip -name localhost/podctl-bench-load:latest \
+	"$rootfs" "$work"/load-layer{1,2,3,4}
+rm -rf "$work"/load-layer?
+chmod 644 "$work/load.tar"
 # The inner script writes its samples and stderr captures here.
 mkdir "$work/out"
 chown "$BENCH_USER:" "$work/out"
@@ -216,6 +232,8 @@ as_user "$work/memory.sh" "$work" "$RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
 touch "$work/out/supervisor-smaps" "$work/out/supervisor-smaps-start" "$work/out/mem-notes"
 echo "== pod life cycle vs podman: $RUNS runs per tool after $WARMUP warm-up rounds; $BULK_RUNS round(s) of $BULK_PODS pods"
 as_user "$work/lifecycle.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$BULK_RUNS" "$BULK_PODS" "$MEM_SETTLE" "$NOINIT"
+echo "== images vs podman: run --rm IMAGE, $RUNS runs per tool after $WARMUP warm-up rounds; load of a $(du -m "$work/load.tar" | cut -f1) MB oci-archive, $LOAD_RUNS per tool"
+as_user "$work/images.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$LOAD_RUNS"
 
 # --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
@@ -352,6 +370,10 @@ fi
 lc_table "$BULK_PODS pods created one by one (run -d), then removed one by one (rm -f), leak-checked" \
 	bulk-total "$BULK_RUNS" bulk-create create bulk-rm rm
 grep -v '^podman-noinit' "$lc/lifecycle-notes" || true
+lc_table "run --rm IMAGE /bin/true, the same image of the shared store (podman: --network none)" \
+	image-run-samples "$RUNS"
+lc_table "load of a $(du -m "$work/load.tar" | cut -f1) MB five-layer oci-archive (the image removed after each, not timed)" \
+	image-load-samples "$LOAD_RUNS"
 
 # --- 6. nothing left behind ---
 # The measuring scripts removed their pods; drop the image and the podman
@@ -531,6 +553,29 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 		rm_median: ($bulk_rm | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)})
 		} + ($bulk | block)),
 	   machine: $machine}' >"$json"
+echo "raw samples: $json"
+
+json=$RESULTS/images.json
+jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" --argjson runs "$RUNS" \
+	--argjson load_runs "$LOAD_RUNS" --argjson load_mb "$(du -m "$work/load.tar" | cut -f1)" \
+	--rawfile run "$lc/image-run-samples" --rawfile load "$lc/image-load-samples" '
+	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def samples: [split("\n")[] | select(length > 0) | split(" ") | {tool: .[0], ms: (.[1] | tonumber / 1000)}];
+	def tool($t): [.[] | select(.tool == $t) | .ms];
+	def block: samples as $s
+		| {samples: {podctl: ($s | tool("podctl")), podman: ($s | tool("podman"))}}
+		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
+		| .ratio_podctl_podman = (.median.podctl / .median.podman);
+	{unit: "ms",
+	 run: ({what: "run /bin/true in a new container of an image, to exit, the container (and its layer) removed",
+	        commands: {podctl: ("podctl run --rm " + $image + " /bin/true"), podman: ("podman run --rm --network none " + $image + " /bin/true")},
+	        image: "the bench busybox rootfs, imported by podman into the store both share",
+	        runs: $runs, warmup_rounds: $warmup} + ($run | block)),
+	 load: ({what: "load of an oci-archive: busybox plus four 25 MB layers of random bytes, gzip'"'"'d; the image removed after each load (not timed)",
+	         archive_mb: $load_mb,
+	         commands: {podctl: "podctl load -q -i load.tar", podman: "podman load -q -i load.tar"},
+	         runs: $load_runs} + ($load | block)),
+	 machine: $machine}' >"$json"
 echo "raw samples: $json"
 
 # The chart and the table of ratios (docs/benchmarks.md has a copy).
