@@ -48,6 +48,8 @@ for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec
 	fuzz ./sandbox/ "$target"
 done
 fuzz ./sandbox/seccomp/ FuzzProfile
+fuzz ./images/ FuzzParseRef
+fuzz ./images/ FuzzImageConfig
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
