@@ -58,6 +58,11 @@ kills at once). With -d it returns once the container has started.`,
 					return usageError{fmt.Errorf("run: name an image (podctl run IMAGE [CMD...]) or a directory (podctl run --rootfs DIR -- CMD)")}
 				}
 				image, args = args[0], args[1:]
+				if strings.HasPrefix(image, "/") || strings.HasPrefix(image, ".") {
+					// A path where the image goes: "run -- /bin/true", the
+					// command of a --rootfs run without the --rootfs.
+					return usageError{fmt.Errorf("run: %q is a path, not an image: name an image (podctl run IMAGE [CMD...]) or a root directory (podctl run --rootfs DIR -- CMD)", image)}
+				}
 				if len(args) > 0 && args[0] == "--" {
 					args = args[1:]
 				}

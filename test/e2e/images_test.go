@@ -302,8 +302,8 @@ func TestImageGCSweepsOrphanLayers(t *testing.T) {
 }
 
 // startRegistry runs Debian's docker-registry (distribution) on a free
-// loopback port and returns host:port.
-func startRegistry(t *testing.T) string {
+// loopback port and returns host:port. extra is more of its config.yml.
+func startRegistry(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
@@ -316,7 +316,8 @@ func startRegistry(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: %s\n", dir, addr)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: %s\n", dir, addr) +
+		strings.Join(extra, "")
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ func startRegistry(t *testing.T) string {
 		if err == nil {
 			resp.Body.Close()
 		}
-		return err == nil && resp.StatusCode == 200
+		return err == nil && (resp.StatusCode == 200 || resp.StatusCode == 401)
 	})
 	return addr
 }
