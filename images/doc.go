@@ -1,27 +1,27 @@
-// Package images keeps container images, and each container's writable
-// layer, in containers-storage (go.podman.io/storage): the store that
-// podman, buildah, skopeo and CRI-O share, at the same paths and with the
-// same storage.conf, so an image pulled by one of them is runnable by podctl
-// and the reverse.
+// Package images is what podctl's own binary knows of images: names
+// (ParseRef), the parts of an image's configuration it honours (Config, with
+// Kubernetes' command and args rules), and the messages it exchanges with
+// the image store helper (Request, Response, Prepared, RootMount).
+//
+// The store itself (go.podman.io/storage, the one podman, buildah, skopeo
+// and CRI-O share, at the same paths and with the same storage.conf) is
+// used by package images/store, which only the podctl-image binary links:
+// those libraries cost every process that links them milliseconds of
+// start-up, and podctl's binary runs in every short-lived stage of every pod.
 //
 // A rootless store holds files owned by the caller's subordinate ids
 // (/etc/subuid): a file owned by uid 101 in an image is stored as the host
-// uid that pod uid 101 maps to. So every access to the store happens inside
-// a user namespace with exactly the mapping pods get (0 = the caller,
-// 1..N = the subordinate range), and in a mount namespace of its own, since
-// the overlay driver mounts. Three ways in:
+// uid that pod uid 101 maps to. So every use of the store happens inside a
+// user namespace with exactly the mapping pods get (0 = the caller,
+// 1..N = the subordinate range), in a mount namespace of its own:
 //
-//   - whole commands (images, rmi, ...) re-execute inside such a namespace
-//     (EnterUserNamespace, podman's way);
-//   - podctl run asks a short-lived helper in one (Prepare, Delete) to make
-//     the container's layer before the pod exists, so a bad image fails
-//     before anything is created;
-//   - a container's init, already in its pod's user namespace, mounts the
-//     layer in its own mount namespace (Mount): the mount lives exactly as
-//     long as the container.
-//
-// The image transports (pull, load, push, login) live in the podctl-image
-// binary, see cmd/podctl-image: their library costs every process that links
-// it about 5 ms of package initialisation and 18 MB of memory, which pods'
-// short-lived stages must not pay.
+//   - podctl-image's own commands (images, rmi, pull, ...) re-execute
+//     inside such a namespace, as podman does;
+//   - podctl run asks podctl-image's store helper, started in one by
+//     nsenter's userns stage (sandbox/storehelper.go), to make the
+//     container's layer before the pod exists, so a bad image fails before
+//     anything is created; the helper also says how the layer is mounted;
+//   - the container's init, already uid 0 of the pod's user namespace,
+//     makes that mount in its own mount namespace (sandbox/image.go): the
+//     mount lives exactly as long as the container.
 package images

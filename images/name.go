@@ -2,11 +2,7 @@ package images
 
 import (
 	"fmt"
-	"regexp"
-	"sort"
 	"strings"
-
-	"go.podman.io/storage"
 )
 
 // Ref is an image name as a user writes it, split the way docker's
@@ -19,15 +15,74 @@ type Ref struct {
 	Digest string // sha256:...
 }
 
-var (
-	// pathRE: lower-case components joined by '/', each made of [a-z0-9]
-	// with single '.', '_', '__' or '-' runs between (the reference
-	// grammar's path-component).
-	pathRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
-	idRE     = regexp.MustCompile(`^(?:sha256:)?[a-f0-9]{6,64}$`)
-)
+// The grammar of github.com/distribution/reference, checked by hand: its
+// regular expressions would cost every podctl process a millisecond of
+// compilation at start-up.
+
+// validPath: lower-case components joined by '/', each made of [a-z0-9]
+// runs joined by one '.', one '_', "__" or any number of '-' (the
+// grammar's path-component).
+func validPath(p string) bool {
+	for _, comp := range strings.Split(p, "/") {
+		if comp == "" || !alnum(comp[0]) || !alnum(comp[len(comp)-1]) {
+			return false
+		}
+		for i := 0; i < len(comp); i++ {
+			if alnum(comp[i]) {
+				continue
+			}
+			j := i
+			for j < len(comp) && !alnum(comp[j]) {
+				j++
+			}
+			sep := comp[i:j]
+			if sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != "" {
+				return false
+			}
+			i = j - 1
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// validTag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+func validTag(t string) bool {
+	if t == "" || len(t) > 128 || t[0] == '.' || t[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(alnum(c) || c >= 'A' && c <= 'Z' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerHex: n lower-case hex digits, n between min and max.
+func lowerHex(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validDigest: sha256: and 64 hex digits.
+func validDigest(d string) bool {
+	h, ok := strings.CutPrefix(d, "sha256:")
+	return ok && lowerHex(h, 64, 64)
+}
+
+// IsID says whether s is an image ID or a prefix of one (at least 6 hex
+// digits, "sha256:" optional), as podman accepts.
+func IsID(s string) bool { return lowerHex(strings.TrimPrefix(s, "sha256:"), 6, 64) }
 
 // ParseRef parses NAME[:TAG][@DIGEST]. The registry is the first
 // component when it holds a '.' or a ':' or is "localhost", as docker decides.
@@ -43,21 +98,21 @@ func ParseRef(s string) (Ref, error) {
 	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		r.Digest = rest[at+1:]
 		rest = rest[:at]
-		if !digestRE.MatchString(r.Digest) {
+		if !validDigest(r.Digest) {
 			return bad("the digest after '@' must be sha256: and 64 hex digits")
 		}
 	}
 	if colon := strings.LastIndex(rest, ":"); colon > strings.LastIndex(rest, "/") {
 		r.Tag = rest[colon+1:]
 		rest = rest[:colon]
-		if !tagRE.MatchString(r.Tag) {
+		if !validTag(r.Tag) {
 			return bad(fmt.Sprintf("tag %q: letters, digits, '_', '.' and '-', at most 128", r.Tag))
 		}
 	}
 	if first, after, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		r.Domain, rest = first, after
 	}
-	if !pathRE.MatchString(rest) {
+	if !validPath(rest) {
 		return bad("the repository must be lower-case letters, digits and separators ('/', '.', '_', '-')")
 	}
 	r.Path = rest
@@ -67,8 +122,8 @@ func ParseRef(s string) (Ref, error) {
 	return r, nil
 }
 
-// suffix is ":tag" or "@digest".
-func (r Ref) suffix() string {
+// Suffix is ":tag" or "@digest".
+func (r Ref) Suffix() string {
 	if r.Digest != "" {
 		return "@" + r.Digest
 	}
@@ -84,83 +139,5 @@ func (r Ref) String() string {
 	if d == "docker.io" && !strings.Contains(p, "/") {
 		p = "library/" + p
 	}
-	return d + "/" + p + r.suffix()
-}
-
-// Find looks up a local image the way podman does: by ID or ID prefix, by
-// its full name, and a short name also as localhost/NAME, as docker.io's
-// NAME, and as any registry's .../NAME with the same tag; two different
-// images matching a short name is an error that lists them.
-func Find(s storage.Store, name string) (*storage.Image, error) {
-	if idRE.MatchString(name) {
-		if img, err := s.Image(strings.TrimPrefix(name, "sha256:")); err == nil {
-			return img, nil
-		}
-	}
-	r, err := ParseRef(name)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := s.Images()
-	if err != nil {
-		return nil, fmt.Errorf("listing the image store: %w", err)
-	}
-	want := map[string]bool{r.String(): true}
-	if r.Domain == "" {
-		want["localhost/"+r.Path+r.suffix()] = true
-	}
-	found := map[string]*storage.Image{}
-	for i := range imgs {
-		img := &imgs[i]
-		for _, n := range img.Names {
-			if want[n] || r.Domain == "" && strings.HasSuffix(n, "/"+r.Path+r.suffix()) {
-				found[img.ID] = img
-			}
-		}
-		if r.Digest != "" && hasDigest(img, r.Digest) && repoMatches(img, r) {
-			found[img.ID] = img
-		}
-	}
-	switch len(found) {
-	case 1:
-		for _, img := range found {
-			return img, nil
-		}
-	case 0:
-		return nil, fmt.Errorf("image %q is not in the store (%s): %w; get it with podctl pull %s, or podctl load -i FILE",
-			name, s.GraphRoot(), storage.ErrImageUnknown, name)
-	}
-	var names []string
-	for _, img := range found {
-		names = append(names, strings.Join(img.Names, ", "))
-	}
-	sort.Strings(names)
-	return nil, fmt.Errorf("short name %q matches several images (%s): name it in full", name, strings.Join(names, "; "))
-}
-
-func hasDigest(img *storage.Image, d string) bool {
-	if string(img.Digest) == d {
-		return true
-	}
-	for _, x := range img.Digests {
-		if string(x) == d {
-			return true
-		}
-	}
-	return false
-}
-
-// repoMatches: NAME@DIGEST must also name the image's repository.
-func repoMatches(img *storage.Image, r Ref) bool {
-	full := strings.TrimSuffix(r.String(), r.suffix())
-	for _, n := range append(append([]string{}, img.Names...), img.NamesHistory...) {
-		repo := n
-		if i := strings.IndexAny(n[strings.LastIndex(n, "/")+1:], ":@"); i >= 0 {
-			repo = n[:strings.LastIndex(n, "/")+1+i]
-		}
-		if repo == full || r.Domain == "" && strings.HasSuffix(repo, "/"+r.Path) {
-			return true
-		}
-	}
-	return false
+	return d + "/" + p + r.Suffix()
 }

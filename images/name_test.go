@@ -3,6 +3,7 @@ package images
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -120,4 +121,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestGrammarMatchesRegexp: the hand-written checks accept exactly what
+// the reference grammar's regular expressions accept.
+func TestGrammarMatchesRegexp(t *testing.T) {
+	pathRE := regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	for _, s := range []string{"a", "a.b", "a..b", "a__b", "a___b", "a---b", "a-", "-a", "a/b", "a//b", "/a", "a/", "A", "a_b.c-d/e", "a._b", "", strings.Repeat("x", 200)} {
+		if validPath(s) != pathRE.MatchString(s) {
+			t.Errorf("validPath(%q) = %v, regexp says %v", s, validPath(s), !validPath(s))
+		}
+		if validTag(s) != tagRE.MatchString(s) {
+			t.Errorf("validTag(%q) = %v, regexp says %v", s, validTag(s), !validTag(s))
+		}
+	}
+}
+
+func FuzzGrammar(f *testing.F) {
+	pathRE := regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	f.Add("a_b.c-d/e")
+	f.Fuzz(func(t *testing.T, s string) {
+		if validPath(s) != pathRE.MatchString(s) || validTag(s) != tagRE.MatchString(s) {
+			t.Fatalf("%q: path %v/%v tag %v/%v", s, validPath(s), pathRE.MatchString(s), validTag(s), tagRE.MatchString(s))
+		}
+	})
 }

@@ -21,6 +21,9 @@
 //               Go (podctl_stage == PODCTL_STAGE_INIT) to set up the rootfs.
 //   keep        exec'd by an idle pod supervisor in place of itself: logs
 //               the containers' output and waits (keeper.c).
+//   userns      exec'd by `podctl` as the image store helper (podctl-image):
+//               a user and a mount namespace, mapped by podctl as a pod's,
+//               then back to Go (podctl_stage == PODCTL_STAGE_USERNS).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -458,6 +461,32 @@ static void stage_join(void)
 	podctl_stage = PODCTL_STAGE_INIT;
 }
 
+// stage_userns: the image store keeps files owned by the caller's
+// subordinate ids, so it is used as uid 0 of a user namespace mapped exactly
+// as pods are (the same handshake as the pause's: "unshared", then podctl
+// runs newuidmap and newgidmap and says "mapped"). The mount namespace is
+// for the overlay mounts containers-storage makes while it works; none of
+// them propagates back to the host.
+static void stage_userns(void)
+{
+	char buf[64];
+
+	prctl(PR_SET_NAME, "podctl-store", 0, 0, 0);
+	explain_role = "[store]";
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		fail("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
+	say("unshared");
+	expect("mapped", buf, sizeof(buf), NULL);
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid(0)");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid(0)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail("making / private in the store helper's mount namespace");
+	explain("uid 0 of a user namespace mapped as pods are, with a private mount namespace: unshare(CLONE_NEWUSER|CLONE_NEWNS), setresuid(0, 0, 0)");
+	podctl_stage = PODCTL_STAGE_USERNS;
+}
+
 __attribute__((constructor)) static void podctl_nsenter(void)
 {
 	const char *stage = getenv("_PODCTL_STAGE");
@@ -486,6 +515,8 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 		stage_pause_init();
 	else if (strcmp(stage, "join") == 0)
 		stage_join();
+	else if (strcmp(stage, "userns") == 0)
+		stage_userns();
 	else {
 		errno = 0;
 		fail("unknown stage '%s'", stage);

@@ -27,9 +27,12 @@ const (
 	StageJoin  = "join"
 	// StageKeep is an idle pod supervisor (keeper.c); it reads
 	// EnvKeep and EnvKeepDir, not EnvSyncFD.
-	StageKeep  = "keep"
-	EnvKeep    = "_PODCTL_KEEP"
-	EnvKeepDir = "_PODCTL_KEEP_DIR"
+	StageKeep = "keep"
+	// StageUserns is the image store helper (podctl-image): a user and a
+	// mount namespace mapped as a pod's, then Go (InUserns).
+	StageUserns = "userns"
+	EnvKeep     = "_PODCTL_KEEP"
+	EnvKeepDir  = "_PODCTL_KEEP_DIR"
 )
 
 // InInit reports whether this process is a container init that the
@@ -39,3 +42,7 @@ func InInit() bool { return C.podctl_stage == C.PODCTL_STAGE_INIT }
 
 // SyncFD is the sync socket the init stage inherited, or -1.
 func SyncFD() int { return int(C.podctl_sync_fd) }
+
+// InUserns reports whether the constructor made this process uid 0 of a
+// new user namespace for the image store (StageUserns).
+func InUserns() bool { return C.podctl_stage == C.PODCTL_STAGE_USERNS }

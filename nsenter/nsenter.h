@@ -6,6 +6,9 @@
 // The constructor returned inside a container init forked into a pod's
 // namespaces; Go must run the init stage and nothing else.
 #define PODCTL_STAGE_INIT 1
+// The constructor returned in a new user and mount namespace mapped like a
+// pod's: the image store helper (podctl-image) runs in Go.
+#define PODCTL_STAGE_USERNS 2
 
 extern int podctl_stage;
 extern int podctl_sync_fd;

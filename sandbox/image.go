@@ -3,31 +3,15 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/podctl/podctl/images"
 	"golang.org/x/sys/unix"
 )
-
-// storeMapping is the user namespace the image store is used in: the one
-// pods get (DetectIDMapping), so that a file the store unpacked as uid 101
-// is uid 101 in every pod.
-func storeMapping() images.Mapping {
-	ids := DetectIDMapping()
-	conv := func(rs []IDRange) []specs.LinuxIDMapping {
-		var out []specs.LinuxIDMapping
-		for _, r := range rs {
-			out = append(out, specs.LinuxIDMapping{ContainerID: r.Inside, HostID: r.Outside, Size: r.Count})
-		}
-		return out
-	}
-	return images.Mapping{UIDs: conv(ids.UIDs), GIDs: conv(ids.GIDs), Helpers: ids.Helpers}
-}
 
 // prepareImage makes the container's writable layer on its image, before
 // the pod exists (so a missing or broken image is an error that leaves
@@ -38,20 +22,13 @@ func prepareImage(pod string, c *ContainerSpec) error {
 	if c.Image == "" {
 		return nil
 	}
-	opts, err := images.DefaultOptions()
-	if err != nil {
-		return err
-	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	explain("podctl", "makes container %s's layer on image %s in containers-storage (%s): a helper in a new user namespace with the pods' id mapping (newuidmap), so the store's files keep the owners pods see", c.Name, c.Image, opts.GraphRoot)
-	resp, err := images.Call(storeMapping(), images.Request{
-		Op: "prepare", Store: opts, Image: c.Image, ID: hex.EncodeToString(id),
+	explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-image's store helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
+	resp, err := callStore(images.Request{
+		Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
 		Metadata: images.Metadata{Pod: pod, Container: c.Name},
 	})
-	if err == nil && resp.Error != "" {
-		err = errors.New(resp.Error)
-	}
 	if err != nil {
 		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
@@ -85,21 +62,16 @@ func prepareImage(pod string, c *ContainerSpec) error {
 // layers no pod knows.
 func deleteLayers(cs []ContainerSpec) error {
 	var ids []string
-	var opts images.Options
 	for _, c := range cs {
 		if c.Layer != nil {
 			ids = append(ids, c.Layer.ID)
-			opts = c.Layer.Store
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	explain("podctl", "removes the containers' layers from containers-storage: a helper in a new user namespace")
-	resp, err := images.Call(storeMapping(), images.Request{Op: "delete", Store: opts, IDs: ids})
-	if err == nil && resp.Error != "" {
-		err = errors.New(resp.Error)
-	}
+	explain("podctl", "removes the containers' layers from containers-storage: podctl-image's store helper, in a new user namespace")
+	_, err := callStore(images.Request{Op: "delete", IDs: ids})
 	return err
 }
 
@@ -113,22 +85,16 @@ func specsOf(cs []ContainerStatus) []ContainerSpec {
 }
 
 // sweepLayers removes the layers podctl made that no pod's state knows
-// (pods whose creator was killed before it saved them). Only a store that
-// exists is looked at: podctl gc never creates one.
+// (pods whose creator was killed before it saved them). A store that does
+// not exist is left so (podctl gc never creates one), and so is a machine
+// without podctl-image.
 func sweepLayers(known []string) ([]string, error) {
-	opts, err := images.DefaultOptions()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(opts.GraphRoot); err != nil {
+	if _, err := images.Binary(); err != nil {
 		return nil, nil
 	}
-	resp, err := images.Call(storeMapping(), images.Request{Op: "orphans", Store: opts, IDs: known})
+	resp, err := callStore(images.Request{Op: "orphans", IDs: known})
 	if err != nil {
 		return nil, err
-	}
-	if resp.Error != "" {
-		return resp.IDs, errors.New(resp.Error)
 	}
 	return resp.IDs, nil
 }
@@ -160,47 +126,36 @@ func ParseSignal(s string) (unix.Signal, error) {
 	return 0, fmt.Errorf("unknown signal %q (use a name such as TERM or a number)", s)
 }
 
-// LayerMount tells a container's init which store layer is its root.
-type LayerMount struct {
-	ID    string         `json:"id"`
-	Image string         `json:"image"`
-	Store images.Options `json:"store"`
-	// UID, GID: the rootless user whose store it is (containers-storage's
-	// _CONTAINERS_ROOTLESS_UID); -1 for root.
-	UID int `json:"uid"`
-	GID int `json:"gid"`
-	// Env: the caller's HOME and XDG_* variables. containers-storage reads
-	// storage.conf again on every open, from paths they decide, and the
-	// init's own environment is the workload's, not the caller's.
-	Env []string `json:"env,omitempty"`
-}
-
-func layerMount(c *ContainerSpec) *LayerMount {
-	if c.Layer == nil {
-		return nil
+// mountRoot is the init's half: the same mount of the container's layer
+// that containers-storage made in the helper (images.RootMount), in this
+// process's own mount namespace, where it ends with the container.
+func mountRoot(image string, m *images.RootMount) (string, error) {
+	if m.FSType == "" {
+		return m.Target, nil // vfs: a plain directory
 	}
-	m := &LayerMount{ID: c.Layer.ID, Image: c.Layer.ImageName, Store: c.Layer.Store, UID: -1, GID: -1}
-	if os.Getuid() != 0 {
-		m.UID, m.GID = os.Getuid(), os.Getgid()
+	if m.Dir != "" {
+		// Relative lowerdir paths start at the driver's home.
+		if err := os.Chdir(m.Dir); err != nil {
+			return "", fmt.Errorf("mounting the layer of image %s: %w", image, err)
+		}
+		defer os.Chdir("/")
 	}
-	for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			m.Env = append(m.Env, k+"="+v)
+	// A volatile overlay (no syncs: fsync=volatile) leaves
+	// WORKDIR/work/incompat/volatile behind when it is unmounted, and the
+	// kernel refuses to mount over it again (overlayfs.rst, "Volatile
+	// mount"), since a crash may have lost writes. Nothing was written
+	// through the helper's mount, so, as containers-storage does before
+	// its own mounts, podctl removes the marker.
+	if strings.Contains(","+m.Data+",", ",fsync=volatile,") || strings.Contains(","+m.Data+",", ",volatile,") {
+		for _, o := range strings.Split(m.Data, ",") {
+			if w, ok := strings.CutPrefix(o, "workdir="); ok {
+				os.RemoveAll(filepath.Join(w, "work", "incompat", "volatile"))
+			}
 		}
 	}
-	return m
-}
-
-// mountLayer is the init's half: mount the layer, in this process's own
-// mount namespace, and return the root it gives.
-func mountLayer(m *LayerMount) (string, error) {
-	if m.UID >= 0 {
-		images.MarkRootless(m.UID, m.GID)
+	explain("init", "mounts its layer of image %s, as containers-storage mounts it, in its own mount namespace (so the mount ends with the container): mount(%q, %q, %q, 0x%x, %q)", image, m.Source, m.Target, m.FSType, m.Flags, m.Data)
+	if err := unix.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data); err != nil {
+		return "", fmt.Errorf("mounting the layer of image %s (%s on %s): %w", image, m.FSType, m.Target, err)
 	}
-	for _, kv := range m.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
-	explain("init", "mounts its layer of image %s: overlay of the image's layers under the container's own (containers-storage %s), in its own mount namespace, so the mount ends with the container", m.Image, m.Store.GraphRoot)
-	return images.Mount(m.Store, m.ID)
+	return m.Target, nil
 }

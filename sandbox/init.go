@@ -59,8 +59,8 @@ func runInit(sock *syncSocket) error {
 	// container's root already; a new container builds its root first.
 	if !cfg.Exec {
 		if cfg.Layer != nil {
-			where += " (image " + cfg.Layer.Image + ")"
-			if cfg.Rootfs, err = mountLayer(cfg.Layer); err != nil {
+			where += " (image " + cfg.Layer.ImageName + ")"
+			if cfg.Rootfs, err = mountRoot(cfg.Layer.ImageName, &cfg.Layer.Root); err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/rootfs"
 	"golang.org/x/sys/unix"
@@ -40,8 +41,8 @@ type InitConfig struct {
 	Container string `json:"container"`
 	Rootfs    string `json:"rootfs"`
 	// Layer: the root is the container's layer in the image store,
-	// mounted by the init itself (images.Mount), and Rootfs is unused.
-	Layer    *LayerMount       `json:"layer,omitempty"`
+	// mounted by the init itself (mountRoot), and Rootfs is unused.
+	Layer    *images.Prepared  `json:"layer,omitempty"`
 	Files    []rootfs.BindFile `json:"files"`
 	PtsGID   int               `json:"ptsGid"`
 	Args     []string          `json:"args"`

@@ -339,7 +339,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		ptsGID = -1
 	}
 	cfg := &InitConfig{
-		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: layerMount(&c.Spec), Files: s.files, PtsGID: ptsGID,
+		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,

@@ -50,6 +50,7 @@ done
 fuzz ./sandbox/seccomp/ FuzzProfile
 fuzz ./images/ FuzzParseRef
 fuzz ./images/ FuzzImageConfig
+fuzz ./images/ FuzzGrammar
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/images/store"
 	"github.com/urfave/cli/v2"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
@@ -48,7 +49,7 @@ func loadCommand() *cli.Command {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("load -i %s: %w", path, err)
 			}
-			images.EnterUserNamespace()
+			store.EnterUserNamespace()
 			s, err := openStore()
 			if err != nil {
 				return err

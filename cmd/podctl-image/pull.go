@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/images/store"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
@@ -29,7 +30,7 @@ dir: (containers-transports(5)). Prints the image ID.`,
 			if c.NArg() != 1 {
 				return usageError{errors.New("pull: give one image, e.g. podctl pull docker.io/library/busybox")}
 			}
-			images.EnterUserNamespace()
+			store.EnterUserNamespace()
 			s, err := openStore()
 			if err != nil {
 				return err
@@ -46,11 +47,11 @@ dir: (containers-transports(5)). Prints the image ID.`,
 }
 
 func openStore() (storage.Store, error) {
-	o, err := images.DefaultOptions()
+	o, err := store.DefaultOptions()
 	if err != nil {
 		return nil, err
 	}
-	return images.Open(o)
+	return store.Open(o)
 }
 
 // pull copies the image named by arg into the store.

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/images/store"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
@@ -30,13 +31,13 @@ oci:, oci-archive:, docker-archive:, dir:); by default IMAGE's own name.`,
 			if dest == "" {
 				dest = image
 			}
-			images.EnterUserNamespace()
+			store.EnterUserNamespace()
 			s, err := openStore()
 			if err != nil {
 				return err
 			}
 			defer s.Shutdown(false)
-			img, err := images.Find(s, image)
+			img, err := store.Find(s, image)
 			if err != nil {
 				return err
 			}

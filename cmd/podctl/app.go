@@ -33,10 +33,9 @@ func newApp() *app {
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
 			topCommand(), nsCommand(), gcCommand(),
-			imagesCommand(), imageCommand(), rmiCommand(), transportCommand("pull"), transportCommand("load"),
-			transportCommand("push"), transportCommand("login"), transportCommand("logout"),
 		},
 	}
+	a.cli.Commands = append(a.cli.Commands, imageCommands()...)
 	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}
 	explainOn := func(c *cli.Context) error {
 		if c.Bool("explain") {

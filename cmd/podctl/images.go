@@ -1,202 +1,44 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/podctl/podctl/images"
 	"github.com/urfave/cli/v2"
-	"go.podman.io/storage"
 )
 
-// The image commands that only read or change the store (images, rmi,
-// image inspect, image prune) run here, inside the storage user namespace
-// (images.EnterUserNamespace re-executes podctl there, as podman does).
-// Those that move images in and out (pull, load, push, login, logout) are
-// the podctl-image binary's: see its package comment for why.
+// The image commands are podctl-image's (cmd/podctl-image: the image store
+// and the transports, whose libraries podctl's own binary must not carry).
+// podctl execs it with the same command line.
 
-func imagesCommand() *cli.Command {
-	return &cli.Command{
-		Name:   "images",
-		Usage:  "list the images of the store (podman's, shared)",
-		Flags:  []cli.Flag{&cli.StringFlag{Name: "format", Usage: "json for machine-readable output"}},
-		Action: listImages,
-	}
+var imageUsage = map[string]string{
+	"images": "list the images of the store (podman's, shared)",
+	"image":  "manage images: ls, rm, inspect, prune, pull, load, push",
+	"rmi":    "remove images (or one of an image's several names)",
+	"pull":   "copy an image into the store from a registry or an archive",
+	"load":   "load images from a docker-archive or oci-archive tarball",
+	"push":   "copy an image of the store to a registry or an archive",
+	"login":  "keep a registry's credentials in auth.json",
+	"logout": "forget a registry's credentials",
 }
 
-func listImages(c *cli.Context) error {
-	if f := c.String("format"); f != "" && f != "json" {
-		return usageError{fmt.Errorf("images: --format %q: only json is known", f)}
+// imageCommands are the commands handed over to podctl-image.
+func imageCommands() []*cli.Command {
+	var out []*cli.Command
+	for _, name := range []string{"images", "image", "rmi", "pull", "load", "push", "login", "logout"} {
+		out = append(out, imageCommand(name))
 	}
-	s, err := storeForCommand()
-	if err != nil {
-		return err
-	}
-	defer s.Shutdown(false)
-	list, err := images.List(s)
-	if err != nil {
-		return err
-	}
-	if c.String("format") == "json" {
-		if list == nil {
-			list = []images.Summary{}
-		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
-	for _, img := range list {
-		names := img.Names
-		if len(names) == 0 {
-			names = []string{"<none>:<none>"}
-		}
-		for _, n := range names {
-			repo, tag := splitName(n)
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", repo, tag, images.ShortID(img.ID), age(img.Created)+" ago", humanSize(img.Size))
-		}
-	}
-	return w.Flush()
+	return out
 }
 
-// splitName splits REPO:TAG (or REPO@DIGEST) as podman's listing does.
-func splitName(n string) (string, string) {
-	if i := strings.LastIndex(n, "@"); i >= 0 {
-		return n[:i], "<none>"
-	}
-	if i := strings.LastIndex(n, ":"); i > strings.LastIndex(n, "/") {
-		return n[:i], n[i+1:]
-	}
-	return n, "<none>"
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.3g GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.3g MB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.3g kB", float64(n)/1e3)
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func rmiCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "rmi",
-		Usage:     "remove images (or one of an image's several names)",
-		ArgsUsage: "IMAGE...",
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError{errors.New("rmi: name at least one image")}
-			}
-			s, err := storeForCommand()
-			if err != nil {
-				return err
-			}
-			defer s.Shutdown(false)
-			var errs []error
-			for _, name := range c.Args().Slice() {
-				did, err := images.Remove(s, name)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Println(did)
-			}
-			return errors.Join(errs...)
-		},
-	}
-}
-
-func imageCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "image",
-		Usage: "manage images: ls, rm, inspect, prune, pull, load, push",
-		Subcommands: []*cli.Command{
-			{Name: "ls", Usage: "same as podctl images", Flags: imagesCommand().Flags, Action: listImages},
-			{Name: "rm", Usage: "same as podctl rmi", ArgsUsage: "IMAGE...", Action: rmiCommand().Action},
-			{
-				Name: "inspect", Usage: "an image's names, layers and configuration, as JSON", ArgsUsage: "IMAGE...",
-				Action: func(c *cli.Context) error {
-					if c.NArg() == 0 {
-						return usageError{errors.New("image inspect: name an image")}
-					}
-					s, err := storeForCommand()
-					if err != nil {
-						return err
-					}
-					defer s.Shutdown(false)
-					var out []*images.Details
-					for _, name := range c.Args().Slice() {
-						d, err := images.Inspect(s, name)
-						if err != nil {
-							return err
-						}
-						out = append(out, d)
-					}
-					enc := json.NewEncoder(os.Stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(out)
-				},
-			},
-			{
-				Name: "prune", Usage: "remove images without a name that no container uses (-a: every unused image)",
-				Flags: []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every image no container uses"}},
-				Action: func(c *cli.Context) error {
-					s, err := storeForCommand()
-					if err != nil {
-						return err
-					}
-					defer s.Shutdown(false)
-					ids, err := images.Prune(s, c.Bool("all"))
-					for _, id := range ids {
-						fmt.Println(id)
-					}
-					return err
-				},
-			},
-			transportCommand("pull"), transportCommand("load"), transportCommand("push"),
-		},
-	}
-}
-
-// storeForCommand opens the store from inside the storage user namespace.
-func storeForCommand() (storage.Store, error) {
-	images.EnterUserNamespace()
-	o, err := images.DefaultOptions()
-	if err != nil {
-		return nil, err
-	}
-	return images.Open(o)
-}
-
-// transportUsage: the commands podctl-image carries out.
-var transportUsage = map[string]string{
-	"pull":   "copy an image into the store from a registry or an archive (podctl-image)",
-	"load":   "load images from a docker-archive or oci-archive tarball (podctl-image)",
-	"push":   "copy an image of the store to a registry or an archive (podctl-image)",
-	"login":  "keep a registry's credentials in auth.json (podctl-image)",
-	"logout": "forget a registry's credentials (podctl-image)",
-}
-
-// transportCommand hands the command line over to podctl-image.
-func transportCommand(name string) *cli.Command {
+func imageCommand(name string) *cli.Command {
 	return &cli.Command{
 		Name:            name,
-		Usage:           transportUsage[name],
+		Usage:           imageUsage[name] + " (podctl-image)",
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			bin, err := imageBinary()
+			bin, err := images.Binary()
 			if err != nil {
 				return err
 			}
@@ -206,19 +48,4 @@ func transportCommand(name string) *cli.Command {
 			return syscall.Exec(bin, args, os.Environ())
 		},
 	}
-}
-
-// imageBinary finds podctl-image next to podctl, or in $PATH.
-func imageBinary() (string, error) {
-	self, err := os.Executable()
-	if err == nil {
-		p := filepath.Join(filepath.Dir(self), "podctl-image")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("podctl-image"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("podctl-image (pull, load, push, login) is not installed next to %s nor in $PATH: build it with make, or install it beside podctl", self)
 }

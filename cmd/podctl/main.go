@@ -3,9 +3,7 @@
 // One binary plays every role. Before the CLI parses anything, main asks
 // package nsenter whether this process is a container init that the C
 // constructor has just forked into a pod, or a pod's detached supervisor;
-// if so it runs that role and nothing else. Then containers-storage's
-// reexec.Init runs the helpers that library and package images re-execute
-// (the image store helper, in a user namespace; layer unpacking). The other hidden stages (the pause, the join) never reach
+// if so it runs that role and nothing else. The other hidden stages (the pause, the join) never reach
 // Go at all. None of them is a user-visible command.
 package main
 
@@ -16,7 +14,6 @@ import (
 
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox"
-	"go.podman.io/storage/pkg/reexec"
 )
 
 func main() {
@@ -25,9 +22,6 @@ func main() {
 	}
 	if fd, ok := sandbox.InSupervisor(); ok {
 		sandbox.SuperviseMain(fd) // never returns
-	}
-	if reexec.Init() {
-		return
 	}
 	code, err := newApp().run(os.Args)
 	if err != nil {

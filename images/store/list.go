@@ -1,4 +1,4 @@
-package images
+package store
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/podctl/podctl/images"
 	"go.podman.io/storage"
 )
 
@@ -82,9 +83,9 @@ func Remove(s storage.Store, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if r, err := ParseRef(name); err == nil && len(img.Names) > 1 && !strings.HasPrefix(img.ID, name) {
+	if r, err := images.ParseRef(name); err == nil && len(img.Names) > 1 && !strings.HasPrefix(img.ID, name) {
 		for _, n := range img.Names {
-			if n == r.String() || n == "localhost/"+r.Path+r.suffix() || strings.HasSuffix(n, "/"+r.Path+r.suffix()) {
+			if n == r.String() || n == "localhost/"+r.Path+r.Suffix() || strings.HasSuffix(n, "/"+r.Path+r.Suffix()) {
 				if err := s.RemoveNames(img.ID, []string{n}); err != nil {
 					return "", err
 				}
@@ -109,11 +110,11 @@ func usersOf(s storage.Store, id string) string {
 		if c.ImageID != id {
 			continue
 		}
-		var md Metadata
+		var md images.Metadata
 		if json.Unmarshal([]byte(c.Metadata), &md) == nil && md.Pod != "" {
 			who = append(who, fmt.Sprintf("container %s of podctl pod %s", md.Container, md.Pod))
 		} else {
-			who = append(who, "container "+ShortID(c.ID)+" (not podctl's)")
+			who = append(who, "container "+images.ShortID(c.ID)+" (not podctl's)")
 		}
 	}
 	return strings.Join(who, ", ")
@@ -133,7 +134,7 @@ func Prune(s storage.Store, all bool) ([]string, error) {
 			continue
 		}
 		if _, err := s.DeleteImage(img.ID, true); err != nil {
-			errs = append(errs, fmt.Errorf("image %s: %w", ShortID(img.ID), err))
+			errs = append(errs, fmt.Errorf("image %s: %w", images.ShortID(img.ID), err))
 			continue
 		}
 		removed = append(removed, img.ID)

@@ -1,10 +1,14 @@
-package images
+// Package store is podctl's use of containers-storage (go.podman.io/storage):
+// finding images, reading their configuration, making, mounting and
+// removing container layers, listing and removing images. Only the
+// podctl-image binary links it (see its package comment); podctl reaches it
+// through the store helper (Serve).
+package store
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/unshare"
@@ -36,16 +40,6 @@ func Open(o Options) (storage.Store, error) {
 		return nil, fmt.Errorf("opening the image store %s: %w", o.GraphRoot, err)
 	}
 	return s, nil
-}
-
-// MarkRootless tells containers-storage, in a process that is uid 0 of a
-// user namespace made by podctl for user uid, that it is rootless and whose
-// store it uses: the same environment podman's re-executed children get
-// (see unshare.IsRootless). It must run before the first store call.
-func MarkRootless(uid, gid int) {
-	os.Setenv(unshare.UsernsEnvName, "done")
-	os.Setenv("_CONTAINERS_ROOTLESS_UID", strconv.Itoa(uid))
-	os.Setenv("_CONTAINERS_ROOTLESS_GID", strconv.Itoa(gid))
 }
 
 // EnterUserNamespace re-executes the running command inside a new user and
