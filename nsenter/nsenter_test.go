@@ -27,6 +27,15 @@ func TestMain(m *testing.M) {
 		unix.Write(SyncFD(), []byte(strings.TrimSpace(b.String())))
 		os.Exit(0)
 	}
+	if InUserns() {
+		// The image store helper's stage: report who we are and where,
+		// on stdout, for TestUsernsStage.
+		uid, _ := os.ReadFile("/proc/self/uid_map")
+		user, _ := os.Readlink("/proc/self/ns/user")
+		mnt, _ := os.Readlink("/proc/self/ns/mnt")
+		fmt.Printf("uid=%d user=%s mnt=%s map=%s\n", os.Getuid(), user, mnt, strings.Join(strings.Fields(string(uid)), " "))
+		os.Exit(0)
+	}
 	if os.Getenv("_PODCTL_SUPERVISE") == "resume" {
 		// The keeper exec'd "the supervisor" back: report what it was
 		// handed, on stdout, for TestKeeper.
@@ -206,5 +215,44 @@ func TestPauseExitsIfNotRecorded(t *testing.T) {
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 1 {
 		t.Errorf("unrecorded pause: %v, status %v; want exit 1", err, ws)
+	}
+}
+
+// TestUsernsStage: the image store helper's stage makes a user and a mount
+// namespace, waits for its maps, and returns to Go as uid 0 there.
+func TestUsernsStage(t *testing.T) {
+	var out strings.Builder
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := os.NewFile(uintptr(fds[1]), "child")
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = []string{EnvStage + "=" + StageUserns, EnvSyncFD + "=3"}
+	cmd.ExtraFiles = []*os.File{child}
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Close()
+	defer unix.Close(fds[0])
+	if got := recv(t, fds[0]); got != "unshared" {
+		t.Fatalf("first message %q, want unshared", got)
+	}
+	writeMaps(t, cmd.Process.Pid)
+	send(t, fds[0], "mapped", -1)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("userns stage: %v (%s)", err, out.String())
+	}
+	self := func(ns string) string { l, _ := os.Readlink("/proc/self/ns/" + ns); return l }
+	got := out.String()
+	if !strings.HasPrefix(got, "uid=0 ") {
+		t.Errorf("not uid 0 in its namespace: %q", got)
+	}
+	if strings.Contains(got, "user="+self("user")+" ") || strings.Contains(got, "mnt="+self("mnt")+" ") {
+		t.Errorf("still in the test's user or mount namespace: %q", got)
+	}
+	if want := fmt.Sprintf("map=0 %d 1", os.Getuid()); os.Getuid() != 0 && !strings.Contains(got, want) {
+		t.Errorf("uid map: %q, want %q", got, want)
 	}
 }
