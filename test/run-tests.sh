@@ -86,8 +86,13 @@ if [ "$(id -u)" = 0 ]; then
 		podman_start_pause "$TEST_USER" "$rundir" || echo "podman could not be readied: TestImagePodmanInterop will fail" >&2
 		podman_env=PODCTL_TEST_PODMAN=1
 	fi
+	# A small filesystem for an image store that fills up (the full-disk
+	# load test).
+	mkdir -p "$work/smallstore"
+	mount -t tmpfs -o size=24m,mode=700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER") tmpfs "$work/smallstore"
+	trap 'umount "$work/smallstore" 2>/dev/null; rm -rf "$work"' EXIT
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
