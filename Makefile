@@ -12,14 +12,18 @@ LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
 .PHONY: build test lint demo bench bench-smoke help print-tags
-build: bin/podctl bin/podctl-image ## build bin/podctl and bin/podctl-image
+build: bin/podctl bin/podctl-store bin/podctl-image ## build bin/podctl, bin/podctl-store and bin/podctl-image
 
 bin/podctl: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl
 
-# The image transports (pull, load, push, login): a binary of their own,
-# see cmd/podctl-image. Not static: it never runs inside a pod, and the
-# static glibc would warn about the PKCS#11 code's dlopen.
+# The image store (its helper, images, rmi) and the image transports (pull,
+# load, push, login): binaries of their own, see cmd/podctl-store and
+# cmd/podctl-image. Not static: they never run inside a pod (and the static
+# glibc would warn about the PKCS#11 code's dlopen).
+bin/podctl-store: $(SOURCES)
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w' -o $@ ./cmd/podctl-store
+
 bin/podctl-image: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w' -o $@ ./cmd/podctl-image
 

@@ -65,20 +65,26 @@ type Response struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// HelperArg is podctl-image's argv[1] for the store helper.
+// HelperArg is podctl-store's argv[1] for the store helper.
 const HelperArg = "__store-helper"
 
-// Binary finds podctl-image: next to the running podctl, or in $PATH.
-func Binary() (string, error) {
+// The binaries of podctl's image half (see their package comments).
+const (
+	StoreBinary     = "podctl-store" // the store helper; images, rmi, image inspect|prune
+	TransportBinary = "podctl-image" // pull, load, push, login, logout
+)
+
+// Binary finds one of them: next to the running podctl, or in $PATH.
+func Binary(name string) (string, error) {
 	self, err := os.Executable()
 	if err == nil {
-		p := filepath.Join(filepath.Dir(self), "podctl-image")
+		p := filepath.Join(filepath.Dir(self), name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("podctl-image"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("podctl-image (the image store and transports) is not installed next to %s nor in $PATH: build it with make, or install it beside podctl", self)
+	return "", fmt.Errorf("%s is not installed next to %s nor in $PATH: build it with make, or install it beside podctl", name, self)
 }

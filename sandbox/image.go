@@ -24,7 +24,7 @@ func prepareImage(pod string, c *ContainerSpec) error {
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-image's store helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
+	explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
 	resp, err := callStore(images.Request{
 		Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
 		Metadata: images.Metadata{Pod: pod, Container: c.Name},
@@ -70,7 +70,7 @@ func deleteLayers(cs []ContainerSpec) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	explain("podctl", "removes the containers' layers from containers-storage: podctl-image's store helper, in a new user namespace")
+	explain("podctl", "removes the containers' layers from containers-storage: podctl-store's helper, in a new user namespace")
 	_, err := callStore(images.Request{Op: "delete", IDs: ids})
 	return err
 }
@@ -87,9 +87,9 @@ func specsOf(cs []ContainerStatus) []ContainerSpec {
 // sweepLayers removes the layers podctl made that no pod's state knows
 // (pods whose creator was killed before it saved them). A store that does
 // not exist is left so (podctl gc never creates one), and so is a machine
-// without podctl-image.
+// without podctl-store.
 func sweepLayers(known []string) ([]string, error) {
-	if _, err := images.Binary(); err != nil {
+	if _, err := images.Binary(images.StoreBinary); err != nil {
 		return nil, nil
 	}
 	resp, err := callStore(images.Request{Op: "orphans", IDs: known})

@@ -13,14 +13,14 @@ import (
 	"github.com/podctl/podctl/nsenter"
 )
 
-// callStore runs req in podctl-image's store helper and returns its answer
+// callStore runs req in podctl-store's store helper and returns its answer
 // (an error when the helper reports one). The helper runs as uid 0 of a new
 // user namespace that maps ids exactly as pods' do (nsenter.c's userns
 // stage, with the pause's handshake: it unshares, podctl writes the maps
 // with newuidmap and newgidmap, then it goes on), so the files it makes in
 // the store have the owners pods see. Root needs no user namespace.
 func callStore(req images.Request) (*images.Response, error) {
-	bin, err := images.Binary()
+	bin, err := images.Binary(images.StoreBinary)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func callStore(req images.Request) (*images.Response, error) {
 		return nil, err
 	}
 	var out, errb bytes.Buffer
-	cmd := &exec.Cmd{Path: bin, Args: []string{"podctl-image", images.HelperArg}, Env: os.Environ(),
+	cmd := &exec.Cmd{Path: bin, Args: []string{images.StoreBinary, images.HelperArg}, Env: os.Environ(),
 		Stdin: bytes.NewReader(in), Stdout: &out, Stderr: &errb}
 	rootless := os.Getuid() != 0
 	var sock *syncSocket

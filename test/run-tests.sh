@@ -59,9 +59,9 @@ fuzz ./images/ FuzzGrammar
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-cp bin/podctl bin/podctl-image "$work/"
+cp bin/podctl bin/podctl-store bin/podctl-image "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
-chmod 755 "$work/podctl" "$work/podctl-image" "$work/e2e.test"
+chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/e2e.test"
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"
 chmod -R a+rX "$work/testdata"

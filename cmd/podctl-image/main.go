@@ -1,13 +1,10 @@
-// Command podctl-image is podctl's image half: the image store (images,
-// rmi, image inspect, image prune), the transports (pull, load, push, login,
-// logout) and the store helper that makes and removes container layers for
-// podctl run and rm. podctl execs it for those commands (podctl pull ...
-// runs podctl-image pull ...). It is a binary of its own because its
-// libraries cost every process that links them: containers-storage about
-// 6 ms more per podctl exec and 8 ms per podctl run (two Go processes each;
-// measured side by side), containers/image about 5 ms of package
-// initialisation and 18 MB of memory more (GODEBUG=inittrace=1); podctl's
-// binary runs in every short-lived stage of every pod.
+// Command podctl-image moves images into and out of the image store: pull,
+// load, push, login, logout (the transports of go.podman.io/image/v5).
+// podctl execs it for those commands (podctl pull ... runs podctl-image
+// pull ...). It is a binary of its own because containers/image costs every
+// process that links it about 5 ms of package initialisation and 18 MB of
+// memory (GODEBUG=inittrace=1: 269 packages), which neither podctl's stages
+// nor the store helper of every podctl run (podctl-store) should pay.
 //
 // The store is podman's (go.podman.io/storage, storage.conf), used inside a
 // user namespace that maps the caller's subordinate ids, as podman does:
@@ -19,9 +16,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/podctl/podctl/images"
-	"github.com/podctl/podctl/images/store"
-	"github.com/podctl/podctl/nsenter"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
 )
@@ -30,11 +24,6 @@ import (
 type usageError struct{ error }
 
 func main() {
-	// The store helper: started by podctl, in a user namespace that
-	// nsenter's constructor made (as root: without one).
-	if nsenter.InUserns() || len(os.Args) == 2 && os.Args[1] == images.HelperArg {
-		store.Serve() // never returns
-	}
 	// containers-storage re-executes this binary for some of its own work
 	// (layer unpacking in a chroot, its user namespace).
 	if reexec.Init() {
@@ -42,10 +31,11 @@ func main() {
 	}
 	app := &cli.App{
 		Name:            "podctl-image",
-		Usage:           "podctl's images: the store and the transports",
+		Usage:           "podctl's image transports",
 		HideHelpCommand: true,
-		Commands: []*cli.Command{imagesCommand(), imageCommand(), rmiCommand(),
-			pullCommand(), loadCommand(), pushCommand(), loginCommand(), logoutCommand()},
+		Commands: []*cli.Command{pullCommand(), loadCommand(), pushCommand(), loginCommand(), logoutCommand(),
+			// podctl image pull|load|push
+			{Name: "image", Subcommands: []*cli.Command{pullCommand(), loadCommand(), pushCommand()}}},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -8,9 +8,11 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// The image commands are podctl-image's (cmd/podctl-image: the image store
-// and the transports, whose libraries podctl's own binary must not carry).
-// podctl execs it with the same command line.
+// The image commands are podctl-store's (the store: images, rmi, image
+// ls|rm|inspect|prune) and podctl-image's (the transports: pull, load,
+// push, login, logout), whose libraries podctl's own binary must not carry
+// (see their package comments). podctl execs them with the same command
+// line.
 
 var imageUsage = map[string]string{
 	"images": "list the images of the store (podman's, shared)",
@@ -35,17 +37,27 @@ func imageCommands() []*cli.Command {
 func imageCommand(name string) *cli.Command {
 	return &cli.Command{
 		Name:            name,
-		Usage:           imageUsage[name] + " (podctl-image)",
+		Usage:           imageUsage[name],
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			bin, err := images.Binary()
+			bin := images.StoreBinary
+			switch name {
+			case "pull", "load", "push", "login", "logout":
+				bin = images.TransportBinary
+			case "image":
+				switch c.Args().First() {
+				case "pull", "load", "push":
+					bin = images.TransportBinary
+				}
+			}
+			path, err := images.Binary(bin)
 			if err != nil {
 				return err
 			}
-			args := append([]string{"podctl-image", name}, c.Args().Slice()...)
+			args := append([]string{bin, name}, c.Args().Slice()...)
 			// exec, not a child: podctl-image's exit status and signals
 			// are the command's own.
-			return syscall.Exec(bin, args, os.Environ())
+			return syscall.Exec(path, args, os.Environ())
 		},
 	}
 }

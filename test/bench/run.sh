@@ -60,7 +60,7 @@ esac
 [[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
-[ -x bin/podctl ] && [ -x bin/podctl-image ] || { echo "bench: bin/podctl or bin/podctl-image missing; run make build" >&2; exit 1; }
+[ -x bin/podctl ] && [ -x bin/podctl-store ] && [ -x bin/podctl-image ] || { echo "bench: bin/podctl, bin/podctl-store or bin/podctl-image missing; run make build" >&2; exit 1; }
 [[ $LOAD_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_LOAD_RUNS must be a positive integer" >&2; exit 2; }
 
 # --- 1. packages (apt only when something is missing) ---
@@ -114,9 +114,9 @@ chmod 755 "$work"
 rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
-cp bin/podctl bin/podctl-image "$work/"
+cp bin/podctl bin/podctl-store bin/podctl-image "$work/"
 cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/user-lib.sh "$work/"
-chmod 755 "$work/podctl" "$work/podctl-image" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh"
+chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh"
 # The archive the load benchmark loads: the busybox rootfs plus four layers
 # of 25 MB of random bytes each (incompressible, like binaries), gzip'd as
 # registries keep layers: ~100 MB.

@@ -81,3 +81,31 @@ func TestImageLoadFullDisk(t *testing.T) {
 		t.Errorf("run from the store after the failed load: %q %s", r.stdout, r.stderr)
 	}
 }
+
+// TestImageVFSDriver: with storage.conf's vfs driver (the fallback where
+// overlayfs is not available) a layer is a plain directory: no mount, and a
+// container still gets its own copy.
+func TestImageVFSDriver(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "storage.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n",
+		filepath.Join(dir, "graph"), filepath.Join(dir, "run"))), 0o644)
+	env := []string{"CONTAINERS_STORAGE_CONF=" + conf}
+	img := testImage(t, "localhost/podctl-e2e/vfs:1", imagebuild.Config{Env: []string{"PATH=/bin"}})
+	p := filepath.Join(dir, "vfs.tar")
+	img.WriteOCIArchive(p)
+	if r := runEnv(t, env, "", "load", "-q", "-i", p); r.code != 0 {
+		t.Fatalf("load into a vfs store: %s", r.stderr)
+	}
+	// t.TempDir's removal needs the store's files gone first (some are
+	// owned by subordinate ids).
+	t.Cleanup(func() { runEnv(t, env, "", "image", "prune", "-a") })
+	r := runEnv(t, env, "", "run", "--rm", img.Name, "sh", "-c", "echo written > /etc/motd; cat /etc/motd; grep -c ' / ' /proc/self/mountinfo")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "written\n") {
+		t.Fatalf("run from a vfs store: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runEnv(t, env, "", "run", "--rm", img.Name, "cat", "/etc/motd"); r.code == 0 {
+		t.Errorf("the second container saw the first one's /etc/motd: %q", r.stdout)
+	}
+}

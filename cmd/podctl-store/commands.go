@@ -16,9 +16,9 @@ import (
 )
 
 // The image commands that only read or change the store: images, rmi,
-// image inspect, image prune. Like pull and load they run inside a user
-// namespace that maps the subordinate ids (store.EnterUserNamespace
-// re-executes podctl-image there, as podman does).
+// image inspect, image prune. They run inside a user namespace that maps
+// the subordinate ids (store.EnterUserNamespace re-executes podctl-store
+// there, as podman does).
 
 func imagesCommand() *cli.Command {
 	return &cli.Command{
@@ -119,7 +119,7 @@ func rmiCommand() *cli.Command {
 func imageCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "image",
-		Usage: "manage images: ls, rm, inspect, prune, pull, load, push",
+		Usage: "manage images: ls, rm, inspect, prune (pull, load, push: podctl-image)",
 		Subcommands: []*cli.Command{
 			{Name: "ls", Usage: "same as podctl images", Flags: imagesCommand().Flags, Action: listImages},
 			{Name: "rm", Usage: "same as podctl rmi", ArgsUsage: "IMAGE...", Action: rmiCommand().Action},
@@ -163,7 +163,6 @@ func imageCommand() *cli.Command {
 					return err
 				},
 			},
-			pullCommand(), loadCommand(), pushCommand(),
 		},
 	}
 }
