@@ -173,7 +173,8 @@ func listDir(d string) []string {
 }
 
 // liveProcs lists processes of our uid that are not zombies (PID 1 of this
-// machine reaps orphans lazily), other than this test process.
+// machine reaps orphans lazily), other than this test process and kernel
+// threads.
 func liveProcs() map[int]string {
 	out := map[int]string{}
 	for _, e := range listDir("/proc") {
@@ -185,7 +186,7 @@ func liveProcs() map[int]string {
 		if err != nil {
 			continue
 		}
-		var name, state, uid string
+		var name, state, uid, ppid string
 		for _, line := range strings.Split(string(st), "\n") {
 			f := strings.Fields(line)
 			if len(f) < 2 {
@@ -198,7 +199,14 @@ func liveProcs() map[int]string {
 				state = f[1]
 			case "Uid:":
 				uid = f[1]
+			case "PPid:":
+				ppid = f[1]
 			}
+		}
+		// Kernel threads (children of kthreadd, pid 2) come and go as
+		// root's: never podctl's.
+		if pid == 2 || ppid == "2" {
+			continue
 		}
 		if uid == strconv.Itoa(os.Getuid()) && state != "Z" && state != "X" {
 			out[pid] = name
