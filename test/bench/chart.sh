@@ -1,6 +1,6 @@
 #!/bin/bash
 # chart.sh RESULTS_DIR OUT.png: a grouped bar chart of the medians of a run
-# of test/bench/run.sh (its JSON files in RESULTS_DIR), drawn with gnuplot:
+# of test/bench/run.sh (its JSON files in RESULTS_DIR, images.json included), drawn with gnuplot:
 # on the left the latencies (ms, log scale: 4 ms to 20 s on one axis), on the
 # right the memory added per idle pod (kB). Each bar is labelled with its
 # median, each group with the podctl/peer ratios. run.sh draws
@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # groups 0, 1, ... with their bars side by side around x = group.
 # Group labels: "panel<TAB>x<TAB>text" (\n for a line break, for gnuplot).
 jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec-latency.json" \
-	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" '
+	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" --slurpfile img "$dir/images.json" '
 	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def r2: (. * 100 | round) as $c | "\($c / 100 | floor).\($c % 100 | tostring | if length < 2 then "0" + . else . end)";
 	def ms: if . >= 1000 then (. / 10 | round / 100 | tostring) + "s" elif . >= 100 then (. | round | tostring)
@@ -28,7 +28,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	def bars($panel; $g; $list): ($list | length) as $n | (0.8 / 4) as $w
 		| range(0; $n) as $i | $list[$i]
 		| "\($panel)\t\($g + ($i - ($n - 1) / 2) * $w)\t\(.[1])\t\(.[0] | colour)\t\(.[2])";
-	$start[0] as $s | $exec[0].median as $e | $mem[0].variants as $m | $lc[0] as $l
+	$start[0] as $s | $exec[0].median as $e | $mem[0].variants as $m | $lc[0] as $l | $img[0] as $i
 	| ($s.podctl | med) as $pc | ($s.bwrap | med) as $bw | ($s.unshare | med) as $un
 	| ($s.podman // [] | if length > 0 then med else null end) as $pm
 	| [
@@ -43,6 +43,10 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	   bars: [["podctl", $l.stop_rm.median.podctl], ["podman", $l.stop_rm.median.podman]]},
 	  {panel: "lat", label: ("\($l.bulk.pods) pods: run -d,\\nthen rm -f\\n" + ($l.bulk.ratio_podctl_podman | r2) + "x podman"),
 	   bars: [["podctl", $l.bulk.median.podctl], ["podman", $l.bulk.median.podman]]},
+	  {panel: "lat", label: ("run --rm IMAGE\\n" + ($i.run.ratio_podctl_podman | r2) + "x podman"),
+	   bars: [["podctl", $i.run.median.podctl], ["podman", $i.run.median.podman]]},
+	  {panel: "lat", label: ("load \($i.load.archive_mb) MB\\noci-archive\\n" + ($i.load.ratio_podctl_podman | r2) + "x podman"),
+	   bars: [["podctl", $i.load.median.podctl], ["podman", $i.load.median.podman]]},
 	  ({"1": "1 pod", "20": "20 pods"} | to_entries[] | .key as $k |
 	   {panel: "mem", label: (.value + "\\n" + ($m.podctl[$k].vmrss_kb_per_pod.median / $m["podman-pod"][$k].vmrss_kb_per_pod.median | r2)
 	                          + "x podman pod"),
@@ -67,7 +71,7 @@ mem_max=$(awk -F'\t' '$3 > m { m = $3 } END { print m }' "$tmp/mem.dat")
 subtitle=$(awk -F'\t' '$1 == "title" { print $2 }' "$tmp/all")
 
 gnuplot <<EOF
-set terminal pngcairo size 1500,620 font "DejaVu Sans,11" noenhanced
+set terminal pngcairo size 1750,620 font "DejaVu Sans,11" noenhanced
 set output "$png"
 set datafile separator "\t"
 set style fill solid 0.9 border rgb "#333333"
