@@ -24,6 +24,10 @@ type Spec struct {
 	PtsGID int
 	// Unmasked leaves MaskedPaths and ReadonlyPaths alone (--privileged).
 	Unmasked bool
+	// Mounts: the user's volumes and tmpfs, in order, after everything
+	// else. ReadOnly makes the root read-only once they are in place.
+	Mounts   []Mount
+	ReadOnly bool
 	// Explain, if set, is told each mount and pivot_root (--explain).
 	Explain func(format string, args ...any)
 }
@@ -65,6 +69,25 @@ func Setup(s Spec) error {
 	}
 	for _, f := range s.Files {
 		if err := bindFile(root, f); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.Mounts {
+		var err error
+		switch m.Type {
+		case "bind":
+			err = bindVolume(root, m)
+		case "tmpfs":
+			err = tmpfsVolume(root, m)
+		default:
+			err = fmt.Errorf("mount type %q: podctl knows bind and tmpfs", m.Type)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if s.ReadOnly {
+		if err := readOnlyRoot(root); err != nil {
 			return err
 		}
 	}

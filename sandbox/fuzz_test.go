@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"path"
 	"strings"
 	"testing"
 )
@@ -113,6 +114,34 @@ func FuzzInitMsg(f *testing.F) {
 		twice, _ := json.Marshal(m2)
 		if err != nil || !bytes.Equal(again, twice) {
 			t.Errorf("%q decodes to %+v, which re-encodes to %q, then %q (%v)", b, m, again, twice, err)
+		}
+	})
+}
+
+// FuzzParseVolume: -v and --tmpfs never panic, and whatever they accept
+// mounts on an absolute, clean path outside /proc and /sys, never on /.
+func FuzzParseVolume(f *testing.F) {
+	for _, s := range []string{"/tmp:/w", "/tmp:/w:ro", ".:/x:rw", "/tmp:/proc/x", "a:b", "/tmp:/../..", "/t:size=1m,ro"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		check := func(what, target string) {
+			if !strings.HasPrefix(target, "/") || path.Clean(target) != target || target == "/" ||
+				target == "/proc" || strings.HasPrefix(target, "/proc/") || target == "/sys" || strings.HasPrefix(target, "/sys/") {
+				t.Fatalf("%s %q accepted with target %q", what, spec, target)
+			}
+		}
+		if m, err := ParseVolume(spec); err == nil {
+			check("-v", m.Target)
+			if !strings.HasPrefix(m.Source, "/") {
+				t.Fatalf("-v %q: source %q is not absolute", spec, m.Source)
+			}
+		}
+		if m, err := ParseTmpfs(spec); err == nil {
+			check("--tmpfs", m.Target)
+			if strings.ContainsAny(m.Options, " \\t\\n") {
+				t.Fatalf("--tmpfs %q: options %q", spec, m.Options)
+			}
 		}
 	})
 }

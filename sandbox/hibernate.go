@@ -177,6 +177,9 @@ func (s *supervisor) hibernate() {
 			k.wake = c.Restart.At
 		}
 	}
+	if d := s.deadline(); !d.IsZero() && (k.wake.IsZero() || d.Before(k.wake)) {
+		k.wake = d
+	}
 	s.save()
 	env := append(os.Environ(), nsenter.EnvStage+"="+nsenter.StageKeep,
 		nsenter.EnvKeep+"="+k.String(), nsenter.EnvKeepDir+"="+s.dir)
@@ -267,5 +270,6 @@ func resumeSupervisor(dir string, k *keepSpec) (*supervisor, error) {
 		}
 	}
 	s.watchPause()
+	s.armDeadline()
 	return s, nil
 }

@@ -64,7 +64,11 @@ func runInit(sock *syncSocket) error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 		}
-		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged}
+		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
+			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly}
+		if cfg.ReadOnly {
+			spec.Mounts = readOnlyMounts(cfg.Mounts)
+		}
 		if explainFile != nil {
 			spec.Explain = func(format string, args ...any) { explain("init", format, args...) }
 		}

@@ -42,14 +42,17 @@ type InitConfig struct {
 	Rootfs    string `json:"rootfs"`
 	// Layer: the root is the container's layer in the image store,
 	// mounted by the init itself (mountRoot), and Rootfs is unused.
-	Layer    *images.Prepared  `json:"layer,omitempty"`
-	Files    []rootfs.BindFile `json:"files"`
-	PtsGID   int               `json:"ptsGid"`
-	Args     []string          `json:"args"`
-	Env      []string          `json:"env"` // KEY=VALUE, applied over the defaults
-	Cwd      string            `json:"cwd"`
-	User     string            `json:"user"` // as given to -u; resolved in the rootfs
-	Hostname string            `json:"hostname"`
+	Layer *images.Prepared  `json:"layer,omitempty"`
+	Files []rootfs.BindFile `json:"files"`
+	// Mounts: the container's volumes and tmpfs; ReadOnly: its root.
+	Mounts   []rootfs.Mount `json:"mounts,omitempty"`
+	ReadOnly bool           `json:"readOnly,omitempty"`
+	PtsGID   int            `json:"ptsGid"`
+	Args     []string       `json:"args"`
+	Env      []string       `json:"env"` // KEY=VALUE, applied over the defaults
+	Cwd      string         `json:"cwd"`
+	User     string         `json:"user"` // as given to -u; resolved in the rootfs
+	Hostname string         `json:"hostname"`
 	// Exec: join a running container (podctl exec) rather than build one:
 	// the root filesystem is already the container's.
 	Exec bool `json:"exec,omitempty"`

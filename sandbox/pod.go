@@ -111,6 +111,9 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	if m := s.st.MainContainer(); m != nil && m.State.Terminated != nil {
 		code = m.State.Terminated.ExitCode
 	}
+	if s.st.Reason == ReasonDeadlineExceeded {
+		code = ExitDeadline
+	}
 	return code, nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/rootfs"
 )
 
 // RestartPolicy is a pod's Kubernetes restartPolicy: what the supervisor
@@ -53,6 +55,9 @@ type PodSpec struct {
 	AutoStop bool `json:"autoStop,omitempty"`
 	// Remove: delete the pod's state when it ends (podctl run --rm).
 	Remove bool `json:"remove,omitempty"`
+	// ActiveDeadline: how long the pod may run, from its start (podctl run
+	// --timeout; Pod YAML's activeDeadlineSeconds); 0 for ever.
+	ActiveDeadline time.Duration `json:"activeDeadline,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -70,9 +75,13 @@ type ContainerSpec struct {
 	Layer      *images.Prepared `json:"layer,omitempty"`
 	StopSignal string           `json:"stopSignal,omitempty"`
 	Args       []string         `json:"args"`
-	Env        []string         `json:"env,omitempty"` // KEY=VALUE
-	Cwd        string           `json:"workingDir,omitempty"`
-	User       string           `json:"user,omitempty"`
+	// Mounts: -v and --tmpfs; ReadOnly: --read-only (the root read-only,
+	// with tmpfs on /tmp, /var/tmp and /run).
+	Mounts   []rootfs.Mount `json:"mounts,omitempty"`
+	ReadOnly bool           `json:"readOnly,omitempty"`
+	Env      []string       `json:"env,omitempty"` // KEY=VALUE
+	Cwd      string         `json:"workingDir,omitempty"`
+	User     string         `json:"user,omitempty"`
 	// Remove: forget the container once it has terminated for good
 	// (podctl run --rm --pod).
 	Remove bool `json:"remove,omitempty"`
@@ -130,6 +139,9 @@ func (c *ContainerSpec) Validate() error {
 		return fmt.Errorf("--workdir %q: must be an absolute path inside the container", c.Cwd)
 	}
 	if _, _, err := ParseUserSpec(c.User); err != nil {
+		return err
+	}
+	if err := checkMounts(c.Mounts); err != nil {
 		return err
 	}
 	caps, err := ResolveCaps(c.CapAdd, c.CapDrop)

@@ -45,6 +45,8 @@ type supervisor struct {
 	procs    map[string]*container // running containers, by name
 	backoffs map[string]*backoff
 	timers   map[string]*time.Timer // restarts waiting out their back-off
+	// deadlineTimer fires at the pod's deadline (deadline.go).
+	deadlineTimer *time.Timer
 	// exitReplies: who waits for a container to end for good (a
 	// foreground podctl run --pod).
 	exitReplies map[string][]chan ctlReply
@@ -176,6 +178,7 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, rerr)
 	}
 	s.watchPause()
+	s.armDeadline()
 	// With no init container in the way, the other containers start now.
 	s.schedule()
 	s.save()
@@ -341,6 +344,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	cfg := &InitConfig{
 		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
+		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}
@@ -568,6 +572,11 @@ func (s *supervisor) afterChange() {
 // before its containers completed is Failed, reason Stopped.
 func (s *supervisor) finalStatus() {
 	s.status()
+	if s.st.Reason == ReasonDeadlineExceeded {
+		// Failed, whatever the containers made of their SIGTERM.
+		s.st.Phase = PhaseFailed
+		return
+	}
 	if !terminal(s.st.Phase) {
 		s.st.Phase, s.st.Reason = PhaseFailed, "Stopped"
 		if s.stopSignal != 0 {
@@ -715,6 +724,9 @@ func (s *supervisor) finish() {
 	}
 	for _, t := range s.timers {
 		t.Stop()
+	}
+	if s.deadlineTimer != nil {
+		s.deadlineTimer.Stop()
 	}
 	// A container SIGKILLed by no one we know of: maybe the kernel, as
 	// the pause (init of the pod's pid namespace) died. The pause finishes

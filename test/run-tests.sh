@@ -48,7 +48,7 @@ fuzz() { # fuzz PACKAGE TARGET
 		exit 1
 	}
 }
-for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec FuzzInitMsg; do
+for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec FuzzInitMsg FuzzParseVolume; do
 	fuzz ./sandbox/ "$target"
 done
 fuzz ./sandbox/seccomp/ FuzzProfile
@@ -108,7 +108,7 @@ if [ "$(id -u)" = 0 ]; then
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
 	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
-		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground'" \
+		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline'" \
 		>"$work/hibernate.log" 2>&1 || fail=1
 	cat "$work/hibernate.log"
 	count "$work/hibernate.log"
@@ -118,7 +118,7 @@ if [ "$(id -u)" = 0 ]; then
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState'" \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
@@ -128,7 +128,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)') >"$work/root.log" 2>&1 || fail=1
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else

@@ -48,6 +48,10 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability to podman's default 11 (e.g. NET_RAW; ALL for every one), inside the pod's user namespace"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the default 11 (ALL for every one)"},
 			&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=PROFILE.json (docker's format) or seccomp=unconfined (default: moby's profile)"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind-mount a host path: HOST-PATH:CONTAINER-PATH[:ro|rw]"},
+			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a fresh tmpfs: CONTAINER-PATH[:size=64m,mode=1777,ro]"},
+			&cli.DurationFlag{Name: "timeout", Usage: "stop the new pod once it has run this long (e.g. 90s, 10m); podctl run then exits 124, as timeout(1), and the pod's reason is DeadlineExceeded"},
+			&cli.BoolFlag{Name: "read-only", Usage: "a read-only root filesystem, with writable tmpfs on /tmp, /var/tmp and /run"},
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
 		},
 		Action: func(c *cli.Context) error {
@@ -81,6 +85,21 @@ kills at once). With -d it returns once the container has started.`,
 				}
 				ctr.Seccomp = v
 			}
+			for _, v := range c.StringSlice("volume") {
+				m, err := sandbox.ParseVolume(v)
+				if err != nil {
+					return usageError{err}
+				}
+				ctr.Mounts = append(ctr.Mounts, m)
+			}
+			for _, v := range c.StringSlice("tmpfs") {
+				m, err := sandbox.ParseTmpfs(v)
+				if err != nil {
+					return usageError{err}
+				}
+				ctr.Mounts = append(ctr.Mounts, m)
+			}
+			ctr.ReadOnly = c.Bool("read-only")
 			if ep := c.String("entrypoint"); ep != "" {
 				ctr.Command = []string{ep}
 			}
@@ -107,7 +126,7 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			var err error
 			if pod := c.String("pod"); pod != "" {
-				for _, f := range []string{"restart", "share-pid", "hostname"} {
+				for _, f := range []string{"restart", "share-pid", "hostname", "timeout"} {
 					if c.IsSet(f) {
 						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
 					}
@@ -124,7 +143,10 @@ kills at once). With -d it returns once the container has started.`,
 				return usageError{err}
 			}
 			spec := sandbox.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
-				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm")}
+				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm"), ActiveDeadline: c.Duration("timeout")}
+			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
+				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
+			}
 			a.code, err = sandbox.Run(spec, ctr, detach, o)
 			if err == nil && detach {
 				fmt.Println(spec.Name)

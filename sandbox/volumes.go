@@ -1,0 +1,139 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/podctl/podctl/rootfs"
+)
+
+// ParseVolume reads -v HOST:CTR[:ro|rw] (docker's and podman's syntax). The
+// host path may be relative to the working directory; its symlinks are
+// resolved here, once, so that the init can refuse any symlink it meets on
+// the way later (rootfs.bindVolume).
+func ParseVolume(spec string) (rootfs.Mount, error) {
+	bad := func(why string) (rootfs.Mount, error) {
+		return rootfs.Mount{}, fmt.Errorf("--volume %q: %s; use HOST-PATH:CONTAINER-PATH[:ro|rw], e.g. -v $PWD:/work:ro", spec, why)
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return bad("expected two or three parts separated by ':'")
+	}
+	m := rootfs.Mount{Type: "bind", Source: parts[0], Target: parts[1]}
+	if len(parts) == 3 {
+		for _, o := range strings.Split(parts[2], ",") {
+			switch o {
+			case "ro":
+				m.ReadOnly = true
+			case "rw":
+				m.ReadOnly = false
+			default:
+				return bad(fmt.Sprintf("option %q: podctl knows ro and rw", o))
+			}
+		}
+	}
+	if m.Source == "" {
+		return bad("the host path is empty")
+	}
+	if !strings.HasPrefix(m.Source, "/") && !strings.HasPrefix(m.Source, ".") {
+		return bad(fmt.Sprintf("%q is not a path (named volumes are not supported yet): give an absolute path or one starting with ./", m.Source))
+	}
+	abs, err := filepath.Abs(m.Source)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return bad(fmt.Sprintf("the host path: %v", unwrapPath(err)))
+	}
+	m.Source = abs
+	if m.Target, err = containerPath(m.Target); err != nil {
+		return bad(err.Error())
+	}
+	return m, nil
+}
+
+// ParseTmpfs reads --tmpfs PATH[:OPTIONS] (OPTIONS as mount -t tmpfs takes
+// them: size=64m,mode=1777,...; ro for a read-only one).
+func ParseTmpfs(spec string) (rootfs.Mount, error) {
+	target, opts, _ := strings.Cut(spec, ":")
+	t, err := containerPath(target)
+	if err != nil {
+		return rootfs.Mount{}, fmt.Errorf("--tmpfs %q: %v", spec, err)
+	}
+	m := rootfs.Mount{Type: "tmpfs", Target: t}
+	var keep []string
+	for _, o := range strings.Split(opts, ",") {
+		switch {
+		case o == "":
+		case o == "ro":
+			m.ReadOnly = true
+		case o == "rw":
+		case strings.HasPrefix(o, "size="), strings.HasPrefix(o, "mode="), strings.HasPrefix(o, "nr_inodes="),
+			strings.HasPrefix(o, "uid="), strings.HasPrefix(o, "gid="):
+			if strings.ContainsAny(o, " \t\n") {
+				return rootfs.Mount{}, fmt.Errorf("--tmpfs %q: option %q", spec, o)
+			}
+			keep = append(keep, o)
+		default:
+			return rootfs.Mount{}, fmt.Errorf("--tmpfs %q: option %q: podctl knows size=, mode=, nr_inodes=, uid=, gid=, ro and rw", spec, o)
+		}
+	}
+	m.Options = strings.Join(keep, ",")
+	return m, nil
+}
+
+// containerPath checks a mount target: absolute, not the root, and not in
+// /proc or /sys, where a mount could undo the masked and read-only paths.
+func containerPath(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("the container path %q must be absolute", p)
+	}
+	c := path.Clean(p)
+	if c == "/" {
+		return "", fmt.Errorf("the container path cannot be / (the root comes from the image or --rootfs)")
+	}
+	for _, no := range []string{"/proc", "/sys"} {
+		if c == no || strings.HasPrefix(c, no+"/") {
+			return "", fmt.Errorf("the container path %s is in %s, which podctl mounts and masks itself", c, no)
+		}
+	}
+	return c, nil
+}
+
+// readOnlyMounts are the writable places of a --read-only container, as
+// podman's --read-only-tmpfs gives them, unless the user mounts something
+// there.
+func readOnlyMounts(user []rootfs.Mount) []rootfs.Mount {
+	taken := map[string]bool{}
+	for _, m := range user {
+		taken[m.Target] = true
+	}
+	var out []rootfs.Mount
+	for _, p := range []string{"/tmp", "/var/tmp", "/run"} {
+		if !taken[p] {
+			out = append(out, rootfs.Mount{Type: "tmpfs", Target: p, Options: "size=65536k"})
+		}
+	}
+	return append(out, user...)
+}
+
+// checkMounts checks the targets of a container's mounts for duplicates,
+// and that bind sources still exist.
+func checkMounts(ms []rootfs.Mount) error {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if seen[m.Target] {
+			return fmt.Errorf("two mounts on %s", m.Target)
+		}
+		seen[m.Target] = true
+		if m.Type == "bind" {
+			if _, err := os.Stat(m.Source); err != nil {
+				return fmt.Errorf("--volume %s: %v", m.Source, unwrapPath(err))
+			}
+		}
+	}
+	return nil
+}

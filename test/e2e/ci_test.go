@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/podctl/podctl/test/imagebuild"
+)
+
+// The CI-sandbox features (issue 11): workspace volumes, tmpfs, read-only
+// roots, deadlines.
+
+func TestVolumesAndReadOnly(t *testing.T) {
+	leakCheck(t)
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, "in.txt"), []byte("input\n"), 0o644)
+	conf := filepath.Join(t.TempDir(), "app.conf")
+	os.WriteFile(conf, []byte("setting=1\n"), 0o644)
+
+	// rw: the step reads the workspace and writes into it; what it writes
+	// belongs to the calling user on the host (pod root is the caller).
+	r := podRun(t, []string{"-v", ws + ":/work", "-v", conf + ":/etc/app.conf:ro"},
+		sh("cat /work/in.txt /etc/app.conf && echo result > /work/out.txt && mkdir /work/dir && echo x > /work/dir/f")...)
+	if r.code != 0 || r.stdout != "input\nsetting=1\n" {
+		t.Fatalf("rw volume: code %d, out %q, err %s", r.code, r.stdout, r.stderr)
+	}
+	for _, p := range []string{"out.txt", "dir", "dir/f"} {
+		fi, err := os.Stat(filepath.Join(ws, p))
+		if err != nil {
+			t.Fatalf("%s not written to the workspace: %v", p, err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != os.Getuid() || int(st.Gid) != os.Getgid() {
+			t.Errorf("%s is owned by %d:%d on the host, want the caller %d:%d", p, st.Uid, st.Gid, os.Getuid(), os.Getgid())
+		}
+	}
+	// ro: readable, not writable (recursively), and the host file untouched.
+	r = podRun(t, []string{"-v", ws + ":/work:ro"}, sh("cat /work/in.txt; echo y > /work/in.txt; echo z > /work/dir/f; echo rc=$?")...)
+	if !strings.Contains(r.stdout, "input") || !strings.Contains(r.stderr+r.stdout, "Read-only file system") {
+		t.Errorf("ro volume: out %q err %q", r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ws, "in.txt")); string(b) != "input\n" {
+		t.Errorf("a ro volume was written: %q", b)
+	}
+	// --read-only: the root refuses writes; /tmp, /var/tmp, /run and a
+	// --tmpfs (with its size) take them.
+	r = podRun(t, []string{"--read-only", "--tmpfs", "/scratch:size=1m"},
+		sh("touch /etc/x 2>&1; touch /tmp/a /var/tmp/b /run/c /scratch/d && echo writable; df -k /scratch | tail -1")...)
+	if !strings.Contains(r.stdout, "Read-only file system") || !strings.Contains(r.stdout, "writable") ||
+		!strings.Contains(r.stdout, " 1024 ") {
+		t.Errorf("--read-only / --tmpfs: code %d out %q err %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestVolumeBadInput(t *testing.T) {
+	leakCheck(t)
+	ws := t.TempDir()
+	cases := []struct {
+		flags []string
+		want  []string
+	}{
+		{[]string{"-v", "/no/such/dir:/w"}, []string{"/no/such/dir", "no such file"}},
+		{[]string{"-v", ws}, []string{"HOST-PATH:CONTAINER-PATH"}},
+		{[]string{"-v", ws + ":w"}, []string{"must be absolute"}},
+		{[]string{"-v", ws + ":/"}, []string{"cannot be /"}},
+		{[]string{"-v", ws + ":/proc/x"}, []string{"/proc"}},
+		{[]string{"-v", ws + ":/w:rwx"}, []string{`"rwx"`}},
+		{[]string{"-v", "cache:/w"}, []string{"named volumes"}},
+		{[]string{"-v", ws + ":/w", "-v", ws + ":/w"}, []string{"two mounts on /w"}},
+		{[]string{"--tmpfs", "/t:exec"}, []string{`"exec"`}},
+		{[]string{"--timeout", "-1s"}, []string{"--timeout"}},
+	}
+	for _, c := range cases {
+		r := podRun(t, c.flags, "/bin/true")
+		lines := errorLines(r.stderr)
+		if r.code != 125 || len(lines) != 1 {
+			t.Errorf("%v: code %d, want 125 and one error; stderr %q", c.flags, r.code, r.stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(lines[0], w) {
+				t.Errorf("%v: error %q does not mention %q", c.flags, lines[0], w)
+			}
+		}
+	}
+}
+
+// A symlink in the image cannot take a volume outside the container's root:
+// the target resolves inside it (RESOLVE_IN_ROOT), and a symlink to a
+// directory that does not exist is refused rather than followed out.
+func TestVolumeTargetSymlinkStaysInside(t *testing.T) {
+	leakCheck(t)
+	const name = "localhost/podctl-e2e/vollink:1"
+	loadImage(t, testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}},
+		imagebuild.Entry{Path: "escape", Symlink: "/../../../../../../home"},
+		imagebuild.Entry{Path: "dangling", Symlink: "/../../../../../../tmp/podctl-e2e-volume-escape"}), "oci-archive")
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, "marker"), []byte("m\n"), 0o644)
+	// /escape leads to the image's own /home, whatever the ../ say.
+	r := run(t, "run", "--rm", "-v", ws+":/escape", name, "cat", "/home/marker")
+	if r.code != 0 || r.stdout != "m\n" {
+		t.Errorf("the volume should appear at the symlink's target inside the root: code %d out %q err %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Lstat("/home/marker"); err == nil {
+		t.Errorf("the volume reached the host's /home")
+	}
+	hostTarget := "/tmp/podctl-e2e-volume-escape"
+	os.RemoveAll(hostTarget)
+	r = run(t, "run", "--rm", "-v", ws+":/dangling", name, "true")
+	if lines := errorLines(r.stderr); r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "/dangling") {
+		t.Errorf("a symlink to a missing directory as a target: code %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Lstat(hostTarget); err == nil {
+		os.RemoveAll(hostTarget)
+		t.Errorf("the mount target was created on the host at %s", hostTarget)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	leakCheck(t)
+	// A sleeping step, foreground: 124 as timeout(1), and DeadlineExceeded.
+	start := time.Now()
+	r := run(t, "run", "--name", "deadline", "--timeout", "1s", "--rootfs", rootfs, "--", "sleep", "60")
+	defer run(t, "rm", "-f", "deadline")
+	if r.code != 124 {
+		t.Fatalf("run --timeout 1s of sleep 60: code %d, want 124; stderr %s", r.code, r.stderr)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("the deadline took %s to act", d)
+	}
+	var st struct {
+		Phase, Reason string
+	}
+	json.Unmarshal([]byte(run(t, "inspect", "deadline").stdout), &st)
+	if st.Phase != "Failed" || st.Reason != "DeadlineExceeded" {
+		t.Errorf("inspect: phase %q reason %q, want Failed, DeadlineExceeded", st.Phase, st.Reason)
+	}
+	if out := run(t, "ps", "-a").stdout; !strings.Contains(out, "DeadlineExceeded") {
+		t.Errorf("ps -a does not show DeadlineExceeded:\n%s", out)
+	}
+	// Detached: the supervisor (or its keeper, hibernated) stops it too.
+	if r := run(t, "run", "-d", "--name", "deadline-d", "--timeout", "1s", "--rootfs", rootfs, "--", "sleep", "60"); r.code != 0 {
+		t.Fatalf("run -d: %s", r.stderr)
+	}
+	defer run(t, "rm", "-f", "deadline-d")
+	r = run(t, "wait", "deadline-d", "--timeout", "20s")
+	if r.code != 0 && r.code != 143 {
+		// wait prints the main container's exit code (143: SIGTERM).
+		t.Logf("wait: %d %s", r.code, r.stderr)
+	}
+	json.Unmarshal([]byte(run(t, "inspect", "deadline-d").stdout), &st)
+	if st.Reason != "DeadlineExceeded" {
+		t.Errorf("detached pod: reason %q, want DeadlineExceeded", st.Reason)
+	}
+}
