@@ -58,6 +58,9 @@ type PodSpec struct {
 	// ActiveDeadline: how long the pod may run, from its start (podctl run
 	// --timeout; Pod YAML's activeDeadlineSeconds); 0 for ever.
 	ActiveDeadline time.Duration `json:"activeDeadline,omitempty"`
+	// ResultFile: where the supervisor writes the pod's Result once it
+	// has ended (podctl run --result-file).
+	ResultFile string `json:"resultFile,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -120,7 +123,9 @@ func (s *PodSpec) Validate() error {
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = RestartNever
 	}
-	return nil
+	var err error
+	s.ResultFile, err = checkResultFile(s.ResultFile)
+	return err
 }
 
 // Validate checks a container's spec, and fills in what can be derived:

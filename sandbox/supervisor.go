@@ -753,6 +753,7 @@ func (s *supervisor) finish() {
 		s.ctl.close()
 	}
 	s.finalStatus()
+	s.writeResult()
 	// (With Remove the directory goes below: no state to write.)
 	if !s.st.Spec.Remove {
 		if err := withStateLock(s.dir, func() error { return writeState(s.dir, s.st) }); err != nil {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,58 @@ func TestDeadline(t *testing.T) {
 	json.Unmarshal([]byte(run(t, "inspect", "deadline-d").stdout), &st)
 	if st.Reason != "DeadlineExceeded" {
 		t.Errorf("detached pod: reason %q, want DeadlineExceeded", st.Reason)
+	}
+}
+
+func TestResultFile(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	type result struct {
+		Pod, Container, Reason, Message string
+		ExitCode, Signal                int
+		StartedAt, FinishedAt           time.Time
+		DurationSeconds                 float64
+		PeakMemoryBytes                 *int64
+	}
+	read := func(p string) result {
+		var r result
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("result file: %v", err)
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("result file: %v: %s", err, b)
+		}
+		return r
+	}
+	cases := []struct {
+		flags  []string
+		cmd    []string
+		code   int
+		reason string
+		least  float64 // seconds
+	}{
+		{nil, sh("sleep 0.3"), 0, "Completed", 0.3},
+		{nil, sh("exit 3"), 3, "Error", 0},
+		{nil, sh("kill -USR1 $$"), 128 + 10, "Error", 0},
+		{[]string{"--timeout", "1s"}, sh("sleep 30"), 124, "DeadlineExceeded", 0.8}, // the deadline counts from the pod's start
+	}
+	for i, c := range cases {
+		p := filepath.Join(dir, fmt.Sprintf("r%d.json", i))
+		r := podRun(t, append([]string{"--result-file", p}, c.flags...), c.cmd...)
+		if r.code != c.code {
+			t.Errorf("%v: podctl run exited %d, want %d (%s)", c.cmd, r.code, c.code, r.stderr)
+		}
+		got := read(p)
+		if got.ExitCode != c.code || got.Reason != c.reason {
+			t.Errorf("%v: result exitCode %d reason %q, want %d %q", c.cmd, got.ExitCode, got.Reason, c.code, c.reason)
+		}
+		if got.Pod == "" || got.Container == "" || got.StartedAt.IsZero() || got.FinishedAt.Before(got.StartedAt) ||
+			got.DurationSeconds < c.least || got.DurationSeconds > c.least+15 || got.PeakMemoryBytes != nil {
+			t.Errorf("%v: result %+v", c.cmd, got)
+		}
+	}
+	if r := podRun(t, []string{"--result-file", "/no/such/dir/r.json"}, "/bin/true"); r.code != 125 || !strings.Contains(r.stderr, "/no/such/dir") {
+		t.Errorf("a result file in a missing directory: %d %s", r.code, r.stderr)
 	}
 }
