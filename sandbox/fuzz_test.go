@@ -121,7 +121,8 @@ func FuzzInitMsg(f *testing.F) {
 // FuzzParseVolume: -v and --tmpfs never panic, and whatever they accept
 // mounts on an absolute, clean path outside /proc and /sys, never on /.
 func FuzzParseVolume(f *testing.F) {
-	for _, s := range []string{"/tmp:/w", "/tmp:/w:ro", ".:/x:rw", "/tmp:/proc/x", "a:b", "/tmp:/../..", "/t:size=1m,ro"} {
+	for _, s := range []string{"/tmp:/w", "/tmp:/w:ro", ".:/x:rw", "/tmp:/proc/x", "a:b", "/tmp:/../..", "/t:size=1m,ro",
+		"type=bind,source=/tmp,target=/w,readonly", "type=tmpfs,target=/t,tmpfs-size=1m", "type=volume,src=v,dst=/v"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -136,6 +137,9 @@ func FuzzParseVolume(f *testing.F) {
 			if !strings.HasPrefix(m.Source, "/") {
 				t.Fatalf("-v %q: source %q is not absolute", spec, m.Source)
 			}
+		}
+		if m, err := ParseMount(spec); err == nil {
+			check("--mount", m.Target)
 		}
 		if m, err := ParseTmpfs(spec); err == nil {
 			check("--tmpfs", m.Target)

@@ -137,3 +137,74 @@ func checkMounts(ms []rootfs.Mount) error {
 	}
 	return nil
 }
+
+// ParseMount reads --mount type=bind|tmpfs,... (docker's and podman's
+// long form): type=bind,source=HOST,target=CTR[,readonly] or
+// type=tmpfs,target=CTR[,tmpfs-size=N][,tmpfs-mode=M]. Named volumes
+// (type=volume) are not supported yet.
+func ParseMount(spec string) (rootfs.Mount, error) {
+	bad := func(why string) (rootfs.Mount, error) {
+		return rootfs.Mount{}, fmt.Errorf("--mount %q: %s; e.g. --mount type=bind,source=$PWD,target=/work,readonly", spec, why)
+	}
+	kv := map[string]string{}
+	ro := false
+	for _, f := range strings.Split(spec, ",") {
+		k, v, hasValue := strings.Cut(f, "=")
+		switch {
+		case k == "readonly" || k == "ro":
+			if hasValue && v != "true" && v != "false" {
+				return bad(fmt.Sprintf("%s=%q: true or false", k, v))
+			}
+			ro = !hasValue || v == "true"
+		case !hasValue || v == "":
+			return bad(fmt.Sprintf("%q has no value", f))
+		case k == "src":
+			kv["source"] = v
+		case k == "dst" || k == "destination":
+			kv["target"] = v
+		default:
+			if _, dup := kv[k]; dup {
+				return bad(fmt.Sprintf("%s given twice", k))
+			}
+			kv[k] = v
+		}
+	}
+	switch kv["type"] {
+	case "bind":
+		for k := range kv {
+			if k != "type" && k != "source" && k != "target" {
+				return bad(fmt.Sprintf("option %q: a bind mount takes source, target and readonly", k))
+			}
+		}
+		if kv["source"] == "" || kv["target"] == "" {
+			return bad("a bind mount needs source= and target=")
+		}
+		opt := ""
+		if ro {
+			opt = ":ro"
+		}
+		return ParseVolume(kv["source"] + ":" + kv["target"] + opt)
+	case "tmpfs":
+		var opts []string
+		for k, v := range kv {
+			switch k {
+			case "type", "target":
+			case "tmpfs-size":
+				opts = append(opts, "size="+v)
+			case "tmpfs-mode":
+				opts = append(opts, "mode="+v)
+			default:
+				return bad(fmt.Sprintf("option %q: a tmpfs mount takes target, tmpfs-size, tmpfs-mode and readonly", k))
+			}
+		}
+		if ro {
+			opts = append(opts, "ro")
+		}
+		return ParseTmpfs(kv["target"] + ":" + strings.Join(opts, ","))
+	case "volume":
+		return bad("named volumes are not supported yet: use type=bind with a host directory")
+	case "":
+		return bad("type= is missing")
+	}
+	return bad(fmt.Sprintf("type %q: podctl knows bind and tmpfs", kv["type"]))
+}

@@ -29,6 +29,9 @@ func newApp() *app {
 			return usageError{fmt.Errorf("%v (see podctl --help)", err)}
 		},
 		HideHelpCommand: true,
+		// A value is taken whole: -e K=a,b sets K to "a,b", and --mount's
+		// comma-separated fields reach ParseMount (urfave would split them).
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),

@@ -49,6 +49,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the default 11 (ALL for every one)"},
 			&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=PROFILE.json (docker's format) or seccomp=unconfined (default: moby's profile)"},
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind-mount a host path: HOST-PATH:CONTAINER-PATH[:ro|rw]"},
+			&cli.StringSliceFlag{Name: "mount", Usage: "type=bind,source=HOST,target=CTR[,readonly] or type=tmpfs,target=CTR[,tmpfs-size=N]"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a fresh tmpfs: CONTAINER-PATH[:size=64m,mode=1777,ro]"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop the new pod once it has run this long (e.g. 90s, 10m); podctl run then exits 124, as timeout(1), and the pod's reason is DeadlineExceeded"},
 			&cli.StringFlag{Name: "result-file", Usage: "when the new pod has ended, write its result there as JSON: exit code, reason (Completed, Error, DeadlineExceeded, ...), start and end times"},
@@ -88,6 +89,13 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			for _, v := range c.StringSlice("volume") {
 				m, err := sandbox.ParseVolume(v)
+				if err != nil {
+					return usageError{err}
+				}
+				ctr.Mounts = append(ctr.Mounts, m)
+			}
+			for _, v := range c.StringSlice("mount") {
+				m, err := sandbox.ParseMount(v)
 				if err != nil {
 					return usageError{err}
 				}

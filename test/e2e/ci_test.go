@@ -40,7 +40,7 @@ func TestVolumesAndReadOnly(t *testing.T) {
 		}
 	}
 	// ro: readable, not writable (recursively), and the host file untouched.
-	r = podRun(t, []string{"-v", ws + ":/work:ro"}, sh("cat /work/in.txt; echo y > /work/in.txt; echo z > /work/dir/f; echo rc=$?")...)
+	r = podRun(t, []string{"--mount", "type=bind,source=" + ws + ",target=/work,readonly"}, sh("cat /work/in.txt; echo y > /work/in.txt; echo z > /work/dir/f; echo rc=$?")...)
 	if !strings.Contains(r.stdout, "input") || !strings.Contains(r.stderr+r.stdout, "Read-only file system") {
 		t.Errorf("ro volume: out %q err %q", r.stdout, r.stderr)
 	}
@@ -49,10 +49,10 @@ func TestVolumesAndReadOnly(t *testing.T) {
 	}
 	// --read-only: the root refuses writes; /tmp, /var/tmp, /run and a
 	// --tmpfs (with its size) take them.
-	r = podRun(t, []string{"--read-only", "--tmpfs", "/scratch:size=1m"},
-		sh("touch /etc/x 2>&1; touch /tmp/a /var/tmp/b /run/c /scratch/d && echo writable; df -k /scratch | tail -1")...)
+	r = podRun(t, []string{"--read-only", "--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m", "--tmpfs", "/scratch2:size=2m"},
+		sh("touch /etc/x 2>&1; touch /tmp/a /var/tmp/b /run/c /scratch/d /scratch2/e && echo writable; df -k /scratch /scratch2 | tail -2")...)
 	if !strings.Contains(r.stdout, "Read-only file system") || !strings.Contains(r.stdout, "writable") ||
-		!strings.Contains(r.stdout, " 1024 ") {
+		!strings.Contains(r.stdout, " 1024 ") || !strings.Contains(r.stdout, " 2048 ") {
 		t.Errorf("--read-only / --tmpfs: code %d out %q err %s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -74,6 +74,9 @@ func TestVolumeBadInput(t *testing.T) {
 		{[]string{"-v", ws + ":/w", "-v", ws + ":/w"}, []string{"two mounts on /w"}},
 		{[]string{"--tmpfs", "/t:exec"}, []string{`"exec"`}},
 		{[]string{"--timeout", "-1s"}, []string{"--timeout"}},
+		{[]string{"--mount", "type=volume,src=v,dst=/v"}, []string{"named volumes"}},
+		{[]string{"--mount", "type=bind,target=/w"}, []string{"source="}},
+		{[]string{"--mount", "type=tmpfs,target=/t,size=1"}, []string{`"size"`}},
 	}
 	for _, c := range cases {
 		r := podRun(t, c.flags, "/bin/true")
@@ -209,5 +212,14 @@ func TestResultFile(t *testing.T) {
 	}
 	if r := podRun(t, []string{"--result-file", "/no/such/dir/r.json"}, "/bin/true"); r.code != 125 || !strings.Contains(r.stderr, "/no/such/dir") {
 		t.Errorf("a result file in a missing directory: %d %s", r.code, r.stderr)
+	}
+}
+
+// A flag's value is taken whole: urfave/cli would split -e FOO=a,b at the
+// comma (DisableSliceFlagSeparator).
+func TestEnvValueWithComma(t *testing.T) {
+	leakCheck(t)
+	if r := podRun(t, []string{"-e", "LIST=a,b,c"}, sh("echo $LIST")...); r.stdout != "a,b,c\n" {
+		t.Errorf("-e LIST=a,b,c: %q %s", r.stdout, r.stderr)
 	}
 }
