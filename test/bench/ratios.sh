@@ -28,6 +28,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	  row("start-up: run `/bin/true`, to exit"; $pc; "bwrap"; ($s.bwrap | med); ms; "≤ 2"; 2),
 	  (if $s.podman then row("start-up: run `/bin/true`, to exit"; $pc; "`podman run --rm`"; ($s.podman | med); ms; "≤ 0.1"; 0.1) else empty end),
 	  row("start-up: run `/bin/true`, to exit"; $pc; "`unshare` (floor)"; ($s.unshare | med); ms; "—"; null),
+	  (if $s.podctlvol then row("start-up with a workspace `-v DIR:/w`"; ($s.podctlvol | med); "bwrap `--bind DIR /w`"; ($s.bwrapvol | med); ms; "< 2 (issue 11)"; 2) else empty end),
 	  row("exec `/bin/true` in a running pod"; $e.median.podctl; "`podman exec`"; $e.median.podman; ms; "≤ 0.1"; 0.1),
 	  row("memory per idle pod (VmRSS), 1 pod"; $m.podctl["1"].vmrss_kb_per_pod.median; "podman pod"; $m["podman-pod"]["1"].vmrss_kb_per_pod.median; kb; "≤ 0.25"; 0.25),
 	  row("memory per idle pod (VmRSS), 20 pods"; $m.podctl["20"].vmrss_kb_per_pod.median; "podman pod"; $m["podman-pod"]["20"].vmrss_kb_per_pod.median; kb; "≤ 0.25"; 0.25),

@@ -144,6 +144,10 @@ err=$out/stderr
 
 cmd_podctl=("$podctl" run --rm --rootfs "$rootfs" -- /bin/true)
 cmd_bwrap=(bwrap --unshare-all --ro-bind "$rootfs" / --proc /proc --dev /dev /bin/true)
+# The same with a workspace bind-mounted read-write (a CI step's $PWD).
+mkdir -p "$out/ws"
+cmd_podctlvol=("$podctl" run --rm -v "$out/ws:/w" --rootfs "$rootfs" -- /bin/true)
+cmd_bwrapvol=(bwrap --unshare-all --ro-bind "$rootfs" / --proc /proc --dev /dev --bind "$out/ws" /w /bin/true)
 cmd_unshare=(unshare -Urnpim --fork --root="$rootfs" /bin/true)
 # The same rootfs as an image (run.sh imported it); loopback only, as podctl.
 cmd_podman=(podman run --rm --network none "$image" /bin/true)
@@ -163,7 +167,7 @@ fi
 echo "unshare command: ${cmd_unshare[*]}" >"$out/unshare-cmd"
 
 
-tools=(podctl bwrap unshare podman)
+tools=(podctl bwrap unshare podman podctlvol bwrapvol)
 # Warm-up: page cache, dentries, first-use costs; discarded.
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done
@@ -255,14 +259,15 @@ echo
 echo "start-up latency (run to exit of /bin/true)"
 printf '%-8s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
 declare -A median
-for t in podctl bwrap unshare podman; do
+for t in podctl bwrap unshare podman podctlvol bwrapvol; do
 	read -r med min max <<<"$(stats "$samples" $t)"
 	median[$t]=$med
-	printf '%-8s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
+	printf '%-9s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
 done
 for peer in bwrap unshare podman; do
 	echo "podctl/$peer median ratio: $(ratio "${median[podctl]}" "${median[$peer]}")"
 done
+echo "with a workspace volume (-v DIR:/w; bwrap --bind DIR /w): podctl/bwrap median ratio $(ratio "${median[podctlvol]}" "${median[bwrapvol]}"); the volume adds $(awk -v a="${median[podctlvol]}" -v b="${median[podctl]}" 'BEGIN { printf "%.2f", a - b }') ms to podctl's run"
 cat "$work/out/unshare-cmd"
 
 exec_samples=$work/out/exec-samples
@@ -437,7 +442,7 @@ machine=$(jq -n --arg k "$(uname -r)" --argjson n "$(nproc)" --arg d "$(date -u 
 json=$RESULTS/start-latency.json
 {
 	echo "{"
-	for t in podctl bwrap unshare podman; do
+	for t in podctl bwrap unshare podman podctlvol bwrapvol; do
 		printf '  "%s": [%s],\n' "$t" \
 			"$(awk -v t="$t" '$1 == t {printf "%s%.3f", n++ ? ", " : "", $2 / 1000}' "$samples")"
 	done
