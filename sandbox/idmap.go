@@ -111,6 +111,12 @@ func DetectIDMapping() IDMapping {
 		single.Notice = fmt.Sprintf("podctl is being traced (strace?): setuid newuidmap cannot work under ptrace, so this pod maps only root (to uid %d)", uid)
 		return single
 	}
+	if procStatus()["NoNewPrivs"] == "1" {
+		// no_new_privs (a container runtime's, or a sandbox's) stops an
+		// execve from gaining privileges: newuidmap's setuid bit is ignored.
+		single.Notice = fmt.Sprintf("podctl runs with no_new_privs, so the setuid newuidmap cannot work: this pod maps only root (to uid %d)", uid)
+		return single
+	}
 	for _, helper := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(helper); err != nil {
 			single.Notice = fmt.Sprintf("%s not found: pods map only root (to uid %d); fix: apt-get install uidmap", helper, uid)

@@ -35,7 +35,7 @@ func newApp() *app {
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
-			topCommand(), nsCommand(), gcCommand(),
+			topCommand(), nsCommand(), gcCommand(), a.doctorCommand(),
 		},
 	}
 	a.cli.Commands = append(a.cli.Commands, imageCommands()...)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -116,5 +117,43 @@ exec unshare -U --map-user=%d --map-group=%d %s run --rm --rootfs %s -- true`, o
 	lines := errorLines(string(out))
 	if len(lines) != 1 || !strings.Contains(lines[0], "unshare(CLONE_NEWUSER)") || !strings.Contains(lines[0], "user.max_user_namespaces") {
 		t.Errorf("want one error naming the failed call and the sysctl: %q", out)
+	}
+}
+
+// podctl doctor, where user namespaces cannot be made (as above), says so,
+// with the fix, and exits 1; where they can, it exits 0.
+func TestDoctor(t *testing.T) {
+	leakCheck(t)
+	r := run(t, "doctor", "--format", "json")
+	var checks []struct{ Name, Status, Detail, Fix string }
+	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+		t.Fatalf("doctor --format json: %v: %s", err, r.stdout)
+	}
+	byName := map[string]string{}
+	for _, c := range checks {
+		byName[c.Name] = c.Status
+		if c.Status != "ok" && c.Fix == "" && c.Name != "id mapping" {
+			t.Errorf("%s: %s without a fix: %s", c.Name, c.Status, c.Detail)
+		}
+	}
+	for _, name := range []string{"kernel", "user namespaces", "id mapping", "cgroups", "podctl-store", "podctl-image", "state directory"} {
+		if byName[name] == "" {
+			t.Errorf("doctor does not check %s: %v", name, byName)
+		}
+	}
+	if byName["user namespaces"] != "ok" || r.code != 0 {
+		t.Errorf("doctor here: user namespaces %q, exit %d: %s", byName["user namespaces"], r.code, r.stderr)
+	}
+	if os.Getuid() == 0 {
+		return
+	}
+	script := fmt.Sprintf(`echo 1 > /proc/sys/user/max_user_namespaces &&
+exec unshare -U --map-user=%d --map-group=%d %s doctor`, os.Getuid(), os.Getgid(), podctl)
+	out, err := exec.Command("unshare", "-U", "-r", "sh", "-c", script).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("doctor without user namespaces: want exit 1, got %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "fail  user namespaces") || !strings.Contains(string(out), "max_user_namespaces") {
+		t.Errorf("doctor without user namespaces does not say so:\n%s", out)
 	}
 }

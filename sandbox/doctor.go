@@ -1,0 +1,159 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/podctl/podctl/images"
+	"golang.org/x/sys/unix"
+)
+
+// Check is one finding of podctl doctor.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // "ok", "warn" (podctl works, with less) or "fail" (pods cannot run)
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Doctor checks what podctl needs from this machine and this user, and
+// says for each problem how to fix it: what a CI runner must allow, what a
+// laptop lacks.
+func Doctor() []Check {
+	var out []Check
+	add := func(name, status, detail, fix string) {
+		out = append(out, Check{Name: name, Status: status, Detail: detail, Fix: fix})
+	}
+
+	var u unix.Utsname
+	unix.Uname(&u)
+	release := unix.ByteSliceToString(u.Release[:])
+	if kernelAtLeast(release, 5, 12) {
+		add("kernel", "ok", "Linux "+release, "")
+	} else {
+		add("kernel", "fail", "Linux "+release+": podctl needs 5.12 (setns on a pidfd, open_tree and mount_setattr, close_range, openat2)", "run on a newer kernel")
+	}
+
+	// Our own state: things a container runner may impose on us.
+	status := procStatus()
+	if status["NoNewPrivs"] == "1" {
+		add("no_new_privs", "warn", "this process runs with no_new_privs (a container runtime's, or a sandbox's): the setuid newuidmap cannot gain its privileges, so pods map only your own uid",
+			"run the job without no-new-privileges (docker/podman: no --security-opt no-new-privileges)")
+	} else {
+		add("no_new_privs", "ok", "not set: newuidmap can work", "")
+	}
+	if status["Seccomp"] == "2" {
+		add("seccomp", "warn", "a seccomp filter is applied to podctl itself (a container runtime's): it may forbid unshare and mount (see the user namespace check)",
+			"allow unshare, setns, mount, pivot_root and open_tree in the runner's profile, or run the job unconfined")
+	}
+
+	// User namespaces: try one, the real test.
+	// (The clone itself is the test: what runs in it does not matter.)
+	cmd := exec.Command("/proc/self/exe", "help")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}}
+	err := cmd.Start()
+	if err == nil {
+		cmd.Wait()
+	}
+	if err != nil {
+		max, _ := os.ReadFile("/proc/sys/user/max_user_namespaces")
+		add("user namespaces", "fail", fmt.Sprintf("creating one failed: %v (user.max_user_namespaces = %s)", err, strings.TrimSpace(string(max))),
+			"sysctl user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 where it exists); in a container runner, allow unshare(CLONE_NEWUSER) (its seccomp profile, or AppArmor's userns restriction)")
+	} else {
+		add("user namespaces", "ok", "an unprivileged process may create one", "")
+	}
+
+	ids := DetectIDMapping()
+	switch {
+	case os.Getuid() == 0:
+		add("id mapping", "ok", "root: pods map every id to itself", "")
+	case ids.Helpers:
+		add("id mapping", "ok", fmt.Sprintf("pod ids 0..%d: uid_map %s (newuidmap and newgidmap)", ids.Size()-1, formatRanges(ids.UIDs)), "")
+	default:
+		add("id mapping", "warn", ids.Notice+"; images whose files belong to other users cannot be unpacked", "")
+	}
+
+	// cgroups (issue 6): v2 with delegated controllers, or nothing.
+	var fs unix.Statfs_t
+	switch {
+	case unix.Statfs("/sys/fs/cgroup", &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC:
+		add("cgroups", "ok", "cgroup v2 (unified)", "")
+	case unix.Statfs("/sys/fs/cgroup/unified", &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC:
+		add("cgroups", "warn", "hybrid (cgroup v1 controllers, an empty cgroup v2 at /sys/fs/cgroup/unified): no memory, cpu or pids limits for pods",
+			"boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2) and delegate controllers to the user (systemd: Delegate=yes)")
+	default:
+		add("cgroups", "warn", "cgroup v1 only: no limits for pods", "boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1)")
+	}
+
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		start := strings.TrimSpace(string(b))
+		if n, _ := strconv.Atoi(start); n > 0 && os.Getuid() != 0 {
+			add("unprivileged ports", "ok", "host ports below "+start+" cannot be published rootless", "sysctl net.ipv4.ip_unprivileged_port_start=80 to publish port 80")
+		} else {
+			add("unprivileged ports", "ok", "any host port may be published", "")
+		}
+	}
+
+	var missing []string
+	for _, p := range []string{"slirp4netns", "pasta"} {
+		if _, err := exec.LookPath(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		add("network helpers", "ok", "slirp4netns and pasta are installed", "")
+	} else {
+		add("network helpers", "warn", strings.Join(missing, " and ")+" not found (pods have loopback only today; pod networking will need one)", "apt-get install slirp4netns passt")
+	}
+
+	for _, b := range []string{images.StoreBinary, images.TransportBinary} {
+		if p, err := images.Binary(b); err == nil {
+			add(b, "ok", p, "")
+		} else {
+			add(b, "warn", err.Error()+": no images, only --rootfs", "make build, and install it beside podctl")
+		}
+	}
+	if _, err := os.Stat("/etc/containers/policy.json"); err != nil {
+		home, _ := os.UserHomeDir()
+		if _, err := os.Stat(filepath.Join(home, ".config/containers/policy.json")); err != nil {
+			add("image policy", "warn", "no /etc/containers/policy.json: pull and load refuse to run", "apt-get install containers-common")
+		}
+	}
+
+	if root, err := StateRoot(); err != nil {
+		add("state directory", "fail", err.Error(), "set XDG_RUNTIME_DIR to a private directory of yours (0700), as a login session does")
+	} else if err := os.MkdirAll(root, 0o700); err != nil {
+		add("state directory", "fail", fmt.Sprintf("%s: %v", root, unwrapPath(err)), "set XDG_RUNTIME_DIR to a writable private directory")
+	} else {
+		add("state directory", "ok", root, "")
+	}
+	return out
+}
+
+// procStatus reads the "Key: value" lines of /proc/self/status.
+func procStatus() map[string]string {
+	m := map[string]string{}
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// kernelAtLeast compares a release string such as 6.18.44-foo.
+func kernelAtLeast(release string, major, minor int) bool {
+	var a, b int
+	if _, err := fmt.Sscanf(release, "%d.%d", &a, &b); err != nil {
+		return false
+	}
+	return a > major || a == major && b >= minor
+}
