@@ -117,7 +117,7 @@ func copyIn(ctx context.Context, s storage.Store, sys *types.SystemContext, src 
 		}
 		return nil, fmt.Errorf("%s: %w", transportName(src), err)
 	}
-	img, err := istorage.Transport.GetStoreImage(s, dst)
+	_, img, err := istorage.ResolveReference(dst)
 	if err != nil {
 		return nil, fmt.Errorf("%s: copied, but not found in the store: %w", transportName(src), err)
 	}
