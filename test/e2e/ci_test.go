@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -222,4 +224,43 @@ func TestEnvValueWithComma(t *testing.T) {
 	if r := podRun(t, []string{"-e", "LIST=a,b,c"}, sh("echo $LIST")...); r.stdout != "a,b,c\n" {
 		t.Errorf("-e LIST=a,b,c: %q %s", r.stdout, r.stderr)
 	}
+}
+
+// A cancelled CI job: SIGHUP, SIGINT or SIGTERM to podctl run stops a step
+// that runs from an image with a workspace volume; podctl exits with the
+// step's code and leaves nothing behind: no process, mount, state, or
+// container layer in the image store.
+func TestCancelledStep(t *testing.T) {
+	leakCheck(t)
+	const name = "localhost/podctl-e2e/cancel:1"
+	loadImage(t, testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}}), "oci-archive")
+	before := readStore(t)
+	ws := t.TempDir()
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM} {
+		cmd := exec.Command(podctl, "run", "--rm", "-v", ws+":/work", name, "sh", "-c", "echo READY; while :; do sleep 0.05; done")
+		stdout, _ := cmd.StdoutPipe()
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := io.ReadFull(stdout, buf); err != nil || string(buf) != "READY\n" {
+			t.Fatalf("%v: the step did not start: %q %v %s", sig, buf, err, errb.String())
+		}
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { io.Copy(io.Discard, stdout); done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			// sh dies of the signal: 128+N, the shell's convention.
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 128+int(sig) {
+				t.Errorf("%v: podctl run ended with %v, want exit %d; stderr %s", sig, err, 128+int(sig), errb.String())
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: podctl run did not end", sig)
+		}
+	}
+	sameStore(t, "after three cancelled steps", before)
 }
