@@ -12,6 +12,7 @@ import (
 type Mount struct {
 	Type     string `json:"type"`             // "bind" or "tmpfs"
 	Source   string `json:"source,omitempty"` // bind: an absolute host path without symlinks (podctl resolved them)
+	Volume   string `json:"volume,omitempty"` // bind: the named volume Source is the directory of
 	Target   string `json:"target"`           // inside the container
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	Options  string `json:"options,omitempty"` // tmpfs: size=64m,mode=1777, ...

@@ -134,7 +134,11 @@ func FuzzParseVolume(f *testing.F) {
 		}
 		if m, err := ParseVolume(spec); err == nil {
 			check("-v", m.Target)
-			if !strings.HasPrefix(m.Source, "/") {
+			if m.Volume != "" {
+				if ValidateName("volume", m.Volume) != nil || m.Source != "" {
+					t.Fatalf("-v %q: volume %q, source %q", spec, m.Volume, m.Source)
+				}
+			} else if !strings.HasPrefix(m.Source, "/") {
 				t.Fatalf("-v %q: source %q is not absolute", spec, m.Source)
 			}
 		}

@@ -11,9 +11,10 @@ import (
 )
 
 // ParseVolume reads -v HOST:CTR[:ro|rw] (docker's and podman's syntax). The
-// host path may be relative to the working directory; its symlinks are
-// resolved here, once, so that the init can refuse any symlink it meets on
-// the way later (rootfs.bindVolume).
+// host path may be relative to the working directory (./...) or the name of
+// a named volume (made if missing); its symlinks are resolved here, once,
+// so that the init can refuse any symlink it meets on the way later
+// (rootfs.bindVolume).
 func ParseVolume(spec string) (rootfs.Mount, error) {
 	bad := func(why string) (rootfs.Mount, error) {
 		return rootfs.Mount{}, fmt.Errorf("--volume %q: %s; use HOST-PATH:CONTAINER-PATH[:ro|rw], e.g. -v $PWD:/work:ro", spec, why)
@@ -39,7 +40,17 @@ func ParseVolume(spec string) (rootfs.Mount, error) {
 		return bad("the host path is empty")
 	}
 	if !strings.HasPrefix(m.Source, "/") && !strings.HasPrefix(m.Source, ".") {
-		return bad(fmt.Sprintf("%q is not a path (named volumes are not supported yet): give an absolute path or one starting with ./", m.Source))
+		// A named volume: made on first use, as docker does, when the
+		// container is validated (checkMounts).
+		if err := ValidateName("volume", m.Source); err != nil {
+			return bad(err.Error())
+		}
+		m.Volume, m.Source = m.Source, ""
+		var err error
+		if m.Target, err = containerPath(m.Target); err != nil {
+			return bad(err.Error())
+		}
+		return m, nil
 	}
 	abs, err := filepath.Abs(m.Source)
 	if err == nil {
@@ -121,10 +132,22 @@ func readOnlyMounts(user []rootfs.Mount) []rootfs.Mount {
 }
 
 // checkMounts checks the targets of a container's mounts for duplicates,
-// and that bind sources still exist.
+// makes the named volumes that do not exist yet, and checks that bind
+// sources still exist.
 func checkMounts(ms []rootfs.Mount) error {
 	seen := map[string]bool{}
-	for _, m := range ms {
+	for i := range ms {
+		m := &ms[i]
+		if m.Volume != "" && m.Source == "" {
+			dir, err := CreateVolume(m.Volume, true)
+			if err == nil {
+				dir, err = filepath.EvalSymlinks(dir)
+			}
+			if err != nil {
+				return fmt.Errorf("--volume %s: %w", m.Volume, err)
+			}
+			m.Source = dir
+		}
 		if seen[m.Target] {
 			return fmt.Errorf("two mounts on %s", m.Target)
 		}
@@ -138,10 +161,10 @@ func checkMounts(ms []rootfs.Mount) error {
 	return nil
 }
 
-// ParseMount reads --mount type=bind|tmpfs,... (docker's and podman's
-// long form): type=bind,source=HOST,target=CTR[,readonly] or
-// type=tmpfs,target=CTR[,tmpfs-size=N][,tmpfs-mode=M]. Named volumes
-// (type=volume) are not supported yet.
+// ParseMount reads --mount type=bind|volume|tmpfs,... (docker's and
+// podman's long form): type=bind,source=HOST,target=CTR[,readonly],
+// type=volume,source=NAME,target=CTR[,readonly] or
+// type=tmpfs,target=CTR[,tmpfs-size=N][,tmpfs-mode=M].
 func ParseMount(spec string) (rootfs.Mount, error) {
 	bad := func(why string) (rootfs.Mount, error) {
 		return rootfs.Mount{}, fmt.Errorf("--mount %q: %s; e.g. --mount type=bind,source=$PWD,target=/work,readonly", spec, why)
@@ -202,9 +225,21 @@ func ParseMount(spec string) (rootfs.Mount, error) {
 		}
 		return ParseTmpfs(kv["target"] + ":" + strings.Join(opts, ","))
 	case "volume":
-		return bad("named volumes are not supported yet: use type=bind with a host directory")
+		for k := range kv {
+			if k != "type" && k != "source" && k != "target" {
+				return bad(fmt.Sprintf("option %q: a volume mount takes source, target and readonly", k))
+			}
+		}
+		if kv["source"] == "" || kv["target"] == "" || strings.ContainsAny(kv["source"], "/.") {
+			return bad("a volume mount needs source=NAME (a volume name) and target=")
+		}
+		opt := ""
+		if ro {
+			opt = ":ro"
+		}
+		return ParseVolume(kv["source"] + ":" + kv["target"] + opt)
 	case "":
 		return bad("type= is missing")
 	}
-	return bad(fmt.Sprintf("type %q: podctl knows bind and tmpfs", kv["type"]))
+	return bad(fmt.Sprintf("type %q: podctl knows bind, volume and tmpfs", kv["type"]))
 }

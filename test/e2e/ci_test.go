@@ -72,11 +72,11 @@ func TestVolumeBadInput(t *testing.T) {
 		{[]string{"-v", ws + ":/"}, []string{"cannot be /"}},
 		{[]string{"-v", ws + ":/proc/x"}, []string{"/proc"}},
 		{[]string{"-v", ws + ":/w:rwx"}, []string{`"rwx"`}},
-		{[]string{"-v", "cache:/w"}, []string{"named volumes"}},
+		{[]string{"-v", "Bad_Name:/w"}, []string{"invalid volume name"}},
 		{[]string{"-v", ws + ":/w", "-v", ws + ":/w"}, []string{"two mounts on /w"}},
 		{[]string{"--tmpfs", "/t:exec"}, []string{`"exec"`}},
 		{[]string{"--timeout", "-1s"}, []string{"--timeout"}},
-		{[]string{"--mount", "type=volume,src=v,dst=/v"}, []string{"named volumes"}},
+		{[]string{"--mount", "type=volume,dst=/v"}, []string{"source=NAME"}},
 		{[]string{"--mount", "type=bind,target=/w"}, []string{"source="}},
 		{[]string{"--mount", "type=tmpfs,target=/t,size=1"}, []string{`"size"`}},
 	}
@@ -263,4 +263,64 @@ func TestCancelledStep(t *testing.T) {
 		}
 	}
 	sameStore(t, "after three cancelled steps", before)
+}
+
+// Named volumes: made by podctl volume create or on first use, shared by
+// the containers that mount them, kept after their pods, refused removal
+// while a pod uses them.
+func TestNamedVolumes(t *testing.T) {
+	leakCheck(t)
+	t.Cleanup(func() { run(t, "volume", "rm", "-f", "e2e-vol", "e2e-vol2") })
+	if r := run(t, "volume", "create", "e2e-vol"); r.code != 0 {
+		t.Fatalf("volume create: %s", r.stderr)
+	}
+	if r := run(t, "volume", "create", "e2e-vol"); r.code == 0 || !strings.Contains(r.stderr, "already exists") {
+		t.Errorf("a second create: %d %s", r.code, r.stderr)
+	}
+	// Two containers of a pod share it.
+	if r := run(t, "pod", "create", "--restart", "never", "volpod"); r.code != 0 {
+		t.Fatalf("pod create: %s", r.stderr)
+	}
+	defer run(t, "rm", "-f", "volpod")
+	if r := run(t, "run", "-d", "--pod", "volpod", "--name", "writer", "-v", "e2e-vol:/data", "--rootfs", rootfs, "--", "sh", "-c", "echo shared > /data/f; sleep 60"); r.code != 0 {
+		t.Fatalf("writer: %d %s", r.code, r.stderr)
+	}
+	waitFor(t, func() bool { return run(t, "exec", "-c", "writer", "volpod", "cat", "/data/f").stdout == "shared\n" })
+	if r := run(t, "run", "--pod", "volpod", "--name", "reader", "--mount", "type=volume,source=e2e-vol,target=/in,readonly", "--rootfs", rootfs, "--", "cat", "/in/f"); r.stdout != "shared\n" {
+		t.Errorf("reader: %q %s", r.stdout, r.stderr)
+	}
+	// In use: refused, with the pod named.
+	if r := run(t, "volume", "rm", "e2e-vol"); r.code == 0 || !strings.Contains(r.stderr, "volpod") {
+		t.Errorf("rm of a volume in use: %d %s", r.code, r.stderr)
+	}
+	var v struct {
+		Name, Mountpoint string
+		UsedBy           []string
+	}
+	json.Unmarshal([]byte(run(t, "volume", "inspect", "e2e-vol").stdout), &v)
+	if v.Name != "e2e-vol" || len(v.UsedBy) != 1 || v.UsedBy[0] != "volpod" {
+		t.Errorf("volume inspect: %+v", v)
+	}
+	if b, err := os.ReadFile(filepath.Join(v.Mountpoint, "f")); err != nil || string(b) != "shared\n" {
+		t.Errorf("the data on the host: %q %v", b, err)
+	}
+	// Made on first use; kept after the pod.
+	if r := podRun(t, []string{"-v", "e2e-vol2:/cache"}, sh("echo kept > /cache/k")...); r.code != 0 {
+		t.Fatalf("first use of e2e-vol2: %s", r.stderr)
+	}
+	if r := podRun(t, []string{"-v", "e2e-vol2:/cache"}, "cat", "/cache/k"); r.stdout != "kept\n" {
+		t.Errorf("a volume's data after its pod: %q %s", r.stdout, r.stderr)
+	}
+	if out := run(t, "volume", "ls").stdout; !strings.Contains(out, "e2e-vol2") {
+		t.Errorf("volume ls:\n%s", out)
+	}
+	run(t, "rm", "-f", "volpod")
+	for _, name := range []string{"e2e-vol", "e2e-vol2"} {
+		if r := run(t, "volume", "rm", name); r.code != 0 {
+			t.Errorf("volume rm %s: %s", name, r.stderr)
+		}
+	}
+	if out := run(t, "volume", "ls").stdout; strings.Contains(out, "e2e-vol") {
+		t.Errorf("volumes left:\n%s", out)
+	}
 }
