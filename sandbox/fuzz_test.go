@@ -147,9 +147,22 @@ func FuzzParseVolume(f *testing.F) {
 		}
 		if m, err := ParseTmpfs(spec); err == nil {
 			check("--tmpfs", m.Target)
-			if strings.ContainsAny(m.Options, " \\t\\n") {
+			if strings.ContainsAny(m.Options, " \t\n") {
 				t.Fatalf("--tmpfs %q: options %q", spec, m.Options)
 			}
 		}
 	})
+}
+
+// Found by FuzzParseVolume: --tmpfs values are checked, not left for the
+// kernel to refuse at start.
+func TestTmpfsValues(t *testing.T) {
+	for spec, ok := range map[string]bool{
+		"/t:size=64m": true, "/t:size=50%": true, "/t:mode=1777": true, "/t:nr_inodes=10k": true, "/t:uid=1000,gid=1000": true,
+		"/t:size=n0": false, "/t:size=": false, "/t:size=1mm": false, "/t:mode=999": false, "/t:uid=-1": false, "/t:size=5%m": false,
+	} {
+		if _, err := ParseTmpfs(spec); (err == nil) != ok {
+			t.Errorf("ParseTmpfs(%q): %v, want ok=%v", spec, err, ok)
+		}
+	}
 }

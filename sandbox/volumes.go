@@ -84,8 +84,8 @@ func ParseTmpfs(spec string) (rootfs.Mount, error) {
 		case o == "rw":
 		case strings.HasPrefix(o, "size="), strings.HasPrefix(o, "mode="), strings.HasPrefix(o, "nr_inodes="),
 			strings.HasPrefix(o, "uid="), strings.HasPrefix(o, "gid="):
-			if strings.ContainsAny(o, " \t\n") {
-				return rootfs.Mount{}, fmt.Errorf("--tmpfs %q: option %q", spec, o)
+			if k, v, _ := strings.Cut(o, "="); !tmpfsValue(k, v) {
+				return rootfs.Mount{}, fmt.Errorf("--tmpfs %q: option %q: size and nr_inodes take a number with k, m or g (size also %%), mode an octal number, uid and gid a number", spec, o)
 			}
 			keep = append(keep, o)
 		default:
@@ -94,6 +94,32 @@ func ParseTmpfs(spec string) (rootfs.Mount, error) {
 	}
 	m.Options = strings.Join(keep, ",")
 	return m, nil
+}
+
+// tmpfsValue checks the value of a tmpfs option (tmpfs(5)).
+func tmpfsValue(key, v string) bool {
+	digits := func(s string, base8 bool) bool {
+		if s == "" || len(s) > 19 {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' || base8 && s[i] > '7' {
+				return false
+			}
+		}
+		return true
+	}
+	switch key {
+	case "size", "nr_inodes":
+		n := strings.TrimRight(v, "kmgKMG")
+		if key == "size" && len(n) == len(v) {
+			n = strings.TrimSuffix(v, "%")
+		}
+		return len(v)-len(n) <= 1 && digits(n, false)
+	case "mode":
+		return len(v) <= 4 && digits(v, true)
+	}
+	return digits(v, false)
 }
 
 // containerPath checks a mount target: absolute, not the root, and not in
