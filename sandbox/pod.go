@@ -58,6 +58,9 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	if err := ctr.Validate(); err != nil {
 		return 0, err
 	}
+	if err := ctr.forPod(spec); err != nil {
+		return 0, err
+	}
 	dir, lock, err := podDir(spec.Name)
 	if err != nil {
 		return 0, err
@@ -130,6 +133,9 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 		return 0, fmt.Errorf("pod %s is not running (%s); start a new one, or see podctl ps -a", pod, st.Phase)
 	}
 	if err := ctr.Validate(); err != nil {
+		return 0, err
+	}
+	if err := ctr.forPod(st.Spec); err != nil {
 		return 0, err
 	}
 	if err := prepareImage(pod, &ctr); err != nil {

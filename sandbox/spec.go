@@ -61,6 +61,9 @@ type PodSpec struct {
 	// ResultFile: where the supervisor writes the pod's Result once it
 	// has ended (podctl run --result-file).
 	ResultFile string `json:"resultFile,omitempty"`
+	// UserNS: "" (pod root is the caller) or "keep-id" (the caller's ids
+	// are the same inside; see keepid.go).
+	UserNS string `json:"userns,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -123,9 +126,35 @@ func (s *PodSpec) Validate() error {
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = RestartNever
 	}
+	if s.UserNS != "" && s.UserNS != UserNSKeepID {
+		return fmt.Errorf("--userns %q: podctl knows keep-id (or nothing: pod root is you)", s.UserNS)
+	}
+	if s.UserNS == UserNSKeepID && os.Getuid() != 0 {
+		// Refused now, before anything is made, if it cannot be done.
+		if _, err := DetectIDMapping().keepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			return err
+		}
+	}
 	var err error
 	s.ResultFile, err = checkResultFile(s.ResultFile)
 	return err
+}
+
+// forPod fills in what the pod's user namespace means for a container: in
+// a keep-id pod it runs as the caller's ids unless -u says otherwise, and
+// its root comes from a directory (image layers are owned for the usual
+// mapping, where pod root is the caller).
+func (c *ContainerSpec) forPod(p PodSpec) error {
+	if p.UserNS != UserNSKeepID {
+		return nil
+	}
+	if c.Image != "" {
+		return fmt.Errorf("--userns=keep-id works with --rootfs for now: the layers of image %s are owned for pods whose root is you", c.Image)
+	}
+	if c.User == "" {
+		c.User = keepIDUser()
+	}
+	return nil
 }
 
 // Validate checks a container's spec, and fills in what can be derived:

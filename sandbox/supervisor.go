@@ -138,6 +138,13 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		return err
 	}
 	s.ids = DetectIDMapping()
+	if s.st.Spec.UserNS == UserNSKeepID && os.Getuid() != 0 {
+		if s.ids, err = s.ids.keepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			ps.abort()
+			abortFirst()
+			return err
+		}
+	}
 	if s.ids.Notice != "" && s.notices != nil {
 		fmt.Fprintf(s.notices, "podctl: notice: %s\n", s.ids.Notice)
 	}

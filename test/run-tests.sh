@@ -118,7 +118,7 @@ if [ "$(id -u)" = 0 ]; then
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor'" \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
@@ -128,7 +128,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes') >"$work/root.log" 2>&1 || fail=1
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else

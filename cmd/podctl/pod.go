@@ -20,6 +20,7 @@ func podCommand() *cli.Command {
 				&cli.BoolFlag{Name: "share-pid", Value: true, Usage: "containers share one pid namespace, with the pause as PID 1 (false: one each)"},
 				&cli.StringFlag{Name: "restart", Value: "always", Usage: "restart policy: always, on-failure or never"},
 				&cli.StringFlag{Name: "hostname", Usage: "the pod's hostname (default: its name)"},
+				&cli.StringFlag{Name: "userns", Usage: "keep-id: your own uid and gid are the same inside the pod (its containers run as them unless -u)"},
 			},
 			Action: func(c *cli.Context) error {
 				name, err := onePod(c)
@@ -30,7 +31,7 @@ func podCommand() *cli.Command {
 				if err != nil {
 					return usageError{err}
 				}
-				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy}
+				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy, UserNS: c.String("userns")}
 				if err := sandbox.CreatePod(spec, os.Stderr); err != nil {
 					return err
 				}

@@ -51,6 +51,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind-mount a host path or a named volume: HOST-PATH|NAME:CONTAINER-PATH[:ro|rw]"},
 			&cli.StringSliceFlag{Name: "mount", Usage: "type=bind,source=HOST,target=CTR[,readonly], type=volume,source=NAME,target=CTR or type=tmpfs,target=CTR[,tmpfs-size=N]"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a fresh tmpfs: CONTAINER-PATH[:size=64m,mode=1777,ro]"},
+			&cli.StringFlag{Name: "userns", Usage: "keep-id: your own uid and gid are the same inside the new pod (and its containers run as them), so files a non-root step writes into a volume are yours; --rootfs only for now"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop the new pod once it has run this long (e.g. 90s, 10m); podctl run then exits 124, as timeout(1), and the pod's reason is DeadlineExceeded"},
 			&cli.StringFlag{Name: "result-file", Usage: "when the new pod has ended, write its result there as JSON: exit code, reason (Completed, Error, DeadlineExceeded, ...), start and end times"},
 			&cli.BoolFlag{Name: "read-only", Usage: "a read-only root filesystem, with writable tmpfs on /tmp, /var/tmp and /run"},
@@ -135,7 +136,7 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			var err error
 			if pod := c.String("pod"); pod != "" {
-				for _, f := range []string{"restart", "share-pid", "hostname", "timeout", "result-file"} {
+				for _, f := range []string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns"} {
 					if c.IsSet(f) {
 						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
 					}
@@ -153,7 +154,7 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			spec := sandbox.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
 				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm"), ActiveDeadline: c.Duration("timeout"),
-				ResultFile: c.String("result-file")}
+				ResultFile: c.String("result-file"), UserNS: c.String("userns")}
 			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
 				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
 			}

@@ -324,3 +324,47 @@ func TestNamedVolumes(t *testing.T) {
 		t.Errorf("volumes left:\n%s", out)
 	}
 }
+
+// --userns=keep-id: a step runs as the caller's own uid and gid, and the
+// files it writes into the workspace are the caller's on the host. Without
+// it, a non-root step's files belong to a subordinate id.
+func TestKeepID(t *testing.T) {
+	if os.Getenv("PODCTL_EXPECT_SINGLE_MAP") != "" {
+		r := podRun(t, []string{"--userns", "keep-id"}, "/bin/true")
+		if r.code != 125 || !strings.Contains(r.stderr, "subordinate id range") {
+			t.Errorf("keep-id without a subordinate range: %d %s", r.code, r.stderr)
+		}
+		return
+	}
+	leakCheck(t)
+	ws := t.TempDir()
+	os.Chmod(ws, 0o777) // so that the step without keep-id, uid 1000, may write too
+	r := podRun(t, []string{"--userns", "keep-id", "-v", ws + ":/w"}, sh("id -u; id -g; touch /w/mine")...)
+	if want := fmt.Sprintf("%d\n%d\n", os.Getuid(), os.Getgid()); r.code != 0 || r.stdout != want {
+		t.Fatalf("keep-id: code %d, ids %q, want %q; %s", r.code, r.stdout, want, r.stderr)
+	}
+	owner := func(name string) int {
+		fi, err := os.Stat(filepath.Join(ws, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(fi.Sys().(*syscall.Stat_t).Uid)
+	}
+	if u := owner("mine"); u != os.Getuid() {
+		t.Errorf("with keep-id the step's file is owned by %d, want %d", u, os.Getuid())
+	}
+	if os.Getuid() == 0 {
+		return
+	}
+	if r := podRun(t, []string{"-u", "1000", "-v", ws + ":/w"}, "touch", "/w/theirs"); r.code != 0 {
+		t.Fatalf("uid 1000 without keep-id: %s", r.stderr)
+	}
+	if u := owner("theirs"); u == os.Getuid() {
+		t.Errorf("without keep-id a uid-1000 step's file should belong to a subordinate id, not to %d", u)
+	}
+	// Images are refused with keep-id, for now, with the reason.
+	r = run(t, "run", "--rm", "--userns", "keep-id", "localhost/podctl-e2e/none:1", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "--rootfs for now") {
+		t.Errorf("keep-id with an image: %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,73 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// UserNSKeepID is podman's --userns=keep-id: the caller's own uid and gid
+// are the same numbers inside the pod, so a non-root step writes files that
+// the caller owns (a CI workspace); pod root is then a subordinate id.
+const UserNSKeepID = "keep-id"
+
+// keepID rearranges a subordinate mapping (0 = the caller, 1..N = the
+// range) so that the caller's uid maps to itself: inside 0..own-1 are the
+// first subordinate ids, own is the caller, own+1.. the rest.
+func (m IDMapping) keepID(uid, gid uint32) (IDMapping, error) {
+	if !m.Helpers {
+		return m, errors.New("--userns=keep-id needs a subordinate id range (/etc/subuid, /etc/subgid) and newuidmap: see podctl doctor")
+	}
+	var err error
+	if m.UIDs, err = keepRanges(m.UIDs, uid); err != nil {
+		return m, fmt.Errorf("--userns=keep-id: uids: %w", err)
+	}
+	if m.GIDs, err = keepRanges(m.GIDs, gid); err != nil {
+		return m, fmt.Errorf("--userns=keep-id: gids: %w", err)
+	}
+	return m, nil
+}
+
+// keepRanges: rs is buildRanges' mapping ({0, own, 1} then the ranges).
+func keepRanges(rs []IDRange, own uint32) ([]IDRange, error) {
+	var subs []IDRange // the subordinate ranges, in order
+	var total uint64
+	for _, r := range rs {
+		if r.Inside == 0 {
+			continue
+		}
+		subs = append(subs, r)
+		total += uint64(r.Count)
+	}
+	if total < uint64(own) {
+		return nil, fmt.Errorf("the subordinate range has %d ids, fewer than your id %d: inside ids 0..%d cannot all be mapped", total, own, own-1)
+	}
+	var out []IDRange
+	next := uint32(0) // the next inside id to map
+	for _, s := range subs {
+		start, count := s.Outside, s.Count
+		if next < own {
+			// This range (or its head) goes below the caller's id.
+			n := min(count, own-next)
+			out = append(out, IDRange{Inside: next, Outside: start, Count: n})
+			next += n
+			start, count = start+n, count-n
+			if next == own {
+				out = append(out, IDRange{Inside: own, Outside: own, Count: 1})
+				next++
+			}
+		}
+		if count > 0 {
+			out = append(out, IDRange{Inside: next, Outside: start, Count: count})
+			next += count
+		}
+	}
+	if next == own { // own equals the whole range's size
+		out = append(out, IDRange{Inside: own, Outside: own, Count: 1})
+	}
+	return out, nil
+}
+
+// keepIDUser is the default user of a keep-id pod's containers: the
+// caller's own ids, as podman does.
+func keepIDUser() string { return fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) }
