@@ -49,7 +49,7 @@ func Doctor() []Check {
 	}
 	if status["Seccomp"] == "2" {
 		add("seccomp", "warn", "a seccomp filter is applied to podctl itself (a container runtime's): it may forbid unshare and mount (see the user namespace check)",
-			"allow unshare, setns, mount, pivot_root and open_tree in the runner's profile, or run the job unconfined")
+			"allow unshare, setns, mount, pivot_root and open_tree in the runner's profile, or run the job unconfined (inside a podctl pod: make the outer pod --privileged)")
 	}
 
 	// User namespaces: try one, the real test.
@@ -65,7 +65,7 @@ func Doctor() []Check {
 	if err != nil {
 		max, _ := os.ReadFile("/proc/sys/user/max_user_namespaces")
 		add("user namespaces", "fail", fmt.Sprintf("creating one failed: %v (user.max_user_namespaces = %s)", err, strings.TrimSpace(string(max))),
-			"sysctl user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 where it exists); in a container runner, allow unshare(CLONE_NEWUSER) (its seccomp profile, or AppArmor's userns restriction)")
+			"sysctl user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 where it exists); in a container runner, allow unshare(CLONE_NEWUSER) (its seccomp profile, or AppArmor's userns restriction); inside a podctl pod, make the outer pod --privileged")
 	} else {
 		add("user namespaces", "ok", "an unprivileged process may create one", "")
 	}

@@ -86,8 +86,11 @@ func buildRanges(own uint32, subs []subIDRange) []IDRange {
 func DetectIDMapping() IDMapping {
 	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
 	if uid == 0 {
-		all := []IDRange{{0, 0, 4294967295}}
-		return IDMapping{UIDs: all, GIDs: all}
+		// Root of the initial user namespace: all ids. Root of a nested
+		// one (podctl in a podctl pod): the ids that namespace has, each
+		// mapped to itself (user_namespaces(7): a child may only map ids
+		// its parent maps).
+		return IDMapping{UIDs: ownIDs("/proc/self/uid_map"), GIDs: ownIDs("/proc/self/gid_map")}
 	}
 	single := IDMapping{
 		UIDs:   []IDRange{{0, uid, 1}},
@@ -124,6 +127,27 @@ func DetectIDMapping() IDMapping {
 		}
 	}
 	return IDMapping{UIDs: buildRanges(uid, subu), GIDs: buildRanges(gid, subg), Helpers: true}
+}
+
+// ownIDs reads a map of our own namespace and returns the identity mapping
+// of the ids it maps (all of them, for the initial namespace).
+func ownIDs(path string) []IDRange {
+	all := []IDRange{{0, 0, 4294967295}}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return all
+	}
+	var out []IDRange
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var in, outside, count uint32
+		if _, err := fmt.Sscan(line, &in, &outside, &count); err == nil && count > 0 {
+			out = append(out, IDRange{Inside: in, Outside: in, Count: count})
+		}
+	}
+	if len(out) == 0 {
+		return all
+	}
+	return out
 }
 
 // Size is the number of uids mapped.

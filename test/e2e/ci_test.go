@@ -368,3 +368,27 @@ func TestKeepID(t *testing.T) {
 		t.Errorf("keep-id with an image: %d %s", r.code, r.stderr)
 	}
 }
+
+// podctl inside a podctl pod: the outer pod must be --privileged (the
+// default seccomp profile refuses the inner user namespace, masked /proc
+// refuses a new proc mount, and no_new_privs stops newuidmap); the inner pod
+// then maps the ids the outer one has, each to itself.
+func TestNested(t *testing.T) {
+	if os.Getenv("PODCTL_EXPECT_SINGLE_MAP") != "" {
+		t.Skip("the outer pod maps one id: nothing to nest")
+	}
+	leakCheck(t)
+	const name = "localhost/podctl-e2e/nested:1"
+	loadImage(t, testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}}), "oci-archive")
+	inner := `XDG_RUNTIME_DIR=/run /podctl/podctl run --rm --rootfs /inner -- sh -c 'echo nested; id -u; wc -l < /proc/self/uid_map'`
+	r := run(t, "run", "--rm", "--privileged", "-v", filepath.Dir(podctl)+":/podctl:ro", "-v", rootfs+":/inner",
+		"--tmpfs", "/run", name, "sh", "-c", inner)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "nested\n0\n") {
+		t.Fatalf("nested run: code %d, out %q, err %s", r.code, r.stdout, r.stderr)
+	}
+	// Without --privileged it is refused, and says why.
+	r = run(t, "run", "--rm", "-v", filepath.Dir(podctl)+":/podctl:ro", "-v", rootfs+":/inner", "--tmpfs", "/run", name, "sh", "-c", inner)
+	if r.code == 0 {
+		t.Errorf("a nested pod ran without --privileged: %q", r.stdout)
+	}
+}
