@@ -56,3 +56,20 @@ func TestImagePodmanInterop(t *testing.T) {
 		t.Errorf("podctl still lists the image podman removed:\n%s", r.stdout)
 	}
 }
+
+// podctl inside a rootless podman container (--privileged, as for a
+// nested podctl pod): a CI runner that is itself a container.
+func TestNestedInPodman(t *testing.T) {
+	if os.Getenv("PODCTL_TEST_PODMAN") == "" {
+		t.Skip("podman is not readied for this user (test/run-tests.sh does it as root and sets PODCTL_TEST_PODMAN=1)")
+	}
+	leakCheck(t)
+	img := testImage(t, "localhost/podctl-e2e/runner:1", imagebuild.Config{Env: []string{"PATH=/bin"}})
+	loadImage(t, img, "oci-archive")
+	out, err := podman(t, "run", "--rm", "--privileged", "--network", "none",
+		"-v", filepath.Dir(podctl)+":/podctl:ro", "-v", rootfs+":/inner", "--entrypoint", "/podctl/podctl",
+		img.Name, "run", "--rm", "--rootfs", "/inner", "--", "sh", "-c", "echo in-podman; id -u")
+	if err != nil || !strings.HasPrefix(out, "in-podman\n0\n") {
+		t.Errorf("podctl inside podman: %v: %s", err, out)
+	}
+}
