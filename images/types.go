@@ -56,6 +56,12 @@ type Request struct {
 	Metadata Metadata `json:"metadata,omitempty"`
 	// delete: the layers to remove; orphans: the IDs some pod still knows
 	IDs []string `json:"ids,omitempty"`
+	// prepare, for a pod whose user namespace is not the store's
+	// (--userns keep-id): container id -> the helper's id, each a
+	// [container, helper, count] triple. containers-storage then gives the
+	// container a copy of the image's layers owned for that mapping.
+	UIDMap [][3]uint32 `json:"uidMap,omitempty"`
+	GIDMap [][3]uint32 `json:"gidMap,omitempty"`
 }
 
 // Response is the helper's answer.

@@ -18,16 +18,30 @@ import (
 // nothing behind), and fills the spec in from the image's configuration:
 // command (Kubernetes' rules), environment, working directory, user and
 // stop signal, each only where the user gave none.
-func prepareImage(pod string, c *ContainerSpec) error {
+func prepareImage(pod string, userns string, c *ContainerSpec) error {
 	if c.Image == "" {
 		return nil
+	}
+	var uidMap, gidMap [][3]uint32
+	if userns == UserNSKeepID && os.Getuid() != 0 {
+		std := DetectIDMapping()
+		keep, err := std.keepID(uint32(os.Getuid()), uint32(os.Getgid()))
+		if err == nil {
+			uidMap, err = relativeTo(keep.UIDs, std.UIDs)
+		}
+		if err == nil {
+			gidMap, err = relativeTo(keep.GIDs, std.GIDs)
+		}
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
 	explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
 	resp, err := callStore(images.Request{
 		Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
-		Metadata: images.Metadata{Pod: pod, Container: c.Name},
+		Metadata: images.Metadata{Pod: pod, Container: c.Name}, UIDMap: uidMap, GIDMap: gidMap,
 	})
 	if err != nil {
 		return fmt.Errorf("container %s: %w", c.Name, err)

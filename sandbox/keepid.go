@@ -71,3 +71,25 @@ func keepRanges(rs []IDRange, own uint32) ([]IDRange, error) {
 // keepIDUser is the default user of a keep-id pod's containers: the
 // caller's own ids, as podman does.
 func keepIDUser() string { return fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) }
+
+// relativeTo re-expresses pod mapping k (pod id -> host id) against mapping
+// std (helper id -> host id, the store helper's): pod id -> helper id, as
+// containers-storage takes it. keepID builds k from std's own ranges, so
+// each range of k lies within one of std.
+func relativeTo(k, std []IDRange) ([][3]uint32, error) {
+	var out [][3]uint32
+	for _, r := range k {
+		found := false
+		for _, s := range std {
+			if r.Outside >= s.Outside && uint64(r.Outside)+uint64(r.Count) <= uint64(s.Outside)+uint64(s.Count) {
+				out = append(out, [3]uint32{r.Inside, s.Inside + (r.Outside - s.Outside), r.Count})
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("host ids %d..%d are not in the store's mapping", r.Outside, r.Outside+r.Count-1)
+		}
+	}
+	return out, nil
+}

@@ -68,7 +68,7 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	defer lock.Close()
 	// Before the pod exists: the layer goes with the pod's state from here
 	// on, so every failure to make the pod removes both.
-	if err := prepareImage(spec.Name, &ctr); err != nil {
+	if err := prepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
 		os.RemoveAll(dir)
 		return 0, err
 	}
@@ -138,7 +138,7 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 	if err := ctr.forPod(st.Spec); err != nil {
 		return 0, err
 	}
-	if err := prepareImage(pod, &ctr); err != nil {
+	if err := prepareImage(pod, st.Spec.UserNS, &ctr); err != nil {
 		return 0, err
 	}
 	if detach {

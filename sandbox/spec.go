@@ -141,15 +141,11 @@ func (s *PodSpec) Validate() error {
 }
 
 // forPod fills in what the pod's user namespace means for a container: in
-// a keep-id pod it runs as the caller's ids unless -u says otherwise, and
-// its root comes from a directory (image layers are owned for the usual
-// mapping, where pod root is the caller).
+// a keep-id pod it runs as the caller's ids unless -u says otherwise (and,
+// from an image, gets layers owned for that mapping: prepareImage).
 func (c *ContainerSpec) forPod(p PodSpec) error {
 	if p.UserNS != UserNSKeepID {
 		return nil
-	}
-	if c.Image != "" {
-		return fmt.Errorf("--userns=keep-id works with --rootfs for now: the layers of image %s are owned for pods whose root is you", c.Image)
 	}
 	if c.User == "" {
 		c.User = keepIDUser()

@@ -27,21 +27,31 @@ import (
 	"github.com/podctl/podctl/nsenter"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
+	"golang.org/x/sys/unix"
 )
 
 // usageError is a mistake in the command line.
 type usageError struct{ error }
 
 func main() {
+	if nsenter.InUserns() {
+		// The constructor's work is done: what this process starts (the
+		// re-executions below) must not run its stage again, nor inherit
+		// its socket.
+		os.Unsetenv(nsenter.EnvStage)
+		os.Unsetenv(nsenter.EnvSyncFD)
+		unix.Close(nsenter.SyncFD())
+	}
+	// containers-storage re-executes this binary for some of its own work
+	// (chowning a copy of layers for a --userns keep-id pod, its user
+	// namespace for the commands below).
+	if reexec.Init() {
+		return
+	}
 	// The store helper: started by podctl, in a user namespace that
 	// nsenter's constructor made (as root: without one).
 	if nsenter.InUserns() || len(os.Args) == 2 && os.Args[1] == images.HelperArg {
 		store.Serve() // never returns
-	}
-	// containers-storage re-executes this binary for some of its own work
-	// (its user namespace, for the commands below).
-	if reexec.Init() {
-		return
 	}
 	app := &cli.App{
 		Name:            "podctl-store",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/podctl/podctl/images"
 	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/idtools"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ import (
 // layer on top of it under the store ID id. A restarted container keeps its
 // layer, as podman restart does; the layer goes with the container
 // (DeleteContainers).
-func CreateContainer(s storage.Store, image, id string, md images.Metadata) (*images.Prepared, error) {
+func CreateContainer(s storage.Store, image, id string, md images.Metadata, uidMap, gidMap [][3]uint32) (*images.Prepared, error) {
 	img, err := Find(s, image)
 	if err != nil {
 		return nil, err
@@ -33,6 +34,18 @@ func CreateContainer(s storage.Store, image, id string, md images.Metadata) (*im
 	// for --rm containers: a pod never outlives a reboot anyway, and podctl
 	// gc sweeps what a crash leaves.
 	opts := &storage.ContainerOptions{Volatile: true}
+	if len(uidMap) > 0 {
+		// The layers as the pod sees them: a copy, chowned for its mapping
+		// (containers-storage keeps it with the image, for the next time).
+		conv := func(m [][3]uint32) []idtools.IDMap {
+			var out []idtools.IDMap
+			for _, r := range m {
+				out = append(out, idtools.IDMap{ContainerID: int(r[0]), HostID: int(r[1]), Size: int(r[2])})
+			}
+			return out
+		}
+		opts.UIDMap, opts.GIDMap = conv(uidMap), conv(gidMap)
+	}
 	if _, err := s.CreateContainer(id, nil, img.ID, "", string(meta), opts); err != nil && !errors.Is(err, storage.ErrDuplicateID) {
 		return nil, fmt.Errorf("image %s: creating the container's layer: %w", image, err)
 	}

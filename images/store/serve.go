@@ -43,7 +43,7 @@ func serve(req images.Request) *images.Response {
 	defer shutdown(s)
 	switch req.Op {
 	case "prepare":
-		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata)
+		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata, req.UIDMap, req.GIDMap)
 	case "delete":
 		err = DeleteContainers(s, req.IDs)
 	case "orphans":

@@ -362,11 +362,33 @@ func TestKeepID(t *testing.T) {
 	if u := owner("theirs"); u == os.Getuid() {
 		t.Errorf("without keep-id a uid-1000 step's file should belong to a subordinate id, not to %d", u)
 	}
-	// Images are refused with keep-id, for now, with the reason.
-	r = run(t, "run", "--rm", "--userns", "keep-id", "localhost/podctl-e2e/none:1", "true")
-	if r.code != 125 || !strings.Contains(r.stderr, "--rootfs for now") {
-		t.Errorf("keep-id with an image: %d %s", r.code, r.stderr)
+	// From an image: the layers are seen with their own owners (a copy
+	// chowned for the keep-id mapping, made once by containers-storage),
+	// the step is the caller, and removing the image removes the copy.
+	before := readStore(t)
+	const name = "localhost/podctl-e2e/keepid:1"
+	img := testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}},
+		imagebuild.Entry{Path: "srv/", Dir: true, UID: 101, GID: 101})
+	path := filepath.Join(t.TempDir(), "k.tar")
+	img.WriteOCIArchive(path)
+	if r := run(t, "load", "-q", "-i", path); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
 	}
+	for i := 0; i < 2; i++ {
+		r = run(t, "run", "--rm", "--userns", "keep-id", "-v", ws+":/w", name, "sh", "-c",
+			"id -u; stat -c %u:%g /bin/busybox /srv; touch /w/from-image; touch /etc/x 2>/dev/null || echo etc-refused")
+		want := fmt.Sprintf("%d\n0:0\n101:101\netc-refused\n", os.Getuid())
+		if r.code != 0 || r.stdout != want {
+			t.Errorf("keep-id from an image, run %d: code %d out %q want %q; %s", i+1, r.code, r.stdout, want, r.stderr)
+		}
+	}
+	if u := owner("from-image"); u != os.Getuid() {
+		t.Errorf("keep-id from an image: the step's file is owned by %d, want %d", u, os.Getuid())
+	}
+	if r := run(t, "rmi", name); r.code != 0 {
+		t.Errorf("rmi: %s", r.stderr)
+	}
+	sameStore(t, "after the keep-id image is removed", before)
 }
 
 // podctl inside a podctl pod: the outer pod must be --privileged (the
