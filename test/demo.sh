@@ -27,7 +27,7 @@ step $P images
 # namespaces; the pause holds them.
 $P rm -f demo >/dev/null 2>&1 || true
 # Interrupted (Ctrl-C, a closed pipe), the demo still removes its pod.
-trap '$P rm -f demo >/dev/null 2>&1' EXIT
+trap '$P rm -f demo >/dev/null 2>&1 || true' EXIT
 step $P pod create demo
 step $P run -d --pod demo --name web "$image" httpd -f -p 127.0.0.1:8080 -h /etc
 step $P run -d --pod demo --name probe "$image" sh -c 'while :; do sleep 1; done'
