@@ -126,6 +126,11 @@ if [ "$(id -u)" = 0 ]; then
 	if [ -n "$podman_env" ] && [ "${PODMAN_PAUSE_OURS:-0}" = 1 ]; then
 		podman_stop_pause
 	fi
+	# The README's main job: make demo (as root here). It removes its pod;
+	# its image, left for a user to play with, goes too.
+	echo "== make demo"
+	PODCTL_DEMO_DIR="$work/demo" test/demo.sh >"$work/demo.log" 2>&1 || { cat "$work/demo.log"; echo "make demo failed"; fail=1; }
+	bin/podctl rmi localhost/podctl-demo/busybox:latest >/dev/null 2>&1 || true
 	echo "== end-to-end tests, as root"
 	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
 		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID') >"$work/root.log" 2>&1 || fail=1

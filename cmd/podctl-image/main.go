@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
 )
@@ -29,6 +30,9 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	// containers-storage logs its choices at info level ("using prior
+	// storage driver"); a podctl command says only what went wrong.
+	logrus.SetLevel(logrus.WarnLevel)
 	app := &cli.App{
 		Name:            "podctl-image",
 		Usage:           "podctl's image transports",

@@ -25,6 +25,7 @@ import (
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/images/store"
 	"github.com/podctl/podctl/nsenter"
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
@@ -48,6 +49,9 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	// containers-storage logs its choices at info level ("using prior
+	// storage driver"); a podctl command says only what went wrong.
+	logrus.SetLevel(logrus.WarnLevel)
 	// The store helper: started by podctl, in a user namespace that
 	// nsenter's constructor made (as root: without one).
 	if nsenter.InUserns() || len(os.Args) == 2 && os.Args[1] == images.HelperArg {
