@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // IDRange is one line of a uid_map or gid_map: Count ids starting at Inside
@@ -83,7 +84,16 @@ func buildRanges(own uint32, subs []subIDRange) []IDRange {
 // Unprivileged: pod root = the caller, ids 1..N = the caller's ranges in
 // /etc/subuid and /etc/subgid, written by newuidmap/newgidmap. Without a
 // range or without the helpers, a single-id mapping, with a notice.
-func DetectIDMapping() IDMapping {
+func DetectIDMapping() IDMapping { return detectedIDMapping() }
+
+// detectedIDMapping: the answer is the same for the whole life of a podctl
+// process, which asks several times (podctl run IMAGE: the spec's checks,
+// the store helper that makes the layer, the pod, the helper that removes
+// it), so /etc/subuid, /etc/subgid, the user database, /proc/self/status
+// and $PATH are read once.
+var detectedIDMapping = sync.OnceValue(detectIDMapping)
+
+func detectIDMapping() IDMapping {
 	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
 	if uid == 0 {
 		// Root of the initial user namespace: all ids. Root of a nested
@@ -108,13 +118,14 @@ func DetectIDMapping() IDMapping {
 			"pods map only root (to uid %d); fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", name, uid, name)
 		return single
 	}
-	if tracedBy() != 0 {
+	status := procStatus()
+	if tracer := status["TracerPid"]; tracer != "" && tracer != "0" {
 		// Under strace -f (ptrace(2)), execve of a setuid program runs
 		// without its privileges, so newuidmap could not write the map.
 		single.Notice = fmt.Sprintf("podctl is being traced (strace?): setuid newuidmap cannot work under ptrace, so this pod maps only root (to uid %d)", uid)
 		return single
 	}
-	if procStatus()["NoNewPrivs"] == "1" {
+	if status["NoNewPrivs"] == "1" {
 		// no_new_privs (a container runtime's, or a sandbox's) stops an
 		// execve from gaining privileges: newuidmap's setuid bit is ignored.
 		single.Notice = fmt.Sprintf("podctl runs with no_new_privs, so the setuid newuidmap cannot work: this pod maps only root (to uid %d)", uid)
@@ -213,22 +224,6 @@ func formatMap(rs []IDRange) string {
 		fmt.Fprintf(&b, "%d %d %d\n", r.Inside, r.Outside, r.Count)
 	}
 	return b.String()
-}
-
-// tracedBy returns the pid of the process tracing us (TracerPid in
-// /proc/self/status), or 0.
-func tracedBy() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
 }
 
 // formatRanges writes ranges as uid_map(5) lines do, joined by "; ".

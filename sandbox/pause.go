@@ -83,6 +83,26 @@ func (ps *pauseSetup) abort() {
 	ps.cmd.Wait()
 }
 
+// mapUserNS is podctl's side of the first steps of a stage that makes a
+// user namespace (the pause's, the image store helper's; nsenter.c): wait
+// for "unshared", then write the namespace's maps. The caller then says
+// "mapped".
+func mapUserNS(sock *syncSocket, pid int, ids IDMapping, whose string) error {
+	if word, _, err := sock.recvText(); err != nil {
+		if strings.Contains(err.Error(), "unshare(CLONE_NEWUSER)") {
+			err = fmt.Errorf("%w: this system does not let podctl create a user namespace; check sysctl user.max_user_namespaces (0 disables them) and, on Debian before 11, kernel.unprivileged_userns_clone=1; inside a container, its runtime must allow them", err)
+		}
+		return err
+	} else if word != "unshared" {
+		return fmt.Errorf("%s: expected 'unshared', got %q", whose, word)
+	}
+	explain("podctl", "maps %s's ids: uid_map %s, gid_map %s%s", whose, formatRanges(ids.UIDs), formatRanges(ids.GIDs), ids.how())
+	if err := ids.Apply(pid); err != nil {
+		return fmt.Errorf("mapping ids of the user namespace of %s: %w", whose, err)
+	}
+	return nil
+}
+
 // finish maps the ids of the pod's user namespace and names the pod,
 // following the first conversation of sync.go, and returns once the pause
 // is forked. On error nothing of the pod is left.
@@ -105,17 +125,8 @@ func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err erro
 		}
 	}()
 
-	if word, _, err := sock.recvText(); err != nil {
-		if strings.Contains(err.Error(), "unshare(CLONE_NEWUSER)") {
-			err = fmt.Errorf("%w: this system does not let podctl create a user namespace; check sysctl user.max_user_namespaces (0 disables them) and, on Debian before 11, kernel.unprivileged_userns_clone=1; inside a container, its runtime must allow them", err)
-		}
+	if err := mapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
 		return nil, err
-	} else if word != "unshared" {
-		return nil, fmt.Errorf("pause setup: expected 'unshared', got %q", word)
-	}
-	explain("podctl", "maps the pod's ids: uid_map %s, gid_map %s%s", formatRanges(ids.UIDs), formatRanges(ids.GIDs), ids.how())
-	if err := ids.Apply(cmd.Process.Pid); err != nil {
-		return nil, fmt.Errorf("mapping ids of the pod's user namespace: %w", err)
 	}
 	if err := sock.sendText("mapped %s", hostname); err != nil {
 		return nil, err

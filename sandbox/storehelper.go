@@ -52,7 +52,13 @@ func callStore(req images.Request) (*images.Response, error) {
 		return nil, fmt.Errorf("starting the image store helper %s: %w", bin, err)
 	}
 	if rootless {
-		if err := mapStoreHelper(sock, cmd.Process.Pid); err != nil {
+		// The pods' own mapping (DetectIDMapping), so that the store's
+		// files have the owners pods see.
+		err := mapUserNS(sock, cmd.Process.Pid, DetectIDMapping(), "the image store helper")
+		if err == nil {
+			err = sock.sendText("mapped")
+		}
+		if err != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 			return nil, err
@@ -71,21 +77,4 @@ func callStore(req images.Request) (*images.Response, error) {
 		return &resp, errors.New(resp.Error)
 	}
 	return &resp, nil
-}
-
-// mapStoreHelper is podctl's side of the userns stage's handshake.
-func mapStoreHelper(sock *syncSocket, pid int) error {
-	word, _, err := sock.recvText()
-	if err != nil {
-		return fmt.Errorf("image store helper: %w", err)
-	}
-	if word != "unshared" {
-		return fmt.Errorf("image store helper: expected 'unshared', got %q", word)
-	}
-	ids := DetectIDMapping()
-	explain("podctl", "maps the store helper's ids as a pod's: uid_map %s, gid_map %s%s", formatRanges(ids.UIDs), formatRanges(ids.GIDs), ids.how())
-	if err := ids.Apply(pid); err != nil {
-		return fmt.Errorf("mapping ids of the image store helper's user namespace: %w", err)
-	}
-	return sock.sendText("mapped")
 }

@@ -219,14 +219,17 @@ func ParseMount(spec string) (rootfs.Mount, error) {
 		}
 	}
 	switch kv["type"] {
-	case "bind":
+	case "bind", "volume":
 		for k := range kv {
 			if k != "type" && k != "source" && k != "target" {
-				return bad(fmt.Sprintf("option %q: a bind mount takes source, target and readonly", k))
+				return bad(fmt.Sprintf("option %q: a %s mount takes source, target and readonly", k, kv["type"]))
 			}
 		}
-		if kv["source"] == "" || kv["target"] == "" {
+		if kv["type"] == "bind" && (kv["source"] == "" || kv["target"] == "") {
 			return bad("a bind mount needs source= and target=")
+		}
+		if kv["type"] == "volume" && (kv["source"] == "" || kv["target"] == "" || strings.ContainsAny(kv["source"], "/.")) {
+			return bad("a volume mount needs source=NAME (a volume name) and target=")
 		}
 		opt := ""
 		if ro {
@@ -250,20 +253,6 @@ func ParseMount(spec string) (rootfs.Mount, error) {
 			opts = append(opts, "ro")
 		}
 		return ParseTmpfs(kv["target"] + ":" + strings.Join(opts, ","))
-	case "volume":
-		for k := range kv {
-			if k != "type" && k != "source" && k != "target" {
-				return bad(fmt.Sprintf("option %q: a volume mount takes source, target and readonly", k))
-			}
-		}
-		if kv["source"] == "" || kv["target"] == "" || strings.ContainsAny(kv["source"], "/.") {
-			return bad("a volume mount needs source=NAME (a volume name) and target=")
-		}
-		opt := ""
-		if ro {
-			opt = ":ro"
-		}
-		return ParseVolume(kv["source"] + ":" + kv["target"] + opt)
 	case "":
 		return bad("type= is missing")
 	}

@@ -27,15 +27,11 @@ func Find(s storage.Store, name string) (*storage.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing the image store: %w", err)
 	}
-	want := map[string]bool{r.String(): true}
-	if r.Domain == "" {
-		want["localhost/"+r.Path+r.Suffix()] = true
-	}
 	found := map[string]*storage.Image{}
 	for i := range imgs {
 		img := &imgs[i]
 		for _, n := range img.Names {
-			if want[n] || r.Domain == "" && strings.HasSuffix(n, "/"+r.Path+r.Suffix()) {
+			if nameMatches(n, r) {
 				found[img.ID] = img
 			}
 		}
@@ -58,6 +54,16 @@ func Find(s storage.Store, name string) (*storage.Image, error) {
 	}
 	sort.Strings(names)
 	return nil, fmt.Errorf("short name %q matches several images (%s): name it in full", name, strings.Join(names, "; "))
+}
+
+// nameMatches says whether the store name n is what the user meant by r:
+// the full name, and for a short name also localhost/NAME and any
+// registry's .../NAME, with the same tag or digest (podman's rules).
+func nameMatches(n string, r images.Ref) bool {
+	if n == r.String() {
+		return true
+	}
+	return r.Domain == "" && (n == "localhost/"+r.Path+r.Suffix() || strings.HasSuffix(n, "/"+r.Path+r.Suffix()))
 }
 
 func hasDigest(img *storage.Image, d string) bool {

@@ -85,7 +85,7 @@ func Remove(s storage.Store, name string) (string, error) {
 	}
 	if r, err := images.ParseRef(name); err == nil && len(img.Names) > 1 && !strings.HasPrefix(img.ID, name) {
 		for _, n := range img.Names {
-			if n == r.String() || n == "localhost/"+r.Path+r.Suffix() || strings.HasSuffix(n, "/"+r.Path+r.Suffix()) {
+			if nameMatches(n, r) {
 				if err := s.RemoveNames(img.ID, []string{n}); err != nil {
 					return "", err
 				}

@@ -512,15 +512,10 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 	| .machine = $machine' "$mem_samples" >"$json"
 echo "raw samples: $json"
 
-json=$RESULTS/lifecycle.json
-# lc_block FILE: {samples, median, min, max} by tool, and the podctl/podman
+# JQ_BLOCK: jq definitions for the JSON files of podctl/podman samples.
+# "FILE" | block: {samples, median, min, max} by tool, and the podctl/podman
 # ratio of the medians, from "TOOL MICROSECONDS" lines.
-jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" \
-	--argjson runs "$RUNS" --argjson bulk_runs "$BULK_RUNS" --argjson bulk_pods "$BULK_PODS" --argjson settle "$MEM_SETTLE" \
-	--rawfile ready "$lc/ready-total" --rawfile stoprm "$lc/stoprm-total" \
-	--rawfile stop "$lc/stoprm-stop" --rawfile rm "$lc/stoprm-rm" \
-	--rawfile bulk "$lc/bulk-total" --rawfile bulk_create "$lc/bulk-create" --rawfile bulk_rm "$lc/bulk-rm" \
-	--rawfile notes "$lc/lifecycle-notes" '
+JQ_BLOCK='
 	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def samples: [split("\n")[] | select(length > 0) | split(" ") | {tool: .[0], ms: (.[1] | tonumber / 1000)}];
 	def tool($t): [.[] | select(.tool == $t) | .ms];
@@ -528,6 +523,15 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 		| {samples: {podctl: ($s | tool("podctl")), podman: ($s | tool("podman"))}}
 		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
 		| .ratio_podctl_podman = (.median.podctl / .median.podman);
+'
+
+json=$RESULTS/lifecycle.json
+jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" \
+	--argjson runs "$RUNS" --argjson bulk_runs "$BULK_RUNS" --argjson bulk_pods "$BULK_PODS" --argjson settle "$MEM_SETTLE" \
+	--rawfile ready "$lc/ready-total" --rawfile stoprm "$lc/stoprm-total" \
+	--rawfile stop "$lc/stoprm-stop" --rawfile rm "$lc/stoprm-rm" \
+	--rawfile bulk "$lc/bulk-total" --rawfile bulk_create "$lc/bulk-create" --rawfile bulk_rm "$lc/bulk-rm" \
+	--rawfile notes "$lc/lifecycle-notes" "$JQ_BLOCK"'
 	($notes | split("\n") | map(select(startswith("podman-noinit")))[0]) as $noinit
 	| {unit: "ms",
 	   pod_ready: ({
@@ -563,14 +567,7 @@ echo "raw samples: $json"
 json=$RESULTS/images.json
 jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" --argjson runs "$RUNS" \
 	--argjson load_runs "$LOAD_RUNS" --argjson load_mb "$(du -m "$work/load.tar" | cut -f1)" \
-	--rawfile run "$lc/image-run-samples" --rawfile load "$lc/image-load-samples" '
-	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-	def samples: [split("\n")[] | select(length > 0) | split(" ") | {tool: .[0], ms: (.[1] | tonumber / 1000)}];
-	def tool($t): [.[] | select(.tool == $t) | .ms];
-	def block: samples as $s
-		| {samples: {podctl: ($s | tool("podctl")), podman: ($s | tool("podman"))}}
-		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
-		| .ratio_podctl_podman = (.median.podctl / .median.podman);
+	--rawfile run "$lc/image-run-samples" --rawfile load "$lc/image-load-samples" "$JQ_BLOCK"'
 	{unit: "ms",
 	 run: ({what: "run /bin/true in a new container of an image, to exit, the container (and its layer) removed",
 	        commands: {podctl: ("podctl run --rm " + $image + " /bin/true"), podman: ("podman run --rm --network none " + $image + " /bin/true")},

@@ -103,7 +103,19 @@ type result struct {
 // run runs podctl with args and waits for it.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
+	return runEnv(t, nil, "", args...)
+}
+
+// runEnv is run with extra environment variables and standard input.
+func runEnv(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(podctl, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

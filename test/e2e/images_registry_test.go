@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,24 +10,6 @@ import (
 	"github.com/podctl/podctl/test/imagebuild"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// runEnv is run with extra environment variables.
-func runEnv(t *testing.T, env []string, stdin string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(podctl, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running podctl %v: %v", args, err)
-	}
-	return r
-}
 
 // TestImageRegistryAuthAliasMirror: a registry that wants a password
 // (htpasswd), podctl login/logout keeping it in an auth file, and
