@@ -7,13 +7,14 @@
 // (the containers stay its children, so their exit statuses stay ours),
 // same open descriptors. What is left to do while idle is small enough for
 // C: copy the containers' output into their CRI logs, and wait. Anything
-// else (a container exits, the pause dies, a command connects to the
+// else (a container exits, the pause or the network helper dies, a command connects to the
 // control socket, a restart back-off ends) execs the Go supervisor again,
 // which picks up from state.json and the descriptors it is handed.
 //
 // The descriptors travel in _PODCTL_KEEP, a list of space-separated
 // tokens, written by sandbox/hibernate.go and read back by it:
-//   lock=FD ctl=FD pause=FD wake=UNIXMILLIS c=NAME,PIDFD,OUT,ERR,LOG ...
+//   lock=FD ctl=FD pause=FD net=FD wake=UNIXMILLIS c=NAME,PIDFD,OUT,ERR,LOG ...
+// (net, the pidfd of the pod's pasta or slirp4netns, is -1 without one)
 // (OUT or ERR is -1 once that pipe reached end-of-file; wake is 0 for none).
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,7 +49,7 @@ struct ctr {
 };
 
 static struct ctr ctrs[MAX_CTRS];
-static int nctrs, lock_fd = -1, ctl_fd = -1, pause_fd = -1;
+static int nctrs, lock_fd = -1, ctl_fd = -1, pause_fd = -1, net_fd = -1;
 static long long wake_ms;
 static char *dir;
 
@@ -152,7 +153,8 @@ static int parse(char *spec)
 {
 	for (char *tok = strtok(spec, " "); tok; tok = strtok(NULL, " ")) {
 		if (sscanf(tok, "lock=%d", &lock_fd) == 1 || sscanf(tok, "ctl=%d", &ctl_fd) == 1 ||
-		    sscanf(tok, "pause=%d", &pause_fd) == 1 || sscanf(tok, "wake=%lld", &wake_ms) == 1)
+		    sscanf(tok, "pause=%d", &pause_fd) == 1 || sscanf(tok, "net=%d", &net_fd) == 1 ||
+		    sscanf(tok, "wake=%lld", &wake_ms) == 1)
 			continue;
 		struct ctr *c = &ctrs[nctrs];
 		if (nctrs < MAX_CTRS && sscanf(tok, "c=%63[^,],%d,%d,%d,%d", c->name, &c->pidfd, &c->out.fd, &c->err.fd, &c->log) == 5) {
@@ -179,7 +181,7 @@ static void resume(void)
 				record(&ctrs[i], ss[j], 'P', ss[j]->buf, ss[j]->len);
 	}
 	static char spec[8192];
-	int n = snprintf(spec, sizeof(spec), "_PODCTL_KEEP=lock=%d ctl=%d pause=%d wake=%lld", lock_fd, ctl_fd, pause_fd, wake_ms);
+	int n = snprintf(spec, sizeof(spec), "_PODCTL_KEEP=lock=%d ctl=%d pause=%d net=%d wake=%lld", lock_fd, ctl_fd, pause_fd, net_fd, wake_ms);
 	for (int i = 0; i < nctrs && n < (int)sizeof(spec); i++)
 		n += snprintf(spec + n, sizeof(spec) - n, " c=%s,%d,%d,%d,%d", ctrs[i].name, ctrs[i].pidfd,
 			      ctrs[i].out.fd, ctrs[i].err.fd, ctrs[i].log);
@@ -223,12 +225,14 @@ void podctl_keep(const char *pod_dir)
 		_exit(126);
 	podctl_shed_file_pages();
 
-	struct pollfd fds[2 + 3 * MAX_CTRS];
+	enum { FIXED = 3 }; // ctl, pause, net; then 3 per container
+	struct pollfd fds[FIXED + 3 * MAX_CTRS];
 	int busy = 0;
 	for (;;) {
 		int nfds = 0;
 		fds[nfds++] = (struct pollfd){.fd = ctl_fd, .events = POLLIN};
 		fds[nfds++] = (struct pollfd){.fd = pause_fd, .events = POLLIN};
+		fds[nfds++] = (struct pollfd){.fd = net_fd, .events = POLLIN};
 		for (int i = 0; i < nctrs; i++) {
 			fds[nfds++] = (struct pollfd){.fd = ctrs[i].pidfd, .events = POLLIN};
 			// poll(2) ignores negative descriptors: ended pipes.
@@ -257,12 +261,12 @@ void podctl_keep(const char *pod_dir)
 		}
 		if (n <= 0)
 			resume(); // the wake-up time, or poll failing: let Go look
-		// A command at the control socket, the pause or a container
-		// gone: events for the Go supervisor. Output first, so that the
-		// log is complete when it looks.
-		int wake = fds[0].revents || fds[1].revents;
+		// A command at the control socket, the pause, the network
+		// helper or a container gone: events for the Go supervisor.
+		// Output first, so that the log is complete when it looks.
+		int wake = fds[0].revents || fds[1].revents || fds[2].revents;
 		for (int i = 0; i < nctrs; i++) {
-			struct pollfd *p = &fds[2 + 3 * i];
+			struct pollfd *p = &fds[FIXED + 3 * i];
 			if (p[1].revents)
 				drain(&ctrs[i], &ctrs[i].out);
 			if (p[2].revents)

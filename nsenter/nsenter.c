@@ -202,10 +202,15 @@ static void stage_pause(void)
 	// CLONE_NEWPID applies to children only (pid_namespaces(7)): the fork
 	// below becomes PID 1. CLONE_NEWCGROUP roots the pod's view of
 	// /proc/self/cgroup at its current cgroup.
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
-		fail("unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
-	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)");
-	loopback_up();
+	// With --network host (_PODCTL_HOST_NETWORK) the pod keeps the
+	// host's network namespace: no CLONE_NEWNET, and no loopback of its own.
+	int hostnet = getenv("_PODCTL_HOST_NETWORK") != NULL;
+	if (unshare(CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+		fail("unshare(CLONE_NEWNS|%sCLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)", hostnet ? "" : "CLONE_NEWNET|");
+	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%sCLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)%s",
+		hostnet ? "" : "CLONE_NEWNET|", hostnet ? "; the host's network namespace is kept (--network host)" : "");
+	if (!hostnet)
+		loopback_up();
 	// Nothing mounted in the pause's mount namespace may propagate back.
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the pause's mount namespace");

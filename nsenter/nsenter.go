@@ -14,11 +14,15 @@ package nsenter
 */
 import "C"
 
-// Environment variables read by the constructor. They carry no configuration,
-// only the stage name and the number of the inherited sync socket.
+// Environment variables read by the constructor. They carry almost no
+// configuration: the stage name, the number of the inherited sync socket,
+// and whether the pause keeps the host's network namespace.
 const (
 	EnvStage  = "_PODCTL_STAGE"
 	EnvSyncFD = "_PODCTL_SYNC_FD"
+	// EnvHostNetwork, set for the pause stage, keeps the host's network
+	// namespace (podctl run --network host).
+	EnvHostNetwork = "_PODCTL_HOST_NETWORK"
 )
 
 // Stages the constructor understands.

@@ -105,20 +105,28 @@ func mountKernelFS(root int) error {
 	}
 	err := mountAt(root, "/sys", "sysfs", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 	if errors.Is(err, unix.EPERM) {
-		// A network namespace not owned by our user namespace (podctl
-		// does not make those, but a host may impose one): the host's /sys,
-		// read-only, as rootless podman does.
+		// A network namespace not owned by our user namespace (podctl run
+		// --network host, or one a host imposes): sysfs(5) refuses a new
+		// instance, so the host's /sys goes in, read-only, as rootless
+		// podman does: a detached recursive copy (open_tree(2)), made
+		// read-only as a whole (mount_setattr(2)), then attached.
 		fd, ferr := mkdirAllIn(root, "/sys")
 		if ferr != nil {
 			return ferr
 		}
 		defer unix.Close(fd)
-		if err = unix.Mount("/sys", fdPath(fd), "", unix.MS_BIND|unix.MS_REC, ""); err == nil {
-			err = unix.Mount("", fdPath(fd), "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		tree, terr := unix.OpenTree(unix.AT_FDCWD, "/sys", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+		if err = terr; err == nil {
+			defer unix.Close(tree)
+			attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
+			if err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err == nil {
+				err = unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("bind-mounting the host's /sys: %w", err)
 		}
+		explainMount("the host's, read-only (its network namespace is not the pod's to mount sysfs for)", "/sys", "/sys", "bind", unix.MS_RDONLY, "")
 	}
 	return err
 }

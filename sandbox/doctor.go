@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/netsetup"
 	"golang.org/x/sys/unix"
 )
 
@@ -102,15 +103,28 @@ func Doctor() []Check {
 	}
 
 	var missing []string
-	for _, p := range []string{"slirp4netns", "pasta"} {
+	for _, p := range []string{"pasta", "slirp4netns"} {
 		if _, err := exec.LookPath(p); err != nil {
 			missing = append(missing, p)
 		}
 	}
-	if len(missing) == 0 {
-		add("network helpers", "ok", "slirp4netns and pasta are installed", "")
-	} else {
-		add("network helpers", "warn", strings.Join(missing, " and ")+" not found (pods have loopback only today; pod networking will need one)", "apt-get install slirp4netns passt")
+	def, _ := netsetup.Default()
+	switch len(missing) {
+	case 0:
+		add("network helpers", "ok", "pasta and slirp4netns are installed; pods use pasta unless --network says otherwise", "")
+	case 1:
+		add("network helpers", "ok", missing[0]+" not found; pods use "+string(def), "apt-get install passt slirp4netns")
+	default:
+		add("network helpers", "warn", "neither pasta nor slirp4netns is installed: pods get loopback only (--network none)", "apt-get install passt (or slirp4netns)")
+	}
+	// Both helpers open /dev/net/tun inside the pod's namespaces, as you.
+	if len(missing) < 2 && os.Getuid() != 0 {
+		if err := unix.Access("/dev/net/tun", unix.R_OK|unix.W_OK); err != nil {
+			add("/dev/net/tun", "fail", fmt.Sprintf("%v: pasta and slirp4netns cannot make a pod's tap device, so pods can only use --network none or host", err),
+				"as root: chmod 0666 /dev/net/tun (Debian's udev rule does this; a machine without udev leaves it 0600)")
+		} else {
+			add("/dev/net/tun", "ok", "readable and writable: helpers can make a pod's tap device", "")
+		}
 	}
 
 	for _, b := range []string{images.StoreBinary, images.TransportBinary} {

@@ -5,19 +5,19 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
 )
 
 // writeEtcFiles writes the pod's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf into the pod's state directory; each container
-// bind-mounts them, so all containers of a pod agree on its name.
-func writeEtcFiles(dir, hostname string) ([]rootfs.BindFile, error) {
+// bind-mounts them, so all containers of a pod agree on its name, its
+// address and its nameservers (netsetup/etc.go).
+func writeEtcFiles(dir string, spec PodSpec, net netsetup.Status) ([]rootfs.BindFile, error) {
 	files := []struct{ name, content string }{
-		{"hostname", hostname + "\n"},
-		{"hosts", fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", hostname)},
-		// Loopback is the pod's only network: there is no nameserver to
-		// reach, and saying so beats pointing at one that cannot answer.
-		{"resolv.conf", "# podctl: this pod has only a loopback network, so no nameserver is reachable.\n"},
+		{"hostname", spec.Hostname + "\n"},
+		{"hosts", netsetup.Hosts(spec.Network, net, spec.Hostname)},
+		{"resolv.conf", netsetup.ResolvConf(spec.Network, net)},
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)

@@ -94,7 +94,7 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	proc, err := j.start(pidfd, execFlags, 0, cfg)
+	proc, err := j.start(pidfd, execFlags(st.Spec), 0, cfg)
 	if err != nil {
 		return 0, err
 	}

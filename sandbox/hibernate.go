@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
@@ -42,6 +43,7 @@ func hibernateAfter() (time.Duration, bool) {
 // keepSpec is what the supervisor and the keeper hand each other.
 type keepSpec struct {
 	lock, ctl, pause int
+	net              int // the network helper's pidfd, -1 without one
 	wake             time.Time
 	runs             []keptRun
 }
@@ -58,7 +60,7 @@ func (k *keepSpec) String() string {
 	if !k.wake.IsZero() {
 		wake = k.wake.UnixMilli()
 	}
-	s := fmt.Sprintf("lock=%d ctl=%d pause=%d wake=%d", k.lock, k.ctl, k.pause, wake)
+	s := fmt.Sprintf("lock=%d ctl=%d pause=%d net=%d wake=%d", k.lock, k.ctl, k.pause, k.net, wake)
 	for _, r := range k.runs {
 		s += fmt.Sprintf(" c=%s,%d,%d,%d,%d", r.name, r.pidfd, r.out, r.err, r.log)
 	}
@@ -66,7 +68,7 @@ func (k *keepSpec) String() string {
 }
 
 func parseKeepSpec(s string) (*keepSpec, error) {
-	k := &keepSpec{lock: -1, ctl: -1, pause: -1}
+	k := &keepSpec{lock: -1, ctl: -1, pause: -1, net: -1}
 	for _, tok := range strings.Fields(s) {
 		key, val, _ := strings.Cut(tok, "=")
 		var err error
@@ -77,6 +79,8 @@ func parseKeepSpec(s string) (*keepSpec, error) {
 			k.ctl, err = strconv.Atoi(val)
 		case "pause":
 			k.pause, err = strconv.Atoi(val)
+		case "net":
+			k.net, err = strconv.Atoi(val)
 		case "wake":
 			var ms int64
 			if ms, err = strconv.ParseInt(val, 10, 64); ms > 0 {
@@ -117,7 +121,10 @@ func inherit(fd int) int {
 
 // canHibernate: nothing in flight that lives only in this process's memory.
 func (s *supervisor) canHibernate() bool {
-	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 &&
+	// A network helper that is starting, or waits for its restart, is
+	// work in flight too.
+	netBusy := s.net != nil && !s.netReady || s.netRetry != nil
+	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy &&
 		len(s.startReplies) == 0 && len(s.exitReplies) == 0 && s.active.Load() == 0 && len(s.events) == 0
 }
 
@@ -146,7 +153,10 @@ func (s *supervisor) hibernate() {
 			p.restart(s)
 		}
 	}
-	k := &keepSpec{lock: inherit(s.lockFD), ctl: inherit(int(lf.Fd())), pause: inherit(s.pause.pidfd)}
+	k := &keepSpec{lock: inherit(s.lockFD), ctl: inherit(int(lf.Fd())), pause: inherit(s.pause.pidfd), net: -1}
+	if s.net != nil {
+		k.net = inherit(s.net.PIDFD)
+	}
 	// Pause the log pumps: what they read is logged; the pipes go on.
 	var pumps []*logPump
 	for _, p := range s.logPumps {
@@ -215,6 +225,11 @@ func resumeSupervisor(dir string, k *keepSpec) (*supervisor, error) {
 	s.files = etcFiles(dir)
 	unix.CloseOnExec(k.pause)
 	s.pause = &pause{pid: st.Pause.PID, pidfd: k.pause, startTime: st.Pause.StartTime, ready: true}
+	if k.net >= 0 {
+		unix.CloseOnExec(k.net)
+		s.net, s.netReady = netsetup.Resume(st.Spec.Network.Mode, st.Network.Helper.PID, k.net), true
+		s.watchNetwork()
+	}
 
 	lf := os.NewFile(uintptr(k.ctl), controlSocket)
 	l, err := net.FileListener(lf)

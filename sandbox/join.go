@@ -22,16 +22,18 @@ const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC
 
 // joinFlags are the namespaces a new container joins (setns) and the ones
 // it gets of its own (unshare).
-func joinFlags(sharePID bool) (setns, unshare int) {
-	if sharePID {
-		return podNamespaces | unix.CLONE_NEWPID, unix.CLONE_NEWNS
+func joinFlags(spec PodSpec) (setns, unshare int) {
+	if spec.SharePID {
+		return podNamespaceFlags(spec) | unix.CLONE_NEWPID, unix.CLONE_NEWNS
 	}
-	return podNamespaces, unix.CLONE_NEWNS | unix.CLONE_NEWPID
+	return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWPID
 }
 
 // execFlags: podctl exec joins every namespace of the container's process,
 // its mount and pid namespaces included, and makes none.
-const execFlags = podNamespaces | unix.CLONE_NEWPID | unix.CLONE_NEWNS
+func execFlags(spec PodSpec) int {
+	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS
+}
 
 // InitConfig is everything the init stage needs to turn a forked process in
 // the pod into the container's workload. It travels as JSON over the sync
@@ -94,6 +96,9 @@ func (e *ExecError) Error() string { return e.Msg }
 type joiner struct {
 	cmd  *exec.Cmd
 	sock *syncSocket
+	// beforeConfig, if set, runs once the init is forked and before it
+	// is configured: the supervisor waits there for the pod's network.
+	beforeConfig func() error
 }
 
 // spawnJoin starts the join stage of container name; its workload will have
@@ -167,6 +172,11 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
 	}
 
+	if j.beforeConfig != nil {
+		if err := j.beforeConfig(); err != nil {
+			return nil, err
+		}
+	}
 	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ type pauseSetup struct {
 
 // spawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
-func spawnPause() (*pauseSetup, error) {
+func spawnPause(hostNetwork bool) (*pauseSetup, error) {
 	sock, child, err := newSyncPair("the pause")
 	if err != nil {
 		return nil, err
@@ -65,6 +65,9 @@ func spawnPause() (*pauseSetup, error) {
 		ExtraFiles: []*os.File{child},
 		// Stdio stays /dev/null: the pause must never hold the caller's
 		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
+	}
+	if hostNetwork {
+		cmd.Env = append(cmd.Env, nsenter.EnvHostNetwork+"=1")
 	}
 	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
 	err = cmd.Start()

@@ -41,7 +41,7 @@ func stopPod(st *PodState, dir string, sig unix.Signal, timeout time.Duration) e
 	}
 	return withStateLock(dir, func() error {
 		killLeftovers(st)
-		st.Pause = ProcRef{}
+		st.Pause, st.Network.Helper = ProcRef{}, ProcRef{}
 		return writeState(dir, st)
 	})
 }
@@ -103,10 +103,13 @@ func killLeftovers(st *PodState) {
 		}
 	}
 	signalProc(st.Pause, unix.SIGKILL)
+	// The network helper is the dead supervisor's child, not the pod's:
+	// the pause's death does not end it.
+	signalProc(st.Network.Helper, unix.SIGKILL)
 	// Killed processes that are not our children are reaped by their
 	// parent (init, here); wait until they are gone.
 	deadline := time.Now().Add(2 * time.Second)
-	for (st.Pause.alive() || anyAlive(st)) && time.Now().Before(deadline) {
+	for (st.Pause.alive() || st.Network.Helper.alive() || anyAlive(st)) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -122,7 +125,7 @@ func anyAlive(st *PodState) bool {
 
 // running says whether anything of the pod still runs.
 func running(st *PodState, dir string) bool {
-	return supervisorAlive(dir) || st.BootID == bootID() && (st.Pause.alive() || anyAlive(st))
+	return supervisorAlive(dir) || st.BootID == bootID() && (st.Pause.alive() || st.Network.Helper.alive() || anyAlive(st))
 }
 
 // Remove deletes pod name. A pod that still runs is refused unless force,

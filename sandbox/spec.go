@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
 )
 
@@ -64,6 +65,8 @@ type PodSpec struct {
 	// UserNS: "" (pod root is the caller) or "keep-id" (the caller's ids
 	// are the same inside; see keepid.go).
 	UserNS string `json:"userns,omitempty"`
+	// Network: --network, -p, --dns, --add-host, ...
+	Network netsetup.Config `json:"network"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -125,6 +128,17 @@ func (s *PodSpec) Validate() error {
 	}
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = RestartNever
+	}
+	// The command line picks the default mode (netsetup.Default) and
+	// says why; a spec that names none gets loopback only.
+	if s.Network.Mode == "" {
+		s.Network.Mode = netsetup.None
+	}
+	if err := s.Network.Validate(); err != nil {
+		return err
+	}
+	if err := netsetup.CheckPorts(s.Network.Ports); err != nil {
+		return err
 	}
 	if s.UserNS != "" && s.UserNS != UserNSKeepID {
 		return fmt.Errorf("--userns %q: podctl knows keep-id (or nothing: pod root is you)", s.UserNS)

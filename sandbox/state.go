@@ -84,6 +84,7 @@ type PodState struct {
 	Message    string            `json:"message,omitempty"`
 	Conditions []Condition       `json:"conditions,omitempty"`
 	StartTime  time.Time         `json:"startTime,omitempty"`
+	Network    NetworkState      `json:"network"`
 	Containers []ContainerStatus `json:"containers"`
 }
 

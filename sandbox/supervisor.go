@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
 	"golang.org/x/sys/unix"
 )
@@ -72,6 +73,12 @@ type supervisor struct {
 	multi       atomic.Bool    // the pod has several containers: prefix their output
 	active      atomic.Int32   // how many, for hibernate
 	ctl         *controlServer
+	// The pod's network helper (network.go), nil without one; netReady:
+	// it has configured the namespace; netRetry: its restart, pending.
+	net      *netsetup.Helper
+	netReady bool
+	netErr   error // why the helper failed to start, until it is restarted
+	netRetry *time.Timer
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -132,7 +139,7 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		explain("podctl", "starts container %s's join stage now, while the pod is made: execve(/proc/self/exe) with _PODCTL_STAGE=join", first.Spec.Name)
 	}
 	explain("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := spawnPause()
+	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host)
 	if err != nil {
 		abortFirst()
 		return err
@@ -149,7 +156,8 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		fmt.Fprintf(s.notices, "podctl: notice: %s\n", s.ids.Notice)
 	}
 	s.st.IDMap.UIDs, s.st.IDMap.GIDs = s.ids.UIDs, s.ids.GIDs
-	if s.files, err = writeEtcFiles(s.dir, s.st.Spec.Hostname); err != nil {
+	s.st.Network = NetworkState{Status: netsetup.Expected(s.st.Spec.Network), Ports: s.st.Spec.Network.Ports}
+	if s.files, err = writeEtcFiles(s.dir, s.st.Spec, s.st.Network.Status); err != nil {
 		ps.abort()
 		abortFirst()
 		return err
@@ -161,8 +169,14 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 	s.st.Pause = ProcRef{PID: s.pause.pid, StartTime: s.pause.startTime}
 	s.st.StartTime = time.Now().UTC()
 	explain("podctl", "the pause is pid %d; a pidfd names it from now on: pidfd_open(%d)", s.pause.pid, s.pause.pid)
+	if err := s.startNetwork(); err != nil {
+		abortFirst()
+		s.pause.stop()
+		return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, err)
+	}
 	if s.ctl, err = listenControl(s.dir, s); err != nil {
 		abortFirst()
+		s.stopNetwork()
 		s.pause.stop()
 		return err
 	}
@@ -180,9 +194,18 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 	// the pause failed, that is the error to report, not its consequence.
 	if rerr := s.pause.awaitReady(); rerr != nil {
 		s.killAll(unix.SIGKILL)
+		s.stopNetwork()
 		s.pause.stop()
 		s.ctl.close()
 		return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, rerr)
+	}
+	// A pod with no container yet (pod create) is made once its network
+	// is: a failing helper fails the creation.
+	if err := s.waitNetwork(); err != nil {
+		s.killAll(unix.SIGKILL)
+		s.pause.stop()
+		s.ctl.close()
+		return err
 	}
 	s.watchPause()
 	s.armDeadline()
@@ -343,7 +366,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	}
 	s.startPump(name, log, pipes.outR, pipes.errR)
 
-	setns, unshare := joinFlags(s.st.Spec.SharePID)
+	setns, unshare := joinFlags(s.st.Spec)
 	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
 	if s.ids.Size() <= 5 {
 		ptsGID = -1
@@ -359,6 +382,9 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		j.abort()
 		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
 	}
+	// The workload's first connection must work: the network is
+	// configured before its init is told to go on (meanwhile it started).
+	j.beforeConfig = s.waitNetwork
 	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
 	if err != nil {
 		return s.startFailed(c, err)
@@ -751,6 +777,7 @@ func (s *supervisor) finish() {
 			c.State.Waiting.Message = "the pod ended before this container started"
 		}
 	}
+	s.stopNetwork()
 	explain("podctl", "ends the pod: SIGKILL to the pause (pid %d), and the kernel ends its pid namespace: pidfd_send_signal, wait4", s.pause.pid)
 	if err := s.pause.stop(); err != nil {
 		s.logf("%v", err)

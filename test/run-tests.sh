@@ -22,6 +22,8 @@ need_pkgs() {
 	command -v pgrep >/dev/null || missing+=(procps)    # docs/pod-model.md's blocks
 	command -v docker-registry >/dev/null || missing+=(docker-registry) # the image tests' registry
 	[ -f /etc/containers/policy.json ] || missing+=(containers-common)   # image signature policy
+	command -v pasta >/dev/null || missing+=(passt)                      # the default network helper
+	command -v slirp4netns >/dev/null || missing+=(slirp4netns)          # the other one
 	if ((${#missing[@]})); then
 		if [ "$(id -u)" != 0 ]; then
 			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
@@ -31,10 +33,16 @@ need_pkgs() {
 	fi
 }
 need_pkgs
+# Both helpers open /dev/net/tun inside the pod's namespaces as the user.
+# Debian's udev makes it 0666; a machine without udev (this VM) leaves it
+# 0600, and podctl doctor says so.
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+	chmod 0666 /dev/net/tun
+fi
 
 make -s lint
 echo "== unit tests"
-$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./cmd/...
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/...
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
 fuzz() { # fuzz PACKAGE TARGET
@@ -55,13 +63,17 @@ fuzz ./sandbox/seccomp/ FuzzProfile
 fuzz ./images/ FuzzParseRef
 fuzz ./images/ FuzzImageConfig
 fuzz ./images/ FuzzGrammar
+fuzz ./netsetup/ FuzzParsePort
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 cp bin/podctl bin/podctl-store bin/podctl-image "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
-chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/e2e.test"
+# The network tests' workload, static, copied into their rootfs ($NETTOOL).
+CGO_ENABLED=0 $GO build -o "$work/nettool" ./test/nettool
+chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/e2e.test" "$work/nettool"
+export NETTOOL=$work/nettool
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"
 chmod -R a+rX "$work/testdata"
@@ -92,7 +104,7 @@ if [ "$(id -u)" = 0 ]; then
 	mount -t tmpfs -o size=24m,mode=700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER") tmpfs "$work/smallstore"
 	trap 'umount "$work/smallstore" 2>/dev/null; rm -rf "$work"' EXIT
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl NETTOOL=$work/nettool XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
@@ -107,8 +119,8 @@ if [ "$(id -u)" = 0 ]; then
 	# The lifecycle again, with detached supervisors hibernating into the
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
-		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline'" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl NETTOOL=$work/nettool PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
+		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost'" \
 		>"$work/hibernate.log" 2>&1 || fail=1
 	cat "$work/hibernate.log"
 	count "$work/hibernate.log"
@@ -117,8 +129,8 @@ if [ "$(id -u)" = 0 ]; then
 	NOSUB_USER=${TEST_USER}-nosub
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
-	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID'" \
+	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl NETTOOL=$work/nettool PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
+		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
@@ -132,13 +144,13 @@ if [ "$(id -u)" = 0 ]; then
 	PODCTL_DEMO_DIR="$work/demo" test/demo.sh >"$work/demo.log" 2>&1 || { cat "$work/demo.log"; echo "make demo failed"; fail=1; }
 	bin/podctl rmi localhost/podctl-demo/busybox:latest >/dev/null 2>&1 || true
 	echo "== end-to-end tests, as root"
-	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID') >"$work/root.log" 2>&1 || fail=1
+	(cd "$work" && PODCTL=$work/podctl NETTOOL=$work/nettool "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else
 	echo "== end-to-end tests, rootless (user $(id -un))"
-	(cd "$work" && PODCTL=$work/podctl "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
+	(cd "$work" && PODCTL=$work/podctl NETTOOL=$work/nettool "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
 fi

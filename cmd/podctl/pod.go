@@ -16,12 +16,12 @@ func podCommand() *cli.Command {
 			Name:      "create",
 			Usage:     "create a pod with no container yet; add them with podctl run --pod NAME",
 			ArgsUsage: "NAME",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "share-pid", Value: true, Usage: "containers share one pid namespace, with the pause as PID 1 (false: one each)"},
 				&cli.StringFlag{Name: "restart", Value: "always", Usage: "restart policy: always, on-failure or never"},
 				&cli.StringFlag{Name: "hostname", Usage: "the pod's hostname (default: its name)"},
 				&cli.StringFlag{Name: "userns", Usage: "keep-id: your own uid and gid are the same inside the pod (its containers run as them unless -u)"},
-			},
+			}, networkFlags()...),
 			Action: func(c *cli.Context) error {
 				name, err := onePod(c)
 				if err != nil {
@@ -32,6 +32,9 @@ func podCommand() *cli.Command {
 					return usageError{err}
 				}
 				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy, UserNS: c.String("userns")}
+				if spec.Network, err = networkConfig(c); err != nil {
+					return err
+				}
 				if err := sandbox.CreatePod(spec, os.Stderr); err != nil {
 					return err
 				}

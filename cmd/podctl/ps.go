@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,12 +20,12 @@ func psCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "also list pods that have ended"},
 			&cli.BoolFlag{Name: "containers", Usage: "one line per container"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: "table, wide (with IP, NETWORK and PORTS, as kubectl get pods -o wide) or json"},
 		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
-			if format != "table" && format != "json" {
-				return usageError{fmt.Errorf("ps: --format %q: use table or json", format)}
+			if format != "table" && format != "wide" && format != "json" {
+				return usageError{fmt.Errorf("ps: --format %q: use table, wide or json", format)}
 			}
 			names, err := sandbox.ListPods()
 			if err != nil {
@@ -72,11 +73,20 @@ func psCommand() *cli.Command {
 				}
 				return w.Flush()
 			}
-			fmt.Fprintln(w, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE")
+			wide := format == "wide"
+			if wide {
+				fmt.Fprintln(w, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tIP\tNETWORK\tPORTS")
+			} else {
+				fmt.Fprintln(w, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE")
+			}
 			for _, st := range pods {
 				ready, total := sandbox.ReadyCount(st)
-				fmt.Fprintf(w, "%s\t%d/%d\t%s\t%d\t%s\n", st.Spec.Name, ready, total, sandbox.DisplayStatus(st),
+				fmt.Fprintf(w, "%s\t%d/%d\t%s\t%d\t%s", st.Spec.Name, ready, total, sandbox.DisplayStatus(st),
 					sandbox.Restarts(st), age(st.Created))
+				if wide {
+					fmt.Fprintf(w, "\t%s\t%s\t%s", orDash(st.Network.IP), networkWord(st), portList(st))
+				}
+				fmt.Fprintln(w)
 			}
 			return w.Flush()
 		},
@@ -95,4 +105,31 @@ func age(t time.Time) string {
 		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// networkWord is the pod's mode, marked when its helper is down.
+func networkWord(st *sandbox.PodState) string {
+	m := string(st.Spec.Network.Mode)
+	if m == "" {
+		m = "none"
+	}
+	if st.Network.Down {
+		m += " (down)"
+	}
+	return m
+}
+
+func portList(st *sandbox.PodState) string {
+	var out []string
+	for _, p := range st.Spec.Network.Ports {
+		out = append(out, p.String())
+	}
+	return orDash(strings.Join(out, ","))
 }

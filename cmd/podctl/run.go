@@ -30,7 +30,7 @@ In the foreground, run prints the container's output and exits with its exit
 code (128+N for a death by signal N); SIGINT, SIGTERM or SIGHUP stop the pod
 (the signal goes to the container, SIGKILL follows after 10 s; a second signal
 kills at once). With -d it returns once the container has started.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "rootfs", Usage: "directory holding the container's unpacked root filesystem (instead of IMAGE)"},
 			&cli.StringFlag{Name: "entrypoint", Usage: "run this instead of the image's Entrypoint (the image's Cmd is then dropped, as Kubernetes' command does)"},
 			&cli.StringFlag{Name: "pod", Usage: "add the container to this running pod"},
@@ -56,7 +56,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "result-file", Usage: "when the new pod has ended, write its result there as JSON: exit code, reason (Completed, Error, DeadlineExceeded, ...), start and end times"},
 			&cli.BoolFlag{Name: "read-only", Usage: "a read-only root filesystem, with writable tmpfs on /tmp, /var/tmp and /run"},
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
-		},
+		}, networkFlags()...),
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			var image string
@@ -136,7 +136,7 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			var err error
 			if pod := c.String("pod"); pod != "" {
-				for _, f := range []string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns"} {
+				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns"}, networkFlagNames()...) {
 					if c.IsSet(f) {
 						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
 					}
@@ -155,6 +155,9 @@ kills at once). With -d it returns once the container has started.`,
 			spec := sandbox.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
 				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm"), ActiveDeadline: c.Duration("timeout"),
 				ResultFile: c.String("result-file"), UserNS: c.String("userns")}
+			if spec.Network, err = networkConfig(c); err != nil {
+				return err
+			}
 			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
 				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
 			}

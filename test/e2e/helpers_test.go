@@ -45,6 +45,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: building testdata/attack.c (gcc and libc6-dev needed): %v\n%s", err, out)
 		os.Exit(2)
 	}
+	// The network tests' workload (test/nettool), static; run-tests.sh
+	// builds it and names it in $NETTOOL.
+	if err := installNettool(filepath.Join(rootfs, "bin/nettool")); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -280,4 +286,22 @@ func errorLines(stderr string) []string {
 		}
 	}
 	return out
+}
+
+// installNettool copies $NETTOOL to dst, or builds test/nettool there when
+// run from the source tree.
+func installNettool(dst string) error {
+	if src := os.Getenv("NETTOOL"); src != "" {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("$NETTOOL: %w", err)
+		}
+		return os.WriteFile(dst, b, 0o755)
+	}
+	cmd := exec.Command("go", "build", "-o", dst, "../nettool")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building test/nettool (or set $NETTOOL to it): %v\n%s", err, out)
+	}
+	return nil
 }

@@ -1,0 +1,199 @@
+package netsetup
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Status is what the pod's network turned out to be; podctl ps -o wide
+// and podctl inspect show it.
+type Status struct {
+	Mode    Mode   `json:"mode"`
+	IP      string `json:"ip,omitempty"`
+	Gateway string `json:"gateway,omitempty"`
+	// Nameservers go into the pod's resolv.conf unless --dns says others.
+	Nameservers []string `json:"nameservers,omitempty"`
+	// HostLoopback is the address at which the pod reaches the host's
+	// loopback, with --allow-host-loopback (host.containers.internal).
+	HostLoopback string `json:"hostLoopback,omitempty"`
+}
+
+// Helper is a running pasta or slirp4netns serving one pod.
+type Helper struct {
+	Mode  Mode
+	PID   int
+	PIDFD int // pidfd_open(2)'d at clone (CLONE_PIDFD): never a recycled pid
+	cmd   *exec.Cmd
+	// ready is closed once the helper has configured the namespace, or
+	// has failed to (err).
+	ready chan struct{}
+	err   error
+	log   string
+}
+
+// LogFile is where a pod's helper writes its messages, in the pod's state
+// directory.
+const LogFile = "network.log"
+
+// Start starts cfg's helper for the pod whose pause is pausePID (a child of
+// ours not yet reaped, so the pid cannot be recycled meanwhile). It returns
+// at once; Ready waits for the namespace to be configured. dir is the pod's
+// state directory (the helper's log, slirp4netns' API socket).
+func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
+	h := &Helper{Mode: cfg.Mode, ready: make(chan struct{}), log: filepath.Join(dir, LogFile)}
+	logf, err := os.OpenFile(h.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("the network helper's log: %w", err)
+	}
+	defer logf.Close()
+	// The helper says it is ready on this pipe: pasta writes its pid
+	// there once the namespace is configured (--pid), slirp4netns writes
+	// "1" (--ready-fd).
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	// The pod's user and network namespaces, opened here and inherited
+	// as fds 4 and 5: pasta opens /proc/self/fd/4 and 5, which name
+	// exactly these namespaces.
+	var nsFiles []*os.File
+	for _, ns := range []string{"user", "net"} {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pausePID, ns))
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("opening the pod's %s namespace: %w", ns, err)
+		}
+		defer f.Close()
+		nsFiles = append(nsFiles, f)
+	}
+	var args []string
+	switch cfg.Mode {
+	case Pasta:
+		args = pastaArgs(cfg)
+	case Slirp:
+		args = slirpArgs(cfg, pausePID, dir)
+	default:
+		r.Close()
+		return nil, fmt.Errorf("--network %s has no helper", cfg.Mode)
+	}
+	pidfd := -1
+	h.cmd = exec.Command(cfg.Mode.Helper(), args...)
+	h.cmd.ExtraFiles = []*os.File{w, nsFiles[0], nsFiles[1]} // fds 3, 4, 5
+	h.cmd.Stdout, h.cmd.Stderr = logf, logf
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{PidFD: &pidfd,
+		// Its own process group: a Ctrl-C at podctl run's terminal is
+		// podctl's to handle (it stops the pod, then the helper).
+		Setpgid: true}
+	if err := h.cmd.Start(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("starting %s: %w", cfg.Mode.Helper(), err)
+	}
+	h.PID, h.PIDFD = h.cmd.Process.Pid, pidfd
+	unix.CloseOnExec(pidfd)
+	go func() {
+		defer close(h.ready)
+		defer r.Close()
+		b := make([]byte, 64)
+		n, _ := r.Read(b) // EOF (0): it exited before it was ready
+		if n == 0 {
+			h.err = h.failure("exited before the pod's network was configured")
+			return
+		}
+		if cfg.Mode == Slirp {
+			h.err = addSlirpPorts(dir, cfg.Ports)
+		}
+	}()
+	return h, nil
+}
+
+// Ready waits for the helper to have configured the pod's network. On
+// error the helper has been stopped.
+func (h *Helper) Ready(timeout time.Duration) error {
+	select {
+	case <-h.ready:
+	case <-time.After(timeout):
+		h.err = h.failure(fmt.Sprintf("did not configure the pod's network within %s", timeout))
+	}
+	if h.err != nil {
+		h.Stop(true)
+	}
+	return h.err
+}
+
+// failure describes a helper that failed, with what it logged.
+func (h *Helper) failure(what string) error {
+	b, _ := os.ReadFile(h.log)
+	msg := strings.TrimSpace(string(bytes.ReplaceAll(b, []byte("\n"), []byte("; "))))
+	if msg != "" {
+		msg = ": " + lastChars(msg, 400)
+	}
+	return fmt.Errorf("%s %s%s", h.Mode.Helper(), what, msg)
+}
+
+func lastChars(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+// Stop kills the helper. With wait it also reaps it, so that once Stop
+// returns its sockets are closed and the pod's host ports are free again:
+// the kernel takes ~25 ms here to tear down a dead pasta (its tap device
+// and ~150 sockets), which a pod without published ports need not wait
+// for. Without wait a goroutine reaps it (or, if podctl exits first, init).
+func (h *Helper) Stop(wait bool) {
+	unix.PidfdSendSignal(h.PIDFD, unix.SIGKILL, nil, 0)
+	if wait {
+		h.Reap()
+	} else {
+		go h.Reap()
+	}
+}
+
+// Reap collects the exit status of a helper that has exited (or been
+// killed), and closes its pidfd. It returns how it ended.
+func (h *Helper) Reap() string {
+	// wait4 by pid, not exec.Cmd.Wait: Go waits on its own copy of the
+	// pidfd, which shares our file description, and the supervisor's
+	// poller made that non-blocking (waitid would say EAGAIN).
+	var ws unix.WaitStatus
+	var err error
+	for {
+		if _, err = unix.Wait4(h.PID, &ws, 0, nil); err != unix.EINTR {
+			break
+		}
+	}
+	how := fmt.Sprintf("exit status %d", ws.ExitStatus())
+	switch {
+	case err != nil:
+		how = "exited"
+	case ws.Signaled():
+		how = "killed by " + unix.SignalName(ws.Signal())
+	}
+	if h.cmd != nil {
+		h.cmd.Process.Release()
+	}
+	if h.PIDFD >= 0 {
+		unix.Close(h.PIDFD)
+		h.PIDFD = -1
+	}
+	return how
+}
+
+// Resume takes over a helper from before a re-exec of the supervisor (its
+// pid and pidfd; it is still our child).
+func Resume(mode Mode, pid, pidfd int) *Helper {
+	h := &Helper{Mode: mode, PID: pid, PIDFD: pidfd, ready: make(chan struct{})}
+	close(h.ready)
+	return h
+}

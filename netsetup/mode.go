@@ -1,0 +1,67 @@
+package netsetup
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// Mode is how a pod is connected (podctl run --network).
+type Mode string
+
+const (
+	None  Mode = "none"
+	Host  Mode = "host"
+	Pasta Mode = "pasta"
+	Slirp Mode = "slirp4netns"
+)
+
+// ParseMode accepts the names podman uses; "" picks Default.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(s)); m {
+	case None, Host, Pasta, Slirp:
+		return m, nil
+	case "slirp":
+		return Slirp, nil
+	case "bridge":
+		return "", fmt.Errorf("--network bridge: not available yet; use pasta (the default), slirp4netns, host or none")
+	}
+	return "", fmt.Errorf("--network %q: use pasta, slirp4netns, host or none", s)
+}
+
+// Helper is the program that connects a pod in this mode, or "".
+func (m Mode) Helper() string {
+	switch m {
+	case Pasta, Slirp:
+		return string(m)
+	}
+	return ""
+}
+
+// Default is pasta when installed, else slirp4netns, as podman 5 chose: pasta
+// needs no NAT of its own (the pod has the host's address), splices local
+// connections to published ports, and shows the workload the real client
+// address. With neither installed a pod gets loopback only, and the notice
+// says so.
+func Default() (m Mode, notice string) {
+	for _, m := range []Mode{Pasta, Slirp} {
+		if _, err := exec.LookPath(m.Helper()); err == nil {
+			return m, ""
+		}
+	}
+	return None, "neither pasta nor slirp4netns is installed, so the pod has only a loopback network (Debian: apt-get install passt)"
+}
+
+// Available checks that m's helper can be run, naming the package to
+// install.
+func (m Mode) Available() error {
+	h := m.Helper()
+	if h == "" {
+		return nil
+	}
+	if _, err := exec.LookPath(h); err != nil {
+		pkg := map[Mode]string{Pasta: "passt", Slirp: "slirp4netns"}[m]
+		return fmt.Errorf("--network %s: %s is not installed (Debian: apt-get install %s), or choose --network none", m, h, pkg)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package sandbox
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/podctl/podctl/netsetup"
+	"golang.org/x/sys/unix"
+)
+
+// NetworkState is the pod's network as it is: its address, and the helper
+// process (pasta, slirp4netns) that connects it.
+type NetworkState struct {
+	netsetup.Status
+	Ports  []netsetup.Port `json:"ports,omitempty"`
+	Helper ProcRef         `json:"helper,omitempty"`
+	// Restarts: how often the helper died and was started again;
+	// Message: the last such event, or why the network is down.
+	Restarts int    `json:"restarts,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Down     bool   `json:"down,omitempty"`
+}
+
+// helperReadyTimeout bounds a helper's start-up; pasta takes ~10 ms here.
+const helperReadyTimeout = 10 * time.Second
+
+// startNetwork starts the pod's network helper, once the pause exists; it
+// configures the namespace while the first container's init starts, and
+// waitNetwork waits for it (loop goroutine).
+func (s *supervisor) startNetwork() error {
+	cfg := s.st.Spec.Network
+	if cfg.Mode.Helper() == "" {
+		return nil
+	}
+	explain("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())
+	s.netErr = nil
+	h, err := netsetup.Start(cfg, s.pause.pid, s.dir)
+	if err != nil {
+		return err
+	}
+	s.net = h
+	st, _ := procStartTime(h.PID)
+	s.st.Network.Helper = ProcRef{PID: h.PID, StartTime: st}
+	return nil
+}
+
+// waitNetwork returns once the helper has configured the pod's network;
+// no workload starts before (a container's first connection must work).
+func (s *supervisor) waitNetwork() error {
+	if s.netErr != nil {
+		return s.netErr
+	}
+	if s.net == nil || s.netReady {
+		return nil
+	}
+	if err := s.net.Ready(helperReadyTimeout); err != nil {
+		s.net, s.st.Network.Helper = nil, ProcRef{}
+		s.netErr = fmt.Errorf("pod %s: network: %w", s.st.Spec.Name, err)
+		return s.netErr
+	}
+	s.netReady = true
+	s.watchNetwork()
+	return nil
+}
+
+// watchNetwork turns the helper's death into an event.
+func (s *supervisor) watchNetwork() {
+	h := s.net
+	died := func() { s.post(func() { s.networkDied(h) }) }
+	if err := watchExit(h.PIDFD, died); err != nil {
+		go func() {
+			awaitExit(h.PIDFD)
+			died()
+		}()
+	}
+}
+
+// networkDied: the helper exited while the pod ran. The pod's processes
+// lost their way out (and its published ports) but not their namespace:
+// the death is recorded, and a new helper is attached to the same
+// namespace, as the kubelet restarts a crashed container.
+func (s *supervisor) networkDied(h *netsetup.Helper) {
+	if s.net != h || s.finished || s.stopping {
+		return
+	}
+	how := h.Reap()
+	s.net, s.netReady = nil, false
+	n := &s.st.Network
+	n.Restarts++
+	n.Message = fmt.Sprintf("%s (pid %d) ended (%s) at %s", h.Mode.Helper(), h.PID, how, time.Now().UTC().Format(time.RFC3339))
+	n.Down, n.Helper = true, ProcRef{}
+	// At once the first time; then with a growing pause, so a helper that
+	// cannot live is not restarted in a tight loop.
+	if n.Restarts > 1 {
+		wait := time.Second << min(n.Restarts-2, 8)
+		s.logf("network: %s; starting it again in %s", n.Message, wait)
+		s.netRetry = time.AfterFunc(wait, func() { s.post(s.restartNetwork) })
+		s.save()
+		return
+	}
+	s.logf("network: %s; starting it again", n.Message)
+	s.restartNetwork()
+}
+
+// restartNetwork attaches a new helper to the pod's namespace.
+func (s *supervisor) restartNetwork() {
+	s.netRetry = nil
+	if s.finished || s.stopping || s.net != nil {
+		return
+	}
+	n := &s.st.Network
+	if err := s.startNetwork(); err == nil {
+		err = s.waitNetwork()
+		if err == nil {
+			n.Down = false
+			n.Message += "; restarted"
+		} else {
+			n.Message += "; restarting it failed: " + err.Error()
+		}
+	} else {
+		n.Message += "; restarting it failed: " + err.Error()
+	}
+	s.save()
+}
+
+// stopNetwork kills the helper and reaps it, so the pod's host ports are
+// free before podctl reports the pod gone.
+func (s *supervisor) stopNetwork() {
+	if s.netRetry != nil {
+		s.netRetry.Stop()
+		s.netRetry = nil
+	}
+	if s.net == nil {
+		return
+	}
+	ports := len(s.st.Spec.Network.Ports) > 0
+	if ports {
+		explain("podctl", "stops %s (pid %d): pidfd_send_signal(SIGKILL), wait4; its published ports close with it", s.net.Mode.Helper(), s.net.PID)
+	} else {
+		explain("podctl", "stops %s (pid %d): pidfd_send_signal(SIGKILL)", s.net.Mode.Helper(), s.net.PID)
+	}
+	s.net.Stop(ports)
+	s.net, s.netReady = nil, false
+	s.st.Network.Helper = ProcRef{}
+}
+
+// podNamespaceFlags: the namespaces a pod's processes share, without the
+// network namespace in --network host (the pause kept the host's, which
+// the pod's user namespace has no right to setns into: only processes that
+// stay in it keep it).
+func podNamespaceFlags(spec PodSpec) int {
+	if spec.Network.Mode == netsetup.Host {
+		return podNamespaces &^ unix.CLONE_NEWNET
+	}
+	return podNamespaces
+}

@@ -1,0 +1,353 @@
+package e2e
+
+// Networking end to end: every mode with real traffic, on loopback and in
+// the pods' own namespaces only (never any other address; see NOTES).
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/podctl/podctl/sandbox"
+)
+
+// freePort finds a loopback port nobody listens on for proto.
+func freePort(t *testing.T, proto string) int {
+	t.Helper()
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// ask sends msg to a published port on the host's loopback and returns the
+// pod's answer ("peer=IP:PORT got=MSG"), retrying while the server in the
+// pod starts.
+func ask(t *testing.T, proto string, port int, msg string) string {
+	t.Helper()
+	return askFrom(t, proto, "127.0.0.1", port, msg)
+}
+
+// askFrom is ask to port on ip, an address of this host, from that address.
+func askFrom(t *testing.T, proto, ip string, port int, msg string) string {
+	t.Helper()
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	d := net.Dialer{Timeout: time.Second}
+	if proto == "udp" {
+		d.LocalAddr = &net.UDPAddr{IP: net.ParseIP(ip)}
+	} else {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
+	}
+	var last error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c, err := d.Dial(proto, addr)
+		if err != nil {
+			last = err
+			continue
+		}
+		c.SetDeadline(time.Now().Add(time.Second))
+		fmt.Fprintln(c, msg)
+		line, err := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if err == nil {
+			return strings.TrimSpace(line)
+		}
+		last = err
+	}
+	t.Fatalf("%s %s: no answer: %v", proto, addr, last)
+	return ""
+}
+
+// peerIP is the address part of an answer's peer=IP:PORT.
+func peerIP(t *testing.T, answer string) string {
+	t.Helper()
+	f := strings.Fields(answer)
+	if len(f) == 0 || !strings.HasPrefix(f[0], "peer=") {
+		t.Fatalf("unexpected answer %q", answer)
+	}
+	host, _, err := net.SplitHostPort(strings.TrimPrefix(f[0], "peer="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host
+}
+
+func helperPID(t *testing.T, pod string) int {
+	t.Helper()
+	return state(t, pod).Network.Helper.PID
+}
+
+// Published TCP and UDP ports reach the pod in each rootless mode; the
+// workload sees the client's real address with pasta (slirp4netns shows
+// its gateway, as documented); ps and inspect show the pod's address, and
+// it is the one the pod's interface has; after rm the same host ports can
+// be published again at once.
+//
+// UDP works around two helper bugs of Debian 12 (netsetup.Config.Notices):
+// pasta's loopback path loses UDP answers, so the UDP client is on the
+// host's own non-loopback address (pasta's tap path, which presents it as
+// the gateway and needs the gateway mapped back to the host); slirp4netns
+// sends UDP answers to its gateway too. Both need --allow-host-loopback.
+func TestPublishedPorts(t *testing.T) {
+	for _, mode := range []string{"pasta", "slirp4netns"} {
+		t.Run(mode, func(t *testing.T) {
+			leakCheck(t)
+			tcp, udp := freePort(t, "tcp"), freePort(t, "udp")
+			pod := "net-" + strings.TrimSuffix(mode, "4netns")
+			podRm(t, pod)
+			udpFlag, udpFrom := fmt.Sprintf("127.0.0.1:%d:9090/udp", udp), "127.0.0.1"
+			extra := []string{"--allow-host-loopback"}
+			if mode == "pasta" {
+				udpFlag = fmt.Sprintf("%d:9090/udp", udp)
+			}
+			for round := 0; round < 2; round++ {
+				args := append([]string{"run", "-d", "--name", pod, "--network", mode,
+					"-p", fmt.Sprintf("127.0.0.1:%d:8080", tcp), "-p", udpFlag}, extra...)
+				mustRun(t, append(args, "--rootfs", rootfs, "--", "/bin/sh", "-c", "nettool serve udp :9090 & exec nettool serve tcp :8080")...)
+				st := state(t, pod)
+				want := map[string]string{"pasta": "127.0.0.1", "slirp4netns": "10.0.2.2"}[mode]
+				if got := peerIP(t, ask(t, "tcp", tcp, "hello")); got != want {
+					t.Errorf("TCP through the published port: the workload saw the client as %s, want %s", got, want)
+				}
+				if mode == "pasta" {
+					udpFrom = st.Network.IP // the host's own address, which pasta gave the pod
+				}
+				if a := askFrom(t, "udp", udpFrom, udp, "dgram"); !strings.HasSuffix(a, "got=dgram") {
+					t.Errorf("UDP through the published port: answer %q", a)
+				}
+				out := mustRun(t, "exec", pod, "--", "ip", "-4", "-o", "addr", "show", "scope", "global")
+				if st.Network.IP == "" || !strings.Contains(out, " "+st.Network.IP+"/") {
+					t.Errorf("state says the pod's IP is %q; its interface has: %s", st.Network.IP, out)
+				}
+				wide := mustRun(t, "ps", "-o", "wide")
+				if !strings.Contains(wide, st.Network.IP) || !strings.Contains(wide, fmt.Sprintf("127.0.0.1:%d:8080/tcp", tcp)) {
+					t.Errorf("ps -o wide does not show the pod's IP and ports:\n%s", wide)
+				}
+				// Removed, and made again on the same ports at once
+				// (round 2): no "address already in use".
+				mustRun(t, "rm", "-f", pod)
+			}
+		})
+	}
+}
+
+// The containers of a pod share one localhost: a proxy reaches its
+// neighbour at 127.0.0.1, in the default mode too.
+func TestPodLocalhost(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "net-lo")
+	mustRun(t, "pod", "create", "net-lo")
+	mustRun(t, "run", "-d", "--pod", "net-lo", "--name", "server", "--rootfs", rootfs, "--", "nettool", "serve", "tcp", "127.0.0.1:2368")
+	var out string
+	eventually(t, "the neighbour answering on 127.0.0.1:2368", func() bool {
+		r := run(t, "run", "--rm", "--pod", "net-lo", "--name", "client", "--rootfs", rootfs, "--", "nettool", "dial", "tcp", "127.0.0.1:2368", "from-client")
+		out = r.stdout
+		return r.code == 0
+	})
+	if !strings.Contains(out, "got=from-client") || !strings.HasPrefix(out, "peer=127.0.0.1:") {
+		t.Errorf("answer %q", out)
+	}
+	if m := state(t, "net-lo").Spec.Network.Mode; m != "pasta" {
+		t.Errorf("default mode %q, want pasta (installed here)", m)
+	}
+}
+
+// The host's loopback services are out of reach unless asked for; with
+// --allow-host-loopback they are host.containers.internal.
+func TestHostLoopback(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			bufio.NewReader(c).ReadString('\n')
+			fmt.Fprintf(c, "host-answer\n")
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	for _, mode := range []string{"pasta", "slirp4netns"} {
+		t.Run(mode, func(t *testing.T) {
+			leakCheck(t)
+			// Not allowed: the pod's 127.0.0.1 is its own, and the gateway
+			// does not lead to the host (slirp4netns' 10.0.2.2 is refused).
+			// pasta's gateway address would be a real outside address, so
+			// it is not dialled here.
+			script := "nettool dial tcp 127.0.0.1:" + port + "; grep -c host.containers.internal /etc/hosts"
+			if mode == "slirp4netns" {
+				script += "; nettool dial tcp 10.0.2.2:" + port
+			}
+			r := podRun(t, []string{"--network", mode}, sh(script)...)
+			if strings.Contains(r.stdout, "host-answer") || !strings.Contains(r.stdout, "0\n") {
+				t.Errorf("without --allow-host-loopback the pod reached the host (or /etc/hosts names it): %q %q", r.stdout, r.stderr)
+			}
+			r = podRun(t, []string{"--network", mode, "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+port)
+			if r.code != 0 || !strings.Contains(r.stdout, "host-answer") {
+				t.Errorf("with --allow-host-loopback: exit %d, %q %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// --network none is loopback only; --network host is the host's own
+// network namespace (same inode), and the pod's other namespaces stay its
+// own.
+func TestNetworkNoneAndHost(t *testing.T) {
+	leakCheck(t)
+	r := podRun(t, []string{"--network", "none"}, sh("ls /sys/class/net; cat /etc/resolv.conf")...)
+	if strings.TrimSpace(strings.SplitN(r.stdout, "\n", 2)[0]) != "lo" || strings.Contains(r.stdout, "\nnameserver") {
+		t.Errorf("--network none: %q", r.stdout)
+	}
+	self, _ := os.Readlink("/proc/self/ns/net")
+	selfUTS, _ := os.Readlink("/proc/self/ns/uts")
+	r = podRun(t, []string{"--network", "host"}, sh("readlink /proc/self/ns/net; readlink /proc/self/ns/uts")...)
+	lines := strings.Fields(r.stdout)
+	if r.code != 0 || len(lines) != 2 || lines[0] != self || lines[1] == selfUTS {
+		t.Errorf("--network host: net %q uts %q (host: %s %s), exit %d %s", r.stdout, "", self, selfUTS, r.code, r.stderr)
+	}
+	// exec joins a host-network pod too (without setns into the host's
+	// network namespace, which the pod's user namespace may not do).
+	podRm(t, "net-host")
+	mustRun(t, "run", "-d", "--name", "net-host", "--network", "host", "--rootfs", rootfs, "--", "sleep", "100")
+	if out := strings.TrimSpace(mustRun(t, "exec", "net-host", "--", "readlink", "/proc/self/ns/net")); out != self {
+		t.Errorf("exec into a host-network pod: net %s, want %s", out, self)
+	}
+}
+
+// --dns, --dns-search, --dns-option, --add-host and --hostname shape the
+// pod's resolv.conf and hosts; the pod's name resolves to its address. No
+// name is looked up: the files are read.
+func TestDNSAndHosts(t *testing.T) {
+	leakCheck(t)
+	r := podRun(t, []string{"--hostname", "web", "--dns", "192.0.2.53", "--dns-search", "corp.test", "--dns-option", "ndots:2",
+		"--add-host", "db.test:192.0.2.10", "--add-host", "v6.test:[2001:db8::1]"}, sh("cat /etc/resolv.conf /etc/hosts; hostname")...)
+	for _, want := range []string{"nameserver 192.0.2.53\n", "search corp.test\n", "options ndots:2\n", "192.0.2.10\tdb.test\n", "2001:db8::1\tv6.test\n", "\tweb\n", "web\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("missing %q in:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "127.0.1.1") {
+		t.Errorf("a connected pod's name should resolve to its address, not 127.0.1.1:\n%s", r.stdout)
+	}
+	// Without --dns: the nameservers the mode provides.
+	r = podRun(t, []string{"--network", "slirp4netns"}, "cat", "/etc/resolv.conf")
+	if !strings.Contains(r.stdout, "nameserver 10.0.2.3\n") {
+		t.Errorf("slirp4netns resolv.conf:\n%s", r.stdout)
+	}
+}
+
+// Bad network input: one clear error naming the flag, nothing created.
+func TestNetworkBadInput(t *testing.T) {
+	leakCheck(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	inUse := busy.Addr().(*net.TCPAddr).Port
+	cases := []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"-p", "80800:80"}, `-p "80800:80": host port "80800" is not a number from 1 to 65535`},
+		{[]string{"-p", "8080:80/sctp"}, `protocol "sctp" is neither tcp nor udp`},
+		{[]string{"-p", "1.2.3:8080:80"}, `"1.2.3" is not an IPv4 address`},
+		{[]string{"-p", ":80"}, "the host port is empty"},
+		{[]string{"-p", fmt.Sprintf("127.0.0.1:%d:80", inUse)}, fmt.Sprintf("host port %d/tcp is already in use", inUse)},
+		{[]string{"-p", "80:80"}, "net.ipv4.ip_unprivileged_port_start"},
+		{[]string{"-p", "18080:80", "-p", "18080:81"}, "both publish host port 18080/tcp"},
+		{[]string{"--network", "bogus"}, `--network "bogus": use pasta, slirp4netns, host or none`},
+		{[]string{"--network", "none", "-p", "18080:80"}, "--network none publishes no ports"},
+		{[]string{"--dns", "not-an-ip"}, `--dns "not-an-ip" is not an IP address`},
+		{[]string{"--add-host", "nocolon"}, "the form is NAME:IP"},
+		{[]string{"--network", "none", "--allow-host-loopback"}, "--allow-host-loopback: applies to --network pasta or slirp4netns"},
+		{[]string{"--network", "slirp4netns", "-p", "18080:80/udp"}, "slirp4netns drops the pod's UDP answers unless"},
+	}
+	for _, c := range cases {
+		if c.flags[1] == "80:80" && os.Geteuid() == 0 {
+			continue // root may bind port 80
+		}
+		r := podRun(t, c.flags, "/bin/true")
+		if r.code != 125 || !strings.Contains(r.stderr, c.want) || len(errorLines(r.stderr)) != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 125 and %q", c.flags, r.code, r.stderr, c.want)
+		}
+	}
+}
+
+// A network helper killed under a running pod: the death is recorded in
+// the pod's state, a new helper is attached to the same namespace, and the
+// published port works again. rm leaves nothing behind.
+func TestNetworkHelperKilled(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "net-kill")
+	port := freePort(t, "tcp")
+	mustRun(t, "run", "-d", "--name", "net-kill", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port), "--rootfs", rootfs, "--", "nettool", "serve", "tcp", ":8080")
+	ask(t, "tcp", port, "before")
+	old := helperPID(t, "net-kill")
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", old)); !strings.HasPrefix(string(comm), "passt") {
+		t.Fatalf("helper pid %d is %q, not pasta", old, comm)
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var st *sandbox.PodState
+	eventually(t, "the helper restarted", func() bool {
+		st = state(t, "net-kill")
+		return st.Network.Restarts == 1 && st.Network.Helper.PID > 0 && st.Network.Helper.PID != old && !st.Network.Down
+	})
+	if !strings.Contains(st.Network.Message, "killed by SIGKILL") || st.Phase != sandbox.PhaseRunning {
+		t.Errorf("state after the helper's death: phase %s, message %q", st.Phase, st.Network.Message)
+	}
+	if a := ask(t, "tcp", port, "after"); !strings.HasSuffix(a, "got=after") {
+		t.Errorf("after the restart: %q", a)
+	}
+	mustRun(t, "rm", "-f", "net-kill")
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Network.Helper.PID)); err == nil {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.Network.Helper.PID)); !strings.Contains(string(b), ") Z") {
+			t.Errorf("the helper %d outlived its pod", st.Network.Helper.PID)
+		}
+	}
+}
+
+// The pod's state records the network as JSON that inspect prints.
+func TestInspectNetwork(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "net-insp")
+	mustRun(t, "run", "-d", "--name", "net-insp", "--network", "slirp4netns", "-p", "127.0.0.1:18181:80", "--rootfs", rootfs, "--", "sleep", "100")
+	var st sandbox.PodState
+	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "net-insp")), &st); err != nil {
+		t.Fatal(err)
+	}
+	n := st.Network
+	if n.IP != "10.0.2.100" || n.Gateway != "10.0.2.2" || len(n.Ports) != 1 || n.Ports[0].HostPort != 18181 || n.Helper.PID == 0 {
+		t.Errorf("inspect's network: %+v", n)
+	}
+	log := filepath.Join(stateDir(), "net-insp", "network.log")
+	if _, err := os.Stat(log); err != nil {
+		t.Errorf("the helper's log: %v", err)
+	}
+}
