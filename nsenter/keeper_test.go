@@ -88,7 +88,7 @@ func TestKeeper(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("the keeper did not exec the supervisor back")
 	}
-	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,-1,8\n", dir)
+	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8\n", dir)
 	if stdout.String() != want {
 		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
 	}
@@ -118,4 +118,63 @@ func TestKeeper(t *testing.T) {
 		t.Errorf("timestamp %q: %v (now %s)", strings.Fields(m[0])[0], err, time.Now().UTC())
 	}
 	outW.Close()
+}
+
+// The death of the pod's network helper wakes the keeper too (the Go
+// supervisor records it and starts a new helper), and its pidfd is handed
+// back.
+func TestKeeperWakesOnNetworkHelper(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := os.Create(filepath.Join(dir, "supervisor.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: filepath.Join(dir, "control.sock"), Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, _ := l.File()
+	l.Close()
+	var pidfds []*os.File
+	var procs []*exec.Cmd
+	for _, name := range []string{"pause", "helper"} {
+		p := exec.Command("sleep", "100")
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { p.Process.Kill(); p.Wait() }()
+		fd, err := unix.PidfdOpen(p.Process.Pid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pidfds, procs = append(pidfds, os.NewFile(uintptr(fd), name)), append(procs, p)
+	}
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=lock=3 ctl=4 pause=5 net=6 wake=0", EnvKeepDir + "=" + dir}
+	cmd.ExtraFiles = []*os.File{lock, lf, pidfds[0], pidfds[1]}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		t.Fatalf("the keeper left before the helper died: %q", stdout.String())
+	case <-time.After(100 * time.Millisecond):
+	}
+	procs[1].Process.Kill()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("keeper: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the helper's death did not wake the keeper")
+	}
+	if want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=6 wake=0\n", dir); stdout.String() != want {
+		t.Errorf("handed back %q, want %q", stdout.String(), want)
+	}
 }
