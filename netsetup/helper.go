@@ -47,7 +47,7 @@ const LogFile = "network.log"
 // ours not yet reaped, so the pid cannot be recycled meanwhile). It returns
 // at once; Ready waits for the namespace to be configured. dir is the pod's
 // state directory (the helper's log, slirp4netns' API socket).
-func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
+func Start(cfg Config, pausePID, pausePIDFD int, dir string) (*Helper, error) {
 	h := &Helper{Mode: cfg.Mode, ready: make(chan struct{}), log: filepath.Join(dir, LogFile)}
 	logf, err := os.OpenFile(h.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
@@ -64,15 +64,20 @@ func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
 	defer w.Close()
 	// The pod's user and network namespaces, opened here and inherited
 	// as fds 4 and 5: pasta opens /proc/self/fd/4 and 5, which name
-	// exactly these namespaces.
+	// exactly these namespaces (slirp4netns cannot: slirpArgs).
 	var nsFiles []*os.File
+	closeNS := func() {
+		for _, f := range nsFiles {
+			f.Close()
+		}
+	}
 	for _, ns := range []string{"user", "net"} {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pausePID, ns))
+		f, err := openNamespace(pausePID, pausePIDFD, ns)
 		if err != nil {
 			r.Close()
+			closeNS()
 			return nil, fmt.Errorf("opening the pod's %s namespace: %w", ns, err)
 		}
-		defer f.Close()
 		nsFiles = append(nsFiles, f)
 	}
 	var args []string
@@ -80,9 +85,10 @@ func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
 	case Pasta:
 		args = pastaArgs(cfg)
 	case Slirp:
-		args = slirpArgs(cfg, pausePID, dir)
+		args = slirpArgs(cfg, dir, pausePID)
 	default:
 		r.Close()
+		closeNS()
 		return nil, fmt.Errorf("--network %s has no helper", cfg.Mode)
 	}
 	pidfd := -1
@@ -95,6 +101,7 @@ func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
 		Setpgid: true}
 	if err := h.cmd.Start(); err != nil {
 		r.Close()
+		closeNS()
 		return nil, fmt.Errorf("starting %s: %w", cfg.Mode.Helper(), err)
 	}
 	h.PID, h.PIDFD = h.cmd.Process.Pid, pidfd
@@ -102,6 +109,7 @@ func Start(cfg Config, pausePID int, dir string) (*Helper, error) {
 	go func() {
 		defer close(h.ready)
 		defer r.Close()
+		defer closeNS()
 		b := make([]byte, 64)
 		n, _ := r.Read(b) // EOF (0): it exited before it was ready
 		if n == 0 {
@@ -196,4 +204,25 @@ func Resume(mode Mode, pid, pidfd int) *Helper {
 	h := &Helper{Mode: mode, PID: pid, PIDFD: pidfd, ready: make(chan struct{})}
 	close(h.ready)
 	return h
+}
+
+// PIDFD_GET_*_NAMESPACE (linux/pidfd.h, Linux 6.11): a namespace of the
+// process behind a pidfd, as a descriptor.
+const (
+	pidfdGetNetNamespace  = 0xFF<<8 | 4
+	pidfdGetUserNamespace = 0xFF<<8 | 9
+)
+
+// openNamespace opens the pause's namespace kind ("user" or "net"). The
+// pidfd ioctl is tried first: with --userns keep-id the pod's root is not
+// the caller, so the pause's /proc/PID/ns files are not the caller's to
+// open, while the ioctl checks ptrace access, which the owner of the pod's
+// user namespace has. /proc/PID/ns is the fallback for older kernels.
+func openNamespace(pid, pidfd int, kind string) (*os.File, error) {
+	req := map[string]uintptr{"user": pidfdGetUserNamespace, "net": pidfdGetNetNamespace}[kind]
+	if fd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(pidfd), req, 0); errno == 0 {
+		unix.CloseOnExec(int(fd))
+		return os.NewFile(fd, kind+"-namespace"), nil
+	}
+	return os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
 }

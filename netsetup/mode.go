@@ -41,15 +41,17 @@ func (m Mode) Helper() string {
 // Default is pasta when installed, else slirp4netns, as podman 5 chose: pasta
 // needs no NAT of its own (the pod has the host's address), splices local
 // connections to published ports, and shows the workload the real client
-// address. With neither installed a pod gets loopback only, and the notice
-// says so.
-func Default() (m Mode, notice string) {
+// address. With neither installed a pod gets loopback only: its
+// resolv.conf says so, and so do podctl doctor, ps -o wide and inspect. (A
+// notice on every run would be noise in the logs of a CI runner that is
+// itself a container without helpers.)
+func Default() Mode {
 	for _, m := range []Mode{Pasta, Slirp} {
 		if _, err := exec.LookPath(m.Helper()); err == nil {
-			return m, ""
+			return m
 		}
 	}
-	return None, "neither pasta nor slirp4netns is installed, so the pod has only a loopback network (Debian: apt-get install passt)"
+	return None
 }
 
 // Available checks that m's helper can be run, naming the package to

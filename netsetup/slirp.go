@@ -20,13 +20,18 @@ const (
 
 // slirpArgs: slirp4netns(1) joins the pod's user namespace (--userns-path)
 // and network namespace (the pause's pid: our child, not yet reaped, so the
-// pid cannot be reused; slirp4netns 1.2.0 fails its --configure step,
-// "setegid(0)", when given the namespaces as paths), creates tap0 and configures it
+// pid cannot be reused meanwhile), creates tap0 and configures it
 // (--configure); --ready-fd=3 says when. It sandboxes itself: a mount
 // namespace with only what it needs (--enable-sandbox) and a seccomp filter
 // (--enable-seccomp). Published ports are added afterwards through its API
 // socket.
-func slirpArgs(cfg Config, pausePID int, dir string) []string {
+//
+// Not descriptors, as for pasta: with --enable-sandbox, slirp4netns 1.2.0
+// fails ("setegid(0)", "parent failed") when its user namespace is given
+// as any path but /proc/PID/ns/user (measured). That path is the caller's
+// to open only when pod root is the caller, so slirp4netns does not go
+// with --userns keep-id (netsetup.Config.Validate says so).
+func slirpArgs(cfg Config, dir string, pausePID int) []string {
 	pid := strconv.Itoa(pausePID)
 	args := []string{"--configure", "--mtu=65520", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3",
 		"--userns-path=/proc/" + pid + "/ns/user", "--api-socket", filepath.Join(dir, slirpSocket)}

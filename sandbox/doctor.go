@@ -108,7 +108,7 @@ func Doctor() []Check {
 			missing = append(missing, p)
 		}
 	}
-	def, _ := netsetup.Default()
+	def := netsetup.Default()
 	switch len(missing) {
 	case 0:
 		add("network helpers", "ok", "pasta and slirp4netns are installed; pods use pasta unless --network says otherwise", "")

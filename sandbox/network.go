@@ -34,7 +34,7 @@ func (s *supervisor) startNetwork() error {
 	}
 	explain("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())
 	s.netErr = nil
-	h, err := netsetup.Start(cfg, s.pause.pid, s.dir)
+	h, err := netsetup.Start(cfg, s.pause.pid, s.pause.pidfd, s.dir)
 	if err != nil {
 		return err
 	}

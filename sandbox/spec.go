@@ -137,6 +137,9 @@ func (s *PodSpec) Validate() error {
 	if err := s.Network.Validate(); err != nil {
 		return err
 	}
+	if s.UserNS == UserNSKeepID && s.Network.Mode == netsetup.Slirp && os.Getuid() != 0 {
+		return fmt.Errorf("--network slirp4netns does not work with --userns keep-id (slirp4netns 1.2.0 must open the pause's /proc/PID/ns/user, which pod root, not you, owns then); use --network pasta")
+	}
 	if err := netsetup.CheckPorts(s.Network.Ports); err != nil {
 		return err
 	}

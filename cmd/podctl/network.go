@@ -32,7 +32,7 @@ func networkFlagNames() []string {
 }
 
 // networkConfig reads them. Without --network the default mode is picked
-// (netsetup.Default), with a notice when it is loopback only.
+// (netsetup.Default).
 func networkConfig(c *cli.Context) (netsetup.Config, error) {
 	var cfg netsetup.Config
 	var err error
@@ -41,10 +41,7 @@ func networkConfig(c *cli.Context) (netsetup.Config, error) {
 			return cfg, usageError{err}
 		}
 	} else {
-		var notice string
-		if cfg.Mode, notice = netsetup.Default(); notice != "" {
-			fmt.Fprintf(os.Stderr, "podctl: notice: %s\n", notice)
-		}
+		cfg.Mode = netsetup.Default()
 	}
 	for _, spec := range c.StringSlice("publish") {
 		// -p 8080:80,8443:443 is one flag with two ports, as in podman.

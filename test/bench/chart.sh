@@ -16,7 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 # groups 0, 1, ... with their bars side by side around x = group.
 # Group labels: "panel<TAB>x<TAB>text" (\n for a line break, for gnuplot).
 jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec-latency.json" \
-	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" --slurpfile img "$dir/images.json" '
+	--slurpfile mem "$dir/pod-memory.json" --slurpfile lc "$dir/lifecycle.json" --slurpfile img "$dir/images.json" \
+	--slurpfile net "$dir/network.json" '
 	def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def r2: (. * 100 | round) as $c | "\($c / 100 | floor).\($c % 100 | tostring | if length < 2 then "0" + . else . end)";
 	def ms: if . >= 1000 then (. / 10 | round / 100 | tostring) + "s" elif . >= 100 then (. | round | tostring)
@@ -28,7 +29,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	def bars($panel; $g; $list): ($list | length) as $n | (0.8 / 4) as $w
 		| range(0; $n) as $i | $list[$i]
 		| "\($panel)\t\($g + ($i - ($n - 1) / 2) * $w)\t\(.[1])\t\(.[0] | colour)\t\(.[2])";
-	$start[0] as $s | $exec[0].median as $e | $mem[0].variants as $m | $lc[0] as $l | $img[0] as $i
+	$start[0] as $s | $exec[0].median as $e | $mem[0].variants as $m | $lc[0] as $l | $img[0] as $i | $net[0] as $n
 	| ($s.podctl | med) as $pc | ($s.bwrap | med) as $bw | ($s.unshare | med) as $un
 	| ($s.podman // [] | if length > 0 then med else null end) as $pm
 	| [
@@ -47,6 +48,8 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	   bars: [["podctl", $i.run.median.podctl], ["podman", $i.run.median.podman]]},
 	  {panel: "lat", label: ("load \($i.load.archive_mb) MB\\noci-archive\\n" + ($i.load.ratio_podctl_podman | r2) + "x podman"),
 	   bars: [["podctl", $i.load.median.podctl], ["podman", $i.load.median.podman]]},
+	  {panel: "lat", label: ("run --rm, default\\nnetwork (pasta)\\n" + ($n.start.ratio_podctl_podman | r2) + "x podman"),
+	   bars: [["podctl", $n.start.median.podctl], ["podman", $n.start.median.podman]]},
 	  ({"1": "1 pod", "20": "20 pods"} | to_entries[] | .key as $k |
 	   {panel: "mem", label: (.value + "\\n" + ($m.podctl[$k].vmrss_kb_per_pod.median / $m["podman-pod"][$k].vmrss_kb_per_pod.median | r2)
 	                          + "x podman pod"),

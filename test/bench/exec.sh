@@ -21,7 +21,7 @@ trap cleanup EXIT
 # The same busybox rootfs for both: podctl uses the directory, podman the
 # image run.sh imported from it. No network for podman (podctl's pod has
 # loopback only; so has podman's with --network none).
-"$podctl" run -d --rootfs "$rootfs" --name "$name" -- sleep 1000 \
+"$podctl" run -d --network none --rootfs "$rootfs" --name "$name" -- sleep 1000 \
 	</dev/null >/dev/null 2>"$err" || die "podctl run -d failed: $(cat "$err")"
 podman run -d --name "$name" --network none "$image" sleep 1000 \
 	</dev/null >/dev/null 2>"$err" || die "podman run -d failed: $(cat "$err")"

@@ -20,7 +20,7 @@ load_name=localhost/podctl-bench-load:latest
 
 . "$work/user-lib.sh"
 
-cmd_podctl=("$podctl" run --rm "$image" /bin/true)
+cmd_podctl=("$podctl" run --rm --network none "$image" /bin/true)
 cmd_podman=(podman run --rm --network none "$image" /bin/true)
 tools=(podctl podman)
 for ((i = 0; i < warmup; i++)); do

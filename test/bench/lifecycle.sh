@@ -101,7 +101,7 @@ ready_round() {
 	t0=$(now)
 	case $tool in
 	podctl)
-		run_ok "$podctl" pod create "$pod"
+		run_ok "$podctl" pod create --network none "$pod"
 		run_ok "$podctl" run -d --pod "$pod" --name a --rootfs "$rootfs" -- sleep 1000
 		run_ok "$podctl" run -d --pod "$pod" --name b --rootfs "$rootfs" -- sleep 1000
 		run_ok "$podctl" wait "$pod" --for condition=Ready --timeout 10s
@@ -140,7 +140,7 @@ no_leaks both "two-container pods"
 # --- 2. stop + rm of an idle one-container pod ---
 n=$((warmup + runs))
 for ((i = 1; i <= n; i++)); do
-	run_ok "$podctl" run -d --rootfs "$rootfs" --name "$prefix-stop-$i" -- sleep 1000
+	run_ok "$podctl" run -d --network none --rootfs "$rootfs" --name "$prefix-stop-$i" -- sleep 1000
 	run_ok podman run -d --init --network none --name "$prefix-stop-$i" "$image" sleep 1000
 done
 sleep "$settle"
@@ -191,7 +191,7 @@ for ((r = 1; r <= bulk_runs; r++)); do
 		t0=$(now)
 		for ((k = 1; k <= bulk_n; k++)); do
 			case $tool in
-			podctl) run_ok "$podctl" run -d --rootfs "$rootfs" --name "$prefix-bulk-$k" -- sleep 1000 ;;
+			podctl) run_ok "$podctl" run -d --network none --rootfs "$rootfs" --name "$prefix-bulk-$k" -- sleep 1000 ;;
 			podman) run_ok podman run -d --network none --name "$prefix-bulk-$k" "$image" sleep 1000 ;;
 			esac
 		done

@@ -11,6 +11,10 @@
 #   podman-pod  podman pod create --network none, then
 #               podman run -d --pod: infra conmon, infra catatonit, the
 #               container's conmon
+# and with each tool's default network:
+#   podctl-net  podctl run -d: supervisor, pause and pasta
+#   podman-podnet  podman pod create, then podman run -d --pod: as
+#               podman-pod, plus the pod's slirp4netns
 # Appends one line per sample to WORKDIR/out/mem-samples:
 #   VARIANT N ROUND PROCS VMRSS_KB RSSANON_KB RSSFILE_KB PSS_KB BREAKDOWN
 # (totals over the N pods; BREAKDOWN is name:count:VmRSS-kB,...), and lines
@@ -20,7 +24,7 @@ work=$1 runs1=$2 runs20=$3 image=$4 settle=$5
 rootfs=$work/rootfs out=$work/out podctl=$work/podctl
 err=$out/mem-stderr
 prefix=podctl-bench-mem
-variants=(podctl podman-ctr podman-pod)
+variants=(podctl podman-ctr podman-pod podctl-net podman-podnet)
 
 . "$work/user-lib.sh"
 
@@ -35,11 +39,16 @@ create() {
 		name=$prefix-$k
 		case $v in
 		podctl)
-			"$podctl" run -d --rootfs "$rootfs" --name "$name" -- sleep 1000 ;;
+			"$podctl" run -d --network none --rootfs "$rootfs" --name "$name" -- sleep 1000 ;;
 		podman-ctr)
 			podman run -d --name "$name" --network none "$image" sleep 1000 ;;
 		podman-pod)
 			podman pod create --name "$name" --network none &&
+				podman run -d --pod "$name" --name "$name-c" "$image" sleep 1000 ;;
+		podctl-net)
+			"$podctl" run -d --rootfs "$rootfs" --name "$name" -- sleep 1000 ;;
+		podman-podnet)
+			podman pod create --name "$name" &&
 				podman run -d --pod "$name" --name "$name-c" "$image" sleep 1000 ;;
 		esac </dev/null >/dev/null 2>"$err" || die "$v: creating $name failed: $(cat "$err")"
 	done
@@ -49,9 +58,9 @@ remove() {
 	local v=$1 n=$2 names
 	names=$(seq -f "$prefix-%g" "$n")
 	case $v in
-	podctl) "$podctl" rm -f $names ;;
+	podctl | podctl-net) "$podctl" rm -f $names ;;
 	podman-ctr) podman rm -f -t 0 $names ;;
-	podman-pod) podman pod rm -f -t 0 $names ;;
+	podman-pod | podman-podnet) podman pod rm -f -t 0 $names ;;
 	esac </dev/null >/dev/null 2>"$err" || die "$v: removing the pods failed: $(cat "$err")"
 }
 
@@ -62,10 +71,11 @@ roots_and_workloads() {
 	local v=$1 n=$2 k ids
 	: >"$out/roots"
 	: >"$out/workloads"
-	if [ "$v" = podctl ]; then
+	if [ "${v%-net}" = podctl ]; then
 		for ((k = 1; k <= n; k++)); do
 			"$podctl" inspect "$prefix-$k" >"$out/state.json" 2>"$err" ||
 				die "podctl inspect $prefix-$k: $(cat "$err")"
+			# The helper is the supervisor's child: counted with it.
 			jq -r '.supervisor.pid, .pause.pid' "$out/state.json" >>"$out/roots"
 			jq -r '.containers[].process.pid' "$out/state.json" >>"$out/workloads"
 		done
@@ -85,7 +95,10 @@ roots_and_workloads() {
 			  # descendant of its conmon.
 			  if ($3 != "true") print $2 >wl }' || die "podman inspect: $(cat "$err")"
 	# Anything else alive whose command line names one of our containers
-	# (slirp4netns, rootlessport, a second conmon...) is the tool's too.
+	# (rootlessport, a second conmon...), or the network namespace of one
+	# (slirp4netns, which names the namespace's bind mount), is the tool's too.
+	# shellcheck disable=SC2046
+	podman inspect -f '{{.NetworkSettings.SandboxKey}}' $(cat "$out/ids") 2>/dev/null | grep . >>"$out/ids" || true
 	for pid in $(live_procs | awk '{print $1}'); do
 		if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -f "$out/ids"; then
 			echo "$pid" >>"$out/roots"

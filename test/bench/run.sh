@@ -10,7 +10,10 @@
 #   until Ready, stop + rm of an idle pod, and 50 pods created then removed
 #   (with a leak check);
 # - images vs podman (test/bench/images.sh): run --rm IMAGE /bin/true from
-#   the shared store, and load of a ~100 MB five-layer oci-archive.
+#   the shared store, and load of a ~100 MB five-layer oci-archive;
+# - networking vs podman (test/bench/network.sh): start-up with each tool's
+#   default network, and iperf3 throughput through a published port on
+#   loopback, host to pod and pod to host.
 # A full run writes test/bench/results/*.json and redraws docs/benchmarks.png
 # (test/bench/chart.sh, gnuplot).
 #
@@ -22,7 +25,8 @@
 #   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds;
 #                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20;
 #                                BENCH_BULK_RUNS (default 3) rounds of BENCH_BULK_PODS (default 50) pods;
-#                                BENCH_LOAD_RUNS (default 5) loads of the archive per tool
+#                                BENCH_LOAD_RUNS (default 5) loads of the archive per tool;
+#                                BENCH_TPUT_RUNS (default 5) iperf3 tests of BENCH_TPUT_SECONDS (default 3) per tool and direction
 #   test/bench/run.sh --smoke    1 run of each, no warm-up (CI: does it all still work?)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,6 +38,8 @@ MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
 BULK_RUNS=${BENCH_BULK_RUNS:-3}
 BULK_PODS=${BENCH_BULK_PODS:-50}
 LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
+TPUT_RUNS=${BENCH_TPUT_RUNS:-5}
+TPUT_SECONDS=${BENCH_TPUT_SECONDS:-3}
 # Once per full run: podman stop of a container without --init (sleep as
 # PID 1 ignores SIGTERM: the full 10 s), for the record, not compared.
 NOINIT=1
@@ -44,6 +50,7 @@ SMOKE=0
 # hibernates (execs its small C keeper in place; sandbox/hibernate.go).
 MEM_SETTLE=3
 IMAGE=localhost/podctl-bench-busybox
+NETIMAGE=localhost/podctl-bench-iperf
 BENCH_USER=${PODCTL_BENCH_USER:-podctl-test}
 # BENCH_RESULTS: where the JSON files and the chart go (default: the JSON to
 # test/bench/results, the chart to docs/benchmarks.png).
@@ -51,7 +58,7 @@ RESULTS=${BENCH_RESULTS:-test/bench/results}
 
 case "${1:-}" in
 "") ;;
---smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 LOAD_RUNS=1 ;;
+--smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 LOAD_RUNS=1 TPUT_RUNS=1 TPUT_SECONDS=1 ;;
 *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2; }
@@ -75,6 +82,10 @@ command -v jq >/dev/null || missing+=(jq)
 command -v podman >/dev/null || missing+=(podman)
 command -v crun >/dev/null || missing+=(crun)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
+# Networking: podctl's helpers (podman uses slirp4netns too), and iperf3.
+command -v pasta >/dev/null || missing+=(passt)
+command -v slirp4netns >/dev/null || missing+=(slirp4netns)
+command -v iperf3 >/dev/null || missing+=(iperf3)
 if ((${#missing[@]})); then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -91,6 +102,9 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	exit 1
 fi
 
+# The helpers open /dev/net/tun as the user (0666 where udev runs; not here).
+[ "$(stat -c %a /dev/net/tun)" = 666 ] || chmod 0666 /dev/net/tun
+
 # --- 2. the bench user, its subordinate ids and runtime dir (as test/run-tests.sh) ---
 setup_test_user "$BENCH_USER"
 # The user's processes before we start: the leak check at the end compares.
@@ -103,7 +117,7 @@ mv "/tmp/podctl-bench-before.$$" "$work/procs-before"
 # (The measuring scripts remove their own pods and containers.)
 cleanup() {
 	if ((image_imported)); then
-		podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" >/dev/null 2>&1 || true
+		podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" "$NETIMAGE" >/dev/null 2>&1 || true
 	fi
 	podman_stop_pause || true
 	rm -rf "$work"
@@ -114,9 +128,19 @@ chmod 755 "$work"
 rootfs=$work/rootfs
 make_busybox_rootfs "$rootfs"
 chown -R "$BENCH_USER:" "$rootfs"
+# The throughput benchmark's rootfs: busybox plus Debian's iperf3 and the
+# libraries ldd names (the same files for podctl and, imported, podman).
+netroot=$work/netroot
+cp -a "$rootfs" "$netroot"
+cp "$(command -v iperf3)" "$netroot/bin/"
+for lib in $(ldd "$(command -v iperf3)" | grep -o '/[^ ]*'); do
+	mkdir -p "$netroot$(dirname "$lib")"
+	cp -L "$lib" "$netroot$lib"
+done
+chown -R "$BENCH_USER:" "$netroot"
 cp bin/podctl bin/podctl-store bin/podctl-image "$work/"
-cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/user-lib.sh "$work/"
-chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh"
+cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/network.sh test/bench/user-lib.sh "$work/"
+chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh" "$work/network.sh"
 # The archive the load benchmark loads: the busybox rootfs plus four layers
 # of 25 MB of random bytes each (incompressible, like binaries), gzip'd as
 # registries keep layers: ~100 MB.
@@ -142,11 +166,11 @@ work=$1 runs=$2 warmup=$3 image=$4
 rootfs=$work/rootfs out=$work/out podctl=$work/podctl
 err=$out/stderr
 
-cmd_podctl=("$podctl" run --rm --rootfs "$rootfs" -- /bin/true)
+cmd_podctl=("$podctl" run --rm --network none --rootfs "$rootfs" -- /bin/true)
 cmd_bwrap=(bwrap --unshare-all --ro-bind "$rootfs" / --proc /proc --dev /dev /bin/true)
 # The same with a workspace bind-mounted read-write (a CI step's $PWD).
 mkdir -p "$out/ws"
-cmd_podctlvol=("$podctl" run --rm -v "$out/ws:/w" --rootfs "$rootfs" -- /bin/true)
+cmd_podctlvol=("$podctl" run --rm --network none -v "$out/ws:/w" --rootfs "$rootfs" -- /bin/true)
 cmd_bwrapvol=(bwrap --unshare-all --ro-bind "$rootfs" / --proc /proc --dev /dev --bind "$out/ws" /w /bin/true)
 cmd_unshare=(unshare -Urnpim --fork --root="$rootfs" /bin/true)
 # The same rootfs as an image (run.sh imported it); loopback only, as podctl.
@@ -182,7 +206,7 @@ for ((i = 0; i < runs; i++)); do
 done
 
 # The pause's memory: a pod that stays up until we stop it.
-"$podctl" run --rm --rootfs "$rootfs" -- /bin/sh -c 'echo ready; sleep 30' \
+"$podctl" run --rm --network none --rootfs "$rootfs" -- /bin/sh -c 'echo ready; sleep 30' \
 	</dev/null >"$out/mem.out" 2>"$out/mem.err" &
 runpid=$!
 trap 'kill $runpid 2>/dev/null || true; wait $runpid 2>/dev/null || true' EXIT
@@ -224,6 +248,9 @@ podman_start_pause "$BENCH_USER" "$rundir"
 tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
 	podman_as "$BENCH_USER" "$rundir" import -q - "$IMAGE" >/dev/null 2>"$work/out/import.err" ||
 	{ echo "bench: podman import failed:" >&2; cat "$work/out/import.err" >&2; exit 1; }
+tar -C "$netroot" --numeric-owner --owner=0 --group=0 -c . |
+	podman_as "$BENCH_USER" "$rundir" import -q - "$NETIMAGE" >/dev/null 2>"$work/out/import.err" ||
+	{ echo "bench: podman import of the iperf3 rootfs failed:" >&2; cat "$work/out/import.err" >&2; exit 1; }
 image_imported=1
 
 echo "== podctl start-up latency, rootless as $BENCH_USER: $RUNS runs per tool, $WARMUP warm-up rounds"
@@ -238,6 +265,8 @@ echo "== pod life cycle vs podman: $RUNS runs per tool after $WARMUP warm-up rou
 as_user "$work/lifecycle.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$BULK_RUNS" "$BULK_PODS" "$MEM_SETTLE" "$NOINIT"
 echo "== images vs podman: run --rm IMAGE, $RUNS runs per tool after $WARMUP warm-up rounds; load of a $(du -m "$work/load.tar" | cut -f1) MB oci-archive, $LOAD_RUNS per tool"
 as_user "$work/images.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$LOAD_RUNS"
+echo "== networking vs podman: run --rm with the default network, $RUNS runs per tool after $WARMUP warm-up rounds; iperf3 through a published port, $TPUT_RUNS tests of $TPUT_SECONDS s per tool and direction"
+as_user "$work/network.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$NETIMAGE" "$TPUT_RUNS" "$TPUT_SECONDS"
 
 # --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
@@ -296,7 +325,7 @@ echo "memory added per idle pod (kB per pod; the workload itself excluded)"
 printf '%-11s %4s %6s %10s %8s %8s %9s %7s  %s\n' variant pods rounds "VmRSS med" min max "RssAnon" "Pss" "processes per pod (VmRSS each, last round)"
 declare -A mem_median
 for n in 1 20; do
-	for v in podctl podman-ctr podman-pod; do
+	for v in podctl podman-ctr podman-pod podctl-net podman-podnet; do
 		read -r med min max <<<"$(mem_stats $v $n 5)"
 		mem_median[$v,$n]=$med
 		anon=$(mem_stats $v $n 6 | cut -d' ' -f1)
@@ -313,6 +342,7 @@ done
 for n in 1 20; do
 	echo "podctl/podman-pod VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-pod,$n]}")  (like for like: both keep a pause)"
 	echo "podctl/podman-ctr VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-ctr,$n]}")"
+	echo "podctl-net/podman-podnet VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl-net,$n]}" "${mem_median[podman-podnet,$n]}")  (each with its default network)"
 done
 # supervisor_line FILE: "Name: x, Rss: n kB, ..." on one line.
 supervisor_line() {
@@ -380,6 +410,28 @@ lc_table "run --rm IMAGE /bin/true, the same image of the shared store (podman: 
 lc_table "load of a $(du -m "$work/load.tar" | cut -f1) MB five-layer oci-archive (the image removed after each, not timed)" \
 	image-load-samples "$LOAD_RUNS"
 
+net_start=$work/out/net-start-samples
+echo
+echo "start-up with each tool's default network (run --rm /bin/true, to exit)"
+printf '%-12s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
+declare -A net_median
+for t in podctl podctlslirp podman; do
+	read -r med min max <<<"$(stats "$net_start" $t)"
+	net_median[$t]=$med
+	printf '%-12s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
+done
+echo "podctl (pasta)/podman median ratio: $(ratio "${net_median[podctl]}" "${net_median[podman]}"); podctl --network slirp4netns/podman: $(ratio "${net_median[podctlslirp]}" "${net_median[podman]}")"
+tput=$work/out/net-tput-samples
+echo
+echo "throughput through a published TCP port on loopback, iperf3 -t $TPUT_SECONDS (Gbit/s; higher is better)"
+printf '%-12s %-12s %5s %8s %8s %8s\n' tool direction tests median min max
+for d in host-to-pod pod-to-host; do
+	for t in podctl podctlslirp podman; do
+		read -r med min max <<<"$(awk -v t=$t -v d=$d '$1 == t && $2 == d {print $3}' "$tput" | median_min_max)"
+		printf '%-12s %-12s %5d %8.2f %8.2f %8.2f\n' "$t" "$d" "$TPUT_RUNS" "$med" "$min" "$max"
+	done
+done
+
 # --- 6. nothing left behind ---
 # The measuring scripts removed their pods; drop the image and the podman
 # pause we started. Then a leak is a live process of the user (zombies do
@@ -387,7 +439,7 @@ lc_table "load of a $(du -m "$work/load.tar" | cut -f1) MB five-layer oci-archiv
 # podman's (conmon, catatonit, ...) or whose command line, or an ancestor's,
 # names podctl-bench (the work dir, the pods). Other processes of the user
 # are left out: `make test` runs its end-to-end suite as the same user.
-podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" >/dev/null 2>&1 || true
+podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" "$NETIMAGE" >/dev/null 2>&1 || true
 image_imported=0
 podman_stop_pause
 bench_leaks() {
@@ -458,7 +510,7 @@ jq -R -s --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$I
 	| def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	  def tool($t): [$s[] | select(.tool == $t) | .ms];
 	{unit: "ms",
-	 commands: {podctl: "podctl exec POD -- /bin/true (pod: podctl run -d --rootfs ROOTFS --name POD -- sleep 1000)",
+	 commands: {podctl: "podctl exec POD -- /bin/true (pod: podctl run -d --network none --rootfs ROOTFS --name POD -- sleep 1000)",
 	            podman: ("podman exec CTR /bin/true (container: podman run -d --network none --name CTR " + $image + " sleep 1000)")},
 	 warmup_rounds: $warmup,
 	 samples: {podctl: tool("podctl"), podman: tool("podman")},
@@ -495,16 +547,21 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 	{unit: "kB per pod (sum over the tool'"'"'s per-pod processes, the workload excluded, / number of pods)",
 	 settle_seconds: $settle,
 	 variants: {
-	   podctl: ({command: "podctl run -d --rootfs ROOTFS --name POD -- sleep 1000", counted: "supervisor + pause"} + variant("podctl")),
+	   podctl: ({command: "podctl run -d --network none --rootfs ROOTFS --name POD -- sleep 1000", counted: "supervisor + pause"} + variant("podctl")),
 	   "podman-ctr": ({command: ("podman run -d --network none --name CTR " + $image + " sleep 1000"), counted: "conmon"} + variant("podman-ctr")),
 	   "podman-pod": ({command: ("podman pod create --network none --name POD; podman run -d --pod POD --name CTR " + $image + " sleep 1000"),
-	                   counted: "infra conmon + infra catatonit + container conmon"} + variant("podman-pod"))},
+	                   counted: "infra conmon + infra catatonit + container conmon"} + variant("podman-pod")),
+	   "podctl-net": ({command: "podctl run -d --rootfs ROOTFS --name POD -- sleep 1000 (pasta)", counted: "supervisor + pause + pasta"} + variant("podctl-net")),
+	   "podman-podnet": ({command: ("podman pod create --name POD; podman run -d --pod POD --name CTR " + $image + " sleep 1000"),
+	                      counted: "infra conmon + infra catatonit + container conmon + slirp4netns"} + variant("podman-podnet"))},
 	 like_for_like: "podman-pod (podctl always keeps a pause, as a podman pod keeps its infra container)"}
 	| .ratios_vmrss_median = {
 		"podctl/podman-pod": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-pod"]["1"].vmrss_kb_per_pod.median),
 		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-pod"]["20"].vmrss_kb_per_pod.median)},
 		"podctl/podman-ctr": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["1"].vmrss_kb_per_pod.median),
-		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["20"].vmrss_kb_per_pod.median)}}
+		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["20"].vmrss_kb_per_pod.median)},
+		"podctl-net/podman-podnet": {"1": (.variants["podctl-net"]["1"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["1"].vmrss_kb_per_pod.median),
+		                      "20": (.variants["podctl-net"]["20"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["20"].vmrss_kb_per_pod.median)}}
 	| .not_counted = "podman'"'"'s per-user rootless pause (catatonit -P), shared by all pods; the workloads"
 	| def smaps: split("\n") | map(select(length > 0) | split(":") | {(.[0]): (.[1] | gsub("^ +| kB$"; "") | tonumber? // .)}) | add;
 	  .podctl_supervisor_first_pod = {just_started: ($sup0 | smaps), idle: ($sup | smaps)}
@@ -536,13 +593,13 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	| {unit: "ms",
 	   pod_ready: ({
 		what: "a two-container pod (sleep 1000 each) from nothing to Ready; removal not timed",
-		commands: {podctl: "podctl pod create P; podctl run -d --pod P --name a --rootfs ROOTFS -- sleep 1000; (the same with --name b); podctl wait P --for condition=Ready --timeout 10s",
+		commands: {podctl: "podctl pod create --network none P; podctl run -d --pod P --name a --rootfs ROOTFS -- sleep 1000; (the same with --name b); podctl wait P --for condition=Ready --timeout 10s",
 		           podman: ("podman pod create --network none --name P; podman run -d --pod P --name P-a " + $image + " sleep 1000; (the same with P-b)")},
 		removal_not_timed: {podctl: "podctl rm -f P", podman: "podman pod rm -f -t 0 P"},
 		runs: $runs, warmup_rounds: $warmup} + ($ready | block)),
 	   stop_rm: ({
 		what: ("stop, then remove, an idle one-container pod (made " + ($settle | tostring) + " s before) whose workload sleep 1000 ends on SIGTERM; timed: stop + rm"),
-		commands: {podctl: "podctl stop -t 10 P; podctl rm P (pod: podctl run -d --rootfs ROOTFS --name P -- sleep 1000; podctl pause is PID 1)",
+		commands: {podctl: "podctl stop -t 10 P; podctl rm P (pod: podctl run -d --network none --rootfs ROOTFS --name P -- sleep 1000; podctl pause is PID 1)",
 		           podman: ("podman stop -t 10 C; podman rm C (container: podman run -d --init --network none --name C " + $image + " sleep 1000; catatonit is PID 1)")},
 		checked: "podctl: the workload ended by signal 15; podman: exit code 143",
 		runs: $runs, warmup_rounds: $warmup,
@@ -555,7 +612,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	   bulk: ({
 		what: ("\($bulk_pods) pods created one command each, then removed one command each; timed: both phases"),
 		pods: $bulk_pods, rounds: $bulk_runs,
-		commands: {podctl: ("podctl run -d --rootfs ROOTFS --name N -- sleep 1000 (x\($bulk_pods)); podctl rm -f N (x\($bulk_pods))"),
+		commands: {podctl: ("podctl run -d --network none --rootfs ROOTFS --name N -- sleep 1000 (x\($bulk_pods)); podctl rm -f N (x\($bulk_pods))"),
 		           podman: ("podman run -d --network none --name N " + $image + " sleep 1000 (x\($bulk_pods)); podman rm -f -t 0 N (x\($bulk_pods))")},
 		leak_check: "after each tool'"'"'s removal: no live process of the user that was not there before (podman'"'"'s per-user pause was), no podctl state in $XDG_RUNTIME_DIR/podctl/pods, no podman container: passed",
 		create_median: ($bulk_create | samples | {podctl: (tool("podctl") | med), podman: (tool("podman") | med)}),
@@ -570,7 +627,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	--rawfile run "$lc/image-run-samples" --rawfile load "$lc/image-load-samples" "$JQ_BLOCK"'
 	{unit: "ms",
 	 run: ({what: "run /bin/true in a new container of an image, to exit, the container (and its layer) removed",
-	        commands: {podctl: ("podctl run --rm " + $image + " /bin/true"), podman: ("podman run --rm --network none " + $image + " /bin/true")},
+	        commands: {podctl: ("podctl run --rm --network none " + $image + " /bin/true"), podman: ("podman run --rm --network none " + $image + " /bin/true")},
 	        image: "the bench busybox rootfs, imported by podman into the store both share",
 	        runs: $runs, warmup_rounds: $warmup} + ($run | block)),
 	 load: ({what: "load of an oci-archive: busybox plus four 25 MB layers of random bytes, gzip'"'"'d; the image removed after each load (not timed)",
@@ -578,6 +635,33 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	         commands: {podctl: "podctl load -q -i load.tar", podman: "podman load -q -i load.tar"},
 	         runs: $load_runs} + ($load | block)),
 	 machine: $machine}' >"$json"
+echo "raw samples: $json"
+
+json=$RESULTS/network.json
+jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAGE" --arg netimage "$NETIMAGE" \
+	--argjson runs "$RUNS" --argjson tput_runs "$TPUT_RUNS" --argjson secs "$TPUT_SECONDS" \
+	--rawfile start "$net_start" --rawfile tput "$tput" "$JQ_BLOCK"'
+	def gbits($t; $d): [$tput | split("\n")[] | select(length > 0) | split(" ") | select(.[0] == $t and .[1] == $d) | .[2] | tonumber];
+	def dir($d): {samples: {podctl: gbits("podctl"; $d), podctl_slirp4netns: gbits("podctlslirp"; $d), podman: gbits("podman"; $d)}}
+		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
+		| .ratio_podctl_podman = (.median.podctl / .median.podman);
+	($start | samples) as $s
+	| {start: {what: "run /bin/true to exit with each tool'"'"'s default network; unit ms",
+	           commands: {podctl: "podctl run --rm --rootfs ROOTFS -- /bin/true (pasta)",
+	                      podctl_slirp4netns: "podctl run --rm --network slirp4netns --rootfs ROOTFS -- /bin/true",
+	                      podman: ("podman run --rm " + $image + " /bin/true (slirp4netns)")},
+	           runs: $runs, warmup_rounds: $warmup,
+	           samples: {podctl: ($s | tool("podctl")), podctl_slirp4netns: ($s | tool("podctlslirp")), podman: ($s | tool("podman"))}}
+	           | .median = (.samples | map_values(med)) | .ratio_podctl_podman = (.median.podctl / .median.podman)
+	           | .ratio_podctl_slirp4netns_podman = (.median.podctl_slirp4netns / .median.podman),
+	   throughput: {what: "iperf3 through a TCP port published on 127.0.0.1, the server in the pod, the client on the host; pod-to-host is iperf3 -R over the same port; unit Gbit/s",
+	                commands: {podctl: "podctl run -d -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (pasta)",
+	                           podctl_slirp4netns: "podctl run -d --network slirp4netns -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s",
+	                           podman: ("podman run -d -p 127.0.0.1:P:5201 " + $netimage + " iperf3 -s (slirp4netns, rootlessport)"),
+	                           client: ("iperf3 -c 127.0.0.1 -p P -t \($secs) -J [-R]")},
+	                tests: $tput_runs, seconds: $secs,
+	                "host-to-pod": dir("host-to-pod"), "pod-to-host": dir("pod-to-host")},
+	   machine: $machine}' >"$json"
 echo "raw samples: $json"
 
 # The chart and the table of ratios (docs/benchmarks.md has a copy).

@@ -190,7 +190,7 @@ func TestIDMapUsesSubordinateRange(t *testing.T) {
 
 func TestHostnameEnvCwdUser(t *testing.T) {
 	leakCheck(t)
-	r := podRun(t, []string{"--name", "envtest", "-e", "GREETING=hello world", "-e", "PATH=/bin", "-w", "/srv/work", "-u", "alice"},
+	r := podRun(t, []string{"--network", "none", "--name", "envtest", "-e", "GREETING=hello world", "-e", "PATH=/bin", "-w", "/srv/work", "-u", "alice"},
 		sh(`hostname; cat /etc/hostname; echo "$GREETING"; echo $PATH; pwd; id -u; id -g; id -G; echo $HOME; grep envtest /etc/hosts`)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -320,7 +320,8 @@ ip -o link | wc -l
 ls /proc | grep -c '^[0-9]'
 touch /tmp/.x && echo rootfs-rw
 `
-	r := podRun(t, nil, sh(script)...)
+	// Loopback only (--network none): one interface.
+	r := podRun(t, []string{"--network", "none"}, sh(script)...)
 	want := "null-ok\n4\ndevs-ok\npts-ok\nsys-ro\nshm-mq-ok\nlo-up\n1\n"
 	if !strings.HasPrefix(r.stdout, want) {
 		t.Errorf("got %q, want prefix %q (stderr %s)", r.stdout, want, r.stderr)
