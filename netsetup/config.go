@@ -3,6 +3,7 @@ package netsetup
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 )
 
@@ -99,6 +100,16 @@ func (c *Config) Validate() error {
 		if c.AllowHostLoopback {
 			return fmt.Errorf("--allow-host-loopback: applies to --network pasta or slirp4netns")
 		}
+	case Bridge:
+		if err := c.Mode.Available(); err != nil {
+			return err
+		}
+		if os.Geteuid() == 0 {
+			return fmt.Errorf("--network bridge: as root (veth pairs into a host bridge, nftables NAT) it is not available yet; use pasta (the default)")
+		}
+		if len(c.Ports) > 0 {
+			return fmt.Errorf("-p: --network bridge does not publish ports yet; use --network pasta (the default) for a published port")
+		}
 	case Pasta, Slirp:
 		if err := c.Mode.Available(); err != nil {
 			return err
@@ -119,7 +130,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	default:
-		return fmt.Errorf("--network %q: use pasta, slirp4netns, host or none", c.Mode)
+		return fmt.Errorf("--network %q: use pasta, slirp4netns, bridge, host or none", c.Mode)
 	}
 	return CheckDuplicates(c.Ports)
 }

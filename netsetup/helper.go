@@ -72,7 +72,7 @@ func Start(cfg Config, pausePID, pausePIDFD int, dir string) (*Helper, error) {
 		}
 	}
 	for _, ns := range []string{"user", "net"} {
-		f, err := openNamespace(pausePID, pausePIDFD, ns)
+		f, err := OpenNamespace(pausePID, pausePIDFD, ns)
 		if err != nil {
 			r.Close()
 			closeNS()
@@ -213,16 +213,30 @@ const (
 	pidfdGetUserNamespace = 0xFF<<8 | 9
 )
 
-// openNamespace opens the pause's namespace kind ("user" or "net"). The
+// OpenNamespace opens the namespace kind ("user" or "net") of process pid
+// (a pod's pause, the shared network's holder), whose pidfd is pidfd. The
 // pidfd ioctl is tried first: with --userns keep-id the pod's root is not
 // the caller, so the pause's /proc/PID/ns files are not the caller's to
 // open, while the ioctl checks ptrace access, which the owner of the pod's
 // user namespace has. /proc/PID/ns is the fallback for older kernels.
-func openNamespace(pid, pidfd int, kind string) (*os.File, error) {
+func OpenNamespace(pid, pidfd int, kind string) (*os.File, error) {
 	req := map[string]uintptr{"user": pidfdGetUserNamespace, "net": pidfdGetNetNamespace}[kind]
 	if fd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(pidfd), req, 0); errno == 0 {
 		unix.CloseOnExec(int(fd))
 		return os.NewFile(fd, kind+"-namespace"), nil
 	}
 	return os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+}
+
+// Detach lets a started helper live on without us (the shared network's
+// pasta): we neither wait for it nor kill it; whoever takes the network
+// down kills it by its recorded pid and start time.
+func (h *Helper) Detach() {
+	if h.cmd != nil {
+		h.cmd.Process.Release()
+	}
+	if h.PIDFD >= 0 {
+		unix.Close(h.PIDFD)
+		h.PIDFD = -1
+	}
 }

@@ -14,19 +14,20 @@ const (
 	Host  Mode = "host"
 	Pasta Mode = "pasta"
 	Slirp Mode = "slirp4netns"
+	// Bridge: the user's shared network, where pods reach each other by
+	// address (bridge.go); rootless only, for now.
+	Bridge Mode = "bridge"
 )
 
 // ParseMode accepts the names podman uses; "" picks Default.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(s)); m {
-	case None, Host, Pasta, Slirp:
+	case None, Host, Pasta, Slirp, Bridge:
 		return m, nil
 	case "slirp":
 		return Slirp, nil
-	case "bridge":
-		return "", fmt.Errorf("--network bridge: not available yet; use pasta (the default), slirp4netns, host or none")
 	}
-	return "", fmt.Errorf("--network %q: use pasta, slirp4netns, host or none", s)
+	return "", fmt.Errorf("--network %q: use pasta, slirp4netns, bridge, host or none", s)
 }
 
 // Helper is the program that connects a pod in this mode, or "".
@@ -58,11 +59,14 @@ func Default() Mode {
 // install.
 func (m Mode) Available() error {
 	h := m.Helper()
+	if m == Bridge {
+		h = string(Pasta) // the shared network's way out
+	}
 	if h == "" {
 		return nil
 	}
 	if _, err := exec.LookPath(h); err != nil {
-		pkg := map[Mode]string{Pasta: "passt", Slirp: "slirp4netns"}[m]
+		pkg := map[Mode]string{Pasta: "passt", Slirp: "slirp4netns", Bridge: "passt"}[m]
 		return fmt.Errorf("--network %s: %s is not installed (Debian: apt-get install %s), or choose --network none", m, h, pkg)
 	}
 	return nil

@@ -32,6 +32,18 @@ func Expected(cfg Config) Status {
 		if cfg.AllowHostLoopback {
 			st.HostLoopback = st.Gateway
 		}
+	case Bridge:
+		// The address is leased when the pod is made (sandbox).
+		st.Gateway = BridgeIP
+		st.Nameservers = hostNameservers()
+		if len(st.Nameservers) == 0 {
+			st.Nameservers = []string{pastaDNSForward}
+		}
+		if cfg.AllowHostLoopback {
+			// The shared pasta's gateway, which nftables lets this pod
+			// reach (sandbox/bridge.go).
+			_, st.HostLoopback = hostDefaultIPv4()
+		}
 	case Host:
 		st.Nameservers = hostNameservers()
 	}

@@ -24,6 +24,12 @@
 //   userns      exec'd by `podctl` as the image store helper (podctl-image):
 //               a user and a mount namespace, mapped by podctl as a pod's,
 //               then back to Go (podctl_stage == PODCTL_STAGE_USERNS).
+//   netns       exec'd by `podctl` for a user's shared pod network
+//               (--network bridge): a user and a network namespace, mapped
+//               as a pod's, held as the pause holds a pod's.
+//   netconf     exec'd by `podctl` to configure that network: enters its
+//               user and network namespaces (fds 3 and 4), then back to Go
+//               (podctl_stage == PODCTL_STAGE_NETCONF), which talks netlink.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +184,26 @@ static void loopback_up(void)
 	close(s);
 }
 
+// enter_shared_network: with --network bridge, the pod's namespaces are
+// made inside the user namespace of the shared network (the fd podctl
+// passed) instead of a user namespace of the pod's own. Root of that
+// namespace (podctl's netconf stage) then has CAP_NET_ADMIN over the pod's
+// network namespace, which plugging a veth into it takes. All bridge pods
+// share it, mapped as any pod is, as rootless podman's containers share its
+// user namespace; none of them gets CAP_SYS_ADMIN by default, so none can
+// enter another's namespaces.
+//
+// (A user namespace of the pod's own, made inside the shared one, would
+// need its id maps written from there, and the kernel refuses such a map
+// when it includes your own uid, as pod root must: measured on 6.18.)
+static void enter_shared_network(int parent_fd)
+{
+	if (setns(parent_fd, CLONE_NEWUSER) < 0)
+		fail("setns(CLONE_NEWUSER) into the shared network's user namespace");
+	close(parent_fd);
+	explain("the shared network's user namespace, already mapped: setns(CLONE_NEWUSER)");
+}
+
 // stage_pause runs in a process exec'd by podctl on the host.
 static void stage_pause(void)
 {
@@ -190,9 +216,14 @@ static void stage_pause(void)
 	// 1. A user namespace first: every later namespace is then owned by it,
 	// so the calling user (root inside) may administer them.
 	explain_role = "[pause-setup]";
-	if (unshare(CLONE_NEWUSER) < 0)
-		fail("unshare(CLONE_NEWUSER)");
-	explain("new user namespace, ids not mapped yet: unshare(CLONE_NEWUSER)");
+	const char *parent = getenv("_PODCTL_PARENT_USERNS_FD");
+	if (parent != NULL) {
+		enter_shared_network(atoi(parent));
+	} else {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare(CLONE_NEWUSER)");
+		explain("new user namespace, ids not mapped yet: unshare(CLONE_NEWUSER)");
+	}
 	say("unshared");
 
 	// 2. While podctl writes our uid_map and gid_map (newuidmap/newgidmap,
@@ -281,6 +312,7 @@ static void stage_pause(void)
 }
 
 static void noop(int sig) { (void)sig; }
+static void hold(void) __attribute__((noreturn));
 
 // shed_file_pages drops the pause's page-table entries for the parts of
 // the podctl binary it touched while starting (mapped 64 KiB at a time by
@@ -343,6 +375,14 @@ static void stage_pause_init(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_DUMPABLE, 0)");
 	prctl(PR_SET_NAME, "podctl-pause", 0, 0, 0);
+	hold();
+}
+
+// hold is the life of a process that only holds namespaces (the pause, the
+// shared network's holder): say "ready", wait for "recorded", then reap
+// orphans until SIGTERM or SIGINT.
+static void hold(void)
+{
 	// Our own session: no controlling terminal, no SIGHUP from the caller's.
 	setsid();
 	if (chdir("/") < 0)
@@ -492,6 +532,45 @@ static void stage_userns(void)
 	podctl_stage = PODCTL_STAGE_USERNS;
 }
 
+// stage_netns: the holder of a user's shared pod network (--network
+// bridge). A user namespace mapped as a pod's (the pause's handshake), a
+// network namespace owned by it with lo up, and then nothing but waiting,
+// as a pause does. It stays dumpable: no pod's processes can see it (it is
+// in no pod's pid namespace), and podctl needs its /proc/PID/ns files.
+static void stage_netns(void)
+{
+	char buf[64];
+	prctl(PR_SET_NAME, "podctl-netns", 0, 0, 0);
+	explain_role = "[netns]";
+	if (unshare(CLONE_NEWUSER) < 0)
+		fail("unshare(CLONE_NEWUSER)");
+	say("unshared");
+	if (unshare(CLONE_NEWNET) < 0)
+		fail("unshare(CLONE_NEWNET)");
+	expect("mapped", buf, sizeof(buf), NULL);
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid(0)");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid(0)");
+	loopback_up();
+	explain("the shared network's user and network namespaces: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET), lo up");
+	hold();
+}
+
+// stage_netconf: enter the shared network's user and network namespaces
+// (inherited as fds 3 and 4), and go back to Go as root there.
+static void stage_netconf(void)
+{
+	prctl(PR_SET_NAME, "podctl-netconf", 0, 0, 0);
+	if (setns(3, CLONE_NEWUSER) < 0)
+		fail("setns(CLONE_NEWUSER) into the shared network");
+	if (setns(4, CLONE_NEWNET) < 0)
+		fail("setns(CLONE_NEWNET) into the shared network");
+	close(3);
+	close(4);
+	podctl_stage = PODCTL_STAGE_NETCONF;
+}
+
 __attribute__((constructor)) static void podctl_nsenter(void)
 {
 	const char *stage = getenv("_PODCTL_STAGE");
@@ -505,6 +584,10 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 		return;
 	if (strcmp(stage, "keep") == 0)
 		podctl_keep(getenv("_PODCTL_KEEP_DIR")); // keeper.c; never returns
+	if (strcmp(stage, "netconf") == 0) {
+		stage_netconf();
+		return;
+	}
 	if (fd == NULL) {
 		fprintf(stderr, "podctl: _PODCTL_STAGE set without _PODCTL_SYNC_FD\n");
 		_exit(1);
@@ -522,6 +605,8 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 		stage_join();
 	else if (strcmp(stage, "userns") == 0)
 		stage_userns();
+	else if (strcmp(stage, "netns") == 0)
+		stage_netns();
 	else {
 		errno = 0;
 		fail("unknown stage '%s'", stage);

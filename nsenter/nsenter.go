@@ -35,8 +35,16 @@ const (
 	// StageUserns is the image store helper (podctl-image): a user and a
 	// mount namespace mapped as a pod's, then Go (InUserns).
 	StageUserns = "userns"
-	EnvKeep     = "_PODCTL_KEEP"
-	EnvKeepDir  = "_PODCTL_KEEP_DIR"
+	// StageNetns holds a user's shared pod network (--network bridge);
+	// StageNetconf enters it (fds 3 and 4: its user and network
+	// namespaces) to configure it from Go (InNetconf).
+	StageNetns   = "netns"
+	StageNetconf = "netconf"
+	// EnvParentUserns, set for the pause stage, is the inherited fd of the
+	// user namespace the pod's must be a child of (the shared network's).
+	EnvParentUserns = "_PODCTL_PARENT_USERNS_FD"
+	EnvKeep         = "_PODCTL_KEEP"
+	EnvKeepDir      = "_PODCTL_KEEP_DIR"
 )
 
 // InInit reports whether this process is a container init that the
@@ -50,3 +58,7 @@ func SyncFD() int { return int(C.podctl_sync_fd) }
 // InUserns reports whether the constructor made this process uid 0 of a
 // new user namespace for the image store (StageUserns).
 func InUserns() bool { return C.podctl_stage == C.PODCTL_STAGE_USERNS }
+
+// InNetconf reports whether the constructor put this process into a shared
+// pod network's user and network namespaces (StageNetconf).
+func InNetconf() bool { return C.podctl_stage == C.PODCTL_STAGE_NETCONF }

@@ -9,6 +9,7 @@
 // The constructor returned in a new user and mount namespace mapped like a
 // pod's: the image store helper (podctl-image) runs in Go.
 #define PODCTL_STAGE_USERNS 2
+#define PODCTL_STAGE_NETCONF 3
 
 extern int podctl_stage;
 extern int podctl_sync_fd;

@@ -29,6 +29,13 @@ const helperReadyTimeout = 10 * time.Second
 // waitNetwork waits for it (loop goroutine).
 func (s *supervisor) startNetwork() error {
 	cfg := s.st.Spec.Network
+	if cfg.Mode == netsetup.Bridge {
+		if err := s.attachBridge(); err != nil {
+			return fmt.Errorf("network: %w", err)
+		}
+		s.netReady = true
+		return nil
+	}
 	if cfg.Mode.Helper() == "" {
 		return nil
 	}
@@ -126,6 +133,12 @@ func (s *supervisor) restartNetwork() {
 // stopNetwork kills the helper and reaps it, so the pod's host ports are
 // free before podctl reports the pod gone.
 func (s *supervisor) stopNetwork() {
+	if s.st.Spec.Network.Mode == netsetup.Bridge {
+		// (Also after a hibernation, which forgets netReady: a lease
+		// that is not there is no harm to release.)
+		s.netReady = false
+		releaseSharedNetwork(s.st.Spec.Name)
+	}
 	if s.netRetry != nil {
 		s.netRetry.Stop()
 		s.netRetry = nil

@@ -49,11 +49,14 @@ const selfExe = "/proc/self/exe"
 type pauseSetup struct {
 	cmd  *exec.Cmd
 	sock *syncSocket
+	// premapped: the pod uses the shared network's user namespace,
+	// already mapped (nsenter.c, enter_shared_network).
+	premapped bool
 }
 
 // spawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
-func spawnPause(hostNetwork bool) (*pauseSetup, error) {
+func spawnPause(hostNetwork bool, parentUserns *os.File) (*pauseSetup, error) {
 	sock, child, err := newSyncPair("the pause")
 	if err != nil {
 		return nil, err
@@ -69,6 +72,10 @@ func spawnPause(hostNetwork bool) (*pauseSetup, error) {
 	if hostNetwork {
 		cmd.Env = append(cmd.Env, nsenter.EnvHostNetwork+"=1")
 	}
+	if parentUserns != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
+		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
+	}
 	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
 	err = cmd.Start()
 	child.Close()
@@ -76,7 +83,7 @@ func spawnPause(hostNetwork bool) (*pauseSetup, error) {
 		sock.Close()
 		return nil, fmt.Errorf("starting the pause: %w", err)
 	}
-	return &pauseSetup{cmd: cmd, sock: sock}, nil
+	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
 }
 
 // abort ends a pause stage before finish: it has forked nothing yet.
@@ -128,7 +135,13 @@ func (ps *pauseSetup) finish(hostname string, ids IDMapping) (p *pause, err erro
 		}
 	}()
 
-	if err := mapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
+	if ps.premapped {
+		if word, _, err := sock.recvText(); err != nil {
+			return nil, err
+		} else if word != "unshared" {
+			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
+		}
+	} else if err := mapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
 		return nil, err
 	}
 	if err := sock.sendText("mapped %s", hostname); err != nil {

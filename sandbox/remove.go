@@ -225,6 +225,8 @@ func GC() ([]string, error) {
 	if _, err := sweepLayers(known); err != nil {
 		errs = append(errs, fmt.Errorf("image store: %w", err))
 	}
+	// The shared network (--network bridge), if no running pod uses it.
+	releaseSharedNetwork("")
 	return removed, errors.Join(errs...)
 }
 

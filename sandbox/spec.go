@@ -137,6 +137,9 @@ func (s *PodSpec) Validate() error {
 	if err := s.Network.Validate(); err != nil {
 		return err
 	}
+	if s.UserNS == UserNSKeepID && s.Network.Mode == netsetup.Bridge {
+		return fmt.Errorf("--network bridge does not work with --userns keep-id yet (the pod's user namespace is made inside the shared network's, mapped as a plain pod's); use --network pasta")
+	}
 	if s.UserNS == UserNSKeepID && s.Network.Mode == netsetup.Slirp && os.Getuid() != 0 {
 		return fmt.Errorf("--network slirp4netns does not work with --userns keep-id (slirp4netns 1.2.0 must open the pause's /proc/PID/ns/user, which pod root, not you, owns then); use --network pasta")
 	}

@@ -78,7 +78,11 @@ type supervisor struct {
 	net      *netsetup.Helper
 	netReady bool
 	netErr   error // why the helper failed to start, until it is restarted
-	netRetry *time.Timer
+	// --network bridge: the shared network's user namespace while the
+	// pod is made, and the pod's leased address.
+	parentUserns *os.File
+	bridgeIP     string
+	netRetry     *time.Timer
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -104,6 +108,25 @@ func newSupervisor(dir string, spec PodSpec) *supervisor {
 // and recorded in the container's state. On an error nothing of the pod is
 // left but its directory.
 func (s *supervisor) create(ctrs []ContainerSpec) error {
+	bridge := s.st.Spec.Network.Mode == netsetup.Bridge
+	if bridge {
+		// The pod's user namespace is made inside the shared network's
+		// (bridge.go), and the pod leases its address first.
+		userns, ip, err := joinSharedNetwork(s.st.Spec.Name, s.st.Spec.Network.AllowHostLoopback, DetectIDMapping())
+		if err != nil {
+			return fmt.Errorf("creating pod %s: %w", s.st.Spec.Name, err)
+		}
+		s.parentUserns, s.bridgeIP = userns, ip
+		defer func() { userns.Close(); s.parentUserns = nil }()
+	}
+	err := s.createPod(ctrs)
+	if err != nil && bridge {
+		releaseSharedNetwork(s.st.Spec.Name)
+	}
+	return err
+}
+
+func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 	for _, c := range ctrs {
 		s.st.Containers = append(s.st.Containers, ContainerStatus{Spec: c,
 			State: ContainerState{Waiting: &StateWaiting{Reason: ReasonContainerCreating}}})
@@ -139,7 +162,7 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		explain("podctl", "starts container %s's join stage now, while the pod is made: execve(/proc/self/exe) with _PODCTL_STAGE=join", first.Spec.Name)
 	}
 	explain("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host)
+	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host, s.parentUserns)
 	if err != nil {
 		abortFirst()
 		return err
@@ -157,6 +180,9 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 	}
 	s.st.IDMap.UIDs, s.st.IDMap.GIDs = s.ids.UIDs, s.ids.GIDs
 	s.st.Network = NetworkState{Status: netsetup.Expected(s.st.Spec.Network), Ports: s.st.Spec.Network.Ports}
+	if s.bridgeIP != "" {
+		s.st.Network.IP = s.bridgeIP
+	}
 	if s.files, err = writeEtcFiles(s.dir, s.st.Spec, s.st.Network.Status); err != nil {
 		ps.abort()
 		abortFirst()

@@ -3,7 +3,8 @@
 // One binary plays every role. Before the CLI parses anything, main asks
 // package nsenter whether this process is a container init that the C
 // constructor has just forked into a pod, or a pod's detached supervisor;
-// if so it runs that role and nothing else. The other hidden stages (the pause, the join) never reach
+// if so it runs that role and nothing else; the same for the netconf stage,
+// which configures the shared network from inside its namespaces. The other hidden stages (the pause, the join) never reach
 // Go at all. None of them is a user-visible command.
 package main
 
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox"
 )
@@ -19,6 +21,9 @@ import (
 func main() {
 	if nsenter.InInit() {
 		sandbox.InitMain(nsenter.SyncFD()) // never returns
+	}
+	if nsenter.InNetconf() {
+		netsetup.NetconfMain() // never returns
 	}
 	if fd, ok := sandbox.InSupervisor(); ok {
 		sandbox.SuperviseMain(fd) // never returns

@@ -13,6 +13,9 @@
 #               container's conmon
 # and with each tool's default network:
 #   podctl-net  podctl run -d: supervisor, pause and pasta
+#   podctl-bridge  podctl run -d --network bridge: supervisor and pause;
+#               the shared network (podctl-netns, its pasta) is the first
+#               pod's supervisor's children, so counted with that pod
 #   podman-podnet  podman pod create, then podman run -d --pod: as
 #               podman-pod, plus the pod's slirp4netns
 # Appends one line per sample to WORKDIR/out/mem-samples:
@@ -24,7 +27,7 @@ work=$1 runs1=$2 runs20=$3 image=$4 settle=$5
 rootfs=$work/rootfs out=$work/out podctl=$work/podctl
 err=$out/mem-stderr
 prefix=podctl-bench-mem
-variants=(podctl podman-ctr podman-pod podctl-net podman-podnet)
+variants=(podctl podman-ctr podman-pod podctl-net podctl-bridge podman-podnet)
 
 . "$work/user-lib.sh"
 
@@ -47,6 +50,8 @@ create() {
 				podman run -d --pod "$name" --name "$name-c" "$image" sleep 1000 ;;
 		podctl-net)
 			"$podctl" run -d --rootfs "$rootfs" --name "$name" -- sleep 1000 ;;
+		podctl-bridge)
+			"$podctl" run -d --network bridge --rootfs "$rootfs" --name "$name" -- sleep 1000 ;;
 		podman-podnet)
 			podman pod create --name "$name" &&
 				podman run -d --pod "$name" --name "$name-c" "$image" sleep 1000 ;;
@@ -58,7 +63,7 @@ remove() {
 	local v=$1 n=$2 names
 	names=$(seq -f "$prefix-%g" "$n")
 	case $v in
-	podctl | podctl-net) "$podctl" rm -f $names ;;
+	podctl | podctl-net | podctl-bridge) "$podctl" rm -f $names ;;
 	podman-ctr) podman rm -f -t 0 $names ;;
 	podman-pod | podman-podnet) podman pod rm -f -t 0 $names ;;
 	esac </dev/null >/dev/null 2>"$err" || die "$v: removing the pods failed: $(cat "$err")"
@@ -71,7 +76,7 @@ roots_and_workloads() {
 	local v=$1 n=$2 k ids
 	: >"$out/roots"
 	: >"$out/workloads"
-	if [ "${v%-net}" = podctl ]; then
+	if [ "${v%-*}" = podctl ] || [ "$v" = podctl ]; then
 		for ((k = 1; k <= n; k++)); do
 			"$podctl" inspect "$prefix-$k" >"$out/state.json" 2>"$err" ||
 				die "podctl inspect $prefix-$k: $(cat "$err")"

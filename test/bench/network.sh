@@ -25,8 +25,13 @@ trap cleanup_all EXIT
 
 cmd_podctl=("$podctl" run --rm --rootfs "$rootfs" -- /bin/true)
 cmd_podctlslirp=("$podctl" run --rm --network slirp4netns --rootfs "$rootfs" -- /bin/true)
+cmd_podctlbridge=("$podctl" run --rm --network bridge --rootfs "$rootfs" -- /bin/true)
 cmd_podman=(podman run --rm "$image" /bin/true)
-tools=(podctl podctlslirp podman)
+tools=(podctl podctlslirp podctlbridge podman)
+# A bridge pod that keeps the shared network up, as with several pods: the
+# measured runs join it instead of making and removing it each time.
+"$podctl" run -d --name "$prefix-anchor" --network bridge --rootfs "$rootfs" -- sleep 1000 \
+	</dev/null >/dev/null 2>"$err" || die "podctl bridge anchor pod: $(cat "$err")"
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done
 done
@@ -37,6 +42,8 @@ for ((i = 0; i < runs; i++)); do
 		echo "$t $sample" >>"$out/net-start-samples"
 	done
 done
+
+"$podctl" rm -f "$prefix-anchor" </dev/null >/dev/null 2>&1 || true
 
 # Throughput: one server pod per tool, on its own loopback port.
 declare -A port=([podctl]=25201 [podctlslirp]=25202 [podman]=25203)

@@ -23,7 +23,7 @@
 # that user.
 #
 #   test/bench/run.sh            BENCH_RUNS (default 20) runs per tool, after 3 warm-up rounds;
-#                                memory: BENCH_RUNS rounds of 1 pod, BENCH_MEM20_RUNS (default 5) of 20;
+#                                memory: BENCH_MEM1_RUNS (default 8) rounds of 1 pod, BENCH_MEM20_RUNS (default 2) of 20;
 #                                BENCH_BULK_RUNS (default 3) rounds of BENCH_BULK_PODS (default 50) pods;
 #                                BENCH_LOAD_RUNS (default 5) loads of the archive per tool;
 #                                BENCH_TPUT_RUNS (default 5) iperf3 tests of BENCH_TPUT_SECONDS (default 3) per tool and direction
@@ -34,8 +34,9 @@ cd "$(dirname "$0")/../.."
 . test/bench/podman.sh
 
 RUNS=${BENCH_RUNS:-20}
-MEM20_RUNS=${BENCH_MEM20_RUNS:-5}
-BULK_RUNS=${BENCH_BULK_RUNS:-3}
+MEM1_RUNS=${BENCH_MEM1_RUNS:-8}
+MEM20_RUNS=${BENCH_MEM20_RUNS:-2}
+BULK_RUNS=${BENCH_BULK_RUNS:-2}
 BULK_PODS=${BENCH_BULK_PODS:-50}
 LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
 TPUT_RUNS=${BENCH_TPUT_RUNS:-5}
@@ -58,12 +59,12 @@ RESULTS=${BENCH_RESULTS:-test/bench/results}
 
 case "${1:-}" in
 "") ;;
---smoke) SMOKE=1 RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 LOAD_RUNS=1 TPUT_RUNS=1 TPUT_SECONDS=1 ;;
+--smoke) SMOKE=1 RUNS=1 MEM1_RUNS=1 MEM20_RUNS=1 BULK_RUNS=1 NOINIT=0 WARMUP=0 LOAD_RUNS=1 TPUT_RUNS=1 TPUT_SECONDS=1 ;;
 *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2; }
 [[ $MEM20_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MEM20_RUNS must be a positive integer" >&2; exit 2; }
-((MEM20_RUNS <= RUNS)) || MEM20_RUNS=$RUNS
+[[ $MEM1_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MEM1_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
@@ -258,8 +259,8 @@ as_user "$work/measure.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
 
 echo "== exec latency, podctl exec vs podman exec: $RUNS runs per tool, $WARMUP warm-up rounds"
 as_user "$work/exec.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
-echo "== memory per idle pod: $RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
-as_user "$work/memory.sh" "$work" "$RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
+echo "== memory per idle pod: $MEM1_RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
+as_user "$work/memory.sh" "$work" "$MEM1_RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
 touch "$work/out/supervisor-smaps" "$work/out/supervisor-smaps-start" "$work/out/mem-notes"
 echo "== pod life cycle vs podman: $RUNS runs per tool after $WARMUP warm-up rounds; $BULK_RUNS round(s) of $BULK_PODS pods"
 as_user "$work/lifecycle.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$BULK_RUNS" "$BULK_PODS" "$MEM_SETTLE" "$NOINIT"
@@ -325,7 +326,7 @@ echo "memory added per idle pod (kB per pod; the workload itself excluded)"
 printf '%-11s %4s %6s %10s %8s %8s %9s %7s  %s\n' variant pods rounds "VmRSS med" min max "RssAnon" "Pss" "processes per pod (VmRSS each, last round)"
 declare -A mem_median
 for n in 1 20; do
-	for v in podctl podman-ctr podman-pod podctl-net podman-podnet; do
+	for v in podctl podman-ctr podman-pod podctl-net podctl-bridge podman-podnet; do
 		read -r med min max <<<"$(mem_stats $v $n 5)"
 		mem_median[$v,$n]=$med
 		anon=$(mem_stats $v $n 6 | cut -d' ' -f1)
@@ -343,6 +344,7 @@ for n in 1 20; do
 	echo "podctl/podman-pod VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-pod,$n]}")  (like for like: both keep a pause)"
 	echo "podctl/podman-ctr VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl,$n]}" "${mem_median[podman-ctr,$n]}")"
 	echo "podctl-net/podman-podnet VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl-net,$n]}" "${mem_median[podman-podnet,$n]}")  (each with its default network)"
+	echo "podctl-bridge/podman-podnet VmRSS ratio, $n pod(s): $(ratio "${mem_median[podctl-bridge,$n]}" "${mem_median[podman-podnet,$n]}")  (the shared network's holder and pasta counted with the first pod)"
 done
 # supervisor_line FILE: "Name: x, Rss: n kB, ..." on one line.
 supervisor_line() {
@@ -415,12 +417,12 @@ echo
 echo "start-up with each tool's default network (run --rm /bin/true, to exit)"
 printf '%-12s %5s %10s %8s %8s\n' tool runs "median ms" "min ms" "max ms"
 declare -A net_median
-for t in podctl podctlslirp podman; do
+for t in podctl podctlslirp podctlbridge podman; do
 	read -r med min max <<<"$(stats "$net_start" $t)"
 	net_median[$t]=$med
 	printf '%-12s %5d %10s %8s %8s\n' "$t" "$RUNS" "$med" "$min" "$max"
 done
-echo "podctl (pasta)/podman median ratio: $(ratio "${net_median[podctl]}" "${net_median[podman]}"); podctl --network slirp4netns/podman: $(ratio "${net_median[podctlslirp]}" "${net_median[podman]}")"
+echo "podctl (pasta)/podman median ratio: $(ratio "${net_median[podctl]}" "${net_median[podman]}"); podctl --network slirp4netns/podman: $(ratio "${net_median[podctlslirp]}" "${net_median[podman]}"); podctl --network bridge/podman: $(ratio "${net_median[podctlbridge]}" "${net_median[podman]}")"
 tput=$work/out/net-tput-samples
 echo
 echo "throughput through a published TCP port on loopback, iperf3 -t $TPUT_SECONDS (Gbit/s; higher is better)"
@@ -552,6 +554,7 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 	   "podman-pod": ({command: ("podman pod create --network none --name POD; podman run -d --pod POD --name CTR " + $image + " sleep 1000"),
 	                   counted: "infra conmon + infra catatonit + container conmon"} + variant("podman-pod")),
 	   "podctl-net": ({command: "podctl run -d --rootfs ROOTFS --name POD -- sleep 1000 (pasta)", counted: "supervisor + pause + pasta"} + variant("podctl-net")),
+	   "podctl-bridge": ({command: "podctl run -d --network bridge --rootfs ROOTFS --name POD -- sleep 1000", counted: "supervisor + pause; the shared network (podctl-netns and its pasta) with the first pod, whose supervisor started it"} + variant("podctl-bridge")),
 	   "podman-podnet": ({command: ("podman pod create --name POD; podman run -d --pod POD --name CTR " + $image + " sleep 1000"),
 	                      counted: "infra conmon + infra catatonit + container conmon + slirp4netns"} + variant("podman-podnet"))},
 	 like_for_like: "podman-pod (podctl always keeps a pause, as a podman pod keeps its infra container)"}
@@ -561,7 +564,9 @@ jq -R -s --argjson machine "$machine" --argjson settle "$MEM_SETTLE" --arg image
 		"podctl/podman-ctr": {"1": (.variants.podctl["1"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["1"].vmrss_kb_per_pod.median),
 		                      "20": (.variants.podctl["20"].vmrss_kb_per_pod.median / .variants["podman-ctr"]["20"].vmrss_kb_per_pod.median)},
 		"podctl-net/podman-podnet": {"1": (.variants["podctl-net"]["1"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["1"].vmrss_kb_per_pod.median),
-		                      "20": (.variants["podctl-net"]["20"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["20"].vmrss_kb_per_pod.median)}}
+		                      "20": (.variants["podctl-net"]["20"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["20"].vmrss_kb_per_pod.median)},
+		"podctl-bridge/podman-podnet": {"1": (.variants["podctl-bridge"]["1"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["1"].vmrss_kb_per_pod.median),
+		                      "20": (.variants["podctl-bridge"]["20"].vmrss_kb_per_pod.median / .variants["podman-podnet"]["20"].vmrss_kb_per_pod.median)}}
 	| .not_counted = "podman'"'"'s per-user rootless pause (catatonit -P), shared by all pods; the workloads"
 	| def smaps: split("\n") | map(select(length > 0) | split(":") | {(.[0]): (.[1] | gsub("^ +| kB$"; "") | tonumber? // .)}) | add;
 	  .podctl_supervisor_first_pod = {just_started: ($sup0 | smaps), idle: ($sup | smaps)}
@@ -646,14 +651,17 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
 		| .ratio_podctl_podman = (.median.podctl / .median.podman);
 	($start | samples) as $s
-	| {start: {what: "run /bin/true to exit with each tool'"'"'s default network; unit ms",
+	| {start: ({what: "run /bin/true to exit with each tool'"'"'s default network; unit ms",
 	           commands: {podctl: "podctl run --rm --rootfs ROOTFS -- /bin/true (pasta)",
 	                      podctl_slirp4netns: "podctl run --rm --network slirp4netns --rootfs ROOTFS -- /bin/true",
+	                      podctl_bridge: "podctl run --rm --network bridge --rootfs ROOTFS -- /bin/true (another bridge pod keeps the shared network up)",
 	                      podman: ("podman run --rm " + $image + " /bin/true (slirp4netns)")},
 	           runs: $runs, warmup_rounds: $warmup,
-	           samples: {podctl: ($s | tool("podctl")), podctl_slirp4netns: ($s | tool("podctlslirp")), podman: ($s | tool("podman"))}}
+	           samples: {podctl: ($s | tool("podctl")), podctl_slirp4netns: ($s | tool("podctlslirp")),
+	                     podctl_bridge: ($s | tool("podctlbridge")), podman: ($s | tool("podman"))}}
 	           | .median = (.samples | map_values(med)) | .ratio_podctl_podman = (.median.podctl / .median.podman)
-	           | .ratio_podctl_slirp4netns_podman = (.median.podctl_slirp4netns / .median.podman),
+	           | .ratio_podctl_slirp4netns_podman = (.median.podctl_slirp4netns / .median.podman)
+	           | .ratio_podctl_bridge_podman = (.median.podctl_bridge / .median.podman)),
 	   throughput: {what: "iperf3 through a TCP port published on 127.0.0.1, the server in the pod, the client on the host; pod-to-host is iperf3 -R over the same port; unit Gbit/s",
 	                commands: {podctl: "podctl run -d -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (pasta)",
 	                           podctl_slirp4netns: "podctl run -d --network slirp4netns -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s",

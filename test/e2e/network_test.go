@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -280,7 +281,7 @@ func TestNetworkBadInput(t *testing.T) {
 		{[]string{"-p", fmt.Sprintf("127.0.0.1:%d:80", inUse)}, fmt.Sprintf("host port %d/tcp is already in use", inUse)},
 		{[]string{"-p", "80:80"}, "net.ipv4.ip_unprivileged_port_start"},
 		{[]string{"-p", "18080:80", "-p", "18080:81"}, "both publish host port 18080/tcp"},
-		{[]string{"--network", "bogus"}, `--network "bogus": use pasta, slirp4netns, host or none`},
+		{[]string{"--network", "bogus"}, `--network "bogus": use pasta, slirp4netns, bridge, host or none`},
 		{[]string{"--network", "none", "-p", "18080:80"}, "--network none publishes no ports"},
 		{[]string{"--dns", "not-an-ip"}, `--dns "not-an-ip" is not an IP address`},
 		{[]string{"--add-host", "nocolon"}, "the form is NAME:IP"},
@@ -350,4 +351,91 @@ func TestInspectNetwork(t *testing.T) {
 	if _, err := os.Stat(log); err != nil {
 		t.Errorf("the helper's log: %v", err)
 	}
+}
+
+// --network bridge: pods of one user reach each other by address through
+// the shared network (a bridge in one rootless network namespace, pasta its
+// way out); each pod has its own address, the other pod sees the real one,
+// and the network goes when its last pod does.
+func TestBridgePodToPod(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("--network bridge is rootless only for now")
+	}
+	leakCheck(t)
+	podRm(t, "br-a")
+	podRm(t, "br-b")
+	mustRun(t, "run", "-d", "--name", "br-a", "--network", "bridge", "--rootfs", rootfs, "--",
+		"/bin/sh", "-c", "nettool serve udp :9090 & exec nettool serve tcp :8080")
+	mustRun(t, "run", "-d", "--name", "br-b", "--network", "bridge", "--rootfs", rootfs, "--", "sleep", "100")
+	a, b := state(t, "br-a").Network, state(t, "br-b").Network
+	if a.IP == "" || b.IP == "" || a.IP == b.IP || a.Gateway != "10.90.0.1" {
+		t.Fatalf("addresses: a %+v, b %+v", a, b)
+	}
+	var out string
+	eventually(t, "pod b reaching pod a by address", func() bool {
+		r := run(t, "exec", "br-b", "--", "nettool", "dial", "tcp", a.IP+":8080", "hello-a")
+		out = r.stdout
+		return r.code == 0
+	})
+	if !strings.Contains(out, "got=hello-a") || !strings.HasPrefix(out, "peer="+b.IP+":") {
+		t.Errorf("TCP from b (%s) to a (%s): %q", b.IP, a.IP, out)
+	}
+	r := run(t, "exec", "br-b", "--", "nettool", "dial", "udp", a.IP+":9090", "dgram")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "peer="+b.IP+":") {
+		t.Errorf("UDP from b to a: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	// Each pod's own network namespace, its own eth0 and route.
+	if out := mustRun(t, "exec", "br-a", "--", "ip", "route"); !strings.Contains(out, "default via 10.90.0.1 dev eth0") {
+		t.Errorf("pod a's routes: %s", out)
+	}
+	if nsInode(t, strconv.Itoa(pausePID(t, "br-a")), "net") == nsInode(t, strconv.Itoa(pausePID(t, "br-b")), "net") {
+		t.Error("the two pods share a network namespace")
+	}
+	wide := mustRun(t, "ps", "-o", "wide")
+	if !strings.Contains(wide, a.IP) || !strings.Contains(wide, b.IP) {
+		t.Errorf("ps -o wide:\n%s", wide)
+	}
+	// The way out of the shared network (NAT, then pasta) reaches the
+	// host's loopback for a pod allowed to, as host.containers.internal;
+	// another pod's packets to that address are dropped in the shared
+	// namespace (nftables), so they never leave the machine.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			fmt.Fprintf(c, "host-got=%s", line)
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	r = podRun(t, []string{"--network", "bridge", "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+port, "via-nat")
+	if r.code != 0 || !strings.Contains(r.stdout, "host-got=via-nat") {
+		t.Errorf("bridge pod with --allow-host-loopback to the host: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	gw := strings.Fields(mustRun(t, "run", "--rm", "--network", "bridge", "--allow-host-loopback", "--rootfs", rootfs, "--", "grep", "host.containers.internal", "/etc/hosts"))[0]
+	if r := run(t, "exec", "br-b", "--", "nettool", "dial", "tcp", gw+":"+port, "not-allowed"); r.code == 0 {
+		t.Errorf("a bridge pod without --allow-host-loopback reached the host's loopback: %q", r.stdout)
+	}
+	// The network outlives one pod, not both.
+	holder := func() bool {
+		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-x", "podctl-netns").Output()
+		return len(strings.TrimSpace(string(out))) > 0
+	}
+	if !holder() {
+		t.Error("no podctl-netns process while the pods run")
+	}
+	mustRun(t, "rm", "-f", "br-a")
+	if !holder() {
+		t.Error("the shared network went with its first pod")
+	}
+	mustRun(t, "rm", "-f", "br-b")
+	eventually(t, "the shared network gone with its last pod", func() bool { return !holder() })
 }

@@ -1,0 +1,370 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/nsenter"
+	"golang.org/x/sys/unix"
+)
+
+// The shared network of --network bridge (rootless). Its state lives in
+// StateRoot()/network:
+//
+//	lock          flock(2) around every change below
+//	network.json  the holder (podctl-netns) and its pasta, with the boot id
+//	leases/IP     one file per pod address: the pod's name, and a second
+//	              line "allow-host-loopback" for --allow-host-loopback
+//	network.log   the pasta's messages
+//
+// The network is made when its first pod needs it and taken down when its
+// last lease is released (or, after a crash, by the next allocation or gc).
+type sharedNetwork struct {
+	Holder ProcRef `json:"holder"`
+	Pasta  ProcRef `json:"pasta"`
+	BootID string  `json:"bootID"`
+}
+
+func sharedNetworkDir() (string, error) {
+	root, err := StateRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "network")
+	if err := os.MkdirAll(filepath.Join(dir, "leases"), 0o700); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// withSharedNetwork runs fn with the network's lock held.
+func withSharedNetwork(fn func(dir string) error) error {
+	dir, err := sharedNetworkDir()
+	if err != nil {
+		return err
+	}
+	lock, err := lockFile(filepath.Join(dir, "lock"), unix.LOCK_EX)
+	if err != nil {
+		return fmt.Errorf("locking the shared network: %w", err)
+	}
+	defer lock.Close()
+	return fn(dir)
+}
+
+func readSharedNetwork(dir string) (*sharedNetwork, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "network.json"))
+	if err != nil {
+		return nil, false
+	}
+	var n sharedNetwork
+	if json.Unmarshal(b, &n) != nil || n.BootID != bootID() || !n.Holder.alive() || !n.Pasta.alive() {
+		return &n, false
+	}
+	return &n, true
+}
+
+// joinSharedNetwork makes sure the network runs, leases the pod an
+// address, and returns the network's user namespace (the pod's must be
+// made inside it) and the address.
+func joinSharedNetwork(pod string, allowHostLoopback bool, ids IDMapping) (userns *os.File, ip string, err error) {
+	err = withSharedNetwork(func(dir string) error {
+		n, ok := readSharedNetwork(dir)
+		if !ok {
+			if n != nil {
+				stopSharedNetwork(dir, n) // what is left of one that died
+			}
+			if n, err = startSharedNetwork(dir, ids); err != nil {
+				return err
+			}
+		}
+		if ip, err = leaseIP(dir, pod, allowHostLoopback); err != nil {
+			return err
+		}
+		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pidfd)
+		if !n.Holder.alive() {
+			return errors.New("the shared network's holder died")
+		}
+		if allowHostLoopback {
+			if err := filterSharedNetwork(dir, n.Holder.PID, pidfd); err != nil {
+				return err
+			}
+		}
+		userns, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "user")
+		return err
+	})
+	return userns, ip, err
+}
+
+// startSharedNetwork starts the holder, sets up its bridge and NAT, and
+// connects it to the host with pasta; on error nothing of it is left.
+func startSharedNetwork(dir string, ids IDMapping) (n *sharedNetwork, err error) {
+	explain("podctl", "starts the shared network: a podctl-netns process holding a user and a network namespace, a bridge %s (%s), and pasta for the way out", netsetup.BridgeName, netsetup.BridgeSubnet)
+	sock, child, err := newSyncPair("the shared network")
+	if err != nil {
+		return nil, err
+	}
+	defer sock.Close()
+	cmd := &exec.Cmd{Path: selfExe, Args: []string{"podctl-netns"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageNetns, nsenter.EnvSyncFD + "=3"},
+		ExtraFiles: []*os.File{child},
+		// Its own session: it outlives this command, and a Ctrl-C at
+		// this command's terminal is not for it.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("starting the shared network: %w", err)
+	}
+	n = &sharedNetwork{BootID: bootID()}
+	defer func() {
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if n.Pasta.PID > 0 {
+				signalProc(n.Pasta, unix.SIGKILL)
+			}
+			os.Remove(filepath.Join(dir, "network.json"))
+			err = fmt.Errorf("the shared network (--network bridge): %w", err)
+		}
+	}()
+	if err := mapUserNS(sock, cmd.Process.Pid, ids, "the shared network"); err != nil {
+		return n, err
+	}
+	if err := sock.sendText("mapped"); err != nil {
+		return n, err
+	}
+	if word, _, err := sock.recvText(); err != nil {
+		return n, err
+	} else if word != "ready" {
+		return n, fmt.Errorf("expected 'ready', got %q", word)
+	}
+	n.Holder.PID = cmd.Process.Pid
+	if n.Holder.StartTime, err = procStartTime(n.Holder.PID); err != nil {
+		return n, err
+	}
+	if err := writeSharedNetwork(dir, n); err != nil {
+		return n, err
+	}
+	if err := sock.sendText("recorded"); err != nil {
+		return n, err
+	}
+	pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
+	if err != nil {
+		return n, err
+	}
+	defer unix.Close(pidfd)
+	if err := netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "bridge"}, nil); err != nil {
+		return n, err
+	}
+	// Before pasta maps the gateway to the host's loopback, nothing may go
+	// there (filterSharedNetwork).
+	if err := filterSharedNetwork(dir, n.Holder.PID, pidfd); err != nil {
+		return n, err
+	}
+	// The way out: pasta in the shared namespace, as for a pod of its
+	// own, but detached: it lives as long as the network. Its gateway
+	// leads to the host's loopback, for the pods nftables lets through.
+	h, err := netsetup.Start(netsetup.Config{Mode: netsetup.Pasta, AllowHostLoopback: true}, n.Holder.PID, pidfd, dir)
+	if err != nil {
+		return n, err
+	}
+	if err := h.Ready(helperReadyTimeout); err != nil {
+		return n, err
+	}
+	n.Pasta.PID = h.PID
+	n.Pasta.StartTime, _ = procStartTime(h.PID)
+	h.Detach()
+	cmd.Process.Release()
+	return n, writeSharedNetwork(dir, n)
+}
+
+func writeSharedNetwork(dir string, n *sharedNetwork) error {
+	b, _ := json.Marshal(n)
+	tmp := filepath.Join(dir, "network.json.tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "network.json"))
+}
+
+// stopSharedNetwork kills the holder and pasta (start times checked); the
+// network namespace goes with its last process.
+func stopSharedNetwork(dir string, n *sharedNetwork) {
+	if n.BootID == bootID() {
+		explain("podctl", "takes the shared network down: SIGKILL to pasta (pid %d) and podctl-netns (pid %d)", n.Pasta.PID, n.Holder.PID)
+		signalProc(n.Pasta, unix.SIGKILL)
+		signalProc(n.Holder, unix.SIGKILL)
+		for deadline := time.Now().Add(2 * time.Second); (n.Pasta.alive() || n.Holder.alive()) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	os.Remove(filepath.Join(dir, "network.json"))
+}
+
+// netconf runs the netconf stage in the holder's namespaces with req;
+// extra, if any, is its fd 5.
+func netconf(holderPID, holderPIDFD int, req netsetup.NetconfRequest, extra *os.File) error {
+	var files []*os.File
+	for _, kind := range []string{"user", "net"} {
+		f, err := netsetup.OpenNamespace(holderPID, holderPIDFD, kind)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		files = append(files, f)
+	}
+	if extra != nil {
+		files = append(files, extra)
+	}
+	b, _ := json.Marshal(req)
+	cmd := &exec.Cmd{Path: selfExe, Args: []string{"podctl-netconf"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageNetconf},
+		ExtraFiles: files, Stdin: strings.NewReader(string(b))}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %v", strings.TrimSpace(string(out)), err)
+	}
+	return nil
+}
+
+// leaseIP gives pod the lowest free address of the bridge's subnet. A
+// lease whose pod no longer runs is taken back first.
+func leaseIP(dir, pod string, allowHostLoopback bool) (string, error) {
+	leases := filepath.Join(dir, "leases")
+	pruneLeases(leases)
+	ip := netip.MustParseAddr(netsetup.BridgeIP).Next()
+	for ; ip.As4()[3] < 255; ip = ip.Next() {
+		f, err := os.OpenFile(filepath.Join(leases, ip.String()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		content := pod
+		if allowHostLoopback {
+			content += "\nallow-host-loopback"
+		}
+		_, err = f.WriteString(content)
+		f.Close()
+		return ip.String(), err
+	}
+	return "", fmt.Errorf("the shared network %s is full (253 pods)", netsetup.BridgeSubnet)
+}
+
+// pruneLeases removes the leases of pods that no longer run. A lease of
+// the last minute whose pod has no state yet is a pod being created.
+func pruneLeases(leases string) (left int) {
+	entries, _ := os.ReadDir(leases)
+	for _, e := range entries {
+		p := filepath.Join(leases, e.Name())
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		name, _, _ := strings.Cut(string(b), "\n")
+		st, dir, err := ReadState(name)
+		if fi, serr := os.Stat(p); err != nil && serr == nil && time.Since(fi.ModTime()) < time.Minute {
+			left++
+			continue
+		}
+		if err != nil || !running(st, dir) {
+			os.Remove(p)
+			continue
+		}
+		left++
+	}
+	return left
+}
+
+// releaseSharedNetwork gives back pod's lease (none for ""), and takes the
+// network down when no pod uses it any more.
+func releaseSharedNetwork(pod string) {
+	if root, err := StateRoot(); err != nil || !exists(filepath.Join(root, "network")) {
+		return // never made
+	}
+	withSharedNetwork(func(dir string) error {
+		leases := filepath.Join(dir, "leases")
+		entries, _ := os.ReadDir(leases)
+		allowed := false
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(leases, e.Name()))
+			if name, flag, _ := strings.Cut(string(b), "\n"); pod != "" && name == pod {
+				os.Remove(filepath.Join(leases, e.Name()))
+				allowed = flag != ""
+			}
+		}
+		n, ok := readSharedNetwork(dir)
+		if pruneLeases(leases) == 0 {
+			if n != nil {
+				stopSharedNetwork(dir, n)
+			}
+		} else if allowed && ok {
+			// Its address may go to another pod next: not with its right.
+			if pidfd, err := unix.PidfdOpen(n.Holder.PID, 0); err == nil {
+				filterSharedNetwork(dir, n.Holder.PID, pidfd)
+				unix.Close(pidfd)
+			}
+		}
+		return nil
+	})
+}
+
+// attachBridge plugs the pod into the shared network (the netconf stage).
+func (s *supervisor) attachBridge() error {
+	explain("podctl", "plugs pod %s into %s: a veth pair made in the shared network namespace, eth0 moved into the pod's and given %s/24 (netlink, from the netconf stage)", s.st.Spec.Name, netsetup.BridgeName, s.st.Network.IP)
+	podNS, err := netsetup.OpenNamespace(s.pause.pid, s.pause.pidfd, "net")
+	if err != nil {
+		return err
+	}
+	defer podNS.Close()
+	var n *sharedNetwork
+	withSharedNetwork(func(dir string) error {
+		n, _ = readSharedNetwork(dir)
+		return nil
+	})
+	if n == nil {
+		return errors.New("the shared network is gone")
+	}
+	pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
+	if err != nil {
+		return fmt.Errorf("the shared network's holder: %w", err)
+	}
+	defer unix.Close(pidfd)
+	// The host side's name: unique per address, within IFNAMSIZ.
+	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(s.st.Network.IP).As4()[3])
+	return netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: s.st.Network.IP}, podNS)
+}
+
+// filterSharedNetwork sets the nftables rules by which only the pods
+// leased with --allow-host-loopback reach the host's loopback (the
+// shared pasta's gateway address).
+func filterSharedNetwork(dir string, holderPID, holderPIDFD int) error {
+	var allowed []string
+	entries, _ := os.ReadDir(filepath.Join(dir, "leases"))
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, "leases", e.Name()))
+		if _, flag, _ := strings.Cut(string(b), "\n"); flag == "allow-host-loopback" {
+			allowed = append(allowed, e.Name())
+		}
+	}
+	gw := netsetup.Expected(netsetup.Config{Mode: netsetup.Pasta}).Gateway
+	if gw == "" {
+		return errors.New("the host has no IPv4 default route for the shared network's pasta to copy")
+	}
+	return netconf(holderPID, holderPIDFD, netsetup.NetconfRequest{Op: "filter", Gateway: gw, Allowed: allowed}, nil)
+}
