@@ -2,6 +2,7 @@ package netsetup
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -53,9 +54,9 @@ func NetconfMain() {
 	if err == nil {
 		switch req.Op {
 		case "bridge":
-			err = setupBridge()
+			err = SetupBridge()
 		case "attach":
-			err = attach(req, os.NewFile(5, "pod-netns"))
+			err = Attach(req.HostIf, req.IP, os.NewFile(5, "pod-netns"))
 		case "filter":
 			err = filterHostLoopback(req.Gateway, req.Allowed)
 		default:
@@ -69,10 +70,12 @@ func NetconfMain() {
 	os.Exit(0)
 }
 
-// setupBridge makes podctl0 with the gateway's address, turns forwarding
+// SetupBridge makes podctl0 with the gateway's address, turns forwarding
 // on (a per-namespace sysctl, root's of the namespace to write) and
-// masquerades the pods' traffic that leaves by another interface.
-func setupBridge() error {
+// masquerades the pods' traffic that leaves by another interface, in the
+// current network namespace: the shared one (netconf stage), or the
+// host's for root.
+func SetupBridge() error {
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, MTU: bridgeMTU}}
 	if err := netlink.LinkAdd(br); err != nil {
 		return fmt.Errorf("creating bridge %s: %w", BridgeName, err)
@@ -120,24 +123,24 @@ func masquerade(subnet *net.IPNet) error {
 	return nil
 }
 
-// attach plugs a pod into the bridge. Creating the veth with its peer in
-// the pod's namespace, and configuring that peer from inside it, take
-// CAP_NET_ADMIN over both namespaces: we have it as root of the shared
-// user namespace, of which the pod's is a child (nsenter.c,
-// enter_shared_network).
-func attach(req NetconfRequest, podNS *os.File) error {
-	ip := net.ParseIP(req.IP).To4()
+// Attach plugs a pod into the bridge of the current network namespace.
+// Creating the veth with its peer in the pod's namespace, and configuring
+// that peer from inside it, take CAP_NET_ADMIN over both namespaces: we
+// have it as root of the shared user namespace, which the pod uses too
+// (nsenter.c, enter_shared_network), or as root of the host.
+func Attach(hostIf, addr string, podNS *os.File) error {
+	ip := net.ParseIP(addr).To4()
 	if ip == nil {
-		return fmt.Errorf("bad address %q", req.IP)
+		return fmt.Errorf("bad address %q", addr)
 	}
 	br, err := netlink.LinkByName(BridgeName)
 	if err != nil {
 		return fmt.Errorf("the shared network has no %s: %w", BridgeName, err)
 	}
-	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: req.HostIf, MTU: bridgeMTU, MasterIndex: br.Attrs().Index},
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostIf, MTU: bridgeMTU, MasterIndex: br.Attrs().Index},
 		PeerName: "eth0", PeerNamespace: netlink.NsFd(podNS.Fd())}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("veth %s: %w", req.HostIf, err)
+		return fmt.Errorf("veth %s: %w", hostIf, err)
 	}
 	if err := netlink.LinkSetUp(veth); err != nil {
 		return err
@@ -202,4 +205,29 @@ func filterHostLoopback(gw string, allowed []string) error {
 		return fmt.Errorf("nftables forward rules: %w", err)
 	}
 	return nil
+}
+
+// RemoveBridge deletes podctl0 and table ip podctl of the current network
+// namespace (the host's, for root; the shared one goes with its holder).
+// The pods' veths went with their network namespaces.
+func RemoveBridge() error {
+	var errs []error
+	if br, err := netlink.LinkByName(BridgeName); err == nil {
+		if err := netlink.LinkDel(br); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c, err := nftables.New(); err == nil {
+		c.DelTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: "podctl"})
+		if err := c.Flush(); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, fmt.Errorf("nftables: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// BridgeExists: podctl0 is in the current network namespace.
+func BridgeExists() bool {
+	_, err := netlink.LinkByName(BridgeName)
+	return err == nil
 }

@@ -101,11 +101,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--allow-host-loopback: applies to --network pasta or slirp4netns")
 		}
 	case Bridge:
-		if err := c.Mode.Available(); err != nil {
-			return err
+		if err := c.Mode.Available(); err != nil && os.Geteuid() != 0 {
+			return err // root's bridge needs no pasta
 		}
-		if os.Geteuid() == 0 {
-			return fmt.Errorf("--network bridge: as root (veth pairs into a host bridge, nftables NAT) it is not available yet; use pasta (the default)")
+		if os.Geteuid() == 0 && c.AllowHostLoopback {
+			return fmt.Errorf("--allow-host-loopback: not for root's --network bridge, whose pods reach the host's services at the bridge's address, %s, and never its loopback", BridgeIP)
 		}
 		if len(c.Ports) > 0 {
 			return fmt.Errorf("-p: --network bridge does not publish ports yet; use --network pasta (the default) for a published port")

@@ -77,6 +77,22 @@ func readSharedNetwork(dir string) (*sharedNetwork, bool) {
 // address, and returns the network's user namespace (the pod's must be
 // made inside it) and the address.
 func joinSharedNetwork(pod string, allowHostLoopback bool, ids IDMapping) (userns *os.File, ip string, err error) {
+	if os.Geteuid() == 0 {
+		// Root needs no holder: the bridge is in the host's network
+		// namespace, and pods keep user namespaces of their own.
+		err = withSharedNetwork(func(dir string) error {
+			if !netsetup.BridgeExists() {
+				explain("podctl", "makes bridge %s (%s) in the host's network namespace, forwarding on, nftables masquerade (table ip podctl)", netsetup.BridgeName, netsetup.BridgeSubnet)
+				if err := netsetup.SetupBridge(); err != nil {
+					netsetup.RemoveBridge()
+					return fmt.Errorf("the host's bridge: %w", err)
+				}
+			}
+			ip, err = leaseIP(dir, pod, false)
+			return err
+		})
+		return nil, ip, err
+	}
 	err = withSharedNetwork(func(dir string) error {
 		n, ok := readSharedNetwork(dir)
 		if !ok {
@@ -310,7 +326,10 @@ func releaseSharedNetwork(pod string) {
 		}
 		n, ok := readSharedNetwork(dir)
 		if pruneLeases(leases) == 0 {
-			if n != nil {
+			if os.Geteuid() == 0 {
+				explain("podctl", "removes bridge %s and table ip podctl from the host: its last pod is gone", netsetup.BridgeName)
+				netsetup.RemoveBridge()
+			} else if n != nil {
 				stopSharedNetwork(dir, n)
 			}
 		} else if allowed && ok {
@@ -324,7 +343,9 @@ func releaseSharedNetwork(pod string) {
 	})
 }
 
-// attachBridge plugs the pod into the shared network (the netconf stage).
+// attachBridge plugs the pod into the shared network (the netconf stage;
+// as root, in place). The host side's name is unique per address, within
+// IFNAMSIZ.
 func (s *supervisor) attachBridge() error {
 	explain("podctl", "plugs pod %s into %s: a veth pair made in the shared network namespace, eth0 moved into the pod's and given %s/24 (netlink, from the netconf stage)", s.st.Spec.Name, netsetup.BridgeName, s.st.Network.IP)
 	podNS, err := netsetup.OpenNamespace(s.pause.pid, s.pause.pidfd, "net")
@@ -332,6 +353,10 @@ func (s *supervisor) attachBridge() error {
 		return err
 	}
 	defer podNS.Close()
+	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(s.st.Network.IP).As4()[3])
+	if os.Geteuid() == 0 {
+		return netsetup.Attach(hostIf, s.st.Network.IP, podNS) // in the host's namespace, as root
+	}
 	var n *sharedNetwork
 	withSharedNetwork(func(dir string) error {
 		n, _ = readSharedNetwork(dir)
@@ -345,8 +370,6 @@ func (s *supervisor) attachBridge() error {
 		return fmt.Errorf("the shared network's holder: %w", err)
 	}
 	defer unix.Close(pidfd)
-	// The host side's name: unique per address, within IFNAMSIZ.
-	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(s.st.Network.IP).As4()[3])
 	return netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: s.st.Network.IP}, podNS)
 }
 

@@ -354,13 +354,11 @@ func TestInspectNetwork(t *testing.T) {
 }
 
 // --network bridge: pods of one user reach each other by address through
-// the shared network (a bridge in one rootless network namespace, pasta its
-// way out); each pod has its own address, the other pod sees the real one,
-// and the network goes when its last pod does.
+// the shared network (rootless: a bridge in one network namespace of the
+// user's, pasta its way out; root: a bridge on the host); each pod has its
+// own address, the other pod sees the real one, and the network goes when
+// its last pod does.
 func TestBridgePodToPod(t *testing.T) {
-	if os.Getuid() == 0 {
-		t.Skip("--network bridge is rootless only for now")
-	}
 	leakCheck(t)
 	podRm(t, "br-a")
 	podRm(t, "br-b")
@@ -394,6 +392,18 @@ func TestBridgePodToPod(t *testing.T) {
 	wide := mustRun(t, "ps", "-o", "wide")
 	if !strings.Contains(wide, a.IP) || !strings.Contains(wide, b.IP) {
 		t.Errorf("ps -o wide:\n%s", wide)
+	}
+	if os.Getuid() == 0 {
+		// Root's bridge is on the host: podctl0, there while its pods are.
+		if _, err := net.InterfaceByName("podctl0"); err != nil {
+			t.Errorf("root's bridge: %v", err)
+		}
+		mustRun(t, "rm", "-f", "br-a")
+		mustRun(t, "rm", "-f", "br-b")
+		if _, err := net.InterfaceByName("podctl0"); err == nil {
+			t.Error("root's bridge outlived its last pod")
+		}
+		return
 	}
 	// The way out of the shared network (NAT, then pasta) reaches the
 	// host's loopback for a pod allowed to, as host.containers.internal;
