@@ -20,18 +20,7 @@ import (
 // descriptors (the ended pipe as -1).
 func TestKeeper(t *testing.T) {
 	dir := t.TempDir()
-	lock, err := os.Create(filepath.Join(dir, "supervisor.lock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "control.sock")
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lf, _ := l.File()
-	l.SetUnlinkOnClose(false)
-	l.Close()
+	lock, lf, sock := keeperFiles(t, dir)
 	// A process to stand for the pause: the keeper polls its pidfd.
 	sleeper := exec.Command("sleep", "100")
 	if err := sleeper.Start(); err != nil {
@@ -125,16 +114,7 @@ func TestKeeper(t *testing.T) {
 // back.
 func TestKeeperWakesOnNetworkHelper(t *testing.T) {
 	dir := t.TempDir()
-	lock, err := os.Create(filepath.Join(dir, "supervisor.lock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: filepath.Join(dir, "control.sock"), Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lf, _ := l.File()
-	l.Close()
+	lock, lf, _ := keeperFiles(t, dir)
 	var pidfds []*os.File
 	var procs []*exec.Cmd
 	for _, name := range []string{"pause", "helper"} {
@@ -177,4 +157,23 @@ func TestKeeperWakesOnNetworkHelper(t *testing.T) {
 	if want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=6 wake=0\n", dir); stdout.String() != want {
 		t.Errorf("handed back %q, want %q", stdout.String(), want)
 	}
+}
+
+// keeperFiles makes what a keeper is handed besides pidfds and pipes: the
+// supervisor's lock file and its listening control socket (path sock).
+func keeperFiles(t *testing.T, dir string) (lock, listener *os.File, sock string) {
+	t.Helper()
+	lock, err := os.Create(filepath.Join(dir, "supervisor.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock = filepath.Join(dir, "control.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener, _ = l.File()
+	l.SetUnlinkOnClose(false)
+	l.Close()
+	return lock, listener, sock
 }

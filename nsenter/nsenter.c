@@ -184,6 +184,16 @@ static void loopback_up(void)
 	close(s);
 }
 
+// become_root: uid and gid 0 of the user namespace we made, once podctl has
+// mapped it (setresuid(2) inside it; our host ids are what 0 maps to).
+static void become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid(0)");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid(0)");
+}
+
 // enter_shared_network: with --network bridge, the pod's namespaces are
 // made inside the user namespace of the shared network (the fd podctl
 // passed) instead of a user namespace of the pod's own. Root of that
@@ -284,10 +294,7 @@ static void stage_pause(void)
 	// 4. Once the maps exist our uid maps to 0: become root of the pod
 	// (setresuid(2) in the namespace), and name the pod.
 	char *hostname = expect("mapped", buf, sizeof(buf), NULL);
-	if (setresgid(0, 0, 0) < 0)
-		fail("setresgid(0)");
-	if (setresuid(0, 0, 0) < 0)
-		fail("setresuid(0)");
+	become_root();
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname(%s)", hostname);
 	explain("root of the pod, and the pod's hostname: setresuid(0, 0, 0), sethostname(\"%s\")", hostname);
@@ -312,6 +319,7 @@ static void stage_pause(void)
 }
 
 static void noop(int sig) { (void)sig; }
+
 static void hold(void) __attribute__((noreturn));
 
 // shed_file_pages drops the pause's page-table entries for the parts of
@@ -522,10 +530,7 @@ static void stage_userns(void)
 		fail("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
 	say("unshared");
 	expect("mapped", buf, sizeof(buf), NULL);
-	if (setresgid(0, 0, 0) < 0)
-		fail("setresgid(0)");
-	if (setresuid(0, 0, 0) < 0)
-		fail("setresuid(0)");
+	become_root();
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the store helper's mount namespace");
 	explain("uid 0 of a user namespace mapped as pods are, with a private mount namespace: unshare(CLONE_NEWUSER|CLONE_NEWNS), setresuid(0, 0, 0)");
@@ -548,10 +553,7 @@ static void stage_netns(void)
 	if (unshare(CLONE_NEWNET) < 0)
 		fail("unshare(CLONE_NEWNET)");
 	expect("mapped", buf, sizeof(buf), NULL);
-	if (setresgid(0, 0, 0) < 0)
-		fail("setresgid(0)");
-	if (setresuid(0, 0, 0) < 0)
-		fail("setresuid(0)");
+	become_root();
 	loopback_up();
 	explain("the shared network's user and network namespaces: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET), lo up");
 	hold();

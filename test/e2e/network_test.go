@@ -91,6 +91,29 @@ func peerIP(t *testing.T, answer string) string {
 	return host
 }
 
+// hostService listens on the host's loopback for the test's duration and
+// answers each connection's first line with "WORD=LINE"; it returns the port.
+func hostService(t *testing.T, word string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			fmt.Fprintf(c, "%s=%s", word, line)
+			c.Close()
+		}
+	}()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
 func helperPID(t *testing.T, pod string) int {
 	t.Helper()
 	return state(t, pod).Network.Helper.PID
@@ -174,23 +197,7 @@ func TestPodLocalhost(t *testing.T) {
 // The host's loopback services are out of reach unless asked for; with
 // --allow-host-loopback they are host.containers.internal.
 func TestHostLoopback(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			bufio.NewReader(c).ReadString('\n')
-			fmt.Fprintf(c, "host-answer\n")
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	port := hostService(t, "host-answer")
 	for _, mode := range []string{"pasta", "slirp4netns"} {
 		t.Run(mode, func(t *testing.T) {
 			leakCheck(t)
@@ -409,23 +416,7 @@ func TestBridgePodToPod(t *testing.T) {
 	// host's loopback for a pod allowed to, as host.containers.internal;
 	// another pod's packets to that address are dropped in the shared
 	// namespace (nftables), so they never leave the machine.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			fmt.Fprintf(c, "host-got=%s", line)
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	port := hostService(t, "host-got")
 	r = podRun(t, []string{"--network", "bridge", "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+port, "via-nat")
 	if r.code != 0 || !strings.Contains(r.stdout, "host-got=via-nat") {
 		t.Errorf("bridge pod with --allow-host-loopback to the host: %d %q %q", r.code, r.stdout, r.stderr)
