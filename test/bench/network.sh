@@ -61,7 +61,8 @@ iperf() {
 		{ cat "$out/iperf.json" >>"$err"; return 1; }
 	jq -r '.end.sum_received.bits_per_second / 1e9' "$out/iperf.json"
 }
-for t in "${tools[@]}"; do # until each server answers
+tput_tools=(podctl podctlslirp podman)
+for t in "${tput_tools[@]}"; do # until each server answers
 	for ((i = 0; i < 100; i++)); do
 		iperf3 -c 127.0.0.1 -p "${port[$t]}" -n 1K -J >/dev/null 2>&1 && break
 		sleep 0.1
@@ -69,7 +70,7 @@ for t in "${tools[@]}"; do # until each server answers
 done
 : >"$out/net-tput-samples"
 for ((i = 0; i < tput_runs; i++)); do
-	for t in "${tools[@]}"; do
+	for t in "${tput_tools[@]}"; do
 		g=$(iperf "$t") || die "$t: iperf3 to the pod failed: $(cat "$err")"
 		echo "$t host-to-pod $g" >>"$out/net-tput-samples"
 		g=$(iperf "$t" -R) || die "$t: iperf3 -R failed: $(cat "$err")"
