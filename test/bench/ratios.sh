@@ -26,7 +26,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	# A ratio where more is better: podctl/peer must be at least $limit.
 	def rowmin($what; $a; $peer; $b; unit; $target; $limit):
 		($a / $b) as $q
-		| "| \($what) | \($a | unit) | \($peer) | \($b | unit) | **\($q | r2)** | \($target) | " + (if $q >= $limit then "met" else "not met" end) + " |";
+		| "| \($what) | \($a | unit) | \($peer) | \($b | unit) | **\($q | r2)** | \($target) | " + (if $limit == null then "" elif $q >= $limit then "met" else "not met" end) + " |";
 	$start[0] as $s | $exec[0] as $e | $mem[0].variants as $m | $lc[0] as $l | $img[0] as $i | $net[0] as $n
 	| ($s.podctl | med) as $pc
 	| "| measurement (median) | podctl | peer | peer | podctl/peer | target (issue 9) | |",
@@ -51,6 +51,6 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	  (if $n.start.median.podctl_bridge then row("start-up, `--network bridge` (shared network up)"; $n.start.median.podctl_bridge; "`podman run --rm` (slirp4netns)"; $n.start.median.podman; ms; "—"; null) else empty end),
 	  rowmin("throughput host → pod, published port (pasta)"; $n.throughput["host-to-pod"].median.podctl; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "≥ 2 (issue 5)"; 2),
 	  rowmin("throughput pod → host, published port (pasta)"; $n.throughput["pod-to-host"].median.podctl; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "≥ 2 (issue 5)"; 2),
-	  rowmin("throughput host → pod, `--network slirp4netns`"; $n.throughput["host-to-pod"].median.podctl_slirp4netns; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; 0),
+	  rowmin("throughput host → pod, `--network slirp4netns`"; $n.throughput["host-to-pod"].median.podctl_slirp4netns; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
 	  "",
 	  "Machine: \($l.machine.nproc) CPUs, kernel \($l.machine.kernel), podman \($l.machine.podman), crun \($l.machine.crun); podctl \($l.machine.podctl_commit); \($l.machine.date). Runs per latency: \($l.pod_ready.runs) (\($l.bulk.rounds) rounds of \($l.bulk.pods) pods)."'
