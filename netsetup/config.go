@@ -107,8 +107,10 @@ func (c *Config) Validate() error {
 		if os.Geteuid() == 0 && c.AllowHostLoopback {
 			return fmt.Errorf("--allow-host-loopback: not for root's --network bridge, whose pods reach the host's services at the bridge's address, %s, and never its loopback", BridgeIP)
 		}
-		if len(c.Ports) > 0 {
-			return fmt.Errorf("-p: --network bridge does not publish ports yet; use --network pasta (the default) for a published port")
+		for _, p := range c.Ports {
+			if p.Protocol == "udp" {
+				return fmt.Errorf("-p %s: --network bridge publishes TCP ports only, for now; use --network pasta (the default) for UDP", p)
+			}
 		}
 	case Pasta, Slirp:
 		if err := c.Mode.Available(); err != nil {

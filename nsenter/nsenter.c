@@ -30,6 +30,11 @@
 //   netconf     exec'd by `podctl` to configure that network: enters its
 //               user and network namespaces (fds 3 and 4), then back to Go
 //               (podctl_stage == PODCTL_STAGE_NETCONF), which talks netlink.
+//   ports       exec'd by `podctl` for a bridge pod's published ports: with
+//               the listening sockets bound on the host (fds 4 and up), enters
+//               the pod's user and network namespaces through the pause's
+//               pidfd (fd 3), then back to Go (PODCTL_STAGE_PORTS), which
+//               forwards each connection to the pod's loopback.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -573,6 +578,17 @@ static void stage_netconf(void)
 	podctl_stage = PODCTL_STAGE_NETCONF;
 }
 
+// stage_ports: into the pod's user and network namespaces through the
+// pause's pidfd (fd 3), keeping the sockets already bound in the host's.
+static void stage_ports(void)
+{
+	prctl(PR_SET_NAME, "podctl-ports", 0, 0, 0);
+	if (setns(3, CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		fail("setns(pidfd, CLONE_NEWUSER|CLONE_NEWNET) into the pod");
+	close(3);
+	podctl_stage = PODCTL_STAGE_PORTS;
+}
+
 __attribute__((constructor)) static void podctl_nsenter(void)
 {
 	const char *stage = getenv("_PODCTL_STAGE");
@@ -588,6 +604,10 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 		podctl_keep(getenv("_PODCTL_KEEP_DIR")); // keeper.c; never returns
 	if (strcmp(stage, "netconf") == 0) {
 		stage_netconf();
+		return;
+	}
+	if (strcmp(stage, "ports") == 0) {
+		stage_ports();
 		return;
 	}
 	if (fd == NULL) {

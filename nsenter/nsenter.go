@@ -40,6 +40,9 @@ const (
 	// namespaces) to configure it from Go (InNetconf).
 	StageNetns   = "netns"
 	StageNetconf = "netconf"
+	// StagePorts forwards a bridge pod's published ports (fd 3: the
+	// pause's pidfd; 4 and up: listening sockets of the host's).
+	StagePorts = "ports"
 	// EnvParentUserns, set for the pause stage, is the inherited fd of the
 	// user namespace the pod's must be a child of (the shared network's).
 	EnvParentUserns = "_PODCTL_PARENT_USERNS_FD"
@@ -62,3 +65,7 @@ func InUserns() bool { return C.podctl_stage == C.PODCTL_STAGE_USERNS }
 // InNetconf reports whether the constructor put this process into a shared
 // pod network's user and network namespaces (StageNetconf).
 func InNetconf() bool { return C.podctl_stage == C.PODCTL_STAGE_NETCONF }
+
+// InPorts reports whether the constructor put this process into a pod's
+// user and network namespaces to forward its published ports (StagePorts).
+func InPorts() bool { return C.podctl_stage == C.PODCTL_STAGE_PORTS }

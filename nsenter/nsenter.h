@@ -10,6 +10,7 @@
 // pod's: the image store helper (podctl-image) runs in Go.
 #define PODCTL_STAGE_USERNS 2
 #define PODCTL_STAGE_NETCONF 3
+#define PODCTL_STAGE_PORTS 4
 
 extern int podctl_stage;
 extern int podctl_sync_fd;

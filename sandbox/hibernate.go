@@ -225,6 +225,7 @@ func resumeSupervisor(dir string, k *keepSpec) (*supervisor, error) {
 	s.files = etcFiles(dir)
 	unix.CloseOnExec(k.pause)
 	s.pause = &pause{pid: st.Pause.PID, pidfd: k.pause, startTime: st.Pause.StartTime, ready: true}
+	s.bridgeAttached = st.Spec.Network.Mode == netsetup.Bridge
 	if k.net >= 0 {
 		unix.CloseOnExec(k.net)
 		s.net, s.netReady = netsetup.Resume(st.Spec.Network.Mode, st.Network.Helper.PID, k.net), true

@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,10 +32,27 @@ const helperReadyTimeout = 10 * time.Second
 func (s *supervisor) startNetwork() error {
 	cfg := s.st.Spec.Network
 	if cfg.Mode == netsetup.Bridge {
-		if err := s.attachBridge(); err != nil {
-			return fmt.Errorf("network: %w", err)
+		if !s.bridgeAttached {
+			if err := s.attachBridge(); err != nil {
+				return fmt.Errorf("network: %w", err)
+			}
+			s.bridgeAttached = true
 		}
-		s.netReady = true
+		if len(cfg.Ports) == 0 {
+			s.netReady = true
+			return nil
+		}
+		// Published ports: a forwarder of podctl's own (netsetup/forward.go),
+		// watched and restarted like a helper.
+		explain("podctl", "starts the ports stage: host ports bound here, then setns(pidfd, CLONE_NEWUSER|CLONE_NEWNET) into the pod, where it connects each client to 127.0.0.1")
+		s.netErr = nil
+		h, err := netsetup.StartForwarder(selfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, cfg.Ports, s.pause.pidfd, filepath.Join(s.dir, netsetup.LogFile))
+		if err != nil {
+			return err
+		}
+		s.net = h
+		st, _ := procStartTime(h.PID)
+		s.st.Network.Helper = ProcRef{PID: h.PID, StartTime: st}
 		return nil
 	}
 	if cfg.Mode.Helper() == "" {

@@ -80,9 +80,10 @@ type supervisor struct {
 	netErr   error // why the helper failed to start, until it is restarted
 	// --network bridge: the shared network's user namespace while the
 	// pod is made, and the pod's leased address.
-	parentUserns *os.File
-	bridgeIP     string
-	netRetry     *time.Timer
+	parentUserns   *os.File
+	bridgeIP       string
+	bridgeAttached bool // the pod's veth is on the bridge
+	netRetry       *time.Timer
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {

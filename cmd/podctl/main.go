@@ -25,6 +25,9 @@ func main() {
 	if nsenter.InNetconf() {
 		netsetup.NetconfMain() // never returns
 	}
+	if nsenter.InPorts() {
+		netsetup.ForwardMain() // never returns
+	}
 	if fd, ok := sandbox.InSupervisor(); ok {
 		sandbox.SuperviseMain(fd) // never returns
 	}

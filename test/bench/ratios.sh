@@ -51,6 +51,10 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	  (if $n.start.median.podctl_bridge then row("start-up, `--network bridge` (shared network up)"; $n.start.median.podctl_bridge; "`podman run --rm` (slirp4netns)"; $n.start.median.podman; ms; "—"; null) else empty end),
 	  rowmin("throughput host → pod, published port (pasta)"; $n.throughput["host-to-pod"].median.podctl; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "≥ 2 (issue 5)"; 2),
 	  rowmin("throughput pod → host, published port (pasta)"; $n.throughput["pod-to-host"].median.podctl; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "≥ 2 (issue 5)"; 2),
+	  (if $n.throughput["host-to-pod"].median.podctl_bridge then
+	     rowmin("throughput host → pod, `--network bridge` (podctl'"'"'s forwarder)"; $n.throughput["host-to-pod"].median.podctl_bridge; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
+	     rowmin("throughput pod → host, `--network bridge` (podctl'"'"'s forwarder)"; $n.throughput["pod-to-host"].median.podctl_bridge; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "—"; null)
+	   else empty end),
 	  rowmin("throughput host → pod, `--network slirp4netns`"; $n.throughput["host-to-pod"].median.podctl_slirp4netns; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
 	  "",
 	  "Machine: \($l.machine.nproc) CPUs, kernel \($l.machine.kernel), podman \($l.machine.podman), crun \($l.machine.crun); podctl \($l.machine.podctl_commit); \($l.machine.date). Runs per latency: \($l.pod_ready.runs) (\($l.bulk.rounds) rounds of \($l.bulk.pods) pods)."'

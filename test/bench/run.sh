@@ -428,7 +428,7 @@ echo
 echo "throughput through a published TCP port on loopback, iperf3 -t $TPUT_SECONDS (Gbit/s; higher is better)"
 printf '%-12s %-12s %5s %8s %8s %8s\n' tool direction tests median min max
 for d in host-to-pod pod-to-host; do
-	for t in podctl podctlslirp podman; do
+	for t in podctl podctlslirp podctlbridge podman; do
 		read -r med min max <<<"$(awk -v t=$t -v d=$d '$1 == t && $2 == d {print $3}' "$tput" | median_min_max)"
 		printf '%-12s %-12s %5d %8.2f %8.2f %8.2f\n' "$t" "$d" "$TPUT_RUNS" "$med" "$min" "$max"
 	done
@@ -647,7 +647,8 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	--argjson runs "$RUNS" --argjson tput_runs "$TPUT_RUNS" --argjson secs "$TPUT_SECONDS" \
 	--rawfile start "$net_start" --rawfile tput "$tput" "$JQ_BLOCK"'
 	def gbits($t; $d): [$tput | split("\n")[] | select(length > 0) | split(" ") | select(.[0] == $t and .[1] == $d) | .[2] | tonumber];
-	def dir($d): {samples: {podctl: gbits("podctl"; $d), podctl_slirp4netns: gbits("podctlslirp"; $d), podman: gbits("podman"; $d)}}
+	def dir($d): {samples: {podctl: gbits("podctl"; $d), podctl_slirp4netns: gbits("podctlslirp"; $d),
+	                        podctl_bridge: gbits("podctlbridge"; $d), podman: gbits("podman"; $d)}}
 		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
 		| .ratio_podctl_podman = (.median.podctl / .median.podman);
 	($start | samples) as $s
@@ -665,6 +666,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	   throughput: {what: "iperf3 through a TCP port published on 127.0.0.1, the server in the pod, the client on the host; pod-to-host is iperf3 -R over the same port; unit Gbit/s",
 	                commands: {podctl: "podctl run -d -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (pasta)",
 	                           podctl_slirp4netns: "podctl run -d --network slirp4netns -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s",
+	                           podctl_bridge: "podctl run -d --network bridge -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (podctl'"'"'s own forwarder)",
 	                           podman: ("podman run -d -p 127.0.0.1:P:5201 " + $netimage + " iperf3 -s (slirp4netns, rootlessport)"),
 	                           client: ("iperf3 -c 127.0.0.1 -p P -t \($secs) -J [-R]")},
 	                tests: $tput_runs, seconds: $secs,

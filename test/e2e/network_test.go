@@ -294,6 +294,7 @@ func TestNetworkBadInput(t *testing.T) {
 		{[]string{"--add-host", "nocolon"}, "the form is NAME:IP"},
 		{[]string{"--network", "none", "--allow-host-loopback"}, "--allow-host-loopback: applies to --network pasta or slirp4netns"},
 		{[]string{"--network", "slirp4netns", "-p", "18080:80/udp"}, "slirp4netns drops the pod's UDP answers unless"},
+		{[]string{"--network", "bridge", "-p", "18080:80/udp"}, "--network bridge publishes TCP ports only"},
 	}
 	for _, c := range cases {
 		if c.flags[1] == "80:80" && os.Geteuid() == 0 {
@@ -369,7 +370,8 @@ func TestBridgePodToPod(t *testing.T) {
 	leakCheck(t)
 	podRm(t, "br-a")
 	podRm(t, "br-b")
-	mustRun(t, "run", "-d", "--name", "br-a", "--network", "bridge", "--rootfs", rootfs, "--",
+	port := freePort(t, "tcp")
+	mustRun(t, "run", "-d", "--name", "br-a", "--network", "bridge", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port), "--rootfs", rootfs, "--",
 		"/bin/sh", "-c", "nettool serve udp :9090 & exec nettool serve tcp :8080")
 	mustRun(t, "run", "-d", "--name", "br-b", "--network", "bridge", "--rootfs", rootfs, "--", "sleep", "100")
 	a, b := state(t, "br-a").Network, state(t, "br-b").Network
@@ -384,6 +386,11 @@ func TestBridgePodToPod(t *testing.T) {
 	})
 	if !strings.Contains(out, "got=hello-a") || !strings.HasPrefix(out, "peer="+b.IP+":") {
 		t.Errorf("TCP from b (%s) to a (%s): %q", b.IP, a.IP, out)
+	}
+	// a's published port, through podctl's own forwarder (the ports
+	// stage): the workload sees the pod's loopback, as with pasta.
+	if got := peerIP(t, ask(t, "tcp", port, "from-host")); got != "127.0.0.1" {
+		t.Errorf("through the bridge pod's published port the workload saw %s", got)
 	}
 	r := run(t, "exec", "br-b", "--", "nettool", "dial", "udp", a.IP+":9090", "dgram")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "peer="+b.IP+":") {
@@ -416,13 +423,13 @@ func TestBridgePodToPod(t *testing.T) {
 	// host's loopback for a pod allowed to, as host.containers.internal;
 	// another pod's packets to that address are dropped in the shared
 	// namespace (nftables), so they never leave the machine.
-	port := hostService(t, "host-got")
-	r = podRun(t, []string{"--network", "bridge", "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+port, "via-nat")
+	hport := hostService(t, "host-got")
+	r = podRun(t, []string{"--network", "bridge", "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+hport, "via-nat")
 	if r.code != 0 || !strings.Contains(r.stdout, "host-got=via-nat") {
 		t.Errorf("bridge pod with --allow-host-loopback to the host: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	gw := strings.Fields(mustRun(t, "run", "--rm", "--network", "bridge", "--allow-host-loopback", "--rootfs", rootfs, "--", "grep", "host.containers.internal", "/etc/hosts"))[0]
-	if r := run(t, "exec", "br-b", "--", "nettool", "dial", "tcp", gw+":"+port, "not-allowed"); r.code == 0 {
+	if r := run(t, "exec", "br-b", "--", "nettool", "dial", "tcp", gw+":"+hport, "not-allowed"); r.code == 0 {
 		t.Errorf("a bridge pod without --allow-host-loopback reached the host's loopback: %q", r.stdout)
 	}
 	// The network outlives one pod, not both.
