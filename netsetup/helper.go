@@ -2,6 +2,7 @@ package netsetup
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -219,13 +220,26 @@ const (
 // the caller, so the pause's /proc/PID/ns files are not the caller's to
 // open, while the ioctl checks ptrace access, which the owner of the pod's
 // user namespace has. /proc/PID/ns is the fallback for older kernels.
+//
+// Both need ptrace access to the process, which a pause has only once it
+// has exec'd inside the pod's user namespace: with --userns keep-id its
+// setresuid to pod root (a subordinate id) made it non-dumpable a moment
+// before, with the host's user namespace still its mm's, and podctl starts
+// the helper as soon as the pause exists. So EACCES and EPERM are retried
+// for up to a second.
 func OpenNamespace(pid, pidfd int, kind string) (*os.File, error) {
 	req := map[string]uintptr{"user": pidfdGetUserNamespace, "net": pidfdGetNetNamespace}[kind]
-	if fd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(pidfd), req, 0); errno == 0 {
-		unix.CloseOnExec(int(fd))
-		return os.NewFile(fd, kind+"-namespace"), nil
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(2 * time.Millisecond) {
+		fd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(pidfd), req, 0)
+		if errno == 0 {
+			unix.CloseOnExec(int(fd))
+			return os.NewFile(fd, kind+"-namespace"), nil
+		}
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+		if err == nil || !(errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) || time.Now().After(deadline) {
+			return f, err
+		}
 	}
-	return os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
 }
 
 // Detach lets a started helper live on without us (the shared network's
