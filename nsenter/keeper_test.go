@@ -22,22 +22,14 @@ func TestKeeper(t *testing.T) {
 	dir := t.TempDir()
 	lock, lf, sock := keeperFiles(t, dir)
 	// A process to stand for the pause: the keeper polls its pidfd.
-	sleeper := exec.Command("sleep", "100")
-	if err := sleeper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
-	pidfd, err := unix.PidfdOpen(sleeper.Process.Pid, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pidfdFile := sleeper(t)
 	outR, outW, _ := os.Pipe()
 	errR, errW, _ := os.Pipe()
 	logPath := filepath.Join(dir, "0.log")
 	log, _ := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 
 	// The child gets them as fds 3..8 (ExtraFiles), in this order.
-	files := []*os.File{lock, lf, os.NewFile(uintptr(pidfd), "pidfd"), outR, errR, log}
+	files := []*os.File{lock, lf, pidfdFile, outR, errR, log}
 	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8"
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=" + spec, EnvKeepDir + "=" + dir}
@@ -117,17 +109,9 @@ func TestKeeperWakesOnNetworkHelper(t *testing.T) {
 	lock, lf, _ := keeperFiles(t, dir)
 	var pidfds []*os.File
 	var procs []*exec.Cmd
-	for _, name := range []string{"pause", "helper"} {
-		p := exec.Command("sleep", "100")
-		if err := p.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { p.Process.Kill(); p.Wait() }()
-		fd, err := unix.PidfdOpen(p.Process.Pid, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pidfds, procs = append(pidfds, os.NewFile(uintptr(fd), name)), append(procs, p)
+	for range 2 { // the pause, the network helper
+		p, pidfd := sleeper(t)
+		pidfds, procs = append(pidfds, pidfd), append(procs, p)
 	}
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=lock=3 ctl=4 pause=5 net=6 wake=0", EnvKeepDir + "=" + dir}
@@ -176,4 +160,20 @@ func keeperFiles(t *testing.T, dir string) (lock, listener *os.File, sock string
 	l.SetUnlinkOnClose(false)
 	l.Close()
 	return lock, listener, sock
+}
+
+// sleeper starts a process that stands for one the keeper watches, killed
+// at the end of the test, and returns it with a pidfd of it.
+func sleeper(t *testing.T) (*exec.Cmd, *os.File) {
+	t.Helper()
+	p := exec.Command("sleep", "100")
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Process.Kill(); p.Wait() })
+	fd, err := unix.PidfdOpen(p.Process.Pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, os.NewFile(uintptr(fd), "pidfd")
 }

@@ -31,7 +31,9 @@ const helperReadyTimeout = 10 * time.Second
 // waitNetwork waits for it (loop goroutine).
 func (s *supervisor) startNetwork() error {
 	cfg := s.st.Spec.Network
-	if cfg.Mode == netsetup.Bridge {
+	var start func() (*netsetup.Helper, error)
+	switch {
+	case cfg.Mode == netsetup.Bridge:
 		if !s.bridgeAttached {
 			if err := s.attachBridge(); err != nil {
 				return fmt.Errorf("network: %w", err)
@@ -45,22 +47,17 @@ func (s *supervisor) startNetwork() error {
 		// Published ports: a forwarder of podctl's own (netsetup/forward.go),
 		// watched and restarted like a helper.
 		explain("podctl", "starts the ports stage: host ports bound here, then setns(pidfd, CLONE_NEWUSER|CLONE_NEWNET) into the pod, where it connects each client to 127.0.0.1")
-		s.netErr = nil
-		h, err := netsetup.StartForwarder(selfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, cfg.Ports, s.pause.pidfd, filepath.Join(s.dir, netsetup.LogFile))
-		if err != nil {
-			return err
+		start = func() (*netsetup.Helper, error) {
+			return netsetup.StartForwarder(selfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, cfg.Ports, s.pause.pidfd, filepath.Join(s.dir, netsetup.LogFile))
 		}
-		s.net = h
-		st, _ := procStartTime(h.PID)
-		s.st.Network.Helper = ProcRef{PID: h.PID, StartTime: st}
+	case cfg.Mode.Helper() != "":
+		explain("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())
+		start = func() (*netsetup.Helper, error) { return netsetup.Start(cfg, s.pause.pid, s.pause.pidfd, s.dir) }
+	default:
 		return nil
 	}
-	if cfg.Mode.Helper() == "" {
-		return nil
-	}
-	explain("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())
 	s.netErr = nil
-	h, err := netsetup.Start(cfg, s.pause.pid, s.pause.pidfd, s.dir)
+	h, err := start()
 	if err != nil {
 		return err
 	}
