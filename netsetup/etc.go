@@ -18,10 +18,10 @@ func ResolvConf(cfg Config, st Status) string {
 			servers = st.Nameservers
 		}
 		if len(search) == 0 {
-			search = hostResolvLines("search")
+			search = st.Search
 		}
 		if len(opts) == 0 {
-			opts = hostResolvLines("options")
+			opts = st.Options
 		}
 	}
 	if len(search) > 0 && !(len(search) == 1 && search[0] == ".") {

@@ -25,6 +25,10 @@ type Status struct {
 	// HostLoopback is the address at which the pod reaches the host's
 	// loopback, with --allow-host-loopback (host.containers.internal).
 	HostLoopback string `json:"hostLoopback,omitempty"`
+	// Search and Options: the host's resolv.conf lines, which a connected
+	// pod inherits unless --dns-search or --dns-option replace them.
+	Search  []string `json:"search,omitempty"`
+	Options []string `json:"options,omitempty"`
 }
 
 // Helper is a running pasta or slirp4netns serving one pod.

@@ -44,7 +44,7 @@ func pastaArgs(cfg Config) []string {
 		// only, which also saves ~8 ms of pasta's start-up (measured).
 		args = append(args, "-4")
 	}
-	if len(cfg.DNS) == 0 && len(hostNameservers()) == 0 {
+	if len(cfg.DNS) == 0 && len(readHostResolv().reachable()) == 0 {
 		// The host's only nameservers are on its loopback
 		// (systemd-resolved): the pod asks the gateway's address, and
 		// pasta forwards that to the host's first nameserver.

@@ -1,7 +1,6 @@
 package netsetup
 
 import (
-	"bufio"
 	"net/netip"
 	"os"
 	"strings"
@@ -15,6 +14,13 @@ import (
 // helper starts.
 func Expected(cfg Config) Status {
 	st := Status{Mode: cfg.Mode}
+	if cfg.Mode == None {
+		return st
+	}
+	// A connected pod keeps the host's search and options lines (as podman
+	// does) unless --dns-search or --dns-option replace them.
+	host := readHostResolv()
+	st.Search, st.Options = host.search, host.options
 	switch cfg.Mode {
 	case Slirp:
 		st.IP, st.Gateway, st.Nameservers = slirpIP, slirpGateway, []string{slirpDNS}
@@ -25,29 +31,32 @@ func Expected(cfg Config) Status {
 		// pasta copies the address and the default gateway of the
 		// host's first interface with an IPv4 default route.
 		st.IP, st.Gateway = hostDefaultIPv4()
-		st.Nameservers = hostNameservers()
-		if len(st.Nameservers) == 0 {
-			st.Nameservers = []string{pastaDNSForward}
-		}
+		st.Nameservers = host.viaPasta()
 		if cfg.AllowHostLoopback {
 			st.HostLoopback = st.Gateway
 		}
 	case Bridge:
-		// The address is leased when the pod is made (sandbox).
+		// The address is leased when the pod is made (sandbox); the way
+		// out is the shared network's pasta.
 		st.Gateway = BridgeIP
-		st.Nameservers = hostNameservers()
-		if len(st.Nameservers) == 0 {
-			st.Nameservers = []string{pastaDNSForward}
-		}
+		st.Nameservers = host.viaPasta()
 		if cfg.AllowHostLoopback {
 			// The shared pasta's gateway, which nftables lets this pod
 			// reach (sandbox/bridge.go).
-			_, st.HostLoopback = hostDefaultIPv4()
+			st.HostLoopback = HostGateway()
 		}
 	case Host:
-		st.Nameservers = hostNameservers()
+		// The host's own namespace: its loopback resolvers too.
+		st.Nameservers = host.nameservers
 	}
 	return st
+}
+
+// HostGateway is the host's IPv4 default gateway, which pasta copies into
+// the namespace it serves ("" without one).
+func HostGateway() string {
+	_, gw := hostDefaultIPv4()
+	return gw
 }
 
 // hostDefaultIPv4 finds the host's IPv4 default route (rtnetlink, from the
@@ -88,43 +97,56 @@ func hostHasIPv6Default() bool {
 	return false
 }
 
-// hostNameservers are the host's resolv.conf nameservers a pod can reach
-// through its helper: not those on the host's loopback (127.0.0.53 of
-// systemd-resolved), which in the pod would be the pod's own loopback.
-func hostNameservers() []string {
-	f, err := os.Open("/etc/resolv.conf")
+// hostResolv is what a pod takes from the host's /etc/resolv.conf, read
+// once per use.
+type hostResolv struct {
+	nameservers, search, options []string
+}
+
+func readHostResolv() hostResolv {
+	var r hostResolv
+	b, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
-		return nil
+		return r
 	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 || fields[0] != "nameserver" {
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
 			continue
 		}
-		if a, err := netip.ParseAddr(fields[1]); err == nil && !a.IsLoopback() {
-			out = append(out, a.String())
+		switch fields[0] {
+		case "nameserver":
+			if a, err := netip.ParseAddr(fields[1]); err == nil {
+				r.nameservers = append(r.nameservers, a.String())
+			}
+		case "search":
+			r.search = append(r.search, fields[1:]...)
+		case "options":
+			r.options = append(r.options, fields[1:]...)
+		}
+	}
+	return r
+}
+
+// reachable are the nameservers a pod can reach through a helper: not
+// those on the host's loopback (127.0.0.53 of systemd-resolved), which in
+// the pod would be the pod's own loopback.
+func (r hostResolv) reachable() []string {
+	var out []string
+	for _, s := range r.nameservers {
+		if !netip.MustParseAddr(s).IsLoopback() {
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// hostResolvLines are the host's search and options lines, which a pod in
-// a connected mode inherits (as podman does) unless --dns-search or
-// --dns-option replace them.
-func hostResolvLines(key string) []string {
-	b, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		return nil
+// viaPasta: the reachable nameservers, or, when the host has only
+// loopback ones, the address pasta forwards to the first of them
+// (pastaArgs, --dns-forward).
+func (r hostResolv) viaPasta() []string {
+	if ns := r.reachable(); len(ns) > 0 {
+		return ns
 	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) > 1 && fields[0] == key {
-			out = append(out, fields[1:]...)
-		}
-	}
-	return out
+	return []string{pastaDNSForward}
 }

@@ -60,15 +60,7 @@ func TestKeeper(t *testing.T) {
 	defer c.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("keeper: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the keeper did not exec the supervisor back")
-	}
+	awaitResume(t, cmd, done, "a command at the control socket")
 	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8\n", dir)
 	if stdout.String() != want {
 		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
@@ -129,15 +121,7 @@ func TestKeeperWakesOnNetworkHelper(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	procs[1].Process.Kill()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("keeper: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the helper's death did not wake the keeper")
-	}
+	awaitResume(t, cmd, done, "the helper's death")
 	if want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=6 wake=0\n", dir); stdout.String() != want {
 		t.Errorf("handed back %q, want %q", stdout.String(), want)
 	}
@@ -176,4 +160,19 @@ func sleeper(t *testing.T) (*exec.Cmd, *os.File) {
 		t.Fatal(err)
 	}
 	return p, os.NewFile(uintptr(fd), "pidfd")
+}
+
+// awaitResume waits for the keeper cmd (whose Wait result comes on done) to
+// exec the supervisor back, as what should have woken it.
+func awaitResume(t *testing.T, cmd *exec.Cmd, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("keeper: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not wake the keeper", what)
+	}
 }

@@ -273,7 +273,7 @@ func leaseIP(dir, pod string, allowHostLoopback bool) (string, error) {
 		}
 		content := pod
 		if allowHostLoopback {
-			content += "\nallow-host-loopback"
+			content += "\n" + leaseAllowHostLoopback
 		}
 		_, err = f.WriteString(content)
 		f.Close()
@@ -282,24 +282,44 @@ func leaseIP(dir, pod string, allowHostLoopback bool) (string, error) {
 	return "", fmt.Errorf("the shared network %s is full (253 pods)", netsetup.BridgeSubnet)
 }
 
-// pruneLeases removes the leases of pods that no longer run. A lease of
-// the last minute whose pod has no state yet is a pod being created.
-func pruneLeases(leases string) (left int) {
+// leaseAllowHostLoopback is a lease's second line for a pod made with
+// --allow-host-loopback.
+const leaseAllowHostLoopback = "allow-host-loopback"
+
+// lease is one file of leases/: an address, its pod, the pod's right to
+// the host's loopback.
+type lease struct {
+	ip, pod, path     string
+	allowHostLoopback bool
+}
+
+// readLeases lists the leases in the directory leases.
+func readLeases(leases string) []lease {
 	entries, _ := os.ReadDir(leases)
+	var out []lease
 	for _, e := range entries {
 		p := filepath.Join(leases, e.Name())
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		name, _, _ := strings.Cut(string(b), "\n")
-		st, dir, err := ReadState(name)
-		if fi, serr := os.Stat(p); err != nil && serr == nil && time.Since(fi.ModTime()) < time.Minute {
+		pod, flag, _ := strings.Cut(string(b), "\n")
+		out = append(out, lease{ip: e.Name(), pod: pod, path: p, allowHostLoopback: flag == leaseAllowHostLoopback})
+	}
+	return out
+}
+
+// pruneLeases removes the leases of pods that no longer run. A lease of
+// the last minute whose pod has no state yet is a pod being created.
+func pruneLeases(leases string) (left int) {
+	for _, l := range readLeases(leases) {
+		st, dir, err := ReadState(l.pod)
+		if fi, serr := os.Stat(l.path); err != nil && serr == nil && time.Since(fi.ModTime()) < time.Minute {
 			left++
 			continue
 		}
 		if err != nil || !running(st, dir) {
-			os.Remove(p)
+			os.Remove(l.path)
 			continue
 		}
 		left++
@@ -315,13 +335,11 @@ func releaseSharedNetwork(pod string) {
 	}
 	withSharedNetwork(func(dir string) error {
 		leases := filepath.Join(dir, "leases")
-		entries, _ := os.ReadDir(leases)
 		allowed := false
-		for _, e := range entries {
-			b, _ := os.ReadFile(filepath.Join(leases, e.Name()))
-			if name, flag, _ := strings.Cut(string(b), "\n"); pod != "" && name == pod {
-				os.Remove(filepath.Join(leases, e.Name()))
-				allowed = flag != ""
+		for _, l := range readLeases(leases) {
+			if pod != "" && l.pod == pod {
+				os.Remove(l.path)
+				allowed = l.allowHostLoopback
 			}
 		}
 		n, ok := readSharedNetwork(dir)
@@ -378,14 +396,12 @@ func (s *supervisor) attachBridge() error {
 // shared pasta's gateway address).
 func filterSharedNetwork(dir string, holderPID, holderPIDFD int) error {
 	var allowed []string
-	entries, _ := os.ReadDir(filepath.Join(dir, "leases"))
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, "leases", e.Name()))
-		if _, flag, _ := strings.Cut(string(b), "\n"); flag == "allow-host-loopback" {
-			allowed = append(allowed, e.Name())
+	for _, l := range readLeases(filepath.Join(dir, "leases")) {
+		if l.allowHostLoopback {
+			allowed = append(allowed, l.ip)
 		}
 	}
-	gw := netsetup.Expected(netsetup.Config{Mode: netsetup.Pasta}).Gateway
+	gw := netsetup.HostGateway()
 	if gw == "" {
 		return errors.New("the host has no IPv4 default route for the shared network's pasta to copy")
 	}
