@@ -138,11 +138,12 @@ func (s *supervisor) serve(conn *net.UnixConn) {
 			b, _ := json.Marshal(r)
 			conn.Write(b)
 		case <-s.done:
+			// The reply may still be waiting for the log (replyExited).
 			select {
 			case r := <-exited:
 				b, _ := json.Marshal(r)
 				conn.Write(b)
-			default:
+			case <-time.After(2 * time.Second):
 				reply(errors.New("the pod ended"))
 			}
 		}

@@ -20,12 +20,23 @@ type logPump struct {
 	out, err  *os.File // nil once at end-of-file
 	wg        sync.WaitGroup
 	mu        sync.Mutex
+	done      chan struct{} // closed when both copies have returned
 }
 
 // startPump starts copying out and err (either may be nil) into log.
 func (s *supervisor) startPump(container string, log *criLog, out, err *os.File) {
-	p := &logPump{container: container, log: log, out: out, err: err}
-	s.logPumps = append(s.logPumps, p)
+	p := &logPump{container: container, log: log, out: out, err: err, done: make(chan struct{})}
+	// Forget the pumps that have finished, so that a container restarted
+	// all day does not grow the list.
+	live := s.logPumps[:0]
+	for _, q := range s.logPumps {
+		select {
+		case <-q.done:
+		default:
+			live = append(live, q)
+		}
+	}
+	s.logPumps = append(live, p)
 	for _, st := range []struct {
 		name string
 		f    **os.File
@@ -60,7 +71,33 @@ func (s *supervisor) startPump(container string, log *criLog, out, err *os.File)
 		if ended {
 			log.Close()
 		}
+		close(p.done)
 	}()
+}
+
+// drained returns a channel that is closed once every pump of container
+// has returned (its pipes at end-of-file, or paused), or after limit: a
+// daemon the container forked may hold its pipes open for ever.
+func (s *supervisor) drained(container string, limit time.Duration) <-chan struct{} {
+	var pumps []*logPump
+	for _, p := range s.logPumps {
+		if p.container == container {
+			pumps = append(pumps, p)
+		}
+	}
+	c := make(chan struct{})
+	go func() {
+		defer close(c)
+		timeout := time.After(limit)
+		for _, p := range pumps {
+			select {
+			case <-p.done:
+			case <-timeout:
+				return
+			}
+		}
+	}()
+	return c
 }
 
 // pause stops the pump's reads (a read deadline in the past) and waits

@@ -537,10 +537,22 @@ func (s *supervisor) replyExited(c *ContainerStatus) {
 	if t := c.State.Terminated; t != nil {
 		r.Terminated = t
 	}
-	for _, ch := range s.exitReplies[c.Spec.Name] {
-		ch <- r
-	}
+	waiting := s.exitReplies[c.Spec.Name]
 	delete(s.exitReplies, c.Spec.Name)
+	if len(waiting) == 0 {
+		return
+	}
+	// The one waiting is a foreground run --pod following the log, which
+	// stops following on this reply: wait4 can return before the pump has
+	// read the last lines from the pipe, so the reply waits for the pump
+	// to reach end-of-file. (The channels are buffered.)
+	drained := s.drained(c.Spec.Name, time.Second)
+	go func() {
+		<-drained
+		for _, ch := range waiting {
+			ch <- r
+		}
+	}()
 }
 
 // restartAt restarts container name at time at (after its back-off).
