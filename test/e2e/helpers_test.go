@@ -31,6 +31,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: set PODCTL to the podctl binary to test (make test does)")
 		os.Exit(2)
 	}
+	// PODCTL_E2E_ROOTFS: a rootfs built beforehand (the VM harness,
+	// test/vm, builds it on the host: the VM has no gcc).
+	if rootfs = os.Getenv("PODCTL_E2E_ROOTFS"); rootfs != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "e2e-rootfs-")
 	if err != nil {
 		panic(err)
@@ -50,6 +55,17 @@ func TestMain(m *testing.M) {
 	if err := installNettool(filepath.Join(rootfs, "bin/nettool")); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(2)
+	}
+	// PODCTL_E2E_BUILD_ROOTFS: only build the rootfs, there (the VM
+	// harness, before it packs it into the VM's initramfs).
+	if to := os.Getenv("PODCTL_E2E_BUILD_ROOTFS"); to != "" {
+		err := os.Rename(rootfs, to)
+		os.RemoveAll(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
