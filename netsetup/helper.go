@@ -51,8 +51,10 @@ const LogFile = "network.log"
 // Start starts cfg's helper for the pod whose pause is pausePID (a child of
 // ours not yet reaped, so the pid cannot be recycled meanwhile). It returns
 // at once; Ready waits for the namespace to be configured. dir is the pod's
-// state directory (the helper's log, slirp4netns' API socket).
-func Start(cfg Config, pausePID, pausePIDFD int, dir string) (*Helper, error) {
+// state directory (the helper's log, slirp4netns' API socket). cgroup, if
+// not nil, is the cgroup the helper is born in (clone3 CLONE_INTO_CGROUP),
+// so that its memory counts as the pod's.
+func Start(cfg Config, pausePID, pausePIDFD int, dir string, cgroup *os.File) (*Helper, error) {
 	h := &Helper{Mode: cfg.Mode, ready: make(chan struct{}), log: filepath.Join(dir, LogFile)}
 	logf, err := os.OpenFile(h.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
@@ -104,6 +106,9 @@ func Start(cfg Config, pausePID, pausePIDFD int, dir string) (*Helper, error) {
 		// Its own process group: a Ctrl-C at podctl run's terminal is
 		// podctl's to handle (it stops the pod, then the helper).
 		Setpgid: true}
+	if cgroup != nil {
+		h.cmd.SysProcAttr.UseCgroupFD, h.cmd.SysProcAttr.CgroupFD = true, int(cgroup.Fd())
+	}
 	if err := h.cmd.Start(); err != nil {
 		r.Close()
 		closeNS()

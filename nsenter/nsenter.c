@@ -499,12 +499,15 @@ static void stage_join(void)
 		close(nsdir);
 	}
 	// A new container gets its own mount namespace, copied from the host's
-	// (Go turns it into the container's root filesystem), and, in a pod
-	// made with --share-pid=false, its own pid namespace too.
+	// (Go turns it into the container's root filesystem), its own cgroup
+	// namespace, rooted at the cgroup this stage was born in (the
+	// container's, clone3 CLONE_INTO_CGROUP; cgroup_namespaces(7)), and, in
+	// a pod made with --share-pid=false, its own pid namespace too.
 	if (unshare_flags != 0 && unshare(unshare_flags) < 0)
 		fail("unshare(0x%x)", unshare_flags);
 	if (unshare_flags != 0)
-		explain("its own %s: unshare(0x%x)", unshare_flags & CLONE_NEWPID ? "mount and pid namespaces" : "mount namespace", unshare_flags);
+		explain("its own namespaces: unshare(%s%s%s)", unshare_flags & CLONE_NEWNS ? "CLONE_NEWNS" : "",
+			unshare_flags & CLONE_NEWCGROUP ? "|CLONE_NEWCGROUP" : "", unshare_flags & CLONE_NEWPID ? "|CLONE_NEWPID" : "");
 
 	// setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move our future
 	// children into the pid namespace, so the container's init is a fork.

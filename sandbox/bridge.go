@@ -194,7 +194,7 @@ func startSharedNetwork(dir string, ids IDMapping) (n *sharedNetwork, err error)
 	// The way out: pasta in the shared namespace, as for a pod of its
 	// own, but detached: it lives as long as the network. Its gateway
 	// leads to the host's loopback, for the pods nftables lets through.
-	h, err := netsetup.Start(netsetup.Config{Mode: netsetup.Pasta, AllowHostLoopback: true}, n.Holder.PID, pidfd, dir)
+	h, err := netsetup.Start(netsetup.Config{Mode: netsetup.Pasta, AllowHostLoopback: true}, n.Holder.PID, pidfd, dir, nil)
 	if err != nil {
 		return n, err
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"golang.org/x/sys/unix"
@@ -81,16 +83,22 @@ func Doctor() []Check {
 		add("id mapping", "warn", ids.Notice+"; images whose files belong to other users cannot be unpacked", "")
 	}
 
-	// cgroups (issue 6): v2 with delegated controllers, or nothing.
-	var fs unix.Statfs_t
+	// cgroups: v2 with delegated controllers, or pods without limits.
+	d, err := cgroups.Find()
+	var cu *cgroups.Unavailable
 	switch {
-	case unix.Statfs("/sys/fs/cgroup", &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC:
-		add("cgroups", "ok", "cgroup v2 (unified)", "")
-	case unix.Statfs("/sys/fs/cgroup/unified", &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC:
-		add("cgroups", "warn", "hybrid (cgroup v1 controllers, an empty cgroup v2 at /sys/fs/cgroup/unified): no memory, cpu or pids limits for pods",
-			"boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2) and delegate controllers to the user (systemd: Delegate=yes)")
+	case errors.As(err, &cu):
+		add("cgroups", "warn", cu.Reason+": pods run without limits, and --memory, --cpus and --pids-limit are refused", cu.Fix)
+	case err != nil:
+		add("cgroups", "warn", err.Error(), "")
 	default:
-		add("cgroups", "warn", "cgroup v1 only: no limits for pods", "boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1)")
+		missing := d.Missing(cgroups.Known)
+		if missing == "" {
+			add("cgroups", "ok", fmt.Sprintf("cgroup v2, delegated at %s: %s", d.Path, strings.Join(d.Controllers, " ")), "")
+		} else {
+			add("cgroups", "warn", fmt.Sprintf("cgroup v2, delegated at %s: %s; no %s controller, so the limits that need it are refused", d.Path, strings.Join(d.Controllers, " "), missing),
+				"with systemd: /etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu cpuset io memory pids, then systemctl daemon-reload and log in again")
+		}
 	}
 
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,7 +91,17 @@ func Exec(pod string, o ExecOptions) (int, error) {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
 	explain("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
-	j, err := spawnJoin(c.Spec.Name, stdio)
+	// The exec'd process counts against the container's limits: it is
+	// born in the container's cgroup.
+	var cg *os.File
+	if st.Cgroup != "" {
+		if cg, err = cgroups.OpenDir(filepath.Join(st.Cgroup, c.Spec.Name)); err != nil {
+			rl.closeChild()
+			return 0, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	j, err := spawnJoin(c.Spec.Name, stdio, cg)
+	closeFile(cg)
 	rl.closeChild()
 	if err != nil {
 		return 0, err

@@ -18,21 +18,26 @@ import (
 // its own, with its own root filesystem. Neither is the pid namespace in a
 // pod made with --share-pid=false.
 const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC |
-	unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
+	unix.CLONE_NEWUTS
 
 // joinFlags are the namespaces a new container joins (setns) and the ones
 // it gets of its own (unshare).
+//
+// Each container gets a cgroup namespace of its own, made once the join
+// stage is in the container's cgroup, so that its root is that cgroup (as
+// runc and crun do on cgroup v2): /proc/self/cgroup reads "0::/", and a
+// cgroup2 mounted inside shows the container's own limits.
 func joinFlags(spec PodSpec) (setns, unshare int) {
 	if spec.SharePID {
-		return podNamespaceFlags(spec) | unix.CLONE_NEWPID, unix.CLONE_NEWNS
+		return podNamespaceFlags(spec) | unix.CLONE_NEWPID, unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 	}
-	return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWPID
+	return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
 }
 
 // execFlags: podctl exec joins every namespace of the container's process,
-// its mount and pid namespaces included, and makes none.
+// its mount, pid and cgroup namespaces included, and makes none.
 func execFlags(spec PodSpec) int {
-	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS
+	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 }
 
 // InitConfig is everything the init stage needs to turn a forked process in
@@ -103,7 +108,7 @@ type joiner struct {
 
 // spawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
-func spawnJoin(name string, stdio [3]*os.File) (*joiner, error) {
+func spawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*joiner, error) {
 	sock, child, err := newSyncPair("container " + name)
 	if err != nil {
 		return nil, err
@@ -118,7 +123,7 @@ func spawnJoin(name string, stdio [3]*os.File) (*joiner, error) {
 		Stderr:     stdio[2],
 	}
 	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
-	err = cmd.Start()
+	err = startInCgroup(cmd, cgroup)
 	child.Close()
 	if err != nil {
 		sock.Close()

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -52,7 +53,16 @@ func (s *supervisor) startNetwork() error {
 		}
 	case cfg.Mode.Helper() != "":
 		explain("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())
-		start = func() (*netsetup.Helper, error) { return netsetup.Start(cfg, s.pause.pid, s.pause.pidfd, s.dir) }
+		start = func() (*netsetup.Helper, error) {
+			// Born in the pod's cgroup (where clone3 can do it): the
+			// helper's memory is the pod's.
+			var cg *os.File
+			if cloneIntoCgroup() {
+				cg = s.cgroupOf(netLeaf)
+				defer closeFile(cg)
+			}
+			return netsetup.Start(cfg, s.pause.pid, s.pause.pidfd, s.dir, cg)
+		}
 	default:
 		return nil
 	}

@@ -56,7 +56,7 @@ type pauseSetup struct {
 
 // spawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
-func spawnPause(hostNetwork bool, parentUserns *os.File) (*pauseSetup, error) {
+func spawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
 	sock, child, err := newSyncPair("the pause")
 	if err != nil {
 		return nil, err
@@ -77,7 +77,8 @@ func spawnPause(hostNetwork bool, parentUserns *os.File) (*pauseSetup, error) {
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
 	}
 	cmd.Env, cmd.ExtraFiles = explainStage(cmd.Env, cmd.ExtraFiles)
-	err = cmd.Start()
+	err = startInCgroup(cmd, cgroup)
+	closeFile(cgroup)
 	child.Close()
 	if err != nil {
 		sock.Close()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,6 +30,9 @@ const StopGrace = 10 * time.Second
 // detached supervisor keeps it until podctl stop or rm.
 func CreatePod(spec PodSpec, notices io.Writer) error {
 	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if err := checkLimits(spec.Resources, nil); err != nil {
 		return err
 	}
 	dir, lock, err := podDir(spec.Name)
@@ -59,6 +63,9 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		return 0, err
 	}
 	if err := ctr.forPod(spec); err != nil {
+		return 0, err
+	}
+	if err := checkLimits(spec.Resources, []ContainerSpec{ctr}); err != nil {
 		return 0, err
 	}
 	dir, lock, err := podDir(spec.Name)
@@ -137,6 +144,12 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 	}
 	if err := ctr.forPod(st.Spec); err != nil {
 		return 0, err
+	}
+	if err := checkLimits(cgroups.Resources{}, []ContainerSpec{ctr}); err != nil {
+		return 0, err
+	}
+	if !ctr.Resources.IsZero() && st.Cgroup == "" {
+		return 0, fmt.Errorf("pod %s has no cgroup (it was made without one), so the limits of container %s cannot be enforced in it; start a new pod", pod, ctr.Name)
 	}
 	if err := prepareImage(pod, st.Spec.UserNS, &ctr); err != nil {
 		return 0, err

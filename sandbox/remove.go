@@ -112,6 +112,14 @@ func killLeftovers(st *PodState) {
 	for (st.Pause.alive() || st.Network.Helper.alive() || anyAlive(st)) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Then the pod's cgroup, with cgroup.kill for anything that escaped
+	// the pids above (a daemon a container double-forked).
+	if st.Cgroup != "" {
+		explain("podctl", "removes what is left of the pod's cgroup: cgroup.kill, rmdir %s", st.Cgroup)
+		if err := removeStaleCgroup(st.Cgroup); err == nil {
+			st.Cgroup = ""
+		}
+	}
 }
 
 func anyAlive(st *PodState) bool {

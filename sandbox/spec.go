@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/cgroups"
+
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
@@ -67,6 +69,9 @@ type PodSpec struct {
 	UserNS string `json:"userns,omitempty"`
 	// Network: --network, -p, --dns, --add-host, ...
 	Network netsetup.Config `json:"network"`
+	// Resources: the pod's own cgroup limits (pod create --memory ...),
+	// over those of its containers.
+	Resources cgroups.Resources `json:"resources,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -103,6 +108,8 @@ type ContainerSpec struct {
 	// Seccomp: "" for moby's default profile, "unconfined" for none, or
 	// the absolute path of a profile in docker's JSON format.
 	Seccomp string `json:"seccomp,omitempty"`
+	// Resources: the container's cgroup limits (--memory, --cpus, ...).
+	Resources cgroups.Resources `json:"resources,omitempty"`
 }
 
 // randomName makes a name for a pod or container the user did not name.

@@ -86,6 +86,9 @@ type PodState struct {
 	StartTime  time.Time         `json:"startTime,omitempty"`
 	Network    NetworkState      `json:"network"`
 	Containers []ContainerStatus `json:"containers"`
+	// Cgroup: the pod's cgroup directory (cgroups/), "" where podctl has
+	// none; a container's is Cgroup/<its name>.
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // container returns the status of the container called name, or nil.

@@ -84,6 +84,9 @@ type supervisor struct {
 	bridgeIP       string
 	bridgeAttached bool // the pod's veth is on the bridge
 	netRetry       *time.Timer
+	// oomBase: memory.events oom_kill of each container's cgroup when its
+	// current run started (cgroup.go).
+	oomBase map[string]uint64
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -98,6 +101,7 @@ func newSupervisor(dir string, spec PodSpec) *supervisor {
 		timers:       map[string]*time.Timer{},
 		startReplies: map[string][]chan error{},
 		exitReplies:  map[string][]chan ctlReply{},
+		oomBase:      map[string]uint64{},
 		done:         make(chan struct{}),
 		lockFD:       -1,
 	}
@@ -120,7 +124,12 @@ func (s *supervisor) create(ctrs []ContainerSpec) error {
 		s.parentUserns, s.bridgeIP = userns, ip
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
-	err := s.createPod(ctrs)
+	err := s.makeCgroup()
+	if err == nil {
+		if err = s.createPod(ctrs); err != nil {
+			s.removeCgroup()
+		}
+	}
 	if err != nil && bridge {
 		releaseSharedNetwork(s.st.Spec.Name)
 	}
@@ -143,10 +152,17 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 	var pipes *stdPipes
 	if len(s.st.Containers) > 0 {
 		first = &s.st.Containers[0]
-		if pipes, err = newStdPipes(s.stdin); err != nil {
+		cg, err := s.containerCgroup(&first.Spec)
+		if err != nil {
 			return err
 		}
-		if j, err = spawnJoin(first.Spec.Name, pipes.child()); err != nil {
+		if pipes, err = newStdPipes(s.stdin); err != nil {
+			closeFile(cg)
+			return err
+		}
+		j, err = spawnJoin(first.Spec.Name, pipes.child(), cg)
+		closeFile(cg)
+		if err != nil {
 			pipes.close()
 			return err
 		}
@@ -163,7 +179,7 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 		explain("podctl", "starts container %s's join stage now, while the pod is made: execve(/proc/self/exe) with _PODCTL_STAGE=join", first.Spec.Name)
 	}
 	explain("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host, s.parentUserns)
+	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
 	if err != nil {
 		abortFirst()
 		return err
@@ -360,11 +376,16 @@ func logPath(dir, name string, restarts int) string {
 // start starts container c now (loop goroutine).
 func (s *supervisor) start(c *ContainerStatus) error {
 	explain("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
+	cg, err := s.containerCgroup(&c.Spec)
+	if err != nil {
+		return s.startFailed(c, err)
+	}
+	defer closeFile(cg)
 	pipes, err := newStdPipes(nil)
 	if err != nil {
 		return s.startFailed(c, err)
 	}
-	j, err := spawnJoin(c.Spec.Name, pipes.child())
+	j, err := spawnJoin(c.Spec.Name, pipes.child(), cg)
 	pipes.closeChild()
 	if err != nil {
 		pipes.close()
@@ -472,6 +493,14 @@ func (s *supervisor) exited(name string, proc *container) {
 	if err != nil {
 		t.Reason, t.Message = ReasonError, err.Error()
 	}
+	if s.oomKilled(name) {
+		// Counted by the kernel in memory.events, not guessed from 137.
+		t.Reason = ReasonOOMKilled
+		if sig == int(unix.SIGKILL) {
+			s.sigkilled = false // ours to explain: not the pause's death
+		}
+	}
+	s.killLeaf(name)
 	var ran time.Duration
 	if c.State.Running != nil {
 		t.StartedAt = c.State.Running.StartedAt
@@ -699,6 +728,10 @@ func (s *supervisor) killAll(sig unix.Signal) {
 		sig := stopSignal(spec, sig)
 		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
 		c.signal(sig)
+		if sig == unix.SIGKILL {
+			// And to everything it forked, escaped daemons included.
+			s.killLeaf(name)
+		}
 	}
 }
 
@@ -822,6 +855,7 @@ func (s *supervisor) finish() {
 		s.logf("%v", err)
 	}
 	s.st.Pause = ProcRef{}
+	s.removeCgroup()
 	if s.ctl != nil {
 		s.ctl.close()
 	}

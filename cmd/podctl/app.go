@@ -35,7 +35,7 @@ func newApp() *app {
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
-			topCommand(), nsCommand(), gcCommand(), a.doctorCommand(), volumeCommand(),
+			topCommand(), statsCommand(), nsCommand(), gcCommand(), a.doctorCommand(), volumeCommand(),
 		},
 	}
 	a.cli.Commands = append(a.cli.Commands, imageCommands()...)

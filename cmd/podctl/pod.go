@@ -21,7 +21,7 @@ func podCommand() *cli.Command {
 				&cli.StringFlag{Name: "restart", Value: "always", Usage: "restart policy: always, on-failure or never"},
 				&cli.StringFlag{Name: "hostname", Usage: "the pod's hostname (default: its name)"},
 				&cli.StringFlag{Name: "userns", Usage: "keep-id: your own uid and gid are the same inside the pod (its containers run as them unless -u)"},
-			}, networkFlags()...),
+			}, append(limitFlags(), networkFlags()...)...),
 			Action: func(c *cli.Context) error {
 				name, err := onePod(c)
 				if err != nil {
@@ -33,6 +33,9 @@ func podCommand() *cli.Command {
 				}
 				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy, UserNS: c.String("userns")}
 				if spec.Network, err = networkConfig(c); err != nil {
+					return err
+				}
+				if spec.Resources, err = limitsConfig(c); err != nil {
 					return err
 				}
 				if err := sandbox.CreatePod(spec, os.Stderr); err != nil {

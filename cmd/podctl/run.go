@@ -56,7 +56,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "result-file", Usage: "when the new pod has ended, write its result there as JSON: exit code, reason (Completed, Error, DeadlineExceeded, ...), start and end times"},
 			&cli.BoolFlag{Name: "read-only", Usage: "a read-only root filesystem, with writable tmpfs on /tmp, /var/tmp and /run"},
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
-		}, networkFlags()...),
+		}, append(limitFlags(), networkFlags()...)...),
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			var image string
@@ -80,6 +80,10 @@ kills at once). With -d it returns once the container has started.`,
 				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"), Image: image,
 				Args: args, Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
+			}
+			var err error
+			if ctr.Resources, err = limitsConfig(c); err != nil {
+				return err
 			}
 			for _, opt := range c.StringSlice("security-opt") {
 				k, v, _ := strings.Cut(opt, "=")
@@ -134,7 +138,6 @@ kills at once). With -d it returns once the container has started.`,
 				}
 				o.Stdin = os.Stdin
 			}
-			var err error
 			if pod := c.String("pod"); pod != "" {
 				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns"}, networkFlagNames()...) {
 					if c.IsSet(f) {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox"
 )
 
@@ -30,6 +31,11 @@ func TestMain(m *testing.M) {
 	if podctl == "" {
 		fmt.Fprintln(os.Stderr, "e2e: set PODCTL to the podctl binary to test (make test does)")
 		os.Exit(2)
+	}
+	// The once-per-user notice of a host without cgroup limits is the
+	// subject of TestCgroupUnavailable alone, in a state root of its own.
+	if root, err := sandbox.StateRoot(); err == nil && os.MkdirAll(root, 0o700) == nil {
+		os.WriteFile(filepath.Join(root, "notice-cgroups"), nil, 0o600)
 	}
 	// PODCTL_E2E_ROOTFS: a rootfs built beforehand (the VM harness,
 	// test/vm, builds it on the host: the VM has no gcc).
@@ -170,6 +176,7 @@ type snapshot struct {
 	fds    []string       // our own open descriptors
 	state  []string       // entries of the pods state directory
 	tmp    []string       // podctl-* entries in the temp directory
+	cgroup []string       // pod cgroups, where a cgroup v2 is delegated
 }
 
 func takeSnapshot(t *testing.T) snapshot {
@@ -179,6 +186,9 @@ func takeSnapshot(t *testing.T) snapshot {
 	s.mounts = bytes.Count(mi, []byte("\n"))
 	s.fds = listDir("/proc/self/fd")
 	s.state = listDir(stateDir())
+	if d, err := cgroups.Find(); err == nil {
+		s.cgroup = listDir(filepath.Join(d.Path, "podctl"))
+	}
 	for _, e := range listDir(os.TempDir()) {
 		if strings.HasPrefix(e, "podctl") {
 			s.tmp = append(s.tmp, e)
@@ -276,6 +286,9 @@ func leakCheck(t *testing.T) {
 		}
 		if strings.Join(after.state, ",") != strings.Join(before.state, ",") {
 			t.Errorf("leak: state entries %v -> %v", before.state, after.state)
+		}
+		if strings.Join(after.cgroup, ",") != strings.Join(before.cgroup, ",") {
+			t.Errorf("leak: pod cgroups %v -> %v", before.cgroup, after.cgroup)
 		}
 		if strings.Join(after.tmp, ",") != strings.Join(before.tmp, ",") {
 			t.Errorf("leak: temp entries %v -> %v", before.tmp, after.tmp)

@@ -705,7 +705,7 @@ func TestNsTable(t *testing.T) {
 		}
 	}
 	webPID := ctr(t, st, "web").Proc.PID
-	want := fmt.Sprintf("web %d = pause = pause = pause = pause %s %s = pause", webPID, inode(webPID, "pid"), inode(webPID, "mnt"))
+	want := fmt.Sprintf("web %d = pause = pause = pause = pause %s %s %s", webPID, inode(webPID, "pid"), inode(webPID, "mnt"), inode(webPID, "cgroup"))
 	if web != want {
 		t.Errorf("web row %q\nwant    %q", web, want)
 	}
@@ -734,7 +734,7 @@ func TestExplain(t *testing.T) {
 		{"[podctl]", "uid_map 0 "},
 		{"[pause-setup]", "sethostname("},
 		{"[join]", "setns(pidfd"},
-		{"[join]", "unshare(0x20000)"},
+		{"[join]", "unshare(CLONE_NEWNS|CLONE_NEWCGROUP)"},
 		{"[init]", `mount("proc", "/proc", "proc"`},
 		{"[init]", "hidden: /proc/keys"},
 		{"[init]", "pivot_root"},

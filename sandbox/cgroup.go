@@ -1,0 +1,240 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podctl/podctl/cgroups"
+)
+
+// The pod's cgroup leaves of podctl's own processes. A container's leaf is
+// its name, a DNS label: these names, with '_', are never one.
+const (
+	pauseLeaf = "_pause"
+	netLeaf   = "_net"
+)
+
+// delegation is cgroups.Find's answer, asked once per process.
+var delegation = sync.OnceValues(cgroups.Find)
+
+// checkLimits refuses, before anything is made, limits that cannot be
+// enforced here: podctl never runs a pod silently unlimited. pod is the
+// pod's own limits, ctrs the containers'.
+func checkLimits(pod cgroups.Resources, ctrs []ContainerSpec) error {
+	all := []cgroups.Resources{pod}
+	for _, c := range ctrs {
+		all = append(all, c.Resources)
+	}
+	for _, r := range all {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		names, flags := r.Controllers()
+		if len(names) == 0 {
+			continue
+		}
+		d, err := delegation()
+		if err != nil {
+			return fmt.Errorf("%s needs the cgroup v2 %s controller, and podctl has no cgroup here: %w (podctl doctor checks it)", flags[0], names[0], err)
+		}
+		if c := d.Missing(names); c != "" {
+			flag := flags[indexOf(names, c)]
+			return fmt.Errorf("%s needs the cgroup v2 %s controller, which is not delegated to you in %s (delegated: %s); with systemd: a drop-in /etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu cpuset io memory pids, then systemctl daemon-reload and log in again",
+				flag, c, d.Path, strings.Join(d.Controllers, " "))
+		}
+	}
+	return nil
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return 0
+}
+
+// makeCgroup gives the pod a cgroup (with its own limits) and a leaf for
+// the pause, before either exists. Without a delegation it records none,
+// after a notice shown once per state root (checkLimits has refused any
+// limit already).
+func (s *supervisor) makeCgroup() error {
+	d, err := delegation()
+	if err != nil {
+		s.cgroupNotice(err)
+		return nil
+	}
+	dir, err := d.NewPod(s.st.Spec.Name, s.st.Spec.Resources)
+	if err != nil {
+		return fmt.Errorf("creating the pod's cgroup: %w", err)
+	}
+	s.st.Cgroup = dir
+	explain("podctl", "the pod's cgroup: mkdir %s, controllers %s enabled for its children (cgroup.subtree_control)", dir, strings.Join(d.Controllers, " "))
+	for _, leaf := range []string{pauseLeaf, netLeaf} {
+		if _, err := cgroups.NewLeaf(dir, leaf, cgroups.Resources{}, false); err != nil {
+			s.removeCgroup()
+			return err
+		}
+	}
+	return nil
+}
+
+// cgroupNotice says, once per state root, that pods run without limits.
+func (s *supervisor) cgroupNotice(why error) {
+	root, err := StateRoot()
+	if err != nil || s.notices == nil {
+		return
+	}
+	marker := filepath.Join(root, "notice-cgroups")
+	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return // shown before (or the root is unwritable: nothing to say)
+	}
+	f.Close()
+	reason := why.Error()
+	var u *cgroups.Unavailable
+	if errors.As(why, &u) {
+		reason = u.Reason
+	}
+	fmt.Fprintf(s.notices, "podctl: notice: pods run without cgroup limits here (%s), and --memory, --cpus and --pids-limit are refused; podctl doctor says how to fix it (shown once)\n", reason)
+}
+
+// leaf is the cgroup of a container (or of _pause, _net) of the pod, made
+// with limits r if new; "" for a pod without a cgroup.
+func (s *supervisor) leaf(name string, r cgroups.Resources) (string, error) {
+	if s.st.Cgroup == "" {
+		return "", nil
+	}
+	dir, err := cgroups.NewLeaf(s.st.Cgroup, name, r, name != pauseLeaf && name != netLeaf)
+	if err != nil {
+		return "", fmt.Errorf("the cgroup of %s: %w", name, err)
+	}
+	return dir, nil
+}
+
+// containerCgroup opens the leaf of container c for CLONE_INTO_CGROUP and
+// remembers the OOM kills counted there so far: an increase during this
+// run means the kernel's OOM killer struck it. nil without a cgroup.
+func (s *supervisor) containerCgroup(c *ContainerSpec) (*os.File, error) {
+	dir, err := s.leaf(c.Name, c.Resources)
+	if dir == "" || err != nil {
+		return nil, err
+	}
+	n, _ := cgroups.OOMKills(dir)
+	s.oomBase[c.Name] = n
+	return cgroups.OpenDir(dir)
+}
+
+// oomKilled: did the OOM killer kill a process of container name during
+// its last run?
+func (s *supervisor) oomKilled(name string) bool {
+	if s.st.Cgroup == "" {
+		return false
+	}
+	n, err := cgroups.OOMKills(filepath.Join(s.st.Cgroup, name))
+	return err == nil && n > s.oomBase[name]
+}
+
+// killLeaf kills whatever is left in container name's cgroup once its
+// main process has exited: with a shared pid namespace a daemon it
+// forked would outlive it, re-parented to the pause (the kubelet kills a
+// container's whole cgroup too).
+func (s *supervisor) killLeaf(name string) {
+	if s.st.Cgroup == "" {
+		return
+	}
+	dir := filepath.Join(s.st.Cgroup, name)
+	if busy, err := cgroups.Populated(dir); err == nil && busy {
+		explain("podctl", "container %s's cgroup still holds processes: cgroup.kill", name)
+		if err := cgroups.Kill(dir); err != nil {
+			s.logf("%v", err)
+		}
+	}
+}
+
+// removeCgroup kills what is left of the pod (cgroup.kill) and removes its
+// cgroup.
+func (s *supervisor) removeCgroup() {
+	if s.st.Cgroup == "" {
+		return
+	}
+	explain("podctl", "removes the pod's cgroup: cgroup.kill, then rmdir of each leaf and of %s", s.st.Cgroup)
+	if err := cgroups.Remove(s.st.Cgroup); err != nil {
+		s.logf("%v", err)
+		return
+	}
+	s.st.Cgroup = ""
+}
+
+// removeStaleCgroup removes the cgroup of a pod whose supervisor is gone
+// (rm, gc). It must be podctl's: under a delegation's podctl directory.
+func removeStaleCgroup(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if filepath.Base(filepath.Dir(dir)) != "podctl" || !strings.HasPrefix(dir, cgroups.Mountpoint+"/") {
+		return errors.New("refusing to remove " + dir + ": not a pod cgroup of podctl")
+	}
+	return cgroups.Remove(dir)
+}
+
+// cgroupOf opens the pod's leaf name for CLONE_INTO_CGROUP; nil without a
+// cgroup (or, after an error, which the start then reports by itself
+// failing to find its limits: none were asked for podctl's own leaves).
+func (s *supervisor) cgroupOf(name string) *os.File {
+	if s.st.Cgroup == "" {
+		return nil
+	}
+	f, err := cgroups.OpenDir(filepath.Join(s.st.Cgroup, name))
+	if err != nil {
+		s.logf("%v", err)
+		return nil
+	}
+	return f
+}
+
+// cloneIntoCgroup: clone3(CLONE_INTO_CGROUP) exists from Linux 5.7 on.
+var cloneIntoCgroup = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	return major > 5 || (major == 5 && minor >= 7)
+})
+
+// startInCgroup starts cmd born in the cgroup cg (nil: podctl's own). On a
+// kernel without CLONE_INTO_CGROUP the stage is moved right after its
+// start: podctl's stages fork nothing before podctl has spoken to them.
+func startInCgroup(cmd *exec.Cmd, cg *os.File) error {
+	if cg == nil {
+		return cmd.Start()
+	}
+	if !cloneIntoCgroup() {
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		return cgroups.Enter(cg.Name(), cmd.Process.Pid)
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cg.Fd())
+	return cmd.Start()
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
