@@ -64,6 +64,7 @@ fuzz ./images/ FuzzParseRef
 fuzz ./images/ FuzzImageConfig
 fuzz ./images/ FuzzGrammar
 fuzz ./netsetup/ FuzzParsePort
+fuzz ./cgroups/ FuzzParseBytes
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
