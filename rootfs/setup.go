@@ -127,8 +127,32 @@ func mountKernelFS(root int) error {
 			return fmt.Errorf("bind-mounting the host's /sys: %w", err)
 		}
 		explainMount("the host's, read-only (its network namespace is not the pod's to mount sysfs for)", "/sys", "/sys", "bind", unix.MS_RDONLY, "")
+		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	mountCgroup(root)
+	return nil
+}
+
+// mountCgroup mounts the container's cgroup, read-only, on /sys/fs/cgroup,
+// where a workload reads its own limits (the Go runtime and the JVM size
+// themselves from cpu.max and memory.max). The container's own cgroup
+// namespace is rooted at its cgroup, so the mount shows that cgroup as its
+// root and nothing above it (cgroup_namespaces(7)); read-only, as runc
+// mounts it for a container without CAP_SYS_ADMIN. Only on a cgroup v2
+// host (the host's /sys/fs/cgroup, still visible here before pivot_root,
+// tells): on hybrid and v1 hosts the container has no cgroup of its own.
+// A refusal is not fatal: the workload runs, without that view.
+func mountCgroup(root int) {
+	var fs unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &fs) != nil || fs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return
+	}
+	if err := mountAt(root, "/sys/fs/cgroup", "cgroup2", "cgroup2", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		explainMount("not mounted: "+err.Error(), "cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_RDONLY, "")
+	}
 }
 
 // mountAt mounts a filesystem on directory target inside the rootfs,

@@ -96,6 +96,13 @@ func TestCgroupV2Layout(t *testing.T) {
 		r := run(t, "exec", "cglay/web", "--", "cat", "/tmp/cg")
 		return r.stdout == "0::/\n"
 	})
+	// Its cgroup, read-only at /sys/fs/cgroup, shows its own limits.
+	if out := mustRun(t, "exec", "cglay/web", "--", "cat", "/sys/fs/cgroup/memory.max"); out != "67108864\n" {
+		t.Errorf("/sys/fs/cgroup/memory.max inside: %q", out)
+	}
+	if r := run(t, "exec", "cglay/web", "--", "sh", "-c", "echo 1 > /sys/fs/cgroup/cgroup.kill"); r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
+		t.Errorf("writing the container's cgroup.kill from inside: exit %d, %q", r.code, r.stderr)
+	}
 	// An exec'd process is born in the container's leaf too.
 	if out := mustRun(t, "exec", "cglay/web", "--", "cat", "/proc/self/cgroup"); out != "0::/\n" {
 		t.Errorf("exec's /proc/self/cgroup: %q", out)
