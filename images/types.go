@@ -78,6 +78,7 @@ const HelperArg = "__store-helper"
 const (
 	StoreBinary     = "podctl-store" // the store helper; images, rmi, image inspect|prune
 	TransportBinary = "podctl-image" // pull, load, push, login, logout
+	KubeBinary      = "podctl-kube"  // apply, delete, generate kube, configmap, secret
 )
 
 // Binary finds one of them: next to the running podctl, or in $PATH.

@@ -16,6 +16,10 @@ type Mount struct {
 	Target   string `json:"target"`           // inside the container
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	Options  string `json:"options,omitempty"` // tmpfs: size=64m,mode=1777, ...
+	// PodVolume and SubPath: a volume of a pod made from a manifest (and a
+	// path in it); podctl resolves them into Source before the pod starts.
+	PodVolume string `json:"podVolume,omitempty"`
+	SubPath   string `json:"subPath,omitempty"`
 }
 
 // bindVolume bind-mounts a host path into the rootfs, race-free on both

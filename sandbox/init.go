@@ -66,7 +66,7 @@ func runInit(sock *syncSocket) error {
 		}
 		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
 			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly}
-		if cfg.ReadOnly {
+		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)
 		}
 		if explainFile != nil {
@@ -79,6 +79,10 @@ func runInit(sock *syncSocket) error {
 	cred, err := resolveUser(cfg.User, cfg.IDsMapped)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
+	}
+	if cfg.RunAsNonRoot && cred.uid == 0 {
+		// The kubelet's check, and its wording.
+		return fmt.Errorf("%s: container has runAsNonRoot and image will run as root (set runAsUser, or use an image whose USER is not root)", where)
 	}
 	if cfg.Tty {
 		if err := containerPTY(sock, cred); err != nil {

@@ -77,6 +77,9 @@ type InitConfig struct {
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
 	IDsMapped uint64 `json:"idsMapped"`
+	// ReadOnlyBare, RunAsNonRoot: the container spec's.
+	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
+	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
 	Setgroups bool   `json:"setgroups"` // false when setgroups(2) is denied in the pod
 }
 

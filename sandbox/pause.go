@@ -43,7 +43,12 @@ func (p *pause) awaitReady() error {
 
 // selfExe is what podctl re-executes for its stages. /proc/self/exe is the
 // very binary that is running, even if the file was replaced on disk since.
-const selfExe = "/proc/self/exe"
+var selfExe = "/proc/self/exe"
+
+// UsePodctl makes the stages (the supervisor, the pause, the joins) run
+// path, podctl, when this process is one of its helpers (podctl-kube
+// makes pods, but is not the binary their processes should be).
+func UsePodctl(path string) { selfExe = path }
 
 // pauseSetup is a started pause stage that has not been given its id maps.
 type pauseSetup struct {

@@ -15,11 +15,19 @@ const DefaultStopTimeout = 30 * time.Second
 
 // Stop ends a pod: sig (SIGTERM when 0) to each container, SIGKILL to what
 // is left after timeout, then the pause. It returns once the pod has ended.
-// Without a supervisor (it was killed) Stop does the killing itself.
+// Without a supervisor (it was killed) Stop does the killing itself. A
+// negative timeout is the pod's own grace period (a manifest's
+// terminationGracePeriodSeconds), else DefaultStopTimeout.
 func Stop(name string, sig unix.Signal, timeout time.Duration) error {
 	st, dir, err := Observe(name)
 	if err != nil {
 		return err
+	}
+	if timeout < 0 {
+		timeout = DefaultStopTimeout
+		if st.Spec.TerminationGrace != nil {
+			timeout = *st.Spec.TerminationGrace
+		}
 	}
 	return stopPod(st, dir, sig, timeout)
 }

@@ -72,6 +72,9 @@ type PodSpec struct {
 	// Resources: the pod's own cgroup limits (pod create --memory ...),
 	// over those of its containers.
 	Resources cgroups.Resources `json:"resources,omitempty"`
+	// TerminationGrace: how long podctl stop waits before SIGKILL when not
+	// told (a manifest's terminationGracePeriodSeconds); nil: the default.
+	TerminationGrace *time.Duration `json:"terminationGrace,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -110,6 +113,12 @@ type ContainerSpec struct {
 	Seccomp string `json:"seccomp,omitempty"`
 	// Resources: the container's cgroup limits (--memory, --cpus, ...).
 	Resources cgroups.Resources `json:"resources,omitempty"`
+	// ReadOnlyBare: with ReadOnly, no tmpfs on /tmp, /var/tmp and /run
+	// (Kubernetes' readOnlyRootFilesystem adds none).
+	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
+	// RunAsNonRoot: refuse to start as uid 0 (Kubernetes' runAsNonRoot),
+	// checked once the user is resolved in the container's root.
+	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
 }
 
 // randomName makes a name for a pod or container the user did not name.

@@ -422,7 +422,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	cfg := &InitConfig{
 		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
-		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly,
+		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
 	}

@@ -69,11 +69,11 @@ fuzz ./cgroups/ FuzzParseBytes
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-cp bin/podctl bin/podctl-store bin/podctl-image "$work/"
+cp bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
 # The network tests' workload, static, copied into their rootfs ($NETTOOL).
 CGO_ENABLED=0 $GO build -o "$work/nettool" ./test/nettool
-chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/e2e.test" "$work/nettool"
+chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/e2e.test" "$work/nettool"
 export NETTOOL=$work/nettool
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"

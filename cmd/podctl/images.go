@@ -12,7 +12,7 @@ import (
 // ls|rm|inspect|prune) and podctl-image's (the transports: pull, load,
 // push, login, logout), whose libraries podctl's own binary must not carry
 // (see their package comments). podctl execs them with the same command
-// line.
+// line. The same for podctl-kube's commands (Kubernetes manifests).
 
 var imageUsage = map[string]string{
 	"images": "list the images of the store (podman's, shared)",
@@ -23,12 +23,19 @@ var imageUsage = map[string]string{
 	"push":   "copy an image of the store to a registry or an archive",
 	"login":  "keep a registry's credentials in auth.json",
 	"logout": "forget a registry's credentials",
+	// podctl-kube's (Kubernetes manifests, k8s.io/api).
+	"apply":     "make the Pods, ConfigMaps and Secrets of Kubernetes manifests: apply -f FILE (kubectl's)",
+	"delete":    "remove the Pods, ConfigMaps and Secrets of manifests: delete -f FILE",
+	"generate":  "print a pod as a Pod manifest: generate kube POD",
+	"configmap": "ConfigMaps for pods made with apply: create NAME --from-file=F, ls, rm",
+	"secret":    "Secrets for pods made with apply: create NAME --from-literal=K=V, ls, rm",
 }
 
 // imageCommands are the commands handed over to podctl-image.
 func imageCommands() []*cli.Command {
 	var out []*cli.Command
-	for _, name := range []string{"images", "image", "rmi", "pull", "load", "push", "login", "logout"} {
+	for _, name := range []string{"images", "image", "rmi", "pull", "load", "push", "login", "logout",
+		"apply", "delete", "generate", "configmap", "secret"} {
 		out = append(out, imageCommand(name))
 	}
 	return out
@@ -42,6 +49,8 @@ func imageCommand(name string) *cli.Command {
 		Action: func(c *cli.Context) error {
 			bin := images.StoreBinary
 			switch name {
+			case "apply", "delete", "generate", "configmap", "secret":
+				bin = images.KubeBinary
 			case "pull", "load", "push", "login", "logout":
 				bin = images.TransportBinary
 			case "image":

@@ -23,6 +23,9 @@ func stopCommand() *cli.Command {
 				return usageError{errors.New("stop: --time must be 0 or more seconds")}
 			}
 			grace := time.Duration(c.Int("time")) * time.Second
+			if !c.IsSet("time") {
+				grace = -1 // the pod's own (terminationGracePeriodSeconds), else the default
+			}
 			return eachPod(c, func(pod string) error { return sandbox.Stop(pod, unix.SIGTERM, grace) })
 		},
 	}

@@ -1,0 +1,145 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// PodVolume is a volume of a pod made from a manifest (podctl apply): a
+// directory of the pod, dir/volumes/NAME, shared by the containers that
+// mount it, gone with the pod, as the kubelet keeps a pod's volumes under
+// /var/lib/kubelet/pods/UID/volumes. Its files (a configMap's or a
+// secret's) are written before any container starts; an emptyDir starts
+// empty and writable by every uid (mode 0777, as the kubelet makes it).
+type PodVolume struct {
+	Name  string
+	Files []VolumeFile
+	Empty bool // an emptyDir
+}
+
+// VolumeFile is one file of a PodVolume.
+type VolumeFile struct {
+	Path string // relative, already checked (no "..", not absolute)
+	Data []byte
+	Mode os.FileMode
+}
+
+// Apply makes a pod with its containers (init containers first, in order)
+// and volumes, detached: podctl apply. It returns once the pod exists and
+// its first container started (or, behind init containers, was accepted).
+// On any error nothing of the pod is left.
+func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	dir, lock, err := podDir(spec.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	var prepared []ContainerSpec
+	defer func() {
+		if err != nil {
+			deleteLayers(prepared)
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := writeVolumes(dir, vols); err != nil {
+		return fmt.Errorf("pod %s: %w", spec.Name, err)
+	}
+	for i := range ctrs {
+		c := &ctrs[i]
+		if err := resolvePodMounts(dir, c); err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+		if err := c.forPod(spec); err != nil {
+			return err
+		}
+	}
+	if err := checkLimits(spec.Resources, ctrs); err != nil {
+		return err
+	}
+	for i := range ctrs {
+		if err := prepareImage(spec.Name, spec.UserNS, &ctrs[i]); err != nil {
+			return err
+		}
+		prepared = append(prepared, ctrs[i])
+	}
+	created, err := startDetached(dir, lock, spec, ctrs, notices)
+	if created {
+		return nil // the pod exists (a start error is in its state)
+	}
+	return err
+}
+
+// writeVolumes writes the pod's volumes into dir/volumes.
+func writeVolumes(dir string, vols []PodVolume) error {
+	for _, v := range vols {
+		root := filepath.Join(dir, "volumes", v.Name)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return err
+		}
+		if v.Empty {
+			// chmod, not the umask-filtered mode of mkdir.
+			if err := os.Chmod(root, 0o777); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, f := range v.Files {
+			p := filepath.Join(root, f.Path)
+			if !strings.HasPrefix(p, root+"/") {
+				return fmt.Errorf("volume %s: path %q leaves the volume", v.Name, f.Path)
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			if err := os.Chmod(p, f.Mode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// resolvePodMounts turns the mounts of pod volumes into binds of their
+// directories. A subPath is made if missing, as the kubelet does; no
+// component of it may be a symlink, now or at mount time (the bind opens
+// its source with RESOLVE_NO_SYMLINKS): CVE-2017-1002101 was a subPath
+// symlink planted by a container into its emptyDir.
+func resolvePodMounts(dir string, c *ContainerSpec) error {
+	for i := range c.Mounts {
+		m := &c.Mounts[i]
+		if m.PodVolume == "" {
+			continue
+		}
+		root := filepath.Join(dir, "volumes", m.PodVolume)
+		if _, err := os.Stat(root); err != nil {
+			return fmt.Errorf("container %s: volume %q is not a volume of the pod", c.Name, m.PodVolume)
+		}
+		src := root
+		if m.SubPath != "" {
+			src = filepath.Join(root, m.SubPath)
+			if !strings.HasPrefix(src, root+"/") {
+				return fmt.Errorf("container %s: subPath %q leaves volume %s", c.Name, m.SubPath, m.PodVolume)
+			}
+			if _, err := os.Lstat(src); errors.Is(err, os.ErrNotExist) {
+				if err := os.MkdirAll(src, 0o777); err != nil {
+					return err
+				}
+			}
+		}
+		m.Type, m.Source = "bind", src
+	}
+	return nil
+}
