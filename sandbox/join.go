@@ -80,7 +80,7 @@ type InitConfig struct {
 	// ReadOnlyBare, RunAsNonRoot: the container spec's.
 	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
 	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
-	Setgroups bool   `json:"setgroups"` // false when setgroups(2) is denied in the pod
+	Setgroups    bool `json:"setgroups"` // false when setgroups(2) is denied in the pod
 }
 
 // container is podctl's handle on a started container.
