@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
@@ -45,7 +46,7 @@ func main() {
 		Commands:        kubeCommands(),
 		ExitErrHandler:  func(*cli.Context, error) {},
 	}
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorder(app, os.Args)); err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		var ee *sandbox.ExecError
 		if errors.As(err, &ee) {
@@ -53,4 +54,27 @@ func main() {
 		}
 		os.Exit(125)
 	}
+}
+
+// reorder lets flags follow the positional arguments of the leaf command
+// (podctl configmap create NAME --from-file=F, kubectl's order).
+func reorder(app *cli.App, args []string) []string {
+	cmds, i := app.Commands, 1
+	for i < len(args) {
+		var found *cli.Command
+		for _, c := range cmds {
+			if c.Name == args[i] {
+				found = c
+			}
+		}
+		if found == nil {
+			return args
+		}
+		i++
+		if len(found.Subcommands) == 0 {
+			return append(args[:i:i], cliargs.Permute(found, args[i:], -1)...)
+		}
+		cmds = found.Subcommands
+	}
+	return args
 }
