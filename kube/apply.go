@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
@@ -212,16 +213,17 @@ func missingImage(err error) bool {
 	return strings.Contains(err.Error(), "is not in the store")
 }
 
-// DeleteObjects removes what a manifest names: its pods (stopped at once,
-// as kubectl delete --grace-period=0 --force would), ConfigMaps and
-// Secrets. Missing ones are reported, the rest still removed.
-func DeleteObjects(objs []Object, out io.Writer) error {
+// DeleteObjects removes what a manifest names: its pods (stopped with
+// grace, or, when negative, each pod's terminationGracePeriodSeconds, as
+// kubectl delete does), ConfigMaps and Secrets. Missing ones are
+// reported, the rest still removed.
+func DeleteObjects(objs []Object, out io.Writer, grace time.Duration) error {
 	var errs []error
 	for _, obj := range objs {
 		var err error
 		switch {
 		case obj.Pod != nil:
-			err = deletePod(obj.Name())
+			err = deletePod(obj.Name(), grace)
 		case obj.ConfigMap != nil:
 			err = Delete("configmap", obj.Name())
 		case obj.Secret != nil:
@@ -236,13 +238,12 @@ func DeleteObjects(objs []Object, out io.Writer) error {
 	return errors.Join(errs...)
 }
 
-// deletePod stops the pod with its own grace period (kubectl delete's),
-// then removes it.
-func deletePod(name string) error {
+// deletePod stops the pod, then removes it.
+func deletePod(name string, grace time.Duration) error {
 	if _, _, err := sandbox.ReadState(name); err != nil {
 		return err
 	}
-	if err := sandbox.Stop(name, 0, -1); err != nil {
+	if err := sandbox.Stop(name, 0, grace); err != nil {
 		return err
 	}
 	return sandbox.Remove(name, true)

@@ -112,7 +112,8 @@ func decodeDoc(chunk []byte, file string, doc int) (*Object, error) {
 	// YAMLToJSONStrict refuses a key given twice in one mapping.
 	js, err := yaml.YAMLToJSONStrict(chunk)
 	if err != nil {
-		return nil, fail("", fmt.Errorf("not valid YAML: %w", err))
+		// (yaml's messages span lines: one line per error here.)
+		return nil, fail("", fmt.Errorf("not valid YAML: %s", strings.Join(strings.Fields(err.Error()), " ")))
 	}
 	if t := bytes.TrimSpace(js); len(t) == 0 || string(t) == "null" {
 		return nil, nil // an empty document

@@ -28,6 +28,10 @@ type Spec struct {
 	// else. ReadOnly makes the root read-only once they are in place.
 	Mounts   []Mount
 	ReadOnly bool
+	// Cwd, if set, is made (as a Dockerfile's WORKDIR) before the root
+	// turns read-only, as runc makes it: a read-only root with a working
+	// directory the image lacks still starts.
+	Cwd string
 	// Explain, if set, is told each mount and pivot_root (--explain).
 	Explain func(format string, args ...any)
 }
@@ -87,6 +91,13 @@ func Setup(s Spec) error {
 		}
 	}
 	if s.ReadOnly {
+		if s.Cwd != "" {
+			fd, err := mkdirAllIn(root, s.Cwd)
+			if err != nil {
+				return fmt.Errorf("working directory %s: %w", s.Cwd, err)
+			}
+			unix.Close(fd)
+		}
 		if err := readOnlyRoot(root); err != nil {
 			return err
 		}

@@ -134,7 +134,15 @@ func resolvePodMounts(dir string, c *ContainerSpec) error {
 				return fmt.Errorf("container %s: subPath %q leaves volume %s", c.Name, m.SubPath, m.PodVolume)
 			}
 			if _, err := os.Lstat(src); errors.Is(err, os.ErrNotExist) {
-				if err := os.MkdirAll(src, 0o777); err != nil {
+				// As writable as the volume itself (an emptyDir's 0777).
+				st, err := os.Stat(root)
+				if err == nil {
+					err = os.MkdirAll(src, 0o755)
+				}
+				if err == nil {
+					err = os.Chmod(src, st.Mode().Perm())
+				}
+				if err != nil {
 					return err
 				}
 			}

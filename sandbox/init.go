@@ -65,7 +65,7 @@ func runInit(sock *syncSocket) error {
 			}
 		}
 		spec := rootfs.Spec{Root: cfg.Rootfs, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
-			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly}
+			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd}
 		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)
 		}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/kube"
@@ -45,13 +46,23 @@ func kubeCommands() []*cli.Command {
 	}, {
 		Name:  "delete",
 		Usage: "stop and remove the Pods, and remove the ConfigMaps and Secrets, of manifests (kubectl delete -f)",
-		Flags: []cli.Flag{fileFlag},
+		Flags: []cli.Flag{fileFlag,
+			&cli.IntFlag{Name: "grace-period", Value: -1, Usage: "seconds the containers get after SIGTERM (default: each pod's terminationGracePeriodSeconds, else 30)"},
+			&cli.BoolFlag{Name: "now", Usage: "--grace-period=1, as kubectl's"},
+		},
 		Action: func(c *cli.Context) error {
 			objs, err := readManifests(c.StringSlice("filename"))
 			if err != nil {
 				return err
 			}
-			return kube.DeleteObjects(objs, os.Stdout)
+			grace := time.Duration(c.Int("grace-period")) * time.Second
+			if c.Int("grace-period") < 0 {
+				grace = -1
+			}
+			if c.Bool("now") {
+				grace = time.Second
+			}
+			return kube.DeleteObjects(objs, os.Stdout, grace)
 		},
 	}, {
 		Name:  "generate",

@@ -93,18 +93,18 @@ func TestCgroupV2Layout(t *testing.T) {
 	}
 	// Inside: its own cgroup namespace, rooted at its leaf.
 	eventually(t, "the workload's /proc/self/cgroup", func() bool {
-		r := run(t, "exec", "cglay/web", "--", "cat", "/tmp/cg")
+		r := run(t, "exec", "-c", "web", "cglay", "--", "cat", "/tmp/cg")
 		return r.stdout == "0::/\n"
 	})
 	// Its cgroup, read-only at /sys/fs/cgroup, shows its own limits.
-	if out := mustRun(t, "exec", "cglay/web", "--", "cat", "/sys/fs/cgroup/memory.max"); out != "67108864\n" {
+	if out := mustRun(t, "exec", "-c", "web", "cglay", "--", "cat", "/sys/fs/cgroup/memory.max"); out != "67108864\n" {
 		t.Errorf("/sys/fs/cgroup/memory.max inside: %q", out)
 	}
-	if r := run(t, "exec", "cglay/web", "--", "sh", "-c", "echo 1 > /sys/fs/cgroup/cgroup.kill"); r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
+	if r := run(t, "exec", "-c", "web", "cglay", "--", "sh", "-c", "echo 1 > /sys/fs/cgroup/cgroup.kill"); r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
 		t.Errorf("writing the container's cgroup.kill from inside: exit %d, %q", r.code, r.stderr)
 	}
 	// An exec'd process is born in the container's leaf too.
-	if out := mustRun(t, "exec", "cglay/web", "--", "cat", "/proc/self/cgroup"); out != "0::/\n" {
+	if out := mustRun(t, "exec", "-c", "web", "cglay", "--", "cat", "/proc/self/cgroup"); out != "0::/\n" {
 		t.Errorf("exec's /proc/self/cgroup: %q", out)
 	}
 	mustRun(t, "rm", "-f", "cglay")

@@ -1,0 +1,355 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/test/imagebuild"
+)
+
+// The Kubernetes manifest tests: each supported field's effect is observed
+// in the running pod, not just parsed; bad input gives one error naming
+// the path, and nothing is created.
+
+const kubeImage = "localhost/podctl-e2e/kube:1"
+
+// loadKubeImage loads the busybox rootfs (with nettool) as kubeImage.
+func loadKubeImage(t *testing.T) {
+	t.Helper()
+	loadImage(t, testImage(t, kubeImage, imagebuild.Config{Env: []string{"PATH=/bin"}}), "oci-archive")
+}
+
+// writeManifest writes a manifest into the test's temporary directory.
+func writeManifest(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "manifest.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kept lists the ConfigMaps and Secrets podctl keeps.
+func kept(t *testing.T) string {
+	return mustRun(t, "configmap", "ls") + "|" + mustRun(t, "secret", "ls")
+}
+
+// execOut runs a shell line in a container and returns its output.
+func execOut(t *testing.T, pod, ctr, script string) string {
+	t.Helper()
+	r := run(t, "exec", "-c", ctr, pod, "--", "sh", "-c", script)
+	if r.code != 0 {
+		t.Errorf("exec -c %s %s %q: exit %d: %s", ctr, pod, script, r.code, r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+func TestKubeApplyFields(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	hostDir := filepath.Join(t.TempDir(), "made-by-apply")
+	port := freePort(t, "tcp")
+	manifest := writeManifest(t, fmt.Sprintf(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kcfg}
+data:
+  greeting: hello-from-configmap
+  app.conf: "setting=1\n"
+  LOG_LEVEL: debug
+  bad-key: skipped
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ksec}
+type: Opaque
+stringData:
+  password: s3cret
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kfields
+  namespace: team
+  labels: {tier: web}
+spec:
+  hostname: kbox
+  terminationGracePeriodSeconds: 2
+  hostAliases:
+  - ip: 127.0.0.7
+    hostnames: [alias.test, alias2.test]
+  dnsConfig:
+    nameservers: [127.0.0.53]
+    searches: [example.test]
+    options: [{name: ndots, value: "2"}]
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 1000
+  volumes:
+  - name: conf
+    configMap:
+      name: kcfg
+      defaultMode: 0444
+      items: [{key: app.conf, path: sub/app.conf}]
+  - name: sec
+    secret: {secretName: ksec}
+  - name: shared
+    emptyDir: {}
+  - name: host
+    hostPath: {path: %s, type: DirectoryOrCreate}
+  initContainers:
+  - name: prep
+    image: %s
+    command: ["sh", "-c", "echo from-init > /shared/init.txt"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  containers:
+  - name: main
+    image: %s
+    command: ["sh", "-c"]
+    args: ["trap '' TERM; nettool serve tcp 0.0.0.0:8080 & while :; do sleep 1; done"]
+    workingDir: /work
+    env:
+    - {name: PLAIN, value: plain-value}
+    - name: GREETING
+      valueFrom: {configMapKeyRef: {name: kcfg, key: greeting}}
+    - name: PASSWORD
+      valueFrom: {secretKeyRef: {name: ksec, key: password}}
+    - name: MISSING
+      valueFrom: {configMapKeyRef: {name: kcfg, key: nope, optional: true}}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_NS
+      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    - name: TIER
+      valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}
+    envFrom:
+    - prefix: CFG_
+      configMapRef: {name: kcfg}
+    ports:
+    - {containerPort: 8080, hostPort: %d, hostIP: 127.0.0.1}
+    securityContext:
+      runAsGroup: 10
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL]}
+    volumeMounts:
+    - {name: conf, mountPath: /etc/app, readOnly: true}
+    - {name: sec, mountPath: /etc/sec, readOnly: true}
+    - {name: shared, mountPath: /shared}
+    - {name: shared, mountPath: /sub, subPath: deeper}
+  - name: side
+    image: %s
+    command: ["sh", "-c", "echo side-was-here > /shared/side.txt; echo from-pod > /host/out; sleep 1000"]
+    securityContext: {runAsUser: 0, runAsNonRoot: false}
+    volumeMounts: [{name: shared, mountPath: /shared}, {name: host, mountPath: /host}]
+`, hostDir, kubeImage, kubeImage, port, kubeImage))
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	r := run(t, "apply", "-f", manifest)
+	if r.code != 0 || r.stdout != "configmap/kcfg created\nsecret/ksec created\npod/kfields created\n" {
+		t.Fatalf("apply: exit %d, %q, %s", r.code, r.stdout, r.stderr)
+	}
+	mustRun(t, "wait", "--for", "condition=Ready", "--timeout", "20s", "kfields")
+	if out := mustRun(t, "ps"); !strings.Contains(out, "kfields") || !strings.Contains(out, "2/2") {
+		t.Errorf("ps does not show READY 2/2:\n%s", out)
+	}
+	checks := []struct{ script, want string }{
+		{"echo $PLAIN $GREETING $PASSWORD ${MISSING-unset} $POD_NAME $POD_NS $TIER", "plain-value hello-from-configmap s3cret unset kfields team web"},
+		{"echo $CFG_greeting $CFG_LOG_LEVEL; env | grep -c ^CFG_bad; true", "hello-from-configmap debug\n0"}, // bad-key is no variable name: skipped
+		{"pwd", "/work"},
+		{"id -u; id -g", "1000\n10"},
+		{"hostname", "kbox"},
+		{"grep -c alias.test /etc/hosts; grep 127.0.0.7 /etc/hosts | grep -c alias2.test", "1\n1"},
+		{"grep -E '^(nameserver|search|options)' /etc/resolv.conf", "search example.test\nnameserver 127.0.0.53\noptions ndots:2"},
+		{"cat /etc/app/sub/app.conf; stat -c %a /etc/app/sub/app.conf; ls /etc/app | wc -l", "setting=1\n444\n1"},
+		{"touch /etc/app/x 2>/dev/null || echo ro", "ro"},
+		{"cat /etc/sec/password", "s3cret"},
+		{"cat /shared/init.txt /shared/side.txt", "from-init\nside-was-here"},
+		{"touch /newfile 2>/dev/null || echo ro-root; touch /tmp/x 2>/dev/null || echo ro-tmp", "ro-root\nro-tmp"},
+		{"grep CapEff /proc/self/status | tr -d '\\t'", "CapEff:0000000000000000"},
+		{"cat /proc/1/comm", "sh"}, // shareProcessNamespace false: PID 1 is its own command
+		{"echo x > /sub/f && ls /shared/deeper", "f"},
+	}
+	for _, c := range checks {
+		if got := execOut(t, "kfields", "main", c.script); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.script, got, c.want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(hostDir, "out")); err != nil || string(b) != "from-pod\n" {
+		t.Errorf("hostPath DirectoryOrCreate: %q %v", b, err)
+	}
+	// hostPort on loopback, to the pod's 8080.
+	if out, err := exec.Command(os.Getenv("NETTOOL"), "dial", "tcp", fmt.Sprintf("127.0.0.1:%d", port)).Output(); err != nil || !strings.Contains(string(out), "got=ping") {
+		t.Errorf("hostPort %d: %q %v", port, out, err)
+	}
+	// terminationGracePeriodSeconds 2: stop without -t SIGKILLs the
+	// TERM-ignoring main after 2 s, not the default 30.
+	start := time.Now()
+	mustRun(t, "stop", "kfields")
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("stop took %s with terminationGracePeriodSeconds 2", d)
+	}
+	if term := ctr(t, state(t, "kfields"), "main").State.Terminated; term == nil || term.Signal != 9 {
+		t.Errorf("main after stop: %+v, want SIGKILL after the grace period", term)
+	}
+	r = run(t, "delete", "-f", manifest)
+	if r.code != 0 || r.stdout != "configmap/kcfg deleted\nsecret/ksec deleted\npod/kfields deleted\n" {
+		t.Errorf("delete: exit %d, %q, %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// shareProcessNamespace, restartPolicy, activeDeadlineSeconds, runAsNonRoot
+// against a root image user, and generate kube's output applied again.
+func TestKubePodLevel(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	manifest := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kpid}
+spec:
+  shareProcessNamespace: true
+  restartPolicy: Never
+  activeDeadlineSeconds: 2
+  containers:
+  - name: a
+    image: `+kubeImage+`
+    command: ["sh", "-c", "cat /proc/1/comm; sleep 1000"]
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	mustRun(t, "apply", "-f", manifest)
+	eventually(t, "the deadline to end the pod", func() bool {
+		st := state(t, "kpid")
+		return st.Phase == "Failed" && st.Reason == "DeadlineExceeded"
+	})
+	// (The pause may still be finishing its exec of podctl-pause.)
+	if out := mustRun(t, "logs", "kpid"); !strings.HasPrefix(out, "podctl") {
+		t.Errorf("shareProcessNamespace: PID 1 is %q, not the pause", out)
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
+
+	// runAsNonRoot with an image that runs as root: the kubelet's refusal.
+	nonroot := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: knonroot}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: a
+    image: `+kubeImage+`
+    command: ["true"]
+    securityContext: {runAsNonRoot: true}
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", nonroot) })
+	mustRun(t, "apply", "-f", nonroot)
+	eventually(t, "knonroot to fail", func() bool {
+		c := ctr(t, state(t, "knonroot"), "a")
+		return c.State.Terminated != nil && strings.Contains(c.State.Terminated.Message, "runAsNonRoot and image will run as root")
+	})
+	mustRun(t, "delete", "--grace-period=0", "-f", nonroot)
+}
+
+// A pod made with flags becomes YAML that podctl's strict decoder (and so
+// kubectl's) accepts, and that applies back into the same pod.
+func TestKubeGenerateRoundTrip(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	podRm(t, "kgen")
+	mustRun(t, "run", "-d", "--name", "kgen", "--network", "none", "-e", "COLOR=blue", "-w", "/srv", "-u", "1000:10",
+		"--restart", "on-failure", "--hostname", "genhost", kubeImage, "sh", "-c", "echo $COLOR $(id -u) $(pwd) $(hostname); sleep 1000")
+	out := mustRun(t, "generate", "kube", "kgen")
+	for _, want := range []string{"kind: Pod", "name: kgen", "image: " + kubeImage, "restartPolicy: OnFailure", "runAsUser: 1000", "runAsGroup: 10", "workingDir: /srv", "hostname: genhost"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("generate kube lacks %q:\n%s", want, out)
+		}
+	}
+	mustRun(t, "rm", "-f", "kgen")
+	manifest := writeManifest(t, out)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	if r := run(t, "apply", "-f", manifest); r.code != 0 {
+		t.Fatalf("apply of generate kube's output: %d %s\n%s", r.code, r.stderr, out)
+	}
+	eventually(t, "the applied pod's output", func() bool {
+		return run(t, "logs", "kgen").stdout == "blue 1000 /srv genhost\n"
+	})
+	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
+}
+
+// Bad manifests: one error naming the path (or the document), exit 125,
+// and nothing created: no pod, no ConfigMap kept, even when a later
+// document is the bad one.
+func TestKubeBadInput(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	pod := func(name, containerExtra string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n  - name: a\n    image: %s\n%s", name, kubeImage, containerExtra)
+	}
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kbadcm}\ndata: {a: b}\n---\n"
+	before := kept(t)
+	cases := []struct {
+		name, yaml, says string
+	}{
+		{"malformed YAML", "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n", "not valid YAML"},
+		{"unknown field", pod("kbad", "    imagee: x\n"), `unknown field "spec.containers[0].imagee"`},
+		{"duplicate field", pod("kbad", "    name: b\n"), `key "name" already set`},
+		{"wrong type", pod("kbad", "    ports: [{containerPort: eighty}]\n"), "spec.containers.ports.containerPort: expected a number, got string"},
+		{"missing configmap", pod("kbad", "    env: [{name: A, valueFrom: {configMapKeyRef: {name: nocm, key: k}}}]\n"), `spec.containers[0].env[0].valueFrom: configmap "nocm": not found`},
+		{"invalid pod name", pod("Web_1", ""), "metadata.name: invalid pod name"},
+		{"unsupported field", pod("kbad", "    volumeDevices: [{name: d, devicePath: /dev/x}]\n"), "spec.containers[0].volumeDevices: not supported by podctl"},
+		{"unsupported pod field", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  nodeSelector: {disk: ssd}\n  containers: [{name: a, image: x}]\n", "spec.nodeSelector: not supported by podctl"},
+		{"unsupported kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n", `kind "Deployment" is not supported`},
+		{"two containers of one name", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  containers: [{name: a, image: x}, {name: a, image: x}]\n", `spec.containers[1].name: "a": also the name of spec.containers[0]`},
+		{"volume mount of no volume", pod("kbad", "    volumeMounts: [{name: nov, mountPath: /x}]\n"), `spec.containers[0].volumeMounts[0].name: "nov": no volume of that name`},
+		{"hostPath type", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  volumes: [{name: h, hostPath: {path: /nonexistent-podctl, type: Directory}}]\n  containers: [{name: a, image: x}]\n", "spec.volumes[0].hostPath.path: /nonexistent-podctl: no such directory"},
+		{"a later document is bad", cm + pod("kbad", "    imagee: x\n"), "document 2"},
+		{"no object", "# nothing\n", "no object in it"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, "apply", "-f", writeManifest(t, c.yaml))
+			lines := errorLines(r.stderr)
+			if r.code != 125 || len(lines) != 1 || !strings.Contains(lines[0], c.says) {
+				t.Errorf("exit %d, stderr %q; want one error containing %q", r.code, r.stderr, c.says)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q: something was created", r.stdout)
+			}
+		})
+	}
+	if after := kept(t); after != before {
+		t.Errorf("kept objects changed: %q -> %q", before, after)
+	}
+	// --validate=warn runs the pod without the unsupported field, and
+	// says which.
+	warn := writeManifest(t, pod("kwarn", "    command: [sleep, '1000']\n    volumeDevices: [{name: d, devicePath: /dev/x}]\n"))
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", warn) })
+	r := run(t, "apply", "--validate=warn", "-f", warn)
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: Pod kwarn: spec.containers[0].volumeDevices: not supported by podctl; ignored") {
+		t.Errorf("--validate=warn: exit %d, %q", r.code, r.stderr)
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", warn)
+	// A pod of that name exists already: refused, the first one untouched.
+	twice := writeManifest(t, pod("ktwice", "    command: [sleep, '1000']\n"))
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", twice) })
+	mustRun(t, "apply", "-f", twice)
+	if r := run(t, "apply", "-f", twice); r.code != 125 || !strings.Contains(r.stderr, "pod ktwice already exists") {
+		t.Errorf("second apply: exit %d, %q", r.code, r.stderr)
+	}
+	if st := state(t, "ktwice"); st.Phase != "Running" {
+		t.Errorf("the first ktwice is %s", st.Phase)
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", twice)
+	// Limits where no cgroup v2 is delegated: refused, naming the controller.
+	if _, err := cgroups.Find(); err != nil {
+		r := run(t, "apply", "-f", writeManifest(t, pod("klim", "    resources: {limits: {memory: 64Mi}}\n")))
+		if r.code != 125 || !strings.Contains(r.stderr, "needs the cgroup v2 memory controller") {
+			t.Errorf("limits without cgroup v2: exit %d, %q", r.code, r.stderr)
+		}
+	}
+}
