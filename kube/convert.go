@@ -448,6 +448,7 @@ func (c *converter) container(k *corev1.Container, at string, init bool) {
 	c.mounts(k, at, &ctr)
 	c.resources(k, at, &ctr)
 	c.security(k, at, &ctr)
+	c.probes(k, at, &ctr)
 	c.plan.Containers = append(c.plan.Containers, ctr)
 }
 

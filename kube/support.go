@@ -48,8 +48,24 @@ securityContext.capabilities.add securityContext.capabilities.drop
 `) {
 		b.WriteString(" " + prefix + "." + f)
 	}
+	for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+		for _, f := range strings.Fields(handlerFields + " initialDelaySeconds periodSeconds timeoutSeconds successThreshold failureThreshold") {
+			b.WriteString(" " + prefix + "." + probe + "." + f)
+		}
+	}
+	for _, hook := range []string{"postStart", "preStop"} {
+		for _, f := range strings.Fields(handlerFields + " sleep.seconds") {
+			if !strings.HasPrefix(f, "tcpSocket") { // deprecated for hooks, and never run by the kubelet
+				b.WriteString(" " + prefix + ".lifecycle." + hook + "." + f)
+			}
+		}
+	}
 	return b.String()
 }
+
+// handlerFields are those of a probe's or hook's action.
+const handlerFields = `exec.command httpGet.path httpGet.port httpGet.host httpGet.scheme
+httpGet.httpHeaders[].name httpGet.httpHeaders[].value tcpSocket.port tcpSocket.host`
 
 var configMapFields = fieldSet(`apiVersion kind metadata.name metadata.namespace metadata.labels.* metadata.annotations.* data.* binaryData.* immutable`)
 

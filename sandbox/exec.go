@@ -65,16 +65,11 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	if o.User == "" {
 		o.User = c.Spec.User
 	}
-	ids := IDMapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
-	cfg := &InitConfig{
-		Pod: pod, Container: c.Spec.Name, Exec: true, Tty: o.Tty,
-		Args: o.Args, Env: append(append([]string{}, c.Spec.Env...), o.Env...), Cwd: o.Cwd, User: o.User,
-		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
-		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
+	cfg, err := execConfig(st, &c.Spec, o.Args, o.Env, o.User, o.Cwd)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", where, err)
 	}
-	if cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
-		return 0, fmt.Errorf("%s: seccomp profile: %w", where, err)
-	}
+	cfg.Tty = o.Tty
 
 	var rl relay
 	defer rl.close()
@@ -215,4 +210,29 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 		}
 	}
 	return s, nil
+}
+
+// execConfig is the init's configuration for a command run in container
+// c of pod st (podctl exec, exec probes and lifecycle hooks): the
+// container's environment with env over it, its user and directory unless
+// given, its capabilities and seccomp filter.
+func execConfig(st *PodState, c *ContainerSpec, args, env []string, user, cwd string) (*InitConfig, error) {
+	if cwd == "" {
+		cwd = c.Cwd
+	}
+	if user == "" {
+		user = c.User
+	}
+	ids := IDMapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
+	cfg := &InitConfig{
+		Pod: st.Spec.Name, Container: c.Name, Exec: true,
+		Args: args, Env: append(append([]string{}, c.Env...), env...), Cwd: cwd, User: user,
+		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
+		Caps: c.Caps, Privileged: c.Privileged,
+	}
+	var err error
+	if cfg.Seccomp, err = seccompFilter(c); err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	return cfg, nil
 }

@@ -124,7 +124,8 @@ func (s *supervisor) canHibernate() bool {
 	// A network helper that is starting, or waits for its restart, is
 	// work in flight too.
 	netBusy := s.net != nil && !s.netReady || s.netRetry != nil
-	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy &&
+	// Probes run in Go: a pod with probes keeps its supervisor awake.
+	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy && len(s.probes) == 0 &&
 		len(s.startReplies) == 0 && len(s.exitReplies) == 0 && s.active.Load() == 0 && len(s.events) == 0
 }
 

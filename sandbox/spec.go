@@ -119,6 +119,13 @@ type ContainerSpec struct {
 	// RunAsNonRoot: refuse to start as uid 0 (Kubernetes' runAsNonRoot),
 	// checked once the user is resolved in the container's root.
 	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
+	// Probes and lifecycle hooks (a manifest's), run by the supervisor
+	// (probe.go).
+	Startup   *Probe   `json:"startupProbe,omitempty"`
+	Liveness  *Probe   `json:"livenessProbe,omitempty"`
+	Readiness *Probe   `json:"readinessProbe,omitempty"`
+	PostStart *Handler `json:"postStart,omitempty"`
+	PreStop   *Handler `json:"preStop,omitempty"`
 }
 
 // randomName makes a name for a pod or container the user did not name.

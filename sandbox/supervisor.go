@@ -87,6 +87,10 @@ type supervisor struct {
 	// oomBase: memory.events oom_kill of each container's cgroup when its
 	// current run started (cgroup.go).
 	oomBase map[string]uint64
+	// probes: the running probes of each container (probe.go);
+	// probeKilled: why a probe killed a container, for its termination.
+	probes      map[string]*probers
+	probeKilled map[string]string
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -102,6 +106,8 @@ func newSupervisor(dir string, spec PodSpec) *supervisor {
 		startReplies: map[string][]chan error{},
 		exitReplies:  map[string][]chan ctlReply{},
 		oomBase:      map[string]uint64{},
+		probes:       map[string]*probers{},
+		probeKilled:  map[string]string{},
 		done:         make(chan struct{}),
 		lockFD:       -1,
 	}
@@ -439,7 +445,8 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	}
 	now := time.Now().UTC()
 	c.State = ContainerState{Running: &StateRunning{StartedAt: now}}
-	c.Ready = true // no probes yet: a running container is ready
+	// Ready at once, unless a startup or readiness probe must say so.
+	c.Ready = c.Spec.Readiness == nil && c.Spec.Startup == nil
 	st, _ := procStartTime(proc.pid)
 	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
 	s.procs[name] = proc
@@ -451,6 +458,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 			s.post(func() { s.exited(name, proc) })
 		}()
 	}
+	s.startProbes(c, proc)
 	s.replyStarted(name, nil)
 	return nil
 }
@@ -492,6 +500,11 @@ func (s *supervisor) exited(name string, proc *container) {
 	t := &StateTerminated{ExitCode: code, Signal: sig, Reason: exitReason(code), FinishedAt: time.Now().UTC()}
 	if err != nil {
 		t.Reason, t.Message = ReasonError, err.Error()
+	}
+	s.stopProbes(name)
+	if why := s.probeKilled[name]; why != "" {
+		t.Message = why
+		delete(s.probeKilled, name)
 	}
 	if s.oomKilled(name) {
 		// Counted by the kernel in memory.events, not guessed from 137.
@@ -735,6 +748,33 @@ func (s *supervisor) killAll(sig unix.Signal) {
 	}
 }
 
+// stopAll is killAll for a stop: a container with a preStop hook runs it
+// first (within grace), as the kubelet does.
+func (s *supervisor) stopAll(sig unix.Signal, grace time.Duration) {
+	for name, proc := range s.procs {
+		c := s.st.container(name)
+		if sig == unix.SIGKILL || c == nil || c.Spec.PreStop == nil {
+			continue
+		}
+		s.terminate(name, proc, stopSignal(&c.Spec, sig), grace)
+	}
+	for name, c := range s.procs {
+		var spec *ContainerSpec
+		if st := s.st.container(name); st != nil {
+			spec = &st.Spec
+		}
+		if sig != unix.SIGKILL && spec != nil && spec.PreStop != nil {
+			continue // terminate signals it after the hook
+		}
+		sig := stopSignal(spec, sig)
+		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
+		c.signal(sig)
+		if sig == unix.SIGKILL {
+			s.killLeaf(name)
+		}
+	}
+}
+
 // stop ends the pod: sig (SIGTERM for podctl stop) to every container,
 // SIGKILL to what is left after grace, then the pause. reply, if not nil,
 // gets the result once the pod has ended.
@@ -769,7 +809,10 @@ func (s *supervisor) stop(sig unix.Signal, grace time.Duration, reply chan error
 	if grace == 0 {
 		sig = unix.SIGKILL
 	}
-	s.killAll(sig)
+	for name := range s.probes {
+		s.stopProbes(name)
+	}
+	s.stopAll(sig, grace)
 	if len(s.procs) == 0 {
 		s.finish()
 		return

@@ -26,6 +26,9 @@ func main() {
 		netsetup.NetconfMain() // never returns
 	}
 	if nsenter.InPorts() {
+		if os.Getenv(netsetup.EnvProbe) != "" {
+			netsetup.ProbeMain() // never returns
+		}
 		netsetup.ForwardMain() // never returns
 	}
 	if fd, ok := sandbox.InSupervisor(); ok {

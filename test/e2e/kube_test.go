@@ -353,3 +353,88 @@ func TestKubeBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Probes and lifecycle hooks, run by podctl itself: readiness gates Ready
+// (and podctl wait), a failing liveness probe restarts the container with
+// the reason in its last state, a startup probe kills a container that
+// never starts, postStart runs as the container starts, preStop before
+// its stop signal.
+func TestKubeProbesAndHooks(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	hostDir := filepath.Join(t.TempDir(), "hooks")
+	manifest := writeManifest(t, fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata: {name: kprobe}
+spec:
+  terminationGracePeriodSeconds: 5
+  volumes:
+  - name: host
+    hostPath: {path: %s, type: DirectoryOrCreate}
+  containers:
+  - name: web
+    image: %s
+    command: ["sh", "-c", "sleep 2; exec nettool serve tcp 0.0.0.0:8080"]
+    ports: [{name: svc, containerPort: 8080}]
+    readinessProbe:
+      tcpSocket: {port: svc}
+      periodSeconds: 1
+    lifecycle:
+      postStart:
+        exec: {command: ["sh", "-c", "echo started > /tmp/post"]}
+      preStop:
+        exec: {command: ["sh", "-c", "echo bye > /host/prestop"]}
+    volumeMounts: [{name: host, mountPath: /host}]
+  - name: flaky
+    image: %s
+    command: ["sh", "-c", "touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 1000"]
+    livenessProbe:
+      exec: {command: ["test", "-f", "/tmp/alive"]}
+      periodSeconds: 1
+      failureThreshold: 2
+`, hostDir, kubeImage, kubeImage))
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	mustRun(t, "apply", "-f", manifest)
+	if c := ctr(t, state(t, "kprobe"), "web"); c.Ready {
+		t.Errorf("web is Ready before its readiness probe succeeded")
+	}
+	mustRun(t, "wait", "--for", "condition=Ready", "--timeout", "30s", "kprobe")
+	if out := execOut(t, "kprobe", "web", "cat /tmp/post"); out != "started" {
+		t.Errorf("postStart: /tmp/post is %q", out)
+	}
+	eventually(t, "the liveness probe to restart flaky", func() bool {
+		c := ctr(t, state(t, "kprobe"), "flaky")
+		return c.RestartCount >= 1 && c.LastState.Terminated != nil && strings.Contains(c.LastState.Terminated.Message, "Liveness probe failed")
+	})
+	// preStop runs before the stop signal; delete uses the pod's grace.
+	mustRun(t, "delete", "-f", manifest)
+	if b, err := os.ReadFile(filepath.Join(hostDir, "prestop")); err != nil || string(b) != "bye\n" {
+		t.Errorf("preStop did not run: %q %v", b, err)
+	}
+
+	// A startup probe that never succeeds kills its container.
+	startup := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kstart}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: slow
+    image: `+kubeImage+`
+    command: ["sleep", "1000"]
+    startupProbe:
+      httpGet: {port: 8080, path: /healthz}
+      periodSeconds: 1
+      failureThreshold: 2
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", startup) })
+	mustRun(t, "apply", "-f", startup)
+	eventually(t, "the startup probe to kill slow", func() bool {
+		term := ctr(t, state(t, "kstart"), "slow").State.Terminated
+		return term != nil && strings.Contains(term.Message, "Startup probe failed") && strings.Contains(term.Message, "connection refused")
+	})
+	mustRun(t, "delete", "--grace-period=0", "-f", startup)
+}

@@ -1,0 +1,125 @@
+package netsetup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// EnvProbe, set for the ports stage instead of EnvForward, makes it run one
+// network probe from inside the pod (a Kubernetes tcpSocket or httpGet
+// probe, or an httpGet lifecycle hook): "tcp HOST:PORT" or
+// "http[s] HOST:PORT PATH [NAME:VALUE...]". Inside, because the pod's
+// loopback is only the pod's: podctl cannot setns into a network namespace
+// its user namespace does not own (setns(2) asks CAP_SYS_ADMIN in both),
+// so the stage's C constructor joins the user namespace first, as it does
+// for the forwarder.
+const EnvProbe = "_PODCTL_PROBE"
+
+// Probe runs a network check in the pod whose pause has pidfd pausePIDFD,
+// through the stage self (podctl) with env, and returns nil on success or
+// why it failed (the kubelet's words where it has them).
+func Probe(self string, env []string, pausePIDFD int, spec string, timeout time.Duration) error {
+	dup, err := unix.FcntlInt(uintptr(pausePIDFD), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	pidfd := os.NewFile(uintptr(dup), "pause-pidfd")
+	defer pidfd.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Args = []string{"podctl-probe"}
+	cmd.Env = append(env, EnvProbe+"="+spec, fmt.Sprintf("_PODCTL_PROBE_TIMEOUT=%d", timeout.Milliseconds()))
+	cmd.ExtraFiles = []*os.File{pidfd} // fd 3
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(out.String()); msg != "" {
+			return errors.New(msg)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out after %s", timeout)
+		}
+		return err
+	}
+	return nil
+}
+
+// ProbeMain runs the probe of EnvProbe, in the pod's namespaces, and
+// exits: 0 on success, 1 with the reason on stderr.
+func ProbeMain() {
+	var ms int64
+	fmt.Sscan(os.Getenv("_PODCTL_PROBE_TIMEOUT"), &ms)
+	timeout := time.Duration(ms) * time.Millisecond
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	err := runProbe(strings.Fields(os.Getenv(EnvProbe)), timeout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runProbe(f []string, timeout time.Duration) error {
+	if len(f) < 2 {
+		return fmt.Errorf("bad probe %q", f)
+	}
+	switch f[0] {
+	case "tcp":
+		c, err := net.DialTimeout("tcp", f[1], timeout)
+		if err != nil {
+			return fmt.Errorf("dial tcp %s: %v", f[1], unwrapOp(err))
+		}
+		return c.Close()
+	case "http", "https":
+		if len(f) < 3 {
+			return fmt.Errorf("bad probe %q", f)
+		}
+		url := f[0] + "://" + f[1] + f[2]
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("User-Agent", "kube-probe/podctl")
+		for _, h := range f[3:] {
+			k, v, _ := strings.Cut(h, ":")
+			req.Header.Set(k, v)
+		}
+		// The kubelet does not check certificates of https probes.
+		client := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: insecureTLS()},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("Get %q: %v", url, unwrapOp(err))
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 10<<10))
+		resp.Body.Close()
+		// Kubernetes: 200 <= code < 400 is a success.
+		if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+			return fmt.Errorf("HTTP probe failed with statuscode: %d", resp.StatusCode)
+		}
+		return nil
+	}
+	return fmt.Errorf("bad probe kind %q", f[0])
+}
+
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
