@@ -73,6 +73,12 @@ cp bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
 # The network tests' workload, static, copied into their rootfs ($NETTOOL).
 CGO_ENABLED=0 $GO build -o "$work/nettool" ./test/nettool
+# The proxy example's binary (examples/kube-proxy), and the example itself.
+CGO_ENABLED=0 $GO build -o "$work/webproxy" ./examples/kube-proxy/webproxy
+cp -r examples "$work/examples"
+chmod -R a+rX "$work/examples"
+chmod 755 "$work/webproxy"
+e2e_env="NETTOOL=$work/nettool WEBPROXY=$work/webproxy PODCTL_EXAMPLES=$work/examples"
 chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/e2e.test" "$work/nettool"
 export NETTOOL=$work/nettool
 # The e2e binary runs in $work and builds its hostile workloads from here.
@@ -105,7 +111,7 @@ if [ "$(id -u)" = 0 ]; then
 	mount -t tmpfs -o size=24m,mode=700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER") tmpfs "$work/smallstore"
 	trap 'umount "$work/smallstore" 2>/dev/null; rm -rf "$work"' EXIT
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl NETTOOL=$work/nettool XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl $e2e_env XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
@@ -120,8 +126,8 @@ if [ "$(id -u)" = 0 ]; then
 	# The lifecycle again, with detached supervisors hibernating into the
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl NETTOOL=$work/nettool PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
-		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost|TestBridge'" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
+		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'" \
 		>"$work/hibernate.log" 2>&1 || fail=1
 	cat "$work/hibernate.log"
 	count "$work/hibernate.log"
@@ -130,7 +136,7 @@ if [ "$(id -u)" = 0 ]; then
 	NOSUB_USER=${TEST_USER}-nosub
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
-	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl NETTOOL=$work/nettool PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
+	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
 		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
@@ -145,13 +151,13 @@ if [ "$(id -u)" = 0 ]; then
 	PODCTL_DEMO_DIR="$work/demo" test/demo.sh >"$work/demo.log" 2>&1 || { cat "$work/demo.log"; echo "make demo failed"; fail=1; }
 	bin/podctl rmi localhost/podctl-demo/busybox:latest >/dev/null 2>&1 || true
 	echo "== end-to-end tests, as root"
-	(cd "$work" && PODCTL=$work/podctl NETTOOL=$work/nettool "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge') >"$work/root.log" 2>&1 || fail=1
+	(cd "$work" && PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
+		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else
 	echo "== end-to-end tests, rootless (user $(id -un))"
-	(cd "$work" && PODCTL=$work/podctl NETTOOL=$work/nettool "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
+	(cd "$work" && PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
 fi

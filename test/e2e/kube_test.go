@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -437,4 +439,60 @@ spec:
 		return term != nil && strings.Contains(term.Message, "Startup probe failed") && strings.Contains(term.Message, "connection refused")
 	})
 	mustRun(t, "delete", "--grace-period=0", "-f", startup)
+}
+
+// The classic two-container pod (examples/kube-proxy): a ConfigMap made
+// from the proxy's configuration file, mounted read-only into the proxy,
+// which listens on port 80 (hostPort 8888) and forwards to the page
+// container at 127.0.0.1:2368; curl 127.0.0.1:8888 gets the page through
+// the proxy, and READY says 2/2. run-tests.sh builds webproxy ($WEBPROXY).
+func TestKubeProxyExample(t *testing.T) {
+	leakCheck(t)
+	bin := os.Getenv("WEBPROXY")
+	if bin == "" {
+		t.Fatal("set WEBPROXY to a static build of examples/kube-proxy/webproxy (run-tests.sh does)")
+	}
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	os.Mkdir(root, 0o755)
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "webproxy"), b, 0o755)
+	layer, err := imagebuild.DirLayer(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadImage(t, imagebuild.Image{Name: "localhost/podctl-example/webproxy:1", Layers: [][]byte{layer},
+		Config: imagebuild.Config{Entrypoint: []string{"/webproxy"}}}, "oci-archive")
+	example := os.Getenv("PODCTL_EXAMPLES")
+	if example == "" {
+		example = "../../examples"
+	}
+	example = filepath.Join(example, "kube-proxy")
+	run(t, "configmap", "rm", "proxy-conf")
+	mustRun(t, "configmap", "create", "proxy-conf", "--from-file="+filepath.Join(example, "proxy.conf"))
+	t.Cleanup(func() { run(t, "configmap", "rm", "proxy-conf") })
+	manifest := filepath.Join(example, "pod.yaml")
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	if out := mustRun(t, "apply", "-f", manifest); out != "pod/blog created\n" {
+		t.Errorf("apply: %q", out)
+	}
+	mustRun(t, "wait", "--for", "condition=Ready", "--timeout", "30s", "blog")
+	if out := mustRun(t, "ps"); !strings.Contains(strings.Join(strings.Fields(out), " "), "blog 2/2 Running") {
+		t.Errorf("ps:\n%s", out)
+	}
+	resp, err := http.Get("http://127.0.0.1:8888/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(page) != "Hello from the page container, through the proxy\n" {
+		t.Errorf("curl 127.0.0.1:8888: %d %q", resp.StatusCode, page)
+	}
+	if out := mustRun(t, "delete", "--grace-period=0", "-f", manifest); out != "pod/blog deleted\n" {
+		t.Errorf("delete: %q", out)
+	}
 }

@@ -1,0 +1,28 @@
+// Package vm runs podctl's end-to-end tests (test/e2e) inside a virtual
+// machine booted from Debian's own kernel, where cgroup v2 is the only
+// cgroup hierarchy and its controllers can be delegated to the test user.
+//
+// Why a VM: the machines podctl is developed and tested on run a kernel
+// with hybrid cgroups (memory, cpu, pids bound to cgroup v1 hierarchies
+// that belong to the machine; the cgroup2 mount holds no controller), so
+// podctl's cgroup v2 limits cannot be exercised there. qemu with software
+// emulation (TCG; KVM does not boot there) and a distribution kernel give
+// a machine whose init this package writes: test/vm/init.
+//
+// The test builds an initramfs itself (cpio.go, initramfs.go, guest.go):
+// the init, podctl's binaries and the e2e test binary with the libraries
+// they load, newuidmap/newgidmap (setuid root), busybox, and the e2e
+// suite's container rootfs, built on the host (rootfs.go). It boots it
+// (qemu.go) and reads the serial console for the init's markers
+// (vmconf).
+//
+//	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image,
+//	                   e2e.test and nettool (required; the test is
+//	                   skipped without it)
+//	PODCTL_VM_RUN      the e2e tests to run, a -test.run expression
+//	                   (default ^TestCgroupV2)
+//	PODCTL_VM_TIMEOUT  how long the VM may take in all (default 12m)
+//
+// Other PODCTL_* variables of the host's environment are passed on to the
+// tests in the VM, except those naming host paths.
+package vm

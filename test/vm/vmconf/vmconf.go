@@ -1,0 +1,49 @@
+// Package vmconf is what the host side of the VM test (package vm) and the
+// VM's init (test/vm/init) agree on: the file the host writes into the
+// initramfs to tell the init what to run, and the marker lines the init
+// prints on the serial console for the host to find.
+//
+// The run's parameters travel in a file of the initramfs, not on the kernel
+// command line: that line is at most 2048 bytes on x86 (COMMAND_LINE_SIZE)
+// and is split at spaces, while a -test.run regular expression or a PODCTL_*
+// value may hold any character.
+package vmconf
+
+import "time"
+
+// Path is where the host puts the Config, as JSON, in the initramfs.
+const Path = "/etc/podctl-vm.json"
+
+// Markers the init prints, each at the start of a line of its own.
+const (
+	// Booted: the init has switched root and mounted the file systems.
+	Booted = "PODCTL-VM-BOOTED"
+	// Start: the test binary is about to be started; its output follows.
+	Start = "PODCTL-VM-START"
+	// Result ends the run: "PODCTL-VM-RESULT exit=N" or, when the init
+	// itself failed, "PODCTL-VM-RESULT exit=255 error=MESSAGE".
+	Result = "PODCTL-VM-RESULT"
+)
+
+// Config is the run the init performs.
+type Config struct {
+	// Argv is the test command (argv[0] an absolute path).
+	Argv []string
+	// Env is added to the environment the init gives the test.
+	Env []string
+	// Modules are kernel modules (paths in the VM) the init loads first,
+	// in this order.
+	Modules []string
+	// Disks are block devices the init mounts once Modules are loaded.
+	Disks []Disk
+	// Watchdog: the init prints an error result and powers the machine
+	// off this long after it started, whatever the test is doing.
+	Watchdog time.Duration
+}
+
+// Disk is a file system on a block device of the VM.
+type Disk struct {
+	Device string // /dev/vda
+	Target string // where the init mounts it
+	FSType string
+}
