@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -16,7 +17,10 @@ import (
 // ("pod/web created"); Notices gets warnings; Pull copies an image into
 // the store (podctl-image pull), for imagePullPolicy.
 type ApplyOptions struct {
-	Warn    bool
+	Warn bool
+	// Network, if set, is the network of every pod that is not
+	// hostNetwork (podctl apply --network, as podman kube play's).
+	Network netsetup.Mode
 	Out     io.Writer
 	Notices io.Writer
 	Pull    func(image string) error
@@ -63,6 +67,9 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 		}
 		if _, _, err := sandbox.ReadState(obj.Name()); err == nil {
 			return fmt.Errorf("document %d: pod %s already exists: podctl does not change a pod in place; podctl delete -f FILE (or podctl rm -f %s), then apply", obj.Doc, obj.Name(), obj.Name())
+		}
+		if o.Network != "" && plan.Spec.Network.Mode != netsetup.Host {
+			plan.Spec.Network.Mode = o.Network
 		}
 		for _, w := range plan.Warnings {
 			fmt.Fprintf(o.Notices, "podctl: warning: Pod %s: %s\n", obj.Name(), w)

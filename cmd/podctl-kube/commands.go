@@ -12,6 +12,7 @@ import (
 
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/kube"
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +28,7 @@ func kubeCommands() []*cli.Command {
 		Usage: "make the Pods, ConfigMaps and Secrets of Kubernetes manifests (kubectl apply -f)",
 		Flags: []cli.Flag{fileFlag,
 			&cli.StringFlag{Name: "validate", Value: "strict", Usage: "strict: a field podctl does not support is an error; warn: a warning, and the pod runs without it"},
+			&cli.StringFlag{Name: "network", Usage: "the network of the pods that are not hostNetwork: pasta (default when installed), slirp4netns, bridge or none"},
 		},
 		Action: func(c *cli.Context) error {
 			warn := false
@@ -41,7 +43,16 @@ func kubeCommands() []*cli.Command {
 			if err != nil {
 				return err
 			}
-			return kube.Apply(objs, kube.ApplyOptions{Warn: warn, Out: os.Stdout, Notices: os.Stderr, Pull: pullImage})
+			o := kube.ApplyOptions{Warn: warn, Out: os.Stdout, Notices: os.Stderr, Pull: pullImage}
+			if c.IsSet("network") {
+				if o.Network, err = netsetup.ParseMode(c.String("network")); err != nil {
+					return usageError{err}
+				}
+				if o.Network == netsetup.Host {
+					return usageError{fmt.Errorf("apply: --network host: say hostNetwork: true in the Pod instead")}
+				}
+			}
+			return kube.Apply(objs, o)
 		},
 	}, {
 		Name:  "delete",

@@ -137,6 +137,61 @@ for ((i = 0; i < warmup + runs; i++)); do
 done
 no_leaks both "two-container pods"
 
+# --- 1b. the same pod from a manifest: podctl apply vs podman kube play ---
+# One Pod manifest, two containers (sleep 1000 each) of the bench image,
+# imagePullPolicy Never, for both tools; timed until Ready (podctl apply,
+# then podctl wait; podman kube play returns once its containers run).
+manifest=$work/kube-pod.yaml
+cat >"$manifest" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $prefix-kube
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: a, image: $image, imagePullPolicy: Never, command: [sleep, "1000"]}
+  - {name: b, image: $image, imagePullPolicy: Never, command: [sleep, "1000"]}
+YAML
+# Both with --network none (like for like, as above), and both with their
+# default network (pasta for podctl, slirp4netns for podman 4.3).
+kube_round() {
+	local tool=$1 record=$2 net=$3 pod=$prefix-kube t0 t1 n netflag=()
+	[ "$net" = none ] && netflag=(--network none)
+	t0=$(now)
+	case $tool in
+	podctl)
+		run_ok "$podctl" apply "${netflag[@]}" -f "$manifest"
+		run_ok "$podctl" wait "$pod" --for condition=Ready --timeout 10s
+		;;
+	podman)
+		run_ok podman kube play "${netflag[@]}" "$manifest"
+		;;
+	esac
+	t1=$(now)
+	case $tool in
+	podctl)
+		n=$("$podctl" ps --format json | jq --arg p "$pod" '[.[] | select(.spec.name == $p) | .containers[] | select(.ready and .state.running)] | length')
+		((n == 2)) || die "podctl: pod $pod has $n ready containers, not 2"
+		run_ok "$podctl" delete --grace-period=0 -f "$manifest"
+		;;
+	podman)
+		n=$(podman ps --filter "pod=$pod" --filter status=running -q | wc -l)
+		((n == 3)) || die "podman: pod $pod has $n running containers, not 3"
+		run_ok podman kube down "$manifest"
+		;;
+	esac
+	((record)) && echo "$tool $((t1 - t0))" >>"$out/kube-$net-samples"
+	return 0
+}
+for net in none default; do
+	: >"$out/kube-$net-samples"
+	for ((i = 0; i < warmup + runs; i++)); do
+		for tool in podctl podman; do kube_round $tool $((i >= warmup)) $net; done
+	done
+done
+no_leaks both "kube apply and kube play"
+
 # --- 2. stop + rm of an idle one-container pod ---
 n=$((warmup + runs))
 for ((i = 1; i <= n; i++)); do

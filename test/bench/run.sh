@@ -395,6 +395,10 @@ lc_table() {
 }
 lc_table "two-container pod until Ready (pod create + 2 run -d [+ podctl wait --for condition=Ready]; removal not timed)" \
 	ready-total "$RUNS"
+lc_table "the same pod from one manifest, --network none: podctl apply -f (+ wait --for condition=Ready) vs podman kube play" \
+	kube-none-samples "$RUNS"
+lc_table "the same pod from one manifest, each tool's default network (pasta; podman 4.3: slirp4netns)" \
+	kube-default-samples "$RUNS"
 lc_table "stop + rm of an idle one-container pod (sleep 1000 ends on SIGTERM; podman: run --init)" \
 	stoprm-total "$RUNS" stoprm-stop stop stoprm-rm rm
 noinit=$(awk '$1 == "podman-noinit"' "$lc/lifecycle-notes")
@@ -593,6 +597,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	--rawfile ready "$lc/ready-total" --rawfile stoprm "$lc/stoprm-total" \
 	--rawfile stop "$lc/stoprm-stop" --rawfile rm "$lc/stoprm-rm" \
 	--rawfile bulk "$lc/bulk-total" --rawfile bulk_create "$lc/bulk-create" --rawfile bulk_rm "$lc/bulk-rm" \
+	--rawfile kube_none "$lc/kube-none-samples" --rawfile kube_default "$lc/kube-default-samples" \
 	--rawfile notes "$lc/lifecycle-notes" "$JQ_BLOCK"'
 	($notes | split("\n") | map(select(startswith("podman-noinit")))[0]) as $noinit
 	| {unit: "ms",
@@ -602,6 +607,15 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 		           podman: ("podman pod create --network none --name P; podman run -d --pod P --name P-a " + $image + " sleep 1000; (the same with P-b)")},
 		removal_not_timed: {podctl: "podctl rm -f P", podman: "podman pod rm -f -t 0 P"},
 		runs: $runs, warmup_rounds: $warmup} + ($ready | block)),
+	   kube_apply: ({
+		what: "the same two-container pod (sleep 1000 each, imagePullPolicy Never) from one Pod manifest, until Ready; removal not timed",
+		commands: {podctl: "podctl apply --network none -f pod.yaml; podctl wait P --for condition=Ready --timeout 10s",
+		           podman: "podman kube play --network none pod.yaml"},
+		removal_not_timed: {podctl: "podctl delete --grace-period=0 -f pod.yaml", podman: "podman kube down pod.yaml"},
+		runs: $runs} + ($kube_none | block)),
+	   kube_apply_default_network: ({
+		what: "as kube_apply, each tool with its default network (podctl: pasta; podman 4.3: slirp4netns)",
+		runs: $runs} + ($kube_default | block)),
 	   stop_rm: ({
 		what: ("stop, then remove, an idle one-container pod (made " + ($settle | tostring) + " s before) whose workload sleep 1000 ends on SIGTERM; timed: stop + rm"),
 		commands: {podctl: "podctl stop -t 10 P; podctl rm P (pod: podctl run -d --network none --rootfs ROOTFS --name P -- sleep 1000; podctl pause is PID 1)",
