@@ -62,13 +62,18 @@ type Request struct {
 	// container a copy of the image's layers owned for that mapping.
 	UIDMap [][3]uint32 `json:"uidMap,omitempty"`
 	GIDMap [][3]uint32 `json:"gidMap,omitempty"`
+	// More: further prepares in the same call (the containers of one
+	// pod); all are made, or none is left.
+	More []Request `json:"more,omitempty"`
 }
 
 // Response is the helper's answer.
 type Response struct {
-	Prepared *Prepared `json:"prepared,omitempty"`
-	IDs      []string  `json:"ids,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	Prepared *Prepared   `json:"prepared,omitempty"`
+	More     []*Prepared `json:"more,omitempty"`   // those of Request.More, in order
+	Failed   string      `json:"failed,omitempty"` // the container whose prepare failed
+	IDs      []string    `json:"ids,omitempty"`
+	Error    string      `json:"error,omitempty"`
 }
 
 // HelperArg is podctl-store's argv[1] for the store helper.

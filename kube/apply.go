@@ -111,11 +111,15 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 			return fmt.Errorf("Pod %s: %w", p.obj.Name(), err)
 		}
 		err := sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
-		if err != nil && missingImage(err) && o.Pull != nil {
-			// imagePullPolicy IfNotPresent (podctl's default too): pull,
-			// then once more.
-			if perr := pullMissing(p.obj.Pod, o); perr != nil {
-				return fmt.Errorf("Pod %s: %w", p.obj.Name(), perr)
+		// imagePullPolicy IfNotPresent (podctl's default too): pull what
+		// is missing, then once more; each missing image once.
+		for tries := 0; err != nil && o.Pull != nil && tries < len(allContainers(p.obj.Pod)); tries++ {
+			c := missingImage(p.obj.Pod, err)
+			if c == nil {
+				break
+			}
+			if perr := o.Pull(c.Image); perr != nil {
+				return fmt.Errorf("Pod %s: container %s: image %s is not in the store, and pulling it failed: %w", p.obj.Name(), c.Name, c.Image, perr)
 			}
 			err = sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
 		}
@@ -197,27 +201,28 @@ func pullImages(pod *corev1.Pod, o ApplyOptions) error {
 	return nil
 }
 
-// pullMissing pulls the images a pod lacks, unless their policy is Never.
-func pullMissing(pod *corev1.Pod, o ApplyOptions) error {
-	for _, c := range allContainers(pod) {
-		if c.ImagePullPolicy == corev1.PullNever || c.ImagePullPolicy == corev1.PullAlways {
-			continue
-		}
-		if err := o.Pull(c.Image); err != nil {
-			return fmt.Errorf("container %s: image %s is not in the store, and pulling it failed: %w", c.Name, c.Image, err)
-		}
-	}
-	return nil
-}
 
 func allContainers(pod *corev1.Pod) []corev1.Container {
 	return append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...)
 }
 
-// missingImage: the store said an image is not there (images/store's
-// message; it crossed a process boundary as text).
-func missingImage(err error) bool {
-	return strings.Contains(err.Error(), "is not in the store")
+// missingImage is the container whose image the store said is not there
+// (images/store's message, `image "NAME" is not in the store`: it crossed
+// a process boundary as text), if its policy lets podctl pull it.
+func missingImage(pod *corev1.Pod, err error) *corev1.Container {
+	msg := err.Error()
+	i := strings.Index(msg, "is not in the store")
+	j := strings.LastIndex(msg[:max(i, 0)], `image "`)
+	if i < 0 || j < 0 {
+		return nil
+	}
+	name := strings.TrimSuffix(strings.TrimSpace(msg[j+len(`image "`):i]), `"`)
+	for _, c := range allContainers(pod) {
+		if c.Image == name && c.ImagePullPolicy != corev1.PullNever {
+			return &c
+		}
+	}
+	return nil
 }
 
 // DeleteObjects removes what a manifest names: its pods (stopped with

@@ -66,12 +66,14 @@ func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writ
 	if err := checkLimits(spec.Resources, ctrs); err != nil {
 		return err
 	}
+	ptrs := make([]*ContainerSpec, len(ctrs))
 	for i := range ctrs {
-		if err := prepareImage(spec.Name, spec.UserNS, &ctrs[i]); err != nil {
-			return err
-		}
-		prepared = append(prepared, ctrs[i])
+		ptrs[i] = &ctrs[i]
 	}
+	if err := prepareImages(spec.Name, spec.UserNS, ptrs); err != nil {
+		return err
+	}
+	prepared = ctrs
 	created, err := startDetached(dir, lock, spec, ctrs, notices)
 	if created {
 		return nil // the pod exists (a start error is in its state)

@@ -19,7 +19,21 @@ import (
 // command (Kubernetes' rules), environment, working directory, user and
 // stop signal, each only where the user gave none.
 func prepareImage(pod string, userns string, c *ContainerSpec) error {
-	if c.Image == "" {
+	return prepareImages(pod, userns, []*ContainerSpec{c})
+}
+
+// prepareImages is prepareImage for several containers at once (podctl
+// apply of a pod): one call of the store helper makes every layer, which
+// saves a process and an opening of the store per container. On error
+// none of the layers is left.
+func prepareImages(pod string, userns string, cs []*ContainerSpec) error {
+	var want []*ContainerSpec
+	for _, c := range cs {
+		if c.Image != "" {
+			want = append(want, c)
+		}
+	}
+	if len(want) == 0 {
 		return nil
 	}
 	var uidMap, gidMap [][3]uint32
@@ -33,21 +47,50 @@ func prepareImage(pod string, userns string, c *ContainerSpec) error {
 			gidMap, err = relativeTo(keep.GIDs, std.GIDs)
 		}
 		if err != nil {
-			return fmt.Errorf("container %s: %w", c.Name, err)
+			return fmt.Errorf("container %s: %w", want[0].Name, err)
 		}
 	}
-	id := make([]byte, 32)
-	rand.Read(id)
-	explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
-	resp, err := callStore(images.Request{
-		Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
-		Metadata: images.Metadata{Pod: pod, Container: c.Name}, UIDMap: uidMap, GIDMap: gidMap,
-	})
-	if err != nil {
-		return fmt.Errorf("container %s: %w", c.Name, err)
+	var req images.Request
+	for i, c := range want {
+		id := make([]byte, 32)
+		rand.Read(id)
+		explain("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
+		r := images.Request{Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
+			Metadata: images.Metadata{Pod: pod, Container: c.Name}, UIDMap: uidMap, GIDMap: gidMap}
+		if i == 0 {
+			req = r
+		} else {
+			req.More = append(req.More, r)
+		}
 	}
-	p := resp.Prepared
-	c.Layer = p
+	resp, err := callStore(req)
+	if err != nil {
+		if len(want) == 1 || resp == nil || resp.Failed == "" {
+			return fmt.Errorf("container %s: %w", want[0].Name, err)
+		}
+		return fmt.Errorf("container %s: %w", resp.Failed, err)
+	}
+	prepared := append([]*images.Prepared{resp.Prepared}, resp.More...)
+	for i, c := range want {
+		c.Layer = prepared[i]
+	}
+	for i, c := range want {
+		if err := applyImageConfig(c); err != nil {
+			var rest []ContainerSpec
+			for _, d := range want[i:] {
+				rest = append(rest, *d)
+			}
+			deleteLayers(rest)
+			return err
+		}
+	}
+	return nil
+}
+
+// applyImageConfig fills c in from its prepared image's configuration;
+// on error its layer is removed.
+func applyImageConfig(c *ContainerSpec) error {
+	p := c.Layer
 	cfg := p.Config
 	c.Args = cfg.Command(c.Command, c.Args)
 	if len(c.Args) == 0 {

@@ -246,7 +246,7 @@ func pullImage(image string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path, images.TransportBinary, "pull", "-q", image)
+	cmd := exec.Command(path, "pull", "-q", image)
 	cmd.Args[0] = images.TransportBinary
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -44,6 +44,21 @@ func serve(req images.Request) *images.Response {
 	switch req.Op {
 	case "prepare":
 		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata, req.UIDMap, req.GIDMap)
+		made := []string{req.ID}
+		for _, r := range req.More {
+			if err != nil {
+				break
+			}
+			var p *images.Prepared
+			if p, err = CreateContainer(s, r.Image, r.ID, r.Metadata, r.UIDMap, r.GIDMap); err != nil {
+				resp.Failed = r.Metadata.Container
+				DeleteContainers(s, made) // all or none
+				resp.Prepared, resp.More = nil, nil
+				break
+			}
+			made = append(made, r.ID)
+			resp.More = append(resp.More, p)
+		}
 	case "delete":
 		err = DeleteContainers(s, req.IDs)
 	case "orphans":

@@ -327,11 +327,20 @@ func TestKubeBadInput(t *testing.T) {
 	if after := kept(t); after != before {
 		t.Errorf("kept objects changed: %q -> %q", before, after)
 	}
+	// The second container's image is missing (and may not be pulled):
+	// the first one's layer, made in the same call, goes too.
+	store := readStore(t)
+	r := run(t, "apply", "-f", writeManifest(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: kbadimg}\nspec:\n  containers:\n"+
+		"  - {name: a, image: "+kubeImage+", command: [sleep, '1000']}\n  - {name: b, image: localhost/podctl-e2e/nope:1, imagePullPolicy: Never}\n"))
+	if r.code != 125 || !strings.Contains(r.stderr, "container b") || !strings.Contains(r.stderr, "is not in the store") {
+		t.Errorf("a missing image: exit %d, %q", r.code, r.stderr)
+	}
+	sameStore(t, "after an apply whose second image is missing", store)
 	// --validate=warn runs the pod without the unsupported field, and
 	// says which.
 	warn := writeManifest(t, pod("kwarn", "    command: [sleep, '1000']\n    volumeDevices: [{name: d, devicePath: /dev/x}]\n"))
 	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", warn) })
-	r := run(t, "apply", "--validate=warn", "-f", warn)
+	r = run(t, "apply", "--validate=warn", "-f", warn)
 	if r.code != 0 || !strings.Contains(r.stderr, "warning: Pod kwarn: spec.containers[0].volumeDevices: not supported by podctl; ignored") {
 		t.Errorf("--validate=warn: exit %d, %q", r.code, r.stderr)
 	}
