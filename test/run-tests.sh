@@ -65,6 +65,7 @@ fuzz ./images/ FuzzImageConfig
 fuzz ./images/ FuzzGrammar
 fuzz ./netsetup/ FuzzParsePort
 fuzz ./cgroups/ FuzzParseBytes
+fuzz ./kube/ FuzzDecode
 
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
