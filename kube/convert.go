@@ -141,6 +141,8 @@ func (c *converter) podSpec() {
 			f.add("spec.hostname", "%s", strings.Join(errs, "; "))
 		}
 	}
+	// The pod ends when its app containers are done, as on a cluster.
+	s.AutoStop, s.FromManifest = true, true
 	// Kubernetes' default: each container its own pid namespace.
 	s.SharePID = p.Spec.ShareProcessNamespace != nil && *p.Spec.ShareProcessNamespace
 	switch p.Spec.RestartPolicy {
@@ -431,8 +433,18 @@ func (c *converter) container(k *corev1.Container, at string, init bool) {
 	default:
 		f.add(at+".imagePullPolicy", "%q: Always, IfNotPresent or Never", k.ImagePullPolicy)
 	}
-	if init && k.RestartPolicy != nil {
-		f.add(at+".restartPolicy", "native sidecars (an init container with restartPolicy Always) are not supported by podctl yet; make it a container")
+	if k.RestartPolicy != nil {
+		switch {
+		case !init:
+			f.add(at+".restartPolicy", "only an init container takes one (Always: a native sidecar)")
+		case *k.RestartPolicy != corev1.ContainerRestartPolicyAlways:
+			f.add(at+".restartPolicy", "%q: Always (a native sidecar) is the only value", *k.RestartPolicy)
+		default:
+			ctr.Sidecar = true
+		}
+	}
+	if init && !ctr.Sidecar && (k.LivenessProbe != nil || k.ReadinessProbe != nil || k.StartupProbe != nil || k.Lifecycle != nil) {
+		f.add(at, "an init container that runs to completion takes no probes or lifecycle hooks (a native sidecar, restartPolicy Always, does)")
 	}
 	if k.Stdin || k.TTY {
 		f.add(at+".stdin", "podctl apply runs pods detached and has no attach; use podctl exec -it POD -c %s -- sh", k.Name)

@@ -214,10 +214,11 @@ func (s *supervisor) probed(name string, run int, kind probeKind, pr Probe, err 
 	case startupProbe:
 		if err == nil {
 			p.started.Store(true)
-			if c.Spec.Readiness == nil && !c.Ready {
+			c.Started = true
+			if c.Spec.Readiness == nil {
 				c.Ready = true
-				s.afterChange()
 			}
+			s.afterChange() // a sidecar's start lets the next init container go
 		} else if n[1] >= pr.FailureThreshold {
 			s.probeKill(name, run, fmt.Sprintf("Startup probe failed: %v", err))
 		}

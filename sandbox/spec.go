@@ -72,6 +72,10 @@ type PodSpec struct {
 	// Resources: the pod's own cgroup limits (pod create --memory ...),
 	// over those of its containers.
 	Resources cgroups.Resources `json:"resources,omitempty"`
+	// FromManifest: a pod of podctl apply ends when all its app
+	// containers are done (Kubernetes), not with its first container (a
+	// pod of podctl run).
+	FromManifest bool `json:"fromManifest,omitempty"`
 	// TerminationGrace: how long podctl stop waits before SIGKILL when not
 	// told (a manifest's terminationGracePeriodSeconds); nil: the default.
 	TerminationGrace *time.Duration `json:"terminationGrace,omitempty"`
@@ -81,6 +85,12 @@ type PodSpec struct {
 type ContainerSpec struct {
 	Name   string `json:"name"`
 	Init   bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	// Sidecar: an init container that keeps running (Kubernetes' native
+	// sidecar, restartPolicy Always): started in init order, the next
+	// init container waits for it to have started, never for its end;
+	// restarted whatever its exit; stopped once the app containers are
+	// done; ignored for the pod's phase.
+	Sidecar bool `json:"sidecar,omitempty"`
 	Rootfs string `json:"rootfs,omitempty"`
 	// Image: where the rootfs comes from instead, as the user named it;
 	// Command replaces the image's Entrypoint (--entrypoint, Kubernetes'

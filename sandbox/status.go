@@ -70,6 +70,9 @@ type ContainerStatus struct {
 	LastState    ContainerState `json:"lastState"`
 	Ready        bool           `json:"ready"`
 	RestartCount int            `json:"restartCount"`
+	// Started: running, and past its startup probe (if any), as
+	// Kubernetes' containerStatuses[].started.
+	Started bool `json:"started"`
 	// The workload's process on the host while it runs: pid and start
 	// time identify it even after the pid is recycled.
 	Proc ProcRef `json:"process,omitempty"`
@@ -125,6 +128,14 @@ func computePhase(cs []ContainerStatus) (phase string, initialized, ready bool) 
 		if !c.Spec.Init {
 			continue
 		}
+		if c.Spec.Sidecar {
+			// Initialized once it has started (a later restart does not
+			// undo that); it never fails the pod.
+			if !(c.State.Running != nil && c.Started) && c.RestartCount == 0 {
+				initialized = false
+			}
+			continue
+		}
 		if t := c.State.Terminated; t != nil && t.ExitCode == 0 {
 			continue
 		} else if t != nil {
@@ -136,6 +147,9 @@ func computePhase(cs []ContainerStatus) (phase string, initialized, ready bool) 
 	ready = initialized
 	for i := range cs {
 		c := &cs[i]
+		if c.Spec.Sidecar && !c.Ready {
+			ready = false // a pod is Ready when its sidecars are too
+		}
 		if c.Spec.Init {
 			continue
 		}
@@ -190,6 +204,8 @@ func DisplayStatus(st *PodState) string {
 		}
 		inits++
 		switch {
+		case c.Spec.Sidecar && (c.Started || c.RestartCount > 0):
+			initDone++ // a sidecar that has started is done initializing
 		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
 			initDone++
 		case initStatus != "":
@@ -227,10 +243,11 @@ func DisplayStatus(st *PodState) string {
 	return status
 }
 
-// ReadyCount is the READY column: ready app containers / app containers.
+// ReadyCount is the READY column: ready app containers (and sidecars, as
+// kubectl counts them) / their number.
 func ReadyCount(st *PodState) (ready, total int) {
 	for _, c := range st.Containers {
-		if c.Spec.Init {
+		if c.Spec.Init && !c.Spec.Sidecar {
 			continue
 		}
 		total++

@@ -91,6 +91,9 @@ type supervisor struct {
 	// probeKilled: why a probe killed a container, for its termination.
 	probes      map[string]*probers
 	probeKilled map[string]string
+	// sidecarsDone: the app containers are done; sidecars are stopped and
+	// not restarted.
+	sidecarsDone bool
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -447,6 +450,7 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 	c.State = ContainerState{Running: &StateRunning{StartedAt: now}}
 	// Ready at once, unless a startup or readiness probe must say so.
 	c.Ready = c.Spec.Readiness == nil && c.Spec.Startup == nil
+	c.Started = c.Spec.Startup == nil
 	st, _ := procStartTime(proc.pid)
 	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
 	s.procs[name] = proc
@@ -526,7 +530,7 @@ func (s *supervisor) exited(name string, proc *container) {
 // a restart (now, or after a back-off), or nothing.
 func (s *supervisor) terminated(c *ContainerStatus, t *StateTerminated, ran time.Duration) {
 	c.State = ContainerState{Terminated: t}
-	c.Ready, c.Proc = false, ProcRef{}
+	c.Ready, c.Started, c.Proc = false, false, ProcRef{}
 	name := c.Spec.Name
 	if s.stopping {
 		s.replyExited(c)
@@ -539,6 +543,9 @@ func (s *supervisor) terminated(c *ContainerStatus, t *StateTerminated, ran time
 		// run --rm: a one-off, never restarted (docker refuses --rm
 		// with --restart for the same reason).
 		restart = false
+	case c.Spec.Sidecar:
+		// Restarted whatever its exit, until the app containers are done.
+		restart = !s.sidecarsDone
 	case c.Spec.Init:
 		// An init container that succeeded is done, whatever the
 		// policy; a failed one is retried unless the policy is Never.
@@ -644,7 +651,10 @@ func (s *supervisor) schedule() {
 		if !c.Spec.Init {
 			continue
 		}
-		if t := c.State.Terminated; t != nil && t.ExitCode == 0 {
+		if c.Spec.Sidecar && c.State.Running != nil && c.Started {
+			continue // started: the next init container may go
+		}
+		if t := c.State.Terminated; t != nil && t.ExitCode == 0 && !c.Spec.Sidecar {
 			continue
 		}
 		if c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
@@ -667,14 +677,22 @@ func (s *supervisor) afterChange() {
 		return // create schedules and saves once the pause is ready
 	}
 	s.schedule()
-	if phase, _, _ := computePhase(s.st.Containers); s.stopping && len(s.procs) == 0 ||
-		s.st.Spec.AutoStop && terminal(phase) {
+	phase, _, _ := computePhase(s.st.Containers)
+	if s.st.Spec.AutoStop && terminal(phase) && len(s.procs) > 0 && !s.stopping {
+		// The app containers are done; the sidecars still run: they
+		// are stopped now, and not restarted.
+		s.sidecarsDone = true
+		s.save()
+		s.stop(unix.SIGTERM, s.grace(), nil)
+		return
+	}
+	if s.stopping && len(s.procs) == 0 || s.st.Spec.AutoStop && terminal(phase) {
 		s.finish() // which saves the final state
 		return
 	}
 	// A pod made by podctl run lives for its command: once that container
 	// has ended for good, the ones added to it (run --pod) are stopped.
-	if m := s.st.MainContainer(); s.st.Spec.AutoStop && !s.stopping && m != nil && m.State.Terminated != nil {
+	if m := s.st.MainContainer(); s.st.Spec.AutoStop && !s.st.Spec.FromManifest && !s.stopping && m != nil && m.State.Terminated != nil {
 		s.save()
 		s.stop(unix.SIGTERM, StopGrace, nil)
 		return
@@ -886,10 +904,15 @@ func (s *supervisor) finish() {
 		}
 	}
 	// Containers that never started: a stopped pod will not start them.
+	// One waiting out a back-off (a sidecar, once the app containers are
+	// done): its last run is its final state.
 	for i := range s.st.Containers {
 		c := &s.st.Containers[i]
 		if c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
 			c.State.Waiting.Message = "the pod ended before this container started"
+		}
+		if c.State.Waiting != nil && c.State.Waiting.Reason == ReasonCrashLoopBackOff && c.LastState.Terminated != nil {
+			c.State, c.LastState = c.LastState, ContainerState{}
 		}
 	}
 	s.stopNetwork()

@@ -505,3 +505,63 @@ func TestKubeProxyExample(t *testing.T) {
 		t.Errorf("delete: %q", out)
 	}
 }
+
+// A native sidecar (an init container with restartPolicy Always) starts
+// in init order, the next init container waits for its startup probe,
+// it runs beside the app container (READY counts it), is restarted
+// whatever its exit, and is stopped once the app container is done: the
+// pod then Succeeds, whatever the sidecar made of its SIGTERM.
+func TestKubeSidecar(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	manifest := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kside}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 2
+  volumes: [{name: shared, emptyDir: {}}]
+  initContainers:
+  - name: logger
+    image: `+kubeImage+`
+    restartPolicy: Always
+    command: ["sh", "-c", "sleep 1; echo up > /shared/up; n=0; while [ $n -lt 3 ]; do n=$((n+1)); sleep 0.3; done; exit 3"]
+    startupProbe:
+      exec: {command: [test, -f, /shared/up]}
+      periodSeconds: 1
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  - name: after
+    image: `+kubeImage+`
+    command: ["sh", "-c", "cat /shared/up > /shared/seen"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  containers:
+  - name: main
+    image: `+kubeImage+`
+    command: ["sh", "-c", "cat /shared/seen; sleep 4"]
+    volumeMounts: [{name: shared, mountPath: /shared}]
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	mustRun(t, "apply", "-f", manifest)
+	mustRun(t, "wait", "--for", "condition=Ready", "--timeout", "30s", "kside")
+	if out := strings.Join(strings.Fields(mustRun(t, "ps")), " "); !strings.Contains(out, "kside 2/2 Running") {
+		t.Errorf("ps while running: %s", out)
+	}
+	eventually(t, "the sidecar to be restarted (it exits 3 after ~1 s)", func() bool {
+		return ctr(t, state(t, "kside"), "logger").RestartCount >= 1
+	})
+	eventually(t, "the pod to succeed", func() bool {
+		return state(t, "kside").Phase == "Succeeded"
+	})
+	st := state(t, "kside")
+	if out := mustRun(t, "logs", "-c", "main", "kside"); out != "up\n" {
+		t.Errorf("main saw %q: the init container after the sidecar did not wait for its start", out)
+	}
+	if c := ctr(t, st, "main"); c.State.Terminated == nil || c.State.Terminated.ExitCode != 0 {
+		t.Errorf("main: %+v", c.State)
+	}
+	if c := ctr(t, st, "logger"); c.State.Terminated == nil {
+		t.Errorf("the sidecar was not stopped with the pod: %+v", c.State)
+	}
+	mustRun(t, "delete", "-f", manifest)
+}
