@@ -21,7 +21,7 @@ const homeDiskSize = 4 << 30
 // has only since Linux 6.6; and a disk is a block device for the io
 // controller's limits (io.max names one by MAJ:MIN). The guest sees it as
 // /dev/vda.
-var homeDisk = vmconf.Disk{Device: "/dev/vda", Target: "/home/" + guestUser, FSType: "ext4"}
+var homeDisk = vmconf.Disk{Device: "/dev/vda", Target: vmconf.Home, FSType: "ext4"}
 
 // makeHomeDisk creates the disk image in dir, with mke2fs(8) of
 // e2fsprogs: an empty ext4 whose root directory is the test user's.
@@ -46,7 +46,7 @@ func makeHomeDisk(dir string) (string, error) {
 		}
 	}
 	out, err := exec.Command(mkfs, "-q", "-F", "-L", "podtest-home",
-		"-E", fmt.Sprintf("root_owner=%d:%d", guestUID, guestGID), img).CombinedOutput()
+		"-E", fmt.Sprintf("root_owner=%d:%d", vmconf.UID, vmconf.GID), img).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("mkfs.ext4 %s: %v: %s", img, err, out)
 	}

@@ -11,10 +11,11 @@
 //
 // The test builds an initramfs itself (cpio.go, initramfs.go, guest.go):
 // the init, podctl's binaries and the e2e test binary with the libraries
-// they load, newuidmap/newgidmap (setuid root), busybox, and the e2e
-// suite's container rootfs, built on the host (rootfs.go). It boots it
-// (qemu.go) and reads the serial console for the init's markers
-// (vmconf).
+// they load (ldd.go), newuidmap/newgidmap (setuid root), busybox, the
+// kernel modules needed (modules.go), and the e2e suite's container
+// rootfs, built on the host (build.go); the test user's home is an ext4
+// disk (disk.go). It boots them (qemu.go) and reads the serial console for
+// the init's markers (vmconf).
 //
 //	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image,
 //	                   e2e.test and nettool (required; the test is
@@ -22,6 +23,9 @@
 //	PODCTL_VM_RUN      the e2e tests to run, a -test.run expression
 //	                   (default ^TestCgroupV2)
 //	PODCTL_VM_TIMEOUT  how long the VM may take in all (default 12m)
+//	PODCTL_VM_SHELL    for debugging: a sh -c command to run in the VM as
+//	                   the test user instead of the e2e tests (the test
+//	                   then shows its output and is skipped)
 //
 // Other PODCTL_* variables of the host's environment are passed on to the
 // tests in the VM, except those naming host paths.

@@ -11,13 +11,6 @@ import (
 	"github.com/podctl/podctl/test/vm/vmconf"
 )
 
-// The test user of the VM (the init runs the tests as this user).
-const (
-	guestUID  = 1000
-	guestGID  = 1000
-	guestUser = "podtest"
-)
-
 // podctlFiles are the files of PODCTL_VM_BIN the VM gets, in /opt/podctl.
 var podctlFiles = []string{"podctl", "podctl-store", "podctl-image", "e2e.test", "nettool"}
 
@@ -36,11 +29,11 @@ var hostToolPkg = map[string]string{"newuidmap": "uidmap", "newgidmap": "uidmap"
 // and name lookups from files only.
 var etcFiles = map[string]string{
 	"passwd": "root:x:0:0:root:/root:/bin/sh\n" +
-		fmt.Sprintf("%s:x:%d:%d:podctl test user:/home/%s:/bin/sh\n", guestUser, guestUID, guestGID, guestUser) +
+		fmt.Sprintf("%s:x:%d:%d:podctl test user:%s:/bin/sh\n", vmconf.User, vmconf.UID, vmconf.GID, vmconf.Home) +
 		"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-	"group":         "root:x:0:\ntty:x:5:\n" + fmt.Sprintf("%s:x:%d:\n", guestUser, guestGID) + "nogroup:x:65534:\n",
-	"subuid":        guestUser + ":100000:65536\n",
-	"subgid":        guestUser + ":100000:65536\n",
+	"group":         "root:x:0:\ntty:x:5:\n" + fmt.Sprintf("%s:x:%d:\n", vmconf.User, vmconf.GID) + "nogroup:x:65534:\n",
+	"subuid":        vmconf.User + ":100000:65536\n",
+	"subgid":        vmconf.User + ":100000:65536\n",
 	"hostname":      "podctl-vm\n",
 	"hosts":         "127.0.0.1\tlocalhost podctl-vm\n::1\tlocalhost\n",
 	"nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n",
@@ -65,7 +58,7 @@ func guestTree(in guestInputs) (tree, error) {
 		"/tmp": 0o1777, "/var/tmp": 0o1777, "/root": 0o700, "/usr/local/bin": 0o755, "/sbin": 0o755, "/usr/sbin": 0o755} {
 		t.dir(d, perm, 0, 0)
 	}
-	t.dir("/home/"+guestUser, 0o755, guestUID, guestGID)
+	t.dir(vmconf.Home, 0o755, vmconf.UID, vmconf.GID)
 	// The console the kernel opens as the init's stdin, stdout and
 	// stderr before devtmpfs is mounted.
 	t.charDev("/dev/console", 0o600, 5, 1)
@@ -131,7 +124,7 @@ func guestTree(in guestInputs) (tree, error) {
 	// The container rootfs, the test user's: podctl maps that user to
 	// root in its containers, so their root owns their files, as when
 	// the user builds the rootfs (the rootless e2e run on the host).
-	if err := t.hostTree("/opt/rootfs", in.rootfs, guestUID, guestGID); err != nil {
+	if err := t.hostTree("/opt/rootfs", in.rootfs, vmconf.UID, vmconf.GID); err != nil {
 		return nil, err
 	}
 	cfg, err := json.Marshal(in.cfg)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/podctl/podctl/test/vm/vmconf"
 )
 
 const cgroupRoot = "/sys/fs/cgroup"
@@ -18,7 +20,7 @@ var wantControllers = []string{"cpu", "memory", "pids", "io"}
 // to the root; the test runs in a leaf below the delegated one, as a
 // user's programs run in scopes that the user's own systemd makes there.
 var (
-	userService = fmt.Sprintf("user.slice/user-%d.slice/user@%d.service", testUID, testUID)
+	userService = fmt.Sprintf("user.slice/user-%d.slice/user@%d.service", vmconf.UID, vmconf.UID)
 	sessionLeaf = userService + "/session.scope"
 )
 
@@ -60,7 +62,7 @@ func delegateCgroup() (string, error) {
 		}
 	}
 	for _, f := range append([]string{""}, delegateFiles...) {
-		if err := os.Chown(filepath.Join(dir, f), testUID, testGID); err != nil {
+		if err := os.Chown(filepath.Join(dir, f), vmconf.UID, vmconf.GID); err != nil {
 			return "", err
 		}
 	}
@@ -79,12 +81,12 @@ func delegateCgroup() (string, error) {
 		if e != nil {
 			p = filepath.Join(leaf, e.Name())
 		}
-		if err := os.Chown(p, testUID, testGID); err != nil {
+		if err := os.Chown(p, vmconf.UID, vmconf.GID); err != nil {
 			return "", err
 		}
 	}
 	avail, _ := os.ReadFile(filepath.Join(cgroupRoot, userService, "cgroup.controllers"))
 	fmt.Printf("init: cgroup v2 at %s; /%s delegated to uid %d (controllers: %s); the test runs in /%s\n",
-		cgroupRoot, userService, testUID, strings.TrimSpace(string(avail)), sessionLeaf)
+		cgroupRoot, userService, vmconf.UID, strings.TrimSpace(string(avail)), sessionLeaf)
 	return leaf, nil
 }

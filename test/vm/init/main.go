@@ -9,8 +9,9 @@
 // the initial rootfs cannot be pivoted away from. Stage 2 mounts the usual
 // file systems (mounts.go), mounts cgroup2 and delegates a subtree to the
 // test user as systemd does (cgroup.go), prepares the rest of the system
-// (system.go), runs the test binary as that user (run.go), prints a result
-// marker and powers the machine off (power.go).
+// (system.go), loads the kernel modules and mounts the home disk the host
+// packed (modules.go, disks.go), runs the test binary as that user
+// (run.go), prints a result marker and powers the machine off (power.go).
 package main
 
 import (
@@ -22,15 +23,6 @@ import (
 	"github.com/podctl/podctl/test/vm/vmconf"
 )
 
-// The unprivileged user the tests run as (the host writes its /etc/passwd
-// entry, /etc/subuid and /etc/subgid lines and home into the initramfs).
-const (
-	testUID  = 1000
-	testGID  = 1000
-	testUser = "podtest"
-	testHome = "/home/podtest"
-)
-
 // stage2Arg is argv[1] of the init re-executed from the new root.
 const stage2Arg = "stage2"
 
@@ -39,15 +31,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "init: this is the test VM's PID 1, not a command to run")
 		os.Exit(2)
 	}
-	if len(os.Args) > 1 && os.Args[1] == stage2Arg {
-		stage2()
+	if len(os.Args) > 2 && os.Args[1] == stage2Arg {
+		stage2(os.Args[2])
 		return
 	}
 	// On success switchRoot does not return: it execs stage 2.
 	fail(fmt.Errorf("switching root: %w", switchRoot()))
 }
 
-func stage2() {
+// stage2 runs in the new root; stage1 is the kernel's uptime when stage 1
+// began.
+func stage2(stage1 string) {
 	if err := mountAll(); err != nil {
 		fail(err)
 	}
@@ -69,7 +63,7 @@ func stage2() {
 	if err != nil {
 		fail(fmt.Errorf("cgroup delegation: %w", err))
 	}
-	fmt.Printf("\n%s uptime=%s\n", vmconf.Booted, uptime())
+	fmt.Printf("\n%s uptime=%s (switching root began at %s)\n", vmconf.Booted, uptime(), stage1)
 	start := time.Now()
 	code, err := runTest(cfg, leaf)
 	fmt.Printf("\ninit: the test ran for %.1fs\n", time.Since(start).Seconds())

@@ -18,10 +18,10 @@ import (
 func testEnv(extra []string) []string {
 	env := []string{
 		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-		"HOME=" + testHome,
-		"USER=" + testUser,
-		"LOGNAME=" + testUser,
-		fmt.Sprintf("XDG_RUNTIME_DIR=/run/user/%d", testUID),
+		"HOME=" + vmconf.Home,
+		"USER=" + vmconf.User,
+		"LOGNAME=" + vmconf.User,
+		fmt.Sprintf("XDG_RUNTIME_DIR=/run/user/%d", vmconf.UID),
 		"PODCTL=/opt/podctl/podctl",
 		"PODCTL_E2E_ROOTFS=/opt/rootfs",
 		"PODCTL_TEST_CGROUP2=1",
@@ -53,12 +53,12 @@ func runTest(cfg *vmconf.Config, leaf string) (int, error) {
 	}
 	defer devnull.Close()
 	attr := &os.ProcAttr{
-		Dir:   testHome,
+		Dir:   vmconf.Home,
 		Env:   testEnv(cfg.Env),
 		Files: []*os.File{devnull, os.Stdout, os.Stderr},
 		Sys: &syscall.SysProcAttr{
 			// Groups empty: setgroups(0), no supplementary groups.
-			Credential:  &syscall.Credential{Uid: testUID, Gid: testGID, Groups: []uint32{}},
+			Credential:  &syscall.Credential{Uid: vmconf.UID, Gid: vmconf.GID, Groups: []uint32{}},
 			Setsid:      true,
 			UseCgroupFD: true,
 			CgroupFD:    cg,

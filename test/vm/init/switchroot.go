@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +23,15 @@ const newRoot = "/newroot"
 // (Documentation/filesystems/ramfs-rootfs-initramfs.rst): move the files,
 // then mount the new root over / with MS_MOVE and chroot into it.
 func switchRoot() error {
+	// The kernel's uptime now, for the report of how long the move
+	// takes: /proc is mounted for a moment to read it.
+	stage1 := "?"
+	if unix.Mount("proc", "/proc", "proc", 0, "") == nil {
+		if b, err := os.ReadFile("/proc/uptime"); err == nil && len(strings.Fields(string(b))) > 0 {
+			stage1 = strings.Fields(string(b))[0] + "s"
+		}
+		unix.Unmount("/proc", 0)
+	}
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return err
 	}
@@ -43,7 +53,7 @@ func switchRoot() error {
 	if err := unix.Chdir("/"); err != nil {
 		return err
 	}
-	return unix.Exec("/init", []string{"/init", stage2Arg}, os.Environ())
+	return unix.Exec("/init", []string{"/init", stage2Arg, stage1}, os.Environ())
 }
 
 // moveTree copies the contents of directory src into dst, exactly (type,

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podctl/podctl/test/vm/vmconf"
 )
 
 // hostname is the VM's (uts(7) of the machine, not of a pod).
@@ -31,11 +33,11 @@ func setupSystem() error {
 	if err := os.Mkdir("/run/user", 0o755); err != nil {
 		return err
 	}
-	run := fmt.Sprintf("/run/user/%d", testUID)
+	run := fmt.Sprintf("/run/user/%d", vmconf.UID)
 	if err := os.Mkdir(run, 0o700); err != nil {
 		return err
 	}
-	if err := os.Chown(run, testUID, testGID); err != nil {
+	if err := os.Chown(run, vmconf.UID, vmconf.GID); err != nil {
 		return err
 	}
 	return os.Chmod(run, 0o700)

@@ -14,6 +14,16 @@ import "time"
 // Path is where the host puts the Config, as JSON, in the initramfs.
 const Path = "/etc/podctl-vm.json"
 
+// The unprivileged user the tests run as: the host writes its /etc/passwd
+// entry, its /etc/subuid and /etc/subgid range and its home; the init runs
+// the tests as this user and delegates a cgroup to it.
+const (
+	User = "podtest"
+	UID  = 1000
+	GID  = 1000
+	Home = "/home/" + User
+)
+
 // Markers the init prints, each at the start of a line of its own.
 const (
 	// Booted: the init has switched root and mounted the file systems.
