@@ -463,6 +463,11 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		}()
 	}
 	s.startProbes(c, proc)
+	if len(s.startReplies[name]) > 0 {
+		// podctl run -d --pod returns on this reply and may read the
+		// state at once: it must hold the container already.
+		s.save()
+	}
 	s.replyStarted(name, nil)
 	return nil
 }

@@ -24,6 +24,8 @@ need_pkgs() {
 	[ -f /etc/containers/policy.json ] || missing+=(containers-common)   # image signature policy
 	command -v pasta >/dev/null || missing+=(passt)                      # the default network helper
 	command -v slirp4netns >/dev/null || missing+=(slirp4netns)          # the other one
+	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86) # the cgroup v2 VM (test/vm)
+	ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)     # its kernel
 	if ((${#missing[@]})); then
 		if [ "$(id -u)" != 0 ]; then
 			echo "missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
@@ -162,5 +164,12 @@ else
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
 fi
+# The cgroup v2 tests, in a VM: this machine's cgroups are hybrid (test/vm
+# boots Debian's kernel under qemu, delegates cgroup2 to a test user as
+# systemd does, and runs the TestCgroupV2 tests there as that user).
+echo "== cgroup v2 tests in a VM (test/vm)"
+PODCTL_VM_BIN=$work $GO test -count=1 -timeout 15m -v ./test/vm >"$work/vm.log" 2>&1 || fail=1
+cat "$work/vm.log"
+count "$work/vm.log"
 echo "e2e: $passed passed, $failed failed"
 exit $fail

@@ -60,8 +60,12 @@ func flatKey(t *testing.T, dir, file, key string) int64 {
 // files, the workload is in its container's leaf, sees "0::/" (a cgroup
 // namespace rooted there), and all of it goes with the pod.
 func TestCgroupV2Layout(t *testing.T) {
-	requireCgroup2(t)
+	d := requireCgroup2(t)
 	leakCheck(t)
+	// doctor names the delegation and its controllers.
+	if out := run(t, "doctor").stdout; !strings.Contains(out, "cgroup v2, delegated at "+d.Path+": cpu io memory pids") {
+		t.Errorf("doctor:\n%s", out)
+	}
 	podRm(t, "cglay")
 	mustRun(t, "pod", "create", "cglay", "--network", "none", "--memory", "256m", "--pids-limit", "200")
 	mustRun(t, "run", "-d", "--pod", "cglay", "--name", "web", "--memory", "64m", "--memory-swap", "96m", "--cpus", "0.5",
@@ -230,7 +234,8 @@ func TestCgroupV2DaemonDoesNotEscape(t *testing.T) {
 	requireCgroup2(t)
 	leakCheck(t)
 	podRm(t, "cgesc")
-	mustRun(t, "pod", "create", "cgesc", "--network", "none")
+	// (restart never: the foreground run returns once forker has ended.)
+	mustRun(t, "pod", "create", "cgesc", "--network", "none", "--restart", "never")
 	mustRun(t, "run", "--pod", "cgesc", "--name", "forker", "--rootfs", rootfs, "--", "sh", "-c", "(setsid sleep 1000 &); exit 0")
 	st := state(t, "cgesc")
 	leaf := filepath.Join(st.Cgroup, "forker")
@@ -305,4 +310,40 @@ func TestCgroupUnavailable(t *testing.T) {
 	if out := mustRun(t, "doctor"); !strings.Contains(out, "pods run without limits") {
 		t.Errorf("doctor does not explain the cgroups:\n%s", out)
 	}
+}
+
+// A manifest's resources become the kubelet's cgroup values: limits.memory
+// memory.max (and no swap beyond it), limits.cpu cpu.max, requests.cpu
+// cpu.weight by the kubelet's formula (250m: shares 256, weight 10),
+// requests.memory memory.min.
+func TestCgroupV2KubeResources(t *testing.T) {
+	requireCgroup2(t)
+	leakCheck(t)
+	loadKubeImage(t)
+	manifest := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kres}
+spec:
+  containers:
+  - name: app
+    image: `+kubeImage+`
+    command: [sleep, "1000"]
+    resources:
+      limits: {memory: 64Mi, cpu: 500m}
+      requests: {memory: 32Mi, cpu: 250m}
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	r := run(t, "apply", "--network", "none", "-f", manifest)
+	if r.code != 0 {
+		t.Fatalf("apply: %d %s", r.code, r.stderr)
+	}
+	leaf := filepath.Join(state(t, "kres").Cgroup, "app")
+	for file, want := range map[string]string{"memory.max": "67108864", "memory.swap.max": "0", "cpu.max": "50000 100000",
+		"cpu.weight": "10", "memory.min": "33554432"} {
+		if got := readCgroupFile(t, leaf, file); got != want {
+			t.Errorf("%s = %q, want %q", file, got, want)
+		}
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
 }

@@ -187,7 +187,12 @@ func takeSnapshot(t *testing.T) snapshot {
 	s.fds = listDir("/proc/self/fd")
 	s.state = listDir(stateDir())
 	if d, err := cgroups.Find(); err == nil {
-		s.cgroup = listDir(filepath.Join(d.Path, "podctl"))
+		ents, _ := os.ReadDir(filepath.Join(d.Path, "podctl"))
+		for _, e := range ents {
+			if e.IsDir() { // a pod's cgroup; the rest are the kernel's files
+				s.cgroup = append(s.cgroup, e.Name())
+			}
+		}
 	}
 	for _, e := range listDir(os.TempDir()) {
 		if strings.HasPrefix(e, "podctl") {

@@ -17,7 +17,7 @@
 // disk (disk.go). It boots them (qemu.go) and reads the serial console for
 // the init's markers (vmconf).
 //
-//	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image,
+//	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image, podctl-kube,
 //	                   e2e.test and nettool (required; the test is
 //	                   skipped without it)
 //	PODCTL_VM_RUN      the e2e tests to run, a -test.run expression

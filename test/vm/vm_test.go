@@ -20,7 +20,7 @@ import (
 func TestE2EInVM(t *testing.T) {
 	bin := os.Getenv("PODCTL_VM_BIN")
 	if bin == "" {
-		t.Skip("PODCTL_VM_BIN is not set: it names the directory with podctl, podctl-store, podctl-image, e2e.test and nettool to test in the VM (test/run-tests.sh sets it)")
+		t.Skip("PODCTL_VM_BIN is not set: it names the directory with podctl, its helpers, e2e.test and nettool to test in the VM (test/run-tests.sh sets it)")
 	}
 	run := envOr("PODCTL_VM_RUN", "^TestCgroupV2")
 	timeout, err := time.ParseDuration(envOr("PODCTL_VM_TIMEOUT", "12m"))
