@@ -201,7 +201,6 @@ func pullImages(pod *corev1.Pod, o ApplyOptions) error {
 	return nil
 }
 
-
 func allContainers(pod *corev1.Pod) []corev1.Container {
 	return append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...)
 }

@@ -83,15 +83,15 @@ type PodSpec struct {
 
 // ContainerSpec is one container of a pod.
 type ContainerSpec struct {
-	Name   string `json:"name"`
-	Init   bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	Name string `json:"name"`
+	Init bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
 	// Sidecar: an init container that keeps running (Kubernetes' native
 	// sidecar, restartPolicy Always): started in init order, the next
 	// init container waits for it to have started, never for its end;
 	// restarted whatever its exit; stopped once the app containers are
 	// done; ignored for the pod's phase.
-	Sidecar bool `json:"sidecar,omitempty"`
-	Rootfs string `json:"rootfs,omitempty"`
+	Sidecar bool   `json:"sidecar,omitempty"`
+	Rootfs  string `json:"rootfs,omitempty"`
 	// Image: where the rootfs comes from instead, as the user named it;
 	// Command replaces the image's Entrypoint (--entrypoint, Kubernetes'
 	// command) and Args its Cmd. Layer is the container's own layer in
