@@ -141,7 +141,7 @@ no_leaks both "two-container pods"
 # One Pod manifest, two containers (sleep 1000 each) of the bench image,
 # imagePullPolicy Never, for both tools; timed until Ready (podctl apply,
 # then podctl wait; podman kube play returns once its containers run).
-manifest=$work/kube-pod.yaml
+manifest=$out/kube-pod.yaml
 cat >"$manifest" <<YAML
 apiVersion: v1
 kind: Pod
