@@ -150,8 +150,8 @@ metadata:
 spec:
   terminationGracePeriodSeconds: 0
   containers:
-  - {name: a, image: $image, imagePullPolicy: Never, command: [sleep, "1000"]}
-  - {name: b, image: $image, imagePullPolicy: Never, command: [sleep, "1000"]}
+  - {name: a, image: $image, imagePullPolicy: Never, command: [/bin/sleep, "1000"]}
+  - {name: b, image: $image, imagePullPolicy: Never, command: [/bin/sleep, "1000"]}
 YAML
 # Both with --network none (like for like, as above), and both with their
 # default network (pasta for podctl, slirp4netns for podman 4.3).
