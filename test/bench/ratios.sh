@@ -42,7 +42,7 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	  (if $m["podctl-bridge"] then row("memory per idle pod, `--network bridge`, 20 pods"; $m["podctl-bridge"]["20"].vmrss_kb_per_pod.median; "podman pod (slirp4netns)"; $m["podman-podnet"]["20"].vmrss_kb_per_pod.median; kb; "≤ 0.25"; 0.25) else empty end),
 	  row("memory per idle pod (VmRSS), 1 pod"; $m.podctl["1"].vmrss_kb_per_pod.median; "podman container"; $m["podman-ctr"]["1"].vmrss_kb_per_pod.median; kb; "(podman'"'"'s floor)"; null),
 	  row("two-container pod until Ready"; $l.pod_ready.median.podctl; "podman pod"; $l.pod_ready.median.podman; ms; "—"; null),
-	  (if $l.kube_apply then row("`apply -f` of that pod's manifest until Ready, `--network none`"; $l.kube_apply.median.podctl; "`podman kube play`"; $l.kube_apply.median.podman; ms; "≤ 0.1 (issue 7)"; 0.1) else empty end),
+	  (if $l.kube_apply then row("`apply -f` of the same pod as a manifest, until Ready, `--network none`"; $l.kube_apply.median.podctl; "`podman kube play`"; $l.kube_apply.median.podman; ms; "≤ 0.1 (issue 7)"; 0.1) else empty end),
 	  (if $l.kube_apply_default_network then row("`apply -f`, default network (pasta)"; $l.kube_apply_default_network.median.podctl; "`podman kube play` (slirp4netns)"; $l.kube_apply_default_network.median.podman; ms; "≤ 0.1 (issue 7)"; 0.1) else empty end),
 	  row("stop + rm of an idle pod"; $l.stop_rm.median.podctl; "podman (`--init`)"; $l.stop_rm.median.podman; ms; "—"; null),
 	  row("\($l.bulk.pods) pods: run -d each, then rm -f each"; $l.bulk.median.podctl; "podman"; $l.bulk.median.podman; ms; "—"; null),
