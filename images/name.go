@@ -111,6 +111,9 @@ func ParseRef(s string) (Ref, error) {
 	}
 	if first, after, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		r.Domain, rest = first, after
+		if !validDomain(r.Domain) {
+			return bad(fmt.Sprintf("registry %q: a host name (letters, digits, '-', '.'-separated) or [IPv6], with an optional :port", r.Domain))
+		}
 	}
 	if !validPath(rest) {
 		return bad("the repository must be lower-case letters, digits and separators ('/', '.', '_', '-')")
@@ -140,4 +143,34 @@ func (r Ref) String() string {
 		p = "library/" + p
 	}
 	return d + "/" + p + r.Suffix()
+}
+
+// validDomain checks a registry as the distribution grammar has it: host
+// name components of letters, digits and inner '-', separated by '.', or
+// an IPv6 address in brackets; then an optional ":port". (FuzzParseRef
+// found " .0/x" accepted, a blank in a store name.)
+func validDomain(d string) bool {
+	host := d
+	if i := strings.LastIndex(d, ":"); i >= 0 && i > strings.LastIndex(d, "]") {
+		port := d[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+		host = d[:i]
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		in := host[1 : len(host)-1]
+		return in != "" && strings.Trim(in, "0123456789abcdefABCDEF:.") == ""
+	}
+	for _, c := range strings.Split(host, ".") {
+		if c == "" || c[0] == '-' || c[len(c)-1] == '-' {
+			return false
+		}
+		for _, r := range c {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
