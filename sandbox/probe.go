@@ -269,8 +269,12 @@ func (s *supervisor) grace() time.Duration {
 // then sends sig, and SIGKILL once grace has passed since the start.
 func (s *supervisor) terminate(name string, proc *container, sig unix.Signal, grace time.Duration) {
 	c := s.st.container(name)
+	// The SIGKILL to come lives only in this process: no hibernation
+	// until it has fired (a workload that ignores sig would outlive it).
+	s.active.Add(1)
 	kill := time.AfterFunc(grace, func() {
 		s.post(func() {
+			s.active.Add(-1)
 			if s.procs[name] == proc {
 				proc.signal(unix.SIGKILL)
 				s.killLeaf(name)
@@ -302,8 +306,8 @@ func (s *supervisor) terminate(name string, proc *container, sig unix.Signal, gr
 		s.post(func() {
 			if s.procs[name] == proc {
 				proc.signal(sig)
-			} else {
-				kill.Stop()
+			} else if kill.Stop() {
+				s.active.Add(-1)
 			}
 		})
 	}()

@@ -154,13 +154,13 @@ if [ "$(id -u)" = 0 ]; then
 	PODCTL_DEMO_DIR="$work/demo" test/demo.sh >"$work/demo.log" 2>&1 || { cat "$work/demo.log"; echo "make demo failed"; fail=1; }
 	bin/podctl rmi localhost/podctl-demo/busybox:latest >/dev/null 2>&1 || true
 	echo "== end-to-end tests, as root"
-	(cd "$work" && PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
+	(cd "$work" && env PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
 		-test.run 'TestRoot|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes') >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
 else
 	echo "== end-to-end tests, rootless (user $(id -un))"
-	(cd "$work" && PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
+	(cd "$work" && env PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
 fi
