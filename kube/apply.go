@@ -105,10 +105,10 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 	}
 	for _, p := range pods {
 		if err := createHostPaths(p.plan.HostPaths); err != nil {
-			return fmt.Errorf("Pod %s: %w", p.obj.Name(), err)
+			return fmt.Errorf("pod %s: %w", p.obj.Name(), err)
 		}
 		if err := pullImages(p.obj.Pod, o); err != nil {
-			return fmt.Errorf("Pod %s: %w", p.obj.Name(), err)
+			return fmt.Errorf("pod %s: %w", p.obj.Name(), err)
 		}
 		err := sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
 		// imagePullPolicy IfNotPresent (podctl's default too): pull what
@@ -119,12 +119,12 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 				break
 			}
 			if perr := o.Pull(c.Image); perr != nil {
-				return fmt.Errorf("Pod %s: container %s: image %s is not in the store, and pulling it failed: %w", p.obj.Name(), c.Name, c.Image, perr)
+				return fmt.Errorf("pod %s: container %s: image %s is not in the store, and pulling it failed: %w", p.obj.Name(), c.Name, c.Image, perr)
 			}
 			err = sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
 		}
 		if err != nil {
-			return fmt.Errorf("Pod %s: %w", p.obj.Name(), err)
+			return fmt.Errorf("pod %s: %w", p.obj.Name(), err)
 		}
 		name := p.obj.Name()
 		undo = append(undo, func() { sandbox.Remove(name, true) })

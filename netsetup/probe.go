@@ -103,7 +103,7 @@ func runProbe(f []string, timeout time.Duration) error {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := client.Do(req)
 		if err != nil {
-			return fmt.Errorf("Get %q: %v", url, unwrapOp(err))
+			return fmt.Errorf("http GET %q: %v", url, unwrapOp(err))
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 10<<10))
 		resp.Body.Close()
