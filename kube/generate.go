@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podctl/podctl/cgroups"
+
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
@@ -175,7 +177,7 @@ func Generate(st *sandbox.PodState) ([]byte, error) {
 
 func cgroupsPeriod(p int64) int64 {
 	if p == 0 {
-		return 100000
+		return cgroups.DefaultCPUPeriod
 	}
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
@@ -126,17 +127,10 @@ func List(kind string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range ents {
-		if n, ok := cutSuffix(e.Name(), ".json"); ok {
+		if n, ok := strings.CutSuffix(e.Name(), ".json"); ok && n != "" {
 			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	return names, err
-}
-
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return "", false
 }

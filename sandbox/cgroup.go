@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,21 +47,12 @@ func checkLimits(pod cgroups.Resources, ctrs []ContainerSpec) error {
 			return fmt.Errorf("%s needs the cgroup v2 %s controller, and podctl has no cgroup here: %w (podctl doctor checks it)", flags[0], names[0], err)
 		}
 		if c := d.Missing(names); c != "" {
-			flag := flags[indexOf(names, c)]
+			flag := flags[slices.Index(names, c)]
 			return fmt.Errorf("%s needs the cgroup v2 %s controller, which is not delegated to you in %s (delegated: %s); with systemd: a drop-in /etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu cpuset io memory pids, then systemctl daemon-reload and log in again",
 				flag, c, d.Path, strings.Join(d.Controllers, " "))
 		}
 	}
 	return nil
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return 0
 }
 
 // makeCgroup gives the pod a cgroup (with its own limits) and a leaf for

@@ -59,12 +59,6 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	if _, _, err := ParseUserSpec(o.User); err != nil {
 		return 0, err
 	}
-	if o.Cwd == "" {
-		o.Cwd = c.Spec.Cwd
-	}
-	if o.User == "" {
-		o.User = c.Spec.User
-	}
 	cfg, err := execConfig(st, &c.Spec, o.Args, o.Env, o.User, o.Cwd)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)

@@ -97,6 +97,16 @@ type handlerEnv struct {
 	cgroup    string
 }
 
+// handlerEnv captures what container spec's handlers need (loop
+// goroutine); pidfd is a dup of its workload's, the handlers' to close.
+func (s *supervisor) handlerEnv(spec ContainerSpec, pidfd int) *handlerEnv {
+	env := &handlerEnv{st: s.st, spec: spec, pidfd: pidfd, pausePIDF: s.pause.pidfd}
+	if s.st.Cgroup != "" {
+		env.cgroup = filepath.Join(s.st.Cgroup, spec.Name)
+	}
+	return env
+}
+
 // startProbes starts container c's probes and its postStart hook (loop
 // goroutine, once its workload runs). The container is not Ready before
 // its startup and readiness probes say so.
@@ -112,10 +122,7 @@ func (s *supervisor) startProbes(c *ContainerStatus, proc *container) {
 	}
 	p := &probers{stop: make(chan struct{}), pidfd: dup, counts: map[probeKind]*[2]int{}}
 	s.probes[spec.Name] = p
-	env := &handlerEnv{st: s.st, spec: spec, pidfd: dup, pausePIDF: s.pause.pidfd}
-	if s.st.Cgroup != "" {
-		env.cgroup = filepath.Join(s.st.Cgroup, spec.Name)
-	}
+	env := s.handlerEnv(spec, dup)
 	run := c.RestartCount
 	name := spec.Name
 	p.wg.Add(1)
@@ -285,16 +292,12 @@ func (s *supervisor) terminate(name string, proc *container, sig unix.Signal, gr
 		proc.signal(sig)
 		return
 	}
-	env := &handlerEnv{st: s.st, spec: c.Spec, pausePIDF: s.pause.pidfd}
 	dup, err := unix.FcntlInt(uintptr(proc.pidfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		proc.signal(sig)
 		return
 	}
-	env.pidfd = dup
-	if s.st.Cgroup != "" {
-		env.cgroup = filepath.Join(s.st.Cgroup, name)
-	}
+	env := s.handlerEnv(c.Spec, dup)
 	explain("podctl", "runs container %s's preStop hook before %s", name, unix.SignalName(sig))
 	s.active.Add(1)
 	go func() {

@@ -757,17 +757,23 @@ func (s *supervisor) logf(format string, args ...any) {
 // killAll sends sig to every running container.
 func (s *supervisor) killAll(sig unix.Signal) {
 	for name, c := range s.procs {
-		var spec *ContainerSpec
-		if st := s.st.container(name); st != nil {
-			spec = &st.Spec
-		}
-		sig := stopSignal(spec, sig)
-		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
-		c.signal(sig)
-		if sig == unix.SIGKILL {
-			// And to everything it forked, escaped daemons included.
-			s.killLeaf(name)
-		}
+		s.signalContainer(name, c, sig)
+	}
+}
+
+// signalContainer sends sig (its image's stop signal for SIGTERM) to
+// container name's workload; with SIGKILL, to its whole cgroup too.
+func (s *supervisor) signalContainer(name string, c *container, sig unix.Signal) {
+	var spec *ContainerSpec
+	if st := s.st.container(name); st != nil {
+		spec = &st.Spec
+	}
+	sig = stopSignal(spec, sig)
+	explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
+	c.signal(sig)
+	if sig == unix.SIGKILL {
+		// And to everything it forked, escaped daemons included.
+		s.killLeaf(name)
 	}
 }
 
@@ -775,25 +781,10 @@ func (s *supervisor) killAll(sig unix.Signal) {
 // first (within grace), as the kubelet does.
 func (s *supervisor) stopAll(sig unix.Signal, grace time.Duration) {
 	for name, proc := range s.procs {
-		c := s.st.container(name)
-		if sig == unix.SIGKILL || c == nil || c.Spec.PreStop == nil {
-			continue
-		}
-		s.terminate(name, proc, stopSignal(&c.Spec, sig), grace)
-	}
-	for name, c := range s.procs {
-		var spec *ContainerSpec
-		if st := s.st.container(name); st != nil {
-			spec = &st.Spec
-		}
-		if sig != unix.SIGKILL && spec != nil && spec.PreStop != nil {
-			continue // terminate signals it after the hook
-		}
-		sig := stopSignal(spec, sig)
-		explain("podctl", "%s to container %s (pid %d): pidfd_send_signal", unix.SignalName(sig), name, c.pid)
-		c.signal(sig)
-		if sig == unix.SIGKILL {
-			s.killLeaf(name)
+		if c := s.st.container(name); sig != unix.SIGKILL && c != nil && c.Spec.PreStop != nil {
+			s.terminate(name, proc, stopSignal(&c.Spec, sig), grace) // signals it after the hook
+		} else {
+			s.signalContainer(name, proc, sig)
 		}
 	}
 }
