@@ -446,8 +446,11 @@ func (c *converter) container(k *corev1.Container, at string, init bool) {
 	if init && !ctr.Sidecar && (k.LivenessProbe != nil || k.ReadinessProbe != nil || k.StartupProbe != nil || k.Lifecycle != nil) {
 		f.add(at, "an init container that runs to completion takes no probes or lifecycle hooks (a native sidecar, restartPolicy Always, does)")
 	}
-	if k.Stdin || k.TTY {
-		f.add(at+".stdin", "podctl apply runs pods detached and has no attach; use podctl exec -it POD -c %s -- sh", k.Name)
+	// As the kubelet: stdin is kept open for podctl attach -i, and
+	// stdinOnce closes it when the first session ends (attach.go).
+	ctr.Stdin, ctr.StdinOnce, ctr.TTY = k.Stdin, k.StdinOnce, k.TTY
+	if init && !ctr.Sidecar && k.Stdin {
+		f.add(at+".stdin", "an init container runs to completion before the app containers, and podctl attach reaches running containers only; remove it")
 	}
 	if p := k.TerminationMessagePath; p != "" && p != corev1.TerminationMessagePathDefault {
 		f.add(at+".terminationMessagePath", "podctl reads no termination message: only the default %s is accepted", corev1.TerminationMessagePathDefault)

@@ -107,6 +107,7 @@ func Generate(st *sandbox.PodState) ([]byte, error) {
 				}
 			}
 		}
+		c.Stdin, c.StdinOnce, c.TTY = spec.Stdin, spec.StdinOnce, spec.TTY
 		sc := func() *corev1.SecurityContext {
 			if c.SecurityContext == nil {
 				c.SecurityContext = &corev1.SecurityContext{}

@@ -32,7 +32,7 @@ spec.initContainers[].restartPolicy
 func containerFields(prefix string) string {
 	var b strings.Builder
 	for _, f := range strings.Fields(`
-name image imagePullPolicy command args workingDir stdin tty
+name image imagePullPolicy command args workingDir stdin stdinOnce tty
 terminationMessagePath terminationMessagePolicy
 env[].name env[].value
 env[].valueFrom.configMapKeyRef.name env[].valueFrom.configMapKeyRef.key env[].valueFrom.configMapKeyRef.optional

@@ -14,8 +14,11 @@
 // The descriptors travel in _PODCTL_KEEP, a list of space-separated
 // tokens, written by sandbox/hibernate.go and read back by it:
 //   lock=FD ctl=FD pause=FD net=FD wake=UNIXMILLIS c=NAME,PIDFD,OUT,ERR,LOG ...
+//   i=NAME,FD ...
 // (net, the pidfd of the pod's pasta or slirp4netns, is -1 without one)
-// (OUT or ERR is -1 once that pipe reached end-of-file; wake is 0 for none).
+// (OUT or ERR is -1 once that pipe reached end-of-file; wake is 0 for none)
+// (i: the write end of a container's stdin, kept open for podctl attach
+// and only handed back; -1 once stdinOnce closed it).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -49,6 +52,15 @@ struct ctr {
 };
 
 static struct ctr ctrs[MAX_CTRS];
+
+// A container's stdin, held (never written) so that the workload does not
+// read end-of-file while its supervisor sleeps.
+struct in {
+	char name[64];
+	int fd;
+};
+static struct in ins[MAX_CTRS];
+static int nins;
 static int nctrs, lock_fd = -1, ctl_fd = -1, pause_fd = -1, net_fd = -1;
 static long long wake_ms;
 static char *dir;
@@ -156,6 +168,10 @@ static int parse(char *spec)
 		    sscanf(tok, "pause=%d", &pause_fd) == 1 || sscanf(tok, "net=%d", &net_fd) == 1 ||
 		    sscanf(tok, "wake=%lld", &wake_ms) == 1)
 			continue;
+		if (nins < MAX_CTRS && sscanf(tok, "i=%63[^,],%d", ins[nins].name, &ins[nins].fd) == 2) {
+			nins++;
+			continue;
+		}
 		struct ctr *c = &ctrs[nctrs];
 		if (nctrs < MAX_CTRS && sscanf(tok, "c=%63[^,],%d,%d,%d,%d", c->name, &c->pidfd, &c->out.fd, &c->err.fd, &c->log) == 5) {
 			c->out.name = "stdout";
@@ -185,6 +201,8 @@ static void resume(void)
 	for (int i = 0; i < nctrs && n < (int)sizeof(spec); i++)
 		n += snprintf(spec + n, sizeof(spec) - n, " c=%s,%d,%d,%d,%d", ctrs[i].name, ctrs[i].pidfd,
 			      ctrs[i].out.fd, ctrs[i].err.fd, ctrs[i].log);
+	for (int i = 0; i < nins && n < (int)sizeof(spec); i++)
+		n += snprintf(spec + n, sizeof(spec) - n, " i=%s,%d", ins[i].name, ins[i].fd);
 	// Our environment, minus the stage, plus what the Go side looks for.
 	extern char **environ;
 	int envc = 0;

@@ -27,10 +27,13 @@ func TestKeeper(t *testing.T) {
 	errR, errW, _ := os.Pipe()
 	logPath := filepath.Join(dir, "0.log")
 	log, _ := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// A container's stdin (attach): held, and handed back as it is.
+	inR, inW, _ := os.Pipe()
+	defer inR.Close()
 
-	// The child gets them as fds 3..8 (ExtraFiles), in this order.
-	files := []*os.File{lock, lf, pidfdFile, outR, errR, log}
-	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8"
+	// The child gets them as fds 3..9 (ExtraFiles), in this order.
+	files := []*os.File{lock, lf, pidfdFile, outR, errR, log, inW}
+	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8 i=web,9 i=side,-1"
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=" + spec, EnvKeepDir + "=" + dir}
 	cmd.ExtraFiles = files
@@ -41,6 +44,7 @@ func TestKeeper(t *testing.T) {
 	}
 	outR.Close()
 	errR.Close()
+	inW.Close()
 
 	long := strings.Repeat("y", 16384+10)
 	fmt.Fprintf(outW, "one\ntw")
@@ -61,7 +65,7 @@ func TestKeeper(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	awaitResume(t, cmd, done, "a command at the control socket")
-	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8\n", dir)
+	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8 i=web,9 i=side,-1\n", dir)
 	if stdout.String() != want {
 		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
 	}

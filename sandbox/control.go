@@ -19,6 +19,7 @@ import (
 //	podctl run --pod P     {"op":"add","container":{...}}  -> {} once it started
 //	podctl stop -t 10 P    {"op":"stop","timeout":10}     -> {} once the pod ended
 //	podctl run --rm --pod  {"op":"forget","name":"c"}     -> {} (after printing its log)
+//	podctl attach -i P     {"op":"attach","name":"c","stdin":true} -> {"run":0} + descriptors (attach.go)
 //
 // The socket lives in the pod's directory (0700, the user's own), and the
 // supervisor also checks the caller's uid with SO_PEERCRED.
@@ -31,8 +32,9 @@ type ctlRequest struct {
 	Signal    int            `json:"signal,omitempty"`  // for stop: the first signal
 	// For add: reply only once the container has ended for good.
 	Wait bool   `json:"wait,omitempty"`
-	Name string `json:"name,omitempty"` // for forget: a container that ended
-
+	Name string `json:"name,omitempty"` // for forget: a container that ended; for attach: the container
+	// For attach: also the container's stdin.
+	Stdin bool `json:"stdin,omitempty"`
 }
 
 type ctlReply struct {
@@ -40,6 +42,11 @@ type ctlReply struct {
 	ExitCode int    `json:"exitCode,omitempty"` // of an *ExecError
 	// For add with wait: how the container ended.
 	Terminated *StateTerminated `json:"terminated,omitempty"`
+	// For attach: what the descriptors sent with the reply are (the
+	// output, stderr unless TTY, stdin if Stdin) and which run they tap.
+	TTY   bool `json:"tty,omitempty"`
+	Stdin bool `json:"stdin,omitempty"`
+	Run   int  `json:"run,omitempty"`
 }
 
 type controlServer struct {
@@ -157,6 +164,8 @@ func (s *supervisor) serve(conn *net.UnixConn) {
 		})
 		err, _ := s.await(result)
 		reply(err)
+	case "attach":
+		s.serveAttach(conn, req, reply)
 	case "stop":
 		sig := unix.Signal(req.Signal)
 		grace := time.Duration(req.Timeout * float64(time.Second))

@@ -20,6 +20,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxLogLine bounds the content of one record, so a container that never
@@ -114,7 +116,10 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 		if n > 0 {
 			now := time.Now()
 			chunk := buf[:n]
-			if tee != nil {
+			switch {
+			case tee != nil && prefix == "":
+				tee.Write(chunk)
+			case tee != nil:
 				teeBuf = prefixLines(teeBuf[:0], chunk, prefix, &atStart)
 				tee.Write(teeBuf)
 			}
@@ -150,7 +155,9 @@ func (l *criLog) pump(stream string, r io.Reader, tee io.Writer, prefix string) 
 			if len(line) > 0 {
 				record(time.Now(), 'F', line)
 			}
-			if rerr == io.EOF {
+			// A pty's master reads EIO once its slave is closed
+			// everywhere: its end-of-file (pty(7)).
+			if rerr == io.EOF || errors.Is(rerr, unix.EIO) {
 				return werr
 			}
 			return errors.Join(werr, fmt.Errorf("reading container %s for log %s: %w", stream, l.path, rerr))

@@ -46,6 +46,14 @@ type keepSpec struct {
 	net              int // the network helper's pidfd, -1 without one
 	wake             time.Time
 	runs             []keptRun
+	stdins           []keptIn
+}
+
+// keptIn is the write end of a running container's stdin (attach.go); fd
+// -1: closed by stdinOnce until the next run.
+type keptIn struct {
+	name string
+	fd   int
 }
 
 // keptRun is one container run: its process (pidfd -1 once it has ended)
@@ -63,6 +71,9 @@ func (k *keepSpec) String() string {
 	s := fmt.Sprintf("lock=%d ctl=%d pause=%d net=%d wake=%d", k.lock, k.ctl, k.pause, k.net, wake)
 	for _, r := range k.runs {
 		s += fmt.Sprintf(" c=%s,%d,%d,%d,%d", r.name, r.pidfd, r.out, r.err, r.log)
+	}
+	for _, in := range k.stdins {
+		s += fmt.Sprintf(" i=%s,%d", in.name, in.fd)
 	}
 	return s
 }
@@ -98,6 +109,14 @@ func parseKeepSpec(s string) (*keepSpec, error) {
 				}
 			}
 			k.runs = append(k.runs, r)
+		case "i":
+			name, fd, ok := strings.Cut(val, ",")
+			if !ok {
+				return nil, fmt.Errorf("bad stdin entry %q", tok)
+			}
+			in := keptIn{name: name}
+			in.fd, err = strconv.Atoi(fd)
+			k.stdins = append(k.stdins, in)
 		default:
 			err = fmt.Errorf("unknown entry %q", tok)
 		}
@@ -182,6 +201,13 @@ func (s *supervisor) hibernate() {
 			r.err = inherit(int(p.err.Fd()))
 		}
 		k.runs = append(k.runs, r)
+	}
+	for name, in := range s.stdins {
+		fd := -1
+		if in.w != nil {
+			fd = inherit(int(in.w.Fd()))
+		}
+		k.stdins = append(k.stdins, keptIn{name: name, fd: fd})
 	}
 	for _, c := range s.st.Containers {
 		if c.Restart != nil && !c.Restart.At.IsZero() && (k.wake.IsZero() || c.Restart.At.Before(k.wake)) {
@@ -275,6 +301,14 @@ func resumeSupervisor(dir string, k *keepSpec) (*supervisor, error) {
 			}
 			s.startPump(r.name, log, out, errf)
 		}
+	}
+	for _, in := range k.stdins {
+		kept := &containerIn{}
+		if in.fd >= 0 {
+			unix.CloseOnExec(in.fd)
+			kept.w = os.NewFile(uintptr(in.fd), "stdin")
+		}
+		s.stdins[in.name] = kept
 	}
 	for i := range st.Containers {
 		c := &st.Containers[i]

@@ -21,6 +21,7 @@ type logPump struct {
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	done      chan struct{} // closed when both copies have returned
+	taps      taps          // attach sessions' copies (attach.go)
 }
 
 // startPump starts copying out and err (either may be nil) into log.
@@ -46,9 +47,9 @@ func (s *supervisor) startPump(container string, log *criLog, out, err *os.File)
 		if r == nil {
 			continue
 		}
-		var tee io.Writer
+		var tee io.Writer = tapWriter{t: &p.taps, stderr: st.name == "stderr"}
 		if st.tee != nil {
-			tee = &prefixWriter{w: st.tee, prefix: container + " | ", multi: &s.multi, atStart: true}
+			tee = io.MultiWriter(tee, &prefixWriter{w: st.tee, prefix: container + " | ", multi: &s.multi, atStart: true})
 		}
 		p.wg.Add(1)
 		s.pumps.Add(1)
@@ -70,6 +71,7 @@ func (s *supervisor) startPump(container string, log *criLog, out, err *os.File)
 		p.mu.Unlock()
 		if ended {
 			log.Close()
+			p.taps.closeAll()
 		}
 		close(p.done)
 	}()

@@ -129,6 +129,15 @@ type ContainerSpec struct {
 	// RunAsNonRoot: refuse to start as uid 0 (Kubernetes' runAsNonRoot),
 	// checked once the user is resolved in the container's root.
 	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
+	// Stdin: the workload's standard input is a pipe the supervisor keeps
+	// open, written by podctl attach -i (Kubernetes' stdin), rather than
+	// /dev/null; StdinOnce: closed when the first attach session ends,
+	// until the next run; TTY: its stdin, stdout and stderr are a pty of
+	// the container's own devpts, whose master the supervisor logs (stdin
+	// goes to the same master). attach.go.
+	Stdin     bool `json:"stdin,omitempty"`
+	StdinOnce bool `json:"stdinOnce,omitempty"`
+	TTY       bool `json:"tty,omitempty"`
 	// Probes and lifecycle hooks (a manifest's), run by the supervisor
 	// (probe.go).
 	Startup   *Probe   `json:"startupProbe,omitempty"`

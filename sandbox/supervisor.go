@@ -94,6 +94,9 @@ type supervisor struct {
 	// sidecarsDone: the app containers are done; sidecars are stopped and
 	// not restarted.
 	sidecarsDone bool
+	// stdins: the write end of each running container's stdin, for
+	// podctl attach -i (attach.go).
+	stdins map[string]*containerIn
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {
@@ -111,6 +114,7 @@ func newSupervisor(dir string, spec PodSpec) *supervisor {
 		oomBase:      map[string]uint64{},
 		probes:       map[string]*probers{},
 		probeKilled:  map[string]string{},
+		stdins:       map[string]*containerIn{},
 		done:         make(chan struct{}),
 		lockFD:       -1,
 	}
@@ -165,7 +169,7 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 		if err != nil {
 			return err
 		}
-		if pipes, err = newStdPipes(s.stdin); err != nil {
+		if pipes, err = runPipes(&first.Spec, s.stdin); err != nil {
 			closeFile(cg)
 			return err
 		}
@@ -313,6 +317,7 @@ func (s *supervisor) post(f func()) {
 // supervisor; its standard input is /dev/null, or podctl run -i's.
 type stdPipes struct {
 	null, outR, outW, errR, errW *os.File
+	inW                          *os.File // the kept write end of a stdin pipe (attach.go)
 }
 
 // newStdPipes makes them; stdin, if not nil, is given to the container
@@ -369,7 +374,7 @@ func (p *stdPipes) closeChild() {
 
 func (p *stdPipes) close() {
 	p.closeChild()
-	for _, f := range []*os.File{p.outR, p.errR} {
+	for _, f := range []*os.File{p.outR, p.errR, p.inW} {
 		if f != nil {
 			f.Close()
 		}
@@ -390,7 +395,7 @@ func (s *supervisor) start(c *ContainerStatus) error {
 		return s.startFailed(c, err)
 	}
 	defer closeFile(cg)
-	pipes, err := newStdPipes(nil)
+	pipes, err := runPipes(&c.Spec, nil)
 	if err != nil {
 		return s.startFailed(c, err)
 	}
@@ -421,7 +426,9 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		pipes.close()
 		return s.startFailed(c, fmt.Errorf("container %s: opening its log: %w", name, err))
 	}
-	s.startPump(name, log, pipes.outR, pipes.errR)
+	if !c.Spec.TTY {
+		s.startPump(name, log, pipes.outR, pipes.errR)
+	}
 
 	setns, unshare := joinFlags(s.st.Spec)
 	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
@@ -433,17 +440,34 @@ func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) erro
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
 		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
-		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged,
+		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged, Tty: c.Spec.TTY,
+	}
+	if c.Spec.TTY {
+		// Its output is the pty's, pumped once the init sent the master.
+		defer func() {
+			if c.State.Running == nil {
+				pipes.close()
+				log.Close()
+			}
+		}()
 	}
 	if cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
 		j.abort()
+		pipes.inW.Close()
 		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
 	}
 	// The workload's first connection must work: the network is
 	// configured before its init is told to go on (meanwhile it started).
 	j.beforeConfig = s.waitNetwork
 	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
+	if err == nil {
+		if err = s.takeStdio(name, &c.Spec, proc, pipes, log); err != nil {
+			proc.signal(unix.SIGKILL)
+			proc.wait()
+		}
+	}
 	if err != nil {
+		pipes.inW.Close()
 		return s.startFailed(c, err)
 	}
 	now := time.Now().UTC()
@@ -498,6 +522,8 @@ func (s *supervisor) replyStarted(name string, err error) {
 func (s *supervisor) exited(name string, proc *container) {
 	code, sig, err := proc.waitStatus()
 	delete(s.procs, name)
+	s.closeStdin(name)
+	delete(s.stdins, name)
 	explain("podctl", "container %s (pid %d) exited: code %d, signal %d: wait4", name, proc.pid, code, sig)
 	c := s.st.container(name)
 	if c == nil {

@@ -34,7 +34,7 @@ func newApp() *app {
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
-			a.execCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
+			a.execCommand(), a.attachCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
 			topCommand(), statsCommand(), nsCommand(), gcCommand(), a.doctorCommand(), volumeCommand(),
 		},
 	}
