@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"path"
@@ -16,6 +17,7 @@ import (
 	"github.com/podctl/podctl/rootfs"
 	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -234,15 +236,13 @@ func (c *converter) volumes() {
 		switch {
 		case v.EmptyDir != nil:
 			n++
-			if v.EmptyDir.SizeLimit != nil && !v.EmptyDir.SizeLimit.IsZero() {
-				c.f.add(at+".emptyDir.sizeLimit", "podctl cannot enforce it: a pod's emptyDir lives with its state, in $XDG_RUNTIME_DIR; remove it")
-			}
 			switch v.EmptyDir.Medium {
 			case corev1.StorageMediumDefault, corev1.StorageMediumMemory:
 			default:
 				c.f.add(at+".emptyDir.medium", "%q: \"\" or Memory", v.EmptyDir.Medium)
 			}
-			c.plan.Volumes = append(c.plan.Volumes, sandbox.PodVolume{Name: v.Name, Empty: true})
+			c.plan.Volumes = append(c.plan.Volumes, sandbox.PodVolume{Name: v.Name, Empty: true,
+				SizeLimit: c.sizeLimit(at+".emptyDir.sizeLimit", v.EmptyDir.SizeLimit)})
 		case v.ConfigMap != nil:
 			n++
 			c.configMapVolume(at+".configMap", v.Name, v.ConfigMap)
@@ -257,6 +257,30 @@ func (c *converter) volumes() {
 			c.f.add(at, "volume %q has no source podctl knows (emptyDir, hostPath, configMap or secret)", v.Name)
 		}
 	}
+}
+
+// sizeLimit reads an emptyDir's sizeLimit; zero (or none) is no limit, as
+// for the kubelet, which evicts only for a positive one. The limit in
+// bytes is the largest whole number of bytes not above q (0 for "500m"): a
+// usage (whole bytes) above it is above q, the kubelet's comparison.
+func (c *converter) sizeLimit(at string, q *resource.Quantity) sandbox.SizeLimit {
+	if q == nil || q.Sign() == 0 {
+		return sandbox.SizeLimit{}
+	}
+	if q.Sign() < 0 {
+		// The API server's words (validateVolumeSource).
+		c.f.add(at, "%s: SizeLimit field must be a valid resource quantity", q)
+		return sandbox.SizeLimit{}
+	}
+	if q.Cmp(*resource.NewQuantity(math.MaxInt64, resource.BinarySI)) > 0 {
+		c.f.add(at, "%s: more bytes than podctl can count (2^63-1)", q)
+		return sandbox.SizeLimit{}
+	}
+	b := q.Value() // rounded up
+	if q.Cmp(*resource.NewQuantity(b, resource.BinarySI)) != 0 {
+		b-- // a fraction of a byte
+	}
+	return sandbox.SizeLimit{Bytes: b, Quantity: q.String()}
 }
 
 func (c *converter) configMapVolume(at, name string, src *corev1.ConfigMapVolumeSource) {

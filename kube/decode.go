@@ -3,12 +3,16 @@ package kube
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -147,7 +151,7 @@ func decodeDoc(chunk []byte, file string, doc int) (*Object, error) {
 	}
 	strict, err := sigsjson.UnmarshalStrict(js, target, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return nil, fail(meta.Kind, typeError(err))
+		return nil, fail(meta.Kind, quantityError(js, typeError(err)))
 	}
 	if len(strict) > 0 {
 		return nil, fail(meta.Kind+" "+obj.Name(), strict...)
@@ -174,6 +178,63 @@ func typeError(err error) error {
 		return fmt.Errorf("%s: expected %s, got %s", field, kindOf(typ), got)
 	}
 	return err
+}
+
+// quantityFields are the quantities of a Pod podctl reads, by pattern (as
+// support.go's).
+var quantityFields = []string{
+	"spec.volumes[].emptyDir.sizeLimit",
+	"spec.containers[].resources.limits.*", "spec.containers[].resources.requests.*",
+	"spec.initContainers[].resources.limits.*", "spec.initContainers[].resources.requests.*",
+}
+
+// quantityError names the field of a quantity that does not parse:
+// resource.Quantity's UnmarshalJSON says only what is wrong, and encoding/
+// json adds no path to an unmarshaler's error. The first such value of the
+// document js is the one.
+func quantityError(js []byte, err error) error {
+	if !errors.Is(err, resource.ErrFormatWrong) && !errors.Is(err, resource.ErrNumeric) && !errors.Is(err, resource.ErrSuffix) {
+		return err
+	}
+	var doc any
+	if json.Unmarshal(js, &doc) != nil {
+		return err
+	}
+	var found error
+	var visit func(v any, path, pattern string)
+	visit = func(v any, path, pattern string) {
+		switch v := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				pat := join(pattern, k)
+				if pattern != "" && slices.Contains(quantityFields, pattern+".*") {
+					pat = pattern + ".*"
+				}
+				visit(v[k], join(path, k), pat)
+			}
+		case []any:
+			for i, child := range v {
+				visit(child, fmt.Sprintf("%s[%d]", path, i), pattern+"[]")
+			}
+		case string:
+			if found != nil || !slices.Contains(quantityFields, pattern) {
+				return
+			}
+			if _, perr := resource.ParseQuantity(strings.TrimSpace(v)); perr != nil {
+				found = fmt.Errorf("%s: %q: %w", path, v, perr)
+			}
+		}
+	}
+	visit(doc, "", "")
+	if found == nil {
+		return err
+	}
+	return found
 }
 
 func kindOf(goType string) string {

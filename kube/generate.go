@@ -158,6 +158,11 @@ func Generate(st *sandbox.PodState) ([]byte, error) {
 				v.EmptyDir = &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
 			case m.PodVolume != "":
 				v.EmptyDir = &corev1.EmptyDirVolumeSource{}
+				for _, l := range s.VolumeLimits {
+					if q, err := resource.ParseQuantity(l.Quantity); l.Volume == name && err == nil {
+						v.EmptyDir.SizeLimit = &q
+					}
+				}
 			default:
 				t := corev1.HostPathDirectoryOrCreate
 				v.HostPath = &corev1.HostPathVolumeSource{Path: m.Source, Type: &t}

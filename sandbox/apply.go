@@ -19,6 +19,9 @@ type PodVolume struct {
 	Name  string
 	Files []VolumeFile
 	Empty bool // an emptyDir
+	// SizeLimit: an emptyDir's sizeLimit (the zero value: none); the pod
+	// is evicted once the volume holds more (eviction.go).
+	SizeLimit SizeLimit
 }
 
 // VolumeFile is one file of a PodVolume.
@@ -35,6 +38,15 @@ type VolumeFile struct {
 func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
 	if err := spec.Validate(); err != nil {
 		return err
+	}
+	for _, v := range vols {
+		if v.SizeLimit == (SizeLimit{}) {
+			continue
+		}
+		if !v.Empty || v.SizeLimit.Bytes < 0 {
+			return fmt.Errorf("pod %s: volume %s: only an emptyDir has a size limit, of 0 bytes or more", spec.Name, v.Name)
+		}
+		spec.VolumeLimits = append(spec.VolumeLimits, VolumeLimit{Volume: v.Name, SizeLimit: v.SizeLimit})
 	}
 	dir, lock, err := podDir(spec.Name)
 	if err != nil {

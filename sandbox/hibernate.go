@@ -23,7 +23,8 @@ import (
 //	supervisor (Go) -- idle 2 s --> execve(keep) ------> keeper (C)
 //	   ^                                                   | logs output
 //	   +--- execve(supervise=resume) <--- control socket, pidfd, pause,
-//	                                      back-off deadline
+//	                                      back-off, deadline, emptyDir
+//	                                      measurement (wake)
 
 // hibernateAfter is how long a detached supervisor waits after its last
 // event before it hibernates; PODCTL_HIBERNATE_AFTER (a Go duration, or
@@ -217,6 +218,10 @@ func (s *supervisor) hibernate() {
 	if d := s.deadline(); !d.IsZero() && (k.wake.IsZero() || d.Before(k.wake)) {
 		k.wake = d
 	}
+	// The next measurement of the sized emptyDirs (eviction.go).
+	if d := s.evictAt; !d.IsZero() && (k.wake.IsZero() || d.Before(k.wake)) {
+		k.wake = d
+	}
 	s.save()
 	env := append(os.Environ(), nsenter.EnvStage+"="+nsenter.StageKeep,
 		nsenter.EnvKeep+"="+k.String(), nsenter.EnvKeepDir+"="+s.dir)
@@ -322,5 +327,8 @@ func resumeSupervisor(dir string, k *keepSpec) (*supervisor, error) {
 	}
 	s.watchPause()
 	s.armDeadline()
+	// Woken for the measurement, or for something else: measure now
+	// (the time of the next one is not kept across the exec).
+	s.armEviction(0)
 	return s, nil
 }

@@ -79,6 +79,11 @@ type PodSpec struct {
 	// TerminationGrace: how long podctl stop waits before SIGKILL when not
 	// told (a manifest's terminationGracePeriodSeconds); nil: the default.
 	TerminationGrace *time.Duration `json:"terminationGrace,omitempty"`
+	// VolumeLimits: the sizeLimit of each emptyDir that has one (a
+	// manifest's), in the manifest's order. The supervisor measures those
+	// volumes now and then, and evicts the pod once one holds more
+	// (eviction.go).
+	VolumeLimits []VolumeLimit `json:"volumeLimits,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.

@@ -48,6 +48,11 @@ type supervisor struct {
 	timers   map[string]*time.Timer // restarts waiting out their back-off
 	// deadlineTimer fires at the pod's deadline (deadline.go).
 	deadlineTimer *time.Timer
+	// evictTimer measures the pod's sized emptyDirs at evictAt
+	// (eviction.go); measureLogged: a failed measurement was logged.
+	evictTimer    *time.Timer
+	evictAt       time.Time
+	measureLogged bool
 	// exitReplies: who waits for a container to end for good (a
 	// foreground podctl run --pod).
 	exitReplies map[string][]chan ctlReply
@@ -265,6 +270,7 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 	}
 	s.watchPause()
 	s.armDeadline()
+	s.armEviction(evictionInterval())
 	// With no init container in the way, the other containers start now.
 	s.schedule()
 	s.save()
@@ -735,7 +741,7 @@ func (s *supervisor) afterChange() {
 // before its containers completed is Failed, reason Stopped.
 func (s *supervisor) finalStatus() {
 	s.status()
-	if s.st.Reason == ReasonDeadlineExceeded {
+	if s.st.Reason == ReasonDeadlineExceeded || s.st.Reason == ReasonEvicted {
 		// Failed, whatever the containers made of their SIGTERM.
 		s.st.Phase = PhaseFailed
 		return
@@ -915,6 +921,9 @@ func (s *supervisor) finish() {
 	}
 	if s.deadlineTimer != nil {
 		s.deadlineTimer.Stop()
+	}
+	if s.evictTimer != nil {
+		s.evictTimer.Stop()
 	}
 	// A container SIGKILLed by no one we know of: maybe the kernel, as
 	// the pause (init of the pod's pid namespace) died. The pause finishes

@@ -309,6 +309,8 @@ func TestKubeBadInput(t *testing.T) {
 		{"two containers of one name", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  containers: [{name: a, image: x}, {name: a, image: x}]\n", `spec.containers[1].name: "a": also the name of spec.containers[0]`},
 		{"volume mount of no volume", pod("kbad", "    volumeMounts: [{name: nov, mountPath: /x}]\n"), `spec.containers[0].volumeMounts[0].name: "nov": no volume of that name`},
 		{"hostPath type", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  volumes: [{name: h, hostPath: {path: /nonexistent-podctl, type: Directory}}]\n  containers: [{name: a, image: x}]\n", "spec.volumes[0].hostPath.path: /nonexistent-podctl: no such directory"},
+		{"negative sizeLimit", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  volumes: [{name: e, emptyDir: {sizeLimit: -1Mi}}]\n  containers: [{name: a, image: x}]\n", "spec.volumes[0].emptyDir.sizeLimit: -1Mi: SizeLimit field must be a valid resource quantity"},
+		{"malformed sizeLimit", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  volumes: [{name: e, emptyDir: {sizeLimit: 1MB}}]\n  containers: [{name: a, image: x}]\n", `spec.volumes[0].emptyDir.sizeLimit: "1MB": quantities must match`},
 		{"a later document is bad", cm + pod("kbad", "    imagee: x\n"), "document 2"},
 		{"no object", "# nothing\n", "no object in it"},
 	}
@@ -564,4 +566,102 @@ spec:
 		t.Errorf("the sidecar was not stopped with the pod: %+v", c.State)
 	}
 	mustRun(t, "delete", "-f", manifest)
+}
+
+// An emptyDir's sizeLimit, the kubelet's way: the volume is measured every
+// interval (200 ms here), and a pod whose volume holds more than its limit
+// is evicted: Failed, reason Evicted, the kubelet's message naming the
+// volume. A pod below its limit runs on, its supervisor hibernating between
+// measurements: the keeper wakes it for each, so what its volume gains
+// while it hibernates (written from the host here, no event of the pod's)
+// evicts it too.
+func TestKubeEmptyDirSizeLimit(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	t.Setenv("PODCTL_EVICTION_INTERVAL", "200ms")
+	t.Setenv("PODCTL_HIBERNATE_AFTER", "50ms")
+	manifest := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kbig}
+spec:
+  volumes:
+  - {name: scratch, emptyDir: {sizeLimit: 1Mi}}
+  containers:
+  - name: writer
+    image: `+kubeImage+`
+    command: ["sh", "-c", "dd if=/dev/zero of=/scratch/fill bs=1024 count=2048; sleep 1000"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ksmall}
+spec:
+  volumes:
+  - {name: cache, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
+  containers:
+  - name: writer
+    image: `+kubeImage+`
+    command: ["sh", "-c", "dd if=/dev/zero of=/cache/fill bs=1024 count=512; sleep 1000"]
+    volumeMounts: [{name: cache, mountPath: /cache}]
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	start := time.Now()
+	mustRun(t, "apply", "-f", manifest)
+
+	eventually(t, "kbig to be evicted", func() bool {
+		return state(t, "kbig").Phase == "Failed"
+	})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("kbig evicted after %s, want a few intervals of 200 ms", d)
+	}
+	st := state(t, "kbig")
+	if want := `Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". `; st.Reason != "Evicted" || st.Message != want {
+		t.Errorf("kbig: reason %q, message %q; want Evicted, %q", st.Reason, st.Message, want)
+	}
+	if c := ctr(t, st, "writer"); c.State.Terminated == nil || c.RestartCount != 0 {
+		t.Errorf("kbig's container after the eviction: %+v, %d restarts; want terminated, not restarted", c.State, c.RestartCount)
+	}
+	if out := strings.Join(strings.Fields(mustRun(t, "ps", "-a")), " "); !strings.Contains(out, "kbig 0/1 Evicted") {
+		t.Errorf("ps -a: %s", out)
+	}
+	if out := mustRun(t, "inspect", "kbig"); !strings.Contains(out, `"reason": "Evicted"`) || !strings.Contains(out, `Usage of EmptyDir volume \"scratch\"`) {
+		t.Errorf("inspect kbig:\n%s", out)
+	}
+	if out := mustRun(t, "generate", "kube", "kbig"); !strings.Contains(out, "sizeLimit: 1Mi") {
+		t.Errorf("generate kube lost the sizeLimit:\n%s", out)
+	}
+
+	// ksmall wrote 512 KiB into its Memory emptyDir of 1Mi: it runs on,
+	// through a few intervals, hibernating between them.
+	fill := filepath.Join(stateDir(), "ksmall", "volumes", "cache", "fill")
+	eventually(t, "ksmall's 512 KiB", func() bool {
+		fi, err := os.Stat(fill)
+		return err == nil && fi.Size() == 512<<10
+	})
+	sup := state(t, "ksmall").Supervisor.PID
+	comm := func() string {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sup))
+		return strings.TrimSpace(string(b))
+	}
+	eventually(t, "ksmall's supervisor to hibernate", func() bool { return comm() == "podctl-keeper" })
+	time.Sleep(time.Second) // 5 intervals
+	if st := state(t, "ksmall"); st.Phase != "Running" || st.Reason != "" || st.Supervisor.PID != sup {
+		t.Fatalf("ksmall below its limit: phase %s, reason %q, supervisor %d (was %d); want Running", st.Phase, st.Reason, st.Supervisor.PID, sup)
+	}
+	eventually(t, "ksmall's supervisor to hibernate again", func() bool { return comm() == "podctl-keeper" })
+	// 1 MiB more, from the host: only the measurement can see it.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(fill), "more"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ksmall to be evicted", func() bool {
+		return state(t, "ksmall").Phase == "Failed"
+	})
+	if st := state(t, "ksmall"); st.Reason != "Evicted" || !strings.Contains(st.Message, `EmptyDir volume "cache" exceeds the limit "1Mi"`) {
+		t.Errorf("ksmall: reason %q, message %q", st.Reason, st.Message)
+	}
+	// Evicted pods are deleted as any other, with their volumes.
+	if out := mustRun(t, "delete", "-f", manifest); out != "pod/kbig deleted\npod/ksmall deleted\n" {
+		t.Errorf("delete: %q", out)
+	}
 }

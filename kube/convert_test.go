@@ -1,0 +1,78 @@
+package kube
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/podctl/podctl/sandbox"
+)
+
+// convertYAML decodes one Pod and converts it.
+func convertYAML(t *testing.T, yaml string) (*Plan, error) {
+	t.Helper()
+	objs, err := Decode(strings.NewReader(yaml), "f.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return Convert(objs[0].Pod, objs[0].Raw, Lookup{}, false)
+}
+
+// emptyDirPod is a pod whose second volume is an emptyDir with sizeLimit.
+func emptyDirPod(medium, limit string) string {
+	return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes:\n  - {name: plain, emptyDir: {}}\n" +
+		"  - {name: sized, emptyDir: {medium: \"" + medium + "\", sizeLimit: " + limit + "}}\n" +
+		"  containers: [{name: a, image: x}]\n"
+}
+
+// An emptyDir's sizeLimit becomes a limit in bytes, with Kubernetes'
+// spelling of it for the eviction message; both media; zero is no limit.
+func TestConvertEmptyDirSizeLimit(t *testing.T) {
+	for _, c := range []struct {
+		medium, limit string
+		want          sandbox.SizeLimit
+	}{
+		{"", "1Mi", sandbox.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}},
+		{"Memory", "64Ki", sandbox.SizeLimit{Bytes: 64 << 10, Quantity: "64Ki"}},
+		{"", "1024Ki", sandbox.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}}, // Quantity's canonical form, as the kubelet prints it
+		{"", "2G", sandbox.SizeLimit{Bytes: 2e9, Quantity: "2G"}},
+		{"", "1000", sandbox.SizeLimit{Bytes: 1000, Quantity: "1k"}},
+		{"", "1500m", sandbox.SizeLimit{Bytes: 1, Quantity: "1500m"}}, // 2 bytes are over 1.5
+		{"", "500m", sandbox.SizeLimit{Bytes: 0, Quantity: "500m"}},   // a limit: 1 byte is over it
+		{"", "0", sandbox.SizeLimit{}},
+	} {
+		plan, err := convertYAML(t, emptyDirPod(c.medium, c.limit))
+		if err != nil {
+			t.Errorf("sizeLimit %s: %v", c.limit, err)
+			continue
+		}
+		if len(plan.Volumes) != 2 || plan.Volumes[1].Name != "sized" || !plan.Volumes[1].Empty {
+			t.Fatalf("sizeLimit %s: volumes %+v", c.limit, plan.Volumes)
+		}
+		if got := plan.Volumes[1].SizeLimit; got != c.want {
+			t.Errorf("medium %q, sizeLimit %s: %+v, want %+v", c.medium, c.limit, got, c.want)
+		}
+		if got := plan.Volumes[0].SizeLimit; got != (sandbox.SizeLimit{}) {
+			t.Errorf("the emptyDir without sizeLimit got %+v", got)
+		}
+	}
+}
+
+// A negative, malformed or uncountable sizeLimit is refused, with its path.
+func TestConvertEmptyDirSizeLimitRefused(t *testing.T) {
+	for _, c := range []struct{ limit, want string }{
+		{"-1Mi", "spec.volumes[1].emptyDir.sizeLimit: -1Mi: SizeLimit field must be a valid resource quantity"},
+		{"lots", `spec.volumes[1].emptyDir.sizeLimit: "lots": quantities must match`},
+		{"1.5.5Mi", `spec.volumes[1].emptyDir.sizeLimit: "1.5.5Mi": quantities must match`},
+		{"1e30", "spec.volumes[1].emptyDir.sizeLimit: 1e+30: more bytes than podctl can count"},
+	} {
+		_, err := convertYAML(t, emptyDirPod("", c.limit))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("sizeLimit %s: %v; want an error containing %q", c.limit, err, c.want)
+		}
+	}
+	// A malformed quantity elsewhere is named too.
+	_, err := convertYAML(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x, resources: {limits: {cpu: 1, memory: 12X}}}]\n")
+	if want := `spec.containers[0].resources.limits.memory: "12X"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a bad memory limit: %v; want an error containing %q", err, want)
+	}
+}
