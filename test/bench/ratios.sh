@@ -58,5 +58,9 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	     rowmin("throughput pod → host, `--network bridge` (podctl'"'"'s forwarder)"; $n.throughput["pod-to-host"].median.podctl_bridge; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "—"; null)
 	   else empty end),
 	  rowmin("throughput host → pod, `--network slirp4netns`"; $n.throughput["host-to-pod"].median.podctl_slirp4netns; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
+	  (if $n.throughput["host-to-pod"].median.host_loopback then
+	     rowmin("the ceiling, host → host: iperf3 on the host'"'"'s loopback, no namespace, no forwarding"; $n.throughput["host-to-pod"].median.host_loopback; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
+	     rowmin("the ceiling, `-R`"; $n.throughput["pod-to-host"].median.host_loopback; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "—"; null)
+	   else empty end),
 	  "",
 	  "Machine: \($l.machine.nproc) CPUs, kernel \($l.machine.kernel), podman \($l.machine.podman), crun \($l.machine.crun); podctl \($l.machine.podctl_commit); \($l.machine.date). Runs per latency: \($l.pod_ready.runs) (\($l.bulk.rounds) rounds of \($l.bulk.pods) pods)."'
