@@ -264,6 +264,10 @@ func (s *supervisor) serveAttach(conn *net.UnixConn, req ctlRequest, reply func(
 // or /dev/null. With a tty there is no stdout pipe: the pty carries the
 // workload's output, and the stage's own stdout is /dev/null.
 func runPipes(c *ContainerSpec, stdin *os.File) (*stdPipes, error) {
+	if c.TTY {
+		// The foreground's stdin goes to the pty's master (takeStdio).
+		stdin = nil
+	}
 	p, err := newStdPipes(stdin)
 	if err != nil {
 		return nil, err
@@ -302,6 +306,17 @@ func (s *supervisor) takeStdio(name string, c *ContainerSpec, proc *container, p
 				master.Close()
 				return fmt.Errorf("container %s: its pty: %w", name, err)
 			}
+		}
+		if s.stdin != nil {
+			// podctl run -it in the foreground: our terminal is the
+			// pty's keyboard, in raw mode until the run returns.
+			w, err := dupFile(master)
+			if err != nil {
+				master.Close()
+				return fmt.Errorf("container %s: its pty: %w", name, err)
+			}
+			s.restoreTerm = foregroundTTY(s.stdin, w)
+			s.stdin = nil
 		}
 		s.startPump(name, log, master, pipes.errR)
 		pipes.errR = nil // the pump's now

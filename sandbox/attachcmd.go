@@ -172,6 +172,15 @@ func readGrant(conn *net.UnixConn) (*ctlReply, []*os.File, error) {
 // container's pty as typed, and keeps the pty's window size ours (master
 // is a duplicate of the pty's master). It returns the undo.
 func ttySession(term, master, errw *os.File) func() {
+	// As kubectl attach does: the pty's screen is not replayed, so a
+	// shell waiting at its prompt shows nothing until a key is pressed.
+	fmt.Fprintf(errw, "If you don't see a command prompt, try pressing enter. (ctrl-p ctrl-q detaches)\r\n")
+	return rawSession(term, master)
+}
+
+// rawSession puts terminal term in raw mode and keeps the pty's window
+// size (master) the terminal's, until the undo it returns.
+func rawSession(term, master *os.File) func() {
 	resize := func() {
 		if ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ); err == nil {
 			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
@@ -185,9 +194,6 @@ func ttySession(term, master, errw *os.File) func() {
 			resize()
 		}
 	}()
-	// As kubectl attach does: the pty's screen is not replayed, so a
-	// shell waiting at its prompt shows nothing until a key is pressed.
-	fmt.Fprintf(errw, "If you don't see a command prompt, try pressing enter. (ctrl-p ctrl-q detaches)\r\n")
 	old, err := makeRaw(term)
 	return func() {
 		signal.Stop(winch)
@@ -195,6 +201,21 @@ func ttySession(term, master, errw *os.File) func() {
 			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
 		}
 	}
+}
+
+// foregroundTTY relays podctl run -it's stdin to the container's pty
+// (master, a duplicate of its master), our terminal raw meanwhile and its
+// window size followed. It returns the undo.
+func foregroundTTY(in, master *os.File) func() {
+	restore := func() {}
+	if isTerminal(in) {
+		restore = rawSession(in, master)
+	}
+	go func() {
+		io.Copy(master, in)
+		master.Close()
+	}()
+	return restore
 }
 
 // copyUntilKeys copies src to dst until src ends (false) or keys are read

@@ -112,6 +112,9 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		}
 	}()
 	s.run()
+	if s.restoreTerm != nil {
+		s.restoreTerm()
+	}
 	if s.firstErr != nil {
 		// An *ExecError carries its exit code (126, 127); any other
 		// start failure is podctl's own (125), not the kubelet's 128.

@@ -102,6 +102,8 @@ type supervisor struct {
 	// stdins: the write end of each running container's stdin, for
 	// podctl attach -i (attach.go).
 	stdins map[string]*containerIn
+	// restoreTerm gives podctl run -it's terminal its settings back.
+	restoreTerm func()
 }
 
 func newSupervisor(dir string, spec PodSpec) *supervisor {

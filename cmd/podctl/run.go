@@ -37,7 +37,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "name", Usage: "container name (a DNS label); without --pod also the pod's name"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "in the foreground, pass standard input to the container of a new pod; with -d, keep a stdin open for podctl attach -i"},
-			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "with -d: give the container a pty of its own (podctl attach -it)"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a pty of its own devpts: with -i in the foreground your terminal drives it (raw mode); with -d, podctl attach -it does"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the pod (with --pod: the container) once it has ended"},
 			&cli.BoolFlag{Name: "init", Usage: "with --pod: an init container, run to completion before the pod's app containers"},
 			&cli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy of the new pod: always, on-failure or never"},
@@ -134,8 +134,8 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			o := sandbox.RunIO{Stdout: os.Stdout, Stderr: os.Stderr, Notices: os.Stderr, Signals: sigs}
 			switch {
-			case c.Bool("tty") && !detach:
-				return usageError{fmt.Errorf("run: -t needs -d: podctl run -d -it ... then podctl attach -it POD (or podctl exec -it for a shell in a running pod)")}
+			case c.Bool("tty") && !detach && c.IsSet("pod"):
+				return usageError{fmt.Errorf("run: -t with --pod needs -d: podctl run -d -it --pod ... then podctl attach -it POD (or podctl exec -it)")}
 			case c.Bool("interactive") && detach:
 				// Kubernetes' stdin: a pipe kept open for attach.
 				ctr.Stdin, ctr.TTY = true, c.Bool("tty")
@@ -144,6 +144,7 @@ kills at once). With -d it returns once the container has started.`,
 					return usageError{fmt.Errorf("run: -i in the foreground works for the container of a new pod (with --pod use -d -i and podctl attach -i, or podctl exec -i)")}
 				}
 				o.Stdin = os.Stdin
+				ctr.TTY = c.Bool("tty")
 			case c.Bool("tty"):
 				ctr.TTY = true
 			}

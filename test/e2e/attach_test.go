@@ -86,15 +86,21 @@ spec:
 	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
 }
 
-// podctl run -d -i / -t make the same containers from the command line.
+// podctl run -t / -it, and run -d -i / -t, make the same containers from
+// the command line.
 func TestRunDetachedAttach(t *testing.T) {
 	leakCheck(t)
 	podRm(t, "ratt")
-	if r := run(t, "run", "-t", "--rootfs", rootfs, "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "-t needs -d") {
-		t.Errorf("run -t in the foreground: exit %d, %q", r.code, r.stderr)
+	// In the foreground, -t gives the container a pty too, and -i drives it.
+	if r := run(t, "run", "--rm", "-t", "--network", "none", "--rootfs", rootfs, "--", "tty"); r.code != 0 || r.stdout != "/dev/pts/0\r\n" {
+		t.Errorf("run -t in the foreground: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r := runEnv(t, nil, "tty; exit 6\n", "run", "--rm", "-it", "--network", "none", "--rootfs", rootfs, "--", "sh")
+	if r.code != 6 || !strings.Contains(r.stdout, "/dev/pts/0\r\n") {
+		t.Errorf("run -it in the foreground: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	mustRun(t, "run", "-d", "-i", "--network", "none", "--name", "ratt", "--rootfs", rootfs, "--", "sh", "-c", "read l; echo got:$l; exit 3")
-	r := runEnv(t, nil, "x\n", "attach", "-i", "ratt")
+	r = runEnv(t, nil, "x\n", "attach", "-i", "ratt")
 	if r.code != 3 || r.stdout != "got:x\n" {
 		t.Errorf("attach -i: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
