@@ -82,11 +82,17 @@ func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writ
 	for i := range ctrs {
 		ptrs[i] = &ctrs[i]
 	}
+	// The supervisor's start overlaps the making of the layers.
+	sup, err := spawnSupervisor(spec.Name, lock)
+	if err != nil {
+		return err
+	}
 	if err := prepareImages(spec.Name, spec.UserNS, ptrs); err != nil {
+		sup.abort()
 		return err
 	}
 	prepared = ctrs
-	created, err := startDetached(dir, lock, spec, ctrs, notices)
+	created, err := sup.create(dir, spec, ctrs, notices)
 	if created {
 		return nil // the pod exists (a start error is in its state)
 	}

@@ -73,14 +73,31 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		return 0, err
 	}
 	defer lock.Close()
+	var sup *spawnedSupervisor
+	if detach && ctr.Image != "" {
+		// Its start overlaps the making of the layer.
+		if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
+			os.RemoveAll(dir)
+			return 0, err
+		}
+	}
 	// Before the pod exists: the layer goes with the pod's state from here
 	// on, so every failure to make the pod removes both.
 	if err := prepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
+		if sup != nil {
+			sup.abort()
+		}
 		os.RemoveAll(dir)
 		return 0, err
 	}
 	if detach {
-		created, err := startDetached(dir, lock, spec, []ContainerSpec{ctr}, o.Notices)
+		if sup == nil {
+			if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
+				os.RemoveAll(dir)
+				return 0, err
+			}
+		}
+		created, err := sup.create(dir, spec, []ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)
 			deleteLayers([]ContainerSpec{ctr})

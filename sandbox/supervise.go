@@ -151,14 +151,32 @@ func sendReply(sock *syncSocket, r superviseReply) {
 // detached supervisor, and returns once its first container has started.
 // The supervisor inherits lock, the pod's supervisor lock (podDir).
 func startDetached(dir string, lock *os.File, spec PodSpec, ctrs []ContainerSpec, notices io.Writer) (created bool, err error) {
-	sock, child, err := newSyncPair("the pod's supervisor")
+	sup, err := spawnSupervisor(spec.Name, lock)
 	if err != nil {
 		return false, err
 	}
-	defer sock.Close()
+	return sup.create(dir, spec, ctrs, notices)
+}
+
+// spawnedSupervisor is a pod's detached supervisor, started early: its
+// exec and the Go runtime's start overlap what podctl still does before
+// it can describe the pod (the image layers, prepareImages), and it waits
+// for that description on its socket.
+type spawnedSupervisor struct {
+	cmd  *exec.Cmd
+	sock *syncSocket
+}
+
+// spawnSupervisor starts the supervisor of pod name; lock is the pod's
+// supervisor lock, which it inherits.
+func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
+	sock, child, err := newSyncPair("the pod's supervisor")
+	if err != nil {
+		return nil, err
+	}
 	cmd := &exec.Cmd{
 		Path: selfExe,
-		Args: []string{"podctl-supervisor", spec.Name},
+		Args: []string{"podctl-supervisor", name},
 		// The caller's environment: PATH finds newuidmap; -e KEY values
 		// were resolved already.
 		// GOMAXPROCS=1: one P, so fewer threads and per-P caches for a
@@ -174,8 +192,24 @@ func startDetached(dir string, lock *os.File, spec PodSpec, ctrs []ContainerSpec
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
-		return false, fmt.Errorf("starting the supervisor of pod %s: %w", spec.Name, err)
+		sock.Close()
+		return nil, fmt.Errorf("starting the supervisor of pod %s: %w", name, err)
 	}
+	return &spawnedSupervisor{cmd: cmd, sock: sock}, nil
+}
+
+// abort ends a supervisor that will not get a pod: end-of-file on its
+// socket, before any request, makes it exit having made nothing.
+func (p *spawnedSupervisor) abort() {
+	p.sock.Close()
+	p.cmd.Wait()
+}
+
+// create describes the pod to the supervisor, which makes it; it returns
+// once the pod's first container has started.
+func (p *spawnedSupervisor) create(dir string, spec PodSpec, ctrs []ContainerSpec, notices io.Writer) (created bool, err error) {
+	sock, cmd := p.sock, p.cmd
+	defer sock.Close()
 	b, _ := json.Marshal(superviseRequest{Dir: dir, LockFD: 4, Spec: spec, Containers: ctrs})
 	if err := sock.send(b); err != nil {
 		cmd.Process.Kill()

@@ -102,6 +102,8 @@ type supervisor struct {
 	// stdins: the write end of each running container's stdin, for
 	// podctl attach -i (attach.go).
 	stdins map[string]*containerIn
+	// launching: launchAll is recording a batch of started runs.
+	launching bool
 	// restoreTerm gives podctl run -it's terminal its settings back.
 	restoreTerm func()
 }
@@ -165,39 +167,29 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 	if s.st.Supervisor.StartTime, err = procStartTime(os.Getpid()); err != nil {
 		return err
 	}
-	// The first container's join stage starts while the pause is made:
-	// the two execs overlap (see sync.go).
-	var first *ContainerStatus
-	var j *joiner
-	var pipes *stdPipes
-	if len(s.st.Containers) > 0 {
-		first = &s.st.Containers[0]
-		cg, err := s.containerCgroup(&first.Spec)
-		if err != nil {
-			return err
-		}
-		if pipes, err = runPipes(&first.Spec, s.stdin); err != nil {
-			closeFile(cg)
-			return err
-		}
-		j, err = spawnJoin(first.Spec.Name, pipes.child(), cg)
-		closeFile(cg)
-		if err != nil {
-			pipes.close()
-			return err
-		}
-		pipes.closeChild()
-	}
+	// The join stages of the first wave (firstWave: every app container,
+	// or the first init container) start while the pause is made: the
+	// execs overlap (see sync.go), and the runs start side by side
+	// (launch.go).
+	var runs []*pendingRun
 	abortFirst := func() {
-		if j != nil {
-			j.abort()
-			pipes.close()
+		for _, r := range runs {
+			r.abort()
 		}
+	}
+	for i, c := range firstWave(s.st.Containers) {
+		var stdin *os.File
+		if i == 0 {
+			stdin = s.stdin
+		}
+		r, err := s.spawnRun(c, stdin)
+		if err != nil {
+			abortFirst()
+			return err
+		}
+		runs = append(runs, r)
 	}
 	explain("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.st.Spec.Name, s.dir)
-	if j != nil {
-		explain("podctl", "starts container %s's join stage now, while the pod is made: execve(/proc/self/exe) with _PODCTL_STAGE=join", first.Spec.Name)
-	}
 	explain("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
 	ps, err := spawnPause(s.st.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
 	if err != nil {
@@ -247,10 +239,10 @@ func (s *supervisor) createPod(ctrs []ContainerSpec) error {
 	// on, podctl commands can find the pod.
 	s.save()
 	var startErr error
-	if first != nil {
-		// Whatever happens to it, the pod is finished after awaitReady.
+	if len(runs) > 0 {
+		// Whatever happens to them, the pod is finished after awaitReady.
 		s.creating = true
-		startErr = s.launch(first, j, pipes)
+		startErr = s.launchAll(runs)
 		s.creating = false
 	}
 	// The first container joined while the pause finished starting; had
@@ -397,111 +389,11 @@ func logPath(dir, name string, restarts int) string {
 
 // start starts container c now (loop goroutine).
 func (s *supervisor) start(c *ContainerStatus) error {
-	explain("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
-	cg, err := s.containerCgroup(&c.Spec)
+	r, err := s.spawnRun(c, nil)
 	if err != nil {
 		return s.startFailed(c, err)
 	}
-	defer closeFile(cg)
-	pipes, err := runPipes(&c.Spec, nil)
-	if err != nil {
-		return s.startFailed(c, err)
-	}
-	j, err := spawnJoin(c.Spec.Name, pipes.child(), cg)
-	pipes.closeChild()
-	if err != nil {
-		pipes.close()
-		return s.startFailed(c, err)
-	}
-	return s.launch(c, j, pipes)
-}
-
-// launch sends a spawned join stage into the pod and records the result.
-func (s *supervisor) launch(c *ContainerStatus, j *joiner, pipes *stdPipes) error {
-	name := c.Spec.Name
-	// The kubelet keeps the current and the previous run's log.
-	if c.RestartCount >= 2 {
-		os.Remove(logPath(s.dir, name, c.RestartCount-2))
-	}
-	path := logPath(s.dir, name, c.RestartCount)
-	var log *criLog
-	err := os.MkdirAll(filepath.Dir(path), 0o700)
-	if err == nil {
-		log, err = openCRILog(path)
-	}
-	if err != nil {
-		j.abort()
-		pipes.close()
-		return s.startFailed(c, fmt.Errorf("container %s: opening its log: %w", name, err))
-	}
-	if !c.Spec.TTY {
-		s.startPump(name, log, pipes.outR, pipes.errR)
-	}
-
-	setns, unshare := joinFlags(s.st.Spec)
-	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
-	if s.ids.Size() <= 5 {
-		ptsGID = -1
-	}
-	cfg := &InitConfig{
-		Pod: s.st.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
-		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.st.Spec.Hostname,
-		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
-		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
-		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged, Tty: c.Spec.TTY,
-	}
-	if c.Spec.TTY {
-		// Its output is the pty's, pumped once the init sent the master.
-		defer func() {
-			if c.State.Running == nil {
-				pipes.close()
-				log.Close()
-			}
-		}()
-	}
-	if cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
-		j.abort()
-		pipes.inW.Close()
-		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
-	}
-	// The workload's first connection must work: the network is
-	// configured before its init is told to go on (meanwhile it started).
-	j.beforeConfig = s.waitNetwork
-	proc, err := j.start(s.pause.pidfd, setns, unshare, cfg)
-	if err == nil {
-		if err = s.takeStdio(name, &c.Spec, proc, pipes, log); err != nil {
-			proc.signal(unix.SIGKILL)
-			proc.wait()
-		}
-	}
-	if err != nil {
-		pipes.inW.Close()
-		return s.startFailed(c, err)
-	}
-	now := time.Now().UTC()
-	c.State = ContainerState{Running: &StateRunning{StartedAt: now}}
-	// Ready at once, unless a startup or readiness probe must say so.
-	c.Ready = c.Spec.Readiness == nil && c.Spec.Startup == nil
-	c.Started = c.Spec.Startup == nil
-	st, _ := procStartTime(proc.pid)
-	c.Proc = ProcRef{PID: proc.pid, StartTime: st}
-	s.procs[name] = proc
-	explain("podctl", "container %s runs as host pid %d, our child (CLONE_PARENT): waits on its pidfd", name, proc.pid)
-	if err := watchExit(proc.pidfd, func() { s.post(func() { s.exited(name, proc) }) }); err != nil {
-		// Not pollable (an old kernel): a thread of its own waits.
-		go func() {
-			awaitExit(proc.pidfd)
-			s.post(func() { s.exited(name, proc) })
-		}()
-	}
-	s.startProbes(c, proc)
-	if len(s.startReplies[name]) > 0 {
-		// podctl run -d --pod returns on this reply and may read the
-		// state at once: it must hold the container already.
-		s.save()
-	}
-	s.replyStarted(name, nil)
-	return nil
+	return s.launch(r)
 }
 
 // startFailed records a container that could not be started as
@@ -701,19 +593,29 @@ func (s *supervisor) schedule() {
 		}
 		return // this init container runs, backs off or failed the pod
 	}
+	// The app containers that may start go together (launch.go).
+	var runs []*pendingRun
 	for i := range s.st.Containers {
 		c := &s.st.Containers[i]
 		if !c.Spec.Init && c.State.Waiting != nil && c.State.Waiting.Reason != ReasonCrashLoopBackOff {
-			s.start(c)
+			r, err := s.spawnRun(c, nil)
+			if err != nil {
+				s.startFailed(c, err)
+				continue
+			}
+			runs = append(runs, r)
 		}
+	}
+	if len(runs) > 0 {
+		s.launchAll(runs)
 	}
 }
 
 // afterChange runs after every change of a container's state: it starts
 // what became startable, saves the state, and ends the pod when it is done.
 func (s *supervisor) afterChange() {
-	if s.creating {
-		return // create schedules and saves once the pause is ready
+	if s.creating || s.launching {
+		return // create schedules and saves once the pause is ready; launchAll once its batch is recorded
 	}
 	s.schedule()
 	phase, _, _ := computePhase(s.st.Containers)
