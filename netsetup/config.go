@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -14,11 +15,15 @@ type Config struct {
 	Ports []Port `json:"ports,omitempty"`
 	// AllowHostLoopback lets the pod reach services listening on the
 	// host's loopback, as host.containers.internal (--allow-host-loopback).
-	AllowHostLoopback bool        `json:"allowHostLoopback,omitempty"`
-	DNS               []string    `json:"dns,omitempty"`
-	DNSSearch         []string    `json:"dnsSearch,omitempty"`
-	DNSOptions        []string    `json:"dnsOptions,omitempty"`
-	AddHosts          []HostEntry `json:"addHosts,omitempty"`
+	AllowHostLoopback bool `json:"allowHostLoopback,omitempty"`
+	// PortBypass (--port-bypass, pasta only): a published TCP port is not
+	// forwarded; the workload's own listening socket is made in the
+	// host's network namespace when it binds it (sandbox/bypass.go).
+	PortBypass bool        `json:"portBypass,omitempty"`
+	DNS        []string    `json:"dns,omitempty"`
+	DNSSearch  []string    `json:"dnsSearch,omitempty"`
+	DNSOptions []string    `json:"dnsOptions,omitempty"`
+	AddHosts   []HostEntry `json:"addHosts,omitempty"`
 }
 
 // HostEntry is one line podctl adds to the pod's /etc/hosts (--add-host).
@@ -91,6 +96,12 @@ func (c *Config) Validate() error {
 		if o == "" || strings.ContainsAny(o, " \t\n") {
 			return fmt.Errorf("--dns-option %q: one resolv.conf option, e.g. ndots:2", o)
 		}
+	}
+	if c.PortBypass && c.Mode != Pasta {
+		return fmt.Errorf("--port-bypass: works with --network pasta, not %s", c.Mode)
+	}
+	if c.PortBypass && !slices.ContainsFunc(c.Ports, func(p Port) bool { return p.Protocol == "tcp" }) {
+		return fmt.Errorf("--port-bypass: publish a TCP port with -p, e.g. -p 127.0.0.1:8080:80")
 	}
 	switch c.Mode {
 	case None, Host:

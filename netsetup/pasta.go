@@ -27,6 +27,10 @@ func pastaArgs(cfg Config) []string {
 		// loopback services. Never by default.
 		"-T", "none", "-U", "none",
 		"-t", pastaPorts(cfg.Ports, "tcp"), "-u", pastaPorts(cfg.Ports, "udp")}
+	if cfg.PortBypass {
+		// The workload's listener is bound on the host itself.
+		args[len(args)-3] = "none"
+	}
 	if os.Geteuid() == 0 {
 		// Started by root, pasta switches to nobody before it joins the
 		// pod's user namespace, which nobody may not enter (setns(2)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/podctl/podctl/sandbox/seccomp"
 	"golang.org/x/sys/unix"
 )
@@ -69,13 +70,18 @@ func ResolveCaps(add, drop []string) ([]string, error) {
 
 // seccompFilter compiles the container's seccomp profile for its
 // capabilities (a profile's rules may depend on them); nil when unconfined.
-func seccompFilter(c *ContainerSpec) ([]byte, error) {
+func seccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if c.Seccomp == "unconfined" {
 		return nil, nil
 	}
 	prof, err := seccomp.Profile(c.Seccomp, c.Caps)
 	if err != nil {
 		return nil, err
+	}
+	if bypass {
+		// --port-bypass: bind(2) asks the supervisor first (bypass.go).
+		// The rule goes first, so it wins over the profile's allow.
+		prof.Syscalls = append([]specs.LinuxSyscall{{Names: []string{"bind"}, Action: specs.ActNotify}}, prof.Syscalls...)
 	}
 	prog, err := seccomp.Compile(prof)
 	if err != nil {

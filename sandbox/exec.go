@@ -225,7 +225,7 @@ func execConfig(st *PodState, c *ContainerSpec, args, env []string, user, cwd st
 		Caps: c.Caps, Privileged: c.Privileged,
 	}
 	var err error
-	if cfg.Seccomp, err = seccompFilter(c); err != nil {
+	if cfg.Seccomp, err = seccompFilter(c, false); err != nil {
 		return nil, fmt.Errorf("seccomp profile: %w", err)
 	}
 	return cfg, nil

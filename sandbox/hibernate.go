@@ -145,7 +145,8 @@ func (s *supervisor) canHibernate() bool {
 	// work in flight too.
 	netBusy := s.net != nil && !s.netReady || s.netRetry != nil
 	// Probes run in Go: a pod with probes keeps its supervisor awake.
-	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy && len(s.probes) == 0 &&
+	// So do the deciders of --port-bypass's binds.
+	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy && len(s.probes) == 0 && s.bypassing.Load() == 0 &&
 		len(s.startReplies) == 0 && len(s.exitReplies) == 0 && s.active.Load() == 0 && len(s.events) == 0
 }
 

@@ -156,8 +156,23 @@ func runInit(sock *syncSocket) error {
 	// process to install it.
 	if len(cfg.Seccomp) > 0 {
 		explain("init", "installs the seccomp filter (%d BPF instructions): seccomp(SECCOMP_SET_MODE_FILTER)", len(cfg.Seccomp)/8)
-		if err := seccomp.Install(cfg.Seccomp); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+		if !cfg.SeccompNotify {
+			if err := seccomp.Install(cfg.Seccomp); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+		} else {
+			// --port-bypass: the workload's bind(2) calls wait for podctl,
+			// which gets the listener (seccomp_unotify(2)).
+			fd, err := seccomp.InstallListener(cfg.Seccomp)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			b, _ := json.Marshal(initMsg{Type: "notify"})
+			err = sock.sendFD(b, fd)
+			unix.Close(fd)
+			if err != nil {
+				return err
+			}
 		}
 	}
 	explain("init", "becomes the workload: execve(%q, %q), in %s", exe, cfg.Args, cwd)

@@ -74,6 +74,9 @@ type InitConfig struct {
 	// Seccomp is the compiled filter (struct sock_filter entries), none
 	// when empty (--security-opt seccomp=unconfined, --privileged).
 	Seccomp []byte `json:"seccomp,omitempty"`
+	// SeccompNotify: the filter has SCMP_ACT_NOTIFY rules (--port-bypass):
+	// install it with a listener and send that to podctl (bypass.go).
+	SeccompNotify bool `json:"seccompNotify,omitempty"`
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
 	IDsMapped uint64 `json:"idsMapped"`
@@ -88,6 +91,8 @@ type container struct {
 	pid   int
 	pidfd int
 	pty   *os.File // the master of its pty (podctl exec -t), or nil
+	// notify: its seccomp listener (--port-bypass, bypass.go), or nil
+	notify *os.File
 }
 
 // ExecError is a failure to execute the workload itself, with the exit code
@@ -188,10 +193,11 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
 		return nil, err
 	}
-	var pty *os.File
+	var pty, notify *os.File
 	defer func() {
-		if err != nil && pty != nil {
-			pty.Close()
+		if err != nil {
+			pty.Close() // nil-safe
+			notify.Close()
 		}
 	}()
 	for execing := false; ; {
@@ -211,6 +217,11 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 				return nil, fmt.Errorf("container %s: bad pty message from init", cfg.Container)
 			}
 			pty, fd = os.NewFile(uintptr(fd), "pty-master"), -1
+		case "notify":
+			if fd < 0 || notify != nil {
+				return nil, fmt.Errorf("container %s: bad notify message from init", cfg.Container)
+			}
+			notify, fd = os.NewFile(uintptr(fd), "seccomp-listener"), -1
 		case "execing":
 			execing = true
 		case "error":
@@ -225,7 +236,7 @@ func (j *joiner) start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 			unix.Close(fd)
 		}
 	}
-	c = &container{pid: initPID, pty: pty}
+	c = &container{pid: initPID, pty: pty, notify: notify}
 	// Our child (CLONE_PARENT) and not reaped yet: the pidfd is exact.
 	if c.pidfd, err = unix.PidfdOpen(initPID, 0); err != nil {
 		return nil, fmt.Errorf("pidfd_open of container %s: %w", cfg.Container, err)

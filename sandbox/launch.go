@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/podctl/podctl/netsetup"
 	"golang.org/x/sys/unix"
 )
 
@@ -160,7 +161,9 @@ func (s *supervisor) prepare(r *pendingRun) error {
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged, Tty: c.Spec.TTY,
 	}
-	if r.cfg.Seccomp, err = seccompFilter(&c.Spec); err != nil {
+	bypass := s.bypassPorts() && c.Spec.Seccomp != "unconfined"
+	r.cfg.SeccompNotify = bypass
+	if r.cfg.Seccomp, err = seccompFilter(&c.Spec, bypass); err != nil {
 		j.abort()
 		r.discardStdio()
 		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
@@ -215,6 +218,16 @@ func (s *supervisor) finishRun(r *pendingRun) error {
 			awaitExit(proc.pidfd)
 			s.post(func() { s.exited(name, proc) })
 		}()
+	}
+	if proc.notify != nil {
+		// Its binds are decided here (bypass.go) for as long as it
+		// runs: a Go goroutine, so the supervisor stays awake.
+		s.bypassing.Add(1)
+		go func(l *os.File, ports []netsetup.Port) {
+			defer s.bypassing.Add(-1)
+			s.serveBypass(name, l, ports)
+		}(proc.notify, s.st.Spec.Network.Ports)
+		proc.notify = nil
 	}
 	s.startProbes(c, proc)
 	if len(s.startReplies[name]) > 0 {

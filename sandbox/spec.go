@@ -260,7 +260,7 @@ func (c *ContainerSpec) Validate() error {
 	// A profile of the user's is compiled now too, so that a bad one is
 	// refused before anything starts, with its file named.
 	if c.Seccomp != "" && c.Seccomp != "unconfined" {
-		if _, err := seccompFilter(c); err != nil {
+		if _, err := seccompFilter(c, false); err != nil {
 			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
 		}
 	}

@@ -102,6 +102,8 @@ type supervisor struct {
 	// stdins: the write end of each running container's stdin, for
 	// podctl attach -i (attach.go).
 	stdins map[string]*containerIn
+	// bypassing: goroutines deciding binds (--port-bypass, bypass.go).
+	bypassing atomic.Int32
 	// launching: launchAll is recording a batch of started runs.
 	launching bool
 	// restoreTerm gives podctl run -it's terminal its settings back.

@@ -15,6 +15,7 @@ func networkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "pasta (default when installed), slirp4netns, none (loopback only) or host"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [HOST-IP:][HOST-PORT:]CONTAINER-PORT[/tcp|/udp] (e.g. 127.0.0.1:8080:80 for loopback only)"},
 		&cli.BoolFlag{Name: "allow-host-loopback", Usage: "let the pod reach services on the host's loopback, as host.containers.internal"},
+		&cli.BoolFlag{Name: "port-bypass", Usage: "with pasta: a published TCP port is the workload's own socket, bound on the host when it binds (no forwarding: the host's loopback speed; the pod's own localhost no longer reaches that port)"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "nameserver for the pod's resolv.conf (instead of the host's)"},
 		&cli.StringSliceFlag{Name: "dns-search", Usage: "search domain for the pod's resolv.conf (. for none)"},
 		&cli.StringSliceFlag{Name: "dns-option", Usage: "option for the pod's resolv.conf (e.g. ndots:2)"},
@@ -61,6 +62,7 @@ func networkConfig(c *cli.Context) (netsetup.Config, error) {
 		cfg.AddHosts = append(cfg.AddHosts, e)
 	}
 	cfg.AllowHostLoopback = c.Bool("allow-host-loopback")
+	cfg.PortBypass = c.Bool("port-bypass")
 	cfg.DNS, cfg.DNSSearch, cfg.DNSOptions = c.StringSlice("dns"), c.StringSlice("dns-search"), c.StringSlice("dns-option")
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}

@@ -46,6 +46,7 @@ const (
 	retErrno       = 0x00050000
 	retTrace       = 0x7ff00000
 	retLog         = 0x7ffc0000
+	retUserNotif   = 0x7fc00000 // SECCOMP_RET_USER_NOTIF: a listener decides (seccomp_unotify(2))
 	retAllow       = 0x7fff0000
 )
 
@@ -95,6 +96,8 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 		return retTrace | uint32(unix.EPERM), nil
 	case specs.ActLog:
 		return retLog, nil
+	case specs.ActNotify:
+		return retUserNotif, nil
 	}
 	return 0, fmt.Errorf("seccomp action %q is not supported", a)
 }
@@ -368,12 +371,25 @@ func Encode(prog []bpf.RawInstruction) []byte {
 // SECCOMP_FILTER_FLAG_TSYNC): it is the one that execs the workload, and
 // the workload inherits its filter.
 func Install(filter []byte) error {
+	_, err := install(filter, 0)
+	return err
+}
+
+// InstallListener is Install for a filter with SCMP_ACT_NOTIFY rules: it
+// returns the listener descriptor (SECCOMP_FILTER_FLAG_NEW_LISTENER, Linux
+// >= 5.0) through which another process decides those calls.
+func InstallListener(filter []byte) (int, error) {
+	return install(filter, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+}
+
+func install(filter []byte, flags uintptr) (int, error) {
 	if len(filter) == 0 || len(filter)%8 != 0 || len(filter)/8 > 0xffff {
-		return fmt.Errorf("seccomp: bad program of %d bytes", len(filter))
+		return -1, fmt.Errorf("seccomp: bad program of %d bytes", len(filter))
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&filter[0]))}
-	if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); e != 0 {
-		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
+	fd, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
+	if e != 0 {
+		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
 	}
-	return nil
+	return int(fd), nil
 }

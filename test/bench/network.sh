@@ -13,7 +13,9 @@
 #    --network bridge (podctl's own forwarder), podman with its defaults
 #    (slirp4netns, and rootlessport for the port), and the ceiling: an
 #    iperf3 server on the host's own loopback, no namespace and nothing in
-#    between (tool "loopback"), which no port forwarding can beat. Appends
+#    between (tool "loopback"), which no port forwarding can beat; and
+#    podctl --port-bypass (pasta, the workload's listener bound on the
+#    host: no forwarding at all). Appends
 #    "TOOL DIRECTION GBITS_PER_SECOND" to WORKDIR/out/net-tput-samples.
 # Only loopback is dialled: nothing leaves the machine.
 set -euo pipefail
@@ -49,13 +51,15 @@ done
 "$podctl" rm -f "$prefix-anchor" </dev/null >/dev/null 2>&1 || true
 
 # Throughput: one server pod per tool, on its own loopback port.
-declare -A port=([podctl]=25201 [podctlslirp]=25202 [podman]=25203 [podctlbridge]=25204 [loopback]=25205)
+declare -A port=([podctl]=25201 [podctlslirp]=25202 [podman]=25203 [podctlbridge]=25204 [loopback]=25205 [podctlbypass]=25206)
 "$podctl" run -d --name "$prefix-pasta" -p "127.0.0.1:${port[podctl]}:5201" --rootfs "$netroot" -- iperf3 -s \
 	</dev/null >/dev/null 2>"$err" || die "podctl iperf3 server: $(cat "$err")"
 "$podctl" run -d --name "$prefix-slirp" --network slirp4netns -p "127.0.0.1:${port[podctlslirp]}:5201" --rootfs "$netroot" -- iperf3 -s \
 	</dev/null >/dev/null 2>"$err" || die "podctl iperf3 server (slirp4netns): $(cat "$err")"
 "$podctl" run -d --name "$prefix-bridge" --network bridge -p "127.0.0.1:${port[podctlbridge]}:5201" --rootfs "$netroot" -- iperf3 -s \
 	</dev/null >/dev/null 2>"$err" || die "podctl iperf3 server (bridge): $(cat "$err")"
+"$podctl" run -d --name "$prefix-bypass" --port-bypass -p "127.0.0.1:${port[podctlbypass]}:5201" --rootfs "$netroot" -- iperf3 -s \
+	</dev/null >/dev/null 2>"$err" || die "podctl iperf3 server (--port-bypass): $(cat "$err")"
 podman run -d --name "$prefix-podman" -p "127.0.0.1:${port[podman]}:5201" "$netimage" iperf3 -s \
 	</dev/null >/dev/null 2>"$err" || die "podman iperf3 server: $(cat "$err")"
 iperf3 -s -B 127.0.0.1 -p "${port[loopback]}" </dev/null >/dev/null 2>&1 &
@@ -69,7 +73,7 @@ iperf() {
 		{ cat "$out/iperf.json" >>"$err"; return 1; }
 	jq -r '.end.sum_received.bits_per_second / 1e9' "$out/iperf.json"
 }
-tput_tools=(podctl podctlslirp podctlbridge podman loopback)
+tput_tools=(podctl podctlslirp podctlbridge podctlbypass podman loopback)
 for t in "${tput_tools[@]}"; do # until each server answers
 	for ((i = 0; i < 100; i++)); do
 		iperf3 -c 127.0.0.1 -p "${port[$t]}" -n 1K -J >/dev/null 2>&1 && break

@@ -58,6 +58,10 @@ jq -n -r --slurpfile start "$dir/start-latency.json" --slurpfile exec "$dir/exec
 	     rowmin("throughput pod → host, `--network bridge` (podctl'"'"'s forwarder)"; $n.throughput["pod-to-host"].median.podctl_bridge; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "—"; null)
 	   else empty end),
 	  rowmin("throughput host → pod, `--network slirp4netns`"; $n.throughput["host-to-pod"].median.podctl_slirp4netns; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
+	  (if $n.throughput["host-to-pod"].median.podctl_port_bypass then
+	     rowmin("throughput host → pod, `--port-bypass` (pasta; the listener on the host)"; $n.throughput["host-to-pod"].median.podctl_port_bypass; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "≥ 2 (issue 5)"; 2),
+	     rowmin("throughput pod → host, `--port-bypass`"; $n.throughput["pod-to-host"].median.podctl_port_bypass; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "≥ 2 (issue 5)"; 2)
+	   else empty end),
 	  (if $n.throughput["host-to-pod"].median.host_loopback then
 	     rowmin("the ceiling, host → host: iperf3 on the host'"'"'s loopback, no namespace, no forwarding"; $n.throughput["host-to-pod"].median.host_loopback; "podman `-p` (rootlessport)"; $n.throughput["host-to-pod"].median.podman; gbit; "—"; null),
 	     rowmin("the ceiling, `-R`"; $n.throughput["pod-to-host"].median.host_loopback; "podman `-p` (rootlessport)"; $n.throughput["pod-to-host"].median.podman; gbit; "—"; null)

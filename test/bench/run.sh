@@ -432,7 +432,7 @@ echo
 echo "throughput through a published TCP port on loopback, iperf3 -t $TPUT_SECONDS (Gbit/s; higher is better)"
 printf '%-12s %-12s %5s %8s %8s %8s\n' tool direction tests median min max
 for d in host-to-pod pod-to-host; do
-	for t in podctl podctlslirp podctlbridge podman loopback; do
+	for t in podctl podctlslirp podctlbridge podctlbypass podman loopback; do
 		read -r med min max <<<"$(awk -v t=$t -v d=$d '$1 == t && $2 == d {print $3}' "$tput" | median_min_max)"
 		printf '%-12s %-12s %5d %8.2f %8.2f %8.2f\n' "$t" "$d" "$TPUT_RUNS" "$med" "$min" "$max"
 	done
@@ -663,7 +663,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	def gbits($t; $d): [$tput | split("\n")[] | select(length > 0) | split(" ") | select(.[0] == $t and .[1] == $d) | .[2] | tonumber];
 	def dir($d): {samples: {podctl: gbits("podctl"; $d), podctl_slirp4netns: gbits("podctlslirp"; $d),
 	                        podctl_bridge: gbits("podctlbridge"; $d), podman: gbits("podman"; $d),
-	                        host_loopback: gbits("loopback"; $d)}}
+	                        podctl_port_bypass: gbits("podctlbypass"; $d), host_loopback: gbits("loopback"; $d)}}
 		| .median = (.samples | map_values(med)) | .min = (.samples | map_values(min)) | .max = (.samples | map_values(max))
 		| .ratio_podctl_podman = (.median.podctl / .median.podman);
 	($start | samples) as $s
@@ -683,6 +683,7 @@ jq -n --argjson machine "$machine" --argjson warmup "$WARMUP" --arg image "$IMAG
 	                           podctl_slirp4netns: "podctl run -d --network slirp4netns -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s",
 	                           podctl_bridge: "podctl run -d --network bridge -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (podctl'"'"'s own forwarder)",
 	                           podman: ("podman run -d -p 127.0.0.1:P:5201 " + $netimage + " iperf3 -s (slirp4netns, rootlessport)"),
+	                           podctl_port_bypass: "podctl run -d --port-bypass -p 127.0.0.1:P:5201 --rootfs NETROOT -- iperf3 -s (pasta; the listener bound on the host)",
 	                           host_loopback: "iperf3 -s -B 127.0.0.1 on the host itself: no namespace, no forwarding (the ceiling)",
 	                           client: ("iperf3 -c 127.0.0.1 -p P -t \($secs) -J [-R]")},
 	                tests: $tput_runs, seconds: $secs,

@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --port-bypass: the workload's listener on a published TCP port is a
+// socket of the host's network namespace (bound when the workload binds,
+// through its seccomp listener), so the host reaches it with no forwarder
+// and the workload sees the client's real address; a bind of an
+// unpublished port stays in the pod; the socket listens before the
+// workload has it, so it cannot connect from the host's namespace.
+func TestPortBypass(t *testing.T) {
+	leakCheck(t)
+	port := freePort(t, "tcp")
+	podRm(t, "bypass")
+	mustRun(t, "run", "-d", "--name", "bypass", "--port-bypass", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port),
+		"--rootfs", rootfs, "--", "sh", "-c", "nettool serve tcp 127.0.0.1:9999 & exec nettool serve tcp :8080")
+	if got := peerIP(t, ask(t, "tcp", port, "hello")); got != "127.0.0.1" {
+		t.Errorf("the workload saw the client as %s, want 127.0.0.1", got)
+	}
+
+	// The listener is in the host's network namespace: in our own
+	// /proc/net/tcp6 (Go listens on a dual-stack socket), owned by the
+	// workload's process, and not in the pod's.
+	hex := fmt.Sprintf(":%04X", port)
+	hostTCP, _ := os.ReadFile("/proc/net/tcp6")
+	hostTCP4, _ := os.ReadFile("/proc/net/tcp")
+	if !strings.Contains(string(hostTCP)+string(hostTCP4), hex+" 00000000000000000000000000000000:0000 0A") &&
+		!strings.Contains(string(hostTCP)+string(hostTCP4), hex+" 00000000:0000 0A") {
+		t.Errorf("no listener on port %d in the host's namespace", port)
+	}
+	podTCP := mustRun(t, "exec", "bypass", "--", "cat", "/proc/net/tcp", "/proc/net/tcp6")
+	if strings.Contains(podTCP, ":1F90 ") {
+		t.Errorf("port 8080 is open inside the pod too:\n%s", podTCP)
+	}
+	// An unpublished port binds in the pod, as without the flag.
+	if a := mustRun(t, "exec", "bypass", "--", "nettool", "dial", "tcp", "127.0.0.1:9999", "inside"); !strings.Contains(a, "got=inside") {
+		t.Errorf("the pod's own port 9999: %q", a)
+	}
+	log, _ := os.ReadFile(filepath.Join(stateDir(), "bypass", "supervisor.log"))
+	if !strings.Contains(string(log), "bind of port 8080 made in the host's network namespace") {
+		t.Errorf("supervisor.log does not say what it did: %q", log)
+	}
+	mustRun(t, "rm", "-f", "bypass")
+	// The port is free again at once.
+	mustRun(t, "run", "-d", "--name", "bypass", "--port-bypass", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port),
+		"--rootfs", rootfs, "--", "nettool", "serve", "tcp", ":8080")
+	if a := ask(t, "tcp", port, "again"); !strings.HasSuffix(a, "got=again") {
+		t.Errorf("after re-creating: %q", a)
+	}
+	mustRun(t, "rm", "-f", "bypass")
+	for _, bad := range [][]string{{"--network", "slirp4netns", "-p", "8080"}, {"-p", "8080/udp"}} {
+		r := run(t, append(append([]string{"run", "--rm", "--port-bypass"}, bad...), "--rootfs", rootfs, "--", "true")...)
+		if r.code != 125 || !strings.Contains(r.stderr, "--port-bypass") {
+			t.Errorf("--port-bypass %v: exit %d, %q", bad, r.code, r.stderr)
+		}
+	}
+}
