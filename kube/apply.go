@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"os"
 	"strings"
 	"time"
@@ -21,7 +22,10 @@ type ApplyOptions struct {
 	// Network, if set, is the network of every pod that is not
 	// hostNetwork (podctl apply --network, as podman kube play's).
 	Network netsetup.Mode
-	Out     io.Writer
+	// PortBypass: the hostPorts (TCP) of every pod are bypassed
+	// (podctl apply --port-bypass, as podctl run's).
+	PortBypass bool
+	Out        io.Writer
 	Notices io.Writer
 	Pull    func(image string) error
 }
@@ -70,6 +74,13 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 		}
 		if o.Network != "" && plan.Spec.Network.Mode != netsetup.Host {
 			plan.Spec.Network.Mode = o.Network
+		}
+		// A pod with no TCP hostPort has nothing to bypass.
+		if o.PortBypass && slices.ContainsFunc(plan.Spec.Network.Ports, func(p netsetup.Port) bool { return p.Protocol == "tcp" }) {
+			plan.Spec.Network.PortBypass = true
+			if err := plan.Spec.Network.Validate(); err != nil {
+				return fmt.Errorf("document %d: pod %s: %w", obj.Doc, obj.Name(), err)
+			}
 		}
 		for _, w := range plan.Warnings {
 			fmt.Fprintf(o.Notices, "podctl: warning: Pod %s: %s\n", obj.Name(), w)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/podctl/podctl/netsetup"
@@ -98,43 +100,51 @@ func (s *supervisor) serveBypass(name string, listener *os.File, ports []netsetu
 			return
 		}
 		resp := seccompNotifResp{id: req.id}
-		if msg, errno := s.bypassBind(fd, &req, ports); errno != 0 {
-			resp.error = -int32(errno)
-		} else if msg == "" {
+		msg, errno := s.bypassBind(fd, &req, ports)
+		switch errno {
+		case 0:
+		case continueBind:
 			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-		} else {
+		default:
+			resp.error = -int32(errno)
+		}
+		if msg != "" {
 			s.logf("container %s: %s", name, msg)
 		}
 		ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))
 	}
 }
 
-// bypassBind decides one bind(2). It returns what it did ("" for nothing:
-// the call goes on as asked) or the errno the call fails with.
+// continueBind: the bind goes on as the workload asked, in the pod.
+const continueBind = unix.Errno(^uintptr(0) >> 1)
+
+// bypassBind decides one bind(2): 0 (done, the host's socket in place),
+// continueBind, or the errno the call fails with; and what to log ("" for
+// a bind that is none of --port-bypass's business).
 func (s *supervisor) bypassBind(fd int, req *seccompNotif, ports []netsetup.Port) (string, unix.Errno) {
 	if req.nr != unix.SYS_BIND {
-		return "", 0
+		return "", continueBind
 	}
 	sockfd, addrPtr, addrLen := int(req.args[0]), req.args[1], req.args[2]
 	if addrLen < 4 || addrLen > 128 {
-		return "", 0
+		return "", continueBind
 	}
 	buf := make([]byte, addrLen)
 	local := []unix.Iovec{{Base: &buf[0], Len: addrLen}}
 	remote := []unix.RemoteIovec{{Base: uintptr(addrPtr), Len: int(addrLen)}}
 	if n, err := unix.ProcessVMReadv(int(req.pid), local, remote, 0); err != nil || n != int(addrLen) {
-		return "", 0
+		return fmt.Sprintf("bind of pid %d left alone: reading its address: %v", req.pid, err), continueBind
 	}
 	// The pid might have died and been reused while we read its memory:
 	// the notification still being valid proves it is our caller.
 	id := req.id
 	if ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)) != nil {
-		return "", 0
+		return "", continueBind
 	}
 	family := binary.NativeEndian.Uint16(buf[0:2])
 	port := binary.BigEndian.Uint16(buf[2:4])
 	if family != unix.AF_INET && family != unix.AF_INET6 {
-		return "", 0
+		return "", continueBind
 	}
 	var pub *netsetup.Port
 	for i := range ports {
@@ -143,20 +153,32 @@ func (s *supervisor) bypassBind(fd int, req *seccompNotif, ports []netsetup.Port
 		}
 	}
 	if pub == nil {
-		return "", 0
+		return "", continueBind
 	}
-	pidfd, err := unix.PidfdOpen(int(req.pid), 0)
+	// req.pid is the calling thread (a Go workload binds from any of
+	// its threads), and pidfd_open(2) wants a thread group leader before
+	// Linux 6.9's PIDFD_THREAD: the leader's pidfd sees the same
+	// descriptor table.
+	tgid, err := threadGroup(int(req.pid))
 	if err != nil {
-		return "", 0
+		return fmt.Sprintf("bind of port %d left in the pod: %v", port, err), continueBind
+	}
+	pidfd, err := unix.PidfdOpen(tgid, 0)
+	if err != nil {
+		return fmt.Sprintf("bind of port %d left in the pod: pidfd_open: %v", port, err), continueBind
 	}
 	defer unix.Close(pidfd)
 	theirs, err := unix.PidfdGetfd(pidfd, sockfd, 0)
 	if err != nil {
-		return "", 0
+		return fmt.Sprintf("bind of port %d left in the pod: pidfd_getfd: %v", port, err), continueBind
 	}
 	defer unix.Close(theirs)
+	// Still our caller (not a reused pid) now that we hold its socket.
+	if ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)) != nil {
+		return "", continueBind
+	}
 	if t, err := unix.GetsockoptInt(theirs, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || t != unix.SOCK_STREAM {
-		return "", 0 // a UDP socket on the port: pasta forwards UDP
+		return "", continueBind // a UDP socket on the port: pasta forwards UDP
 	}
 	ours, err := unix.Socket(int(family), unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -226,6 +248,21 @@ func hostSockaddr(family int, p *netsetup.Port) (unix.Sockaddr, error) {
 		sa.Addr = addr.As16() // v4-mapped for an IPv4 address
 	}
 	return sa, nil
+}
+
+// threadGroup is the thread group (process) of thread tid, from
+// /proc/TID/status (proc(5)).
+func threadGroup(tid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("no Tgid in /proc/%d/status", tid)
 }
 
 func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {

@@ -29,6 +29,7 @@ func kubeCommands() []*cli.Command {
 		Flags: []cli.Flag{fileFlag,
 			&cli.StringFlag{Name: "validate", Value: "strict", Usage: "strict: a field podctl does not support is an error; warn: a warning, and the pod runs without it"},
 			&cli.StringFlag{Name: "network", Usage: "the network of the pods that are not hostNetwork: pasta (default when installed), slirp4netns, bridge or none"},
+			&cli.BoolFlag{Name: "port-bypass", Usage: "with pasta: each TCP hostPort is the workload's own socket, bound on the host (no forwarder; the pod's own localhost no longer reaches that port, nor do its probes)"},
 		},
 		Action: func(c *cli.Context) error {
 			warn := false
@@ -43,7 +44,7 @@ func kubeCommands() []*cli.Command {
 			if err != nil {
 				return err
 			}
-			o := kube.ApplyOptions{Warn: warn, Out: os.Stdout, Notices: os.Stderr, Pull: pullImage}
+			o := kube.ApplyOptions{Warn: warn, Out: os.Stdout, Notices: os.Stderr, Pull: pullImage, PortBypass: c.Bool("port-bypass")}
 			if c.IsSet("network") {
 				if o.Network, err = netsetup.ParseMode(c.String("network")); err != nil {
 					return usageError{err}

@@ -20,6 +20,12 @@ func TestPortBypass(t *testing.T) {
 	podRm(t, "bypass")
 	mustRun(t, "run", "-d", "--name", "bypass", "--port-bypass", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port),
 		"--rootfs", rootfs, "--", "sh", "-c", "nettool serve tcp 127.0.0.1:9999 & exec nettool serve tcp :8080")
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(stateDir(), "bypass", "supervisor.log"))
+			t.Logf("supervisor.log: %s", log)
+		}
+	})
 	if got := peerIP(t, ask(t, "tcp", port, "hello")); got != "127.0.0.1" {
 		t.Errorf("the workload saw the client as %s, want 127.0.0.1", got)
 	}
@@ -54,6 +60,28 @@ func TestPortBypass(t *testing.T) {
 		t.Errorf("after re-creating: %q", a)
 	}
 	mustRun(t, "rm", "-f", "bypass")
+	// A manifest's hostPort, with apply --port-bypass.
+	loadKubeImage(t)
+	manifest := writeManifest(t, fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata: {name: kbypass}
+spec:
+  containers:
+  - name: srv
+    image: %s
+    command: [nettool, serve, tcp, ":8080"]
+    ports: [{containerPort: 8080, hostPort: %d, hostIP: 127.0.0.1}]
+`, kubeImage, port))
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	mustRun(t, "apply", "--port-bypass", "-f", manifest)
+	if got := peerIP(t, ask(t, "tcp", port, "manifest")); got != "127.0.0.1" {
+		t.Errorf("apply --port-bypass: the workload saw the client as %s", got)
+	}
+	if !state(t, "kbypass").Spec.Network.PortBypass {
+		t.Errorf("apply --port-bypass: the pod's spec does not say so")
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
 	for _, bad := range [][]string{{"--network", "slirp4netns", "-p", "8080"}, {"-p", "8080/udp"}} {
 		r := run(t, append(append([]string{"run", "--rm", "--port-bypass"}, bad...), "--rootfs", rootfs, "--", "true")...)
 		if r.code != 125 || !strings.Contains(r.stderr, "--port-bypass") {
