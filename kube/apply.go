@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,8 +26,8 @@ type ApplyOptions struct {
 	// (podctl apply --port-bypass, as podctl run's).
 	PortBypass bool
 	Out        io.Writer
-	Notices io.Writer
-	Pull    func(image string) error
+	Notices    io.Writer
+	Pull       func(image string) error
 }
 
 // Apply creates the objects of a manifest: ConfigMaps and Secrets are
