@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,7 +75,7 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 			plan.Spec.Network.Mode = o.Network
 		}
 		// A pod with no TCP hostPort has nothing to bypass.
-		if o.PortBypass && slices.ContainsFunc(plan.Spec.Network.Ports, func(p netsetup.Port) bool { return p.Protocol == "tcp" }) {
+		if o.PortBypass && plan.Spec.Network.PublishesTCP() {
 			plan.Spec.Network.PortBypass = true
 			if err := plan.Spec.Network.Validate(); err != nil {
 				return fmt.Errorf("document %d: pod %s: %w", obj.Doc, obj.Name(), err)

@@ -26,6 +26,12 @@ type Config struct {
 	AddHosts   []HostEntry `json:"addHosts,omitempty"`
 }
 
+// PublishesTCP says whether a TCP port is published (what --port-bypass
+// acts on).
+func (c *Config) PublishesTCP() bool {
+	return slices.ContainsFunc(c.Ports, func(p Port) bool { return p.Protocol == "tcp" })
+}
+
 // HostEntry is one line podctl adds to the pod's /etc/hosts (--add-host).
 type HostEntry struct {
 	Name string `json:"name"`
@@ -100,7 +106,7 @@ func (c *Config) Validate() error {
 	if c.PortBypass && c.Mode != Pasta {
 		return fmt.Errorf("--port-bypass: works with --network pasta, not %s", c.Mode)
 	}
-	if c.PortBypass && !slices.ContainsFunc(c.Ports, func(p Port) bool { return p.Protocol == "tcp" }) {
+	if c.PortBypass && !c.PublishesTCP() {
 		return fmt.Errorf("--port-bypass: publish a TCP port with -p, e.g. -p 127.0.0.1:8080:80")
 	}
 	switch c.Mode {

@@ -13,6 +13,11 @@ import (
 // writes its pid to our pipe once the namespace is configured: the
 // readiness signal.
 func pastaArgs(cfg Config) []string {
+	tcp := pastaPorts(cfg.Ports, "tcp")
+	if cfg.PortBypass {
+		// The workload's listener is bound on the host itself.
+		tcp = "none"
+	}
 	args := []string{"-f", "-q", "--config-net", "--pid", "/proc/self/fd/3",
 		"--userns", "/proc/self/fd/4", "--netns", "/proc/self/fd/5",
 		// A namespace given as a path is watched (inotify) to quit when
@@ -26,11 +31,7 @@ func pastaArgs(cfg Config) []string {
 		// the host listens on, so the pod could reach the host's
 		// loopback services. Never by default.
 		"-T", "none", "-U", "none",
-		"-t", pastaPorts(cfg.Ports, "tcp"), "-u", pastaPorts(cfg.Ports, "udp")}
-	if cfg.PortBypass {
-		// The workload's listener is bound on the host itself.
-		args[len(args)-3] = "none"
-	}
+		"-t", tcp, "-u", pastaPorts(cfg.Ports, "udp")}
 	if os.Geteuid() == 0 {
 		// Started by root, pasta switches to nobody before it joins the
 		// pod's user namespace, which nobody may not enter (setns(2)

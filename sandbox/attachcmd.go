@@ -33,18 +33,11 @@ var detachKeys = []byte{0x10, 0x11}
 // ends (with its exit code), when our input ends for a stdinOnce stdin, or
 // on the detach keys (with 0).
 func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
-	st, dir, err := Observe(pod)
-	if err != nil {
-		return 0, err
-	}
-	c, err := FindContainer(st, o.Container)
+	_, dir, c, err := runningContainer(pod, o.Container, "attach")
 	if err != nil {
 		return 0, err
 	}
 	name := c.Spec.Name
-	if c.State.Running == nil {
-		return 0, fmt.Errorf("container %s of pod %s is not running (%s); podctl attach needs a running container", name, pod, c.StateWord())
-	}
 	path := filepath.Join(dir, controlSocket)
 	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {

@@ -68,12 +68,6 @@ type seccompNotifAddfd struct {
 	newfdFlags uint32
 }
 
-// bypassPorts says whether the pod's containers bind its published TCP
-// ports on the host (--port-bypass).
-func (s *supervisor) bypassPorts() bool {
-	return s.st.Spec.Network.PortBypass
-}
-
 // serveBypass decides the bind(2) calls of a container run through its
 // seccomp listener, until the run's last process is gone. It runs on a
 // goroutine of its own (the loop is not needed: the ports are the pod's

@@ -35,18 +35,11 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	if len(o.Args) == 0 {
 		return 0, fmt.Errorf("no command given: podctl exec POD -- CMD [ARG...]")
 	}
-	st, _, err := Observe(pod)
-	if err != nil {
-		return 0, err
-	}
-	c, err := FindContainer(st, o.Container)
+	st, _, c, err := runningContainer(pod, o.Container, "exec")
 	if err != nil {
 		return 0, err
 	}
 	where := fmt.Sprintf("container %s of pod %s", c.Spec.Name, pod)
-	if c.State.Running == nil || !c.Proc.alive() {
-		return 0, fmt.Errorf("%s is not running (%s); podctl exec needs a running container", where, c.StateWord())
-	}
 	pidfd, err := unix.PidfdOpen(c.Proc.PID, 0)
 	if err != nil {
 		return 0, fmt.Errorf("%s: pidfd_open: %w", where, err)
@@ -229,4 +222,21 @@ func execConfig(st *PodState, c *ContainerSpec, args, env []string, user, cwd st
 		return nil, fmt.Errorf("seccomp profile: %w", err)
 	}
 	return cfg, nil
+}
+
+// runningContainer finds container name (empty: the main one) of pod, and
+// refuses one that is not running, for the command named verb.
+func runningContainer(pod, name, verb string) (*PodState, string, *ContainerStatus, error) {
+	st, dir, err := Observe(pod)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	c, err := FindContainer(st, name)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if c.State.Running == nil || !c.Proc.alive() {
+		return nil, "", nil, fmt.Errorf("container %s of pod %s is not running (%s); podctl %s needs a running container", c.Spec.Name, pod, c.StateWord(), verb)
+	}
+	return st, dir, c, nil
 }

@@ -161,7 +161,8 @@ func (s *supervisor) prepare(r *pendingRun) error {
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged, Tty: c.Spec.TTY,
 	}
-	bypass := s.bypassPorts() && c.Spec.Seccomp != "unconfined"
+	// --port-bypass: its binds go to the supervisor (bypass.go).
+	bypass := s.st.Spec.Network.PortBypass && c.Spec.Seccomp != "unconfined"
 	r.cfg.SeccompNotify = bypass
 	if r.cfg.Seccomp, err = seccompFilter(&c.Spec, bypass); err != nil {
 		j.abort()

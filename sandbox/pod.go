@@ -74,7 +74,7 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	}
 	defer lock.Close()
 	var sup *spawnedSupervisor
-	if detach && ctr.Image != "" {
+	if detach {
 		// Its start overlaps the making of the layer.
 		if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
 			os.RemoveAll(dir)
@@ -91,12 +91,6 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		return 0, err
 	}
 	if detach {
-		if sup == nil {
-			if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
-				os.RemoveAll(dir)
-				return 0, err
-			}
-		}
 		created, err := sup.create(dir, spec, []ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
@@ -42,11 +40,8 @@ spec:
 	mustRun(t, "apply", "-f", manifest)
 	mustRun(t, "wait", "--for", "condition=Ready", "--timeout", "30s", "katt")
 	sup := state(t, "katt").Supervisor.PID
-	hibernated := func() bool {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sup))
-		return strings.TrimSpace(string(b)) == "podctl-keeper"
-	}
-	eventually(t, "the supervisor to hibernate", hibernated)
+	asleep := func() bool { return hibernated(sup) }
+	eventually(t, "the supervisor to hibernate", asleep)
 
 	// Without stdin: EOF from /dev/null at once, as in Kubernetes.
 	eventually(t, "quiet to read end-of-file", func() bool { return mustRun(t, "logs", "-c", "quiet", "katt") == "read:\n" })
@@ -66,7 +61,7 @@ spec:
 	}
 
 	// tty: the shell's stdio is a pty of the container's devpts.
-	eventually(t, "the supervisor to hibernate again", hibernated)
+	eventually(t, "the supervisor to hibernate again", asleep)
 	r = runEnv(t, nil, "tty; echo sum=$((6*7))\nexit 4\n", "attach", "-it", "-c", "shell", "katt")
 	if r.code != 4 || !strings.Contains(r.stdout, "/dev/pts/0\r\n") || !strings.Contains(r.stdout, "sum=42\r\n") {
 		t.Errorf("attach -it to the shell: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)

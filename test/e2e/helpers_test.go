@@ -339,3 +339,10 @@ func installNettool(dst string) error {
 	}
 	return nil
 }
+
+// hibernated says whether the supervisor of pid has handed its pod to the
+// keeper (hibernate.go): same pid, another name.
+func hibernated(pid int) bool {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b)) == "podctl-keeper"
+}

@@ -640,16 +640,13 @@ spec:
 		return err == nil && fi.Size() == 512<<10
 	})
 	sup := state(t, "ksmall").Supervisor.PID
-	comm := func() string {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sup))
-		return strings.TrimSpace(string(b))
-	}
-	eventually(t, "ksmall's supervisor to hibernate", func() bool { return comm() == "podctl-keeper" })
+	asleep := func() bool { return hibernated(sup) }
+	eventually(t, "ksmall's supervisor to hibernate", asleep)
 	time.Sleep(time.Second) // 5 intervals
 	if st := state(t, "ksmall"); st.Phase != "Running" || st.Reason != "" || st.Supervisor.PID != sup {
 		t.Fatalf("ksmall below its limit: phase %s, reason %q, supervisor %d (was %d); want Running", st.Phase, st.Reason, st.Supervisor.PID, sup)
 	}
-	eventually(t, "ksmall's supervisor to hibernate again", func() bool { return comm() == "podctl-keeper" })
+	eventually(t, "ksmall's supervisor to hibernate again", asleep)
 	// 1 MiB more, from the host: only the measurement can see it.
 	if err := os.WriteFile(filepath.Join(filepath.Dir(fill), "more"), make([]byte, 1<<20), 0o644); err != nil {
 		t.Fatal(err)

@@ -641,17 +641,14 @@ func TestIdleSupervisorHibernates(t *testing.T) {
 	mustRun(t, "run", "-d", "--name", "hib", "--rootfs", rootfs, "--", "sh", "-c",
 		"i=0; while [ $i -lt 20 ]; do echo line $i; i=$((i+1)); sleep 0.05; done; exec sleep 1000")
 	sup := state(t, "hib").Supervisor.PID
-	comm := func() string {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sup))
-		return strings.TrimSpace(string(b))
-	}
-	eventually(t, "the keeper", func() bool { return comm() == "podctl-keeper" })
+	asleep := func() bool { return hibernated(sup) }
+	eventually(t, "the keeper", asleep)
 	// Output written while the keeper holds the pipes reaches the log.
 	eventually(t, "all 20 lines", func() bool { return strings.Count(mustRun(t, "logs", "hib"), "\n") == 20 })
 	if out := mustRun(t, "logs", "hib", "--tail", "1"); out != "line 19\n" {
 		t.Errorf("last line %q", out)
 	}
-	eventually(t, "the keeper again", func() bool { return comm() == "podctl-keeper" })
+	eventually(t, "the keeper again", asleep)
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", sup))
 	for _, l := range strings.Split(string(status), "\n") {
 		if strings.HasPrefix(l, "VmRSS:") {
@@ -669,7 +666,7 @@ func TestIdleSupervisorHibernates(t *testing.T) {
 	if st := state(t, "hib"); st.Supervisor.PID != sup || st.Phase != sandbox.PhaseRunning {
 		t.Errorf("after wake-up: supervisor %d (was %d), phase %s", st.Supervisor.PID, sup, st.Phase)
 	}
-	eventually(t, "the keeper once more", func() bool { return comm() == "podctl-keeper" })
+	eventually(t, "the keeper once more", asleep)
 	// The container's exit wakes it too, and it records the status.
 	mustRun(t, "kill", "-s", "TERM", "hib")
 	eventually(t, "the pod's end", func() bool { return state(t, "hib").Phase == sandbox.PhaseFailed })
