@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -201,36 +200,24 @@ func quantityError(js []byte, err error) error {
 		return err
 	}
 	var found error
-	var visit func(v any, path, pattern string)
-	visit = func(v any, path, pattern string) {
-		switch v := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				pat := join(pattern, k)
-				if pattern != "" && slices.Contains(quantityFields, pattern+".*") {
-					pat = pattern + ".*"
-				}
-				visit(v[k], join(path, k), pat)
-			}
-		case []any:
-			for i, child := range v {
-				visit(child, fmt.Sprintf("%s[%d]", path, i), pattern+"[]")
-			}
-		case string:
-			if found != nil || !slices.Contains(quantityFields, pattern) {
-				return
-			}
-			if _, perr := resource.ParseQuantity(strings.TrimSpace(v)); perr != nil {
-				found = fmt.Errorf("%s: %q: %w", path, v, perr)
+	eachField(doc, func(v any, path, pattern, parent string, _ bool) bool {
+		if found != nil {
+			return false
+		}
+		if parent != "" && slices.Contains(quantityFields, parent+".*") {
+			pattern = parent + ".*"
+		}
+		s, ok := v.(string)
+		if !ok {
+			return true
+		}
+		if slices.Contains(quantityFields, pattern) {
+			if _, perr := resource.ParseQuantity(strings.TrimSpace(s)); perr != nil {
+				found = fmt.Errorf("%s: %q: %w", path, s, perr)
 			}
 		}
-	}
-	visit(doc, "", "")
+		return false
+	})
 	if found == nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -95,43 +97,51 @@ func Unsupported(raw []byte, kind string) ([]string, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
+	// A leaf, or a subtree with no allowed descendant, that is set is
+	// reported.
 	var out []string
-	walk(doc, "", "", allowed, &out)
+	eachField(doc, func(v any, path, pattern, parent string, member bool) bool {
+		switch {
+		case isZero(v):
+		case parent != "" && allowed[parent+".*"]: // any key of parent
+		case pattern != "" && allowed[pattern]: // allowed as a whole: a leaf, a list of strings, a quantity
+		case member && !hasPrefix(allowed, pattern):
+			out = append(out, path)
+		default:
+			switch v.(type) {
+			case map[string]any, []any:
+				return true
+			}
+			out = append(out, path)
+		}
+		return false
+	})
 	sort.Strings(out)
 	return out, nil
 }
 
-// walk visits v at path (as written, with indexes) and pattern (as in the
-// allowed set). A leaf, or a subtree with no allowed descendant, that is
-// set is reported.
-func walk(v any, path, pattern string, allowed map[string]bool, out *[]string) {
-	if isZero(v) {
+// eachField visits a decoded JSON document, in key order: fn gets each
+// value with its path (as written, with indexes), its pattern (as in
+// support.go's sets: [] for any index), its parent's pattern, and whether
+// it is a member of a mapping (not an element of a list); fn says whether
+// to go below it.
+func eachField(doc any, fn func(v any, path, pattern, parent string, member bool) bool) {
+	visit(doc, "", "", "", false, fn)
+}
+
+func visit(v any, path, pattern, parent string, member bool, fn func(v any, path, pattern, parent string, member bool) bool) {
+	if !fn(v, path, pattern, parent, member) {
 		return
-	}
-	if pattern != "" && allowed[pattern] {
-		return // allowed as a whole: a leaf, a list of strings, a quantity
 	}
 	switch v := v.(type) {
 	case map[string]any:
-		for k, child := range v {
-			p, pat := join(path, k), join(pattern, k)
-			if pattern != "" && allowed[pattern+".*"] {
-				continue
-			}
-			if !hasPrefix(allowed, pat) {
-				if !isZero(child) {
-					*out = append(*out, p)
-				}
-				continue
-			}
-			walk(child, p, pat, allowed, out)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			visit(v[k], join(path, k), join(pattern, k), pattern, true, fn)
 		}
 	case []any:
 		for i, child := range v {
-			walk(child, fmt.Sprintf("%s[%d]", path, i), pattern+"[]", allowed, out)
+			visit(child, fmt.Sprintf("%s[%d]", path, i), pattern+"[]", pattern, false, fn)
 		}
-	default:
-		*out = append(*out, path)
 	}
 }
 
