@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -169,46 +168,6 @@ func ttySession(term, master, errw *os.File) func() {
 	// shell waiting at its prompt shows nothing until a key is pressed.
 	fmt.Fprintf(errw, "If you don't see a command prompt, try pressing enter. (ctrl-p ctrl-q detaches)\r\n")
 	return rawSession(term, master)
-}
-
-// rawSession puts terminal term in raw mode and keeps the pty's window
-// size (master) the terminal's, until the undo it returns.
-func rawSession(term, master *os.File) func() {
-	resize := func() {
-		if ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ); err == nil {
-			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
-		}
-	}
-	resize()
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, unix.SIGWINCH)
-	go func() {
-		for range winch {
-			resize()
-		}
-	}()
-	old, err := makeRaw(term)
-	return func() {
-		signal.Stop(winch)
-		if err == nil {
-			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
-		}
-	}
-}
-
-// foregroundTTY relays podctl run -it's stdin to the container's pty
-// (master, a duplicate of its master), our terminal raw meanwhile and its
-// window size followed. It returns the undo.
-func foregroundTTY(in, master *os.File) func() {
-	restore := func() {}
-	if isTerminal(in) {
-		restore = rawSession(in, master)
-	}
-	go func() {
-		io.Copy(master, in)
-		master.Close()
-	}()
-	return restore
 }
 
 // copyUntilKeys copies src to dst until src ends (false) or keys are read

@@ -159,18 +159,6 @@ func Doctor() []Check {
 	return out
 }
 
-// procStatus reads the "Key: value" lines of /proc/self/status.
-func procStatus() map[string]string {
-	m := map[string]string{}
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			m[k] = strings.TrimSpace(v)
-		}
-	}
-	return m
-}
-
 // kernelAtLeast compares a release string such as 6.18.44-foo.
 func kernelAtLeast(release string, major, minor int) bool {
 	var a, b int

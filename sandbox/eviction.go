@@ -26,19 +26,6 @@ const ReasonEvicted = "Evicted"
 // terminationGracePeriodSeconds.
 const evictionGrace = time.Second
 
-// SizeLimit is a size in bytes, with its spelling as Kubernetes prints it
-// (resource.Quantity's String, "1Mi"), which the eviction message quotes.
-type SizeLimit struct {
-	Bytes    int64  `json:"bytes"`
-	Quantity string `json:"quantity"`
-}
-
-// VolumeLimit is the sizeLimit of one of the pod's emptyDirs.
-type VolumeLimit struct {
-	Volume string `json:"volume"`
-	SizeLimit
-}
-
 // evictionInterval is how often the sized emptyDirs are measured: every
 // 10 s, as the kubelet's eviction manager runs (evictionMonitoringPeriod,
 // pkg/kubelet/kubelet.go). PODCTL_EVICTION_INTERVAL (a Go duration)

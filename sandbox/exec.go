@@ -133,11 +133,6 @@ func (r *relay) close() {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
 // output relays what the command writes to w, through a pipe.
 func (r *relay) output(w io.Writer) (*os.File, error) {
 	pr, pw, err := os.Pipe()
@@ -197,31 +192,6 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 		}
 	}
 	return s, nil
-}
-
-// execConfig is the init's configuration for a command run in container
-// c of pod st (podctl exec, exec probes and lifecycle hooks): the
-// container's environment with env over it, its user and directory unless
-// given, its capabilities and seccomp filter.
-func execConfig(st *PodState, c *ContainerSpec, args, env []string, user, cwd string) (*InitConfig, error) {
-	if cwd == "" {
-		cwd = c.Cwd
-	}
-	if user == "" {
-		user = c.User
-	}
-	ids := IDMapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
-	cfg := &InitConfig{
-		Pod: st.Spec.Name, Container: c.Name, Exec: true,
-		Args: args, Env: append(append([]string{}, c.Env...), env...), Cwd: cwd, User: user,
-		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
-		Caps: c.Caps, Privileged: c.Privileged,
-	}
-	var err error
-	if cfg.Seccomp, err = seccompFilter(c, false); err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w", err)
-	}
-	return cfg, nil
 }
 
 // runningContainer finds container name (empty: the main one) of pod, and

@@ -245,3 +245,15 @@ func (m IDMapping) how() string {
 	}
 	return " (written to /proc/PID/uid_map and gid_map directly, by root: every id maps to itself)"
 }
+
+// procStatus reads the "Key: value" lines of /proc/self/status.
+func procStatus() map[string]string {
+	m := map[string]string{}
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}

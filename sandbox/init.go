@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/podctl/podctl/rootfs"
+
 	"github.com/podctl/podctl/sandbox/seccomp"
 	"golang.org/x/sys/unix"
 )
@@ -320,4 +321,21 @@ func containerPTY(sock *syncSocket, cred credential) error {
 	}
 	b, _ := json.Marshal(initMsg{Type: "pty"})
 	return sock.sendFD(b, master)
+}
+
+// readOnlyMounts are the writable places of a --read-only container, as
+// podman's --read-only-tmpfs gives them, unless the user mounts something
+// there.
+func readOnlyMounts(user []rootfs.Mount) []rootfs.Mount {
+	taken := map[string]bool{}
+	for _, m := range user {
+		taken[m.Target] = true
+	}
+	var out []rootfs.Mount
+	for _, p := range []string{"/tmp", "/var/tmp", "/run"} {
+		if !taken[p] {
+			out = append(out, rootfs.Mount{Type: "tmpfs", Target: p, Options: "size=65536k"})
+		}
+	}
+	return append(out, user...)
 }

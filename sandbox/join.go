@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"strconv"
 
-	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
-	"github.com/podctl/podctl/rootfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/rootfs"
 )
 
 // podNamespaces are the namespaces a container shares with its pod's pause.
@@ -94,15 +96,6 @@ type container struct {
 	// notify: its seccomp listener (--port-bypass, bypass.go), or nil
 	notify *os.File
 }
-
-// ExecError is a failure to execute the workload itself, with the exit code
-// a shell would give it (126 cannot execute, 127 not found).
-type ExecError struct {
-	Msg      string
-	ExitCode int
-}
-
-func (e *ExecError) Error() string { return e.Msg }
 
 // joiner is a join stage that runs and waits for its pause: podctl starts
 // it while the pause is still being made, so that the two execs overlap.
@@ -286,4 +279,40 @@ func awaitExit(pidfd int) error {
 
 func (c *container) signal(sig unix.Signal) error {
 	return unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
+}
+
+// podNamespaceFlags: the namespaces a pod's processes share, without the
+// network namespace in --network host (the pause kept the host's, which
+// the pod's user namespace has no right to setns into: only processes that
+// stay in it keep it).
+func podNamespaceFlags(spec PodSpec) int {
+	if spec.Network.Mode == netsetup.Host {
+		return podNamespaces &^ unix.CLONE_NEWNET
+	}
+	return podNamespaces
+}
+
+// execConfig is the init's configuration for a command run in container
+// c of pod st (podctl exec, exec probes and lifecycle hooks): the
+// container's environment with env over it, its user and directory unless
+// given, its capabilities and seccomp filter.
+func execConfig(st *PodState, c *ContainerSpec, args, env []string, user, cwd string) (*InitConfig, error) {
+	if cwd == "" {
+		cwd = c.Cwd
+	}
+	if user == "" {
+		user = c.User
+	}
+	ids := IDMapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
+	cfg := &InitConfig{
+		Pod: st.Spec.Name, Container: c.Name, Exec: true,
+		Args: args, Env: append(append([]string{}, c.Env...), env...), Cwd: cwd, User: user,
+		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
+		Caps: c.Caps, Privileged: c.Privileged,
+	}
+	var err error
+	if cfg.Seccomp, err = seccompFilter(c, false); err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	return cfg, nil
 }

@@ -8,21 +8,7 @@ import (
 
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
-	"golang.org/x/sys/unix"
 )
-
-// NetworkState is the pod's network as it is: its address, and the helper
-// process (pasta, slirp4netns) that connects it.
-type NetworkState struct {
-	netsetup.Status
-	Ports  []netsetup.Port `json:"ports,omitempty"`
-	Helper ProcRef         `json:"helper,omitempty"`
-	// Restarts: how often the helper died and was started again;
-	// Message: the last such event, or why the network is down.
-	Restarts int    `json:"restarts,omitempty"`
-	Message  string `json:"message,omitempty"`
-	Down     bool   `json:"down,omitempty"`
-}
 
 // helperReadyTimeout bounds a helper's start-up; pasta takes ~10 ms here.
 const helperReadyTimeout = 10 * time.Second
@@ -181,15 +167,4 @@ func (s *supervisor) stopNetwork() {
 	s.net.Stop(ports)
 	s.net, s.netReady = nil, false
 	s.st.Network.Helper = ProcRef{}
-}
-
-// podNamespaceFlags: the namespaces a pod's processes share, without the
-// network namespace in --network host (the pause kept the host's, which
-// the pod's user namespace has no right to setns into: only processes that
-// stay in it keep it).
-func podNamespaceFlags(spec PodSpec) int {
-	if spec.Network.Mode == netsetup.Host {
-		return podNamespaces &^ unix.CLONE_NEWNET
-	}
-	return podNamespaces
 }

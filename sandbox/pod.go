@@ -23,9 +23,6 @@ type RunIO struct {
 	Signals <-chan os.Signal
 }
 
-// StopGrace is how long a foreground run's containers get after Ctrl-C.
-const StopGrace = 10 * time.Second
-
 // CreatePod makes a pod with no container yet (podctl pod create); its
 // detached supervisor keeps it until podctl stop or rm.
 func CreatePod(spec PodSpec, notices io.Writer) error {

@@ -56,3 +56,30 @@ func siginfoPID(info *unix.Siginfo) int {
 	b := (*[128]byte)(unsafe.Pointer(info))
 	return int(int32(binary.NativeEndian.Uint32(b[16:20])))
 }
+
+// signalProc sends sig to the process r names, through a pidfd opened and
+// then checked against r's start time: a recycled pid gets nothing.
+func signalProc(r ProcRef, sig unix.Signal) error {
+	if r.PID <= 0 {
+		return unix.ESRCH
+	}
+	fd, err := unix.PidfdOpen(r.PID, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if !r.alive() {
+		return unix.ESRCH
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// running says whether anything of the pod still runs.
+func running(st *PodState, dir string) bool {
+	return supervisorAlive(dir) || st.BootID == bootID() && (st.Pause.alive() || st.Network.Helper.alive() || anyAlive(st))
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}

@@ -44,23 +44,3 @@ func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 	}
 	r.copyOut(out, master)
 }
-
-// makeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its
-// previous settings.
-func makeRaw(f *os.File) (*unix.Termios, error) {
-	old, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	if err != nil {
-		return nil, err
-	}
-	t := *old
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, &t); err != nil {
-		return nil, err
-	}
-	return old, nil
-}

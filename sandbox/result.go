@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -88,23 +87,4 @@ func (s *supervisor) writeResult() {
 	if err != nil {
 		s.logf("writing the result file %s: %v", path, err)
 	}
-}
-
-// checkResultFile checks --result-file before anything starts: an absolute
-// path (the supervisor may run elsewhere) in a directory that exists.
-func checkResultFile(p string) (string, error) {
-	if p == "" {
-		return "", nil
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("--result-file %s: its directory %s does not exist", p, filepath.Dir(abs))
-	}
-	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
-		return "", fmt.Errorf("--result-file %s: is a directory", p)
-	}
-	return abs, nil
 }

@@ -324,3 +324,28 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// checkResultFile checks --result-file before anything starts: an absolute
+// path (the supervisor may run elsewhere) in a directory that exists.
+func checkResultFile(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("--result-file %s: its directory %s does not exist", p, filepath.Dir(abs))
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("--result-file %s: is a directory", p)
+	}
+	return abs, nil
+}
+
+// DefaultStopTimeout is Kubernetes' default terminationGracePeriodSeconds.
+const DefaultStopTimeout = 30 * time.Second
+
+// StopGrace is how long a foreground run's containers get after Ctrl-C.
+const StopGrace = 10 * time.Second

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,4 +267,10 @@ func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 		names = append(names, c.Spec.Name)
 	}
 	return nil, fmt.Errorf("pod %s has no container %q (it has: %s)", st.Spec.Name, name, strings.Join(names, ", "))
+}
+
+// logPath is where run number restarts of container name logs, as the
+// kubelet lays it out: <container>/<restartCount>.log.
+func logPath(dir, name string, restarts int) string {
+	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -381,12 +380,6 @@ func (p *stdPipes) close() {
 			f.Close()
 		}
 	}
-}
-
-// logPath is where run number restarts of container name logs, as the
-// kubelet lays it out: <container>/<restartCount>.log.
-func logPath(dir, name string, restarts int) string {
-	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")
 }
 
 // start starts container c now (loop goroutine).

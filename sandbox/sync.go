@@ -58,9 +58,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxMsg bounds one datagram; the init's configuration is the largest one.
-const maxMsg = 64 << 10
-
 // syncSocket is podctl's end of a conversation.
 type syncSocket struct {
 	fd   int

@@ -140,23 +140,6 @@ func containerPath(p string) (string, error) {
 	return c, nil
 }
 
-// readOnlyMounts are the writable places of a --read-only container, as
-// podman's --read-only-tmpfs gives them, unless the user mounts something
-// there.
-func readOnlyMounts(user []rootfs.Mount) []rootfs.Mount {
-	taken := map[string]bool{}
-	for _, m := range user {
-		taken[m.Target] = true
-	}
-	var out []rootfs.Mount
-	for _, p := range []string{"/tmp", "/var/tmp", "/run"} {
-		if !taken[p] {
-			out = append(out, rootfs.Mount{Type: "tmpfs", Target: p, Options: "size=65536k"})
-		}
-	}
-	return append(out, user...)
-}
-
 // checkMounts checks the targets of a container's mounts for duplicates,
 // makes the named volumes that do not exist yet, and checks that bind
 // sources still exist.
