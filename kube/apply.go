@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
+	"github.com/podctl/podctl/netsetup"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -68,7 +70,7 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 		if err != nil {
 			return fmt.Errorf("document %d: %w", obj.Doc, err)
 		}
-		if _, _, err := sandbox.ReadState(obj.Name()); err == nil {
+		if _, _, err := model.ReadState(obj.Name()); err == nil {
 			return fmt.Errorf("document %d: pod %s already exists: podctl does not change a pod in place; podctl delete -f FILE (or podctl rm -f %s), then apply", obj.Doc, obj.Name(), obj.Name())
 		}
 		if o.Network != "" && plan.Spec.Network.Mode != netsetup.Host {
@@ -145,7 +147,7 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 
 // checkKept checks a ConfigMap's or Secret's fields and name.
 func checkKept(obj Object, kind string, o ApplyOptions) error {
-	if err := sandbox.ValidateName(kind, obj.Name()); err != nil {
+	if err := model.ValidateName(kind, obj.Name()); err != nil {
 		return fmt.Errorf("document %d: metadata.name: %w", obj.Doc, err)
 	}
 	bad, err := Unsupported(obj.Raw, obj.Kind())
@@ -261,7 +263,7 @@ func DeleteObjects(objs []Object, out io.Writer, grace time.Duration) error {
 
 // deletePod stops the pod, then removes it.
 func deletePod(name string, grace time.Duration) error {
-	if _, _, err := sandbox.ReadState(name); err != nil {
+	if _, _, err := model.ReadState(name); err != nil {
 		return err
 	}
 	if err := sandbox.Stop(name, 0, grace); err != nil {

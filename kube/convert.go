@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
-	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -45,8 +47,8 @@ func (l Lookup) secret(name string) (*corev1.Secret, error) {
 // Plan is what a Pod becomes: podctl's pod, its containers (init
 // containers first, in order) and its volumes.
 type Plan struct {
-	Spec       sandbox.PodSpec
-	Containers []sandbox.ContainerSpec
+	Spec       model.PodSpec
+	Containers []model.ContainerSpec
 	Volumes    []sandbox.PodVolume
 	// HostPaths: hostPath volumes of type DirectoryOrCreate and
 	// FileOrCreate, made by Create once everything else is checked.
@@ -133,7 +135,7 @@ func (c *converter) podSpec() {
 	p, s, f := c.pod, &c.plan.Spec, c.f
 	if p.Name == "" {
 		f.add("metadata.name", "required")
-	} else if err := sandbox.ValidateName("pod", p.Name); err != nil {
+	} else if err := model.ValidateName("pod", p.Name); err != nil {
 		f.add("metadata.name", "%v (podctl's pod names are DNS labels)", err)
 	}
 	s.Name = p.Name
@@ -149,11 +151,11 @@ func (c *converter) podSpec() {
 	s.SharePID = p.Spec.ShareProcessNamespace != nil && *p.Spec.ShareProcessNamespace
 	switch p.Spec.RestartPolicy {
 	case "", corev1.RestartPolicyAlways:
-		s.RestartPolicy = sandbox.RestartAlways
+		s.RestartPolicy = model.RestartAlways
 	case corev1.RestartPolicyOnFailure:
-		s.RestartPolicy = sandbox.RestartOnFailure
+		s.RestartPolicy = model.RestartOnFailure
 	case corev1.RestartPolicyNever:
-		s.RestartPolicy = sandbox.RestartNever
+		s.RestartPolicy = model.RestartNever
 	default:
 		f.add("spec.restartPolicy", "%q: Always, OnFailure or Never", p.Spec.RestartPolicy)
 	}
@@ -263,24 +265,24 @@ func (c *converter) volumes() {
 // for the kubelet, which evicts only for a positive one. The limit in
 // bytes is the largest whole number of bytes not above q (0 for "500m"): a
 // usage (whole bytes) above it is above q, the kubelet's comparison.
-func (c *converter) sizeLimit(at string, q *resource.Quantity) sandbox.SizeLimit {
+func (c *converter) sizeLimit(at string, q *resource.Quantity) model.SizeLimit {
 	if q == nil || q.Sign() == 0 {
-		return sandbox.SizeLimit{}
+		return model.SizeLimit{}
 	}
 	if q.Sign() < 0 {
 		// The API server's words (validateVolumeSource).
 		c.f.add(at, "%s: SizeLimit field must be a valid resource quantity", q)
-		return sandbox.SizeLimit{}
+		return model.SizeLimit{}
 	}
 	if q.Cmp(*resource.NewQuantity(math.MaxInt64, resource.BinarySI)) > 0 {
 		c.f.add(at, "%s: more bytes than podctl can count (2^63-1)", q)
-		return sandbox.SizeLimit{}
+		return model.SizeLimit{}
 	}
 	b := q.Value() // rounded up
 	if q.Cmp(*resource.NewQuantity(b, resource.BinarySI)) != 0 {
 		b-- // a fraction of a byte
 	}
-	return sandbox.SizeLimit{Bytes: b, Quantity: q.String()}
+	return model.SizeLimit{Bytes: b, Quantity: q.String()}
 }
 
 func (c *converter) configMapVolume(at, name string, src *corev1.ConfigMapVolumeSource) {
@@ -439,11 +441,11 @@ func (c *converter) hostPathOf(name string) *corev1.HostPathVolumeSource {
 
 func (c *converter) container(k *corev1.Container, at string, init bool) {
 	f := c.f
-	ctr := sandbox.ContainerSpec{Name: k.Name, Init: init, Image: k.Image, Command: k.Command, Args: k.Args, Cwd: k.WorkingDir}
+	ctr := model.ContainerSpec{Name: k.Name, Init: init, Image: k.Image, Command: k.Command, Args: k.Args, Cwd: k.WorkingDir}
 	if c.names == nil {
 		c.names = map[string]string{}
 	}
-	if err := sandbox.ValidateName("container", k.Name); err != nil {
+	if err := model.ValidateName("container", k.Name); err != nil {
 		f.add(at+".name", "%v", err)
 	} else if prev, dup := c.names[k.Name]; dup {
 		f.add(at+".name", "%q: also the name of %s", k.Name, prev)
@@ -535,7 +537,7 @@ func (c *converter) ports(k *corev1.Container, at string) {
 	}
 }
 
-func (c *converter) mounts(k *corev1.Container, at string, ctr *sandbox.ContainerSpec) {
+func (c *converter) mounts(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	for i, m := range k.VolumeMounts {
 		mat := fmt.Sprintf("%s.volumeMounts[%d]", at, i)
 		if !c.vols[m.Name] {
@@ -565,7 +567,7 @@ func (c *converter) mounts(k *corev1.Container, at string, ctr *sandbox.Containe
 // 100 µs per 100 ms), requests.cpu is cpu.weight (from the cgroup v1
 // shares, 1024 per CPU, by the kubelet's formula), requests.memory is
 // memory.min.
-func (c *converter) resources(k *corev1.Container, at string, ctr *sandbox.ContainerSpec) {
+func (c *converter) resources(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	r := &ctr.Resources
 	if q, ok := k.Resources.Limits[corev1.ResourceMemory]; ok {
 		r.MemoryMax = q.Value()
@@ -595,7 +597,7 @@ func (c *converter) resources(k *corev1.Container, at string, ctr *sandbox.Conta
 	}
 }
 
-func (c *converter) security(k *corev1.Container, at string, ctr *sandbox.ContainerSpec) {
+func (c *converter) security(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	var uid, gid *int64
 	nonRoot := false
 	if ps := c.pod.Spec.SecurityContext; ps != nil {
@@ -649,7 +651,7 @@ func (c *converter) security(k *corev1.Container, at string, ctr *sandbox.Contai
 		for _, d := range caps.Drop {
 			ctr.CapDrop = append(ctr.CapDrop, string(d))
 		}
-		if _, err := sandbox.ResolveCaps(ctr.CapAdd, ctr.CapDrop); err != nil {
+		if _, err := model.ResolveCaps(ctr.CapAdd, ctr.CapDrop); err != nil {
 			c.f.add(at+".securityContext.capabilities", "%v", err)
 		}
 	}

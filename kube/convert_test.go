@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // convertYAML decodes one Pod and converts it.
@@ -29,16 +29,16 @@ func emptyDirPod(medium, limit string) string {
 func TestConvertEmptyDirSizeLimit(t *testing.T) {
 	for _, c := range []struct {
 		medium, limit string
-		want          sandbox.SizeLimit
+		want          model.SizeLimit
 	}{
-		{"", "1Mi", sandbox.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}},
-		{"Memory", "64Ki", sandbox.SizeLimit{Bytes: 64 << 10, Quantity: "64Ki"}},
-		{"", "1024Ki", sandbox.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}}, // Quantity's canonical form, as the kubelet prints it
-		{"", "2G", sandbox.SizeLimit{Bytes: 2e9, Quantity: "2G"}},
-		{"", "1000", sandbox.SizeLimit{Bytes: 1000, Quantity: "1k"}},
-		{"", "1500m", sandbox.SizeLimit{Bytes: 1, Quantity: "1500m"}}, // 2 bytes are over 1.5
-		{"", "500m", sandbox.SizeLimit{Bytes: 0, Quantity: "500m"}},   // a limit: 1 byte is over it
-		{"", "0", sandbox.SizeLimit{}},
+		{"", "1Mi", model.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}},
+		{"Memory", "64Ki", model.SizeLimit{Bytes: 64 << 10, Quantity: "64Ki"}},
+		{"", "1024Ki", model.SizeLimit{Bytes: 1 << 20, Quantity: "1Mi"}}, // Quantity's canonical form, as the kubelet prints it
+		{"", "2G", model.SizeLimit{Bytes: 2e9, Quantity: "2G"}},
+		{"", "1000", model.SizeLimit{Bytes: 1000, Quantity: "1k"}},
+		{"", "1500m", model.SizeLimit{Bytes: 1, Quantity: "1500m"}}, // 2 bytes are over 1.5
+		{"", "500m", model.SizeLimit{Bytes: 0, Quantity: "500m"}},   // a limit: 1 byte is over it
+		{"", "0", model.SizeLimit{}},
 	} {
 		plan, err := convertYAML(t, emptyDirPod(c.medium, c.limit))
 		if err != nil {
@@ -51,7 +51,7 @@ func TestConvertEmptyDirSizeLimit(t *testing.T) {
 		if got := plan.Volumes[1].SizeLimit; got != c.want {
 			t.Errorf("medium %q, sizeLimit %s: %+v, want %+v", c.medium, c.limit, got, c.want)
 		}
-		if got := plan.Volumes[0].SizeLimit; got != (sandbox.SizeLimit{}) {
+		if got := plan.Volumes[0].SizeLimit; got != (model.SizeLimit{}) {
 			t.Errorf("the emptyDir without sizeLimit got %+v", got)
 		}
 	}

@@ -7,7 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -18,7 +19,7 @@ import (
 // in order, each value from itself, a ConfigMap or Secret key, or a field
 // of the pod. $(VAR) references are left as written: podctl does not
 // expand them (the kubelet does; a manifest relying on it is refused).
-func (c *converter) env(k *corev1.Container, at string, ctr *sandbox.ContainerSpec) {
+func (c *converter) env(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	set := map[string]string{}
 	var order []string
 	put := func(name, value string) {

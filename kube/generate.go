@@ -4,10 +4,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/cgroups"
 
 	"github.com/podctl/podctl/netsetup"
-	"github.com/podctl/podctl/sandbox"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,7 @@ import (
 // restart policy, hostname, network and deadline. What a Pod cannot say
 // (a --rootfs directory, a host-path volume's read-write sharing rules
 // aside) is noted in an annotation rather than dropped silently.
-func Generate(st *sandbox.PodState) ([]byte, error) {
+func Generate(st *model.PodState) ([]byte, error) {
 	s := st.Spec
 	pod := corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -29,9 +30,9 @@ func Generate(st *sandbox.PodState) ([]byte, error) {
 	}
 	ps := &pod.Spec
 	switch s.RestartPolicy {
-	case sandbox.RestartAlways:
+	case model.RestartAlways:
 		ps.RestartPolicy = corev1.RestartPolicyAlways
-	case sandbox.RestartOnFailure:
+	case model.RestartOnFailure:
 		ps.RestartPolicy = corev1.RestartPolicyOnFailure
 	default:
 		ps.RestartPolicy = corev1.RestartPolicyNever
@@ -99,7 +100,7 @@ func Generate(st *sandbox.PodState) ([]byte, error) {
 				c.Ports = append(c.Ports, cp)
 			}
 		}
-		if uid, gid, err := sandbox.ParseUserSpec(spec.User); err == nil && uid != "" {
+		if uid, gid, err := model.ParseUserSpec(spec.User); err == nil && uid != "" {
 			if n, err := strconv.ParseInt(uid, 10, 64); err == nil {
 				c.SecurityContext = &corev1.SecurityContext{RunAsUser: &n}
 				if g, err := strconv.ParseInt(gid, 10, 64); err == nil {

@@ -9,7 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -18,7 +19,7 @@ import (
 // mode 0700 and 0600), where the pods that use them find them: a secret
 // never touches a disk, as the kubelet keeps secret volumes in a tmpfs.
 func objectDir(kind string) (string, error) {
-	root, err := sandbox.StateRoot()
+	root, err := model.StateRoot()
 	if err != nil {
 		return "", err
 	}
@@ -26,7 +27,7 @@ func objectDir(kind string) (string, error) {
 }
 
 func objectPath(kind, name string) (string, error) {
-	if err := sandbox.ValidateName(kind, name); err != nil {
+	if err := model.ValidateName(kind, name); err != nil {
 		return "", err
 	}
 	dir, err := objectDir(kind)

@@ -3,18 +3,19 @@ package kube
 import (
 	"time"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // probes converts a container's probes and lifecycle hooks; podctl's
 // supervisor runs them as the kubelet does (sandbox/probe.go).
-func (c *converter) probes(k *corev1.Container, at string, ctr *sandbox.ContainerSpec) {
+func (c *converter) probes(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	for _, p := range []struct {
 		name string
 		src  *corev1.Probe
-		dst  **sandbox.Probe
+		dst  **model.Probe
 	}{{"startupProbe", k.StartupProbe, &ctr.Startup}, {"livenessProbe", k.LivenessProbe, &ctr.Liveness}, {"readinessProbe", k.ReadinessProbe, &ctr.Readiness}} {
 		if p.src == nil {
 			continue
@@ -24,7 +25,7 @@ func (c *converter) probes(k *corev1.Container, at string, ctr *sandbox.Containe
 		if !ok {
 			continue
 		}
-		pr := &sandbox.Probe{Handler: h,
+		pr := &model.Probe{Handler: h,
 			InitialDelay:     time.Duration(p.src.InitialDelaySeconds) * time.Second,
 			Period:           time.Duration(p.src.PeriodSeconds) * time.Second,
 			Timeout:          time.Duration(p.src.TimeoutSeconds) * time.Second,
@@ -42,7 +43,7 @@ func (c *converter) probes(k *corev1.Container, at string, ctr *sandbox.Containe
 		for _, hk := range []struct {
 			name string
 			src  *corev1.LifecycleHandler
-			dst  **sandbox.Handler
+			dst  **model.Handler
 		}{{"postStart", l.PostStart, &ctr.PostStart}, {"preStop", l.PreStop, &ctr.PreStop}} {
 			if hk.src == nil {
 				continue
@@ -53,7 +54,7 @@ func (c *converter) probes(k *corev1.Container, at string, ctr *sandbox.Containe
 				if hk.src.Sleep.Seconds < 0 {
 					c.f.add(pat+".sleep.seconds", "must not be negative")
 				}
-				h := sandbox.Handler{Sleep: time.Duration(hk.src.Sleep.Seconds) * time.Second}
+				h := model.Handler{Sleep: time.Duration(hk.src.Sleep.Seconds) * time.Second}
 				*hk.dst = &h
 				continue
 			}
@@ -66,8 +67,8 @@ func (c *converter) probes(k *corev1.Container, at string, ctr *sandbox.Containe
 }
 
 // handler converts one action; exactly one kind must be given.
-func (c *converter) handler(k *corev1.Container, at string, ex *corev1.ExecAction, hg *corev1.HTTPGetAction, tcp *corev1.TCPSocketAction) (sandbox.Handler, bool) {
-	var h sandbox.Handler
+func (c *converter) handler(k *corev1.Container, at string, ex *corev1.ExecAction, hg *corev1.HTTPGetAction, tcp *corev1.TCPSocketAction) (model.Handler, bool) {
+	var h model.Handler
 	n := 0
 	if ex != nil {
 		n++
@@ -82,7 +83,7 @@ func (c *converter) handler(k *corev1.Container, at string, ex *corev1.ExecActio
 		if !ok {
 			return h, false
 		}
-		g := &sandbox.HTTPGet{Host: hg.Host, Port: port, Path: hg.Path, Scheme: string(hg.Scheme)}
+		g := &model.HTTPGet{Host: hg.Host, Port: port, Path: hg.Path, Scheme: string(hg.Scheme)}
 		switch hg.Scheme {
 		case "", corev1.URISchemeHTTP, corev1.URISchemeHTTPS:
 		default:

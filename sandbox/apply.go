@@ -7,6 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/podctl/podctl/sandbox/layers"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/supervisor"
 )
 
 // PodVolume is a volume of a pod made from a manifest (podctl apply): a
@@ -21,7 +25,7 @@ type PodVolume struct {
 	Empty bool // an emptyDir
 	// SizeLimit: an emptyDir's sizeLimit (the zero value: none); the pod
 	// is evicted once the volume holds more (eviction.go).
-	SizeLimit SizeLimit
+	SizeLimit model.SizeLimit
 }
 
 // VolumeFile is one file of a PodVolume.
@@ -35,28 +39,28 @@ type VolumeFile struct {
 // and volumes, detached: podctl apply. It returns once the pod exists and
 // its first container started (or, behind init containers, was accepted).
 // On any error nothing of the pod is left.
-func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
+func Apply(spec model.PodSpec, ctrs []model.ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
 	for _, v := range vols {
-		if v.SizeLimit == (SizeLimit{}) {
+		if v.SizeLimit == (model.SizeLimit{}) {
 			continue
 		}
 		if !v.Empty || v.SizeLimit.Bytes < 0 {
 			return fmt.Errorf("pod %s: volume %s: only an emptyDir has a size limit, of 0 bytes or more", spec.Name, v.Name)
 		}
-		spec.VolumeLimits = append(spec.VolumeLimits, VolumeLimit{Volume: v.Name, SizeLimit: v.SizeLimit})
+		spec.VolumeLimits = append(spec.VolumeLimits, model.VolumeLimit{Volume: v.Name, SizeLimit: v.SizeLimit})
 	}
-	dir, lock, err := podDir(spec.Name)
+	dir, lock, err := model.PodDir(spec.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	var prepared []ContainerSpec
+	var prepared []model.ContainerSpec
 	defer func() {
 		if err != nil {
-			deleteLayers(prepared)
+			layers.DeleteLayers(prepared)
 			os.RemoveAll(dir)
 		}
 	}()
@@ -71,28 +75,28 @@ func Apply(spec PodSpec, ctrs []ContainerSpec, vols []PodVolume, notices io.Writ
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
-		if err := c.forPod(spec); err != nil {
+		if err := c.ForPod(spec); err != nil {
 			return err
 		}
 	}
-	if err := checkLimits(spec.Resources, ctrs); err != nil {
+	if err := supervisor.CheckLimits(spec.Resources, ctrs); err != nil {
 		return err
 	}
-	ptrs := make([]*ContainerSpec, len(ctrs))
+	ptrs := make([]*model.ContainerSpec, len(ctrs))
 	for i := range ctrs {
 		ptrs[i] = &ctrs[i]
 	}
 	// The supervisor's start overlaps the making of the layers.
-	sup, err := spawnSupervisor(spec.Name, lock)
+	sup, err := supervisor.Spawn(spec.Name, lock)
 	if err != nil {
 		return err
 	}
-	if err := prepareImages(spec.Name, spec.UserNS, ptrs); err != nil {
-		sup.abort()
+	if err := layers.PrepareImages(spec.Name, spec.UserNS, ptrs); err != nil {
+		sup.Abort()
 		return err
 	}
 	prepared = ctrs
-	created, err := sup.create(dir, spec, ctrs, notices)
+	created, err := sup.Create(dir, spec, ctrs, notices)
 	if created {
 		return nil // the pod exists (a start error is in its state)
 	}
@@ -137,7 +141,7 @@ func writeVolumes(dir string, vols []PodVolume) error {
 // component of it may be a symlink, now or at mount time (the bind opens
 // its source with RESOLVE_NO_SYMLINKS): CVE-2017-1002101 was a subPath
 // symlink planted by a container into its emptyDir.
-func resolvePodMounts(dir string, c *ContainerSpec) error {
+func resolvePodMounts(dir string, c *model.ContainerSpec) error {
 	for i := range c.Mounts {
 		m := &c.Mounts[i]
 		if m.PodVolume == "" {

@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/termio"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -37,13 +41,13 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 		return 0, err
 	}
 	name := c.Spec.Name
-	path := filepath.Join(dir, controlSocket)
+	path := filepath.Join(dir, control.SocketName)
 	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		return 0, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
 	}
 	defer conn.Close()
-	b, _ := json.Marshal(ctlRequest{Op: "attach", Name: name, Stdin: o.Stdin})
+	b, _ := json.Marshal(control.Request{Op: "attach", Name: name, Stdin: o.Stdin})
 	if _, err := conn.Write(b); err != nil {
 		return 0, fmt.Errorf("asking the pod's supervisor: %w", err)
 	}
@@ -85,7 +89,7 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 	if r.Stdin {
 		w := files[nout]
 		restore := func() {}
-		if r.TTY && isTerminal(in) {
+		if r.TTY && termio.IsTerminal(in) {
 			restore = ttySession(in, w, errw)
 		}
 		defer restore()
@@ -115,8 +119,8 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 
 // readGrant reads the supervisor's answer to an attach request and the
 // descriptors sent with it.
-func readGrant(conn *net.UnixConn) (*ctlReply, []*os.File, error) {
-	buf := make([]byte, maxMsg)
+func readGrant(conn *net.UnixConn) (*control.Reply, []*os.File, error) {
+	buf := make([]byte, model.MaxMsg)
 	oob := make([]byte, unix.CmsgSpace(3*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {
@@ -132,7 +136,7 @@ func readGrant(conn *net.UnixConn) (*ctlReply, []*os.File, error) {
 			}
 		}
 	}
-	var r ctlReply
+	var r control.Reply
 	err = json.Unmarshal(buf[:n], &r)
 	switch {
 	case err != nil:
@@ -167,7 +171,7 @@ func ttySession(term, master, errw *os.File) func() {
 	// As kubectl attach does: the pty's screen is not replayed, so a
 	// shell waiting at its prompt shows nothing until a key is pressed.
 	fmt.Fprintf(errw, "If you don't see a command prompt, try pressing enter. (ctrl-p ctrl-q detaches)\r\n")
-	return rawSession(term, master)
+	return termio.RawSession(term, master)
 }
 
 // copyUntilKeys copies src to dst until src ends (false) or keys are read
@@ -217,11 +221,11 @@ func attachedExit(pod, name string, run int) int {
 	// The supervisor records the end right after the output's; give it
 	// a moment.
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		st, _, err := Observe(pod)
+		st, _, err := model.Observe(pod)
 		if err != nil {
 			return 0
 		}
-		c := st.container(name)
+		c := st.Container(name)
 		if c == nil {
 			return 0
 		}

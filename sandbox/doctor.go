@@ -10,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
@@ -43,7 +46,7 @@ func Doctor() []Check {
 	}
 
 	// Our own state: things a container runner may impose on us.
-	status := procStatus()
+	status := idmap.ProcStatus()
 	if status["NoNewPrivs"] == "1" {
 		add("no_new_privs", "warn", "this process runs with no_new_privs (a container runtime's, or a sandbox's): the setuid newuidmap cannot gain its privileges, so pods map only your own uid",
 			"run the job without no-new-privileges (docker/podman: no --security-opt no-new-privileges)")
@@ -73,12 +76,12 @@ func Doctor() []Check {
 		add("user namespaces", "ok", "an unprivileged process may create one", "")
 	}
 
-	ids := DetectIDMapping()
+	ids := idmap.Detect()
 	switch {
 	case os.Getuid() == 0:
 		add("id mapping", "ok", "root: pods map every id to itself", "")
 	case ids.Helpers:
-		add("id mapping", "ok", fmt.Sprintf("pod ids 0..%d: uid_map %s (newuidmap and newgidmap)", ids.Size()-1, formatRanges(ids.UIDs)), "")
+		add("id mapping", "ok", fmt.Sprintf("pod ids 0..%d: uid_map %s (newuidmap and newgidmap)", ids.Size()-1, idmap.FormatRanges(ids.UIDs)), "")
 	default:
 		add("id mapping", "warn", ids.Notice+"; images whose files belong to other users cannot be unpacked", "")
 	}
@@ -149,10 +152,10 @@ func Doctor() []Check {
 		}
 	}
 
-	if root, err := StateRoot(); err != nil {
+	if root, err := model.StateRoot(); err != nil {
 		add("state directory", "fail", err.Error(), "set XDG_RUNTIME_DIR to a private directory of yours (0700), as a login session does")
 	} else if err := os.MkdirAll(root, 0o700); err != nil {
-		add("state directory", "fail", fmt.Sprintf("%s: %v", root, unwrapPath(err)), "set XDG_RUNTIME_DIR to a writable private directory")
+		add("state directory", "fail", fmt.Sprintf("%s: %v", root, model.UnwrapPath(err)), "set XDG_RUNTIME_DIR to a writable private directory")
 	} else {
 		add("state directory", "ok", root, "")
 	}

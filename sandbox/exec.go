@@ -6,6 +6,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/termio"
+
 	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
@@ -46,13 +51,13 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	}
 	defer unix.Close(pidfd)
 	// Checked after the pidfd was opened: it names the process we mean.
-	if !c.Proc.alive() {
+	if !c.Proc.Alive() {
 		return 0, fmt.Errorf("%s has just exited", where)
 	}
-	if _, _, err := ParseUserSpec(o.User); err != nil {
+	if _, _, err := model.ParseUserSpec(o.User); err != nil {
 		return 0, err
 	}
-	cfg, err := execConfig(st, &c.Spec, o.Args, o.Env, o.User, o.Cwd)
+	cfg, err := stage.ExecConfig(st, &c.Spec, o.Args, o.Env, o.User, o.Cwd)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
@@ -72,7 +77,7 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	} else if stdio, err = rl.streams(o.Interactive, o.Stdin, o.Stdout, o.Stderr); err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
-	explain("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
+	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 	// The exec'd process counts against the container's limits: it is
 	// born in the container's cgroup.
 	var cg *os.File
@@ -82,20 +87,20 @@ func Exec(pod string, o ExecOptions) (int, error) {
 			return 0, fmt.Errorf("%s: %w", where, err)
 		}
 	}
-	j, err := spawnJoin(c.Spec.Name, stdio, cg)
-	closeFile(cg)
+	j, err := stage.SpawnJoin(c.Spec.Name, stdio, cg)
+	stage.CloseFile(cg)
 	rl.closeChild()
 	if err != nil {
 		return 0, err
 	}
-	proc, err := j.start(pidfd, execFlags(st.Spec), 0, cfg)
+	proc, err := j.Start(pidfd, stage.ExecFlags(st.Spec), 0, cfg)
 	if err != nil {
 		return 0, err
 	}
-	if proc.pty != nil {
-		rl.pty(proc.pty, o.Interactive, o.Stdin, o.Stdout)
+	if proc.Pty != nil {
+		rl.pty(proc.Pty, o.Interactive, o.Stdin, o.Stdout)
 	}
-	code, err := proc.wait()
+	code, err := proc.Wait()
 	rl.drain()
 	return code, err
 }
@@ -168,7 +173,7 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 			return s, err
 		}
 		r.child = append(r.child, s[0])
-	case isTerminal(in):
+	case termio.IsTerminal(in):
 		pr, pw, err := os.Pipe()
 		if err != nil {
 			return s, err
@@ -183,7 +188,7 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 		s[0] = in
 	}
 	for i, f := range []*os.File{out, errw} {
-		if isTerminal(f) {
+		if termio.IsTerminal(f) {
 			if s[i+1], err = r.output(f); err != nil {
 				return s, err
 			}
@@ -196,16 +201,16 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 
 // runningContainer finds container name (empty: the main one) of pod, and
 // refuses one that is not running, for the command named verb.
-func runningContainer(pod, name, verb string) (*PodState, string, *ContainerStatus, error) {
-	st, dir, err := Observe(pod)
+func runningContainer(pod, name, verb string) (*model.PodState, string, *model.ContainerStatus, error) {
+	st, dir, err := model.Observe(pod)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	c, err := FindContainer(st, name)
+	c, err := model.FindContainer(st, name)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	if c.State.Running == nil || !c.Proc.alive() {
+	if c.State.Running == nil || !c.Proc.Alive() {
 		return nil, "", nil, fmt.Errorf("container %s of pod %s is not running (%s); podctl %s needs a running container", c.Spec.Name, pod, c.StateWord(), verb)
 	}
 	return st, dir, c, nil

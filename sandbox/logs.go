@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/podctl/podctl/sandbox/crilog"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // LogsOptions are podctl logs' flags.
@@ -12,18 +15,18 @@ type LogsOptions struct {
 	Container string // empty: the pod's main container
 	Follow    bool
 	Previous  bool // the run before the current one
-	LogReadOptions
+	crilog.ReadOptions
 }
 
 // Logs prints a container's log: its current run, or with Previous the
 // one before (the kubelet keeps both). Follow keeps printing until the
 // container stops running.
 func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
-	st, dir, err := Observe(pod)
+	st, dir, err := model.Observe(pod)
 	if err != nil {
 		return err
 	}
-	c, err := FindContainer(st, o.Container)
+	c, err := model.FindContainer(st, o.Container)
 	if err != nil {
 		return err
 	}
@@ -34,8 +37,8 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 		}
 		run--
 	}
-	path := logPath(dir, name, run)
-	off, err := PrintLog(path, o.LogReadOptions, stdout, stderr)
+	path := model.LogPath(dir, name, run)
+	off, err := crilog.Print(path, o.ReadOptions, stdout, stderr)
 	if errors.Is(err, os.ErrNotExist) {
 		if c.State.Waiting != nil && !o.Previous {
 			return fmt.Errorf("container %s of pod %s has not started yet (%s)", name, pod, c.State.Waiting.Reason)
@@ -45,14 +48,14 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 	if err != nil || !o.Follow || o.Previous {
 		return err
 	}
-	follow := o.LogReadOptions
+	follow := o.ReadOptions
 	follow.Tail = -1
-	return FollowLog(path, off, follow, stdout, stderr, func() bool {
-		st, _, err := Observe(pod)
-		if err != nil || terminal(st.Phase) || st.Phase == PhaseUnknown {
+	return crilog.Follow(path, off, follow, stdout, stderr, func() bool {
+		st, _, err := model.Observe(pod)
+		if err != nil || model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown {
 			return true
 		}
-		c := st.container(name)
+		c := st.Container(name)
 		return c == nil || c.RestartCount != run || c.State.Running == nil
 	})
 }

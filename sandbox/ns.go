@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // NamespaceKinds are the namespaces podctl ns shows, in the order of its
@@ -24,16 +26,16 @@ type NamespaceRow struct {
 // host's, as the caller sees them). The pod model at a glance: what every
 // container shares with the pause, and what each has of its own.
 func Namespaces(pod string) ([]NamespaceRow, error) {
-	st, _, err := Observe(pod)
+	st, _, err := model.Observe(pod)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Pause.alive() {
-		return nil, fmt.Errorf("pod %s is not running (%s): its namespaces are gone", pod, DisplayStatus(st))
+	if !st.Pause.Alive() {
+		return nil, fmt.Errorf("pod %s is not running (%s): its namespaces are gone", pod, model.DisplayStatus(st))
 	}
 	rows := []NamespaceRow{{Name: "(pause)", PID: st.Pause.PID}}
 	for _, c := range st.Containers {
-		if c.State.Running != nil && c.Proc.alive() {
+		if c.State.Running != nil && c.Proc.Alive() {
 			rows = append(rows, NamespaceRow{Name: c.Spec.Name, PID: c.Proc.PID})
 		}
 	}

@@ -7,6 +7,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/crilog"
+	"github.com/podctl/podctl/sandbox/layers"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/supervisor"
+
 	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
@@ -25,19 +31,19 @@ type RunIO struct {
 
 // CreatePod makes a pod with no container yet (podctl pod create); its
 // detached supervisor keeps it until podctl stop or rm.
-func CreatePod(spec PodSpec, notices io.Writer) error {
+func CreatePod(spec model.PodSpec, notices io.Writer) error {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
-	if err := checkLimits(spec.Resources, nil); err != nil {
+	if err := supervisor.CheckLimits(spec.Resources, nil); err != nil {
 		return err
 	}
-	dir, lock, err := podDir(spec.Name)
+	dir, lock, err := model.PodDir(spec.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	created, err := startDetached(dir, lock, spec, nil, notices)
+	created, err := supervisor.StartDetached(dir, lock, spec, nil, notices)
 	if !created {
 		os.RemoveAll(dir)
 	}
@@ -48,7 +54,7 @@ func CreatePod(spec PodSpec, notices io.Writer) error {
 // ends with its containers. Detached, it returns once the container has
 // started; in the foreground, it returns the exit code of the container
 // (128+N for a death by signal N) once the pod has ended.
-func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
+func Run(spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
 	spec.AutoStop = true
 	if err := spec.Validate(); err != nil {
 		return 0, err
@@ -59,47 +65,47 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 	if err := ctr.Validate(); err != nil {
 		return 0, err
 	}
-	if err := ctr.forPod(spec); err != nil {
+	if err := ctr.ForPod(spec); err != nil {
 		return 0, err
 	}
-	if err := checkLimits(spec.Resources, []ContainerSpec{ctr}); err != nil {
+	if err := supervisor.CheckLimits(spec.Resources, []model.ContainerSpec{ctr}); err != nil {
 		return 0, err
 	}
-	dir, lock, err := podDir(spec.Name)
+	dir, lock, err := model.PodDir(spec.Name)
 	if err != nil {
 		return 0, err
 	}
 	defer lock.Close()
-	var sup *spawnedSupervisor
+	var sup *supervisor.Spawned
 	if detach {
 		// Its start overlaps the making of the layer.
-		if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
+		if sup, err = supervisor.Spawn(spec.Name, lock); err != nil {
 			os.RemoveAll(dir)
 			return 0, err
 		}
 	}
 	// Before the pod exists: the layer goes with the pod's state from here
 	// on, so every failure to make the pod removes both.
-	if err := prepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
+	if err := layers.PrepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
 		if sup != nil {
-			sup.abort()
+			sup.Abort()
 		}
 		os.RemoveAll(dir)
 		return 0, err
 	}
 	if detach {
-		created, err := sup.create(dir, spec, []ContainerSpec{ctr}, o.Notices)
+		created, err := sup.Create(dir, spec, []model.ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)
-			deleteLayers([]ContainerSpec{ctr})
+			layers.DeleteLayers([]model.ContainerSpec{ctr})
 		}
 		return 0, err
 	}
-	s := newSupervisor(dir, spec)
-	s.stdout, s.stderr, s.notices, s.stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
-	if err := s.create([]ContainerSpec{ctr}); err != nil {
+	s := supervisor.New(dir, spec)
+	s.Stdout, s.Stderr, s.Notices, s.Stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
+	if err := s.Create([]model.ContainerSpec{ctr}); err != nil {
 		os.RemoveAll(dir)
-		deleteLayers([]ContainerSpec{ctr})
+		layers.DeleteLayers([]model.ContainerSpec{ctr})
 		return 0, err
 	}
 	stopSignals := make(chan struct{})
@@ -109,31 +115,31 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 		for {
 			select {
 			case sig := <-o.Signals:
-				grace := StopGrace
+				grace := model.StopGrace
 				if stops++; stops > 1 {
 					grace = 0
 				}
-				s.post(func() { s.stop(sig.(unix.Signal), grace, nil) })
+				s.Post(func() { s.Stop(sig.(unix.Signal), grace, nil) })
 			case <-stopSignals:
 				return
 			}
 		}
 	}()
-	s.run()
-	if s.restoreTerm != nil {
-		s.restoreTerm()
+	s.Run()
+	if s.RestoreTerm != nil {
+		s.RestoreTerm()
 	}
-	if s.firstErr != nil {
+	if s.FirstErr != nil {
 		// An *ExecError carries its exit code (126, 127); any other
 		// start failure is podctl's own (125), not the kubelet's 128.
-		return 0, s.firstErr
+		return 0, s.FirstErr
 	}
 	code := 0
-	if m := s.st.MainContainer(); m != nil && m.State.Terminated != nil {
+	if m := s.St.MainContainer(); m != nil && m.State.Terminated != nil {
 		code = m.State.Terminated.ExitCode
 	}
-	if s.st.Reason == ReasonDeadlineExceeded {
-		code = ExitDeadline
+	if s.St.Reason == supervisor.ReasonDeadlineExceeded {
+		code = supervisor.ExitDeadline
 	}
 	return code, nil
 }
@@ -142,33 +148,33 @@ func Run(spec PodSpec, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
 // returns once the container has started (or, behind init containers, has
 // been accepted); in the foreground it prints the container's output and
 // returns its exit code once it has ended for good.
-func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) {
-	st, dir, err := Observe(pod)
+func RunInPod(pod string, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
+	st, dir, err := model.Observe(pod)
 	if err != nil {
 		return 0, err
 	}
-	if !supervisorAlive(dir) || terminal(st.Phase) {
+	if !model.SupervisorAlive(dir) || model.Terminal(st.Phase) {
 		return 0, fmt.Errorf("pod %s is not running (%s); start a new one, or see podctl ps -a", pod, st.Phase)
 	}
 	if err := ctr.Validate(); err != nil {
 		return 0, err
 	}
-	if err := ctr.forPod(st.Spec); err != nil {
+	if err := ctr.ForPod(st.Spec); err != nil {
 		return 0, err
 	}
-	if err := checkLimits(cgroups.Resources{}, []ContainerSpec{ctr}); err != nil {
+	if err := supervisor.CheckLimits(cgroups.Resources{}, []model.ContainerSpec{ctr}); err != nil {
 		return 0, err
 	}
 	if !ctr.Resources.IsZero() && st.Cgroup == "" {
 		return 0, fmt.Errorf("pod %s has no cgroup (it was made without one), so the limits of container %s cannot be enforced in it; start a new pod", pod, ctr.Name)
 	}
-	if err := prepareImage(pod, st.Spec.UserNS, &ctr); err != nil {
+	if err := layers.PrepareImage(pod, st.Spec.UserNS, &ctr); err != nil {
 		return 0, err
 	}
 	if detach {
-		err := request(dir, ctlRequest{Op: "add", Container: &ctr}, 0)
+		err := control.Call(dir, control.Request{Op: "add", Container: &ctr}, 0)
 		if err != nil && !added(pod, ctr) {
-			deleteLayers([]ContainerSpec{ctr})
+			layers.DeleteLayers([]model.ContainerSpec{ctr})
 		}
 		return 0, err
 	}
@@ -178,17 +184,17 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		path := logPath(dir, ctr.Name, 0)
-		for !exists(path) {
+		path := model.LogPath(dir, ctr.Name, 0)
+		for !model.Exists(path) {
 			select {
 			case <-ended:
-				if !exists(path) {
+				if !model.Exists(path) {
 					return
 				}
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		FollowLog(path, 0, LogReadOptions{Tail: -1}, o.Stdout, o.Stderr, func() bool {
+		crilog.Follow(path, 0, crilog.ReadOptions{Tail: -1}, o.Stdout, o.Stderr, func() bool {
 			select {
 			case <-ended:
 				return true
@@ -201,20 +207,20 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 		for {
 			select {
 			case sig := <-o.Signals:
-				request(dir, ctlRequest{Op: "stop", Signal: int(sig.(unix.Signal)), Timeout: StopGrace.Seconds()}, 0)
+				control.Call(dir, control.Request{Op: "stop", Signal: int(sig.(unix.Signal)), Timeout: model.StopGrace.Seconds()}, 0)
 			case <-ended:
 				return
 			}
 		}
 	}()
-	r, err := requestReply(dir, ctlRequest{Op: "add", Container: &ctr, Wait: true}, 0)
+	r, err := control.CallReply(dir, control.Request{Op: "add", Container: &ctr, Wait: true}, 0)
 	if err != nil && !added(pod, ctr) {
-		deleteLayers([]ContainerSpec{ctr})
+		layers.DeleteLayers([]model.ContainerSpec{ctr})
 	}
 	close(ended)
 	<-followed
 	if ctr.Remove {
-		request(dir, ctlRequest{Op: "forget", Name: ctr.Name}, 5*time.Second)
+		control.Call(dir, control.Request{Op: "forget", Name: ctr.Name}, 5*time.Second)
 	}
 	if err != nil {
 		return 0, err
@@ -228,11 +234,11 @@ func RunInPod(pod string, ctr ContainerSpec, detach bool, o RunIO) (int, error) 
 // added reports whether the pod's state holds ctr (with ctr's layer): once
 // it does, the layer goes with the container, whatever became of the
 // request that added it.
-func added(pod string, ctr ContainerSpec) bool {
-	st, _, err := ReadState(pod)
+func added(pod string, ctr model.ContainerSpec) bool {
+	st, _, err := model.ReadState(pod)
 	if err != nil {
 		return false
 	}
-	c := st.container(ctr.Name)
+	c := st.Container(ctr.Name)
 	return c != nil && c.Spec.Layer != nil && ctr.Layer != nil && c.Spec.Layer.ID == ctr.Layer.ID
 }

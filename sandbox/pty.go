@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/podctl/podctl/sandbox/termio"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -15,7 +17,7 @@ import (
 // followed.
 func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 	r.ours = append(r.ours, master)
-	if isTerminal(in) {
+	if termio.IsTerminal(in) {
 		if ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ); err == nil {
 			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
 		}
@@ -31,7 +33,7 @@ func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 		restoreWinch := func() { signal.Stop(winch) }
 		r.restore = restoreWinch
 		if interactive {
-			if old, err := makeRaw(in); err == nil {
+			if old, err := termio.MakeRaw(in); err == nil {
 				r.restore = func() {
 					restoreWinch()
 					unix.IoctlSetTermios(int(in.Fd()), unix.TCSETS, old)

@@ -7,6 +7,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/layers"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/supervisor"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -16,12 +22,12 @@ import (
 // negative timeout is the pod's own grace period (a manifest's
 // terminationGracePeriodSeconds), else DefaultStopTimeout.
 func Stop(name string, sig unix.Signal, timeout time.Duration) error {
-	st, dir, err := Observe(name)
+	st, dir, err := model.Observe(name)
 	if err != nil {
 		return err
 	}
 	if timeout < 0 {
-		timeout = DefaultStopTimeout
+		timeout = model.DefaultStopTimeout
 		if st.Spec.TerminationGrace != nil {
 			timeout = *st.Spec.TerminationGrace
 		}
@@ -30,13 +36,13 @@ func Stop(name string, sig unix.Signal, timeout time.Duration) error {
 }
 
 // stopPod is Stop of the pod whose state st was read from dir.
-func stopPod(st *PodState, dir string, sig unix.Signal, timeout time.Duration) error {
-	if supervisorAlive(dir) {
-		explain("podctl", "asks the pod's supervisor to stop it (%s, then SIGKILL after %s), on %s", unix.SignalName(sig), timeout, filepath.Join(dir, controlSocket))
-		err := request(dir, ctlRequest{Op: "stop", Signal: int(sig), Timeout: timeout.Seconds()}, 0)
+func stopPod(st *model.PodState, dir string, sig unix.Signal, timeout time.Duration) error {
+	if model.SupervisorAlive(dir) {
+		explain.Printf("podctl", "asks the pod's supervisor to stop it (%s, then SIGKILL after %s), on %s", unix.SignalName(sig), timeout, filepath.Join(dir, control.SocketName))
+		err := control.Call(dir, control.Request{Op: "stop", Signal: int(sig), Timeout: timeout.Seconds()}, 0)
 		// The reply comes after the final state was written; the
 		// supervisor exits right after it.
-		werr := awaitSupervisorExit(dir, 5*time.Second)
+		werr := model.AwaitSupervisorExit(dir, 5*time.Second)
 		if err != nil && werr == nil {
 			// A pod that was ending on its own: its supervisor had
 			// closed its socket (connection refused) and has exited
@@ -48,20 +54,20 @@ func stopPod(st *PodState, dir string, sig unix.Signal, timeout time.Duration) e
 		}
 		return err
 	}
-	if terminal(st.Phase) && !st.Pause.alive() {
+	if model.Terminal(st.Phase) && !st.Pause.Alive() {
 		return nil // already stopped
 	}
-	return withStateLock(dir, func() error {
-		killLeftovers(st)
-		st.Pause, st.Network.Helper = ProcRef{}, ProcRef{}
-		return writeState(dir, st)
+	return model.WithStateLock(dir, func() error {
+		supervisor.KillLeftovers(st)
+		st.Pause, st.Network.Helper = model.ProcRef{}, model.ProcRef{}
+		return model.WriteState(dir, st)
 	})
 }
 
 // Kill sends sig to every running container of the pod; the supervisor
 // then applies the restart policy, as the kubelet does after a crash.
 func Kill(name string, sig unix.Signal) error {
-	st, _, err := Observe(name)
+	st, _, err := model.Observe(name)
 	if err != nil {
 		return err
 	}
@@ -70,7 +76,7 @@ func Kill(name string, sig unix.Signal) error {
 		if c.State.Running == nil {
 			continue
 		}
-		if err := signalProc(c.Proc, sig); err == nil {
+		if err := model.SignalProc(c.Proc, sig); err == nil {
 			n++
 		}
 	}
@@ -83,26 +89,26 @@ func Kill(name string, sig unix.Signal) error {
 // Remove deletes pod name. A pod that still runs is refused unless force,
 // which stops it at once (SIGKILL) first.
 func Remove(name string, force bool) error {
-	st, dir, err := Observe(name)
+	st, dir, err := model.Observe(name)
 	if err != nil {
 		// A directory without state whose lock nobody holds: a creation
 		// that died (a creator at work holds the lock, see podDir). With
 		// -f, a pod whose state is corrupt too.
-		if dir != "" && exists(dir) && !supervisorAlive(dir) &&
-			(!exists(filepath.Join(dir, stateFile)) || force) {
-			return cleanupLeftovers(dir)
+		if dir != "" && model.Exists(dir) && !model.SupervisorAlive(dir) &&
+			(!model.Exists(filepath.Join(dir, model.StateFile)) || force) {
+			return supervisor.CleanupLeftovers(dir)
 		}
 		return err
 	}
-	if running(st, dir) {
+	if model.Running(st, dir) {
 		if !force {
 			return fmt.Errorf("pod %s is running; stop it first (podctl stop %s) or use podctl rm -f %s", name, name, name)
 		}
-		if err := stopPod(st, dir, unix.SIGKILL, 0); err != nil && supervisorAlive(dir) {
+		if err := stopPod(st, dir, unix.SIGKILL, 0); err != nil && model.SupervisorAlive(dir) {
 			return err
 		}
 	}
-	return cleanupLeftovers(dir)
+	return supervisor.CleanupLeftovers(dir)
 }
 
 // GC removes every pod that no longer runs: pods that ended (Succeeded,
@@ -110,44 +116,44 @@ func Remove(name string, force bool) error {
 // killed), pods of an earlier boot, and directories whose creation was
 // interrupted. Running pods are left alone. It returns the names removed.
 func GC() ([]string, error) {
-	names, err := ListPods()
+	names, err := model.ListPods()
 	if err != nil {
 		return nil, err
 	}
 	var removed []string
 	var errs []error
 	for _, name := range names {
-		st, dir, err := Observe(name)
+		st, dir, err := model.Observe(name)
 		if err != nil {
 			// No state and nobody holding the lock: a creation that
 			// died (podDir); a creator at work holds the lock.
-			if dir == "" || supervisorAlive(dir) {
+			if dir == "" || model.SupervisorAlive(dir) {
 				continue
 			}
-		} else if supervisorAlive(dir) || !terminal(st.Phase) && st.Phase != PhaseUnknown {
+		} else if model.SupervisorAlive(dir) || !model.Terminal(st.Phase) && st.Phase != model.PhaseUnknown {
 			continue
 		}
-		if err := cleanupLeftovers(dir); err != nil {
+		if err := supervisor.CleanupLeftovers(dir); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		removed = append(removed, name)
 	}
 	// Temporary directories of creations that died before their rename.
-	root, err := StateRoot()
+	root, err := model.StateRoot()
 	if err == nil {
 		tmps, _ := filepath.Glob(filepath.Join(root, "pods", ".creating-*"))
 		for _, d := range tmps {
-			if !supervisorAlive(d) {
+			if !model.SupervisorAlive(d) {
 				os.RemoveAll(d)
 			}
 		}
 	}
 	// Container layers in the image store that no pod knows any more.
 	var known []string
-	if names, err := ListPods(); err == nil {
+	if names, err := model.ListPods(); err == nil {
 		for _, name := range names {
-			if st, _, err := ReadState(name); err == nil {
+			if st, _, err := model.ReadState(name); err == nil {
 				for _, c := range st.Containers {
 					if c.Spec.Layer != nil {
 						known = append(known, c.Spec.Layer.ID)
@@ -156,10 +162,10 @@ func GC() ([]string, error) {
 			}
 		}
 	}
-	if _, err := sweepLayers(known); err != nil {
+	if _, err := layers.SweepLayers(known); err != nil {
 		errs = append(errs, fmt.Errorf("image store: %w", err))
 	}
 	// The shared network (--network bridge), if no running pod uses it.
-	releaseSharedNetwork("")
+	supervisor.ReleaseSharedNetwork("")
 	return removed, errors.Join(errs...)
 }

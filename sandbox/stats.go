@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/supervisor"
+
 	"github.com/podctl/podctl/cgroups"
 )
 
@@ -26,20 +29,20 @@ func ReadStats(names []string) ([]StatsSample, error) {
 	all := len(names) == 0
 	if all {
 		var err error
-		if names, err = ListPods(); err != nil {
+		if names, err = model.ListPods(); err != nil {
 			return nil, err
 		}
 	}
 	var out []StatsSample
 	for _, name := range names {
-		st, _, err := Observe(name)
+		st, _, err := model.Observe(name)
 		if err != nil {
 			if all {
 				continue
 			}
 			return nil, err
 		}
-		if terminal(st.Phase) || st.Pause.PID == 0 {
+		if model.Terminal(st.Phase) || st.Pause.PID == 0 {
 			if all {
 				continue
 			}
@@ -50,7 +53,7 @@ func ReadStats(names []string) ([]StatsSample, error) {
 				continue
 			}
 			why := "podctl had no cgroup when it was made"
-			if _, err := delegation(); err != nil {
+			if _, err := supervisor.Delegation(); err != nil {
 				why = err.Error()
 			}
 			return nil, fmt.Errorf("pod %s has no cgroup to read: %s", name, why)

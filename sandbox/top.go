@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // Process is one process of a pod, as podctl top lists it.
@@ -23,12 +26,12 @@ type Process struct {
 // pid namespace (or a container's own one), and to the container whose
 // mount namespace it is in.
 func Top(pod string) ([]Process, error) {
-	st, _, err := Observe(pod)
+	st, _, err := model.Observe(pod)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Pause.alive() {
-		return nil, fmt.Errorf("pod %s is not running (%s)", pod, DisplayStatus(st))
+	if !st.Pause.Alive() {
+		return nil, fmt.Errorf("pod %s is not running (%s)", pod, model.DisplayStatus(st))
 	}
 	pidNS := map[string]bool{}
 	mntNS := map[string]string{}
@@ -39,7 +42,7 @@ func Top(pod string) ([]Process, error) {
 		mntNS[ns] = "(pause)"
 	}
 	for _, c := range st.Containers {
-		if c.State.Running == nil || !c.Proc.alive() {
+		if c.State.Running == nil || !c.Proc.Alive() {
 			continue
 		}
 		if ns, err := nsOf(c.Proc.PID, "pid"); err == nil {
@@ -94,7 +97,7 @@ func nsOf(pid int, kind string) (string, error) {
 }
 
 // toInside maps a host id to the pod's, or -1 if the pod does not map it.
-func toInside(ranges []IDRange, host uint32) int64 {
+func toInside(ranges []idmap.Range, host uint32) int64 {
 	for _, r := range ranges {
 		if host >= r.Outside && host-r.Outside < r.Count {
 			return int64(r.Inside + host - r.Outside)

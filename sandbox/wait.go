@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // ErrWaitTimeout is returned by Wait when the timeout passes first.
@@ -31,7 +33,7 @@ func ParseWaitFor(s string) (WaitFor, error) {
 		}
 		return WaitFor{}, fmt.Errorf("--for %q: the pod conditions are Initialized, ContainersReady and Ready", s)
 	case "phase", "jsonpath={.status.phase}":
-		for _, p := range []string{PhasePending, PhaseRunning, PhaseSucceeded, PhaseFailed, PhaseUnknown} {
+		for _, p := range []string{model.PhasePending, model.PhaseRunning, model.PhaseSucceeded, model.PhaseFailed, model.PhaseUnknown} {
 			if strings.EqualFold(v, p) {
 				return WaitFor{Phase: p}, nil
 			}
@@ -44,27 +46,27 @@ func ParseWaitFor(s string) (WaitFor, error) {
 // Wait polls the pod's state until w holds, and returns that state. A pod
 // that has ended without w holding is an error (it never will), and so is
 // the timeout (0: none).
-func Wait(pod string, w WaitFor, timeout time.Duration) (*PodState, error) {
+func Wait(pod string, w WaitFor, timeout time.Duration) (*model.PodState, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	for {
-		st, _, err := Observe(pod)
+		st, _, err := model.Observe(pod)
 		if err != nil {
 			return nil, err
 		}
-		ended := terminal(st.Phase) || st.Phase == PhaseUnknown
+		ended := model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown
 		switch {
 		case w.Condition != "" && st.Condition(w.Condition) == "True",
 			w.Phase != "" && st.Phase == w.Phase,
 			w == WaitFor{} && ended:
 			return st, nil
 		case ended:
-			return st, fmt.Errorf("pod %s ended (%s) without %s", pod, DisplayStatus(st), w)
+			return st, fmt.Errorf("pod %s ended (%s) without %s", pod, model.DisplayStatus(st), w)
 		}
 		if !deadline.IsZero() && time.Now().After(deadline) {
-			return st, fmt.Errorf("%w after %s waiting for %s of pod %s (it is %s)", ErrWaitTimeout, timeout, w, pod, DisplayStatus(st))
+			return st, fmt.Errorf("%w after %s waiting for %s of pod %s (it is %s)", ErrWaitTimeout, timeout, w, pod, model.DisplayStatus(st))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -58,9 +58,12 @@ fuzz() { # fuzz PACKAGE TARGET
 		exit 1
 	}
 }
-for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseLogRecord FuzzKeepSpec FuzzInitMsg FuzzParseVolume; do
-	fuzz ./sandbox/ "$target"
+for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseVolume; do
+	fuzz ./sandbox/model/ "$target"
 done
+fuzz ./sandbox/crilog/ FuzzParseLogRecord
+fuzz ./sandbox/supervisor/ FuzzKeepSpec
+fuzz ./sandbox/stage/ FuzzInitMsg
 fuzz ./sandbox/seccomp/ FuzzProfile
 fuzz ./images/ FuzzParseRef
 fuzz ./images/ FuzzImageConfig

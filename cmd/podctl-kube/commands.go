@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/kube"
 	"github.com/podctl/podctl/netsetup"
-	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -88,7 +89,7 @@ func kubeCommands() []*cli.Command {
 				if err != nil {
 					return err
 				}
-				st, _, err := sandbox.ReadState(name)
+				st, _, err := model.ReadState(name)
 				if err != nil {
 					return err
 				}
@@ -131,7 +132,7 @@ func keptCommand(kind string) *cli.Command {
 					return err
 				}
 				meta := metav1.ObjectMeta{Name: args[0]}
-				if err := sandbox.ValidateName(kind, args[0]); err != nil {
+				if err := model.ValidateName(kind, args[0]); err != nil {
 					return usageError{err}
 				}
 				if kind == "configmap" {

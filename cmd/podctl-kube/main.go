@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/stage"
+
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/images"
-	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 )
 
@@ -38,7 +40,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		os.Exit(125)
 	}
-	sandbox.UsePodctl(podctl)
+	stage.UsePodctl(podctl)
 	app := &cli.App{
 		Name:            "podctl",
 		Usage:           "podctl's Kubernetes manifests",
@@ -48,7 +50,7 @@ func main() {
 	}
 	if err := app.Run(reorder(app, os.Args)); err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
-		var ee *sandbox.ExecError
+		var ee *model.ExecError
 		if errors.As(err, &ee) {
 			os.Exit(ee.ExitCode)
 		}

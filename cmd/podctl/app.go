@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/explain"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,7 +43,7 @@ func newApp() *app {
 	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}
 	explainOn := func(c *cli.Context) error {
 		if c.Bool("explain") {
-			sandbox.SetExplain(os.Stderr)
+			explain.Set(os.Stderr)
 		}
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/podctl/podctl/sandbox"
+
 	"github.com/urfave/cli/v2"
 )
 

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
+
 	"github.com/urfave/cli/v2"
 )
 

@@ -6,7 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,13 +22,13 @@ func inspectCommand() *cli.Command {
 				return err
 			}
 			pod, ctr, _ := strings.Cut(arg, "/")
-			st, _, err := sandbox.Observe(pod)
+			st, _, err := model.Observe(pod)
 			if err != nil {
 				return err
 			}
 			var v any = st
 			if ctr != "" {
-				cs, err := sandbox.FindContainer(st, ctr)
+				cs, err := model.FindContainer(st, ctr)
 				if err != nil {
 					return err
 				}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -16,7 +18,7 @@ func stopCommand() *cli.Command {
 		Usage:     "stop pods: SIGTERM to each container, SIGKILL after the grace period",
 		ArgsUsage: "POD...",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: int(sandbox.DefaultStopTimeout.Seconds()), Usage: "grace period in seconds"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: int(model.DefaultStopTimeout.Seconds()), Usage: "grace period in seconds"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Int("time") < 0 {
@@ -38,7 +40,7 @@ func killCommand() *cli.Command {
 		ArgsUsage: "POD...",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal name or number"}},
 		Action: func(c *cli.Context) error {
-			sig, err := sandbox.ParseSignal(c.String("signal"))
+			sig, err := model.ParseSignal(c.String("signal"))
 			if err != nil {
 				return usageError{fmt.Errorf("kill: --signal: %w", err)}
 			}

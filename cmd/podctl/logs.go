@@ -4,6 +4,8 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/crilog"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,7 +28,7 @@ func logsCommand() *cli.Command {
 			}
 			return sandbox.Logs(pod, sandbox.LogsOptions{
 				Container: c.String("container"), Follow: c.Bool("follow"), Previous: c.Bool("previous"),
-				LogReadOptions: sandbox.LogReadOptions{Timestamps: c.Bool("timestamps"), Tail: c.Int("tail")},
+				ReadOptions: crilog.ReadOptions{Timestamps: c.Bool("timestamps"), Tail: c.Int("tail")},
 			}, os.Stdout, os.Stderr)
 		},
 	}

@@ -13,14 +13,17 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/supervisor"
+
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
-	"github.com/podctl/podctl/sandbox"
 )
 
 func main() {
 	if nsenter.InInit() {
-		sandbox.InitMain(nsenter.SyncFD()) // never returns
+		stage.InitMain(nsenter.SyncFD()) // never returns
 	}
 	if nsenter.InNetconf() {
 		netsetup.NetconfMain() // never returns
@@ -31,13 +34,13 @@ func main() {
 		}
 		netsetup.ForwardMain() // never returns
 	}
-	if fd, ok := sandbox.InSupervisor(); ok {
-		sandbox.SuperviseMain(fd) // never returns
+	if fd, ok := supervisor.InSupervisor(); ok {
+		supervisor.SuperviseMain(fd) // never returns
 	}
 	code, err := newApp().run(os.Args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
-		var ee *sandbox.ExecError
+		var ee *model.ExecError
 		var ue usageError
 		switch {
 		case errors.As(err, &ee):

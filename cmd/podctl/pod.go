@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,11 +29,11 @@ func podCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				policy, err := sandbox.ParseRestartPolicy(c.String("restart"))
+				policy, err := model.ParseRestartPolicy(c.String("restart"))
 				if err != nil {
 					return usageError{err}
 				}
-				spec := sandbox.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy, UserNS: c.String("userns")}
+				spec := model.PodSpec{Name: name, Hostname: c.String("hostname"), SharePID: c.Bool("share-pid"), RestartPolicy: policy, UserNS: c.String("userns")}
 				if spec.Network, err = networkConfig(c); err != nil {
 					return err
 				}

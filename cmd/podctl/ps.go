@@ -9,7 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,14 +28,14 @@ func psCommand() *cli.Command {
 			if format != "table" && format != "wide" && format != "json" {
 				return usageError{fmt.Errorf("ps: --format %q: use table, wide or json", format)}
 			}
-			names, err := sandbox.ListPods()
+			names, err := model.ListPods()
 			if err != nil {
 				return err
 			}
 			sort.Strings(names)
-			var pods []*sandbox.PodState
+			var pods []*model.PodState
 			for _, n := range names {
-				st, _, err := sandbox.Observe(n)
+				st, _, err := model.Observe(n)
 				if err != nil {
 					// Being created, or interrupted: say so rather than hide it.
 					if c.Bool("all") {
@@ -42,14 +43,14 @@ func psCommand() *cli.Command {
 					}
 					continue
 				}
-				if !c.Bool("all") && (st.Phase == sandbox.PhaseSucceeded || st.Phase == sandbox.PhaseFailed) {
+				if !c.Bool("all") && (st.Phase == model.PhaseSucceeded || st.Phase == model.PhaseFailed) {
 					continue
 				}
 				pods = append(pods, st)
 			}
 			if format == "json" {
 				if pods == nil {
-					pods = []*sandbox.PodState{}
+					pods = []*model.PodState{}
 				}
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
@@ -80,9 +81,9 @@ func psCommand() *cli.Command {
 				fmt.Fprintln(w, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE")
 			}
 			for _, st := range pods {
-				ready, total := sandbox.ReadyCount(st)
-				fmt.Fprintf(w, "%s\t%d/%d\t%s\t%d\t%s", st.Spec.Name, ready, total, sandbox.DisplayStatus(st),
-					sandbox.Restarts(st), age(st.Created))
+				ready, total := model.ReadyCount(st)
+				fmt.Fprintf(w, "%s\t%d/%d\t%s\t%d\t%s", st.Spec.Name, ready, total, model.DisplayStatus(st),
+					model.Restarts(st), age(st.Created))
 				if wide {
 					fmt.Fprintf(w, "\t%s\t%s\t%s", orDash(st.Network.IP), networkWord(st), portList(st))
 				}
@@ -115,7 +116,7 @@ func orDash(s string) string {
 }
 
 // networkWord is the pod's mode, marked when its helper is down.
-func networkWord(st *sandbox.PodState) string {
+func networkWord(st *model.PodState) string {
 	m := string(st.Spec.Network.Mode)
 	if m == "" {
 		m = "none"
@@ -126,7 +127,7 @@ func networkWord(st *sandbox.PodState) string {
 	return m
 }
 
-func portList(st *sandbox.PodState) string {
+func portList(st *model.PodState) string {
 	var out []string
 	for _, p := range st.Spec.Network.Ports {
 		out = append(out, p.String())

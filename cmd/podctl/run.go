@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +79,7 @@ kills at once). With -d it returns once the container has started.`,
 			} else if c.IsSet("entrypoint") {
 				return usageError{fmt.Errorf("run: --entrypoint applies to an image; with --rootfs, give the command after --")}
 			}
-			ctr := sandbox.ContainerSpec{
+			ctr := model.ContainerSpec{
 				Name: c.String("name"), Init: c.Bool("init"), Rootfs: c.String("rootfs"), Image: image,
 				Args: args, Env: c.StringSlice("env"), Cwd: c.String("workdir"), User: c.String("user"),
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
@@ -94,21 +96,21 @@ kills at once). With -d it returns once the container has started.`,
 				ctr.Seccomp = v
 			}
 			for _, v := range c.StringSlice("volume") {
-				m, err := sandbox.ParseVolume(v)
+				m, err := model.ParseVolume(v)
 				if err != nil {
 					return usageError{err}
 				}
 				ctr.Mounts = append(ctr.Mounts, m)
 			}
 			for _, v := range c.StringSlice("mount") {
-				m, err := sandbox.ParseMount(v)
+				m, err := model.ParseMount(v)
 				if err != nil {
 					return usageError{err}
 				}
 				ctr.Mounts = append(ctr.Mounts, m)
 			}
 			for _, v := range c.StringSlice("tmpfs") {
-				m, err := sandbox.ParseTmpfs(v)
+				m, err := model.ParseTmpfs(v)
 				if err != nil {
 					return usageError{err}
 				}
@@ -161,11 +163,11 @@ kills at once). With -d it returns once the container has started.`,
 			if c.Bool("init") {
 				return usageError{fmt.Errorf("run: --init needs --pod: init containers belong to a pod made with podctl pod create")}
 			}
-			policy, err := sandbox.ParseRestartPolicy(c.String("restart"))
+			policy, err := model.ParseRestartPolicy(c.String("restart"))
 			if err != nil {
 				return usageError{err}
 			}
-			spec := sandbox.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
+			spec := model.PodSpec{Name: c.String("name"), Hostname: c.String("hostname"),
 				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm"), ActiveDeadline: c.Duration("timeout"),
 				ResultFile: c.String("result-file"), UserNS: c.String("userns")}
 			if spec.Network, err = networkConfig(c); err != nil {

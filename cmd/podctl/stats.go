@@ -8,8 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox"
+
+	"github.com/podctl/podctl/cgroups"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )

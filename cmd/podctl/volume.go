@@ -8,7 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,7 +24,7 @@ func volumeCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return usageError{errors.New("volume create: give one name")}
 					}
-					if _, err := sandbox.CreateVolume(c.Args().First(), false); err != nil {
+					if _, err := model.CreateVolume(c.Args().First(), false); err != nil {
 						return err
 					}
 					fmt.Println(c.Args().First())
@@ -33,13 +34,13 @@ func volumeCommand() *cli.Command {
 			{
 				Name: "ls", Usage: "list volumes", Flags: []cli.Flag{&cli.StringFlag{Name: "format", Usage: "json for machine-readable output"}},
 				Action: func(c *cli.Context) error {
-					vs, err := sandbox.Volumes()
+					vs, err := model.Volumes()
 					if err != nil {
 						return err
 					}
 					if c.String("format") == "json" {
 						if vs == nil {
-							vs = []sandbox.VolumeInfo{}
+							vs = []model.VolumeInfo{}
 						}
 						return json.NewEncoder(os.Stdout).Encode(vs)
 					}
@@ -57,7 +58,7 @@ func volumeCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return usageError{errors.New("volume inspect: give one name")}
 					}
-					v, err := sandbox.InspectVolume(c.Args().First())
+					v, err := model.InspectVolume(c.Args().First())
 					if err != nil {
 						return err
 					}
@@ -75,7 +76,7 @@ func volumeCommand() *cli.Command {
 					}
 					var errs []error
 					for _, name := range c.Args().Slice() {
-						errs = append(errs, sandbox.RemoveVolume(name, c.Bool("force")))
+						errs = append(errs, model.RemoveVolume(name, c.Bool("force")))
 					}
 					return errors.Join(errs...)
 				},

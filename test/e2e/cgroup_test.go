@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/cgroups"
-	"github.com/podctl/podctl/sandbox"
 )
 
 // The TestCgroupV2 tests need a delegated cgroup v2 hierarchy, which this
@@ -132,7 +133,7 @@ func TestCgroupV2OOMKilled(t *testing.T) {
 	}
 	st := state(t, "cgoom")
 	term := ctr(t, st, "cgoom").State.Terminated
-	if term == nil || term.Reason != sandbox.ReasonOOMKilled {
+	if term == nil || term.Reason != model.ReasonOOMKilled {
 		t.Fatalf("state %+v, want Terminated with reason OOMKilled", ctr(t, st, "cgoom").State)
 	}
 	if out := mustRun(t, "ps", "-a"); !strings.Contains(out, "OOMKilled") {
@@ -146,7 +147,7 @@ func TestCgroupV2OOMKilled(t *testing.T) {
 	if r.code != 137 {
 		t.Errorf("kill -9: exit %d", r.code)
 	}
-	if term := ctr(t, state(t, "cgkill"), "cgkill").State.Terminated; term == nil || term.Reason != sandbox.ReasonError {
+	if term := ctr(t, state(t, "cgkill"), "cgkill").State.Terminated; term == nil || term.Reason != model.ReasonError {
 		t.Errorf("a kill -9 is reported as %+v, want Error", term)
 	}
 }

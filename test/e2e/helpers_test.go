@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/model"
+
 	"github.com/podctl/podctl/cgroups"
-	"github.com/podctl/podctl/sandbox"
 )
 
 var (
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	// The once-per-user notice of a host without cgroup limits is the
 	// subject of TestCgroupUnavailable alone, in a state root of its own.
-	if root, err := sandbox.StateRoot(); err == nil && os.MkdirAll(root, 0o700) == nil {
+	if root, err := model.StateRoot(); err == nil && os.MkdirAll(root, 0o700) == nil {
 		os.WriteFile(filepath.Join(root, "notice-cgroups"), nil, 0o600)
 	}
 	// PODCTL_E2E_ROOTFS: a rootfs built beforehand (the VM harness,
@@ -204,7 +205,7 @@ func takeSnapshot(t *testing.T) snapshot {
 
 // stateDir is where podctl keeps its pods (sandbox.StateRoot decides).
 func stateDir() string {
-	root, err := sandbox.StateRoot()
+	root, err := model.StateRoot()
 	if err != nil {
 		panic(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // mustRun runs podctl and fails the test unless it exits 0.
@@ -28,9 +28,9 @@ func mustRun(t *testing.T, args ...string) string {
 }
 
 // state reads a pod's state as podctl's commands see it (observed).
-func state(t *testing.T, pod string) *sandbox.PodState {
+func state(t *testing.T, pod string) *model.PodState {
 	t.Helper()
-	st, _, err := sandbox.Observe(pod)
+	st, _, err := model.Observe(pod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +49,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func ctr(t *testing.T, st *sandbox.PodState, name string) *sandbox.ContainerStatus {
+func ctr(t *testing.T, st *model.PodState, name string) *model.ContainerStatus {
 	t.Helper()
-	c, err := sandbox.FindContainer(st, name)
+	c, err := model.FindContainer(st, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestDetachedRunStopRemove(t *testing.T) {
 		t.Errorf("run -d printed %q, want the pod name", out)
 	}
 	st := state(t, "bg")
-	if st.Phase != sandbox.PhaseRunning || st.Condition("Ready") != "True" || st.Condition("Initialized") != "True" {
+	if st.Phase != model.PhaseRunning || st.Condition("Ready") != "True" || st.Condition("Initialized") != "True" {
 		t.Fatalf("phase %s, conditions %+v", st.Phase, st.Conditions)
 	}
 	c := ctr(t, st, "bg")
@@ -101,7 +101,7 @@ func TestDetachedRunStopRemove(t *testing.T) {
 	st = state(t, "bg")
 	c = ctr(t, st, "bg")
 	// SIGTERM killed sleep: 128+15, reason Error, as the kubelet says.
-	if st.Phase != sandbox.PhaseFailed || c.State.Terminated == nil || c.State.Terminated.ExitCode != 143 ||
+	if st.Phase != model.PhaseFailed || c.State.Terminated == nil || c.State.Terminated.ExitCode != 143 ||
 		c.State.Terminated.Reason != "Error" || c.State.Terminated.Signal != 15 {
 		t.Errorf("after stop: phase %s, state %+v", st.Phase, c.State.Terminated)
 	}
@@ -183,10 +183,10 @@ func TestRestartPolicies(t *testing.T) {
 		restarts       bool
 		phase          string
 	}{
-		{"never", "exit 3", false, sandbox.PhaseFailed},
-		{"on-failure", "exit 0", false, sandbox.PhaseSucceeded},
-		{"on-failure", "exit 3", true, sandbox.PhaseRunning},
-		{"always", "exit 0", true, sandbox.PhaseRunning},
+		{"never", "exit 3", false, model.PhaseFailed},
+		{"on-failure", "exit 0", false, model.PhaseSucceeded},
+		{"on-failure", "exit 3", true, model.PhaseRunning},
+		{"always", "exit 0", true, model.PhaseRunning},
 	}
 	for i, c := range cases {
 		pod := fmt.Sprintf("restart-%d", i)
@@ -266,7 +266,7 @@ func TestInitContainers(t *testing.T) {
 	mustRun(t, "pod", "create", "--restart", "never", "init-fail")
 	mustRun(t, "run", "-d", "--pod", "init-fail", "--init", "--name", "bad", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.3; exit 5")
 	mustRun(t, "run", "-d", "--pod", "init-fail", "--name", "app", "--rootfs", rootfs, "--", "sleep", "1000")
-	eventually(t, "init-fail Failed", func() bool { return state(t, "init-fail").Phase == sandbox.PhaseFailed })
+	eventually(t, "init-fail Failed", func() bool { return state(t, "init-fail").Phase == model.PhaseFailed })
 	st = state(t, "init-fail")
 	if app := ctr(t, st, "app"); app.State.Waiting == nil || app.RestartCount != 0 {
 		t.Errorf("the app container ran after a failed init: %+v", app.State)
@@ -355,7 +355,7 @@ func TestExec(t *testing.T) {
 		t.Errorf("exec without -t: %q", r.stdout)
 	}
 	// The first pod's container has ended: exec is refused by name.
-	eventually(t, "ex ended", func() bool { return state(t, "ex").Phase == sandbox.PhaseSucceeded })
+	eventually(t, "ex ended", func() bool { return state(t, "ex").Phase == model.PhaseSucceeded })
 	if r := run(t, "exec", "ex", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "is not running") {
 		t.Errorf("exec into an ended pod: %d %q", r.code, r.stderr)
 	}
@@ -396,7 +396,7 @@ func TestStopGracePeriod(t *testing.T) {
 	podRm(t, "killme")
 	mustRun(t, "run", "-d", "--name", "killme", "--rootfs", rootfs, "--", "sleep", "1000")
 	mustRun(t, "kill", "-s", "USR1", "killme")
-	eventually(t, "killme ended", func() bool { return state(t, "killme").Phase == sandbox.PhaseFailed })
+	eventually(t, "killme ended", func() bool { return state(t, "killme").Phase == model.PhaseFailed })
 	if c := ctr(t, state(t, "killme"), ""); c.State.Terminated.Signal != 10 || c.State.Terminated.ExitCode != 138 {
 		t.Errorf("after kill -s USR1: %+v", c.State.Terminated)
 	}
@@ -413,7 +413,7 @@ func TestSupervisorOrPauseKilled(t *testing.T) {
 		mustRun(t, "run", "-d", "--name", pod, "--rootfs", rootfs, "--", "sleep", "1000")
 		st := state(t, pod)
 		syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
-		eventually(t, "Unknown", func() bool { return state(t, pod).Phase == sandbox.PhaseUnknown })
+		eventually(t, "Unknown", func() bool { return state(t, pod).Phase == model.PhaseUnknown })
 		st = state(t, pod)
 		if st.Reason != "SupervisorLost" || !strings.Contains(st.Message, "podctl rm -f "+pod) {
 			t.Errorf("reason %q, message %q", st.Reason, st.Message)
@@ -438,7 +438,7 @@ func TestSupervisorOrPauseKilled(t *testing.T) {
 	mustRun(t, "run", "-d", "--name", "pause-killed", "--rootfs", rootfs, "--", "sleep", "1000")
 	st := state(t, "pause-killed")
 	syscall.Kill(st.Pause.PID, syscall.SIGKILL)
-	eventually(t, "Failed", func() bool { return state(t, "pause-killed").Phase == sandbox.PhaseFailed })
+	eventually(t, "Failed", func() bool { return state(t, "pause-killed").Phase == model.PhaseFailed })
 	st = state(t, "pause-killed")
 	if st.Reason != "PauseExited" || !strings.Contains(st.Message, "SIGKILL") {
 		t.Errorf("reason %q, message %q", st.Reason, st.Message)
@@ -489,13 +489,13 @@ func TestConcurrentRunRemove(t *testing.T) {
 	if winners != 1 {
 		t.Errorf("%d winners for one name, want 1", winners)
 	}
-	var pods []sandbox.PodState
+	var pods []model.PodState
 	if err := json.Unmarshal([]byte(mustRun(t, "ps", "--format", "json")), &pods); err != nil {
 		t.Fatal(err)
 	}
 	running := 0
 	for _, p := range pods {
-		if p.Phase == sandbox.PhaseRunning && strings.HasPrefix(p.Spec.Name, "conc-") {
+		if p.Phase == model.PhaseRunning && strings.HasPrefix(p.Spec.Name, "conc-") {
 			running++
 		}
 	}
@@ -512,7 +512,7 @@ func TestConcurrentRunRemove(t *testing.T) {
 		go func() { defer wg.Done(); run(t, "rm", "-f", "conc-same") }()
 	}
 	wg.Wait()
-	if left, _ := sandbox.ListPods(); len(left) != 0 {
+	if left, _ := model.ListPods(); len(left) != 0 {
 		t.Errorf("pods left after concurrent rm: %v", left)
 	}
 }
@@ -663,13 +663,13 @@ func TestIdleSupervisorHibernates(t *testing.T) {
 	if out := mustRun(t, "exec", "hib", "--", "echo", "woken"); out != "woken\n" {
 		t.Errorf("exec through a hibernating supervisor: %q", out)
 	}
-	if st := state(t, "hib"); st.Supervisor.PID != sup || st.Phase != sandbox.PhaseRunning {
+	if st := state(t, "hib"); st.Supervisor.PID != sup || st.Phase != model.PhaseRunning {
 		t.Errorf("after wake-up: supervisor %d (was %d), phase %s", st.Supervisor.PID, sup, st.Phase)
 	}
 	eventually(t, "the keeper once more", asleep)
 	// The container's exit wakes it too, and it records the status.
 	mustRun(t, "kill", "-s", "TERM", "hib")
-	eventually(t, "the pod's end", func() bool { return state(t, "hib").Phase == sandbox.PhaseFailed })
+	eventually(t, "the pod's end", func() bool { return state(t, "hib").Phase == model.PhaseFailed })
 	if c := ctr(t, state(t, "hib"), ""); c.State.Terminated == nil || c.State.Terminated.ExitCode != 143 {
 		t.Errorf("container after kill via the keeper: %+v", c.State)
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // freePort finds a loopback port nobody listens on for proto.
@@ -323,12 +323,12 @@ func TestNetworkHelperKilled(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	var st *sandbox.PodState
+	var st *model.PodState
 	eventually(t, "the helper restarted", func() bool {
 		st = state(t, "net-kill")
 		return st.Network.Restarts == 1 && st.Network.Helper.PID > 0 && st.Network.Helper.PID != old && !st.Network.Down
 	})
-	if !strings.Contains(st.Network.Message, "killed by SIGKILL") || st.Phase != sandbox.PhaseRunning {
+	if !strings.Contains(st.Network.Message, "killed by SIGKILL") || st.Phase != model.PhaseRunning {
 		t.Errorf("state after the helper's death: phase %s, message %q", st.Phase, st.Network.Message)
 	}
 	if a := ask(t, "tcp", port, "after"); !strings.HasSuffix(a, "got=after") {
@@ -347,7 +347,7 @@ func TestInspectNetwork(t *testing.T) {
 	leakCheck(t)
 	podRm(t, "net-insp")
 	mustRun(t, "run", "-d", "--name", "net-insp", "--network", "slirp4netns", "-p", "127.0.0.1:18181:80", "--rootfs", rootfs, "--", "sleep", "100")
-	var st sandbox.PodState
+	var st model.PodState
 	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "net-insp")), &st); err != nil {
 		t.Fatal(err)
 	}

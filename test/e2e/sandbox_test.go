@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // livePod is a foreground podctl run driven by a test: the workload prints
@@ -82,7 +82,7 @@ func (p *livePod) finish(t *testing.T) int {
 // pausePID reads the pause's pid from the pod's state.
 func pausePID(t *testing.T, pod string) int {
 	t.Helper()
-	st, _, err := sandbox.ReadState(pod)
+	st, _, err := model.ReadState(pod)
 	if err != nil {
 		t.Fatal(err)
 	}

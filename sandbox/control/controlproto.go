@@ -1,0 +1,89 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/model"
+)
+
+// The control socket: how podctl commands ask a pod's supervisor to act on
+// the containers it owns. One SOCK_SEQPACKET connection per request; the
+// request is one JSON datagram, and so is the reply.
+//
+//	podctl run --pod P     {"op":"add","container":{...}}  -> {} once it started
+//	podctl stop -t 10 P    {"op":"stop","timeout":10}     -> {} once the pod ended
+//	podctl run --rm --pod  {"op":"forget","name":"c"}     -> {} (after printing its log)
+//	podctl attach -i P     {"op":"attach","name":"c","stdin":true} -> {"run":0} + descriptors (attach.go)
+//
+// The socket lives in the pod's directory (0700, the user's own), and the
+// supervisor also checks the caller's uid with SO_PEERCRED.
+const SocketName = "control.sock"
+
+type Request struct {
+	Op        string               `json:"op"`
+	Container *model.ContainerSpec `json:"container,omitempty"`
+	Timeout   float64              `json:"timeout,omitempty"` // seconds, for stop
+	Signal    int                  `json:"signal,omitempty"`  // for stop: the first signal
+	// For add: reply only once the container has ended for good.
+	Wait bool   `json:"wait,omitempty"`
+	Name string `json:"name,omitempty"` // for forget: a container that ended; for attach: the container
+	// For attach: also the container's stdin.
+	Stdin bool `json:"stdin,omitempty"`
+}
+
+type Reply struct {
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"` // of an *ExecError
+	// For add with wait: how the container ended.
+	Terminated *model.StateTerminated `json:"terminated,omitempty"`
+	// For attach: what the descriptors sent with the reply are (the
+	// output, stderr unless TTY, stdin if Stdin) and which run they tap.
+	TTY   bool `json:"tty,omitempty"`
+	Stdin bool `json:"stdin,omitempty"`
+	Run   int  `json:"run,omitempty"`
+}
+
+// request sends req to the supervisor of the pod in dir and returns its
+// answer; wait bounds how long the answer may take.
+func Call(dir string, req Request, wait time.Duration) error {
+	_, err := CallReply(dir, req, wait)
+	return err
+}
+
+// requestReply is request, returning the whole reply.
+func CallReply(dir string, req Request, wait time.Duration) (*Reply, error) {
+	path := filepath.Join(dir, SocketName)
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
+	}
+	defer conn.Close()
+	b, _ := json.Marshal(req)
+	if _, err := conn.Write(b); err != nil {
+		return nil, fmt.Errorf("asking the pod's supervisor: %w", err)
+	}
+	if wait > 0 {
+		conn.SetReadDeadline(time.Now().Add(wait))
+	}
+	buf := make([]byte, model.MaxMsg)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the pod's supervisor: %w", err)
+	}
+	var r Reply
+	if err := json.Unmarshal(buf[:n], &r); err != nil {
+		return nil, fmt.Errorf("bad reply from the pod's supervisor: %w", err)
+	}
+	if r.Error == "" {
+		return &r, nil
+	}
+	if r.ExitCode != 0 {
+		return &r, &model.ExecError{Msg: r.Error, ExitCode: r.ExitCode}
+	}
+	return &r, errors.New(r.Error)
+}

@@ -1,0 +1,84 @@
+package layers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/stage"
+
+	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/nsenter"
+)
+
+// callStore runs req in podctl-store's store helper and returns its answer
+// (an error when the helper reports one). The helper runs as uid 0 of a new
+// user namespace that maps ids exactly as pods' do (nsenter.c's userns
+// stage, with the pause's handshake: it unshares, podctl writes the maps
+// with newuidmap and newgidmap, then it goes on), so the files it makes in
+// the store have the owners pods see. Root needs no user namespace.
+func callStore(req images.Request) (*images.Response, error) {
+	bin, err := images.Binary(images.StoreBinary)
+	if err != nil {
+		return nil, err
+	}
+	in, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var out, errb bytes.Buffer
+	cmd := &exec.Cmd{Path: bin, Args: []string{images.StoreBinary, images.HelperArg}, Env: os.Environ(),
+		Stdin: bytes.NewReader(in), Stdout: &out, Stderr: &errb}
+	rootless := os.Getuid() != 0
+	var sock *stage.SyncSocket
+	if rootless {
+		var child *os.File
+		if sock, child, err = stage.NewSyncPair("the image store helper"); err != nil {
+			return nil, err
+		}
+		defer sock.Close()
+		defer child.Close()
+		// containers-storage in the helper must know it is rootless, and
+		// whose store it uses, as podman's re-executed children do.
+		cmd.Env = append(cmd.Env, nsenter.EnvStage+"="+nsenter.StageUserns, nsenter.EnvSyncFD+"=3",
+			"_CONTAINERS_USERNS_CONFIGURED=done",
+			fmt.Sprintf("_CONTAINERS_ROOTLESS_UID=%d", os.Getuid()), fmt.Sprintf("_CONTAINERS_ROOTLESS_GID=%d", os.Getgid()))
+		cmd.ExtraFiles = []*os.File{child}
+		cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the image store helper %s: %w", bin, err)
+	}
+	if rootless {
+		// The pods' own mapping (DetectIDMapping), so that the store's
+		// files have the owners pods see.
+		err := stage.MapUserNS(sock, cmd.Process.Pid, idmap.Detect(), "the image store helper")
+		if err == nil {
+			err = sock.SendText("mapped")
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, err
+		}
+	}
+	runErr := cmd.Wait()
+	var resp images.Response
+	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if runErr != nil {
+			return nil, fmt.Errorf("image store helper: %v: %s", runErr, msg)
+		}
+		return nil, fmt.Errorf("image store helper: unreadable answer: %v: %s", err, msg)
+	}
+	if resp.Error != "" {
+		return &resp, errors.New(resp.Error)
+	}
+	return &resp, nil
+}

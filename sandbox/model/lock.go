@@ -1,0 +1,82 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Two flock(2) locks live in each pod's directory:
+//
+//   - supervisor.lock is held, exclusively, by the pod's supervisor for as
+//     long as it runs. The kernel drops it when the supervisor dies, however
+//     it dies, so "can I take it?" answers "is the supervisor gone?" without
+//     trusting a pid that may have been recycled.
+//   - state.lock serializes the writers of state.json (the supervisor, and
+//     stop, rm and gc when the supervisor is gone). Readers need no lock:
+//     state.json is replaced by rename(2), never rewritten in place.
+const (
+	supervisorLock = "supervisor.lock"
+	stateLock      = "state.lock"
+)
+
+// lockFile opens (creating) path and flocks it with how (unix.LOCK_EX or
+// unix.LOCK_SH, optionally | unix.LOCK_NB). The lock lasts until the file is
+// closed by every process holding it (flock locks belong to the open file,
+// so a lock passed to a child on exec stays held).
+func LockFile(path string, how int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// supervisorAlive says whether the supervisor of the pod in dir runs: it
+// holds supervisor.lock, so a non-blocking shared lock fails.
+func SupervisorAlive(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, supervisorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	return errors.Is(err, unix.EWOULDBLOCK)
+}
+
+// awaitSupervisorExit waits until the supervisor of the pod in dir has
+// exited (released its lock), or the timeout passes.
+func AwaitSupervisorExit(dir string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for SupervisorAlive(dir) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the supervisor of the pod in %s did not exit within %s", dir, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// withStateLock runs fn holding the pod's state lock.
+func WithStateLock(dir string, fn func() error) error {
+	f, err := LockFile(filepath.Join(dir, stateLock), unix.LOCK_EX)
+	if err != nil {
+		return fmt.Errorf("locking the state of the pod in %s: %w", dir, err)
+	}
+	defer f.Close()
+	return fn()
+}

@@ -1,0 +1,95 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// procStartTime reads the start time of pid in clock ticks since boot
+// (field 22 of /proc/PID/stat, proc(5)). A pid with another start time is
+// another process.
+func ProcStartTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces and parentheses: split
+	// after its last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+func statOwner(fi os.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
+}
+
+// siginfoStatus reads si_code and si_status of a SIGCHLD siginfo_t
+// (sigaction(2)); x/sys/unix leaves that union as padding. In the kernel's
+// layout si_status follows si_pid and si_uid, 24 bytes in on 64-bit.
+func SiginfoStatus(info *unix.Siginfo) (code, status int) {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	return int(info.Code), int(int32(binary.NativeEndian.Uint32(b[24:28])))
+}
+
+// siginfoPID reads si_pid of a SIGCHLD siginfo_t: 16 bytes in.
+func SiginfoPID(info *unix.Siginfo) int {
+	b := (*[128]byte)(unsafe.Pointer(info))
+	return int(int32(binary.NativeEndian.Uint32(b[16:20])))
+}
+
+// signalProc sends sig to the process r names, through a pidfd opened and
+// then checked against r's start time: a recycled pid gets nothing.
+func SignalProc(r ProcRef, sig unix.Signal) error {
+	if r.PID <= 0 {
+		return unix.ESRCH
+	}
+	fd, err := unix.PidfdOpen(r.PID, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if !r.Alive() {
+		return unix.ESRCH
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// running says whether anything of the pod still runs.
+func Running(st *PodState, dir string) bool {
+	return SupervisorAlive(dir) || st.BootID == BootID() && (st.Pause.Alive() || st.Network.Helper.Alive() || AnyAlive(st))
+}
+
+func Exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// AnyAlive says whether a process of one of the pod's containers lives.
+func AnyAlive(st *PodState) bool {
+	for _, c := range st.Containers {
+		if c.Proc.Alive() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,353 @@
+package model
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/idmap"
+
+	"github.com/podctl/podctl/cgroups"
+
+	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/rootfs"
+)
+
+// RestartPolicy is a pod's Kubernetes restartPolicy: what the supervisor
+// does when a container exits.
+type RestartPolicy string
+
+const (
+	RestartAlways    RestartPolicy = "Always"
+	RestartOnFailure RestartPolicy = "OnFailure"
+	RestartNever     RestartPolicy = "Never"
+)
+
+// ParseRestartPolicy accepts Kubernetes' spelling and the command-line one
+// (always, on-failure, never).
+func ParseRestartPolicy(s string) (RestartPolicy, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "-", "")) {
+	case "always":
+		return RestartAlways, nil
+	case "onfailure":
+		return RestartOnFailure, nil
+	case "never", "no", "":
+		return RestartNever, nil
+	}
+	return "", fmt.Errorf("--restart %q: use always, on-failure or never", s)
+}
+
+// restarts says whether a container that exited with code is started again.
+func (p RestartPolicy) Restarts(code int) bool {
+	return p == RestartAlways || p == RestartOnFailure && code != 0
+}
+
+// PodSpec is what a pod is asked to be; it does not change after creation.
+type PodSpec struct {
+	Name          string        `json:"name"`
+	Hostname      string        `json:"hostname"`
+	SharePID      bool          `json:"sharePid"`
+	RestartPolicy RestartPolicy `json:"restartPolicy"`
+	// AutoStop: a pod made by podctl run for its container ends when its
+	// containers are done; a pod made by podctl pod create lives until
+	// podctl stop or rm, and takes new containers meanwhile.
+	AutoStop bool `json:"autoStop,omitempty"`
+	// Remove: delete the pod's state when it ends (podctl run --rm).
+	Remove bool `json:"remove,omitempty"`
+	// ActiveDeadline: how long the pod may run, from its start (podctl run
+	// --timeout; Pod YAML's activeDeadlineSeconds); 0 for ever.
+	ActiveDeadline time.Duration `json:"activeDeadline,omitempty"`
+	// ResultFile: where the supervisor writes the pod's Result once it
+	// has ended (podctl run --result-file).
+	ResultFile string `json:"resultFile,omitempty"`
+	// UserNS: "" (pod root is the caller) or "keep-id" (the caller's ids
+	// are the same inside; see keepid.go).
+	UserNS string `json:"userns,omitempty"`
+	// Network: --network, -p, --dns, --add-host, ...
+	Network netsetup.Config `json:"network"`
+	// Resources: the pod's own cgroup limits (pod create --memory ...),
+	// over those of its containers.
+	Resources cgroups.Resources `json:"resources,omitempty"`
+	// FromManifest: a pod of podctl apply ends when all its app
+	// containers are done (Kubernetes), not with its first container (a
+	// pod of podctl run).
+	FromManifest bool `json:"fromManifest,omitempty"`
+	// TerminationGrace: how long podctl stop waits before SIGKILL when not
+	// told (a manifest's terminationGracePeriodSeconds); nil: the default.
+	TerminationGrace *time.Duration `json:"terminationGrace,omitempty"`
+	// VolumeLimits: the sizeLimit of each emptyDir that has one (a
+	// manifest's), in the manifest's order. The supervisor measures those
+	// volumes now and then, and evicts the pod once one holds more
+	// (eviction.go).
+	VolumeLimits []VolumeLimit `json:"volumeLimits,omitempty"`
+}
+
+// ContainerSpec is one container of a pod.
+type ContainerSpec struct {
+	Name string `json:"name"`
+	Init bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	// Sidecar: an init container that keeps running (Kubernetes' native
+	// sidecar, restartPolicy Always): started in init order, the next
+	// init container waits for it to have started, never for its end;
+	// restarted whatever its exit; stopped once the app containers are
+	// done; ignored for the pod's phase.
+	Sidecar bool   `json:"sidecar,omitempty"`
+	Rootfs  string `json:"rootfs,omitempty"`
+	// Image: where the rootfs comes from instead, as the user named it;
+	// Command replaces the image's Entrypoint (--entrypoint, Kubernetes'
+	// command) and Args its Cmd. Layer is the container's own layer in
+	// the store, made before the pod starts (prepareImage); StopSignal is
+	// the image's, sent instead of SIGTERM by podctl stop.
+	Image      string           `json:"image,omitempty"`
+	Command    []string         `json:"command,omitempty"`
+	Layer      *images.Prepared `json:"layer,omitempty"`
+	StopSignal string           `json:"stopSignal,omitempty"`
+	Args       []string         `json:"args"`
+	// Mounts: -v and --tmpfs; ReadOnly: --read-only (the root read-only,
+	// with tmpfs on /tmp, /var/tmp and /run).
+	Mounts   []rootfs.Mount `json:"mounts,omitempty"`
+	ReadOnly bool           `json:"readOnly,omitempty"`
+	Env      []string       `json:"env,omitempty"` // KEY=VALUE
+	Cwd      string         `json:"workingDir,omitempty"`
+	User     string         `json:"user,omitempty"`
+	// Remove: forget the container once it has terminated for good
+	// (podctl run --rm --pod).
+	Remove bool `json:"remove,omitempty"`
+	// Caps: what --cap-add and --cap-drop made of DefaultCaps (filled in
+	// by Validate); Privileged: every capability, nothing masked.
+	CapAdd     []string `json:"capAdd,omitempty"`
+	CapDrop    []string `json:"capDrop,omitempty"`
+	Caps       []string `json:"caps,omitempty"`
+	Privileged bool     `json:"privileged,omitempty"`
+	// Seccomp: "" for moby's default profile, "unconfined" for none, or
+	// the absolute path of a profile in docker's JSON format.
+	Seccomp string `json:"seccomp,omitempty"`
+	// Resources: the container's cgroup limits (--memory, --cpus, ...).
+	Resources cgroups.Resources `json:"resources,omitempty"`
+	// ReadOnlyBare: with ReadOnly, no tmpfs on /tmp, /var/tmp and /run
+	// (Kubernetes' readOnlyRootFilesystem adds none).
+	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
+	// RunAsNonRoot: refuse to start as uid 0 (Kubernetes' runAsNonRoot),
+	// checked once the user is resolved in the container's root.
+	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
+	// Stdin: the workload's standard input is a pipe the supervisor keeps
+	// open, written by podctl attach -i (Kubernetes' stdin), rather than
+	// /dev/null; StdinOnce: closed when the first attach session ends,
+	// until the next run; TTY: its stdin, stdout and stderr are a pty of
+	// the container's own devpts, whose master the supervisor logs (stdin
+	// goes to the same master). attach.go.
+	Stdin     bool `json:"stdin,omitempty"`
+	StdinOnce bool `json:"stdinOnce,omitempty"`
+	TTY       bool `json:"tty,omitempty"`
+	// Probes and lifecycle hooks (a manifest's), run by the supervisor
+	// (probe.go).
+	Startup   *Probe   `json:"startupProbe,omitempty"`
+	Liveness  *Probe   `json:"livenessProbe,omitempty"`
+	Readiness *Probe   `json:"readinessProbe,omitempty"`
+	PostStart *Handler `json:"postStart,omitempty"`
+	PreStop   *Handler `json:"preStop,omitempty"`
+}
+
+// randomName makes a name for a pod or container the user did not name.
+func randomName(prefix string) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Validate checks the pod's spec before anything is created.
+func (s *PodSpec) Validate() error {
+	if s.Name == "" {
+		s.Name = randomName("pod-")
+	}
+	if err := ValidateName("pod", s.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if s.Hostname == "" {
+		s.Hostname = s.Name
+	}
+	if err := ValidateName("host", s.Hostname); err != nil {
+		return fmt.Errorf("--hostname: %w", err)
+	}
+	if s.RestartPolicy == "" {
+		s.RestartPolicy = RestartNever
+	}
+	// The command line picks the default mode (netsetup.Default) and
+	// says why; a spec that names none gets loopback only.
+	if s.Network.Mode == "" {
+		s.Network.Mode = netsetup.None
+	}
+	if err := s.Network.Validate(); err != nil {
+		return err
+	}
+	if s.UserNS == idmap.UserNSKeepID && s.Network.Mode == netsetup.Bridge {
+		return fmt.Errorf("--network bridge does not work with --userns keep-id yet (the pod's user namespace is made inside the shared network's, mapped as a plain pod's); use --network pasta")
+	}
+	if s.UserNS == idmap.UserNSKeepID && s.Network.Mode == netsetup.Slirp && os.Getuid() != 0 {
+		return fmt.Errorf("--network slirp4netns does not work with --userns keep-id (slirp4netns 1.2.0 must open the pause's /proc/PID/ns/user, which pod root, not you, owns then); use --network pasta")
+	}
+	if err := netsetup.CheckPorts(s.Network.Ports); err != nil {
+		return err
+	}
+	if s.UserNS != "" && s.UserNS != idmap.UserNSKeepID {
+		return fmt.Errorf("--userns %q: podctl knows keep-id (or nothing: pod root is you)", s.UserNS)
+	}
+	if s.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
+		// Refused now, before anything is made, if it cannot be done.
+		if _, err := idmap.Detect().KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			return err
+		}
+	}
+	var err error
+	s.ResultFile, err = checkResultFile(s.ResultFile)
+	return err
+}
+
+// forPod fills in what the pod's user namespace means for a container: in
+// a keep-id pod it runs as the caller's ids unless -u says otherwise (and,
+// from an image, gets layers owned for that mapping: prepareImage).
+func (c *ContainerSpec) ForPod(p PodSpec) error {
+	if p.UserNS != idmap.UserNSKeepID {
+		return nil
+	}
+	if c.User == "" {
+		c.User = idmap.KeepIDUser()
+	}
+	return nil
+}
+
+// Validate checks a container's spec, and fills in what can be derived:
+// the absolute rootfs, the values of -e KEY taken from podctl's environment.
+func (c *ContainerSpec) Validate() error {
+	if c.Name == "" {
+		c.Name = randomName("ctr-")
+	}
+	if err := ValidateName("container", c.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if err := c.validateRoot(); err != nil {
+		return err
+	}
+	if c.Cwd != "" && !strings.HasPrefix(c.Cwd, "/") {
+		return fmt.Errorf("--workdir %q: must be an absolute path inside the container", c.Cwd)
+	}
+	if _, _, err := ParseUserSpec(c.User); err != nil {
+		return err
+	}
+	if err := checkMounts(c.Mounts); err != nil {
+		return err
+	}
+	caps, err := ResolveCaps(c.CapAdd, c.CapDrop)
+	if err != nil {
+		return err
+	}
+	c.Caps = caps
+	if c.Privileged {
+		c.Caps = CapNames
+		c.Seccomp = "unconfined"
+	}
+	if c.Seccomp != "" && c.Seccomp != "unconfined" {
+		abs, err := filepath.Abs(c.Seccomp)
+		if err != nil {
+			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
+		}
+		c.Seccomp = abs
+	}
+	// A profile of the user's is compiled now too, so that a bad one is
+	// refused before anything starts, with its file named.
+	if c.Seccomp != "" && c.Seccomp != "unconfined" {
+		if _, err := SeccompFilter(c, false); err != nil {
+			return fmt.Errorf("--security-opt seccomp=%s: %w", c.Seccomp, err)
+		}
+	}
+	return c.resolveEnv()
+}
+
+// validateRoot checks where the root filesystem comes from: an image (its
+// command may come from the image, see prepareImage) or a directory.
+func (c *ContainerSpec) validateRoot() error {
+	if c.Image != "" {
+		if c.Rootfs != "" {
+			return fmt.Errorf("both --rootfs %s and image %s given: a container's root comes from one", c.Rootfs, c.Image)
+		}
+		_, err := images.ParseRef(c.Image)
+		return err
+	}
+	if len(c.Args) == 0 {
+		return errors.New("no command given: podctl run --rootfs DIR -- CMD [ARG...]")
+	}
+	if c.Rootfs == "" {
+		return errors.New("no root filesystem: podctl run IMAGE [CMD...], or podctl run --rootfs DIR -- CMD")
+	}
+	abs, err := filepath.Abs(c.Rootfs)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return fmt.Errorf("--rootfs %s: %w", c.Rootfs, UnwrapPath(err))
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--rootfs %s: not a directory", c.Rootfs)
+	}
+	c.Rootfs = abs
+	return nil
+}
+
+// resolveEnv checks -e KEY=VALUE and fills in -e KEY from podctl's own
+// environment.
+func (c *ContainerSpec) resolveEnv() error {
+	for i, kv := range c.Env {
+		k, _, hasValue := strings.Cut(kv, "=")
+		if k == "" || strings.ContainsAny(k, " \t\n") {
+			return fmt.Errorf("--env %q: expected KEY=VALUE (or KEY to pass on podctl's own value)", kv)
+		}
+		if !hasValue {
+			// Like docker run -e KEY: the caller's own value.
+			v, ok := os.LookupEnv(k)
+			if !ok {
+				return fmt.Errorf("--env %s: no value given and %s is not set in podctl's environment", k, k)
+			}
+			c.Env[i] = k + "=" + v
+		}
+	}
+	return nil
+}
+
+func UnwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkResultFile checks --result-file before anything starts: an absolute
+// path (the supervisor may run elsewhere) in a directory that exists.
+func checkResultFile(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("--result-file %s: its directory %s does not exist", p, filepath.Dir(abs))
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("--result-file %s: is a directory", p)
+	}
+	return abs, nil
+}
+
+// DefaultStopTimeout is Kubernetes' default terminationGracePeriodSeconds.
+const DefaultStopTimeout = 30 * time.Second
+
+// StopGrace is how long a foreground run's containers get after Ctrl-C.
+const StopGrace = 10 * time.Second

@@ -1,0 +1,278 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/idmap"
+
+	"golang.org/x/sys/unix"
+)
+
+// StateRoot is where podctl keeps its state: $XDG_RUNTIME_DIR/podctl for a
+// user (a tmpfs that the login session owns and clears at logout), or
+// /run/podctl for root. Without XDG_RUNTIME_DIR a user gets
+// /tmp/podctl-run-UID, created 0700 and checked to be theirs.
+func StateRoot() (string, error) {
+	if os.Getuid() == 0 {
+		return "/run/podctl", nil
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "podctl"), nil
+	}
+	d := fmt.Sprintf("/tmp/podctl-run-%d", os.Getuid())
+	if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("creating state directory %s: %w", d, err)
+	}
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return "", err
+	}
+	if st, ok := statOwner(fi); !fi.IsDir() || !ok || st != os.Getuid() || fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("state directory %s is not a private directory of uid %d; remove it or set XDG_RUNTIME_DIR", d, os.Getuid())
+	}
+	return filepath.Join(d, "podctl"), nil
+}
+
+// isDNSLabel: a DNS label (RFC 1123), since the name is also the pod's
+// hostname and a directory name; Kubernetes imposes the same on pod names.
+// (Hand-written: compiling a regexp at start-up costs every podctl process,
+// including each container's init stage, half a millisecond.)
+func isDNSLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateName checks a pod or container name.
+func ValidateName(kind, name string) error {
+	if !isDNSLabel(name) {
+		return fmt.Errorf("invalid %s name %q: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit", kind, name)
+	}
+	return nil
+}
+
+// PodState is what state.json of a pod records: its spec, the processes
+// that hold it up (the pause and the supervisor), and its status in
+// Kubernetes' terms. The supervisor writes it at every change; commands
+// read it and check it against the living processes (observe.go).
+type PodState struct {
+	Spec    PodSpec   `json:"spec"`
+	Created time.Time `json:"created"`
+	BootID  string    `json:"bootID"`
+	// The pause holds the pod's namespaces; the supervisor, on the host,
+	// owns its containers. Zero once they have exited.
+	Pause      ProcRef `json:"pause"`
+	Supervisor ProcRef `json:"supervisor"`
+	IDMap      struct {
+		UIDs []idmap.Range `json:"uids"`
+		GIDs []idmap.Range `json:"gids"`
+	} `json:"idMap"`
+
+	Phase      string            `json:"phase"`
+	Reason     string            `json:"reason,omitempty"`
+	Message    string            `json:"message,omitempty"`
+	Conditions []Condition       `json:"conditions,omitempty"`
+	StartTime  time.Time         `json:"startTime,omitempty"`
+	Network    NetworkState      `json:"network"`
+	Containers []ContainerStatus `json:"containers"`
+	// Cgroup: the pod's cgroup directory (cgroups/), "" where podctl has
+	// none; a container's is Cgroup/<its name>.
+	Cgroup string `json:"cgroup,omitempty"`
+}
+
+// container returns the status of the container called name, or nil.
+func (st *PodState) Container(name string) *ContainerStatus {
+	for i := range st.Containers {
+		if st.Containers[i].Spec.Name == name {
+			return &st.Containers[i]
+		}
+	}
+	return nil
+}
+
+// MainContainer is the pod's first app container (whose exit code podctl
+// run returns), or nil.
+func (st *PodState) MainContainer() *ContainerStatus {
+	for i := range st.Containers {
+		if !st.Containers[i].Spec.Init {
+			return &st.Containers[i]
+		}
+	}
+	return nil
+}
+
+// podDir makes the pod's directory, already holding its supervisor lock
+// (lock.go), and returns it with that lock held. The directory is built
+// under a temporary name and renamed into place, so that a pod directory
+// never exists unlocked while its creator lives: "no state.json and nobody
+// holds the lock" then always means a creator that died, whose leftovers
+// gc and rm may remove at once. rename(2) of a directory onto a non-empty
+// one fails, which makes it the one arbiter between concurrent creations
+// of one name (an empty directory left by nothing is replaced).
+func PodDir(name string) (string, *os.File, error) {
+	root, err := StateRoot()
+	if err != nil {
+		return "", nil, err
+	}
+	pods := filepath.Join(root, "pods")
+	if err := os.MkdirAll(pods, 0o700); err != nil {
+		return "", nil, fmt.Errorf("creating %s: %w", pods, err)
+	}
+	dir := filepath.Join(pods, name)
+	taken := func() error {
+		return fmt.Errorf("a pod named %q already exists (%s); choose another --name or remove it with podctl rm %s", name, dir, name)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, StateFile)); err == nil {
+		return "", nil, taken() // the common case, without making anything
+	}
+	tmp, err := os.MkdirTemp(pods, ".creating-"+name+"-")
+	if err != nil {
+		return "", nil, fmt.Errorf("creating a directory in %s: %w", pods, err)
+	}
+	lock, err := LockFile(filepath.Join(tmp, supervisorLock), unix.LOCK_EX)
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		os.RemoveAll(tmp)
+		if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+			return "", nil, taken()
+		}
+		return "", nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return dir, lock, nil
+}
+
+// stateFile is the name of the state in a pod's directory.
+const StateFile = "state.json"
+
+// writeState replaces state.json atomically (write, then rename(2)), so a
+// reader never sees half a file, even if podctl dies mid-write. There is no
+// fsync: the state describes processes, and none survives a power loss
+// (readers compare the boot id), so durability would cost a disk flush on
+// every pod start for nothing.
+func WriteState(dir string, st *PodState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".state-*.json")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, "state.json"))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing state of pod in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// ReadState reads the state of pod name.
+func ReadState(name string) (*PodState, string, error) {
+	root, err := StateRoot()
+	if err != nil {
+		return nil, "", err
+	}
+	dir := filepath.Join(root, "pods", name)
+	if err := ValidateName("pod", name); err != nil {
+		return nil, "", err
+	}
+	st, err := ReadStateFile(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, derr := os.Stat(dir); derr == nil {
+			return nil, dir, fmt.Errorf("pod %q is still being created (or its creation was interrupted: podctl gc removes it)", name)
+		}
+		return nil, dir, fmt.Errorf("no pod named %q (see podctl ps -a)", name)
+	}
+	return st, dir, err
+}
+
+// readStateFile reads dir/state.json.
+func ReadStateFile(dir string) (*PodState, error) {
+	path := filepath.Join(dir, "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st PodState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("corrupt state %s: %w (podctl rm -f or podctl gc removes the pod)", path, err)
+	}
+	return &st, nil
+}
+
+// ListPods returns the names of all pods with a state directory.
+func ListPods() ([]string, error) {
+	root, err := StateRoot()
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(filepath.Join(root, "pods"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	var names []string
+	for _, e := range ents {
+		// ".creating-*": a pod being made (podDir), not a pod yet.
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	return names, err
+}
+
+// bootID identifies this boot of the kernel: state from another boot
+// describes processes that no longer exist.
+func BootID() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b))
+}
+
+// FindContainer returns container name of pod st; with an empty name, the
+// pod's main container (its first app container).
+func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
+	if name == "" {
+		if c := st.MainContainer(); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("pod %s has no app container yet", st.Spec.Name)
+	}
+	if c := st.Container(name); c != nil {
+		return c, nil
+	}
+	var names []string
+	for _, c := range st.Containers {
+		names = append(names, c.Spec.Name)
+	}
+	return nil, fmt.Errorf("pod %s has no container %q (it has: %s)", st.Spec.Name, name, strings.Join(names, ", "))
+}
+
+// logPath is where run number restarts of container name logs, as the
+// kubelet lays it out: <container>/<restartCount>.log.
+func LogPath(dir, name string, restarts int) string {
+	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")
+}

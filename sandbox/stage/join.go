@@ -1,0 +1,322 @@
+package stage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/model"
+
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/nsenter"
+	"golang.org/x/sys/unix"
+
+	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/rootfs"
+)
+
+// podNamespaces are the namespaces a container shares with its pod's pause.
+// The mount namespace is deliberately not among them: each container gets
+// its own, with its own root filesystem. Neither is the pid namespace in a
+// pod made with --share-pid=false.
+const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWUTS
+
+// joinFlags are the namespaces a new container joins (setns) and the ones
+// it gets of its own (unshare).
+//
+// Each container gets a cgroup namespace of its own, made once the join
+// stage is in the container's cgroup, so that its root is that cgroup (as
+// runc and crun do on cgroup v2): /proc/self/cgroup reads "0::/", and a
+// cgroup2 mounted inside shows the container's own limits.
+func JoinFlags(spec model.PodSpec) (setns, unshare int) {
+	if spec.SharePID {
+		return podNamespaceFlags(spec) | unix.CLONE_NEWPID, unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
+	}
+	return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
+}
+
+// execFlags: podctl exec joins every namespace of the container's process,
+// its mount, pid and cgroup namespaces included, and makes none.
+func ExecFlags(spec model.PodSpec) int {
+	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
+}
+
+// InitConfig is everything the init stage needs to turn a forked process in
+// the pod into the container's workload. It travels as JSON over the sync
+// socket (never in argv or the environment, which other processes can read).
+type InitConfig struct {
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Rootfs    string `json:"rootfs"`
+	// Layer: the root is the container's layer in the image store,
+	// mounted by the init itself (mountRoot), and Rootfs is unused.
+	Layer *images.Prepared  `json:"layer,omitempty"`
+	Files []rootfs.BindFile `json:"files"`
+	// Mounts: the container's volumes and tmpfs; ReadOnly: its root.
+	Mounts   []rootfs.Mount `json:"mounts,omitempty"`
+	ReadOnly bool           `json:"readOnly,omitempty"`
+	PtsGID   int            `json:"ptsGid"`
+	Args     []string       `json:"args"`
+	Env      []string       `json:"env"` // KEY=VALUE, applied over the defaults
+	Cwd      string         `json:"cwd"`
+	User     string         `json:"user"` // as given to -u; resolved in the rootfs
+	Hostname string         `json:"hostname"`
+	// Exec: join a running container (podctl exec) rather than build one:
+	// the root filesystem is already the container's.
+	Exec bool `json:"exec,omitempty"`
+	// Tty: standard input is a pty that podctl relays; make it the
+	// controlling terminal of the workload's session.
+	Tty bool `json:"tty,omitempty"`
+	// Caps are the capabilities the workload keeps (names, as in
+	// DefaultCaps); Privileged keeps all of them, no_new_privs off and
+	// /proc unmasked: podctl run --privileged, said aloud.
+	Caps       []string `json:"caps"`
+	Privileged bool     `json:"privileged,omitempty"`
+	// Seccomp is the compiled filter (struct sock_filter entries), none
+	// when empty (--security-opt seccomp=unconfined, --privileged).
+	Seccomp []byte `json:"seccomp,omitempty"`
+	// SeccompNotify: the filter has SCMP_ACT_NOTIFY rules (--port-bypass):
+	// install it with a listener and send that to podctl (bypass.go).
+	SeccompNotify bool `json:"seccompNotify,omitempty"`
+	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
+	// a -u outside that range cannot work and is refused by name.
+	IDsMapped uint64 `json:"idsMapped"`
+	// ReadOnlyBare, RunAsNonRoot: the container spec's.
+	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
+	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
+	Setgroups    bool `json:"setgroups"` // false when setgroups(2) is denied in the pod
+}
+
+// container is podctl's handle on a started container.
+type Proc struct {
+	Pid   int
+	Pidfd int
+	Pty   *os.File // the master of its pty (podctl exec -t), or nil
+	// notify: its seccomp listener (--port-bypass, bypass.go), or nil
+	Notify *os.File
+}
+
+// joiner is a join stage that runs and waits for its pause: podctl starts
+// it while the pause is still being made, so that the two execs overlap.
+type Joiner struct {
+	cmd  *exec.Cmd
+	sock *SyncSocket
+	// beforeConfig, if set, runs once the init is forked and before it
+	// is configured: the supervisor waits there for the pod's network.
+	BeforeConfig func() error
+}
+
+// spawnJoin starts the join stage of container name; its workload will have
+// stdio as standard input, output and error.
+func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
+	sock, child, err := NewSyncPair("container " + name)
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:       SelfExe,
+		Args:       []string{"podctl-join"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
+		ExtraFiles: []*os.File{child},
+		Stdin:      stdio[0],
+		Stdout:     stdio[1],
+		Stderr:     stdio[2],
+	}
+	cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
+	err = startInCgroup(cmd, cgroup)
+	child.Close()
+	if err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("starting container %s: %w", name, err)
+	}
+	return &Joiner{cmd: cmd, sock: sock}, nil
+}
+
+// abort ends a join stage that will not be used: on end-of-file it exits.
+func (j *Joiner) Abort() {
+	j.sock.Close()
+	j.cmd.Wait()
+}
+
+// start sends the join stage into the namespaces of the process behind
+// pidfd (the pause, or a container for exec), following the second
+// conversation of sync.go. On return the workload runs (its execve
+// succeeded) or an error says why not, and nothing of the container is left.
+func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c *Proc, err error) {
+	sock := j.sock
+	defer sock.Close()
+	initPID := 0
+	defer func() {
+		if err != nil {
+			sock.Close()
+			if initPID > 0 {
+				unix.Kill(initPID, unix.SIGKILL)
+				var ws unix.WaitStatus
+				unix.Wait4(initPID, &ws, 0, nil)
+			}
+			j.cmd.Process.Kill()
+			j.cmd.Wait()
+		}
+	}()
+
+	explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
+	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
+		return nil, err
+	}
+	word, rest, err := sock.RecvText()
+	if err != nil {
+		return nil, err
+	}
+	if word != "pid" {
+		return nil, fmt.Errorf("join stage: expected 'pid', got %q", word)
+	}
+	if initPID, err = strconv.Atoi(rest); err != nil {
+		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
+	}
+	if err := j.cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
+	}
+
+	if j.BeforeConfig != nil {
+		if err := j.BeforeConfig(); err != nil {
+			return nil, err
+		}
+	}
+	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
+		return nil, err
+	}
+	var pty, notify *os.File
+	defer func() {
+		if err != nil {
+			pty.Close() // nil-safe
+			notify.Close()
+		}
+	}()
+	for execing := false; ; {
+		m, fd, err := sock.recvJSONFD()
+		if errors.Is(err, errEOF) && execing {
+			break // the socket closed on exec: the workload runs
+		}
+		if errors.Is(err, errEOF) {
+			return nil, fmt.Errorf("container %s: init exited during setup", cfg.Container)
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch m.Type {
+		case "pty":
+			if fd < 0 || pty != nil {
+				return nil, fmt.Errorf("container %s: bad pty message from init", cfg.Container)
+			}
+			pty, fd = os.NewFile(uintptr(fd), "pty-master"), -1
+		case "notify":
+			if fd < 0 || notify != nil {
+				return nil, fmt.Errorf("container %s: bad notify message from init", cfg.Container)
+			}
+			notify, fd = os.NewFile(uintptr(fd), "seccomp-listener"), -1
+		case "execing":
+			execing = true
+		case "error":
+			if m.ExitCode != 0 {
+				return nil, &model.ExecError{Msg: m.Error, ExitCode: m.ExitCode}
+			}
+			return nil, errors.New(m.Error)
+		default:
+			return nil, fmt.Errorf("container %s: unexpected message %q from init", cfg.Container, m.Type)
+		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	c = &Proc{Pid: initPID, Pty: pty, Notify: notify}
+	// Our child (CLONE_PARENT) and not reaped yet: the pidfd is exact.
+	if c.Pidfd, err = unix.PidfdOpen(initPID, 0); err != nil {
+		return nil, fmt.Errorf("pidfd_open of container %s: %w", cfg.Container, err)
+	}
+	unix.CloseOnExec(c.Pidfd)
+	return c, nil
+}
+
+// wait reaps the container's process and returns its exit code the way a
+// shell reports it: the status, or 128+N for a death by signal N.
+func (c *Proc) Wait() (int, error) {
+	code, _, err := c.WaitStatus()
+	return code, err
+}
+
+// waitStatus is wait that also says which signal, if any, ended it.
+func (c *Proc) WaitStatus() (code, sig int, err error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.Pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		unix.Close(c.Pidfd)
+		if err != nil {
+			return -1, 0, fmt.Errorf("waiting for pid %d: %w", c.Pid, err)
+		}
+		break
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), 0, nil
+}
+
+// awaitExit blocks until the process behind pidfd (a child of ours) has
+// exited, leaving it unreaped (WNOWAIT) for whoever collects its status.
+func AwaitExit(pidfd int) error {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func (c *Proc) Signal(sig unix.Signal) error {
+	return unix.PidfdSendSignal(c.Pidfd, sig, nil, 0)
+}
+
+// podNamespaceFlags: the namespaces a pod's processes share, without the
+// network namespace in --network host (the pause kept the host's, which
+// the pod's user namespace has no right to setns into: only processes that
+// stay in it keep it).
+func podNamespaceFlags(spec model.PodSpec) int {
+	if spec.Network.Mode == netsetup.Host {
+		return podNamespaces &^ unix.CLONE_NEWNET
+	}
+	return podNamespaces
+}
+
+// execConfig is the init's configuration for a command run in container
+// c of pod st (podctl exec, exec probes and lifecycle hooks): the
+// container's environment with env over it, its user and directory unless
+// given, its capabilities and seccomp filter.
+func ExecConfig(st *model.PodState, c *model.ContainerSpec, args, env []string, user, cwd string) (*InitConfig, error) {
+	if cwd == "" {
+		cwd = c.Cwd
+	}
+	if user == "" {
+		user = c.User
+	}
+	ids := idmap.Mapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
+	cfg := &InitConfig{
+		Pod: st.Spec.Name, Container: c.Name, Exec: true,
+		Args: args, Env: append(append([]string{}, c.Env...), env...), Cwd: cwd, User: user,
+		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
+		Caps: c.Caps, Privileged: c.Privileged,
+	}
+	var err error
+	if cfg.Seccomp, err = model.SeccompFilter(c, false); err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,222 @@
+package stage
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/model"
+
+	"github.com/podctl/podctl/nsenter"
+	"golang.org/x/sys/unix"
+)
+
+// pause is podctl's handle on a running pause process.
+type Pause struct {
+	Pid       int
+	Pidfd     int // pidfd_open(2): signals and setns reach this process, never a recycled pid
+	StartTime uint64
+	sock      *SyncSocket // until the pause says "ready"
+	Ready     bool
+}
+
+// awaitReady waits for the pause to finish its start-up, and returns the
+// error it reported if it could not. The caller must have recorded the
+// pause in the pod's state: awaitReady tells the pause so, and until then
+// the pause exits if podctl dies (nsenter.c, stage_pause_init).
+func (p *Pause) AwaitReady() error {
+	defer p.sock.Close()
+	for !p.Ready {
+		word, _, err := p.sock.RecvText()
+		if err != nil {
+			return err
+		}
+		if word != "ready" {
+			return fmt.Errorf("pause: unexpected message %q", word)
+		}
+		p.Ready = true
+	}
+	// The caller has written the pause into the pod's state: from now on
+	// a crash of ours leaves a pause that podctl rm and gc can find.
+	return p.sock.SendText("recorded")
+}
+
+// selfExe is what podctl re-executes for its stages. /proc/self/exe is the
+// very binary that is running, even if the file was replaced on disk since.
+var SelfExe = "/proc/self/exe"
+
+// UsePodctl makes the stages (the supervisor, the pause, the joins) run
+// path, podctl, when this process is one of its helpers (podctl-kube
+// makes pods, but is not the binary their processes should be).
+func UsePodctl(path string) { SelfExe = path }
+
+// pauseSetup is a started pause stage that has not been given its id maps.
+type pauseSetup struct {
+	cmd  *exec.Cmd
+	sock *SyncSocket
+	// premapped: the pod uses the shared network's user namespace,
+	// already mapped (nsenter.c, enter_shared_network).
+	premapped bool
+}
+
+// spawnPause starts the stage that makes the pod's namespaces. podctl does
+// its own preparations while that process starts; finish completes it.
+func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
+	sock, child, err := NewSyncPair("the pause")
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:       SelfExe,
+		Args:       []string{"podctl-pause-setup"},
+		Env:        []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3"},
+		ExtraFiles: []*os.File{child},
+		// Stdio stays /dev/null: the pause must never hold the caller's
+		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
+	}
+	if hostNetwork {
+		cmd.Env = append(cmd.Env, nsenter.EnvHostNetwork+"=1")
+	}
+	if parentUserns != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
+		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
+	}
+	cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
+	err = startInCgroup(cmd, cgroup)
+	CloseFile(cgroup)
+	child.Close()
+	if err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("starting the pause: %w", err)
+	}
+	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
+}
+
+// abort ends a pause stage before finish: it has forked nothing yet.
+func (ps *pauseSetup) Abort() {
+	ps.sock.Close()
+	ps.cmd.Process.Kill()
+	ps.cmd.Wait()
+}
+
+// mapUserNS is podctl's side of the first steps of a stage that makes a
+// user namespace (the pause's, the image store helper's; nsenter.c): wait
+// for "unshared", then write the namespace's maps. The caller then says
+// "mapped".
+func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error {
+	if word, _, err := sock.RecvText(); err != nil {
+		if strings.Contains(err.Error(), "unshare(CLONE_NEWUSER)") {
+			err = fmt.Errorf("%w: this system does not let podctl create a user namespace; check sysctl user.max_user_namespaces (0 disables them) and, on Debian before 11, kernel.unprivileged_userns_clone=1; inside a container, its runtime must allow them", err)
+		}
+		return err
+	} else if word != "unshared" {
+		return fmt.Errorf("%s: expected 'unshared', got %q", whose, word)
+	}
+	explain.Printf("podctl", "maps %s's ids: uid_map %s, gid_map %s%s", whose, idmap.FormatRanges(ids.UIDs), idmap.FormatRanges(ids.GIDs), ids.How())
+	if err := ids.Apply(pid); err != nil {
+		return fmt.Errorf("mapping ids of the user namespace of %s: %w", whose, err)
+	}
+	return nil
+}
+
+// finish maps the ids of the pod's user namespace and names the pod,
+// following the first conversation of sync.go, and returns once the pause
+// is forked. On error nothing of the pod is left.
+func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
+	cmd, sock := ps.cmd, ps.sock
+	pausePID := 0
+	defer func() {
+		if err != nil {
+			// The setup stage exits by itself once its socket is
+			// closed; the pause, if forked, is our child: kill and reap
+			// it, and with it the namespaces it holds.
+			if pausePID > 0 {
+				unix.Kill(pausePID, unix.SIGKILL)
+				var ws unix.WaitStatus
+				unix.Wait4(pausePID, &ws, 0, nil)
+			}
+			sock.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+
+	if ps.premapped {
+		if word, _, err := sock.RecvText(); err != nil {
+			return nil, err
+		} else if word != "unshared" {
+			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
+		}
+	} else if err := MapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
+		return nil, err
+	}
+	if err := sock.SendText("mapped %s", hostname); err != nil {
+		return nil, err
+	}
+	// "pid" comes from the setup stage, "ready" from the pause it forked:
+	// two processes, so either may arrive first. We return at "pid": the
+	// namespaces exist from then on, and a container may join them while
+	// the pause finishes its own exec (awaitReady collects "ready").
+	ready := false
+	for pausePID == 0 {
+		word, rest, err := sock.RecvText()
+		if err != nil {
+			return nil, err
+		}
+		switch word {
+		case "pid":
+			if pausePID, err = strconv.Atoi(rest); err != nil {
+				return nil, fmt.Errorf("pause setup sent a bad pid %q", rest)
+			}
+		case "ready":
+			ready = true
+		default:
+			return nil, fmt.Errorf("pause setup: unexpected message %q", word)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("pause setup stage: %w", err)
+	}
+	p = &Pause{Pid: pausePID, sock: sock, Ready: ready}
+	// The pause is our child (CLONE_PARENT) and not yet reaped, so this
+	// pidfd cannot name another process.
+	if p.Pidfd, err = unix.PidfdOpen(pausePID, 0); err != nil {
+		return nil, fmt.Errorf("pidfd_open of the pause %d: %w", pausePID, err)
+	}
+	unix.CloseOnExec(p.Pidfd)
+	if p.StartTime, err = model.ProcStartTime(pausePID); err != nil {
+		unix.Close(p.Pidfd)
+		return nil, fmt.Errorf("reading the start time of the pause %d: %w", pausePID, err)
+	}
+	return p, nil
+}
+
+// stop kills the pause and with it every process of the pod (the kernel
+// kills a pid namespace when its init dies), then reaps it. The caller must
+// have reaped the pod's processes that are its own children first: the
+// pause cannot finish exiting while one of them is an unreaped zombie.
+func (p *Pause) Stop() error {
+	if p.sock != nil { // nil in a supervisor resumed from its keeper
+		p.sock.Close()
+	}
+	if err := unix.PidfdSendSignal(p.Pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("killing the pause %d: %w", p.Pid, err)
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(p.Pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		// ECHILD: not our child (a pod made by an earlier command).
+		if err != nil && err != unix.ECHILD {
+			return fmt.Errorf("reaping the pause %d: %w", p.Pid, err)
+		}
+		break
+	}
+	return unix.Close(p.Pidfd)
+}

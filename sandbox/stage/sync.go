@@ -1,0 +1,209 @@
+package stage
+
+// The conversations between the pod's supervisor (on the host: podctl run
+// itself in the foreground, else a detached podctl, supervise.go) and the
+// processes it starts; podctl exec holds the second one itself, joining a
+// container's process (with its mount namespace) instead of the pause.
+// Each runs over a SOCK_SEQPACKET socketpair: one datagram per message, so
+// message boundaries survive, and the child's end is close-on-exec once the
+// child no longer needs it, so an exec the child performs shows up as
+// end-of-file on podctl's end.
+//
+// The C constructor (nsenter/nsenter.c) speaks short text messages; the Go
+// init stage speaks JSON (initMsg). A child never prints to the user: it
+// sends "error ..." and exits, and podctl reports the error once, with the
+// pod and container it was working on.
+//
+// Creating a pod (pause.go, stage "pause" of nsenter.c):
+//
+//	supervisor (host)           stage pause (host ns)        pause (PID 1 of pod)
+//	   |  exec /proc/self/exe ---->|
+//	   |                           | unshare(CLONE_NEWUSER)
+//	   |<------------ "unshared" --|
+//	   | newuidmap/newgidmap PID   | meanwhile: unshare(NEWNS|NEWNET|NEWIPC|
+//	   |                           |   NEWUTS|NEWCGROUP|NEWPID), lo up, open_tree(ro)
+//	   |-- "mapped <hostname>" --->|
+//	   |                           | setresuid(0), sethostname
+//	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
+//	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
+//	   | pidfd_open(N); containers may join now                  |
+//	   |<------------------------------------------- "ready" ----| close all fds
+//	   | state.json written, first container joined             |
+//	   |-- "recorded" (awaitReady) ----------------------------->| (EOF instead: exit)
+//	   |                                                         | sigwaitinfo loop
+//
+// Starting a container (join.go, stage "join" of nsenter.c, then init.go):
+//
+//	supervisor (host)           stage join (host ns)         init (Go, in the pod)
+//	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
+//	   |-- "join <setns> <unshare>">|  + the pause's pidfd (SCM_RIGHTS)
+//	   |                           | setns(pidfd, user|net|ipc|uts|cgroup|pid)
+//	   |                           | unshare(CLONE_NEWNS) (|CLONE_NEWPID with --share-pid=false)
+//	   |                           | clone(CLONE_PARENT) ------->|
+//	   |<------------- "pid <N>" --| exit 0                      | Go runtime starts
+//	   |-- {"type":"config"} ----------------------------------->| mounts, pivot_root,
+//	   |                                                         | user, cwd, env
+//	   |<--------------------------------- {"type":"execing"} ---| execve(workload)
+//	   |<------------------------- EOF (socket was close-on-exec)|
+//	   | or {"type":"error"} if execve failed or any step before it did
+//	   | wait4(N) -> exit code
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/podctl/podctl/sandbox/model"
+
+	"golang.org/x/sys/unix"
+)
+
+// syncSocket is podctl's end of a conversation.
+type SyncSocket struct {
+	Fd   int
+	Peer string // who is at the other end, for error messages
+}
+
+// newSyncPair makes the socketpair; the child's end is returned as an
+// *os.File to be passed in exec.Cmd.ExtraFiles (which clears close-on-exec
+// for it in the child only).
+func NewSyncPair(peer string) (*SyncSocket, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair for %s: %w", peer, err)
+	}
+	return &SyncSocket{Fd: fds[0], Peer: peer}, os.NewFile(uintptr(fds[1]), "sync-"+peer), nil
+}
+
+func (s *SyncSocket) Close() error {
+	if s.Fd < 0 {
+		return nil
+	}
+	err := unix.Close(s.Fd)
+	s.Fd = -1
+	return err
+}
+
+func (s *SyncSocket) Send(msg []byte) error { return s.sendFD(msg, -1) }
+
+// sendFD sends msg with a duplicate of descriptor fd attached (SCM_RIGHTS),
+// or without one when fd < 0.
+func (s *SyncSocket) sendFD(msg []byte, fd int) error {
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	if err := unix.Sendmsg(s.Fd, msg, oob, nil, unix.MSG_NOSIGNAL); err != nil {
+		return fmt.Errorf("sending to %s: %w", s.Peer, err)
+	}
+	return nil
+}
+
+func (s *SyncSocket) SendText(format string, args ...any) error {
+	return s.Send([]byte(fmt.Sprintf(format, args...)))
+}
+
+// errEOF means the peer closed its end: it exited, or it exec'd.
+var errEOF = errors.New("end of conversation")
+
+func (s *SyncSocket) Recv() ([]byte, error) {
+	b, fd, err := s.recvFD()
+	if fd >= 0 {
+		unix.Close(fd) // not expected here
+	}
+	return b, err
+}
+
+// recvFD reads one message and the descriptor sent with it, if any (-1).
+func (s *SyncSocket) recvFD() ([]byte, int, error) {
+	buf := make([]byte, model.MaxMsg)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(s.Fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, -1, fmt.Errorf("reading from %s: %w", s.Peer, err)
+		}
+		fd := -1
+		if oobn > 0 {
+			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+				if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+					fd = fds[0]
+				}
+			}
+		}
+		if n == 0 && fd < 0 {
+			return nil, -1, errEOF
+		}
+		return buf[:n], fd, nil
+	}
+}
+
+// recvText reads one text message of the C stages. An "error ..." message
+// becomes a Go error; so does end-of-file, which means the stage died
+// without saying why.
+func (s *SyncSocket) RecvText() (word, rest string, err error) {
+	b, err := s.Recv()
+	if err == errEOF {
+		return "", "", fmt.Errorf("%s exited before finishing its setup", s.Peer)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	msg := string(b)
+	word, rest, _ = strings.Cut(msg, " ")
+	if word == "error" {
+		return "", "", fmt.Errorf("%s: %s", s.Peer, rest)
+	}
+	return word, rest, nil
+}
+
+// initMsg is every message of the Go init stage's conversation.
+type initMsg struct {
+	// "config", "pty" (with the pty's master attached: podctl exec -t),
+	// "execing" or "error"
+	Type string `json:"type"`
+
+	Config *InitConfig `json:"config,omitempty"`
+
+	// For "error": what failed, and the exit code podctl should use
+	// (126: found but cannot run, 127: not found, as the shell does).
+	Error    string `json:"error,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"`
+}
+
+func (s *SyncSocket) sendJSON(m initMsg) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.Send(b)
+}
+
+func (s *SyncSocket) recvJSON() (initMsg, error) {
+	m, fd, err := s.recvJSONFD()
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+	return m, err
+}
+
+// recvJSONFD is recvJSON that also returns a descriptor sent along (-1).
+func (s *SyncSocket) recvJSONFD() (initMsg, int, error) {
+	var m initMsg
+	b, fd, err := s.recvFD()
+	if err != nil {
+		return m, -1, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return m, -1, fmt.Errorf("bad message from %s: %w", s.Peer, err)
+	}
+	return m, fd, nil
+}

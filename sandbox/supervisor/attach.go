@@ -1,0 +1,336 @@
+package supervisor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/crilog"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/termio"
+
+	"golang.org/x/sys/unix"
+)
+
+// Attaching to a running container, the supervisor's side (the command's
+// is attachcmd.go). A container made with stdin (Kubernetes' stdin: true,
+// podctl run -d -i) reads a pipe whose write end the supervisor keeps open
+// for the container's whole run, so the workload waits for input instead
+// of reading end-of-file from /dev/null; one with tty reads and writes a
+// pty of its own devpts, whose master the supervisor logs.
+//
+// podctl attach asks over the control socket ({"op":"attach"}) and gets
+// descriptors back (SCM_RIGHTS, unix(7)): the read ends of pipes that
+// carry the container's output from now on, teed by its log pump as it
+// arrives (a shell's prompt has no newline, so the line-based log would
+// hold it back), and, with -i, a duplicate of the stdin write end (or of
+// the pty master). The session lasts as long as the connection; while it
+// is open the supervisor does not hibernate.
+
+// containerIn is the write end of one run's stdin; w is nil once closed by
+// stdinOnce (it opens again with the next run).
+type containerIn struct {
+	w *os.File
+}
+
+// tapBuffer is how much output may wait for a slow attach before that
+// session is dropped: a stalled client must not stall the container
+// (F_SETPIPE_SZ, pipe(7); the default 64 KiB is kept if refused).
+const tapBuffer = 1 << 20
+
+// taps are the output pipes of the attach sessions of one log pump.
+type taps struct {
+	mu  sync.Mutex
+	out []*os.File // stdout, or the pty's output
+	err []*os.File
+}
+
+// tapWriter copies a stream's output to every session's pipe; a session
+// whose pipe is full or closed loses its pipe, never the pump its time.
+type tapWriter struct {
+	t      *taps
+	stderr bool
+}
+
+func (w tapWriter) Write(b []byte) (int, error) {
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	list := &w.t.out
+	if w.stderr {
+		list = &w.t.err
+	}
+	kept := (*list)[:0]
+	for _, f := range *list {
+		if _, err := f.Write(b); err != nil {
+			f.Close()
+			continue
+		}
+		kept = append(kept, f)
+	}
+	*list = kept
+	return len(b), nil
+}
+
+// closeAll ends every session's output: the run is over.
+func (t *taps) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, f := range append(t.out, t.err...) {
+		f.Close()
+	}
+	t.out, t.err = nil, nil
+}
+
+// add makes a session's pipe for one stream and returns its read end.
+func (t *taps) add(stderr bool) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, tapBuffer)
+	// Non-blocking, so that a full pipe is an error the writer sees
+	// rather than a pump that waits.
+	unix.SetNonblock(int(w.Fd()), true)
+	t.mu.Lock()
+	if stderr {
+		t.err = append(t.err, w)
+	} else {
+		t.out = append(t.out, w)
+	}
+	t.mu.Unlock()
+	return r, nil
+}
+
+// stdinPipe gives a run of a container with stdin (and no tty) a pipe: the
+// read end is its standard input, the write end is kept in s.stdins.
+func (p *stdPipes) stdinPipe() (*os.File, error) {
+	if p.null != nil {
+		p.null.Close()
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		p.null = nil
+		return nil, err
+	}
+	p.null = r
+	return w, nil
+}
+
+// pollable returns f (a descriptor received from the init, blocking) as a
+// non-blocking *os.File, so that the runtime's poller reads it and a read
+// deadline can pause its pump (hibernate.go).
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "pty-master"), nil
+}
+
+// dupFile duplicates f (close-on-exec).
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// closeStdin closes what is left of a run's stdin (loop goroutine): the
+// run ended, or stdinOnce's first session did.
+func (s *Supervisor) closeStdin(name string) {
+	if in := s.stdins[name]; in != nil && in.w != nil {
+		in.w.Close()
+		in.w = nil
+	}
+}
+
+// grant is what an attach session gets.
+type grant struct {
+	files []*os.File // output (stdout or the pty), stderr unless tty, stdin if asked
+	tty   bool
+	stdin bool
+	run   int
+}
+
+// grantAttach opens a session on container name (loop goroutine).
+func (s *Supervisor) grantAttach(name string, stdin bool) (g grant, err error) {
+	c := s.St.Container(name)
+	if c == nil {
+		return g, fmt.Errorf("pod %s has no container %q", s.St.Spec.Name, name)
+	}
+	if s.procs[name] == nil || c.State.Running == nil {
+		return g, fmt.Errorf("container %s of pod %s is not running (%s)", name, s.St.Spec.Name, c.StateWord())
+	}
+	var pump *logPump
+	for _, p := range s.logPumps {
+		if p.container == name {
+			pump = p // the last one is the current run's
+		}
+	}
+	if pump == nil {
+		return g, fmt.Errorf("container %s of pod %s: its output is not being read", name, s.St.Spec.Name)
+	}
+	g.tty, g.run, g.stdin = c.Spec.TTY, c.RestartCount, stdin
+	defer func() {
+		if err != nil {
+			for _, f := range g.files {
+				f.Close()
+			}
+		}
+	}()
+	if stdin {
+		in := s.stdins[name]
+		switch {
+		case !c.Spec.Stdin:
+			return g, fmt.Errorf("container %s of pod %s has no stdin to attach to: it needs stdin: true in its manifest (or podctl run -d -i); attach without -i shows its output", name, s.St.Spec.Name)
+		case in == nil || in.w == nil:
+			return g, fmt.Errorf("the stdin of container %s of pod %s was closed when its first attach session ended (stdinOnce); it opens again with the container's next run", name, s.St.Spec.Name)
+		}
+	}
+	streams := []bool{false}
+	if !g.tty {
+		streams = append(streams, true)
+	}
+	for _, stderr := range streams {
+		r, err := pump.taps.add(stderr)
+		if err != nil {
+			return g, err
+		}
+		g.files = append(g.files, r)
+	}
+	if stdin {
+		w, err := dupFile(s.stdins[name].w)
+		if err != nil {
+			return g, err
+		}
+		g.files = append(g.files, w)
+	}
+	return g, nil
+}
+
+// serveAttach answers an attach request on conn, then waits for the
+// session's end: the client closing the connection, or saying that its
+// own stdin ended. Then a stdinOnce stdin is closed.
+func (s *Supervisor) serveAttach(conn *net.UnixConn, req control.Request, reply func(error)) {
+	type answer struct {
+		g   grant
+		err error
+	}
+	ch := make(chan answer, 1)
+	s.Post(func() {
+		g, err := s.grantAttach(req.Name, req.Stdin)
+		ch <- answer{g, err}
+	})
+	var a answer
+	select {
+	case a = <-ch:
+	case <-s.done:
+		reply(errors.New("the pod ended"))
+		return
+	}
+	if a.err != nil {
+		reply(a.err)
+		return
+	}
+	fds := make([]int, len(a.g.files))
+	for i, f := range a.g.files {
+		fds[i] = int(f.Fd())
+	}
+	b, _ := json.Marshal(control.Reply{TTY: a.g.tty, Stdin: a.g.stdin, Run: a.g.run})
+	_, _, err := conn.WriteMsgUnix(b, unix.UnixRights(fds...), nil)
+	for _, f := range a.g.files {
+		f.Close() // the client has its own copies now
+	}
+	if err != nil || !a.g.stdin {
+		return
+	}
+	buf := make([]byte, 64)
+	conn.Read(buf) // "stdin-done", or end-of-file when the client goes
+	s.Post(func() {
+		c := s.St.Container(req.Name)
+		if c != nil && c.Spec.StdinOnce && c.RestartCount == a.g.run {
+			s.closeStdin(req.Name)
+		}
+	})
+}
+
+// runPipes makes the standard streams of a run of c: stdin is podctl run
+// -i's (stdin, in the foreground), a pipe kept open for attach (c.Stdin),
+// or /dev/null. With a tty there is no stdout pipe: the pty carries the
+// workload's output, and the stage's own stdout is /dev/null.
+func runPipes(c *model.ContainerSpec, stdin *os.File) (*stdPipes, error) {
+	if c.TTY {
+		// The foreground's stdin goes to the pty's master (takeStdio).
+		stdin = nil
+	}
+	p, err := newStdPipes(stdin)
+	if err != nil {
+		return nil, err
+	}
+	if c.Stdin && !c.TTY && stdin == nil {
+		if p.inW, err = p.stdinPipe(); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
+	if c.TTY {
+		p.outR.Close()
+		p.outW.Close()
+		p.outR, p.outW = nil, nil
+	}
+	return p, nil
+}
+
+// takeStdio keeps what a started run's attach sessions need: the pty's
+// master, pumped into the run's log as its stdout (tty), and the write
+// end of its stdin (stdin: the pipe's, or a duplicate of the master).
+func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.Proc, pipes *stdPipes, log *crilog.File) error {
+	var in *os.File
+	switch {
+	case c.TTY:
+		if proc.Pty == nil {
+			return fmt.Errorf("container %s: its init sent no pty", name)
+		}
+		master, err := pollable(proc.Pty)
+		proc.Pty = nil
+		if err != nil {
+			return fmt.Errorf("container %s: its pty: %w", name, err)
+		}
+		if c.Stdin {
+			if in, err = dupFile(master); err != nil {
+				master.Close()
+				return fmt.Errorf("container %s: its pty: %w", name, err)
+			}
+		}
+		if s.Stdin != nil {
+			// podctl run -it in the foreground: our terminal is the
+			// pty's keyboard, in raw mode until the run returns.
+			w, err := dupFile(master)
+			if err != nil {
+				master.Close()
+				return fmt.Errorf("container %s: its pty: %w", name, err)
+			}
+			s.RestoreTerm = termio.ForegroundTTY(s.Stdin, w)
+			s.Stdin = nil
+		}
+		s.startPump(name, log, master, pipes.errR)
+		pipes.errR = nil // the pump's now
+	case c.Stdin:
+		in, pipes.inW = pipes.inW, nil
+	}
+	if in != nil {
+		s.stdins[name] = &containerIn{w: in}
+	}
+	return nil
+}

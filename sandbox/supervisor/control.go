@@ -1,0 +1,212 @@
+package supervisor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/model"
+
+	"golang.org/x/sys/unix"
+)
+
+type controlServer struct {
+	l      *net.UnixListener
+	closed chan struct{} // the accept loop has returned
+}
+
+// listenControl serves the control socket of s until close.
+func listenControl(dir string, s *Supervisor) (*controlServer, error) {
+	path := filepath.Join(dir, control.SocketName)
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	return s.serveControl(l), nil
+}
+
+// serveControl accepts requests on l (new, or handed over by the keeper).
+func (s *Supervisor) serveControl(l *net.UnixListener) *controlServer {
+	// The socket file is removed by rm with the directory, not by close:
+	// the supervisor may be killed, and a dead socket answers ECONNREFUSED;
+	// and an idle supervisor closes its listener to hand a copy of it to
+	// its keeper.
+	l.SetUnlinkOnClose(false)
+	cs := &controlServer{l: l, closed: make(chan struct{})}
+	go func() {
+		defer close(cs.closed)
+		for {
+			conn, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			s.handlers.Add(1)
+			s.active.Add(1)
+			go s.serve(conn)
+		}
+	}()
+	return cs
+}
+
+func (cs *controlServer) close() {
+	cs.l.Close()
+	<-cs.closed
+}
+
+// serve answers one request.
+func (s *Supervisor) serve(conn *net.UnixConn) {
+	defer s.handlers.Done()
+	defer s.active.Add(-1)
+	defer conn.Close()
+	reply := func(err error) {
+		var r control.Reply
+		if err != nil {
+			r.Error = err.Error()
+			var ee *model.ExecError
+			if errors.As(err, &ee) {
+				r.ExitCode = ee.ExitCode
+			}
+		}
+		b, _ := json.Marshal(r)
+		conn.Write(b)
+	}
+	if err := checkPeer(conn); err != nil {
+		reply(err)
+		return
+	}
+	buf := make([]byte, model.MaxMsg)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return
+	}
+	var req control.Request
+	if err := json.Unmarshal(buf[:n], &req); err != nil {
+		reply(fmt.Errorf("bad control request: %w", err))
+		return
+	}
+	result := make(chan error, 1)
+	switch req.Op {
+	case "add":
+		if req.Container == nil {
+			reply(errors.New("add: no container"))
+			return
+		}
+		var exited chan control.Reply
+		if req.Wait {
+			exited = make(chan control.Reply, 1)
+		}
+		s.Post(func() { s.add(*req.Container, result, exited) })
+		err, ok := s.await(result)
+		if !ok || err != nil || exited == nil {
+			reply(err)
+			return
+		}
+		select {
+		case r := <-exited:
+			b, _ := json.Marshal(r)
+			conn.Write(b)
+		case <-s.done:
+			// The reply may still be waiting for the log (replyExited).
+			select {
+			case r := <-exited:
+				b, _ := json.Marshal(r)
+				conn.Write(b)
+			case <-time.After(2 * time.Second):
+				reply(errors.New("the pod ended"))
+			}
+		}
+	case "forget":
+		s.Post(func() {
+			if c := s.St.Container(req.Name); c != nil && c.State.Terminated != nil {
+				s.forget(req.Name)
+				s.save()
+			}
+			result <- nil
+		})
+		err, _ := s.await(result)
+		reply(err)
+	case "attach":
+		s.serveAttach(conn, req, reply)
+	case "stop":
+		sig := unix.Signal(req.Signal)
+		grace := time.Duration(req.Timeout * float64(time.Second))
+		s.Post(func() { s.Stop(sig, grace, result) })
+		err, _ := s.await(result)
+		reply(err)
+	default:
+		reply(fmt.Errorf("unknown control request %q", req.Op))
+	}
+}
+
+// await waits for a result from the loop goroutine, or for the pod's end.
+func (s *Supervisor) await(result chan error) (error, bool) {
+	select {
+	case err := <-result:
+		return err, true
+	case <-s.done:
+		select {
+		case err := <-result:
+			return err, true
+		default:
+			return errors.New("the pod ended"), false
+		}
+	}
+}
+
+// checkPeer refuses a caller that is not our own user (the directory's
+// permissions already should).
+func checkPeer(conn *net.UnixConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if cerr != nil {
+		return cerr
+	}
+	if int(cred.Uid) != os.Getuid() {
+		return fmt.Errorf("uid %d may not control this pod", cred.Uid)
+	}
+	return nil
+}
+
+// add takes a new container into the running pod (loop goroutine); result
+// gets the outcome of its first start, or nil at once if it must wait for
+// init containers.
+func (s *Supervisor) add(spec model.ContainerSpec, result chan error, exited chan control.Reply) {
+	if s.stopping || s.finished {
+		result <- fmt.Errorf("pod %s is stopping; it takes no new containers", s.St.Spec.Name)
+		return
+	}
+	if s.St.Container(spec.Name) != nil {
+		result <- fmt.Errorf("pod %s already has a container named %q; choose another --name", s.St.Spec.Name, spec.Name)
+		return
+	}
+	if spec.Init {
+		for _, c := range s.St.Containers {
+			if !c.Spec.Init && c.State.Waiting == nil {
+				result <- fmt.Errorf("pod %s has started its app containers; init containers run before them, so add --init containers to a pod before its first app container", s.St.Spec.Name)
+				return
+			}
+		}
+	}
+	s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: spec,
+		State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonPodInitializing}}})
+	s.multi.Store(true) // before its output starts: prefixes from now on
+	s.startReplies[spec.Name] = append(s.startReplies[spec.Name], result)
+	if exited != nil {
+		s.exitReplies[spec.Name] = append(s.exitReplies[spec.Name], exited)
+	}
+	s.afterChange()
+	// Still waiting (behind an init container): say so now.
+	if c := s.St.Container(spec.Name); c != nil && c.State.Waiting != nil && c.LastState.Terminated == nil {
+		s.replyStarted(spec.Name, nil)
+	}
+}

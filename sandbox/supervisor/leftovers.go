@@ -1,0 +1,68 @@
+package supervisor
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/layers"
+	"github.com/podctl/podctl/sandbox/model"
+
+	"golang.org/x/sys/unix"
+)
+
+// killLeftovers kills whatever still runs of a pod whose supervisor is
+// gone: its containers (they may have a pid namespace of their own) and
+// its pause (whose death kills the rest of a shared pid namespace).
+func KillLeftovers(st *model.PodState) {
+	if st.BootID != model.BootID() {
+		return // every pid in it belongs to another boot
+	}
+	for i := range st.Containers {
+		c := &st.Containers[i]
+		if c.Proc.PID > 0 {
+			explain.Printf("podctl", "SIGKILL to what is left of container %s (pid %d, start time checked): pidfd_send_signal", c.Spec.Name, c.Proc.PID)
+		}
+		model.SignalProc(c.Proc, unix.SIGKILL)
+		if c.State.Running != nil {
+			c.MarkUnknown()
+		}
+	}
+	model.SignalProc(st.Pause, unix.SIGKILL)
+	// The network helper is the dead supervisor's child, not the pod's:
+	// the pause's death does not end it.
+	model.SignalProc(st.Network.Helper, unix.SIGKILL)
+	// Killed processes that are not our children are reaped by their
+	// parent (init, here); wait until they are gone.
+	deadline := time.Now().Add(2 * time.Second)
+	for (st.Pause.Alive() || st.Network.Helper.Alive() || model.AnyAlive(st)) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Then the pod's cgroup, with cgroup.kill for anything that escaped
+	// the pids above (a daemon a container double-forked).
+	if st.Cgroup != "" {
+		explain.Printf("podctl", "removes what is left of the pod's cgroup: cgroup.kill, rmdir %s", st.Cgroup)
+		if err := removeStaleCgroup(st.Cgroup); err == nil {
+			st.Cgroup = ""
+		}
+	}
+}
+
+// cleanupLeftovers kills what may be left of the pod in dir and removes
+// the directory, holding the state lock so that no writer races us.
+func CleanupLeftovers(dir string) error {
+	return model.WithStateLock(dir, func() error {
+		if st, err := model.ReadStateFile(dir); err == nil {
+			KillLeftovers(st)
+			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
+				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)
+			}
+		}
+		explain.Printf("podctl", "removes the pod's state, logs and control socket: rm -r %s", dir)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("removing %s: %w", dir, err)
+		}
+		return nil
+	})
+}

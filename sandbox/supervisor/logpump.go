@@ -1,0 +1,146 @@
+package supervisor
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/crilog"
+)
+
+// logPump copies one container run's stdout and stderr into its CRI log
+// (and, in the foreground, to the terminal). It ends when both pipes reach
+// end-of-file, which is when the workload and everything it forked have
+// closed them; or it is paused, leaving the pipes open, when an idle
+// supervisor hands them to its keeper (hibernate.go).
+type logPump struct {
+	container string
+	log       *crilog.File
+	out, err  *os.File // nil once at end-of-file
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	done      chan struct{} // closed when both copies have returned
+	taps      taps          // attach sessions' copies (attach.go)
+}
+
+// startPump starts copying out and err (either may be nil) into log.
+func (s *Supervisor) startPump(container string, log *crilog.File, out, err *os.File) {
+	p := &logPump{container: container, log: log, out: out, err: err, done: make(chan struct{})}
+	// Forget the pumps that have finished, so that a container restarted
+	// all day does not grow the list.
+	live := s.logPumps[:0]
+	for _, q := range s.logPumps {
+		select {
+		case <-q.done:
+		default:
+			live = append(live, q)
+		}
+	}
+	s.logPumps = append(live, p)
+	for _, st := range []struct {
+		name string
+		f    **os.File
+		tee  io.Writer
+	}{{"stdout", &p.out, s.Stdout}, {"stderr", &p.err, s.Stderr}} {
+		r := *st.f
+		if r == nil {
+			continue
+		}
+		var tee io.Writer = tapWriter{t: &p.taps, stderr: st.name == "stderr"}
+		if st.tee != nil {
+			tee = io.MultiWriter(tee, &prefixWriter{w: st.tee, prefix: container + " | ", multi: &s.multi, atStart: true})
+		}
+		p.wg.Add(1)
+		s.pumps.Add(1)
+		go func() {
+			defer s.pumps.Done()
+			defer p.wg.Done()
+			if err := log.Pump(st.name, r, tee, ""); !errors.Is(err, crilog.ErrPumpPaused) {
+				r.Close()
+				p.mu.Lock()
+				*st.f = nil
+				p.mu.Unlock()
+			}
+		}()
+	}
+	go func() {
+		p.wg.Wait()
+		p.mu.Lock()
+		ended := p.out == nil && p.err == nil
+		p.mu.Unlock()
+		if ended {
+			log.Close()
+			p.taps.closeAll()
+		}
+		close(p.done)
+	}()
+}
+
+// drained returns a channel that is closed once every pump of container
+// has returned (its pipes at end-of-file, or paused), or after limit: a
+// daemon the container forked may hold its pipes open for ever.
+func (s *Supervisor) drained(container string, limit time.Duration) <-chan struct{} {
+	var pumps []*logPump
+	for _, p := range s.logPumps {
+		if p.container == container {
+			pumps = append(pumps, p)
+		}
+	}
+	c := make(chan struct{})
+	go func() {
+		defer close(c)
+		timeout := time.After(limit)
+		for _, p := range pumps {
+			select {
+			case <-p.done:
+			case <-timeout:
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// pause stops the pump's reads (a read deadline in the past) and waits
+// until everything read is logged; the pipes stay open. It reports
+// whether a pipe is still open.
+func (p *logPump) pause() bool {
+	p.mu.Lock()
+	for _, f := range []*os.File{p.out, p.err} {
+		if f != nil {
+			f.SetReadDeadline(time.Now())
+		}
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out != nil || p.err != nil
+}
+
+// prefixWriter copies a container's output to the terminal of a foreground
+// run, prefixing each line with the container's name while the pod has
+// several containers (multi), so that their lines can be told apart.
+type prefixWriter struct {
+	w       io.Writer
+	prefix  string
+	multi   *atomic.Bool
+	atStart bool
+	buf     []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	prefix := ""
+	if p.multi.Load() {
+		prefix = p.prefix
+	}
+	p.buf = crilog.PrefixLines(p.buf[:0], b, prefix, &p.atStart)
+	if prefix == "" && len(b) > 0 {
+		p.atStart = b[len(b)-1] == '\n'
+	}
+	_, err := p.w.Write(p.buf)
+	return len(b), err
+}

@@ -1,0 +1,385 @@
+package supervisor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/stage"
+
+	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/nsenter"
+	"golang.org/x/sys/unix"
+)
+
+// probeKind names a container's probes.
+type probeKind string
+
+const (
+	startupProbe   probeKind = "Startup"
+	livenessProbe  probeKind = "Liveness"
+	readinessProbe probeKind = "Readiness"
+)
+
+// probers is the running probes of one container run: stopped when the
+// run ends. started: the startup probe has succeeded (or there is none),
+// so liveness and readiness run.
+type probers struct {
+	stop    chan struct{}
+	started atomic.Bool
+	pidfd   int // a dup of the workload's, for exec probes: closed after the last probe
+	wg      sync.WaitGroup
+	counts  map[probeKind]*[2]int
+}
+
+// handlerEnv is what running a handler needs, captured in the loop
+// goroutine so that probes never read the supervisor's state.
+type handlerEnv struct {
+	st        *model.PodState
+	spec      model.ContainerSpec
+	pidfd     int // the workload's (exec)
+	pausePIDF int // the pause's (network actions)
+	cgroup    string
+}
+
+// handlerEnv captures what container spec's handlers need (loop
+// goroutine); pidfd is a dup of its workload's, the handlers' to close.
+func (s *Supervisor) handlerEnv(spec model.ContainerSpec, pidfd int) *handlerEnv {
+	env := &handlerEnv{st: s.St, spec: spec, pidfd: pidfd, pausePIDF: s.pause.Pidfd}
+	if s.St.Cgroup != "" {
+		env.cgroup = filepath.Join(s.St.Cgroup, spec.Name)
+	}
+	return env
+}
+
+// startProbes starts container c's probes and its postStart hook (loop
+// goroutine, once its workload runs). The container is not Ready before
+// its startup and readiness probes say so.
+func (s *Supervisor) startProbes(c *model.ContainerStatus, proc *stage.Proc) {
+	spec := c.Spec
+	if spec.Startup == nil && spec.Liveness == nil && spec.Readiness == nil && spec.PostStart == nil {
+		return
+	}
+	dup, err := unix.FcntlInt(uintptr(proc.Pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		s.logf("container %s: probes: %v", spec.Name, err)
+		return
+	}
+	p := &probers{stop: make(chan struct{}), pidfd: dup, counts: map[probeKind]*[2]int{}}
+	s.probes[spec.Name] = p
+	env := s.handlerEnv(spec, dup)
+	run := c.RestartCount
+	name := spec.Name
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if spec.PostStart != nil {
+			// The kubelet runs postStart as the container starts; a failed
+			// hook kills it. Probes begin once it is done.
+			if err := env.run(spec.PostStart, 30*time.Second); err != nil {
+				s.Post(func() { s.probeKill(name, run, fmt.Sprintf("PostStartHook failed: %v", err)) })
+				return
+			}
+		}
+		if spec.Startup == nil {
+			p.started.Store(true)
+		}
+		for _, k := range []struct {
+			kind probeKind
+			pr   *model.Probe
+		}{{startupProbe, spec.Startup}, {livenessProbe, spec.Liveness}, {readinessProbe, spec.Readiness}} {
+			if k.pr != nil {
+				p.wg.Add(1)
+				go s.probeLoop(p, env, name, run, k.kind, k.pr.Defaults())
+			}
+		}
+	}()
+	go func() {
+		p.wg.Wait()
+		unix.Close(p.pidfd)
+	}()
+}
+
+// stopProbes ends container name's probes (its run ended, or the pod
+// stops).
+func (s *Supervisor) stopProbes(name string) {
+	if p := s.probes[name]; p != nil {
+		close(p.stop) // the last probe to return closes its pidfd
+		delete(s.probes, name)
+	}
+}
+
+// probeLoop runs one probe every period until its container's run ends.
+func (s *Supervisor) probeLoop(p *probers, env *handlerEnv, name string, run int, kind probeKind, pr model.Probe) {
+	defer p.wg.Done()
+	select {
+	case <-time.After(pr.InitialDelay):
+	case <-p.stop:
+		return
+	}
+	tick := time.NewTicker(pr.Period)
+	defer tick.Stop()
+	for {
+		if kind == startupProbe || p.started.Load() {
+			err := env.run(&pr.Handler, pr.Timeout)
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			s.Post(func() { s.probed(name, run, kind, pr, err) })
+			if kind == startupProbe && err == nil {
+				return // a startup probe stops at its first success
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// probed records a probe's result (loop goroutine) as the kubelet does:
+// successThreshold successes in a row make a container Ready (readiness)
+// or started (startup); failureThreshold failures in a row make it not
+// Ready, or kill it (liveness, startup), after which the restart policy
+// decides.
+func (s *Supervisor) probed(name string, run int, kind probeKind, pr model.Probe, err error) {
+	p := s.probes[name]
+	c := s.St.Container(name)
+	if p == nil || c == nil || c.RestartCount != run || c.State.Running == nil {
+		return // a result for a run that is over
+	}
+	n := p.counts[kind]
+	if n == nil {
+		n = &[2]int{}
+		p.counts[kind] = n
+	}
+	if err == nil {
+		n[0], n[1] = n[0]+1, 0
+	} else {
+		n[0], n[1] = 0, n[1]+1
+		explain.Printf("podctl", "%s probe of container %s failed (%d in a row): %v", kind, name, n[1], err)
+	}
+	switch kind {
+	case startupProbe:
+		if err == nil {
+			p.started.Store(true)
+			c.Started = true
+			if c.Spec.Readiness == nil {
+				c.Ready = true
+			}
+			s.afterChange() // a sidecar's start lets the next init container go
+		} else if n[1] >= pr.FailureThreshold {
+			s.probeKill(name, run, fmt.Sprintf("Startup probe failed: %v", err))
+		}
+	case livenessProbe:
+		if err != nil && n[1] >= pr.FailureThreshold {
+			s.probeKill(name, run, fmt.Sprintf("Liveness probe failed: %v", err))
+		}
+	case readinessProbe:
+		ready := c.Ready
+		if err == nil && n[0] >= pr.SuccessThreshold {
+			ready = true
+		}
+		if err != nil && n[1] >= pr.FailureThreshold {
+			ready = false
+		}
+		if ready != c.Ready {
+			c.Ready = ready
+			s.afterChange()
+		}
+	}
+}
+
+// probeKill kills a container that failed its liveness or startup probe
+// or its postStart hook, as the kubelet does: its preStop hook, then its
+// stop signal, then SIGKILL after the pod's grace period; the restart
+// policy then applies. why becomes the message of its termination.
+func (s *Supervisor) probeKill(name string, run int, why string) {
+	c := s.St.Container(name)
+	proc := s.procs[name]
+	if c == nil || proc == nil || c.RestartCount != run || s.stopping {
+		return
+	}
+	s.logf("container %s: %s; killing it", name, why)
+	s.probeKilled[name] = why
+	s.stopProbes(name)
+	s.terminate(name, proc, model.StopSignal(&c.Spec, unix.SIGTERM), s.grace())
+}
+
+// grace is the pod's termination grace period.
+func (s *Supervisor) grace() time.Duration {
+	if g := s.St.Spec.TerminationGrace; g != nil {
+		return *g
+	}
+	return model.DefaultStopTimeout
+}
+
+// terminate runs container name's preStop hook (if any, within grace),
+// then sends sig, and SIGKILL once grace has passed since the start.
+func (s *Supervisor) terminate(name string, proc *stage.Proc, sig unix.Signal, grace time.Duration) {
+	c := s.St.Container(name)
+	// The SIGKILL to come lives only in this process: no hibernation
+	// until it has fired (a workload that ignores sig would outlive it).
+	s.active.Add(1)
+	kill := time.AfterFunc(grace, func() {
+		s.Post(func() {
+			s.active.Add(-1)
+			if s.procs[name] == proc {
+				proc.Signal(unix.SIGKILL)
+				s.killLeaf(name)
+			}
+		})
+	})
+	if c == nil || c.Spec.PreStop == nil || grace == 0 {
+		proc.Signal(sig)
+		return
+	}
+	dup, err := unix.FcntlInt(uintptr(proc.Pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		proc.Signal(sig)
+		return
+	}
+	env := s.handlerEnv(c.Spec, dup)
+	explain.Printf("podctl", "runs container %s's preStop hook before %s", name, unix.SignalName(sig))
+	s.active.Add(1)
+	go func() {
+		defer s.active.Add(-1)
+		if err := env.run(c.Spec.PreStop, grace); err != nil {
+			s.Post(func() { s.logf("container %s: preStop hook: %v", name, err) })
+		}
+		unix.Close(dup)
+		s.Post(func() {
+			if s.procs[name] == proc {
+				proc.Signal(sig)
+			} else if kill.Stop() {
+				s.active.Add(-1)
+			}
+		})
+	}()
+}
+
+// run performs a handler with a time limit; nil is success.
+func (e *handlerEnv) run(h *model.Handler, timeout time.Duration) error {
+	switch {
+	case h.Sleep > 0:
+		time.Sleep(min(h.Sleep, timeout))
+		return nil
+	case len(h.Exec) > 0:
+		return e.exec(h.Exec, timeout)
+	case h.HTTPGet != nil:
+		g := h.HTTPGet
+		host := g.Host
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		scheme := strings.ToLower(g.Scheme)
+		if scheme == "" {
+			scheme = "http"
+		}
+		path := g.Path
+		if path == "" {
+			path = "/"
+		}
+		spec := strings.Join(append([]string{scheme, hostPort(host, g.Port), path}, g.Headers...), " ")
+		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.pausePIDF, spec, timeout)
+	case h.TCPPort > 0:
+		host := h.TCPHost
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.pausePIDF, "tcp "+hostPort(host, h.TCPPort), timeout)
+	}
+	return errors.New("a handler with no action")
+}
+
+func hostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// exec runs a command in the container, as podctl exec does, and
+// succeeds if it exits 0 within timeout (else it is killed).
+func (e *handlerEnv) exec(args []string, timeout time.Duration) error {
+	cfg, err := stage.ExecConfig(e.st, &e.spec, args, nil, "", "")
+	if err != nil {
+		return err
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var cg *os.File
+	if e.cgroup != "" {
+		if cg, err = cgroups.OpenDir(e.cgroup); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	j, err := stage.SpawnJoin(e.spec.Name, [3]*os.File{null, w, w}, cg)
+	stage.CloseFile(cg)
+	w.Close()
+	if err != nil {
+		return err
+	}
+	proc, err := j.Start(e.pidfd, stage.ExecFlags(e.st.Spec), 0, cfg)
+	if err != nil {
+		return err
+	}
+	timer := time.AfterFunc(timeout, func() { proc.Signal(unix.SIGKILL) })
+	var out bytes.Buffer
+	readDone := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			if out.Len() < 1024 {
+				out.Write(buf[:n])
+			}
+			if err != nil {
+				close(readDone)
+				return
+			}
+		}
+	}()
+	code, sig, err := proc.WaitStatus()
+	timedOut := !timer.Stop()
+	if err != nil {
+		return err
+	}
+	if timedOut {
+		return fmt.Errorf("command %q timed out after %s", strings.Join(args, " "), timeout)
+	}
+	select {
+	case <-readDone:
+	case <-time.After(100 * time.Millisecond):
+	}
+	if code != 0 || sig != 0 {
+		msg := strings.TrimSpace(out.String())
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return fmt.Errorf("command %q exited with %d%s", strings.Join(args, " "), code, msg)
+	}
+	return nil
+}

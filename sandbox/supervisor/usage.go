@@ -1,0 +1,74 @@
+package supervisor
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// dirUsage is the space the tree at root takes, as du(1) counts it and as
+// the kubelet measures an emptyDir (DiskUsage, pkg/volume/util/fs): the
+// allocated blocks (st_blocks, in 512-byte units, whatever the file's
+// length says: a sparse file counts what it holds) of every entry,
+// directories included, symlinks not followed, a file of several hard
+// links once, and nothing under a mount of another filesystem.
+//
+// An entry removed while the walk runs is skipped. A directory that cannot
+// be read (a non-root container's mode 0700 directory, owned by one of the
+// caller's subordinate uids) counts its own blocks but not what it holds:
+// the sum is then a lower bound, returned with the first such error.
+func dirUsage(root string) (int64, error) {
+	top, err := os.Lstat(root)
+	if err != nil {
+		return 0, err
+	}
+	dev := top.Sys().(*syscall.Stat_t).Dev
+	var total int64
+	var first error
+	seen := map[uint64]bool{} // inodes of several links, counted once
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			// WalkDir calls again, with the error, for a directory it
+			// could not read: its own blocks were counted on the
+			// first call.
+			if first == nil {
+				first = err
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		fi, err := d.Info() // lstat(2)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && first == nil {
+				first = err
+			}
+			return nil
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Dev != dev {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if st.Nlink > 1 && !d.IsDir() {
+			if seen[st.Ino] {
+				return nil
+			}
+			seen[st.Ino] = true
+		}
+		total += int64(st.Blocks) * 512
+		return nil
+	})
+	if err != nil && first == nil {
+		first = err
+	}
+	return total, first
+}

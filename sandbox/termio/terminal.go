@@ -1,0 +1,74 @@
+package termio
+
+import (
+	"io"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+)
+
+func IsTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// rawSession puts terminal term in raw mode and keeps the pty's window
+// size (master) the terminal's, until the undo it returns.
+func RawSession(term, master *os.File) func() {
+	resize := func() {
+		if ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ); err == nil {
+			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, unix.SIGWINCH)
+	go func() {
+		for range winch {
+			resize()
+		}
+	}()
+	old, err := MakeRaw(term)
+	return func() {
+		signal.Stop(winch)
+		if err == nil {
+			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
+		}
+	}
+}
+
+// foregroundTTY relays podctl run -it's stdin to the container's pty
+// (master, a duplicate of its master), our terminal raw meanwhile and its
+// window size followed. It returns the undo.
+func ForegroundTTY(in, master *os.File) func() {
+	restore := func() {}
+	if IsTerminal(in) {
+		restore = RawSession(in, master)
+	}
+	go func() {
+		io.Copy(master, in)
+		master.Close()
+	}()
+	return restore
+}
+
+// makeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its
+// previous settings.
+func MakeRaw(f *os.File) (*unix.Termios, error) {
+	old, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	t := *old
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, &t); err != nil {
+		return nil, err
+	}
+	return old, nil
+}
