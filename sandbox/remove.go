@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/supervisor"
 
 	"golang.org/x/sys/unix"
@@ -166,6 +167,6 @@ func GC() ([]string, error) {
 		errs = append(errs, fmt.Errorf("image store: %w", err))
 	}
 	// The shared network (--network bridge), if no running pod uses it.
-	supervisor.ReleaseSharedNetwork("")
+	podnet.ReleaseShared("")
 	return removed, errors.Join(errs...)
 }

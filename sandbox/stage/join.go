@@ -269,18 +269,6 @@ func (c *Proc) WaitStatus() (code, sig int, err error) {
 	return ws.ExitStatus(), 0, nil
 }
 
-// awaitExit blocks until the process behind pidfd (a child of ours) has
-// exited, leaving it unreaped (WNOWAIT) for whoever collects its status.
-func AwaitExit(pidfd int) error {
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}
-
 func (c *Proc) Signal(sig unix.Signal) error {
 	return unix.PidfdSendSignal(c.Pidfd, sig, nil, 0)
 }

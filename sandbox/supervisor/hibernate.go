@@ -14,7 +14,6 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 
-	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
@@ -149,7 +148,7 @@ func inherit(fd int) int {
 func (s *Supervisor) canHibernate() bool {
 	// A network helper that is starting, or waits for its restart, is
 	// work in flight too.
-	netBusy := s.net != nil && !s.netReady || s.netRetry != nil
+	netBusy := s.net.Busy()
 	// Probes run in Go: a pod with probes keeps its supervisor awake.
 	// So do the deciders of --port-bypass's binds.
 	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy && len(s.probes) == 0 && s.bypassing.Load() == 0 &&
@@ -181,10 +180,7 @@ func (s *Supervisor) hibernate() {
 			p.restart(s)
 		}
 	}
-	k := &keepSpec{lock: inherit(s.lockFD), ctl: inherit(int(lf.Fd())), pause: inherit(s.pause.Pidfd), net: -1}
-	if s.net != nil {
-		k.net = inherit(s.net.PIDFD)
-	}
+	k := &keepSpec{lock: inherit(s.lockFD), ctl: inherit(int(lf.Fd())), pause: inherit(s.pause.Pidfd), net: inherit(s.net.HelperPIDFD())}
 	// Pause the log pumps: what they read is logged; the pipes go on.
 	var pumps []*logPump
 	for _, p := range s.logPumps {
@@ -264,12 +260,12 @@ func resumeSupervisor(dir string, k *keepSpec) (*Supervisor, error) {
 	s.files = etcFiles(dir)
 	unix.CloseOnExec(k.pause)
 	s.pause = &stage.Pause{Pid: st.Pause.PID, Pidfd: k.pause, StartTime: st.Pause.StartTime, Ready: true}
-	s.bridgeAttached = st.Spec.Network.Mode == netsetup.Bridge
+	s.net = s.newGlue() // over the state just read
+	s.net.SetPause(s.pause.Pid, s.pause.Pidfd)
 	if k.net >= 0 {
 		unix.CloseOnExec(k.net)
-		s.net, s.netReady = netsetup.Resume(st.Spec.Network.Mode, st.Network.Helper.PID, k.net), true
-		s.watchNetwork()
 	}
+	s.net.Resume(k.net)
 
 	lf := os.NewFile(uintptr(k.ctl), control.SocketName)
 	l, err := net.FileListener(lf)
@@ -290,12 +286,7 @@ func resumeSupervisor(dir string, k *keepSpec) (*Supervisor, error) {
 			proc := &stage.Proc{Pid: c.Proc.PID, Pidfd: r.pidfd}
 			s.procs[r.name] = proc
 			name := r.name
-			if err := watchExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) }); err != nil {
-				go func() {
-					stage.AwaitExit(proc.Pidfd)
-					s.Post(func() { s.exited(name, proc) })
-				}()
-			}
+			stage.OnExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) })
 		}
 		if r.log >= 0 {
 			unix.CloseOnExec(r.log)

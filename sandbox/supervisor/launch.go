@@ -10,6 +10,7 @@ import (
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
 
 	"github.com/podctl/podctl/netsetup"
@@ -77,7 +78,7 @@ func (s *Supervisor) launch(r *pendingRun) error {
 	}
 	// The workload's first connection must work: the network is
 	// configured before its init is told to go on (meanwhile it started).
-	r.j.BeforeConfig = s.waitNetwork
+	r.j.BeforeConfig = s.net.Wait
 	r.start(s.pause.Pidfd, s.St.Spec)
 	return s.finishRun(r)
 }
@@ -108,7 +109,7 @@ func (s *Supervisor) launchAll(runs []*pendingRun) error {
 		ready = append(ready, r)
 	}
 	// The network once, for all of them (waitNetwork is the loop's).
-	net := sync.OnceValue(s.waitNetwork)
+	net := sync.OnceValue(s.net.Wait)
 	var wg sync.WaitGroup
 	for _, r := range ready {
 		r.j.BeforeConfig = net
@@ -218,20 +219,14 @@ func (s *Supervisor) finishRun(r *pendingRun) error {
 	c.Proc = model.ProcRef{PID: proc.Pid, StartTime: st}
 	s.procs[name] = proc
 	explain.Printf("podctl", "container %s runs as host pid %d, our child (CLONE_PARENT): waits on its pidfd", name, proc.Pid)
-	if err := watchExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) }); err != nil {
-		// Not pollable (an old kernel): a thread of its own waits.
-		go func() {
-			stage.AwaitExit(proc.Pidfd)
-			s.Post(func() { s.exited(name, proc) })
-		}()
-	}
+	stage.OnExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) })
 	if proc.Notify != nil {
 		// Its binds are decided here (bypass.go) for as long as it
 		// runs: a Go goroutine, so the supervisor stays awake.
 		s.bypassing.Add(1)
 		go func(l *os.File, ports []netsetup.Port) {
 			defer s.bypassing.Add(-1)
-			s.serveBypass(name, l, ports)
+			podnet.ServeBypass(s.logf, name, l, ports)
 		}(proc.Notify, s.St.Spec.Network.Ports)
 		proc.Notify = nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/termio"
 
@@ -85,17 +86,12 @@ type Supervisor struct {
 	multi       atomic.Bool    // the pod has several containers: prefix their output
 	active      atomic.Int32   // how many, for hibernate
 	ctl         *controlServer
-	// The pod's network helper (network.go), nil without one; netReady:
-	// it has configured the namespace; netRetry: its restart, pending.
-	net      *netsetup.Helper
-	netReady bool
-	netErr   error // why the helper failed to start, until it is restarted
+	// net: the pod's network helper and its restarts (sandbox/podnet).
+	net *podnet.Glue
 	// --network bridge: the shared network's user namespace while the
 	// pod is made, and the pod's leased address.
-	parentUserns   *os.File
-	bridgeIP       string
-	bridgeAttached bool // the pod's veth is on the bridge
-	netRetry       *time.Timer
+	parentUserns *os.File
+	bridgeIP     string
 	// oomBase: memory.events oom_kill of each container's cgroup when its
 	// current run started (cgroup.go).
 	oomBase map[string]uint64
@@ -117,9 +113,11 @@ type Supervisor struct {
 	RestoreTerm func()
 }
 
+// New prepares the supervisor of a pod to be made in dir (Create) or
+// resumed from it (resumeSupervisor).
 func New(dir string, spec model.PodSpec) *Supervisor {
 	now := time.Now().UTC()
-	return &Supervisor{
+	s := &Supervisor{
 		dir: dir,
 		St: &model.PodState{Spec: spec, Created: now, BootID: model.BootID(), Phase: model.PhasePending,
 			Supervisor: model.ProcRef{PID: os.Getpid()}},
@@ -136,6 +134,19 @@ func New(dir string, spec model.PodSpec) *Supervisor {
 		done:         make(chan struct{}),
 		lockFD:       -1,
 	}
+	s.net = s.newGlue()
+	return s
+}
+
+// newGlue prepares the pod's network glue over s.St's network record.
+func (s *Supervisor) newGlue() *podnet.Glue {
+	return podnet.New(s.St.Spec.Name, s.dir, s.St.Spec.Network, &s.St.Network, podnet.Hooks{
+		Post:   s.Post,
+		Logf:   s.logf,
+		Save:   s.save,
+		Ending: func() bool { return s.finished || s.stopping },
+		Cgroup: func() *os.File { return s.cgroupOf(netLeaf) },
+	})
 }
 
 // create makes the pod: the pause, its /etc files, the control socket,
@@ -148,7 +159,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 	if bridge {
 		// The pod's user namespace is made inside the shared network's
 		// (bridge.go), and the pod leases its address first.
-		userns, ip, err := joinSharedNetwork(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, idmap.Detect())
+		userns, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, idmap.Detect())
 		if err != nil {
 			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
 		}
@@ -162,7 +173,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		}
 	}
 	if err != nil && bridge {
-		ReleaseSharedNetwork(s.St.Spec.Name)
+		podnet.ReleaseShared(s.St.Spec.Name)
 	}
 	return err
 }
@@ -233,14 +244,15 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	s.St.Pause = model.ProcRef{PID: s.pause.Pid, StartTime: s.pause.StartTime}
 	s.St.StartTime = time.Now().UTC()
 	explain.Printf("podctl", "the pause is pid %d; a pidfd names it from now on: pidfd_open(%d)", s.pause.Pid, s.pause.Pid)
-	if err := s.startNetwork(); err != nil {
+	s.net.SetPause(s.pause.Pid, s.pause.Pidfd)
+	if err := s.net.Start(); err != nil {
 		abortFirst()
 		s.pause.Stop()
 		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
 	}
 	if s.ctl, err = listenControl(s.dir, s); err != nil {
 		abortFirst()
-		s.stopNetwork()
+		s.net.Stop()
 		s.pause.Stop()
 		return err
 	}
@@ -258,14 +270,14 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	// the pause failed, that is the error to report, not its consequence.
 	if rerr := s.pause.AwaitReady(); rerr != nil {
 		s.killAll(unix.SIGKILL)
-		s.stopNetwork()
+		s.net.Stop()
 		s.pause.Stop()
 		s.ctl.close()
 		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, rerr)
 	}
 	// A pod with no container yet (pod create) is made once its network
 	// is: a failing helper fails the creation.
-	if err := s.waitNetwork(); err != nil {
+	if err := s.net.Wait(); err != nil {
 		s.killAll(unix.SIGKILL)
 		s.pause.Stop()
 		s.ctl.close()
@@ -796,12 +808,7 @@ func (s *Supervisor) watchPause() {
 			}
 		})
 	}
-	if err := watchExit(p.Pidfd, lost); err != nil {
-		go func() {
-			stage.AwaitExit(p.Pidfd)
-			lost()
-		}()
-	}
+	stage.OnExit(p.Pidfd, lost)
 }
 
 // describePauseExit says how the pause ended, for the pod's message.
@@ -853,7 +860,7 @@ func (s *Supervisor) finish() {
 			c.State, c.LastState = c.LastState, model.ContainerState{}
 		}
 	}
-	s.stopNetwork()
+	s.net.Stop()
 	explain.Printf("podctl", "ends the pod: SIGKILL to the pause (pid %d), and the kernel ends its pid namespace: pidfd_send_signal, wait4", s.pause.Pid)
 	if err := s.pause.Stop(); err != nil {
 		s.logf("%v", err)

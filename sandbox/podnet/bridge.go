@@ -1,4 +1,4 @@
-package supervisor
+package podnet
 
 import (
 	"encoding/json"
@@ -78,10 +78,10 @@ func readSharedNetwork(dir string) (*sharedNetwork, bool) {
 	return &n, true
 }
 
-// joinSharedNetwork makes sure the network runs, leases the pod an
+// JoinShared makes sure the network runs, leases the pod an
 // address, and returns the network's user namespace (the pod's must be
 // made inside it) and the address.
-func joinSharedNetwork(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *os.File, ip string, err error) {
+func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *os.File, ip string, err error) {
 	if os.Geteuid() == 0 {
 		// Root needs no holder: the bridge is in the host's network
 		// namespace, and pods keep user namespaces of their own.
@@ -334,7 +334,7 @@ func pruneLeases(leases string) (left int) {
 
 // releaseSharedNetwork gives back pod's lease (none for ""), and takes the
 // network down when no pod uses it any more.
-func ReleaseSharedNetwork(pod string) {
+func ReleaseShared(pod string) {
 	if root, err := model.StateRoot(); err != nil || !model.Exists(filepath.Join(root, "network")) {
 		return // never made
 	}
@@ -369,16 +369,16 @@ func ReleaseSharedNetwork(pod string) {
 // attachBridge plugs the pod into the shared network (the netconf stage;
 // as root, in place). The host side's name is unique per address, within
 // IFNAMSIZ.
-func (s *Supervisor) attachBridge() error {
-	explain.Printf("podctl", "plugs pod %s into %s: a veth pair made in the shared network namespace, eth0 moved into the pod's and given %s/24 (netlink, from the netconf stage)", s.St.Spec.Name, netsetup.BridgeName, s.St.Network.IP)
-	podNS, err := netsetup.OpenNamespace(s.pause.Pid, s.pause.Pidfd, "net")
+func (g *Glue) attachBridge() error {
+	explain.Printf("podctl", "plugs pod %s into %s: a veth pair made in the shared network namespace, eth0 moved into the pod's and given %s/24 (netlink, from the netconf stage)", g.pod, netsetup.BridgeName, g.state.IP)
+	podNS, err := netsetup.OpenNamespace(g.pausePID, g.pauseFD, "net")
 	if err != nil {
 		return err
 	}
 	defer podNS.Close()
-	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(s.St.Network.IP).As4()[3])
+	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(g.state.IP).As4()[3])
 	if os.Geteuid() == 0 {
-		return netsetup.Attach(hostIf, s.St.Network.IP, podNS) // in the host's namespace, as root
+		return netsetup.Attach(hostIf, g.state.IP, podNS) // in the host's namespace, as root
 	}
 	var n *sharedNetwork
 	withSharedNetwork(func(dir string) error {
@@ -393,7 +393,7 @@ func (s *Supervisor) attachBridge() error {
 		return fmt.Errorf("the shared network's holder: %w", err)
 	}
 	defer unix.Close(pidfd)
-	return netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: s.St.Network.IP}, podNS)
+	return netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: g.state.IP}, podNS)
 }
 
 // filterSharedNetwork sets the nftables rules by which only the pods

@@ -1,4 +1,4 @@
-package supervisor
+package podnet
 
 import (
 	"encoding/binary"
@@ -68,11 +68,11 @@ type seccompNotifAddfd struct {
 	newfdFlags uint32
 }
 
-// serveBypass decides the bind(2) calls of a container run through its
-// seccomp listener, until the run's last process is gone. It runs on a
-// goroutine of its own (the loop is not needed: the ports are the pod's
-// spec, fixed).
-func (s *Supervisor) serveBypass(name string, listener *os.File, ports []netsetup.Port) {
+// ServeBypass decides the bind(2) calls of a container run through its
+// seccomp listener, until the run's last process is gone; logf records a
+// bind left in the pod, and why. It runs on a goroutine of its own (the
+// supervisor's loop is not needed: the ports are the pod's spec, fixed).
+func ServeBypass(logf func(format string, args ...any), name string, listener *os.File, ports []netsetup.Port) {
 	defer listener.Close()
 	fd := int(listener.Fd())
 	for {
@@ -94,7 +94,7 @@ func (s *Supervisor) serveBypass(name string, listener *os.File, ports []netsetu
 			return
 		}
 		resp := seccompNotifResp{id: req.id}
-		msg, errno := s.bypassBind(fd, &req, ports)
+		msg, errno := bypassBind(fd, &req, ports)
 		switch errno {
 		case 0:
 		case continueBind:
@@ -103,7 +103,7 @@ func (s *Supervisor) serveBypass(name string, listener *os.File, ports []netsetu
 			resp.error = -int32(errno)
 		}
 		if msg != "" {
-			s.logf("container %s: %s", name, msg)
+			logf("container %s: %s", name, msg)
 		}
 		ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))
 	}
@@ -115,7 +115,7 @@ const continueBind = unix.Errno(^uintptr(0) >> 1)
 // bypassBind decides one bind(2): 0 (done, the host's socket in place),
 // continueBind, or the errno the call fails with; and what to log ("" for
 // a bind that is none of --port-bypass's business).
-func (s *Supervisor) bypassBind(fd int, req *seccompNotif, ports []netsetup.Port) (string, unix.Errno) {
+func bypassBind(fd int, req *seccompNotif, ports []netsetup.Port) (string, unix.Errno) {
 	if req.nr != unix.SYS_BIND {
 		return "", continueBind
 	}
