@@ -48,14 +48,14 @@ type Reply struct {
 	Run   int  `json:"run,omitempty"`
 }
 
-// request sends req to the supervisor of the pod in dir and returns its
+// Call sends req to the supervisor of the pod in dir and returns its
 // answer; wait bounds how long the answer may take.
 func Call(dir string, req Request, wait time.Duration) error {
 	_, err := CallReply(dir, req, wait)
 	return err
 }
 
-// requestReply is request, returning the whole reply.
+// CallReply is request, returning the whole reply.
 func CallReply(dir string, req Request, wait time.Duration) (*Reply, error) {
 	path := filepath.Join(dir, SocketName)
 	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})

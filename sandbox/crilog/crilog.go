@@ -29,7 +29,7 @@ import (
 // default is the same 16 KiB).
 const maxLogLine = 16 * 1024
 
-// criLog writes one container run's stdout and stderr into one log file.
+// File writes one container run's stdout and stderr into one log file.
 // The two pumps share it, so writing a record holds mu.
 type File struct {
 	Path string // for error messages
@@ -37,11 +37,11 @@ type File struct {
 	F    *os.File
 }
 
-// errPumpPaused: pump returned because r's read deadline passed, with
+// ErrPumpPaused: pump returned because r's read deadline passed, with
 // everything it read logged; r is still open and may be pumped again.
 var ErrPumpPaused = errors.New("log pump paused")
 
-// openCRILog creates (or appends to) the log file at path with mode 0600:
+// Open creates (or appends to) the log file at path with mode 0600:
 // a container's output is its owner's business only.
 func Open(path string) (*File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -79,7 +79,7 @@ func (l *File) writeRecord(t time.Time, stream string, tag byte, content []byte)
 	return nil
 }
 
-// pump copies r (one stream: "stdout" or "stderr") into the log until EOF
+// Pump copies r (one stream: "stdout" or "stderr") into the log until EOF
 // or a read error, line by line. Each complete line gets tag F; a line
 // longer than maxLogLine becomes P records of maxLogLine bytes and an F
 // record with the rest (1 to maxLogLine bytes: a P record is cut only once
@@ -165,7 +165,7 @@ func (l *File) Pump(stream string, r io.Reader, tee io.Writer, prefix string) er
 	}
 }
 
-// prefixLines appends chunk to dst with prefix before every line start;
+// PrefixLines appends chunk to dst with prefix before every line start;
 // *atStart carries across calls, so a line that arrives in several reads is
 // prefixed once.
 func PrefixLines(dst, chunk []byte, prefix string, atStart *bool) []byte {
@@ -224,7 +224,7 @@ func ParseLogRecord(line []byte) (LogRecord, error) {
 	return LogRecord{Time: t, Stream: stream, Partial: tag == "P", Content: f[3]}, nil
 }
 
-// LogReadOptions say how to print a log.
+// ReadOptions say how to print a log.
 type ReadOptions struct {
 	Timestamps bool // print the record's RFC3339Nano timestamp and a space before each line
 	Tail       int  // print only the last Tail lines (counting reassembled full lines); <0 means all
@@ -395,7 +395,7 @@ func openLogAt(path string, offset int64) (*recordReader, error) {
 	return &recordReader{f: f, path: path, off: offset}, nil
 }
 
-// PrintLog reads the CRI log file at path and writes the container's
+// Print reads the CRI log file at path and writes the container's
 // output to stdout and stderr (by each record's stream), reassembling P
 // records with the following F record into one line ending with "\n".
 // It returns the offset just after the last complete record it consumed, so
@@ -419,7 +419,7 @@ func Print(path string, opts ReadOptions, stdout, stderr io.Writer) (int64, erro
 // followPoll is how often FollowLog looks for new records.
 const followPoll = 100 * time.Millisecond
 
-// FollowLog prints records appended to the file at path from offset on (as
+// Follow prints records appended to the file at path from offset on (as
 // PrintLog does, without Tail), polling every 100 ms, until done() returns
 // true and no more data is available; it then returns nil. It does not
 // print a record that is only half written: it waits for the rest. (Polling

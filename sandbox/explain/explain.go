@@ -18,13 +18,13 @@ import (
 // envExplainFD names the inherited descriptor that explain lines go to.
 const envExplainFD = "_PODCTL_EXPLAIN_FD"
 
-// explainFile is where explain lines go (nil: --explain is off).
+// File is where explain lines go (nil: --explain is off).
 var File *os.File
 
-// SetExplain turns --explain on, writing to f (podctl's stderr).
+// Set turns --explain on, writing to f (podctl's stderr).
 func Set(f *os.File) { File = f }
 
-// explainFromEnv turns explain on in a stage that inherited the descriptor.
+// FromEnv turns explain on in a stage that inherited the descriptor.
 func FromEnv() {
 	v := os.Getenv(envExplainFD)
 	os.Unsetenv(envExplainFD)
@@ -34,7 +34,7 @@ func FromEnv() {
 	}
 }
 
-// explain writes one line for role, if --explain is on.
+// Printf writes one line for role, if --explain is on.
 func Printf(role, format string, args ...any) {
 	if File == nil {
 		return
@@ -42,7 +42,7 @@ func Printf(role, format string, args ...any) {
 	fmt.Fprintf(File, "%-14s%s\n", "["+role+"]", fmt.Sprintf(format, args...))
 }
 
-// explainStage adds the explain descriptor to a stage podctl starts: its
+// Stage adds the explain descriptor to a stage podctl starts: its
 // environment entry and its file, appended to the stage's ExtraFiles (so
 // its number is 3 + the index).
 func Stage(env []string, files []*os.File) ([]string, []*os.File) {
@@ -52,7 +52,7 @@ func Stage(env []string, files []*os.File) ([]string, []*os.File) {
 	return append(env, envExplainFD+"="+strconv.Itoa(3+len(files))), append(files, File)
 }
 
-// nsFlagNames spells out CLONE_NEW* flags.
+// NSFlagNames spells out CLONE_NEW* flags.
 func NSFlagNames(flags int) string {
 	var n []string
 	for _, f := range []struct {

@@ -11,14 +11,14 @@ import (
 	"sync"
 )
 
-// IDRange is one line of a uid_map or gid_map: Count ids starting at Inside
+// Range is one line of a uid_map or gid_map: Count ids starting at Inside
 // in the pod are the ids starting at Outside on the host
 // (user_namespaces(7), "User and group ID mappings").
 type Range struct {
 	Inside, Outside, Count uint32
 }
 
-// IDMapping is how a pod's user namespace maps ids.
+// Mapping is how a pod's user namespace maps ids.
 type Mapping struct {
 	UIDs, GIDs []Range
 	// Helpers: write the maps with newuidmap/newgidmap (setuid root, from
@@ -76,7 +76,7 @@ func buildRanges(own uint32, subs []subIDRange) []Range {
 	return r
 }
 
-// DetectIDMapping decides the mapping for a pod made by the current user.
+// Detect decides the mapping for a pod made by the current user.
 //
 // Root: an identity mapping of all ids, so files keep their owners and pod
 // root is host root, as in rootful podman without --userns. The pod is still
@@ -226,7 +226,7 @@ func formatMap(rs []Range) string {
 	return b.String()
 }
 
-// formatRanges writes ranges as uid_map(5) lines do, joined by "; ".
+// FormatRanges writes ranges as uid_map(5) lines do, joined by "; ".
 func FormatRanges(rs []Range) string {
 	var parts []string
 	for _, r := range rs {
@@ -235,7 +235,7 @@ func FormatRanges(rs []Range) string {
 	return strings.Join(parts, "; ")
 }
 
-// how says who writes the maps, for --explain.
+// How says who writes the maps, for --explain.
 func (m Mapping) How() string {
 	switch {
 	case m.Helpers:
@@ -246,7 +246,7 @@ func (m Mapping) How() string {
 	return " (written to /proc/PID/uid_map and gid_map directly, by root: every id maps to itself)"
 }
 
-// procStatus reads the "Key: value" lines of /proc/self/status.
+// ProcStatus reads the "Key: value" lines of /proc/self/status.
 func ProcStatus() map[string]string {
 	m := map[string]string{}
 	b, _ := os.ReadFile("/proc/self/status")

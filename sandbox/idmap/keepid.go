@@ -11,7 +11,7 @@ import (
 // the caller owns (a CI workspace); pod root is then a subordinate id.
 const UserNSKeepID = "keep-id"
 
-// keepID rearranges a subordinate mapping (0 = the caller, 1..N = the
+// KeepID rearranges a subordinate mapping (0 = the caller, 1..N = the
 // range) so that the caller's uid maps to itself: inside 0..own-1 are the
 // first subordinate ids, own is the caller, own+1.. the rest.
 func (m Mapping) KeepID(uid, gid uint32) (Mapping, error) {
@@ -68,11 +68,11 @@ func keepRanges(rs []Range, own uint32) ([]Range, error) {
 	return out, nil
 }
 
-// keepIDUser is the default user of a keep-id pod's containers: the
+// KeepIDUser is the default user of a keep-id pod's containers: the
 // caller's own ids, as podman does.
 func KeepIDUser() string { return fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) }
 
-// relativeTo re-expresses pod mapping k (pod id -> host id) against mapping
+// RelativeTo re-expresses pod mapping k (pod id -> host id) against mapping
 // std (helper id -> host id, the store helper's): pod id -> helper id, as
 // containers-storage takes it. keepID builds k from std's own ranges, so
 // each range of k lies within one of std.

@@ -13,7 +13,7 @@ import (
 	"github.com/podctl/podctl/images"
 )
 
-// prepareImage makes the container's writable layer on its image, before
+// PrepareImage makes the container's writable layer on its image, before
 // the pod exists (so a missing or broken image is an error that leaves
 // nothing behind), and fills the spec in from the image's configuration:
 // command (Kubernetes' rules), environment, working directory, user and
@@ -22,7 +22,7 @@ func PrepareImage(pod string, userns string, c *model.ContainerSpec) error {
 	return PrepareImages(pod, userns, []*model.ContainerSpec{c})
 }
 
-// prepareImages is prepareImage for several containers at once (podctl
+// PrepareImages is prepareImage for several containers at once (podctl
 // apply of a pod): one call of the store helper makes every layer, which
 // saves a process and an opening of the store per container. On error
 // none of the layers is left.
@@ -114,7 +114,7 @@ func applyImageConfig(c *model.ContainerSpec) error {
 	return nil
 }
 
-// deleteLayers removes the store layers of the containers that have one.
+// DeleteLayers removes the store layers of the containers that have one.
 // Failures are reported but do not stop a removal: podctl gc sweeps
 // layers no pod knows.
 func DeleteLayers(cs []model.ContainerSpec) error {
@@ -132,7 +132,7 @@ func DeleteLayers(cs []model.ContainerSpec) error {
 	return err
 }
 
-// specsOf lists the containers' specs.
+// SpecsOf lists the containers' specs.
 func SpecsOf(cs []model.ContainerStatus) []model.ContainerSpec {
 	out := make([]model.ContainerSpec, len(cs))
 	for i := range cs {
@@ -141,7 +141,7 @@ func SpecsOf(cs []model.ContainerStatus) []model.ContainerSpec {
 	return out
 }
 
-// sweepLayers removes the layers podctl made that no pod's state knows
+// SweepLayers removes the layers podctl made that no pod's state knows
 // (pods whose creator was killed before it saved them). A store that does
 // not exist is left so (podctl gc never creates one), and so is a machine
 // without podctl-store.

@@ -9,7 +9,7 @@ import (
 	"github.com/podctl/podctl/sandbox/seccomp"
 )
 
-// capNames are the capabilities of capabilities(7), by number.
+// CapNames are the capabilities of capabilities(7), by number.
 var CapNames = []string{
 	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
 	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
@@ -65,7 +65,7 @@ func ResolveCaps(add, drop []string) ([]string, error) {
 	return out, nil
 }
 
-// seccompFilter compiles the container's seccomp profile for its
+// SeccompFilter compiles the container's seccomp profile for its
 // capabilities (a profile's rules may depend on them); nil when unconfined.
 func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if c.Seccomp == "unconfined" {

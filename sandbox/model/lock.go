@@ -24,7 +24,7 @@ const (
 	stateLock      = "state.lock"
 )
 
-// lockFile opens (creating) path and flocks it with how (unix.LOCK_EX or
+// LockFile opens (creating) path and flocks it with how (unix.LOCK_EX or
 // unix.LOCK_SH, optionally | unix.LOCK_NB). The lock lasts until the file is
 // closed by every process holding it (flock locks belong to the open file,
 // so a lock passed to a child on exec stays held).
@@ -46,7 +46,7 @@ func LockFile(path string, how int) (*os.File, error) {
 	return f, nil
 }
 
-// supervisorAlive says whether the supervisor of the pod in dir runs: it
+// SupervisorAlive says whether the supervisor of the pod in dir runs: it
 // holds supervisor.lock, so a non-blocking shared lock fails.
 func SupervisorAlive(dir string) bool {
 	f, err := os.OpenFile(filepath.Join(dir, supervisorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -58,7 +58,7 @@ func SupervisorAlive(dir string) bool {
 	return errors.Is(err, unix.EWOULDBLOCK)
 }
 
-// awaitSupervisorExit waits until the supervisor of the pod in dir has
+// AwaitSupervisorExit waits until the supervisor of the pod in dir has
 // exited (released its lock), or the timeout passes.
 func AwaitSupervisorExit(dir string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
@@ -71,7 +71,7 @@ func AwaitSupervisorExit(dir string, timeout time.Duration) error {
 	return nil
 }
 
-// withStateLock runs fn holding the pod's state lock.
+// WithStateLock runs fn holding the pod's state lock.
 func WithStateLock(dir string, fn func() error) error {
 	f, err := LockFile(filepath.Join(dir, stateLock), unix.LOCK_EX)
 	if err != nil {

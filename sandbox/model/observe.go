@@ -57,7 +57,7 @@ func (st *PodState) markLost(reason, msg string) {
 	st.SetConditions(false, false, time.Now().UTC())
 }
 
-// markUnknown records that a container's process is gone and its exit
+// MarkUnknown records that a container's process is gone and its exit
 // status was never collected (the kubelet's ContainerStatusUnknown).
 func (c *ContainerStatus) MarkUnknown() {
 	var started time.Time
@@ -71,7 +71,7 @@ func (c *ContainerStatus) MarkUnknown() {
 	c.Ready, c.Proc = false, ProcRef{}
 }
 
-// setConditions records the pod's conditions, keeping each one's last
+// SetConditions records the pod's conditions, keeping each one's last
 // transition time unless its status changed.
 func (st *PodState) SetConditions(initialized, ready bool, now time.Time) {
 	want := []struct {

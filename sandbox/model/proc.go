@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procStartTime reads the start time of pid in clock ticks since boot
+// ProcStartTime reads the start time of pid in clock ticks since boot
 // (field 22 of /proc/PID/stat, proc(5)). A pid with another start time is
 // another process.
 func ProcStartTime(pid int) (uint64, error) {
@@ -43,7 +43,7 @@ func statOwner(fi os.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
-// siginfoStatus reads si_code and si_status of a SIGCHLD siginfo_t
+// SiginfoStatus reads si_code and si_status of a SIGCHLD siginfo_t
 // (sigaction(2)); x/sys/unix leaves that union as padding. In the kernel's
 // layout si_status follows si_pid and si_uid, 24 bytes in on 64-bit.
 func SiginfoStatus(info *unix.Siginfo) (code, status int) {
@@ -51,13 +51,13 @@ func SiginfoStatus(info *unix.Siginfo) (code, status int) {
 	return int(info.Code), int(int32(binary.NativeEndian.Uint32(b[24:28])))
 }
 
-// siginfoPID reads si_pid of a SIGCHLD siginfo_t: 16 bytes in.
+// SiginfoPID reads si_pid of a SIGCHLD siginfo_t: 16 bytes in.
 func SiginfoPID(info *unix.Siginfo) int {
 	b := (*[128]byte)(unsafe.Pointer(info))
 	return int(int32(binary.NativeEndian.Uint32(b[16:20])))
 }
 
-// signalProc sends sig to the process r names, through a pidfd opened and
+// SignalProc sends sig to the process r names, through a pidfd opened and
 // then checked against r's start time: a recycled pid gets nothing.
 func SignalProc(r ProcRef, sig unix.Signal) error {
 	if r.PID <= 0 {
@@ -74,7 +74,7 @@ func SignalProc(r ProcRef, sig unix.Signal) error {
 	return unix.PidfdSendSignal(fd, sig, nil, 0)
 }
 
-// running says whether anything of the pod still runs.
+// Running says whether anything of the pod still runs.
 func Running(st *PodState, dir string) bool {
 	return SupervisorAlive(dir) || st.BootID == BootID() && (st.Pause.Alive() || st.Network.Helper.Alive() || AnyAlive(st))
 }

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stopSignal is the signal podctl stop sends container c: its image's
+// StopSignal is the signal podctl stop sends container c: its image's
 // StopSignal in place of the default SIGTERM.
 func StopSignal(c *ContainerSpec, sig unix.Signal) unix.Signal {
 	if sig != unix.SIGTERM || c == nil || c.StopSignal == "" {

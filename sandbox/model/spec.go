@@ -43,7 +43,7 @@ func ParseRestartPolicy(s string) (RestartPolicy, error) {
 	return "", fmt.Errorf("--restart %q: use always, on-failure or never", s)
 }
 
-// restarts says whether a container that exited with code is started again.
+// Restarts says whether a container that exited with code is started again.
 func (p RestartPolicy) Restarts(code int) bool {
 	return p == RestartAlways || p == RestartOnFailure && code != 0
 }
@@ -209,7 +209,7 @@ func (s *PodSpec) Validate() error {
 	return err
 }
 
-// forPod fills in what the pod's user namespace means for a container: in
+// ForPod fills in what the pod's user namespace means for a container: in
 // a keep-id pod it runs as the caller's ids unless -u says otherwise (and,
 // from an image, gets layers owned for that mapping: prepareImage).
 func (c *ContainerSpec) ForPod(p PodSpec) error {

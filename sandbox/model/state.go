@@ -94,7 +94,7 @@ type PodState struct {
 	Cgroup string `json:"cgroup,omitempty"`
 }
 
-// container returns the status of the container called name, or nil.
+// Container returns the status of the container called name, or nil.
 func (st *PodState) Container(name string) *ContainerStatus {
 	for i := range st.Containers {
 		if st.Containers[i].Spec.Name == name {
@@ -115,7 +115,7 @@ func (st *PodState) MainContainer() *ContainerStatus {
 	return nil
 }
 
-// podDir makes the pod's directory, already holding its supervisor lock
+// PodDir makes the pod's directory, already holding its supervisor lock
 // (lock.go), and returns it with that lock held. The directory is built
 // under a temporary name and renamed into place, so that a pod directory
 // never exists unlocked while its creator lives: "no state.json and nobody
@@ -160,10 +160,10 @@ func PodDir(name string) (string, *os.File, error) {
 	return dir, lock, nil
 }
 
-// stateFile is the name of the state in a pod's directory.
+// StateFile is the name of the state in a pod's directory.
 const StateFile = "state.json"
 
-// writeState replaces state.json atomically (write, then rename(2)), so a
+// WriteState replaces state.json atomically (write, then rename(2)), so a
 // reader never sees half a file, even if podctl dies mid-write. There is no
 // fsync: the state describes processes, and none survives a power loss
 // (readers compare the boot id), so durability would cost a disk flush on
@@ -211,7 +211,7 @@ func ReadState(name string) (*PodState, string, error) {
 	return st, dir, err
 }
 
-// readStateFile reads dir/state.json.
+// ReadStateFile reads dir/state.json.
 func ReadStateFile(dir string) (*PodState, error) {
 	path := filepath.Join(dir, "state.json")
 	b, err := os.ReadFile(path)
@@ -245,7 +245,7 @@ func ListPods() ([]string, error) {
 	return names, err
 }
 
-// bootID identifies this boot of the kernel: state from another boot
+// BootID identifies this boot of the kernel: state from another boot
 // describes processes that no longer exist.
 func BootID() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
@@ -271,7 +271,7 @@ func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 	return nil, fmt.Errorf("pod %s has no container %q (it has: %s)", st.Spec.Name, name, strings.Join(names, ", "))
 }
 
-// logPath is where run number restarts of container name logs, as the
+// LogPath is where run number restarts of container name logs, as the
 // kubelet lays it out: <container>/<restartCount>.log.
 func LogPath(dir, name string, restarts int) string {
 	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")

@@ -96,7 +96,7 @@ type ProcRef struct {
 	StartTime uint64 `json:"startTime,omitempty"`
 }
 
-// alive says whether the process still runs (on this boot, which the
+// Alive says whether the process still runs (on this boot, which the
 // caller has checked).
 func (r ProcRef) Alive() bool {
 	if r.PID <= 0 {
@@ -106,12 +106,12 @@ func (r ProcRef) Alive() bool {
 	return err == nil && t == r.StartTime
 }
 
-// terminal says whether a phase is final.
+// Terminal says whether a phase is final.
 func Terminal(phase string) bool {
 	return phase == PhaseSucceeded || phase == PhaseFailed
 }
 
-// computePhase derives the pod phase and conditions from its containers,
+// ComputePhase derives the pod phase and conditions from its containers,
 // by Kubernetes' rules (the kubelet's getPhase). A Terminated state is
 // final here: a container that will be restarted is Running again or
 // Waiting in back-off (with its last run in LastState).
@@ -179,7 +179,7 @@ func ComputePhase(cs []ContainerStatus) (phase string, initialized, ready bool) 
 	return PhaseSucceeded, true, false
 }
 
-// exitReason is the reason of a Terminated state, from the exit code.
+// ExitReason is the reason of a Terminated state, from the exit code.
 func ExitReason(code int) string {
 	if code == 0 {
 		return ReasonCompleted

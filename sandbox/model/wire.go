@@ -9,5 +9,5 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Msg }
 
-// maxMsg bounds one datagram; the init's configuration is the largest one.
+// MaxMsg bounds one datagram; the init's configuration is the largest one.
 const MaxMsg = 64 << 10

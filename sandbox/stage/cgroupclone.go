@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cloneIntoCgroup: clone3(CLONE_INTO_CGROUP) exists from Linux 5.7 on.
+// CloneIntoCgroup: clone3(CLONE_INTO_CGROUP) exists from Linux 5.7 on.
 var CloneIntoCgroup = sync.OnceValue(func() bool {
 	var u unix.Utsname
 	if unix.Uname(&u) != nil {

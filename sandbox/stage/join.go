@@ -26,7 +26,7 @@ import (
 const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC |
 	unix.CLONE_NEWUTS
 
-// joinFlags are the namespaces a new container joins (setns) and the ones
+// JoinFlags are the namespaces a new container joins (setns) and the ones
 // it gets of its own (unshare).
 //
 // Each container gets a cgroup namespace of its own, made once the join
@@ -40,7 +40,7 @@ func JoinFlags(spec model.PodSpec) (setns, unshare int) {
 	return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
 }
 
-// execFlags: podctl exec joins every namespace of the container's process,
+// ExecFlags: podctl exec joins every namespace of the container's process,
 // its mount, pid and cgroup namespaces included, and makes none.
 func ExecFlags(spec model.PodSpec) int {
 	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
@@ -92,7 +92,7 @@ type InitConfig struct {
 	Setgroups    bool `json:"setgroups"` // false when setgroups(2) is denied in the pod
 }
 
-// container is podctl's handle on a started container.
+// Proc is podctl's handle on a started container.
 type Proc struct {
 	Pid   int
 	Pidfd int
@@ -101,7 +101,7 @@ type Proc struct {
 	Notify *os.File
 }
 
-// joiner is a join stage that runs and waits for its pause: podctl starts
+// Joiner is a join stage that runs and waits for its pause: podctl starts
 // it while the pause is still being made, so that the two execs overlap.
 type Joiner struct {
 	cmd  *exec.Cmd
@@ -111,7 +111,7 @@ type Joiner struct {
 	BeforeConfig func() error
 }
 
-// spawnJoin starts the join stage of container name; its workload will have
+// SpawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
 func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
 	sock, child, err := NewSyncPair("container " + name)
@@ -137,13 +137,13 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 	return &Joiner{cmd: cmd, sock: sock}, nil
 }
 
-// abort ends a join stage that will not be used: on end-of-file it exits.
+// Abort ends a join stage that will not be used: on end-of-file it exits.
 func (j *Joiner) Abort() {
 	j.sock.Close()
 	j.cmd.Wait()
 }
 
-// start sends the join stage into the namespaces of the process behind
+// Start sends the join stage into the namespaces of the process behind
 // pidfd (the pause, or a container for exec), following the second
 // conversation of sync.go. On return the workload runs (its execve
 // succeeded) or an error says why not, and nothing of the container is left.
@@ -242,14 +242,14 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	return c, nil
 }
 
-// wait reaps the container's process and returns its exit code the way a
+// Wait reaps the container's process and returns its exit code the way a
 // shell reports it: the status, or 128+N for a death by signal N.
 func (c *Proc) Wait() (int, error) {
 	code, _, err := c.WaitStatus()
 	return code, err
 }
 
-// waitStatus is wait that also says which signal, if any, ended it.
+// WaitStatus is wait that also says which signal, if any, ended it.
 func (c *Proc) WaitStatus() (code, sig int, err error) {
 	var ws unix.WaitStatus
 	for {
@@ -284,7 +284,7 @@ func podNamespaceFlags(spec model.PodSpec) int {
 	return podNamespaces
 }
 
-// execConfig is the init's configuration for a command run in container
+// ExecConfig is the init's configuration for a command run in container
 // c of pod st (podctl exec, exec probes and lifecycle hooks): the
 // container's environment with env over it, its user and directory unless
 // given, its capabilities and seccomp filter.

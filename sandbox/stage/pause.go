@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pause is podctl's handle on a running pause process.
+// Pause is podctl's handle on a running pause process.
 type Pause struct {
 	Pid       int
 	Pidfd     int // pidfd_open(2): signals and setns reach this process, never a recycled pid
@@ -24,7 +24,7 @@ type Pause struct {
 	Ready     bool
 }
 
-// awaitReady waits for the pause to finish its start-up, and returns the
+// AwaitReady waits for the pause to finish its start-up, and returns the
 // error it reported if it could not. The caller must have recorded the
 // pause in the pod's state: awaitReady tells the pause so, and until then
 // the pause exits if podctl dies (nsenter.c, stage_pause_init).
@@ -45,7 +45,7 @@ func (p *Pause) AwaitReady() error {
 	return p.sock.SendText("recorded")
 }
 
-// selfExe is what podctl re-executes for its stages. /proc/self/exe is the
+// SelfExe is what podctl re-executes for its stages. /proc/self/exe is the
 // very binary that is running, even if the file was replaced on disk since.
 var SelfExe = "/proc/self/exe"
 
@@ -63,7 +63,7 @@ type pauseSetup struct {
 	premapped bool
 }
 
-// spawnPause starts the stage that makes the pod's namespaces. podctl does
+// SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
 	sock, child, err := NewSyncPair("the pause")
@@ -96,14 +96,14 @@ func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, e
 	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
 }
 
-// abort ends a pause stage before finish: it has forked nothing yet.
+// Abort ends a pause stage before finish: it has forked nothing yet.
 func (ps *pauseSetup) Abort() {
 	ps.sock.Close()
 	ps.cmd.Process.Kill()
 	ps.cmd.Wait()
 }
 
-// mapUserNS is podctl's side of the first steps of a stage that makes a
+// MapUserNS is podctl's side of the first steps of a stage that makes a
 // user namespace (the pause's, the image store helper's; nsenter.c): wait
 // for "unshared", then write the namespace's maps. The caller then says
 // "mapped".
@@ -123,7 +123,7 @@ func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error
 	return nil
 }
 
-// finish maps the ids of the pod's user namespace and names the pod,
+// Finish maps the ids of the pod's user namespace and names the pod,
 // following the first conversation of sync.go, and returns once the pause
 // is forked. On error nothing of the pod is left.
 func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
@@ -195,7 +195,7 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 	return p, nil
 }
 
-// stop kills the pause and with it every process of the pod (the kernel
+// Stop kills the pause and with it every process of the pod (the kernel
 // kills a pid namespace when its init dies), then reaps it. The caller must
 // have reaped the pod's processes that are its own children first: the
 // pause cannot finish exiting while one of them is an unreaped zombie.

@@ -60,13 +60,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncSocket is podctl's end of a conversation.
+// SyncSocket is podctl's end of a conversation.
 type SyncSocket struct {
 	Fd   int
 	Peer string // who is at the other end, for error messages
 }
 
-// newSyncPair makes the socketpair; the child's end is returned as an
+// NewSyncPair makes the socketpair; the child's end is returned as an
 // *os.File to be passed in exec.Cmd.ExtraFiles (which clears close-on-exec
 // for it in the child only).
 func NewSyncPair(peer string) (*SyncSocket, *os.File, error) {
@@ -143,7 +143,7 @@ func (s *SyncSocket) recvFD() ([]byte, int, error) {
 	}
 }
 
-// recvText reads one text message of the C stages. An "error ..." message
+// RecvText reads one text message of the C stages. An "error ..." message
 // becomes a Go error; so does end-of-file, which means the stage died
 // without saying why.
 func (s *SyncSocket) RecvText() (word, rest string, err error) {

@@ -22,10 +22,10 @@ const (
 	netLeaf   = "_net"
 )
 
-// delegation is cgroups.Find's answer, asked once per process.
+// Delegation is cgroups.Find's answer, asked once per process.
 var Delegation = sync.OnceValues(cgroups.Find)
 
-// checkLimits refuses, before anything is made, limits that cannot be
+// CheckLimits refuses, before anything is made, limits that cannot be
 // enforced here: podctl never runs a pod silently unlimited. pod is the
 // pod's own limits, ctrs the containers'.
 func CheckLimits(pod cgroups.Resources, ctrs []model.ContainerSpec) error {

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// killLeftovers kills whatever still runs of a pod whose supervisor is
+// KillLeftovers kills whatever still runs of a pod whose supervisor is
 // gone: its containers (they may have a pid namespace of their own) and
 // its pause (whose death kills the rest of a shared pid namespace).
 func KillLeftovers(st *model.PodState) {
@@ -49,7 +49,7 @@ func KillLeftovers(st *model.PodState) {
 	}
 }
 
-// cleanupLeftovers kills what may be left of the pod in dir and removes
+// CleanupLeftovers kills what may be left of the pod in dir and removes
 // the directory, holding the state lock so that no writer races us.
 func CleanupLeftovers(dir string) error {
 	return model.WithStateLock(dir, func() error {

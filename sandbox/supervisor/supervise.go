@@ -151,7 +151,7 @@ func sendReply(sock *stage.SyncSocket, r superviseReply) {
 	sock.Send(b)
 }
 
-// startDetached makes the pod in dir (already created, empty) with a
+// StartDetached makes the pod in dir (already created, empty) with a
 // detached supervisor, and returns once its first container has started.
 // The supervisor inherits lock, the pod's supervisor lock (podDir).
 func StartDetached(dir string, lock *os.File, spec model.PodSpec, ctrs []model.ContainerSpec, notices io.Writer) (created bool, err error) {
@@ -162,7 +162,7 @@ func StartDetached(dir string, lock *os.File, spec model.PodSpec, ctrs []model.C
 	return sup.Create(dir, spec, ctrs, notices)
 }
 
-// spawnedSupervisor is a pod's detached supervisor, started early: its
+// Spawned is a pod's detached supervisor, started early: its
 // exec and the Go runtime's start overlap what podctl still does before
 // it can describe the pod (the image layers, prepareImages), and it waits
 // for that description on its socket.
@@ -171,7 +171,7 @@ type Spawned struct {
 	sock *stage.SyncSocket
 }
 
-// spawnSupervisor starts the supervisor of pod name; lock is the pod's
+// Spawn starts the supervisor of pod name; lock is the pod's
 // supervisor lock, which it inherits.
 func Spawn(name string, lock *os.File) (*Spawned, error) {
 	sock, child, err := stage.NewSyncPair("the pod's supervisor")
@@ -202,14 +202,14 @@ func Spawn(name string, lock *os.File) (*Spawned, error) {
 	return &Spawned{cmd: cmd, sock: sock}, nil
 }
 
-// abort ends a supervisor that will not get a pod: end-of-file on its
+// Abort ends a supervisor that will not get a pod: end-of-file on its
 // socket, before any request, makes it exit having made nothing.
 func (p *Spawned) Abort() {
 	p.sock.Close()
 	p.cmd.Wait()
 }
 
-// create describes the pod to the supervisor, which makes it; it returns
+// Create describes the pod to the supervisor, which makes it; it returns
 // once the pod's first container has started.
 func (p *Spawned) Create(dir string, spec model.PodSpec, ctrs []model.ContainerSpec, notices io.Writer) (created bool, err error) {
 	sock, cmd := p.sock, p.cmd

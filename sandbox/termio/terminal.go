@@ -13,7 +13,7 @@ func IsTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// rawSession puts terminal term in raw mode and keeps the pty's window
+// RawSession puts terminal term in raw mode and keeps the pty's window
 // size (master) the terminal's, until the undo it returns.
 func RawSession(term, master *os.File) func() {
 	resize := func() {
@@ -38,7 +38,7 @@ func RawSession(term, master *os.File) func() {
 	}
 }
 
-// foregroundTTY relays podctl run -it's stdin to the container's pty
+// ForegroundTTY relays podctl run -it's stdin to the container's pty
 // (master, a duplicate of its master), our terminal raw meanwhile and its
 // window size followed. It returns the undo.
 func ForegroundTTY(in, master *os.File) func() {
@@ -53,7 +53,7 @@ func ForegroundTTY(in, master *os.File) func() {
 	return restore
 }
 
-// makeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its
+// MakeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its
 // previous settings.
 func MakeRaw(f *os.File) (*unix.Termios, error) {
 	old, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)

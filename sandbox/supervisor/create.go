@@ -1,0 +1,159 @@
+package supervisor
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
+	"github.com/podctl/podctl/sandbox/stage"
+	"golang.org/x/sys/unix"
+)
+
+// Create makes the pod: the pause, its /etc files, the control socket,
+// and the first of ctrs started. The error of that first start (an
+// *ExecError for a workload that cannot be executed) is kept in firstErr,
+// and recorded in the container's state. On an error nothing of the pod is
+// left but its directory.
+func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
+	bridge := s.St.Spec.Network.Mode == netsetup.Bridge
+	if bridge {
+		// The pod's user namespace is made inside the shared network's
+		// (bridge.go), and the pod leases its address first.
+		userns, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, idmap.Detect())
+		if err != nil {
+			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
+		}
+		s.parentUserns, s.bridgeIP = userns, ip
+		defer func() { userns.Close(); s.parentUserns = nil }()
+	}
+	err := s.makeCgroup()
+	if err == nil {
+		if err = s.createPod(ctrs); err != nil {
+			s.removeCgroup()
+		}
+	}
+	if err != nil && bridge {
+		podnet.ReleaseShared(s.St.Spec.Name)
+	}
+	return err
+}
+
+func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
+	for _, c := range ctrs {
+		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c,
+			State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonContainerCreating}}})
+	}
+	var err error
+	if s.St.Supervisor.StartTime, err = model.ProcStartTime(os.Getpid()); err != nil {
+		return err
+	}
+	// The join stages of the first wave (firstWave: every app container,
+	// or the first init container) start while the pause is made: the
+	// execs overlap (see sync.go), and the runs start side by side
+	// (launch.go).
+	var runs []*pendingRun
+	abortFirst := func() {
+		for _, r := range runs {
+			r.abort()
+		}
+	}
+	for i, c := range firstWave(s.St.Containers) {
+		var stdin *os.File
+		if i == 0 {
+			stdin = s.Stdin
+		}
+		r, err := s.spawnRun(c, stdin)
+		if err != nil {
+			abortFirst()
+			return err
+		}
+		runs = append(runs, r)
+	}
+	explain.Printf("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.St.Spec.Name, s.dir)
+	explain.Printf("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
+	ps, err := stage.SpawnPause(s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
+	if err != nil {
+		abortFirst()
+		return err
+	}
+	s.ids = idmap.Detect()
+	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
+		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			ps.Abort()
+			abortFirst()
+			return err
+		}
+	}
+	if s.ids.Notice != "" && s.Notices != nil {
+		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
+	}
+	s.St.IDMap.UIDs, s.St.IDMap.GIDs = s.ids.UIDs, s.ids.GIDs
+	s.St.Network = model.NetworkState{Status: netsetup.Expected(s.St.Spec.Network), Ports: s.St.Spec.Network.Ports}
+	if s.bridgeIP != "" {
+		s.St.Network.IP = s.bridgeIP
+	}
+	if s.files, err = writeEtcFiles(s.dir, s.St.Spec, s.St.Network.Status); err != nil {
+		ps.Abort()
+		abortFirst()
+		return err
+	}
+	if s.pause, err = ps.Finish(s.St.Spec.Hostname, s.ids); err != nil {
+		abortFirst()
+		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
+	}
+	s.St.Pause = model.ProcRef{PID: s.pause.Pid, StartTime: s.pause.StartTime}
+	s.St.StartTime = time.Now().UTC()
+	explain.Printf("podctl", "the pause is pid %d; a pidfd names it from now on: pidfd_open(%d)", s.pause.Pid, s.pause.Pid)
+	s.net.SetPause(s.pause.Pid, s.pause.Pidfd)
+	if err := s.net.Start(); err != nil {
+		abortFirst()
+		s.pause.Stop()
+		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
+	}
+	if s.ctl, err = listenControl(s.dir, s); err != nil {
+		abortFirst()
+		s.net.Stop()
+		s.pause.Stop()
+		return err
+	}
+	// On record before any workload runs: from its first instruction
+	// on, podctl commands can find the pod.
+	s.save()
+	var startErr error
+	if len(runs) > 0 {
+		// Whatever happens to them, the pod is finished after awaitReady.
+		s.creating = true
+		startErr = s.launchAll(runs)
+		s.creating = false
+	}
+	// The first container joined while the pause finished starting; had
+	// the pause failed, that is the error to report, not its consequence.
+	if rerr := s.pause.AwaitReady(); rerr != nil {
+		s.killAll(unix.SIGKILL)
+		s.net.Stop()
+		s.pause.Stop()
+		s.ctl.close()
+		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, rerr)
+	}
+	// A pod with no container yet (pod create) is made once its network
+	// is: a failing helper fails the creation.
+	if err := s.net.Wait(); err != nil {
+		s.killAll(unix.SIGKILL)
+		s.pause.Stop()
+		s.ctl.close()
+		return err
+	}
+	s.watchPause()
+	s.armDeadline()
+	s.armEviction(evictionInterval())
+	// With no init container in the way, the other containers start now.
+	s.schedule()
+	s.save()
+	s.FirstErr = startErr
+	return nil
+}
