@@ -24,7 +24,7 @@ type PodVolume struct {
 	Files []VolumeFile
 	Empty bool // an emptyDir
 	// SizeLimit: an emptyDir's sizeLimit (the zero value: none); the pod
-	// is evicted once the volume holds more (eviction.go).
+	// is evicted once the volume holds more (sandbox/supervisor/eviction.go).
 	SizeLimit model.SizeLimit
 }
 

@@ -1,23 +1,30 @@
-// Package sandbox owns a pod's life on the host. A per-pod supervisor
-// (supervisor.go; in the foreground podctl itself, else a detached process,
-// supervise.go) creates the pause that holds the pod's namespaces
-// (pause.go), starts containers that join them (join.go) and, inside each
-// new container, the init stage builds its root filesystem and execs the
-// workload (init.go). The supervisor collects exit statuses, restarts by
-// the pod's restartPolicy with the kubelet's back-off (backoff.go), runs
-// init containers first, writes CRI logs (crilog.go) and keeps state.json
-// (state.go, status.go) in Kubernetes' terms; other commands reach it on a
-// control socket (control.go) and read the state through observe.go, which
-// corrects it with what is true now. exec.go joins a running container.
+// Package sandbox is podctl's pod API: the operations that the command
+// line (cmd/podctl) and the manifests (kube/) call, and that a CRI server
+// is to call. It sits on top of the packages that do the work, and none of
+// them imports it:
 //
-// The conversations between those processes are documented in sync.go,
-// supervise.go and control.go; the locks in lock.go.
+//	sandbox             the pod API (this package)
+//	sandbox/supervisor  the per-pod supervisor: create, restart, probes, logs, stop
+//	sandbox/podnet      the pod's network glue: helper lifecycle, bridge, --port-bypass
+//	sandbox/layers      container layers, through the podctl-store helper
+//	sandbox/stage       the processes that build a pod: pause, join, init
+//	sandbox/control     the control-socket protocol between the API and a supervisor
+//	sandbox/model       the pod model and its state on disk
+//	sandbox/crilog, idmap, explain, termio, seccomp: leaves used by the above
 //
-// The pod model: one pause process, PID 1 of the pod's pid namespace, owns
-// the pod's user, network, IPC, UTS, cgroup and pid namespaces. Containers
-// setns(2) into all of them and get a mount namespace of their own (and,
-// with --share-pid=false, a pid namespace of their own). When the pause
-// dies the kernel kills every process of its pid namespace
-// (pid_namespaces(7)), so no workload of a shared pid namespace outlives its
-// pod; the supervisor kills the others.
+// docs/architecture.md draws the layers and the processes. The files here,
+// one operation (or family) each:
+//
+//	run.go      Run, RunInPod, CreatePod: a pod's start, in the foreground or detached
+//	apply.go    Apply: a pod of a manifest, with its pod volumes
+//	exec.go     Exec: a process joined to a running container
+//	attach.go   Attach: a running container's stdio over the control socket
+//	pty.go      the relay of a foreground tty between podctl's terminal and a pty
+//	logs.go     Logs: a container's CRI log, printed or followed
+//	remove.go   Stop, Kill, Remove, GC
+//	wait.go     Wait: until a pod reaches a condition
+//	stats.go    ReadStats: cgroup counters of running pods
+//	top.go      Top: the processes of a pod
+//	ns.go       Namespaces: the namespaces of a pod's processes
+//	doctor.go   Doctor: what this machine allows, and the fixes
 package sandbox

@@ -11,7 +11,7 @@ import (
 )
 
 // pty relays master, the container's end of the pty that podctl exec -t
-// gave the command (init.go, containerPTY), to podctl's own streams, with
+// gave the command (sandbox/stage/init.go, containerPTY), to podctl's own streams, with
 // podctl's terminal in raw mode meanwhile, so that keys such as ^C reach
 // the command's terminal rather than podctl's, and its window size
 // followed.

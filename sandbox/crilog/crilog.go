@@ -1,3 +1,8 @@
+// Package crilog writes and reads container logs in the CRI format that the
+// kubelet and crictl read (one record per line: RFC 3339 time, stream,
+// P or F for a partial or full line, the text), with a pump that copies a
+// container run's stdout and stderr into one file, and readers that print
+// or follow it for podctl logs.
 package crilog
 
 // Container logs in the Kubernetes CRI format, the one kubelet and

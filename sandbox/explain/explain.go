@@ -1,3 +1,7 @@
+// Package explain is --explain: every podctl process, C stages included,
+// writes one line per kernel-level step it takes (namespaces, id maps,
+// mounts, pivot_root, credentials, filters, signals) to one inherited
+// descriptor, prefixed with its role.
 package explain
 
 import (

@@ -1,3 +1,7 @@
+// Package idmap decides a pod's user namespace mapping: the caller's own
+// ids and, where /etc/subuid and /etc/subgid give a range and newuidmap
+// exists, the subordinate ids (idmap.go), rearranged for --userns keep-id
+// (keepid.go); and writes it for a new namespace.
 package idmap
 
 import (

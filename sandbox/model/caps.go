@@ -76,7 +76,7 @@ func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 		return nil, err
 	}
 	if bypass {
-		// --port-bypass: bind(2) asks the supervisor first (bypass.go).
+		// --port-bypass: bind(2) asks the supervisor first (sandbox/podnet/bypass.go).
 		// The rule goes first, so it wins over the profile's allow.
 		prof.Syscalls = append([]specs.LinuxSyscall{{Names: []string{"bind"}, Action: specs.ActNotify}}, prof.Syscalls...)
 	}

@@ -67,7 +67,7 @@ type PodSpec struct {
 	// has ended (podctl run --result-file).
 	ResultFile string `json:"resultFile,omitempty"`
 	// UserNS: "" (pod root is the caller) or "keep-id" (the caller's ids
-	// are the same inside; see keepid.go).
+	// are the same inside; see sandbox/idmap/keepid.go).
 	UserNS string `json:"userns,omitempty"`
 	// Network: --network, -p, --dns, --add-host, ...
 	Network netsetup.Config `json:"network"`
@@ -84,7 +84,7 @@ type PodSpec struct {
 	// VolumeLimits: the sizeLimit of each emptyDir that has one (a
 	// manifest's), in the manifest's order. The supervisor measures those
 	// volumes now and then, and evicts the pod once one holds more
-	// (eviction.go).
+	// (sandbox/supervisor/eviction.go).
 	VolumeLimits []VolumeLimit `json:"volumeLimits,omitempty"`
 }
 
@@ -141,12 +141,12 @@ type ContainerSpec struct {
 	// /dev/null; StdinOnce: closed when the first attach session ends,
 	// until the next run; TTY: its stdin, stdout and stderr are a pty of
 	// the container's own devpts, whose master the supervisor logs (stdin
-	// goes to the same master). attach.go.
+	// goes to the same master). sandbox/supervisor/attachserve.go.
 	Stdin     bool `json:"stdin,omitempty"`
 	StdinOnce bool `json:"stdinOnce,omitempty"`
 	TTY       bool `json:"tty,omitempty"`
 	// Probes and lifecycle hooks (a manifest's), run by the supervisor
-	// (probe.go).
+	// (sandbox/supervisor/probe.go).
 	Startup   *Probe   `json:"startupProbe,omitempty"`
 	Liveness  *Probe   `json:"livenessProbe,omitempty"`
 	Readiness *Probe   `json:"readinessProbe,omitempty"`

@@ -78,7 +78,7 @@ type ContainerStatus struct {
 	Proc ProcRef `json:"process,omitempty"`
 	// Restart is podctl's own record of the crash back-off (not a
 	// Kubernetes field), kept here so that a supervisor resumed from its
-	// keeper (hibernate.go) carries on with it.
+	// keeper (sandbox/supervisor/hibernate.go) carries on with it.
 	Restart *RestartInfo `json:"restart,omitempty"`
 }
 

@@ -81,7 +81,7 @@ type InitConfig struct {
 	// when empty (--security-opt seccomp=unconfined, --privileged).
 	Seccomp []byte `json:"seccomp,omitempty"`
 	// SeccompNotify: the filter has SCMP_ACT_NOTIFY rules (--port-bypass):
-	// install it with a listener and send that to podctl (bypass.go).
+	// install it with a listener and send that to podctl (sandbox/podnet/bypass.go).
 	SeccompNotify bool `json:"seccompNotify,omitempty"`
 	// IDsMapped is how many uids the pod's user namespace maps (0..N-1);
 	// a -u outside that range cannot work and is refused by name.
@@ -97,7 +97,7 @@ type Proc struct {
 	Pid   int
 	Pidfd int
 	Pty   *os.File // the master of its pty (podctl exec -t), or nil
-	// notify: its seccomp listener (--port-bypass, bypass.go), or nil
+	// notify: its seccomp listener (--port-bypass, sandbox/podnet/bypass.go), or nil
 	Notify *os.File
 }
 

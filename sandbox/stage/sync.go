@@ -1,7 +1,7 @@
 package stage
 
 // The conversations between the pod's supervisor (on the host: podctl run
-// itself in the foreground, else a detached podctl, supervise.go) and the
+// itself in the foreground, else a detached podctl, sandbox/supervisor/detached.go) and the
 // processes it starts; podctl exec holds the second one itself, joining a
 // container's process (with its mount namespace) instead of the pause.
 // Each runs over a SOCK_SEQPACKET socketpair: one datagram per message, so

@@ -23,7 +23,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 	bridge := s.St.Spec.Network.Mode == netsetup.Bridge
 	if bridge {
 		// The pod's user namespace is made inside the shared network's
-		// (bridge.go), and the pod leases its address first.
+		// (sandbox/podnet/bridge.go), and the pod leases its address first.
 		userns, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, idmap.Detect())
 		if err != nil {
 			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
@@ -54,7 +54,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	}
 	// The join stages of the first wave (firstWave: every app container,
 	// or the first init container) start while the pause is made: the
-	// execs overlap (see sync.go), and the runs start side by side
+	// execs overlap (see sandbox/stage/sync.go), and the runs start side by side
 	// (launch.go).
 	var runs []*pendingRun
 	abortFirst := func() {

@@ -55,7 +55,7 @@ type keepSpec struct {
 	stdins           []keptIn
 }
 
-// keptIn is the write end of a running container's stdin (attach.go); fd
+// keptIn is the write end of a running container's stdin (attachserve.go); fd
 // -1: closed by stdinOnce until the next run.
 type keptIn struct {
 	name string

@@ -23,7 +23,7 @@ import (
 //
 //	spawnRun   (loop)   its cgroup leaf, its pipes, its join stage exec'd
 //	prepare    (loop)   its log and log pump, its InitConfig
-//	run.start  (any)    the join and init conversation (sync.go); blocks
+//	run.start  (any)    the join and init conversation (sandbox/stage/sync.go); blocks
 //	                    until the workload is exec'd
 //	finishRun  (loop)   its state, exit watch, probes, the replies
 //
@@ -167,7 +167,7 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single,
 		Caps: c.Spec.Caps, Privileged: c.Spec.Privileged, Tty: c.Spec.TTY,
 	}
-	// --port-bypass: its binds go to the supervisor (bypass.go).
+	// --port-bypass: its binds go to the supervisor (sandbox/podnet/bypass.go).
 	bypass := s.St.Spec.Network.PortBypass && c.Spec.Seccomp != "unconfined"
 	r.cfg.SeccompNotify = bypass
 	if r.cfg.Seccomp, err = model.SeccompFilter(&c.Spec, bypass); err != nil {
@@ -221,7 +221,7 @@ func (s *Supervisor) finishRun(r *pendingRun) error {
 	explain.Printf("podctl", "container %s runs as host pid %d, our child (CLONE_PARENT): waits on its pidfd", name, proc.Pid)
 	stage.OnExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) })
 	if proc.Notify != nil {
-		// Its binds are decided here (bypass.go) for as long as it
+		// Its binds are decided here (sandbox/podnet/bypass.go) for as long as it
 		// runs: a Go goroutine, so the supervisor stays awake.
 		s.bypassing.Add(1)
 		go func(l *os.File, ports []netsetup.Port) {

@@ -23,7 +23,7 @@ type logPump struct {
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	done      chan struct{} // closed when both copies have returned
-	taps      taps          // attach sessions' copies (attach.go)
+	taps      taps          // attach sessions' copies (attachserve.go)
 }
 
 // startPump starts copying out and err (either may be nil) into log.

@@ -12,7 +12,7 @@ import (
 // supervisor; its standard input is /dev/null, or podctl run -i's.
 type stdPipes struct {
 	null, outR, outW, errR, errW *os.File
-	inW                          *os.File // the kept write end of a stdin pipe (attach.go)
+	inW                          *os.File // the kept write end of a stdin pipe (attachserve.go)
 }
 
 // newStdPipes makes them; stdin, if not nil, is given to the container

@@ -26,7 +26,7 @@ import (
 //
 // It runs inside podctl run (foreground: it is podctl itself, so nothing is
 // daemonized and strace -f ends) or as a detached process of its own
-// (podctl run -d, podctl pod create; supervise.go).
+// (podctl run -d, podctl pod create; detached.go).
 //
 // All of its state is owned by one goroutine, loop: other goroutines (exit
 // watchers, the control socket, timers, signal handlers) send it closures
@@ -97,9 +97,9 @@ type Supervisor struct {
 	// not restarted.
 	sidecarsDone bool
 	// stdins: the write end of each running container's stdin, for
-	// podctl attach -i (attach.go).
+	// podctl attach -i (attachserve.go).
 	stdins map[string]*containerIn
-	// bypassing: goroutines deciding binds (--port-bypass, bypass.go).
+	// bypassing: goroutines deciding binds (--port-bypass, sandbox/podnet/bypass.go).
 	bypassing atomic.Int32
 	// launching: launchAll is recording a batch of started runs.
 	launching bool

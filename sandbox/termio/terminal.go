@@ -1,3 +1,6 @@
+// Package termio is podctl's handling of the caller's terminal: raw mode,
+// window size, and relaying a terminal to a container's pty (never handing
+// the terminal itself to a workload: CVE-2017-5226).
 package termio
 
 import (

@@ -18,7 +18,7 @@ import (
 //	podctl run --pod P     {"op":"add","container":{...}}  -> {} once it started
 //	podctl stop -t 10 P    {"op":"stop","timeout":10}     -> {} once the pod ended
 //	podctl run --rm --pod  {"op":"forget","name":"c"}     -> {} (after printing its log)
-//	podctl attach -i P     {"op":"attach","name":"c","stdin":true} -> {"run":0} + descriptors (attach.go)
+//	podctl attach -i P     {"op":"attach","name":"c","stdin":true} -> {"run":0} + descriptors (sandbox/attach.go)
 //
 // The socket lives in the pod's directory (0700, the user's own), and the
 // supervisor also checks the caller's uid with SO_PEERCRED.

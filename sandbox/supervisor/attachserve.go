@@ -18,7 +18,7 @@ import (
 )
 
 // Attaching to a running container, the supervisor's side (the command's
-// is attachcmd.go). A container made with stdin (Kubernetes' stdin: true,
+// is sandbox/attach.go). A container made with stdin (Kubernetes' stdin: true,
 // podctl run -d -i) reads a pipe whose write end the supervisor keeps open
 // for the container's whole run, so the workload waits for input instead
 // of reading end-of-file from /dev/null; one with tty reads and writes a
