@@ -15,7 +15,10 @@ type LogsOptions struct {
 	Container string // empty: the pod's main container
 	Follow    bool
 	Previous  bool // the run before the current one
-	crilog.ReadOptions
+	// Timestamps: each line starts with its record's RFC 3339 time; Tail:
+	// only the last Tail lines (<0: all).
+	Timestamps bool
+	Tail       int
 }
 
 // Logs prints a container's log: its current run, or with Previous the
@@ -38,7 +41,7 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 		run--
 	}
 	path := model.LogPath(dir, name, run)
-	off, err := crilog.Print(path, o.ReadOptions, stdout, stderr)
+	off, err := crilog.Print(path, crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail}, stdout, stderr)
 	if errors.Is(err, os.ErrNotExist) {
 		if c.State.Waiting != nil && !o.Previous {
 			return fmt.Errorf("container %s of pod %s has not started yet (%s)", name, pod, c.State.Waiting.Reason)
@@ -48,8 +51,7 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 	if err != nil || !o.Follow || o.Previous {
 		return err
 	}
-	follow := o.ReadOptions
-	follow.Tail = -1
+	follow := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: -1}
 	return crilog.Follow(path, off, follow, stdout, stderr, func() bool {
 		st, _, err := model.Observe(pod)
 		if err != nil || model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown {

@@ -6,7 +6,7 @@
 // 200 runs, 4.0 ms without it, 5.5 ms with), which podctl's stages and
 // supervisors, one set per pod, should not pay. The pods it makes are
 // podctl's: their supervisor and stages run the podctl binary beside it
-// (sandbox.UsePodctl).
+// (sandbox.Settings.Podctl).
 package main
 
 import (
@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/stage"
 
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/images"
@@ -40,7 +40,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		os.Exit(125)
 	}
-	stage.UsePodctl(podctl)
+	sandbox.Configure(sandbox.Settings{Podctl: podctl})
 	app := &cli.App{
 		Name:            "podctl",
 		Usage:           "podctl's Kubernetes manifests",

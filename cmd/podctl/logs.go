@@ -4,7 +4,6 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
-	"github.com/podctl/podctl/sandbox/crilog"
 
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +27,7 @@ func logsCommand() *cli.Command {
 			}
 			return sandbox.Logs(pod, sandbox.LogsOptions{
 				Container: c.String("container"), Follow: c.Bool("follow"), Previous: c.Bool("previous"),
-				ReadOptions: crilog.ReadOptions{Timestamps: c.Bool("timestamps"), Tail: c.Int("tail")},
+				Timestamps: c.Bool("timestamps"), Tail: c.Int("tail"),
 			}, os.Stdout, os.Stderr)
 		},
 	}

@@ -1,11 +1,12 @@
 // Command podctl runs Kubernetes-style pods as an unprivileged user.
 //
-// One binary plays every role. Before the CLI parses anything, main asks
-// package nsenter whether this process is a container init that the C
-// constructor has just forked into a pod, or a pod's detached supervisor;
-// if so it runs that role and nothing else; the same for the netconf stage,
-// which configures the shared network from inside its namespaces. The other hidden stages (the pause, the join) never reach
-// Go at all. None of them is a user-visible command.
+// One binary plays every role. Before the CLI parses anything, main lets
+// sandbox.StageMain run this process's hidden role, if it has one: a
+// container's init that nsenter's C constructor has just forked into a
+// pod, a pod's detached supervisor, the shared network's netconf stage, a
+// port forwarder. The other hidden stages (the pause, the join, the
+// keeper) never reach Go at all. None of them is a user-visible command.
+// Everything else goes through the pod API, package sandbox.
 package main
 
 import (
@@ -13,30 +14,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/stage"
-	"github.com/podctl/podctl/sandbox/supervisor"
-
-	"github.com/podctl/podctl/netsetup"
-	"github.com/podctl/podctl/nsenter"
 )
 
 func main() {
-	if nsenter.InInit() {
-		stage.InitMain(nsenter.SyncFD()) // never returns
-	}
-	if nsenter.InNetconf() {
-		netsetup.NetconfMain() // never returns
-	}
-	if nsenter.InPorts() {
-		if os.Getenv(netsetup.EnvProbe) != "" {
-			netsetup.ProbeMain() // never returns
-		}
-		netsetup.ForwardMain() // never returns
-	}
-	if fd, ok := supervisor.InSupervisor(); ok {
-		supervisor.SuperviseMain(fd) // never returns
-	}
+	sandbox.StageMain() // returns only in the CLI's process
 	code, err := newApp().run(os.Args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
