@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/podctl/podctl/sandbox/explain"
-
+	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 )
 
@@ -43,7 +42,7 @@ func newApp() *app {
 	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}
 	explainOn := func(c *cli.Context) error {
 		if c.Bool("explain") {
-			explain.Set(os.Stderr)
+			sandbox.Configure(sandbox.Settings{Explain: os.Stderr})
 		}
 		return nil
 	}
