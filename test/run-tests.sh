@@ -44,7 +44,7 @@ fi
 
 make -s lint
 echo "== unit tests"
-$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/...
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/... ./test/arch/
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
 fuzz() { # fuzz PACKAGE TARGET
