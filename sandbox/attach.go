@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/control"
@@ -31,7 +30,7 @@ type AttachOptions struct {
 var detachKeys = []byte{0x10, 0x11}
 
 // Attach connects the caller's standard streams to a running container
-// (attach.go has the supervisor's side): its output from now on, and with
+// (sandbox/supervisor/attachserve.go has the supervisor's side): its output from now on, and with
 // o.Stdin our input to its stdin. It returns when the container's run
 // ends (with its exit code), when our input ends for a stdinOnce stdin, or
 // on the detach keys (with 0).
@@ -41,16 +40,11 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 		return 0, err
 	}
 	name := c.Spec.Name
-	path := filepath.Join(dir, control.SocketName)
-	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	conn, err := control.Open(dir, control.Request{Op: "attach", Name: name, Stdin: o.Stdin})
 	if err != nil {
-		return 0, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
+		return 0, err
 	}
 	defer conn.Close()
-	b, _ := json.Marshal(control.Request{Op: "attach", Name: name, Stdin: o.Stdin})
-	if _, err := conn.Write(b); err != nil {
-		return 0, fmt.Errorf("asking the pod's supervisor: %w", err)
-	}
 	r, files, err := readGrant(conn)
 	if err != nil {
 		return 0, err

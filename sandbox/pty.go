@@ -3,11 +3,8 @@ package sandbox
 import (
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/podctl/podctl/sandbox/termio"
-
-	"golang.org/x/sys/unix"
 )
 
 // pty relays master, the container's end of the pty that podctl exec -t
@@ -17,29 +14,11 @@ import (
 // followed.
 func (r *relay) pty(master *os.File, interactive bool, in, out *os.File) {
 	r.ours = append(r.ours, master)
-	if termio.IsTerminal(in) {
-		if ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ); err == nil {
-			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
-		}
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, unix.SIGWINCH)
-		go func() {
-			for range winch {
-				if ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ); err == nil {
-					unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
-				}
-			}
-		}()
-		restoreWinch := func() { signal.Stop(winch) }
-		r.restore = restoreWinch
-		if interactive {
-			if old, err := termio.MakeRaw(in); err == nil {
-				r.restore = func() {
-					restoreWinch()
-					unix.IoctlSetTermios(int(in.Fd()), unix.TCSETS, old)
-				}
-			}
-		}
+	switch {
+	case termio.IsTerminal(in) && interactive:
+		r.restore = termio.RawSession(in, master)
+	case termio.IsTerminal(in):
+		r.restore = termio.FollowWindowSize(in, master)
 	}
 	if interactive {
 		go io.Copy(master, in)

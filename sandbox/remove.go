@@ -28,10 +28,7 @@ func Stop(name string, sig unix.Signal, timeout time.Duration) error {
 		return err
 	}
 	if timeout < 0 {
-		timeout = model.DefaultStopTimeout
-		if st.Spec.TerminationGrace != nil {
-			timeout = *st.Spec.TerminationGrace
-		}
+		timeout = st.Spec.Grace()
 	}
 	return stopPod(st, dir, sig, timeout)
 }

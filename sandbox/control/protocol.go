@@ -48,6 +48,23 @@ type Reply struct {
 	Run   int  `json:"run,omitempty"`
 }
 
+// Open connects to the supervisor of the pod in dir and sends it req; the
+// caller reads the reply (and, for attach, the descriptors that come with
+// it) and closes the connection.
+func Open(dir string, req Request) (*net.UnixConn, error) {
+	path := filepath.Join(dir, SocketName)
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
+	}
+	b, _ := json.Marshal(req)
+	if _, err := conn.Write(b); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("asking the pod's supervisor: %w", err)
+	}
+	return conn, nil
+}
+
 // Call sends req to the supervisor of the pod in dir and returns its
 // answer; wait bounds how long the answer may take.
 func Call(dir string, req Request, wait time.Duration) error {
@@ -57,16 +74,11 @@ func Call(dir string, req Request, wait time.Duration) error {
 
 // CallReply is request, returning the whole reply.
 func CallReply(dir string, req Request, wait time.Duration) (*Reply, error) {
-	path := filepath.Join(dir, SocketName)
-	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	conn, err := Open(dir, req)
 	if err != nil {
-		return nil, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
+		return nil, err
 	}
 	defer conn.Close()
-	b, _ := json.Marshal(req)
-	if _, err := conn.Write(b); err != nil {
-		return nil, fmt.Errorf("asking the pod's supervisor: %w", err)
-	}
 	if wait > 0 {
 		conn.SetReadDeadline(time.Now().Add(wait))
 	}

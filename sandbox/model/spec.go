@@ -351,3 +351,13 @@ const DefaultStopTimeout = 30 * time.Second
 
 // StopGrace is how long a foreground run's containers get after Ctrl-C.
 const StopGrace = 10 * time.Second
+
+// Grace is how long a stop waits between its signal and SIGKILL when the
+// caller does not say: the pod's terminationGracePeriodSeconds (a
+// manifest's), else DefaultStopTimeout.
+func (s *PodSpec) Grace() time.Duration {
+	if s.TerminationGrace != nil {
+		return *s.TerminationGrace
+	}
+	return DefaultStopTimeout
+}

@@ -173,19 +173,7 @@ func WriteState(dir string, st *PodState) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".state-*.json")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, "state.json"))
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := WriteFileAtomic(filepath.Join(dir, StateFile), ".state-*.json", append(b, '\n')); err != nil {
 		return fmt.Errorf("writing state of pod in %s: %w", dir, err)
 	}
 	return nil

@@ -252,7 +252,7 @@ func (s *Supervisor) afterChange() {
 		// are stopped now, and not restarted.
 		s.sidecarsDone = true
 		s.save()
-		s.Stop(unix.SIGTERM, s.grace(), nil)
+		s.Stop(unix.SIGTERM, s.St.Spec.Grace(), nil)
 		return
 	}
 	if s.stopping && len(s.procs) == 0 || s.St.Spec.AutoStop && model.Terminal(phase) {

@@ -216,15 +216,7 @@ func (s *Supervisor) probeKill(name string, run int, why string) {
 	s.logf("container %s: %s; killing it", name, why)
 	s.probeKilled[name] = why
 	s.stopProbes(name)
-	s.terminate(name, proc, model.StopSignal(&c.Spec, unix.SIGTERM), s.grace())
-}
-
-// grace is the pod's termination grace period.
-func (s *Supervisor) grace() time.Duration {
-	if g := s.St.Spec.TerminationGrace; g != nil {
-		return *g
-	}
-	return model.DefaultStopTimeout
+	s.terminate(name, proc, model.StopSignal(&c.Spec, unix.SIGTERM), s.St.Spec.Grace())
 }
 
 // terminate runs container name's preStop hook (if any, within grace),

@@ -2,8 +2,6 @@ package supervisor
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/model"
@@ -73,20 +71,7 @@ func (s *Supervisor) writeResult() {
 		return
 	}
 	b, _ := json.MarshalIndent(s.result(), "", "  ")
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".podctl-result-*")
-	if err == nil {
-		_, err = tmp.Write(append(b, '\n'))
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}
-	if err != nil {
+	if err := model.WriteFileAtomic(path, ".podctl-result-*", append(b, '\n')); err != nil {
 		s.logf("writing the result file %s: %v", path, err)
 	}
 }

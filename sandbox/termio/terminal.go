@@ -19,6 +19,20 @@ func IsTerminal(f *os.File) bool {
 // RawSession puts terminal term in raw mode and keeps the pty's window
 // size (master) the terminal's, until the undo it returns.
 func RawSession(term, master *os.File) func() {
+	stopFollowing := FollowWindowSize(term, master)
+	old, err := MakeRaw(term)
+	return func() {
+		stopFollowing()
+		if err == nil {
+			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
+		}
+	}
+}
+
+// FollowWindowSize gives the pty master term's window size, now and at
+// every SIGWINCH (the kernel then sends the pty's foreground process group
+// its own SIGWINCH), until the returned stop is called.
+func FollowWindowSize(term, master *os.File) (stop func()) {
 	resize := func() {
 		if ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ); err == nil {
 			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
@@ -32,13 +46,7 @@ func RawSession(term, master *os.File) func() {
 			resize()
 		}
 	}()
-	old, err := MakeRaw(term)
-	return func() {
-		signal.Stop(winch)
-		if err == nil {
-			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
-		}
-	}
+	return func() { signal.Stop(winch) }
 }
 
 // ForegroundTTY relays podctl run -it's stdin to the container's pty
