@@ -11,7 +11,6 @@ import (
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/termio"
 
-	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,20 +79,12 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 	// The exec'd process counts against the container's limits: it is
 	// born in the container's cgroup.
-	var cg *os.File
+	var cgroupDir string
 	if st.Cgroup != "" {
-		if cg, err = cgroups.OpenDir(filepath.Join(st.Cgroup, c.Spec.Name)); err != nil {
-			rl.closeChild()
-			return 0, fmt.Errorf("%s: %w", where, err)
-		}
+		cgroupDir = filepath.Join(st.Cgroup, c.Spec.Name)
 	}
-	j, err := stage.SpawnJoin(c.Spec.Name, stdio, cg)
-	stage.CloseFile(cg)
+	proc, err := stage.JoinContainer(st.Spec, c.Spec.Name, cgroupDir, pidfd, stdio, cfg)
 	rl.closeChild()
-	if err != nil {
-		return 0, err
-	}
-	proc, err := j.Start(pidfd, stage.ExecFlags(st.Spec), 0, cfg)
 	if err != nil {
 		return 0, err
 	}

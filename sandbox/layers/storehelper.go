@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/stage"
 
@@ -36,35 +35,30 @@ func callStore(req images.Request) (*images.Response, error) {
 	cmd := &exec.Cmd{Path: bin, Args: []string{images.StoreBinary, images.HelperArg}, Env: os.Environ(),
 		Stdin: bytes.NewReader(in), Stdout: &out, Stderr: &errb}
 	rootless := os.Getuid() != 0
-	var sock *stage.SyncSocket
-	if rootless {
-		var child *os.File
-		if sock, child, err = stage.NewSyncPair("the image store helper"); err != nil {
-			return nil, err
+	what := "the image store helper " + bin
+	if !rootless {
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("starting %s: %w", what, err)
 		}
-		defer sock.Close()
-		defer child.Close()
+	} else {
 		// containers-storage in the helper must know it is rootless, and
 		// whose store it uses, as podman's re-executed children do.
 		cmd.Env = append(cmd.Env, nsenter.EnvStage+"="+nsenter.StageUserns, nsenter.EnvSyncFD+"=3",
 			"_CONTAINERS_USERNS_CONFIGURED=done",
 			fmt.Sprintf("_CONTAINERS_ROOTLESS_UID=%d", os.Getuid()), fmt.Sprintf("_CONTAINERS_ROOTLESS_GID=%d", os.Getgid()))
-		cmd.ExtraFiles = []*os.File{child}
-		cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the image store helper %s: %w", bin, err)
-	}
-	if rootless {
-		// The pods' own mapping (DetectIDMapping), so that the store's
+		sock, err := stage.SpawnStage(what, cmd, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		defer sock.Close()
+		// The pods' own mapping (idmap.Detect), so that the store's
 		// files have the owners pods see.
-		err := stage.MapUserNS(sock, cmd.Process.Pid, idmap.Detect(), "the image store helper")
+		err = stage.MapUserNS(sock, cmd.Process.Pid, idmap.Detect(), "the image store helper")
 		if err == nil {
 			err = sock.SendText("mapped")
 		}
 		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			stage.Abandon(cmd, sock, 0)
 			return nil, err
 		}
 	}

@@ -134,27 +134,22 @@ func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *
 // connects it to the host with pasta; on error nothing of it is left.
 func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err error) {
 	explain.Printf("podctl", "starts the shared network: a podctl-netns process holding a user and a network namespace, a bridge %s (%s), and pasta for the way out", netsetup.BridgeName, netsetup.BridgeSubnet)
-	sock, child, err := stage.NewSyncPair("the shared network")
+	cmd := &exec.Cmd{Path: stage.SelfExe, Args: []string{"podctl-netns"},
+		Env: []string{nsenter.EnvStage + "=" + nsenter.StageNetns, nsenter.EnvSyncFD + "=3"},
+		// Its own session: it outlives this command, and a Ctrl-C at
+		// this command's terminal is not for it. No --explain
+		// descriptor: it would keep the caller's stderr open for as
+		// long as the network lives.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	sock, err := stage.SpawnStage("the shared network", cmd, nil, false)
 	if err != nil {
 		return nil, err
 	}
 	defer sock.Close()
-	cmd := &exec.Cmd{Path: stage.SelfExe, Args: []string{"podctl-netns"},
-		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageNetns, nsenter.EnvSyncFD + "=3"},
-		ExtraFiles: []*os.File{child},
-		// Its own session: it outlives this command, and a Ctrl-C at
-		// this command's terminal is not for it.
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	err = cmd.Start()
-	child.Close()
-	if err != nil {
-		return nil, fmt.Errorf("starting the shared network: %w", err)
-	}
 	n = &sharedNetwork{BootID: model.BootID()}
 	defer func() {
 		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			stage.Abandon(cmd, sock, 0)
 			if n.Pasta.PID > 0 {
 				model.SignalProc(n.Pasta, unix.SIGKILL)
 			}

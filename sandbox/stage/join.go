@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
@@ -114,25 +115,17 @@ type Joiner struct {
 // SpawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
 func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
-	sock, child, err := NewSyncPair("container " + name)
+	cmd := &exec.Cmd{
+		Path:   SelfExe,
+		Args:   []string{"podctl-join"},
+		Env:    []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
+		Stdin:  stdio[0],
+		Stdout: stdio[1],
+		Stderr: stdio[2],
+	}
+	sock, err := SpawnStage("container "+name, cmd, cgroup, true)
 	if err != nil {
 		return nil, err
-	}
-	cmd := &exec.Cmd{
-		Path:       SelfExe,
-		Args:       []string{"podctl-join"},
-		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
-		ExtraFiles: []*os.File{child},
-		Stdin:      stdio[0],
-		Stdout:     stdio[1],
-		Stderr:     stdio[2],
-	}
-	cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
-	err = startInCgroup(cmd, cgroup)
-	child.Close()
-	if err != nil {
-		sock.Close()
-		return nil, fmt.Errorf("starting container %s: %w", name, err)
 	}
 	return &Joiner{cmd: cmd, sock: sock}, nil
 }
@@ -153,14 +146,7 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	initPID := 0
 	defer func() {
 		if err != nil {
-			sock.Close()
-			if initPID > 0 {
-				unix.Kill(initPID, unix.SIGKILL)
-				var ws unix.WaitStatus
-				unix.Wait4(initPID, &ws, 0, nil)
-			}
-			j.cmd.Process.Kill()
-			j.cmd.Wait()
+			Abandon(j.cmd, sock, initPID)
 		}
 	}()
 
@@ -282,6 +268,29 @@ func podNamespaceFlags(spec model.PodSpec) int {
 		return podNamespaces &^ unix.CLONE_NEWNET
 	}
 	return podNamespaces
+}
+
+// JoinContainer starts a command (cfg, from ExecConfig) in a running
+// container of pod, whose process pidfd names: a join stage with stdio
+// that enters every namespace of that process, its mount namespace
+// included, born in the container's cgroup (cgroupDir; "" where podctl has
+// none) so that it counts against the container's limits. podctl exec and
+// the supervisor's exec probes and hooks start theirs here; the caller
+// closes its copies of stdio afterwards.
+func JoinContainer(pod model.PodSpec, name, cgroupDir string, pidfd int, stdio [3]*os.File, cfg *InitConfig) (*Proc, error) {
+	var cg *os.File
+	if cgroupDir != "" {
+		var err error
+		if cg, err = cgroups.OpenDir(cgroupDir); err != nil {
+			return nil, fmt.Errorf("container %s: %w", name, err)
+		}
+	}
+	j, err := SpawnJoin(name, stdio, cg)
+	CloseFile(cg)
+	if err != nil {
+		return nil, err
+	}
+	return j.Start(pidfd, ExecFlags(pod), 0, cfg)
 }
 
 // ExecConfig is the init's configuration for a command run in container

@@ -66,15 +66,10 @@ type pauseSetup struct {
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
-	sock, child, err := NewSyncPair("the pause")
-	if err != nil {
-		return nil, err
-	}
 	cmd := &exec.Cmd{
-		Path:       SelfExe,
-		Args:       []string{"podctl-pause-setup"},
-		Env:        []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3"},
-		ExtraFiles: []*os.File{child},
+		Path: SelfExe,
+		Args: []string{"podctl-pause-setup"},
+		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3"},
 		// Stdio stays /dev/null: the pause must never hold the caller's
 		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
 	}
@@ -85,13 +80,10 @@ func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, e
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
 	}
-	cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
-	err = startInCgroup(cmd, cgroup)
+	sock, err := SpawnStage("the pause", cmd, cgroup, true)
 	CloseFile(cgroup)
-	child.Close()
 	if err != nil {
-		sock.Close()
-		return nil, fmt.Errorf("starting the pause: %w", err)
+		return nil, err
 	}
 	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
 }
@@ -131,17 +123,9 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 	pausePID := 0
 	defer func() {
 		if err != nil {
-			// The setup stage exits by itself once its socket is
-			// closed; the pause, if forked, is our child: kill and reap
-			// it, and with it the namespaces it holds.
-			if pausePID > 0 {
-				unix.Kill(pausePID, unix.SIGKILL)
-				var ws unix.WaitStatus
-				unix.Wait4(pausePID, &ws, 0, nil)
-			}
-			sock.Close()
-			cmd.Process.Kill()
-			cmd.Wait()
+			// The pause, if forked, is our child: killed and reaped,
+			// and with it the namespaces it holds.
+			Abandon(cmd, sock, pausePID)
 		}
 	}()
 

@@ -174,10 +174,6 @@ type Spawned struct {
 // Spawn starts the supervisor of pod name; lock is the pod's
 // supervisor lock, which it inherits.
 func Spawn(name string, lock *os.File) (*Spawned, error) {
-	sock, child, err := stage.NewSyncPair("the pod's supervisor")
-	if err != nil {
-		return nil, err
-	}
 	cmd := &exec.Cmd{
 		Path: stage.SelfExe,
 		Args: []string{"podctl-supervisor", name},
@@ -186,18 +182,15 @@ func Spawn(name string, lock *os.File) (*Spawned, error) {
 		// GOMAXPROCS=1: one P, so fewer threads and per-P caches for a
 		// process that mostly waits.
 		Env:        append(os.Environ(), EnvSupervise+"=3", "GOMAXPROCS=1"),
-		ExtraFiles: []*os.File{child, lock},
+		ExtraFiles: []*os.File{lock}, // fd 4, after the sync socket
 		// A session of its own, no terminal, stdio on /dev/null: it
 		// outlives this command and must not hold the caller's terminal.
 		SysProcAttr: &unix.SysProcAttr{Setsid: true},
 	}
-	cmd.Env, cmd.ExtraFiles = explain.Stage(cmd.Env, cmd.ExtraFiles)
 	explain.Printf("podctl", "starts the pod's supervisor in a session of its own: execve(/proc/self/exe) with %s, setsid", EnvSupervise)
-	err = cmd.Start()
-	child.Close()
+	sock, err := stage.SpawnStage("the supervisor of pod "+name, cmd, nil, true)
 	if err != nil {
-		sock.Close()
-		return nil, fmt.Errorf("starting the supervisor of pod %s: %w", name, err)
+		return nil, err
 	}
 	return &Spawned{cmd: cmd, sock: sock}, nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 
-	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
@@ -321,20 +320,8 @@ func (e *handlerEnv) exec(args []string, timeout time.Duration) error {
 		return err
 	}
 	defer r.Close()
-	var cg *os.File
-	if e.cgroup != "" {
-		if cg, err = cgroups.OpenDir(e.cgroup); err != nil {
-			w.Close()
-			return err
-		}
-	}
-	j, err := stage.SpawnJoin(e.spec.Name, [3]*os.File{null, w, w}, cg)
-	stage.CloseFile(cg)
+	proc, err := stage.JoinContainer(e.st.Spec, e.spec.Name, e.cgroup, e.pidfd, [3]*os.File{null, w, w}, cfg)
 	w.Close()
-	if err != nil {
-		return err
-	}
-	proc, err := j.Start(e.pidfd, stage.ExecFlags(e.st.Spec), 0, cfg)
 	if err != nil {
 		return err
 	}
