@@ -87,7 +87,7 @@ func Apply(spec model.PodSpec, ctrs []model.ContainerSpec, vols []PodVolume, not
 		ptrs[i] = &ctrs[i]
 	}
 	// The supervisor's start overlaps the making of the layers.
-	sup, err := supervisor.Spawn(spec.Name, lock)
+	sup, err := spawnSupervisor(spec.Name, lock)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/podnet"
-	"github.com/podctl/podctl/sandbox/supervisor"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,7 +55,7 @@ func stopPod(st *model.PodState, dir string, sig unix.Signal, timeout time.Durat
 		return nil // already stopped
 	}
 	return model.WithStateLock(dir, func() error {
-		supervisor.KillLeftovers(st)
+		killLeftovers(st)
 		st.Pause, st.Network.Helper = model.ProcRef{}, model.ProcRef{}
 		return model.WriteState(dir, st)
 	})
@@ -94,7 +93,7 @@ func Remove(name string, force bool) error {
 		// -f, a pod whose state is corrupt too.
 		if dir != "" && model.Exists(dir) && !model.SupervisorAlive(dir) &&
 			(!model.Exists(filepath.Join(dir, model.StateFile)) || force) {
-			return supervisor.CleanupLeftovers(dir)
+			return cleanupLeftovers(dir)
 		}
 		return err
 	}
@@ -106,7 +105,7 @@ func Remove(name string, force bool) error {
 			return err
 		}
 	}
-	return supervisor.CleanupLeftovers(dir)
+	return cleanupLeftovers(dir)
 }
 
 // GC removes every pod that no longer runs: pods that ended (Succeeded,
@@ -131,7 +130,7 @@ func GC() ([]string, error) {
 		} else if model.SupervisorAlive(dir) || !model.Terminal(st.Phase) && st.Phase != model.PhaseUnknown {
 			continue
 		}
-		if err := supervisor.CleanupLeftovers(dir); err != nil {
+		if err := cleanupLeftovers(dir); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -43,7 +43,7 @@ func CreatePod(spec model.PodSpec, notices io.Writer) error {
 		return err
 	}
 	defer lock.Close()
-	created, err := supervisor.StartDetached(dir, lock, spec, nil, notices)
+	created, err := startDetached(dir, lock, spec, nil, notices)
 	if !created {
 		os.RemoveAll(dir)
 	}
@@ -76,10 +76,10 @@ func Run(spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int
 		return 0, err
 	}
 	defer lock.Close()
-	var sup *supervisor.Spawned
+	var sup *spawnedSupervisor
 	if detach {
 		// Its start overlaps the making of the layer.
-		if sup, err = supervisor.Spawn(spec.Name, lock); err != nil {
+		if sup, err = spawnSupervisor(spec.Name, lock); err != nil {
 			os.RemoveAll(dir)
 			return 0, err
 		}

@@ -62,7 +62,7 @@ for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseVolume; do
 	fuzz ./sandbox/model/ "$target"
 done
 fuzz ./sandbox/crilog/ FuzzParseLogRecord
-fuzz ./sandbox/supervisor/ FuzzKeepSpec
+fuzz ./nsenter/ FuzzKeepSpec
 fuzz ./sandbox/stage/ FuzzInitMsg
 fuzz ./sandbox/seccomp/ FuzzProfile
 fuzz ./images/ FuzzParseRef

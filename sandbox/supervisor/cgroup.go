@@ -166,18 +166,6 @@ func (s *Supervisor) removeCgroup() {
 	s.St.Cgroup = ""
 }
 
-// removeStaleCgroup removes the cgroup of a pod whose supervisor is gone
-// (rm, gc). It must be podctl's: under a delegation's podctl directory.
-func removeStaleCgroup(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if filepath.Base(filepath.Dir(dir)) != "podctl" || !strings.HasPrefix(dir, cgroups.Mountpoint+"/") {
-		return errors.New("refusing to remove " + dir + ": not a pod cgroup of podctl")
-	}
-	return cgroups.Remove(dir)
-}
-
 // cgroupOf opens the pod's leaf name for CLONE_INTO_CGROUP; nil without a
 // cgroup (or, after an error, which the start then reports by itself
 // failing to find its limits: none were asked for podctl's own leaves).

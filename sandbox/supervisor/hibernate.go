@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/control"
@@ -44,96 +42,6 @@ func hibernateAfter() (time.Duration, bool) {
 		d, err := time.ParseDuration(v)
 		return d, err == nil
 	}
-}
-
-// keepSpec is what the supervisor and the keeper hand each other.
-type keepSpec struct {
-	lock, ctl, pause int
-	net              int // the network helper's pidfd, -1 without one
-	wake             time.Time
-	runs             []keptRun
-	stdins           []keptIn
-}
-
-// keptIn is the write end of a running container's stdin (attachserve.go); fd
-// -1: closed by stdinOnce until the next run.
-type keptIn struct {
-	name string
-	fd   int
-}
-
-// keptRun is one container run: its process (pidfd -1 once it has ended)
-// and its output pipes (-1 at end-of-file) with their log.
-type keptRun struct {
-	name                 string
-	pidfd, out, err, log int
-}
-
-func (k *keepSpec) String() string {
-	var wake int64
-	if !k.wake.IsZero() {
-		wake = k.wake.UnixMilli()
-	}
-	s := fmt.Sprintf("lock=%d ctl=%d pause=%d net=%d wake=%d", k.lock, k.ctl, k.pause, k.net, wake)
-	for _, r := range k.runs {
-		s += fmt.Sprintf(" c=%s,%d,%d,%d,%d", r.name, r.pidfd, r.out, r.err, r.log)
-	}
-	for _, in := range k.stdins {
-		s += fmt.Sprintf(" i=%s,%d", in.name, in.fd)
-	}
-	return s
-}
-
-func parseKeepSpec(s string) (*keepSpec, error) {
-	k := &keepSpec{lock: -1, ctl: -1, pause: -1, net: -1}
-	for _, tok := range strings.Fields(s) {
-		key, val, _ := strings.Cut(tok, "=")
-		var err error
-		switch key {
-		case "lock":
-			k.lock, err = strconv.Atoi(val)
-		case "ctl":
-			k.ctl, err = strconv.Atoi(val)
-		case "pause":
-			k.pause, err = strconv.Atoi(val)
-		case "net":
-			k.net, err = strconv.Atoi(val)
-		case "wake":
-			var ms int64
-			if ms, err = strconv.ParseInt(val, 10, 64); ms > 0 {
-				k.wake = time.UnixMilli(ms)
-			}
-		case "c":
-			f := strings.Split(val, ",")
-			if len(f) != 5 {
-				return nil, fmt.Errorf("bad container entry %q", tok)
-			}
-			r := keptRun{name: f[0]}
-			for i, p := range []*int{&r.pidfd, &r.out, &r.err, &r.log} {
-				if *p, err = strconv.Atoi(f[i+1]); err != nil {
-					break
-				}
-			}
-			k.runs = append(k.runs, r)
-		case "i":
-			name, fd, ok := strings.Cut(val, ",")
-			if !ok {
-				return nil, fmt.Errorf("bad stdin entry %q", tok)
-			}
-			in := keptIn{name: name}
-			in.fd, err = strconv.Atoi(fd)
-			k.stdins = append(k.stdins, in)
-		default:
-			err = fmt.Errorf("unknown entry %q", tok)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", nsenter.EnvKeep, s, err)
-		}
-	}
-	if k.lock < 0 || k.ctl < 0 || k.pause < 0 {
-		return nil, fmt.Errorf("%s %q: lock, ctl and pause are required", nsenter.EnvKeep, s)
-	}
-	return k, nil
 }
 
 // inherit clears close-on-exec on fd, so that it survives our execve.
@@ -180,7 +88,7 @@ func (s *Supervisor) hibernate() {
 			p.restart(s)
 		}
 	}
-	k := &keepSpec{lock: inherit(s.lockFD), ctl: inherit(int(lf.Fd())), pause: inherit(s.pause.Pidfd), net: inherit(s.net.HelperPIDFD())}
+	k := &nsenter.KeepSpec{Lock: inherit(s.lockFD), Ctl: inherit(int(lf.Fd())), Pause: inherit(s.pause.Pidfd), Net: inherit(s.net.HelperPIDFD())}
 	// Pause the log pumps: what they read is logged; the pipes go on.
 	var pumps []*logPump
 	for _, p := range s.logPumps {
@@ -194,36 +102,36 @@ func (s *Supervisor) hibernate() {
 		return
 	}
 	for name, proc := range s.procs {
-		k.runs = append(k.runs, keptRun{name: name, pidfd: inherit(proc.Pidfd), out: -1, err: -1, log: -1})
+		k.Runs = append(k.Runs, nsenter.KeptRun{Name: name, PIDFD: inherit(proc.Pidfd), Out: -1, Err: -1, Log: -1})
 	}
 	for _, p := range pumps {
-		r := keptRun{name: p.container, pidfd: -1, out: -1, err: -1, log: inherit(int(p.log.F.Fd()))}
+		r := nsenter.KeptRun{Name: p.container, PIDFD: -1, Out: -1, Err: -1, Log: inherit(int(p.log.F.Fd()))}
 		if p.out != nil {
-			r.out = inherit(int(p.out.Fd()))
+			r.Out = inherit(int(p.out.Fd()))
 		}
 		if p.err != nil {
-			r.err = inherit(int(p.err.Fd()))
+			r.Err = inherit(int(p.err.Fd()))
 		}
-		k.runs = append(k.runs, r)
+		k.Runs = append(k.Runs, r)
 	}
 	for name, in := range s.stdins {
 		fd := -1
 		if in.w != nil {
 			fd = inherit(int(in.w.Fd()))
 		}
-		k.stdins = append(k.stdins, keptIn{name: name, fd: fd})
+		k.Stdins = append(k.Stdins, nsenter.KeptIn{Name: name, FD: fd})
 	}
 	for _, c := range s.St.Containers {
-		if c.Restart != nil && !c.Restart.At.IsZero() && (k.wake.IsZero() || c.Restart.At.Before(k.wake)) {
-			k.wake = c.Restart.At
+		if c.Restart != nil && !c.Restart.At.IsZero() && (k.Wake.IsZero() || c.Restart.At.Before(k.Wake)) {
+			k.Wake = c.Restart.At
 		}
 	}
-	if d := s.deadline(); !d.IsZero() && (k.wake.IsZero() || d.Before(k.wake)) {
-		k.wake = d
+	if d := s.deadline(); !d.IsZero() && (k.Wake.IsZero() || d.Before(k.Wake)) {
+		k.Wake = d
 	}
 	// The next measurement of the sized emptyDirs (eviction.go).
-	if d := s.evictAt; !d.IsZero() && (k.wake.IsZero() || d.Before(k.wake)) {
-		k.wake = d
+	if d := s.evictAt; !d.IsZero() && (k.Wake.IsZero() || d.Before(k.Wake)) {
+		k.Wake = d
 	}
 	s.save()
 	env := append(os.Environ(), nsenter.EnvStage+"="+nsenter.StageKeep,
@@ -247,27 +155,27 @@ func (p *logPump) restart(s *Supervisor) {
 
 // resumeSupervisor rebuilds the supervisor of the pod in dir from its
 // state and the descriptors the keeper handed back.
-func resumeSupervisor(dir string, k *keepSpec) (*Supervisor, error) {
+func resumeSupervisor(dir string, k *nsenter.KeepSpec) (*Supervisor, error) {
 	st, err := model.ReadStateFile(dir)
 	if err != nil {
 		return nil, err
 	}
 	s := New(dir, st.Spec)
-	s.St, s.detached, s.lockFD = st, true, k.lock
-	unix.CloseOnExec(k.lock)
+	s.St, s.detached, s.lockFD = st, true, k.Lock
+	unix.CloseOnExec(k.Lock)
 	s.ids = idmap.Mapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
 	s.ids.Single = s.ids.Size() == 1
 	s.files = etcFiles(dir)
-	unix.CloseOnExec(k.pause)
-	s.pause = &stage.Pause{Pid: st.Pause.PID, Pidfd: k.pause, StartTime: st.Pause.StartTime, Ready: true}
+	unix.CloseOnExec(k.Pause)
+	s.pause = &stage.Pause{Pid: st.Pause.PID, Pidfd: k.Pause, StartTime: st.Pause.StartTime, Ready: true}
 	s.net = s.newGlue() // over the state just read
 	s.net.SetPause(s.pause.Pid, s.pause.Pidfd)
-	if k.net >= 0 {
-		unix.CloseOnExec(k.net)
+	if k.Net >= 0 {
+		unix.CloseOnExec(k.Net)
 	}
-	s.net.Resume(k.net)
+	s.net.Resume(k.Net)
 
-	lf := os.NewFile(uintptr(k.ctl), control.SocketName)
+	lf := os.NewFile(uintptr(k.Ctl), control.SocketName)
 	l, err := net.FileListener(lf)
 	lf.Close()
 	if err != nil {
@@ -275,43 +183,43 @@ func resumeSupervisor(dir string, k *keepSpec) (*Supervisor, error) {
 	}
 	s.ctl = s.serveControl(l.(*net.UnixListener))
 
-	for _, r := range k.runs {
-		if r.pidfd >= 0 {
-			c := st.Container(r.name)
+	for _, r := range k.Runs {
+		if r.PIDFD >= 0 {
+			c := st.Container(r.Name)
 			if c == nil {
-				unix.Close(r.pidfd)
+				unix.Close(r.PIDFD)
 				continue
 			}
-			unix.CloseOnExec(r.pidfd)
-			proc := &stage.Proc{Pid: c.Proc.PID, Pidfd: r.pidfd}
-			s.procs[r.name] = proc
-			name := r.name
+			unix.CloseOnExec(r.PIDFD)
+			proc := &stage.Proc{Pid: c.Proc.PID, Pidfd: r.PIDFD}
+			s.procs[r.Name] = proc
+			name := r.Name
 			stage.OnExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) })
 		}
-		if r.log >= 0 {
-			unix.CloseOnExec(r.log)
-			log := &crilog.File{Path: model.LogPath(dir, r.name, 0), F: os.NewFile(uintptr(r.log), "log")}
+		if r.Log >= 0 {
+			unix.CloseOnExec(r.Log)
+			log := &crilog.File{Path: model.LogPath(dir, r.Name, 0), F: os.NewFile(uintptr(r.Log), "log")}
 			var out, errf *os.File
-			if r.out >= 0 {
-				unix.CloseOnExec(r.out)
-				unix.SetNonblock(r.out, true)
-				out = os.NewFile(uintptr(r.out), "stdout")
+			if r.Out >= 0 {
+				unix.CloseOnExec(r.Out)
+				unix.SetNonblock(r.Out, true)
+				out = os.NewFile(uintptr(r.Out), "stdout")
 			}
-			if r.err >= 0 {
-				unix.CloseOnExec(r.err)
-				unix.SetNonblock(r.err, true)
-				errf = os.NewFile(uintptr(r.err), "stderr")
+			if r.Err >= 0 {
+				unix.CloseOnExec(r.Err)
+				unix.SetNonblock(r.Err, true)
+				errf = os.NewFile(uintptr(r.Err), "stderr")
 			}
-			s.startPump(r.name, log, out, errf)
+			s.startPump(r.Name, log, out, errf)
 		}
 	}
-	for _, in := range k.stdins {
+	for _, in := range k.Stdins {
 		kept := &containerIn{}
-		if in.fd >= 0 {
-			unix.CloseOnExec(in.fd)
-			kept.w = os.NewFile(uintptr(in.fd), "stdin")
+		if in.FD >= 0 {
+			unix.CloseOnExec(in.FD)
+			kept.w = os.NewFile(uintptr(in.FD), "stdin")
 		}
-		s.stdins[in.name] = kept
+		s.stdins[in.Name] = kept
 	}
 	for i := range st.Containers {
 		c := &st.Containers[i]

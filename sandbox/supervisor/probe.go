@@ -1,23 +1,17 @@
 package supervisor
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/handler"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 
-	"github.com/podctl/podctl/netsetup"
-	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,22 +35,12 @@ type probers struct {
 	counts  map[probeKind]*[2]int
 }
 
-// handlerEnv is what running a handler needs, captured in the loop
-// goroutine so that probes never read the supervisor's state.
-type handlerEnv struct {
-	st        *model.PodState
-	spec      model.ContainerSpec
-	pidfd     int // the workload's (exec)
-	pausePIDF int // the pause's (network actions)
-	cgroup    string
-}
-
 // handlerEnv captures what container spec's handlers need (loop
 // goroutine); pidfd is a dup of its workload's, the handlers' to close.
-func (s *Supervisor) handlerEnv(spec model.ContainerSpec, pidfd int) *handlerEnv {
-	env := &handlerEnv{st: s.St, spec: spec, pidfd: pidfd, pausePIDF: s.pause.Pidfd}
+func (s *Supervisor) handlerEnv(spec model.ContainerSpec, pidfd int) *handler.Target {
+	env := &handler.Target{Pod: s.St, Container: spec, PIDFD: pidfd, PausePIDF: s.pause.Pidfd}
 	if s.St.Cgroup != "" {
-		env.cgroup = filepath.Join(s.St.Cgroup, spec.Name)
+		env.Cgroup = filepath.Join(s.St.Cgroup, spec.Name)
 	}
 	return env
 }
@@ -85,7 +69,7 @@ func (s *Supervisor) startProbes(c *model.ContainerStatus, proc *stage.Proc) {
 		if spec.PostStart != nil {
 			// The kubelet runs postStart as the container starts; a failed
 			// hook kills it. Probes begin once it is done.
-			if err := env.run(spec.PostStart, 30*time.Second); err != nil {
+			if err := env.Run(spec.PostStart, 30*time.Second); err != nil {
 				s.Post(func() { s.probeKill(name, run, fmt.Sprintf("PostStartHook failed: %v", err)) })
 				return
 			}
@@ -119,7 +103,7 @@ func (s *Supervisor) stopProbes(name string) {
 }
 
 // probeLoop runs one probe every period until its container's run ends.
-func (s *Supervisor) probeLoop(p *probers, env *handlerEnv, name string, run int, kind probeKind, pr model.Probe) {
+func (s *Supervisor) probeLoop(p *probers, env *handler.Target, name string, run int, kind probeKind, pr model.Probe) {
 	defer p.wg.Done()
 	select {
 	case <-time.After(pr.InitialDelay):
@@ -130,7 +114,7 @@ func (s *Supervisor) probeLoop(p *probers, env *handlerEnv, name string, run int
 	defer tick.Stop()
 	for {
 		if kind == startupProbe || p.started.Load() {
-			err := env.run(&pr.Handler, pr.Timeout)
+			err := env.Run(&pr.Handler, pr.Timeout)
 			select {
 			case <-p.stop:
 				return
@@ -248,7 +232,7 @@ func (s *Supervisor) terminate(name string, proc *stage.Proc, sig unix.Signal, g
 	s.active.Add(1)
 	go func() {
 		defer s.active.Add(-1)
-		if err := env.run(c.Spec.PreStop, grace); err != nil {
+		if err := env.Run(c.Spec.PreStop, grace); err != nil {
 			s.Post(func() { s.logf("container %s: preStop hook: %v", name, err) })
 		}
 		unix.Close(dup)
@@ -260,105 +244,4 @@ func (s *Supervisor) terminate(name string, proc *stage.Proc, sig unix.Signal, g
 			}
 		})
 	}()
-}
-
-// run performs a handler with a time limit; nil is success.
-func (e *handlerEnv) run(h *model.Handler, timeout time.Duration) error {
-	switch {
-	case h.Sleep > 0:
-		time.Sleep(min(h.Sleep, timeout))
-		return nil
-	case len(h.Exec) > 0:
-		return e.exec(h.Exec, timeout)
-	case h.HTTPGet != nil:
-		g := h.HTTPGet
-		host := g.Host
-		if host == "" {
-			host = "127.0.0.1"
-		}
-		scheme := strings.ToLower(g.Scheme)
-		if scheme == "" {
-			scheme = "http"
-		}
-		path := g.Path
-		if path == "" {
-			path = "/"
-		}
-		spec := strings.Join(append([]string{scheme, hostPort(host, g.Port), path}, g.Headers...), " ")
-		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.pausePIDF, spec, timeout)
-	case h.TCPPort > 0:
-		host := h.TCPHost
-		if host == "" {
-			host = "127.0.0.1"
-		}
-		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.pausePIDF, "tcp "+hostPort(host, h.TCPPort), timeout)
-	}
-	return errors.New("a handler with no action")
-}
-
-func hostPort(host string, port int) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + strconv.Itoa(port)
-	}
-	return host + ":" + strconv.Itoa(port)
-}
-
-// exec runs a command in the container, as podctl exec does, and
-// succeeds if it exits 0 within timeout (else it is killed).
-func (e *handlerEnv) exec(args []string, timeout time.Duration) error {
-	cfg, err := stage.ExecConfig(e.st, &e.spec, args, nil, "", "")
-	if err != nil {
-		return err
-	}
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	proc, err := stage.JoinContainer(e.st.Spec, e.spec.Name, e.cgroup, e.pidfd, [3]*os.File{null, w, w}, cfg)
-	w.Close()
-	if err != nil {
-		return err
-	}
-	timer := time.AfterFunc(timeout, func() { proc.Signal(unix.SIGKILL) })
-	var out bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Read(buf)
-			if out.Len() < 1024 {
-				out.Write(buf[:n])
-			}
-			if err != nil {
-				close(readDone)
-				return
-			}
-		}
-	}()
-	code, sig, err := proc.WaitStatus()
-	timedOut := !timer.Stop()
-	if err != nil {
-		return err
-	}
-	if timedOut {
-		return fmt.Errorf("command %q timed out after %s", strings.Join(args, " "), timeout)
-	}
-	select {
-	case <-readDone:
-	case <-time.After(100 * time.Millisecond):
-	}
-	if code != 0 || sig != 0 {
-		msg := strings.TrimSpace(out.String())
-		if msg != "" {
-			msg = ": " + msg
-		}
-		return fmt.Errorf("command %q exited with %d%s", strings.Join(args, " "), code, msg)
-	}
-	return nil
 }

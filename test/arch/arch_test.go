@@ -26,8 +26,8 @@ var layers = [][]string{
 	{"sandbox/model"},
 	// The processes that build a pod; the control-socket protocol.
 	{"sandbox/stage", "sandbox/control"},
-	// Container layers; the pod's network glue.
-	{"sandbox/layers", "sandbox/podnet"},
+	// Container layers; the pod's network glue; probes' and hooks' actions.
+	{"sandbox/layers", "sandbox/podnet", "sandbox/handler"},
 	// The per-pod supervisor.
 	{"sandbox/supervisor"},
 	// The pod API.

@@ -1,21 +1,26 @@
-package supervisor
+package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
-	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
+
+	"github.com/podctl/podctl/sandbox/layers"
 
 	"golang.org/x/sys/unix"
 )
 
-// KillLeftovers kills whatever still runs of a pod whose supervisor is
+// killLeftovers kills whatever still runs of a pod whose supervisor is
 // gone: its containers (they may have a pid namespace of their own) and
 // its pause (whose death kills the rest of a shared pid namespace).
-func KillLeftovers(st *model.PodState) {
+func killLeftovers(st *model.PodState) {
 	if st.BootID != model.BootID() {
 		return // every pid in it belongs to another boot
 	}
@@ -49,12 +54,12 @@ func KillLeftovers(st *model.PodState) {
 	}
 }
 
-// CleanupLeftovers kills what may be left of the pod in dir and removes
+// cleanupLeftovers kills what may be left of the pod in dir and removes
 // the directory, holding the state lock so that no writer races us.
-func CleanupLeftovers(dir string) error {
+func cleanupLeftovers(dir string) error {
 	return model.WithStateLock(dir, func() error {
 		if st, err := model.ReadStateFile(dir); err == nil {
-			KillLeftovers(st)
+			killLeftovers(st)
 			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
 				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)
 			}
@@ -65,4 +70,16 @@ func CleanupLeftovers(dir string) error {
 		}
 		return nil
 	})
+}
+
+// removeStaleCgroup removes the cgroup of a pod whose supervisor is gone
+// (rm, gc). It must be podctl's: under a delegation's podctl directory.
+func removeStaleCgroup(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if filepath.Base(filepath.Dir(dir)) != "podctl" || !strings.HasPrefix(dir, cgroups.Mountpoint+"/") {
+		return errors.New("refusing to remove " + dir + ": not a pod cgroup of podctl")
+	}
+	return cgroups.Remove(dir)
 }

@@ -1,0 +1,23 @@
+package nsenter
+
+import (
+	"testing"
+)
+
+// The descriptor list the supervisor and its keeper hand each other:
+// never a panic; what parses prints back to something that parses the same.
+func FuzzKeepSpec(f *testing.F) {
+	for _, s := range []string{"lock=3 ctl=4 pause=5 wake=0 c=web,6,7,8,9", "lock=1", "c=a,b", "lock=3 ctl=4 pause=5 wake=99 c=x,-1,-1,-1,3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseKeepSpec(s)
+		if err != nil {
+			return
+		}
+		k2, err := ParseKeepSpec(k.String())
+		if err != nil || k2.String() != k.String() {
+			t.Errorf("%q -> %q -> %v %v", s, k.String(), k2, err)
+		}
+	})
+}
