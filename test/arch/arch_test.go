@@ -46,7 +46,7 @@ var layers = [][]string{
 var apiOnly = []string{"cmd/podctl", "cmd/podctl-kube", "kube"}
 
 type pkg struct {
-	ImportPath                          string
+	ImportPath                         string
 	Imports, TestImports, XTestImports []string
 }
 
