@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +36,7 @@ type ApplyOptions struct {
 // kept, then each Pod is made, detached. Every object is checked before
 // anything is created, and a failure part-way removes what this apply
 // made: an apply happens whole or not at all.
-func Apply(objs []Object, o ApplyOptions) (err error) {
+func Apply(ctx context.Context, objs []Object, o ApplyOptions) (err error) {
 	look := Lookup{ConfigMaps: map[string]*corev1.ConfigMap{}, Secrets: map[string]*corev1.Secret{}}
 	type podPlan struct {
 		obj  Object
@@ -122,7 +123,7 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 		if err := pullImages(p.obj.Pod, o); err != nil {
 			return fmt.Errorf("pod %s: %w", p.obj.Name(), err)
 		}
-		err := sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
+		err := sandbox.Apply(ctx, p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
 		// imagePullPolicy IfNotPresent (podctl's default too): pull what
 		// is missing, then once more; each missing image once.
 		for tries := 0; err != nil && o.Pull != nil && tries < len(allContainers(p.obj.Pod)); tries++ {
@@ -133,13 +134,13 @@ func Apply(objs []Object, o ApplyOptions) (err error) {
 			if perr := o.Pull(c.Image); perr != nil {
 				return fmt.Errorf("pod %s: container %s: image %s is not in the store, and pulling it failed: %w", p.obj.Name(), c.Name, c.Image, perr)
 			}
-			err = sandbox.Apply(p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
+			err = sandbox.Apply(ctx, p.plan.Spec, p.plan.Containers, p.plan.Volumes, o.Notices)
 		}
 		if err != nil {
 			return fmt.Errorf("pod %s: %w", p.obj.Name(), err)
 		}
 		name := p.obj.Name()
-		undo = append(undo, func() { sandbox.Remove(name, true) })
+		undo = append(undo, func() { sandbox.Remove(ctx, name, true) })
 		fmt.Fprintf(o.Out, "pod/%s created\n", name)
 	}
 	return nil
@@ -240,13 +241,13 @@ func missingImage(pod *corev1.Pod, err error) *corev1.Container {
 // grace, or, when negative, each pod's terminationGracePeriodSeconds, as
 // kubectl delete does), ConfigMaps and Secrets. Missing ones are
 // reported, the rest still removed.
-func DeleteObjects(objs []Object, out io.Writer, grace time.Duration) error {
+func DeleteObjects(ctx context.Context, objs []Object, out io.Writer, grace time.Duration) error {
 	var errs []error
 	for _, obj := range objs {
 		var err error
 		switch {
 		case obj.Pod != nil:
-			err = deletePod(obj.Name(), grace)
+			err = deletePod(ctx, obj.Name(), grace)
 		case obj.ConfigMap != nil:
 			err = Delete("configmap", obj.Name())
 		case obj.Secret != nil:
@@ -262,12 +263,12 @@ func DeleteObjects(objs []Object, out io.Writer, grace time.Duration) error {
 }
 
 // deletePod stops the pod, then removes it.
-func deletePod(name string, grace time.Duration) error {
+func deletePod(ctx context.Context, name string, grace time.Duration) error {
 	if _, _, err := model.ReadState(name); err != nil {
 		return err
 	}
-	if err := sandbox.Stop(name, 0, grace); err != nil {
+	if err := sandbox.Stop(ctx, name, 0, grace); err != nil {
 		return err
 	}
-	return sandbox.Remove(name, true)
+	return sandbox.Remove(ctx, name, true)
 }

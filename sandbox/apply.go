@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ type VolumeFile struct {
 // and volumes, detached: podctl apply. It returns once the pod exists and
 // its first container started (or, behind init containers, was accepted).
 // On any error nothing of the pod is left.
-func Apply(spec model.PodSpec, ctrs []model.ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
+func Apply(ctx context.Context, spec model.PodSpec, ctrs []model.ContainerSpec, vols []PodVolume, notices io.Writer) (err error) {
 	if err := spec.Validate(); err != nil {
 		return err
 	}

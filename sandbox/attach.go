@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,35 +12,37 @@ import (
 
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/termio"
 
 	"golang.org/x/sys/unix"
 )
 
-// AttachOptions are podctl attach's flags (kubectl attach's).
+// AttachOptions say what to connect to a running container.
 type AttachOptions struct {
-	Container string // empty: the pod's main container
-	Stdin     bool   // -i: pass our standard input to the container's
-	TTY       bool   // -t: our stdin is a terminal to put in raw mode
+	Container string // name or id; empty: the pod's main container
+	// Stdin, if not nil, goes to the container's stdin, which the
+	// container must have (ContainerSpec.Stdin). When it ends, a
+	// stdinOnce stdin is closed; when ctx ends first, it is left open.
+	Stdin io.Reader
+	// Stdout and Stderr take the container's output from now on (nil:
+	// discarded); a container with a tty has one stream, to Stdout.
+	Stdout, Stderr io.Writer
+	// Resize sets the pty's window size, for a container with a tty and
+	// Stdin.
+	Resize <-chan WindowSize
 }
 
-// detachKeys end an attach session with a tty without touching the
-// container, as docker's and podman's default (ctrl-p ctrl-q): in raw mode
-// ^C is the container's.
-var detachKeys = []byte{0x10, 0x11}
-
-// Attach connects the caller's standard streams to a running container
-// (sandbox/supervisor/attachserve.go has the supervisor's side): its output from now on, and with
-// o.Stdin our input to its stdin. It returns when the container's run
-// ends (with its exit code), when our input ends for a stdinOnce stdin, or
-// on the detach keys (with 0).
-func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
+// Attach connects to a running container's streams (the supervisor's side
+// is sandbox/supervisor/attachserve.go): its output from now on, and with
+// o.Stdin its stdin. It returns when the container's run ends, with its
+// exit code; when ctx ends first (the caller detached), with ctx's error
+// and the container running on.
+func Attach(ctx context.Context, pod string, o AttachOptions) (int, error) {
 	_, dir, c, err := runningContainer(pod, o.Container, "attach")
 	if err != nil {
 		return 0, err
 	}
 	name := c.Spec.Name
-	conn, err := control.Open(dir, control.Request{Op: "attach", Name: name, Stdin: o.Stdin})
+	conn, err := control.Open(dir, control.Request{Op: "attach", Name: name, Stdin: o.Stdin != nil})
 	if err != nil {
 		return 0, err
 	}
@@ -54,22 +56,23 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 			f.Close()
 		}
 	}()
-	if o.TTY && !r.TTY {
-		fmt.Fprintf(errw, "podctl: notice: container %s of pod %s has no tty (tty: true in its manifest, or podctl run -d -t); attaching without one\n", name, pod)
-	}
 
 	// Output: one stream with a tty, two without, until the run ends.
 	outputs := make(chan struct{}, 2)
-	dests := []io.Writer{out, errw}
+	dests := []io.Writer{o.Stdout, o.Stderr}
 	nout := 2
 	if r.TTY {
 		nout = 1
 	}
 	for i := 0; i < nout; i++ {
+		w := dests[i]
+		if w == nil {
+			w = io.Discard
+		}
 		go func(f *os.File, w io.Writer) {
 			io.Copy(w, f)
 			outputs <- struct{}{}
-		}(files[i], dests[i])
+		}(files[i], w)
 	}
 	ended := make(chan struct{})
 	go func() {
@@ -79,22 +82,19 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 		close(ended)
 	}()
 
-	detached := make(chan struct{})
 	if r.Stdin {
-		w := files[nout]
-		restore := func() {}
-		if r.TTY && termio.IsTerminal(in) {
-			restore = ttySession(in, w, errw)
-		}
-		defer restore()
-		go func() {
-			if r.TTY {
-				if copyUntilKeys(w, in, detachKeys) {
-					close(detached)
-					return
+		w := files[nout] // with a tty, a duplicate of the pty's master
+		if r.TTY && o.Resize != nil {
+			go func() {
+				for ws := range o.Resize {
+					unix.IoctlSetWinsize(int(w.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
 				}
-			} else {
-				io.Copy(w, in)
+			}()
+		}
+		go func() {
+			io.Copy(w, o.Stdin)
+			if ctx.Err() != nil {
+				return // detached: the container's stdin stays as it is
 			}
 			// Our input ended: the container's stdin closes if it is
 			// stdinOnce (the supervisor's copy goes now, ours here).
@@ -104,9 +104,8 @@ func Attach(pod string, o AttachOptions, in, out, errw *os.File) (int, error) {
 	}
 	select {
 	case <-ended:
-	case <-detached:
-		fmt.Fprintf(errw, "\r\npodctl: detached from container %s of pod %s; it runs on\r\n", name, pod)
-		return 0, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 	return attachedExit(pod, name, r.Run), nil
 }
@@ -156,57 +155,6 @@ func readGrant(conn *net.UnixConn) (*control.Reply, []*os.File, error) {
 		return nil, nil, err
 	}
 	return &r, files, nil
-}
-
-// ttySession puts our terminal in raw mode, so that keys reach the
-// container's pty as typed, and keeps the pty's window size ours (master
-// is a duplicate of the pty's master). It returns the undo.
-func ttySession(term, master, errw *os.File) func() {
-	// As kubectl attach does: the pty's screen is not replayed, so a
-	// shell waiting at its prompt shows nothing until a key is pressed.
-	fmt.Fprintf(errw, "If you don't see a command prompt, try pressing enter. (ctrl-p ctrl-q detaches)\r\n")
-	return termio.RawSession(term, master)
-}
-
-// copyUntilKeys copies src to dst until src ends (false) or keys are read
-// in a row (true; they are not passed on). Keys split across reads count.
-func copyUntilKeys(dst io.Writer, src io.Reader, keys []byte) bool {
-	buf := make([]byte, 4096)
-	matched := 0 // how many of keys the input ends with so far
-	for {
-		n, err := src.Read(buf)
-		chunk := buf[:n]
-		var send []byte
-		for _, ch := range chunk {
-			if ch == keys[matched] {
-				matched++
-				if matched == len(keys) {
-					dst.Write(send)
-					return true
-				}
-				continue
-			}
-			// Held-back keys that turned out not to be a sequence.
-			send = append(send, keys[:matched]...)
-			matched = 0
-			if ch == keys[0] {
-				matched = 1
-				continue
-			}
-			send = append(send, ch)
-		}
-		if len(send) > 0 {
-			if _, werr := dst.Write(send); werr != nil {
-				return false
-			}
-		}
-		if err != nil {
-			if matched > 0 {
-				dst.Write(bytes.Clone(keys[:matched]))
-			}
-			return false
-		}
-	}
 }
 
 // attachedExit is the exit code of run of container name once it has

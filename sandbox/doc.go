@@ -23,7 +23,7 @@
 //	logs.go     Logs: a container's CRI log, printed or followed
 //	remove.go   Stop, Kill, Remove, GC
 //	wait.go     Wait: until a pod reaches a condition
-//	stats.go    ReadStats: cgroup counters of running pods
+//	stats.go    Stats: cgroup counters of running pods
 //	top.go      Top: the processes of a pod
 //	ns.go       Namespaces: the namespaces of a pod's processes
 //	doctor.go   Doctor: what this machine allows, and the fixes

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,26 +17,38 @@ import (
 
 // ExecOptions are podctl exec's.
 type ExecOptions struct {
-	Container   string // empty: the pod's main container
-	Args        []string
-	Env         []string // KEY=VALUE, over the container's own
-	User, Cwd   string   // empty: the container's
-	Interactive bool     // pass standard input (else /dev/null)
-	Tty         bool     // a new pty, relayed by podctl
-	Stdin       *os.File
-	Stdout      *os.File
-	Stderr      *os.File
+	Container string // name or id; empty: the pod's main container
+	Args      []string
+	Env       []string // KEY=VALUE, over the container's own
+	User, Cwd string   // empty: the container's
+	TTY       bool     // a new pty of the container's devpts, relayed
+	// Stdin is the command's standard input (nil: /dev/null); Stdout and
+	// Stderr take its output (nil: discarded; with TTY, Stdout takes
+	// both). An *os.File that is not a terminal is handed to the command
+	// as it is; anything else, a terminal included, is relayed through a
+	// pipe, so the command never holds the caller's terminal
+	// (CVE-2017-5226).
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Resize sets the pty's window size (with TTY): the caller sends its
+	// terminal's size first, then each change, and may close it.
+	Resize <-chan WindowSize
 }
+
+// WindowSize is a terminal's size in characters.
+type WindowSize struct{ Rows, Cols uint16 }
 
 // Exec runs a command in a running container: a process that joins every
 // namespace of the container's workload, its mount namespace included (so
 // it sees the container's root filesystem), with the container's user,
 // environment and working directory. It returns the command's exit code.
 //
-// The command never gets the caller's terminal (CVE-2017-5226): with Tty
+// The command never gets the caller's terminal (CVE-2017-5226): with TTY
 // it gets a new pty whose other end podctl relays; without, a standard
-// stream that is a terminal is relayed through a pipe.
-func Exec(pod string, o ExecOptions) (int, error) {
+// stream that is a terminal is relayed through a pipe. When ctx ends
+// before the command, the command is killed (SIGKILL) and Exec returns
+// ctx's error.
+func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 	if len(o.Args) == 0 {
 		return 0, fmt.Errorf("no command given: podctl exec POD -- CMD [ARG...]")
 	}
@@ -60,12 +73,12 @@ func Exec(pod string, o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
-	cfg.Tty = o.Tty
+	cfg.Tty = o.TTY
 
 	var rl relay
 	defer rl.close()
 	var stdio [3]*os.File
-	if o.Tty {
+	if o.TTY {
 		// The init replaces them with a pty of the container's own.
 		null, err := os.Open(os.DevNull)
 		if err != nil {
@@ -73,7 +86,7 @@ func Exec(pod string, o ExecOptions) (int, error) {
 		}
 		rl.child = append(rl.child, null)
 		stdio = [3]*os.File{null, null, null}
-	} else if stdio, err = rl.streams(o.Interactive, o.Stdin, o.Stdout, o.Stderr); err != nil {
+	} else if stdio, err = rl.streams(o.Stdin, o.Stdout, o.Stderr); err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
 	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
@@ -89,10 +102,14 @@ func Exec(pod string, o ExecOptions) (int, error) {
 		return 0, err
 	}
 	if proc.Pty != nil {
-		rl.pty(proc.Pty, o.Interactive, o.Stdin, o.Stdout)
+		rl.pty(proc.Pty, o.Stdin, o.Stdout, o.Resize)
 	}
+	stop := context.AfterFunc(ctx, func() { proc.Signal(unix.SIGKILL) })
 	code, err := proc.Wait()
 	rl.drain()
+	if !stop() && ctx.Err() != nil {
+		return code, fmt.Errorf("%s: %w", where, ctx.Err())
+	}
 	return code, err
 }
 
@@ -102,7 +119,6 @@ type relay struct {
 	ours    []*os.File
 	outputs chan struct{} // one value per output copier that finished
 	nout    int
-	restore func()
 }
 
 func (r *relay) closeChild() {
@@ -123,9 +139,6 @@ func (r *relay) close() {
 	r.closeChild()
 	for _, f := range r.ours {
 		f.Close()
-	}
-	if r.restore != nil {
-		r.restore()
 	}
 }
 
@@ -153,18 +166,19 @@ func (r *relay) copyOut(w io.Writer, src io.Reader) {
 	}()
 }
 
-// streams gives the command podctl's own streams where they are not
-// terminals, and relayed pipes where they are.
-func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, error) {
+// streams gives the command the caller's streams: as they are where they
+// are files that are not terminals, else relayed through pipes.
+func (r *relay) streams(in io.Reader, out, errw io.Writer) ([3]*os.File, error) {
 	var s [3]*os.File
 	var err error
-	switch {
-	case !interactive:
+	if f, ok := in.(*os.File); ok && !termio.IsTerminal(f) {
+		s[0] = f
+	} else if in == nil {
 		if s[0], err = os.Open(os.DevNull); err != nil {
 			return s, err
 		}
 		r.child = append(r.child, s[0])
-	case termio.IsTerminal(in):
+	} else {
 		pr, pw, err := os.Pipe()
 		if err != nil {
 			return s, err
@@ -175,16 +189,15 @@ func (r *relay) streams(interactive bool, in, out, errw *os.File) ([3]*os.File, 
 			pw.Close()
 		}()
 		s[0] = pr
-	default:
-		s[0] = in
 	}
-	for i, f := range []*os.File{out, errw} {
-		if termio.IsTerminal(f) {
-			if s[i+1], err = r.output(f); err != nil {
-				return s, err
-			}
-		} else {
+	for i, w := range []io.Writer{out, errw} {
+		if w == nil {
+			w = io.Discard
+		}
+		if f, ok := w.(*os.File); ok && !termio.IsTerminal(f) {
 			s[i+1] = f
+		} else if s[i+1], err = r.output(w); err != nil {
+			return s, err
 		}
 	}
 	return s, nil

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ type LogsOptions struct {
 // Logs prints a container's log: its current run, or with Previous the
 // one before (the kubelet keeps both). Follow keeps printing until the
 // container stops running.
-func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
+func Logs(ctx context.Context, pod string, o LogsOptions, stdout, stderr io.Writer) error {
 	st, dir, err := model.Observe(pod)
 	if err != nil {
 		return err
@@ -40,7 +41,7 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 		}
 		run--
 	}
-	path := model.LogPath(dir, name, run)
+	path := c.Spec.LogFile(dir, run)
 	off, err := crilog.Print(path, crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail}, stdout, stderr)
 	if errors.Is(err, os.ErrNotExist) {
 		if c.State.Waiting != nil && !o.Previous {
@@ -53,6 +54,9 @@ func Logs(pod string, o LogsOptions, stdout, stderr io.Writer) error {
 	}
 	follow := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: -1}
 	return crilog.Follow(path, off, follow, stdout, stderr, func() bool {
+		if ctx.Err() != nil {
+			return true // the caller stopped following
+		}
 		st, _, err := model.Observe(pod)
 		if err != nil || model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown {
 			return true

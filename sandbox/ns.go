@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,7 +26,7 @@ type NamespaceRow struct {
 // running container's, and, for comparison, those of podctl itself (the
 // host's, as the caller sees them). The pod model at a glance: what every
 // container shares with the pause, and what each has of its own.
-func Namespaces(pod string) ([]NamespaceRow, error) {
+func Namespaces(ctx context.Context, pod string) ([]NamespaceRow, error) {
 	st, _, err := model.Observe(pod)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -21,7 +22,7 @@ import (
 // Without a supervisor (it was killed) Stop does the killing itself. A
 // negative timeout is the pod's own grace period (a manifest's
 // terminationGracePeriodSeconds), else DefaultStopTimeout.
-func Stop(name string, sig unix.Signal, timeout time.Duration) error {
+func Stop(ctx context.Context, name string, sig unix.Signal, timeout time.Duration) error {
 	st, dir, err := model.Observe(name)
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func stopPod(st *model.PodState, dir string, sig unix.Signal, timeout time.Durat
 
 // Kill sends sig to every running container of the pod; the supervisor
 // then applies the restart policy, as the kubelet does after a crash.
-func Kill(name string, sig unix.Signal) error {
+func Kill(ctx context.Context, name string, sig unix.Signal) error {
 	st, _, err := model.Observe(name)
 	if err != nil {
 		return err
@@ -85,7 +86,7 @@ func Kill(name string, sig unix.Signal) error {
 
 // Remove deletes pod name. A pod that still runs is refused unless force,
 // which stops it at once (SIGKILL) first.
-func Remove(name string, force bool) error {
+func Remove(ctx context.Context, name string, force bool) error {
 	st, dir, err := model.Observe(name)
 	if err != nil {
 		// A directory without state whose lock nobody holds: a creation
@@ -112,7 +113,7 @@ func Remove(name string, force bool) error {
 // Failed), pods whose supervisor was lost (their remaining processes are
 // killed), pods of an earlier boot, and directories whose creation was
 // interrupted. Running pods are left alone. It returns the names removed.
-func GC() ([]string, error) {
+func GC(ctx context.Context) ([]string, error) {
 	names, err := model.ListPods()
 	if err != nil {
 		return nil, err

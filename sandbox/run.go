@@ -1,8 +1,8 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -13,7 +13,6 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/supervisor"
 
-	"github.com/podctl/podctl/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,7 +30,10 @@ type RunIO struct {
 
 // CreatePod makes a pod with no container yet (podctl pod create); its
 // detached supervisor keeps it until podctl stop or rm.
-func CreatePod(spec model.PodSpec, notices io.Writer) error {
+func CreatePod(ctx context.Context, spec model.PodSpec, notices io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := spec.Validate(); err != nil {
 		return err
 	}
@@ -54,7 +56,10 @@ func CreatePod(spec model.PodSpec, notices io.Writer) error {
 // ends with its containers. Detached, it returns once the container has
 // started; in the foreground, it returns the exit code of the container
 // (128+N for a death by signal N) once the pod has ended.
-func Run(spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
+func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	spec.AutoStop = true
 	if err := spec.Validate(); err != nil {
 		return 0, err
@@ -120,6 +125,11 @@ func Run(spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int
 					grace = 0
 				}
 				s.Post(func() { s.Stop(sig.(unix.Signal), grace, nil) })
+			case <-ctx.Done():
+				// The caller gave up on the run: the pod stops, as
+				// on a first signal.
+				s.Post(func() { s.Stop(unix.SIGTERM, model.StopGrace, nil) })
+				ctx = context.Background() // once
 			case <-stopSignals:
 				return
 			}
@@ -148,31 +158,16 @@ func Run(spec model.PodSpec, ctr model.ContainerSpec, detach bool, o RunIO) (int
 // returns once the container has started (or, behind init containers, has
 // been accepted); in the foreground it prints the container's output and
 // returns its exit code once it has ended for good.
-func RunInPod(pod string, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
-	st, dir, err := model.Observe(pod)
+func RunInPod(ctx context.Context, pod string, ctr model.ContainerSpec, detach bool, o RunIO) (int, error) {
+	st, dir, err := runningPod(pod)
 	if err != nil {
 		return 0, err
 	}
-	if !model.SupervisorAlive(dir) || model.Terminal(st.Phase) {
-		return 0, fmt.Errorf("pod %s is not running (%s); start a new one, or see podctl ps -a", pod, st.Phase)
-	}
-	if err := ctr.Validate(); err != nil {
-		return 0, err
-	}
-	if err := ctr.ForPod(st.Spec); err != nil {
-		return 0, err
-	}
-	if err := supervisor.CheckLimits(cgroups.Resources{}, []model.ContainerSpec{ctr}); err != nil {
-		return 0, err
-	}
-	if !ctr.Resources.IsZero() && st.Cgroup == "" {
-		return 0, fmt.Errorf("pod %s has no cgroup (it was made without one), so the limits of container %s cannot be enforced in it; start a new pod", pod, ctr.Name)
-	}
-	if err := layers.PrepareImage(pod, st.Spec.UserNS, &ctr); err != nil {
+	if err := prepareContainer(st, &ctr); err != nil {
 		return 0, err
 	}
 	if detach {
-		err := control.Call(dir, control.Request{Op: "add", Container: &ctr}, 0)
+		_, err := control.CallContext(ctx, dir, control.Request{Op: "add", Container: &ctr})
 		if err != nil && !added(pod, ctr) {
 			layers.DeleteLayers([]model.ContainerSpec{ctr})
 		}
@@ -184,7 +179,7 @@ func RunInPod(pod string, ctr model.ContainerSpec, detach bool, o RunIO) (int, e
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		path := model.LogPath(dir, ctr.Name, 0)
+		path := ctr.LogFile(dir, 0)
 		for !model.Exists(path) {
 			select {
 			case <-ended:
@@ -213,7 +208,7 @@ func RunInPod(pod string, ctr model.ContainerSpec, detach bool, o RunIO) (int, e
 			}
 		}
 	}()
-	r, err := control.CallReply(dir, control.Request{Op: "add", Container: &ctr, Wait: true}, 0)
+	r, err := control.CallContext(ctx, dir, control.Request{Op: "add", Container: &ctr, Wait: true})
 	if err != nil && !added(pod, ctr) {
 		layers.DeleteLayers([]model.ContainerSpec{ctr})
 	}

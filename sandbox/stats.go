@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -22,10 +23,10 @@ type StatsSample struct {
 	cgroups.Stats
 }
 
-// ReadStats samples the running containers of the named pods (every
+// Stats samples the running containers of the named pods (every
 // running pod with a cgroup when none is named). A named pod that is not
 // running, or has no cgroup, is an error that says why.
-func ReadStats(names []string) ([]StatsSample, error) {
+func Stats(ctx context.Context, names []string) ([]StatsSample, error) {
 	all := len(names) == 0
 	if all {
 		var err error

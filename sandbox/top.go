@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ type Process struct {
 // kernel groups them: a process belongs to the pod if it is in the pod's
 // pid namespace (or a container's own one), and to the container whose
 // mount namespace it is in.
-func Top(pod string) ([]Process, error) {
+func Top(ctx context.Context, pod string) ([]Process, error) {
 	st, _, err := model.Observe(pod)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,7 +47,7 @@ func ParseWaitFor(s string) (WaitFor, error) {
 // Wait polls the pod's state until w holds, and returns that state. A pod
 // that has ended without w holding is an error (it never will), and so is
 // the timeout (0: none).
-func Wait(pod string, w WaitFor, timeout time.Duration) (*model.PodState, error) {
+func Wait(ctx context.Context, pod string, w WaitFor, timeout time.Duration) (*model.PodState, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -68,7 +69,11 @@ func Wait(pod string, w WaitFor, timeout time.Duration) (*model.PodState, error)
 		if !deadline.IsZero() && time.Now().After(deadline) {
 			return st, fmt.Errorf("%w after %s waiting for %s of pod %s (it is %s)", ErrWaitTimeout, timeout, w, pod, model.DisplayStatus(st))
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

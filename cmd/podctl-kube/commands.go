@@ -54,7 +54,7 @@ func kubeCommands() []*cli.Command {
 					return usageError{fmt.Errorf("apply: --network host: say hostNetwork: true in the Pod instead")}
 				}
 			}
-			return kube.Apply(objs, o)
+			return kube.Apply(c.Context, objs, o)
 		},
 	}, {
 		Name:  "delete",
@@ -75,7 +75,7 @@ func kubeCommands() []*cli.Command {
 			if c.Bool("now") {
 				grace = time.Second
 			}
-			return kube.DeleteObjects(objs, os.Stdout, grace)
+			return kube.DeleteObjects(c.Context, objs, os.Stdout, grace)
 		},
 	}, {
 		Name:  "generate",

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/termio"
 
 	"github.com/urfave/cli/v2"
 )
@@ -30,12 +31,25 @@ func (a *app) execCommand() *cli.Command {
 			if len(args) > 0 && args[0] == "--" {
 				args = args[1:]
 			}
-			code, err := sandbox.Exec(c.Args().First(), sandbox.ExecOptions{
+			o := sandbox.ExecOptions{
 				Container: c.String("container"), Args: args, Env: c.StringSlice("env"),
 				User: c.String("user"), Cwd: c.String("workdir"),
-				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"),
-				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-			})
+				TTY: c.Bool("tty"), Stdout: os.Stdout, Stderr: os.Stderr,
+			}
+			if c.Bool("interactive") {
+				o.Stdin = os.Stdin
+			}
+			if o.TTY && termio.IsTerminal(os.Stdin) {
+				// Our terminal is the command's, raw, with its size
+				// followed; keys such as ^C reach the command.
+				var stop func()
+				o.Resize, stop = windowSizes(os.Stdin)
+				defer stop()
+				if o.Stdin != nil {
+					defer termio.Raw(os.Stdin)()
+				}
+			}
+			code, err := sandbox.Exec(c.Context, c.Args().First(), o)
 			a.code = code
 			return err
 		},

@@ -28,7 +28,7 @@ func stopCommand() *cli.Command {
 			if !c.IsSet("time") {
 				grace = -1 // the pod's own (terminationGracePeriodSeconds), else the default
 			}
-			return eachPod(c, func(pod string) error { return sandbox.Stop(pod, unix.SIGTERM, grace) })
+			return eachPod(c, func(pod string) error { return sandbox.Stop(c.Context, pod, unix.SIGTERM, grace) })
 		},
 	}
 }
@@ -44,7 +44,7 @@ func killCommand() *cli.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("kill: --signal: %w", err)}
 			}
-			return eachPod(c, func(pod string) error { return sandbox.Kill(pod, sig) })
+			return eachPod(c, func(pod string) error { return sandbox.Kill(c.Context, pod, sig) })
 		},
 	}
 }
@@ -56,7 +56,7 @@ func rmCommand() *cli.Command {
 		ArgsUsage: "POD...",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running pod first"}},
 		Action: func(c *cli.Context) error {
-			return eachPod(c, func(pod string) error { return sandbox.Remove(pod, c.Bool("force")) })
+			return eachPod(c, func(pod string) error { return sandbox.Remove(c.Context, pod, c.Bool("force")) })
 		},
 	}
 }
@@ -66,7 +66,7 @@ func gcCommand() *cli.Command {
 		Name:  "gc",
 		Usage: "remove every pod that no longer runs, and whatever a lost supervisor left behind",
 		Action: func(c *cli.Context) error {
-			removed, err := sandbox.GC()
+			removed, err := sandbox.GC(c.Context)
 			for _, n := range removed {
 				fmt.Println(n)
 			}
@@ -93,7 +93,7 @@ func waitCommand() *cli.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("wait: %w", err)}
 			}
-			st, err := sandbox.Wait(pod, w, c.Duration("timeout"))
+			st, err := sandbox.Wait(c.Context, pod, w, c.Duration("timeout"))
 			if errors.Is(err, sandbox.ErrWaitTimeout) {
 				return cli.Exit("podctl: "+err.Error(), 1)
 			}

@@ -25,7 +25,7 @@ func logsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return sandbox.Logs(pod, sandbox.LogsOptions{
+			return sandbox.Logs(c.Context, pod, sandbox.LogsOptions{
 				Container: c.String("container"), Follow: c.Bool("follow"), Previous: c.Bool("previous"),
 				Timestamps: c.Bool("timestamps"), Tail: c.Int("tail"),
 			}, os.Stdout, os.Stderr)

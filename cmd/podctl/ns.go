@@ -27,7 +27,7 @@ shows what the host has.`,
 			if err != nil {
 				return err
 			}
-			rows, err := sandbox.Namespaces(pod)
+			rows, err := sandbox.Namespaces(c.Context, pod)
 			if err != nil {
 				return err
 			}

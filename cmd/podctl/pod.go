@@ -40,7 +40,7 @@ func podCommand() *cli.Command {
 				if spec.Resources, err = limitsConfig(c); err != nil {
 					return err
 				}
-				if err := sandbox.CreatePod(spec, os.Stderr); err != nil {
+				if err := sandbox.CreatePod(c.Context, spec, os.Stderr); err != nil {
 					return err
 				}
 				fmt.Println(name)

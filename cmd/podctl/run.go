@@ -157,7 +157,7 @@ kills at once). With -d it returns once the container has started.`,
 					}
 				}
 				ctr.Remove = c.Bool("rm")
-				a.code, err = sandbox.RunInPod(pod, ctr, detach, o)
+				a.code, err = sandbox.RunInPod(c.Context, pod, ctr, detach, o)
 				return err
 			}
 			if c.Bool("init") {
@@ -176,7 +176,7 @@ kills at once). With -d it returns once the container has started.`,
 			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
 				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
 			}
-			a.code, err = sandbox.Run(spec, ctr, detach, o)
+			a.code, err = sandbox.Run(c.Context, spec, ctr, detach, o)
 			if err == nil && detach {
 				fmt.Println(spec.Name)
 			}

@@ -35,13 +35,13 @@ func statsCommand() *cli.Command {
 				return usageError{fmt.Errorf("stats: --interval %s: give a positive duration", interval)}
 			}
 			names := c.Args().Slice()
-			prev, err := sandbox.ReadStats(names)
+			prev, err := sandbox.Stats(c.Context, names)
 			if err != nil {
 				return err
 			}
 			for {
 				time.Sleep(interval)
-				cur, err := sandbox.ReadStats(names)
+				cur, err := sandbox.Stats(c.Context, names)
 				if err != nil {
 					return err
 				}

@@ -20,7 +20,7 @@ func topCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			procs, err := sandbox.Top(pod)
+			procs, err := sandbox.Top(c.Context, pod)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,8 +31,13 @@ type Request struct {
 	Timeout   float64              `json:"timeout,omitempty"` // seconds, for stop
 	Signal    int                  `json:"signal,omitempty"`  // for stop: the first signal
 	// For add: reply only once the container has ended for good.
-	Wait bool   `json:"wait,omitempty"`
-	Name string `json:"name,omitempty"` // for forget: a container that ended; for attach: the container
+	Wait bool `json:"wait,omitempty"`
+	// For add: record the container only; "start" starts it (the pod
+	// API's CreateContainer and StartContainer).
+	CreateOnly bool `json:"createOnly,omitempty"`
+	// For forget: a container that ended (or was only created); for
+	// attach, start and stop-container: the container.
+	Name string `json:"name,omitempty"`
 	// For attach: also the container's stdin.
 	Stdin bool `json:"stdin,omitempty"`
 }
@@ -72,16 +78,30 @@ func Call(dir string, req Request, wait time.Duration) error {
 	return err
 }
 
-// CallReply is request, returning the whole reply.
+// CallReply is Call, returning the whole reply.
 func CallReply(dir string, req Request, wait time.Duration) (*Reply, error) {
+	ctx := context.Background()
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	return CallContext(ctx, dir, req)
+}
+
+// CallContext is CallReply, bounded by ctx instead of a duration: the
+// wait for the answer ends when ctx does.
+func CallContext(ctx context.Context, dir string, req Request) (*Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	conn, err := Open(dir, req)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	if wait > 0 {
-		conn.SetReadDeadline(time.Now().Add(wait))
-	}
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
+	defer stop()
 	buf := make([]byte, model.MaxMsg)
 	n, err := conn.Read(buf)
 	if err != nil {

@@ -50,10 +50,16 @@ func (p RestartPolicy) Restarts(code int) bool {
 
 // PodSpec is what a pod is asked to be; it does not change after creation.
 type PodSpec struct {
-	Name          string        `json:"name"`
-	Hostname      string        `json:"hostname"`
-	SharePID      bool          `json:"sharePid"`
-	RestartPolicy RestartPolicy `json:"restartPolicy"`
+	// ID names the pod for programs (a CRI sandbox id): 64 hex digits,
+	// made by Validate; Name is what users type. Either finds the pod.
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+	// Labels: the caller's own key/value pairs (a Kubernetes pod's
+	// namespace, name and uid under CRI), for List's filters.
+	Labels        map[string]string `json:"labels,omitempty"`
+	Hostname      string            `json:"hostname"`
+	SharePID      bool              `json:"sharePid"`
+	RestartPolicy RestartPolicy     `json:"restartPolicy"`
 	// AutoStop: a pod made by podctl run for its container ends when its
 	// containers are done; a pod made by podctl pod create lives until
 	// podctl stop or rm, and takes new containers meanwhile.
@@ -90,8 +96,16 @@ type PodSpec struct {
 
 // ContainerSpec is one container of a pod.
 type ContainerSpec struct {
-	Name string `json:"name"`
-	Init bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
+	// ID names the container for programs (a CRI container id): 64 hex
+	// digits, made by Validate; Name is what users type.
+	ID     string            `json:"id,omitempty"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// LogPath: where the container's CRI log goes, chosen by the caller
+	// (the kubelet's log directory); "" for the pod's own logs/ directory
+	// (LogFile).
+	LogPath string `json:"logPath,omitempty"`
+	Init    bool   `json:"init,omitempty"` // an init container: runs to completion before the app containers
 	// Sidecar: an init container that keeps running (Kubernetes' native
 	// sidecar, restartPolicy Always): started in init order, the next
 	// init container waits for it to have started, never for its end;
@@ -161,8 +175,45 @@ func randomName(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// NewID makes an id for a pod or container: 256 random bits in hex, as
+// containerd and CRI-O make theirs. It is never a valid name (names are at
+// most 63 characters), so a reference is one or the other.
+func NewID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// IsID says whether ref has the form of an id rather than of a name.
+func IsID(ref string) bool {
+	if len(ref) != 64 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		if c := ref[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkID fills in an id, or checks the caller's.
+func checkID(what string, id *string) error {
+	if *id == "" {
+		*id = NewID()
+		return nil
+	}
+	if !IsID(*id) {
+		return fmt.Errorf("%s id %q: expected 64 lowercase hex digits", what, *id)
+	}
+	return nil
+}
+
 // Validate checks the pod's spec before anything is created.
 func (s *PodSpec) Validate() error {
+	if err := checkID("pod", &s.ID); err != nil {
+		return err
+	}
 	if s.Name == "" {
 		s.Name = randomName("pod-")
 	}
@@ -225,6 +276,12 @@ func (c *ContainerSpec) ForPod(p PodSpec) error {
 // Validate checks a container's spec, and fills in what can be derived:
 // the absolute rootfs, the values of -e KEY taken from podctl's environment.
 func (c *ContainerSpec) Validate() error {
+	if err := checkID("container", &c.ID); err != nil {
+		return err
+	}
+	if c.LogPath != "" && !filepath.IsAbs(c.LogPath) {
+		return fmt.Errorf("container log path %q: must be absolute", c.LogPath)
+	}
 	if c.Name == "" {
 		c.Name = randomName("ctr-")
 	}

@@ -179,11 +179,18 @@ func WriteState(dir string, st *PodState) error {
 	return nil
 }
 
-// ReadState reads the state of pod name.
+// ReadState reads the state of pod name (or id).
 func ReadState(name string) (*PodState, string, error) {
 	root, err := StateRoot()
 	if err != nil {
 		return nil, "", err
+	}
+	if IsID(name) {
+		n, err := podOfID(name)
+		if err != nil {
+			return nil, "", err
+		}
+		name = n
 	}
 	dir := filepath.Join(root, "pods", name)
 	if err := ValidateName("pod", name); err != nil {
@@ -240,8 +247,8 @@ func BootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// FindContainer returns container name of pod st; with an empty name, the
-// pod's main container (its first app container).
+// FindContainer returns container name (or id) of pod st; with an empty
+// name, the pod's main container (its first app container).
 func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 	if name == "" {
 		if c := st.MainContainer(); c != nil {
@@ -251,6 +258,13 @@ func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 	}
 	if c := st.Container(name); c != nil {
 		return c, nil
+	}
+	if IsID(name) {
+		for i := range st.Containers {
+			if st.Containers[i].Spec.ID == name {
+				return &st.Containers[i], nil
+			}
+		}
 	}
 	var names []string
 	for _, c := range st.Containers {
@@ -263,4 +277,32 @@ func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 // kubelet lays it out: <container>/<restartCount>.log.
 func LogPath(dir, name string, restarts int) string {
 	return filepath.Join(dir, "logs", name, strconv.Itoa(restarts)+".log")
+}
+
+// LogFile is where run number restarts of container c, of the pod in dir,
+// logs: the caller's path if it chose one (every run appends to it),
+// else LogPath's.
+func (c *ContainerSpec) LogFile(dir string, restarts int) string {
+	if c.LogPath != "" {
+		return c.LogPath
+	}
+	return LogPath(dir, c.Name, restarts)
+}
+
+// podOfID finds the name of the pod whose id is id.
+func podOfID(id string) (string, error) {
+	names, err := ListPods()
+	if err != nil {
+		return "", err
+	}
+	root, err := StateRoot()
+	if err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		if st, err := ReadStateFile(filepath.Join(root, "pods", n)); err == nil && st.Spec.ID == id {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("no pod with id %s (see podctl ps -a)", id)
 }

@@ -24,9 +24,12 @@ const (
 	ReasonError             = "Error"
 	ReasonOOMKilled         = "OOMKilled"
 	ReasonContainerCreating = "ContainerCreating"
-	ReasonPodInitializing   = "PodInitializing"
-	ReasonCrashLoopBackOff  = "CrashLoopBackOff"
-	ReasonStartError        = "StartError"
+	// ReasonCreated: a container made by the pod API's CreateContainer,
+	// which waits for StartContainer (CRI's CONTAINER_CREATED).
+	ReasonCreated          = "Created"
+	ReasonPodInitializing  = "PodInitializing"
+	ReasonCrashLoopBackOff = "CrashLoopBackOff"
+	ReasonStartError       = "StartError"
 )
 
 // ContainerState is exactly one of Waiting, Running or Terminated.
@@ -278,4 +281,10 @@ func (c *ContainerStatus) StateWord() string {
 		return fmt.Sprintf("Terminated (%s, exit %d)", c.State.Terminated.Reason, c.State.Terminated.ExitCode)
 	}
 	return "Unknown"
+}
+
+// Created says the container was made by CreateContainer and waits for
+// StartContainer.
+func (c *ContainerStatus) Created() bool {
+	return c.State.Waiting != nil && c.State.Waiting.Reason == ReasonCreated
 }

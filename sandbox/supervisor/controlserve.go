@@ -100,7 +100,7 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 		if req.Wait {
 			exited = make(chan control.Reply, 1)
 		}
-		s.Post(func() { s.add(*req.Container, result, exited) })
+		s.Post(func() { s.add(*req.Container, req.CreateOnly, result, exited) })
 		err, ok := s.await(result)
 		if !ok || err != nil || exited == nil {
 			reply(err)
@@ -120,9 +120,28 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 				reply(errors.New("the pod ended"))
 			}
 		}
+	case "start":
+		s.Post(func() { s.startCreated(req.Name, result) })
+		err, _ := s.await(result)
+		reply(err)
+	case "stop-container":
+		exited := make(chan control.Reply, 1)
+		sig := unix.Signal(req.Signal)
+		grace := time.Duration(req.Timeout * float64(time.Second))
+		s.Post(func() { s.stopContainer(req.Name, sig, grace, result, exited) })
+		if err, ok := s.await(result); !ok || err != nil {
+			reply(err)
+			return
+		}
+		select {
+		case <-exited:
+			reply(nil)
+		case <-s.done:
+			reply(nil) // the pod ended, and the container with it
+		}
 	case "forget":
 		s.Post(func() {
-			if c := s.St.Container(req.Name); c != nil && c.State.Terminated != nil {
+			if c := s.St.Container(req.Name); c != nil && (c.State.Terminated != nil || c.Created()) {
 				s.forget(req.Name)
 				s.save()
 			}
@@ -180,7 +199,7 @@ func checkPeer(conn *net.UnixConn) error {
 // add takes a new container into the running pod (loop goroutine); result
 // gets the outcome of its first start, or nil at once if it must wait for
 // init containers.
-func (s *Supervisor) add(spec model.ContainerSpec, result chan error, exited chan control.Reply) {
+func (s *Supervisor) add(spec model.ContainerSpec, createOnly bool, result chan error, exited chan control.Reply) {
 	if s.stopping || s.finished {
 		result <- fmt.Errorf("pod %s is stopping; it takes no new containers", s.St.Spec.Name)
 		return
@@ -197,8 +216,12 @@ func (s *Supervisor) add(spec model.ContainerSpec, result chan error, exited cha
 			}
 		}
 	}
+	reason := model.ReasonPodInitializing
+	if createOnly {
+		reason = model.ReasonCreated // until startCreated
+	}
 	s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: spec,
-		State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonPodInitializing}}})
+		State: model.ContainerState{Waiting: &model.StateWaiting{Reason: reason}}})
 	s.multi.Store(true) // before its output starts: prefixes from now on
 	s.startReplies[spec.Name] = append(s.startReplies[spec.Name], result)
 	if exited != nil {
@@ -209,4 +232,58 @@ func (s *Supervisor) add(spec model.ContainerSpec, result chan error, exited cha
 	if c := s.St.Container(spec.Name); c != nil && c.State.Waiting != nil && c.LastState.Terminated == nil {
 		s.replyStarted(spec.Name, nil)
 	}
+}
+
+// startCreated starts container name, which add recorded without starting
+// it (loop goroutine); result gets the outcome of its first start, or nil
+// at once if it must wait for init containers.
+func (s *Supervisor) startCreated(name string, result chan error) {
+	c := s.St.Container(name)
+	switch {
+	case s.stopping || s.finished:
+		result <- fmt.Errorf("pod %s is stopping; it starts no containers", s.St.Spec.Name)
+		return
+	case c == nil:
+		result <- fmt.Errorf("pod %s has no container %q", s.St.Spec.Name, name)
+		return
+	case !c.Created():
+		result <- fmt.Errorf("container %s of pod %s was started already (%s)", name, s.St.Spec.Name, c.StateWord())
+		return
+	}
+	c.State.Waiting.Reason = model.ReasonPodInitializing
+	s.startReplies[name] = append(s.startReplies[name], result)
+	s.afterChange()
+	if c := s.St.Container(name); c != nil && c.State.Waiting != nil && c.LastState.Terminated == nil {
+		s.replyStarted(name, nil) // behind an init container
+	}
+}
+
+// stopContainer stops container name alone (loop goroutine), as the
+// pod API's StopContainer asks: its preStop hook, sig, SIGKILL after
+// grace; it is not restarted, whatever the pod's policy. result gets nil
+// once the stop has begun, exited the container's end.
+func (s *Supervisor) stopContainer(name string, sig unix.Signal, grace time.Duration, result chan error, exited chan control.Reply) {
+	c := s.St.Container(name)
+	if c == nil {
+		result <- fmt.Errorf("pod %s has no container %q", s.St.Spec.Name, name)
+		return
+	}
+	if t := s.timers[name]; t != nil {
+		// Waiting out its back-off: it stays as it last ended.
+		t.Stop()
+		delete(s.timers, name)
+		if c.LastState.Terminated != nil {
+			c.State, c.LastState = c.LastState, model.ContainerState{}
+		}
+		s.save()
+	}
+	proc := s.procs[name]
+	result <- nil
+	if proc == nil {
+		exited <- control.Reply{Terminated: c.State.Terminated}
+		return
+	}
+	s.noRestart[name] = true
+	s.exitReplies[name] = append(s.exitReplies[name], exited)
+	s.terminate(name, proc, sig, grace)
 }

@@ -198,7 +198,11 @@ func resumeSupervisor(dir string, k *nsenter.KeepSpec) (*Supervisor, error) {
 		}
 		if r.Log >= 0 {
 			unix.CloseOnExec(r.Log)
-			log := &crilog.File{Path: model.LogPath(dir, r.Name, 0), F: os.NewFile(uintptr(r.Log), "log")}
+			path := model.LogPath(dir, r.Name, 0)
+			if c := st.Container(r.Name); c != nil {
+				path = c.Spec.LogFile(dir, c.RestartCount)
+			}
+			log := &crilog.File{Path: path, F: os.NewFile(uintptr(r.Log), "log")}
 			var out, errf *os.File
 			if r.Out >= 0 {
 				unix.CloseOnExec(r.Out)

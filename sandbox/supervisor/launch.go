@@ -139,11 +139,12 @@ func (s *Supervisor) launchAll(runs []*pendingRun) error {
 func (s *Supervisor) prepare(r *pendingRun) error {
 	c, j, pipes := r.c, r.j, r.pipes
 	name := c.Spec.Name
-	// The kubelet keeps the current and the previous run's log.
-	if c.RestartCount >= 2 {
+	// The kubelet keeps the current and the previous run's log (a log
+	// path the caller chose is the caller's to rotate).
+	if c.RestartCount >= 2 && c.Spec.LogPath == "" {
 		os.Remove(model.LogPath(s.dir, name, c.RestartCount-2))
 	}
-	path := model.LogPath(s.dir, name, c.RestartCount)
+	path := c.Spec.LogFile(s.dir, c.RestartCount)
 	err := os.MkdirAll(filepath.Dir(path), 0o700)
 	if err == nil {
 		r.log, err = crilog.Open(path)

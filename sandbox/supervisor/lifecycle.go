@@ -98,6 +98,10 @@ func (s *Supervisor) terminated(c *model.ContainerStatus, t *model.StateTerminat
 	}
 	restart := s.St.Spec.RestartPolicy.Restarts(t.ExitCode)
 	switch {
+	case s.noRestart[name]:
+		// Stopped on its own by StopContainer: its caller decides.
+		delete(s.noRestart, name)
+		restart = false
 	case c.Spec.Remove:
 		// run --rm: a one-off, never restarted (docker refuses --rm
 		// with --restart for the same reason).
@@ -216,7 +220,7 @@ func (s *Supervisor) schedule() {
 		if t := c.State.Terminated; t != nil && t.ExitCode == 0 && !c.Spec.Sidecar {
 			continue
 		}
-		if c.State.Waiting != nil && c.State.Waiting.Reason != model.ReasonCrashLoopBackOff {
+		if c.State.Waiting != nil && c.State.Waiting.Reason != model.ReasonCrashLoopBackOff && !c.Created() {
 			s.start(c)
 		}
 		return // this init container runs, backs off or failed the pod
@@ -225,7 +229,7 @@ func (s *Supervisor) schedule() {
 	var runs []*pendingRun
 	for i := range s.St.Containers {
 		c := &s.St.Containers[i]
-		if !c.Spec.Init && c.State.Waiting != nil && c.State.Waiting.Reason != model.ReasonCrashLoopBackOff {
+		if !c.Spec.Init && c.State.Waiting != nil && c.State.Waiting.Reason != model.ReasonCrashLoopBackOff && !c.Created() {
 			r, err := s.spawnRun(c, nil)
 			if err != nil {
 				s.startFailed(c, err)

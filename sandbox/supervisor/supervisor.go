@@ -93,6 +93,9 @@ type Supervisor struct {
 	// probeKilled: why a probe killed a container, for its termination.
 	probes      map[string]*probers
 	probeKilled map[string]string
+	// noRestart: containers stopped by StopContainer, not to be
+	// restarted when they exit.
+	noRestart map[string]bool
 	// sidecarsDone: the app containers are done; sidecars are stopped and
 	// not restarted.
 	sidecarsDone bool
@@ -124,6 +127,7 @@ func New(dir string, spec model.PodSpec) *Supervisor {
 		oomBase:      map[string]uint64{},
 		probes:       map[string]*probers{},
 		probeKilled:  map[string]string{},
+		noRestart:    map[string]bool{},
 		stdins:       map[string]*containerIn{},
 		done:         make(chan struct{}),
 		lockFD:       -1,

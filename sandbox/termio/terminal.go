@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// IsTerminal says whether f is a terminal (TCGETS succeeds).
 func IsTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
@@ -19,23 +20,35 @@ func IsTerminal(f *os.File) bool {
 // RawSession puts terminal term in raw mode and keeps the pty's window
 // size (master) the terminal's, until the undo it returns.
 func RawSession(term, master *os.File) func() {
-	stopFollowing := FollowWindowSize(term, master)
-	old, err := MakeRaw(term)
+	stopFollowing := WatchSize(term, func(ws *unix.Winsize) {
+		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+	})
+	restore := Raw(term)
 	return func() {
 		stopFollowing()
+		restore()
+	}
+}
+
+// Raw puts terminal term in raw mode until the undo it returns (which
+// does nothing if term could not be made raw).
+func Raw(term *os.File) (restore func()) {
+	old, err := MakeRaw(term)
+	return func() {
 		if err == nil {
 			unix.IoctlSetTermios(int(term.Fd()), unix.TCSETS, old)
 		}
 	}
 }
 
-// FollowWindowSize gives the pty master term's window size, now and at
-// every SIGWINCH (the kernel then sends the pty's foreground process group
-// its own SIGWINCH), until the returned stop is called.
-func FollowWindowSize(term, master *os.File) (stop func()) {
+// WatchSize calls fn with term's window size now and at every SIGWINCH
+// (which the kernel sends a terminal's foreground process group when its
+// size changes; a pty's master given the new size passes it on to the
+// container's processes), until the returned stop is called.
+func WatchSize(term *os.File, fn func(*unix.Winsize)) (stop func()) {
 	resize := func() {
 		if ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ); err == nil {
-			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+			fn(ws)
 		}
 	}
 	resize()
