@@ -36,7 +36,7 @@ type ExecOptions struct {
 }
 
 // WindowSize is a terminal's size in characters.
-type WindowSize struct{ Rows, Cols uint16 }
+type WindowSize = model.WindowSize
 
 // Exec runs a command in a running container: a process that joins every
 // namespace of the container's workload, its mount namespace included (so

@@ -19,7 +19,9 @@ import (
 // RunIO is where a foreground run sends the containers' output and its
 // notices, and the signals that stop it.
 type RunIO struct {
-	Stdin          *os.File // podctl run -i: the container's stdin (else /dev/null)
+	Stdin io.Reader // podctl run -i: the container's stdin (else /dev/null)
+	// Resize: the window size of the container's tty, with Stdin.
+	Resize         <-chan WindowSize
 	Stdout, Stderr io.Writer
 	Notices        io.Writer
 	// Signals: the first one received stops the pod (the signal goes to
@@ -107,7 +109,7 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 		return 0, err
 	}
 	s := supervisor.New(dir, spec)
-	s.Stdout, s.Stderr, s.Notices, s.Stdin = o.Stdout, o.Stderr, o.Notices, o.Stdin
+	s.Stdout, s.Stderr, s.Notices, s.Stdin, s.Resize = o.Stdout, o.Stderr, o.Notices, o.Stdin, o.Resize
 	if err := s.Create([]model.ContainerSpec{ctr}); err != nil {
 		os.RemoveAll(dir)
 		layers.DeleteLayers([]model.ContainerSpec{ctr})
@@ -136,9 +138,6 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 		}
 	}()
 	s.Run()
-	if s.RestoreTerm != nil {
-		s.RestoreTerm()
-	}
 	if s.FirstErr != nil {
 		// An *ExecError carries its exit code (126, 127); any other
 		// start failure is podctl's own (125), not the kubelet's 128.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/termio"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -175,6 +176,14 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
 				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
+			}
+			if o.Stdin != nil && ctr.TTY && termio.IsTerminal(os.Stdin) {
+				// Our terminal is the container's keyboard until the run
+				// returns: raw (^C is the container's), its size followed.
+				defer termio.Raw(os.Stdin)()
+				var stop func()
+				o.Resize, stop = windowSizes(os.Stdin)
+				defer stop()
 			}
 			a.code, err = sandbox.Run(c.Context, spec, ctr, detach, o)
 			if err == nil && detach {

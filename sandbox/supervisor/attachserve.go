@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
-	"github.com/podctl/podctl/sandbox/termio"
 
 	"golang.org/x/sys/unix"
 )
@@ -269,7 +269,7 @@ func (s *Supervisor) serveAttach(conn *net.UnixConn, req control.Request, reply 
 // -i's (stdin, in the foreground), a pipe kept open for attach (c.Stdin),
 // or /dev/null. With a tty there is no stdout pipe: the pty carries the
 // workload's output, and the stage's own stdout is /dev/null.
-func runPipes(c *model.ContainerSpec, stdin *os.File) (*stdPipes, error) {
+func runPipes(c *model.ContainerSpec, stdin io.Reader) (*stdPipes, error) {
 	if c.TTY {
 		// The foreground's stdin goes to the pty's master (takeStdio).
 		stdin = nil
@@ -314,14 +314,27 @@ func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.
 			}
 		}
 		if s.Stdin != nil {
-			// podctl run -it in the foreground: our terminal is the
-			// pty's keyboard, in raw mode until the run returns.
+			// A foreground run with stdin (podctl run -it): the
+			// caller's input is the pty's keyboard, and Resize its
+			// window size (the caller's terminal is the caller's
+			// business: cmd/podctl puts it in raw mode).
 			w, err := dupFile(master)
 			if err != nil {
 				master.Close()
 				return fmt.Errorf("container %s: its pty: %w", name, err)
 			}
-			s.RestoreTerm = termio.ForegroundTTY(s.Stdin, w)
+			in, resize := s.Stdin, s.Resize
+			go func() {
+				io.Copy(w, in)
+				w.Close()
+			}()
+			if resize != nil {
+				go func() {
+					for ws := range resize {
+						unix.IoctlSetWinsize(int(w.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+					}
+				}()
+			}
 			s.Stdin = nil
 		}
 		s.startPump(name, log, master, pipes.errR)

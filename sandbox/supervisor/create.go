@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -63,7 +64,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 		}
 	}
 	for i, c := range firstWave(s.St.Containers) {
-		var stdin *os.File
+		var stdin io.Reader
 		if i == 0 {
 			stdin = s.Stdin
 		}

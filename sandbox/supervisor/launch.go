@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,7 +46,7 @@ type pendingRun struct {
 // spawnRun makes c's cgroup leaf and pipes and starts its join stage
 // (loop goroutine); stdin is podctl run -i's, for the pod's first
 // container in the foreground.
-func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin *os.File) (*pendingRun, error) {
+func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendingRun, error) {
 	explain.Printf("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
 	cg, err := s.containerCgroup(&c.Spec)
 	if err != nil {

@@ -15,28 +15,29 @@ type stdPipes struct {
 	inW                          *os.File // the kept write end of a stdin pipe (attachserve.go)
 }
 
-// newStdPipes makes them; stdin, if not nil, is given to the container
-// (through a relayed pipe if it is a terminal: never the caller's
-// terminal, CVE-2017-5226).
-func newStdPipes(stdin *os.File) (*stdPipes, error) {
+// newStdPipes makes them; stdin, if not nil, is given to the container:
+// a file that is not a terminal as it is, anything else through a relayed
+// pipe (never the caller's terminal, CVE-2017-5226).
+func newStdPipes(stdin io.Reader) (*stdPipes, error) {
 	p := &stdPipes{}
 	var err error
+	f, isFile := stdin.(*os.File)
 	switch {
 	case stdin == nil:
 		p.null, err = os.Open(os.DevNull)
-	case termio.IsTerminal(stdin):
+	case isFile && !termio.IsTerminal(f):
+		// A duplicate, so that closing our copy leaves podctl's own.
+		var fd int
+		if fd, err = unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			p.null = os.NewFile(uintptr(fd), "stdin")
+		}
+	default:
 		var w *os.File
 		if p.null, w, err = os.Pipe(); err == nil {
 			go func() {
 				io.Copy(w, stdin)
 				w.Close()
 			}()
-		}
-	default:
-		// A duplicate, so that closing our copy leaves podctl's own.
-		var fd int
-		if fd, err = unix.FcntlInt(stdin.Fd(), unix.F_DUPFD_CLOEXEC, 0); err == nil {
-			p.null = os.NewFile(uintptr(fd), "stdin")
 		}
 	}
 	if err != nil {

@@ -41,7 +41,7 @@ type Supervisor struct {
 	// Foreground runs also copy the containers' output here, and with
 	// podctl run -i give the first container's first run this stdin.
 	Stdout, Stderr io.Writer
-	Stdin          *os.File
+	Stdin          io.Reader
 	Notices        io.Writer
 
 	events   chan func()
@@ -106,8 +106,8 @@ type Supervisor struct {
 	bypassing atomic.Int32
 	// launching: launchAll is recording a batch of started runs.
 	launching bool
-	// restoreTerm gives podctl run -it's terminal its settings back.
-	RestoreTerm func()
+	// Resize: the window size of a foreground run's tty (Stdin's).
+	Resize <-chan model.WindowSize
 }
 
 // New prepares the supervisor of a pod to be made in dir (Create) or

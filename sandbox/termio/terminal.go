@@ -1,10 +1,10 @@
-// Package termio is podctl's handling of the caller's terminal: raw mode,
-// window size, and relaying a terminal to a container's pty (never handing
-// the terminal itself to a workload: CVE-2017-5226).
+// Package termio is the little that podctl knows of terminals: whether a
+// descriptor is one (the pod API and the supervisor never hand a terminal
+// to a workload, CVE-2017-5226, but relay it), and, for the command line
+// alone, raw mode and window-size changes of the caller's own terminal.
 package termio
 
 import (
-	"io"
 	"os"
 	"os/signal"
 
@@ -15,19 +15,6 @@ import (
 func IsTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-// RawSession puts terminal term in raw mode and keeps the pty's window
-// size (master) the terminal's, until the undo it returns.
-func RawSession(term, master *os.File) func() {
-	stopFollowing := WatchSize(term, func(ws *unix.Winsize) {
-		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
-	})
-	restore := Raw(term)
-	return func() {
-		stopFollowing()
-		restore()
-	}
 }
 
 // Raw puts terminal term in raw mode until the undo it returns (which
@@ -60,21 +47,6 @@ func WatchSize(term *os.File, fn func(*unix.Winsize)) (stop func()) {
 		}
 	}()
 	return func() { signal.Stop(winch) }
-}
-
-// ForegroundTTY relays podctl run -it's stdin to the container's pty
-// (master, a duplicate of its master), our terminal raw meanwhile and its
-// window size followed. It returns the undo.
-func ForegroundTTY(in, master *os.File) func() {
-	restore := func() {}
-	if IsTerminal(in) {
-		restore = RawSession(in, master)
-	}
-	go func() {
-		io.Copy(master, in)
-		master.Close()
-	}()
-	return restore
 }
 
 // MakeRaw puts terminal f into raw mode (cfmakeraw(3)) and returns its
