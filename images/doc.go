@@ -17,11 +17,11 @@
 //
 //   - podctl-image's own commands (images, rmi, pull, ...) re-execute
 //     inside such a namespace, as podman does;
-//   - podctl run asks podctl-image's store helper, started in one by
-//     nsenter's userns stage (sandbox/storehelper.go), to make the
+//   - podctl run asks podctl-store's helper, started in one by
+//     nsenter's userns stage (sandbox/layers/storehelper.go), to make the
 //     container's layer before the pod exists, so a bad image fails before
 //     anything is created; the helper also says how the layer is mounted;
 //   - the container's init, already uid 0 of the pod's user namespace,
-//     makes that mount in its own mount namespace (sandbox/image.go): the
+//     makes that mount in its own mount namespace (sandbox/stage/rootmount.go): the
 //     mount lives exactly as long as the container.
 package images

@@ -10,7 +10,7 @@ import (
 )
 
 // probes converts a container's probes and lifecycle hooks; podctl's
-// supervisor runs them as the kubelet does (sandbox/probe.go).
+// supervisor runs them as the kubelet does (sandbox/supervisor/probe.go).
 func (c *converter) probes(k *corev1.Container, at string, ctr *model.ContainerSpec) {
 	for _, p := range []struct {
 		name string

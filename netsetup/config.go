@@ -18,7 +18,7 @@ type Config struct {
 	AllowHostLoopback bool `json:"allowHostLoopback,omitempty"`
 	// PortBypass (--port-bypass, pasta only): a published TCP port is not
 	// forwarded; the workload's own listening socket is made in the
-	// host's network namespace when it binds it (sandbox/bypass.go).
+	// host's network namespace when it binds it (sandbox/podnet/bypass.go).
 	PortBypass bool        `json:"portBypass,omitempty"`
 	DNS        []string    `json:"dns,omitempty"`
 	DNSSearch  []string    `json:"dnsSearch,omitempty"`

@@ -42,7 +42,7 @@ func Expected(cfg Config) Status {
 		st.Nameservers = host.viaPasta()
 		if cfg.AllowHostLoopback {
 			// The shared pasta's gateway, which nftables lets this pod
-			// reach (sandbox/bridge.go).
+			// reach (sandbox/podnet/bridge.go).
 			st.HostLoopback = HostGateway()
 		}
 	case Host:

@@ -1,6 +1,6 @@
 // keeper.c: the supervisor of an idle pod, in C.
 //
-// A detached pod supervisor (sandbox/supervisor.go) is Go, and a Go process
+// A detached pod supervisor (sandbox/supervisor/supervisor.go) is Go, and a Go process
 // keeps ~3 MB resident however little it does. Most of a pod's life is
 // idle, and every pod has a supervisor, so when nothing has happened for a
 // while the Go supervisor execve(2)s this stage: same pid, same children
@@ -12,7 +12,7 @@
 // which picks up from state.json and the descriptors it is handed.
 //
 // The descriptors travel in _PODCTL_KEEP, a list of space-separated
-// tokens, written by sandbox/hibernate.go and read back by it:
+// tokens, written by sandbox/supervisor/hibernate.go and read back by it:
 //   lock=FD ctl=FD pause=FD net=FD wake=UNIXMILLIS c=NAME,PIDFD,OUT,ERR,LOG ...
 //   i=NAME,FD ...
 // (net, the pidfd of the pod's pasta or slirp4netns, is -1 without one)
@@ -34,7 +34,7 @@
 #include "nsenter.h"
 
 #define MAX_CTRS 64
-// The CRI log's longest record, as in sandbox/crilog.go: a longer line is
+// The CRI log's longest record, as in sandbox/crilog/crilog.go: a longer line is
 // cut into partial (P) records of this size.
 #define MAX_LINE 16384
 

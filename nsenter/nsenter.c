@@ -7,7 +7,7 @@
 // names a stage and _PODCTL_SYNC_FD names an inherited SOCK_SEQPACKET socket.
 // Everything else (the configuration, the pid of the children, errors)
 // travels over that socket as short text datagrams, documented in
-// sandbox/sync.go together with the Go side of each conversation.
+// sandbox/stage/sync.go together with the Go side of each conversation.
 //
 // Stages:
 //   pause       exec'd by `podctl` on the host: makes the pod's namespaces,

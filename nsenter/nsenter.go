@@ -3,9 +3,11 @@
 // namely unshare and setns of user namespaces (user_namespaces(7)).
 //
 // The constructor is inert unless the environment names a stage (EnvStage)
-// and a sync socket (EnvSyncFD). Package sandbox starts those stages and
-// speaks the protocol that sandbox/sync.go documents. Importing this package
-// (cmd/podctl does) is what links the constructor into a binary.
+// and a sync socket (EnvSyncFD). Package sandbox/stage starts those stages
+// and speaks the protocol that sandbox/stage/sync.go documents; keepspec.go
+// is the hand-over between a hibernating supervisor and the keeper
+// (keeper.c). Importing this package (cmd/podctl through sandbox, and cmd/podctl-store)
+// is what links the constructor into a binary.
 package nsenter
 
 /*
@@ -32,7 +34,7 @@ const (
 	// StageKeep is an idle pod supervisor (keeper.c); it reads
 	// EnvKeep and EnvKeepDir, not EnvSyncFD.
 	StageKeep = "keep"
-	// StageUserns is the image store helper (podctl-image): a user and a
+	// StageUserns is the image store helper (podctl-store): a user and a
 	// mount namespace mapped as a pod's, then Go (InUserns).
 	StageUserns = "userns"
 	// StageNetns holds a user's shared pod network (--network bridge);
@@ -52,7 +54,7 @@ const (
 
 // InInit reports whether this process is a container init that the
 // constructor has just forked into a pod's namespaces. Such a process must
-// run the init stage (sandbox.InitMain) and nothing else.
+// run the init stage (stage.InitMain) and nothing else.
 func InInit() bool { return C.podctl_stage == C.PODCTL_STAGE_INIT }
 
 // SyncFD is the sync socket the init stage inherited, or -1.

@@ -128,7 +128,7 @@ func writeMaps(t *testing.T, pid int) {
 
 // The whole life of a pause and a join, as the C constructor runs them.
 // startPause runs the pause's set-up stage through the first conversation
-// of sandbox/sync.go up to "ready", and returns the pause's pid and the
+// of sandbox/stage/sync.go up to "ready", and returns the pause's pid and the
 // socket (still open: the pause waits for "recorded" on it).
 func startPause(t *testing.T) (int, int) {
 	t.Helper()

@@ -1,7 +1,7 @@
 // Command podctl-store is podctl's image store: the store helper that makes,
 // and removes, the container layers of podctl run, rm and gc, and the
 // commands that read or change the store (images, rmi, image inspect, image
-// prune). podctl starts the helper (sandbox/storehelper.go) and execs this
+// prune). podctl starts the helper (sandbox/layers/storehelper.go) and execs this
 // binary for those commands.
 //
 // The store is podman's (go.podman.io/storage, storage.conf), used inside a

@@ -1,8 +1,8 @@
 package stage
 
 // The conversations between the pod's supervisor (on the host: podctl run
-// itself in the foreground, else a detached podctl, sandbox/supervisor/detached.go) and the
-// processes it starts; podctl exec holds the second one itself, joining a
+// itself in the foreground, else a detached podctl, see
+// sandbox/supervisor/detached.go) and the processes it starts; podctl exec holds the second one itself, joining a
 // container's process (with its mount namespace) instead of the pause.
 // Each runs over a SOCK_SEQPACKET socketpair: one datagram per message, so
 // message boundaries survive, and the child's end is close-on-exec once the
@@ -37,12 +37,17 @@ package stage
 //	supervisor (host)           stage join (host ns)         init (Go, in the pod)
 //	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
 //	   |-- "join <setns> <unshare>">|  + the pause's pidfd (SCM_RIGHTS)
-//	   |                           | setns(pidfd, user|net|ipc|uts|cgroup|pid)
-//	   |                           | unshare(CLONE_NEWNS) (|CLONE_NEWPID with --share-pid=false)
+//	   |                           | setns(pidfd, user|net|ipc|uts|pid)
+//	   |                           | unshare(CLONE_NEWNS|CLONE_NEWCGROUP)
+//	   |                           |   (|CLONE_NEWPID with --share-pid=false;
+//	   |                           |   born in its cgroup, so that is the root)
 //	   |                           | clone(CLONE_PARENT) ------->|
 //	   |<------------- "pid <N>" --| exit 0                      | Go runtime starts
 //	   |-- {"type":"config"} ----------------------------------->| mounts, pivot_root,
 //	   |                                                         | user, cwd, env
+//	   |<------------------------- {"type":"pty"} + master fd ---| with tty: its pty
+//	   |<---------------------- {"type":"notify"} + listener fd -| --port-bypass: the
+//	   |                                                         | seccomp listener
 //	   |<--------------------------------- {"type":"execing"} ---| execve(workload)
 //	   |<------------------------- EOF (socket was close-on-exec)|
 //	   | or {"type":"error"} if execve failed or any step before it did

@@ -48,7 +48,7 @@ WARMUP=3
 SMOKE=0
 # Seconds between starting the pods and reading their memory: idle pods,
 # so longer than the 2 s after which podctl's detached supervisor, idle,
-# hibernates (execs its small C keeper in place; sandbox/hibernate.go).
+# hibernates (execs its small C keeper in place; sandbox/supervisor/hibernate.go).
 MEM_SETTLE=3
 IMAGE=localhost/podctl-bench-busybox
 NETIMAGE=localhost/podctl-bench-iperf
