@@ -95,11 +95,7 @@ func StartContainer(ctx context.Context, pod, ctr string) error {
 // whatever the pod's restart policy. StopContainer returns once the
 // container has ended; one that is not running is no error.
 func StopContainer(ctx context.Context, pod, ctr string, timeout time.Duration) error {
-	st, dir, err := model.Observe(pod)
-	if err != nil {
-		return err
-	}
-	c, err := model.FindContainer(st, ctr)
+	_, dir, c, err := podContainer(pod, ctr)
 	if err != nil {
 		return err
 	}
@@ -115,11 +111,7 @@ func StopContainer(ctx context.Context, pod, ctr string, timeout time.Duration) 
 // RemoveContainer removes a container from its pod, its layer and logs
 // with it; a running one is killed first (as CRI asks).
 func RemoveContainer(ctx context.Context, pod, ctr string) error {
-	st, dir, err := model.Observe(pod)
-	if err != nil {
-		return err
-	}
-	c, err := model.FindContainer(st, ctr)
+	_, dir, c, err := podContainer(pod, ctr)
 	if err != nil {
 		return err
 	}
@@ -232,4 +224,18 @@ func ListContainers(ctx context.Context, pods, f Filter) ([]ContainerRef, error)
 		}
 	}
 	return out, nil
+}
+
+// podContainer reads pod (name or id) and finds its container ctr (name
+// or id; empty: the main one).
+func podContainer(pod, ctr string) (*model.PodState, string, *model.ContainerStatus, error) {
+	st, dir, err := model.Observe(pod)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	c, err := model.FindContainer(st, ctr)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return st, dir, c, nil
 }

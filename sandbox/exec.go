@@ -206,11 +206,7 @@ func (r *relay) streams(in io.Reader, out, errw io.Writer) ([3]*os.File, error) 
 // runningContainer finds container name (empty: the main one) of pod, and
 // refuses one that is not running, for the command named verb.
 func runningContainer(pod, name, verb string) (*model.PodState, string, *model.ContainerStatus, error) {
-	st, dir, err := model.Observe(pod)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	c, err := model.FindContainer(st, name)
+	st, dir, c, err := podContainer(pod, name)
 	if err != nil {
 		return nil, "", nil, err
 	}
