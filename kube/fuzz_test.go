@@ -2,8 +2,14 @@ package kube
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/podctl/podctl/sandbox/model"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // FuzzDecode: no manifest panics the decoder, the support check or the
@@ -34,11 +40,54 @@ func FuzzDecode(f *testing.F) {
 			if o.Pod != nil {
 				// No ConfigMap or Secret is kept in a fuzz run: the
 				// lookups of the state root fail, which is fine.
-				Convert(o.Pod, o.Raw, look, true)
+				checkConverted(t, o, look)
 			}
 		}
 		if len(bytes.TrimSpace([]byte(s))) == 0 {
 			t.Fatal("an empty manifest decoded into objects")
 		}
 	})
+}
+
+// checkConverted: Convert either refuses the pod with an error that names
+// it and says what is wrong, or returns a plan that is the pod: its name,
+// one container per init and app container of the manifest, in order, each
+// with its name and image, and a plan that survives the trip through
+// JSON that state.json makes.
+func checkConverted(t *testing.T, o Object, look Lookup) {
+	t.Helper()
+	plan, err := Convert(o.Pod, o.Raw, look, true)
+	if err != nil {
+		var ce *ConvertError
+		if errors.As(err, &ce) && (ce.Pod != o.Pod.Name || len(ce.Errs) == 0) {
+			t.Fatalf("a ConvertError that names pod %q, not %q, or says nothing: %v", ce.Pod, o.Pod.Name, err)
+		}
+		if err.Error() == "" {
+			t.Fatal("Convert failed with an empty error")
+		}
+		return
+	}
+	if plan.Spec.Name != o.Pod.Name {
+		t.Fatalf("plan of pod %q is named %q", o.Pod.Name, plan.Spec.Name)
+	}
+	want := append(append([]corev1.Container{}, o.Pod.Spec.InitContainers...), o.Pod.Spec.Containers...)
+	if len(plan.Containers) != len(want) {
+		t.Fatalf("pod %q: %d containers in the manifest, %d in the plan", o.Pod.Name, len(want), len(plan.Containers))
+	}
+	for i, c := range plan.Containers {
+		if c.Name != want[i].Name || c.Image != want[i].Image {
+			t.Fatalf("container %d: plan has %q (%q), manifest %q (%q)", i, c.Name, c.Image, want[i].Name, want[i].Image)
+		}
+		if c.Init != (i < len(o.Pod.Spec.InitContainers)) {
+			t.Fatalf("container %q: init %v in the plan", c.Name, c.Init)
+		}
+	}
+	b, err := json.Marshal(plan.Containers)
+	if err != nil {
+		t.Fatalf("the plan's containers do not marshal: %v", err)
+	}
+	var back []model.ContainerSpec
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, plan.Containers) {
+		t.Fatalf("the plan's containers change through JSON: %v", err)
+	}
 }

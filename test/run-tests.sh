@@ -65,6 +65,7 @@ fuzz ./sandbox/crilog/ FuzzParseLogRecord
 fuzz ./nsenter/ FuzzKeepSpec
 fuzz ./sandbox/stage/ FuzzInitMsg
 fuzz ./sandbox/seccomp/ FuzzProfile
+fuzz ./sandbox/seccomp/ FuzzFilterDecides
 fuzz ./images/ FuzzParseRef
 fuzz ./images/ FuzzImageConfig
 fuzz ./images/ FuzzGrammar
