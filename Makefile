@@ -11,7 +11,7 @@ TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_g
 LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
-.PHONY: build test lint demo bench bench-smoke help print-tags
+.PHONY: build test lint demo bench bench-smoke help print-tags docs architecture
 build: bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube ## build bin/podctl and its helpers podctl-store, podctl-image and podctl-kube
 
 bin/podctl: $(SOURCES)
@@ -45,6 +45,12 @@ demo: build ## build a busybox rootfs and run a demo pod
 
 bench: build ## benchmarks side by side with bubblewrap (test/bench)
 	test/bench/run.sh
+
+docs: ## rewrite the command references (docs/cli*.md) from the CLI's help text
+	$(GO) test -tags $(TAGS) -count=1 -run TestCLIDoc ./cmd/podctl ./cmd/podctl-kube ./cmd/podctl-image ./cmd/podctl-store -args -update
+
+architecture: ## redraw docs/architecture.svg from docs/architecture.dot (graphviz)
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 print-tags: # the build tags, for test/run-tests.sh
 	@echo $(TAGS)

@@ -33,15 +33,7 @@ func main() {
 	// containers-storage logs its choices at info level ("using prior
 	// storage driver"); a podctl command says only what went wrong.
 	logrus.SetLevel(logrus.WarnLevel)
-	app := &cli.App{
-		Name:            "podctl-image",
-		Usage:           "podctl's image transports",
-		HideHelpCommand: true,
-		Commands: []*cli.Command{pullCommand(), loadCommand(), pushCommand(), loginCommand(), logoutCommand(),
-			// podctl image pull|load|push
-			{Name: "image", Subcommands: []*cli.Command{pullCommand(), loadCommand(), pushCommand()}}},
-		ExitErrHandler: func(*cli.Context, error) {},
-	}
+	app := newApp()
 	if err := app.Run(os.Args); err != nil {
 		// Every failure is podctl's own: 125, as podman and docker exit.
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
@@ -56,4 +48,17 @@ func tlsFlag() cli.Flag {
 
 func authFlag() cli.Flag {
 	return &cli.StringFlag{Name: "authfile", Usage: "credentials file (default: $XDG_RUNTIME_DIR/containers/auth.json, as podman)", EnvVars: []string{"REGISTRY_AUTH_FILE"}}
+}
+
+// newApp is podctl-image's command line.
+func newApp() *cli.App {
+	return &cli.App{
+		Name:            "podctl-image",
+		Usage:           "podctl's image transports",
+		HideHelpCommand: true,
+		Commands: []*cli.Command{pullCommand(), loadCommand(), pushCommand(), loginCommand(), logoutCommand(),
+			// podctl image pull|load|push
+			{Name: "image", Usage: "pull, load and push, as podctl image subcommands", Subcommands: []*cli.Command{pullCommand(), loadCommand(), pushCommand()}}},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
 }

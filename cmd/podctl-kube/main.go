@@ -41,13 +41,7 @@ func main() {
 		os.Exit(125)
 	}
 	sandbox.Configure(sandbox.Settings{Podctl: podctl})
-	app := &cli.App{
-		Name:            "podctl",
-		Usage:           "podctl's Kubernetes manifests",
-		HideHelpCommand: true,
-		Commands:        kubeCommands(),
-		ExitErrHandler:  func(*cli.Context, error) {},
-	}
+	app := newApp()
 	if err := app.Run(reorder(app, os.Args)); err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		var ee *model.ExecError
@@ -79,4 +73,15 @@ func reorder(app *cli.App, args []string) []string {
 		cmds = found.Subcommands
 	}
 	return args
+}
+
+// newApp is podctl-kube's command line.
+func newApp() *cli.App {
+	return &cli.App{
+		Name:            "podctl",
+		Usage:           "podctl's Kubernetes manifests",
+		HideHelpCommand: true,
+		Commands:        kubeCommands(),
+		ExitErrHandler:  func(*cli.Context, error) {},
+	}
 }

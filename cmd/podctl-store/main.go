@@ -57,16 +57,21 @@ func main() {
 	if nsenter.InUserns() || len(os.Args) == 2 && os.Args[1] == images.HelperArg {
 		store.Serve() // never returns
 	}
-	app := &cli.App{
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		// Every failure is podctl's own: 125, as podman and docker exit.
+		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
+		os.Exit(125)
+	}
+}
+
+// newApp is podctl-store's command line.
+func newApp() *cli.App {
+	return &cli.App{
 		Name:            "podctl-store",
 		Usage:           "podctl's image store",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{imagesCommand(), imageCommand(), rmiCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
-	}
-	if err := app.Run(os.Args); err != nil {
-		// Every failure is podctl's own: 125, as podman and docker exit.
-		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
-		os.Exit(125)
 	}
 }

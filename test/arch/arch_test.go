@@ -19,7 +19,7 @@ const module = "github.com/podctl/podctl"
 // only: not its own layer's, not a higher one's.
 var layers = [][]string{
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
-	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "cmd/internal/cliargs",
+	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "cmd/internal/cliargs", "cmd/internal/clidoc",
 		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog"},
 	{"images/store", "sandbox/idmap"},
 	// The pod model and its state on disk.
