@@ -92,12 +92,47 @@ export NETTOOL=$work/nettool
 cp -r test/e2e/testdata "$work/testdata"
 chmod -R a+rX "$work/testdata"
 
+# What each stage runs (-test.run), and counts (counted).
+hibernate_tests='TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestPodAPI|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'
+nosub_tests='TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'
+root_tests='TestRoot|TestPodAPI|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes'
+
 fail=0
 passed=0
 failed=0
 count() { # count results of a -test.v log
 	passed=$((passed + $(grep -c -- '--- PASS' "$1" || true)))
 	failed=$((failed + $(grep -c -- '--- FAIL' "$1" || true)))
+}
+# counted MODE LOG REGEX: a run that skipped its way to green fails. Every
+# top-level test that REGEX selects must have passed, unless
+# test/e2e/expected-skips names it for MODE, and every skip in LOG
+# (subtests too) must be named there.
+counted() {
+	local mode=$1 log=$2 regex=$3 listed t ok=0 n=0 s=0 bad=0
+	# -test.list runs TestMain first: a rootfs named (and never built)
+	# keeps it from building one.
+	listed=$(env PODCTL=none PODCTL_E2E_ROOTFS=/nonexistent "$work/e2e.test" -test.list "$regex" | grep '^Test') || {
+		echo "counted ($mode): listing the tests failed"
+		return 1
+	}
+	expected() { awk -v m="$mode" -v t="$1" '$1 == m && $2 == t { f = 1 } END { exit !f }' test/e2e/expected-skips; }
+	for t in $listed; do
+		n=$((n + 1))
+		if grep -q -- "^--- PASS: $t " "$log"; then
+			ok=$((ok + 1))
+		elif grep -q -- "^--- SKIP: $t " "$log" && expected "$t"; then
+			s=$((s + 1))
+		else
+			echo "counted ($mode): $t did not pass"
+			bad=1
+		fi
+	done
+	for t in $(grep -o -- '--- SKIP: [^ ]*' "$log" | cut -d' ' -f3); do
+		expected "$t" || { echo "counted ($mode): $t skipped, and test/e2e/expected-skips does not say why"; bad=1; }
+	done
+	echo "counted ($mode): $n tests selected, $ok passed, $s skipped as expected"
+	return $bad
 }
 
 if [ "$(id -u)" = 0 ]; then
@@ -122,6 +157,7 @@ if [ "$(id -u)" = 0 ]; then
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
+	counted rootless "$work/rootless.log" '.*' || fail=1
 	# The runnable blocks of docs/ (docs/pod-model.md), as that user.
 	echo "== runnable blocks of docs/, rootless (user $TEST_USER)"
 	mkdir -p "$work/doctest/test"
@@ -134,20 +170,22 @@ if [ "$(id -u)" = 0 ]; then
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
 	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
-		-test.run 'TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestPodAPI|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'" \
+		-test.run '$hibernate_tests'" \
 		>"$work/hibernate.log" 2>&1 || fail=1
 	cat "$work/hibernate.log"
 	count "$work/hibernate.log"
+	counted hibernate "$work/hibernate.log" "$hibernate_tests" || fail=1
 	# A user without a subordinate range: the single-id fallback.
 	# (-K ...=0 stops useradd from allocating a range.)
 	NOSUB_USER=${TEST_USER}-nosub
 	setup_test_user "$NOSUB_USER" none
 	echo "== end-to-end tests, rootless without a subordinate range (user $NOSUB_USER)"
 	su "$NOSUB_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_EXPECT_SINGLE_MAP=1 USER=$NOSUB_USER $work/e2e.test -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'" \
+		-test.run '$nosub_tests'" \
 		>"$work/nosub.log" 2>&1 || fail=1
 	cat "$work/nosub.log"
 	count "$work/nosub.log"
+	counted nosub "$work/nosub.log" "$nosub_tests" || fail=1
 	# The podman pause we started (if any) goes before the root run.
 	if [ -n "$podman_env" ] && [ "${PODMAN_PAUSE_OURS:-0}" = 1 ]; then
 		podman_stop_pause
@@ -161,9 +199,10 @@ if [ "$(id -u)" = 0 ]; then
 		{ cat "$work/demo.log"; echo "make demo as root did not show a rootless pod's uid_map"; fail=1; }
 	echo "== end-to-end tests, as root"
 	(cd "$work" && env PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=5m \
-		-test.run 'TestRoot|TestPodAPI|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes') >"$work/root.log" 2>&1 || fail=1
+		-test.run "$root_tests") >"$work/root.log" 2>&1 || fail=1
 	cat "$work/root.log"
 	count "$work/root.log"
+	counted root "$work/root.log" "$root_tests" || fail=1
 else
 	echo "== end-to-end tests, rootless (user $(id -un))"
 	(cd "$work" && env PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
