@@ -1,7 +1,9 @@
 #!/bin/bash
 # test/docs-test.sh PODCTL ROOTFS: runs every shell block of docs/*.md that
 # is marked "<!-- runs in CI -->", each in a fresh temporary directory, with
-# podctl on PATH and $ROOTFS set; fails on the first block that fails.
+# podctl on PATH and $ROOTFS set, under bash -euo pipefail and within 120 s;
+# fails on the first block that fails. (Under set -e, `a && b` does not
+# fail the block when a fails: the blocks assert with plain commands.)
 # Called by test/run-tests.sh as the unprivileged test user.
 set -euo pipefail
 podctl=$1 rootfs=$2
@@ -23,7 +25,8 @@ for md in "$docs"/*.md; do
 		n=$((n + 1))
 		dir=$(mktemp -d "$bindir/run.XXXXXX")
 		echo "== $(basename "$md"): block $(basename "$b" .sh | sed 's/block-//')"
-		if ! (cd "$dir" && PATH="$bindir:$PATH" ROOTFS="$rootfs" bash -euo pipefail "$b"); then
+		# Bounded in time: a block that hangs fails (timeout's 124).
+		if ! (cd "$dir" && PATH="$bindir:$PATH" ROOTFS="$rootfs" timeout -k 5 120 bash -euo pipefail "$b"); then
 			echo "docs-test: a block of $md failed:" >&2
 			cat "$b" >&2
 			exit 1
