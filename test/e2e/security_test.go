@@ -64,41 +64,98 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
-// Masked paths read as empty, read-only ones refuse writes, the kernel's
-// knobs and the cgroup tree cannot be written.
-func TestAttackKernelInterfaces(t *testing.T) {
-	leakCheck(t)
-	r := podRun(t, nil, sh(`for f in /proc/keys /proc/timer_list /proc/sched_debug /proc/kcore; do
-  [ -e $f ] && echo "$f $(head -c 64 $f | wc -c)"; done
-ls -A /sys/firmware /proc/acpi | grep -v : | grep -c . || true`)...)
-	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		if f := strings.Fields(l); len(f) == 2 && f[1] != "0" {
-			t.Errorf("masked %s has %s bytes", f[0], f[1])
-		} else if len(f) == 1 && f[0] != "0" {
-			t.Errorf("masked directories list %s entries", f[0])
-		}
-	}
-	for _, target := range []string{"/proc/sys/kernel/hostname", "/proc/sysrq-trigger", "/proc/sys/vm/drop_caches", "/sys/fs/cgroup/cgroup.procs", "/sys/kernel/uevent_helper"} {
-		if v := attack(t, nil, "open", target, "w"); !strings.HasPrefix(v, "BLOCKED") {
-			t.Errorf("write %s: %s", target, v)
-		}
+// verdict checks attack's verdict v against the one outcome expected.
+func verdict(t *testing.T, what, v, want string) {
+	t.Helper()
+	if v != want {
+		t.Errorf("%s: %q, want %q", what, v, want)
 	}
 }
 
-// Without CAP_SYS_ADMIN: no mount, no new mount namespace, no setns; the
-// pause cannot be traced; its /proc entries are closed to the pod.
+// kernelProbe reports, from inside a pod, the mounts that mask or protect
+// the kernel's interfaces (mount point and options, from mountinfo) and
+// the device behind each masked file.
+const kernelProbe = `awk '$5 ~ "^/(proc/(sys|bus|fs|irq|sysrq-trigger|keys|timer_list|kcore|sched_debug|latency_stats)|sys/firmware)$" {print "mount", $5, $6}' /proc/self/mountinfo
+for f in /proc/keys /proc/timer_list; do echo "dev $f $(stat -c %t:%T $f)"; done
+echo "entries /sys/firmware $(ls -A /sys/firmware | wc -l)"`
+
+// The kernel's interfaces as a pod sees them: the masked files are the
+// host's /dev/null (device 1:3), the masked directories empty read-only
+// tmpfs, /proc/sys, /proc/bus, /proc/fs and /proc/irq read-only mounts,
+// so a per-network-namespace sysctl that pod root may otherwise write
+// is refused. The positive control, --privileged (nothing masked), shows
+// each probe can see the difference: no such mount, the real files, a
+// write that goes through.
+func TestAttackKernelInterfaces(t *testing.T) {
+	leakCheck(t)
+	parse := func(out string) (mounts map[string]string, dev map[string]string, firmware string) {
+		mounts, dev = map[string]string{}, map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			f := strings.Fields(l)
+			switch {
+			case len(f) == 3 && f[0] == "mount":
+				mounts[f[1]] = f[2]
+			case len(f) == 3 && f[0] == "dev":
+				dev[f[1]] = f[2]
+			case len(f) == 3 && f[0] == "entries":
+				firmware = f[2]
+			}
+		}
+		return mounts, dev, firmware
+	}
+	r := podRun(t, nil, sh(kernelProbe)...)
+	mounts, dev, firmware := parse(r.stdout)
+	for _, p := range []string{"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq", "/sys/firmware"} {
+		if opts, ok := mounts[p]; !ok || !strings.HasPrefix(opts, "ro,") {
+			t.Errorf("%s: mounted %v with %q, want a read-only mount", p, ok, opts)
+		}
+	}
+	for _, f := range []string{"/proc/keys", "/proc/timer_list"} {
+		if _, ok := mounts[f]; !ok || dev[f] != "1:3" {
+			t.Errorf("%s: masked %v, device %q; want the host's /dev/null (1:3) mounted over it", f, ok, dev[f])
+		}
+	}
+	if firmware != "0" {
+		t.Errorf("/sys/firmware lists %q entries, want 0 (masked)", firmware)
+	}
+	// The positive control: with nothing masked, the same probe sees it.
+	r = podRun(t, []string{"--privileged"}, sh(kernelProbe)...)
+	mounts, dev, firmware = parse(r.stdout)
+	if len(mounts) != 0 || dev["/proc/timer_list"] == "1:3" || firmware == "0" || firmware == "" {
+		t.Errorf("--privileged: the probe sees masks where there are none (mounts %v, devices %v, firmware %q): it cannot tell", mounts, dev, firmware)
+	}
+	// A sysctl of the pod's own network namespace: root's pod root may
+	// write it but for the read-only /proc/sys (EROFS); another user's pod
+	// root lacks CAP_NET_ADMIN first (EACCES). Unmasked, it goes through.
+	const knob = "/proc/sys/net/ipv4/ip_forward"
+	want := "BLOCKED EACCES"
+	if os.Getuid() == 0 {
+		want = "BLOCKED EROFS"
+	}
+	verdict(t, "write "+knob, attack(t, nil, "open", knob, "w"), want)
+	verdict(t, "write "+knob+" --privileged (control)", attack(t, []string{"--privileged"}, "open", knob, "w"), "ESCAPED")
+}
+
+// Without CAP_SYS_ADMIN: no mount, no new mount namespace; the pause is
+// not dumpable, so its namespaces, memory, environment and binary are
+// closed to the pod, and it cannot be traced. Each with its errno, and a
+// control that shows the probe can escape: --cap-add SYS_ADMIN for the
+// mounts, --privileged (every capability) for the rest.
 func TestAttackPrivilegedCalls(t *testing.T) {
 	leakCheck(t)
-	for _, a := range []string{"mount", "unshare-mnt", "setns", "ptrace"} {
-		if v := attack(t, nil, a); !strings.HasPrefix(v, "BLOCKED") {
-			t.Errorf("%s: %s", a, v)
-		}
+	for a, want := range map[string]string{"mount": "BLOCKED EPERM", "unshare-mnt": "BLOCKED EPERM", "setns": "BLOCKED EACCES", "ptrace": "BLOCKED EPERM"} {
+		verdict(t, a, attack(t, nil, a), want)
 	}
 	for _, f := range []string{"/proc/1/mem", "/proc/1/environ", "/proc/1/exe"} {
-		if v := attack(t, nil, "open", f, "r"); !strings.HasPrefix(v, "BLOCKED") {
-			t.Errorf("read %s of the pause: %s", f, v)
-		}
+		verdict(t, "read "+f+" of the pause", attack(t, nil, "open", f, "r"), "BLOCKED EACCES")
 	}
+	for _, a := range []string{"mount", "unshare-mnt"} {
+		verdict(t, a+" with --cap-add SYS_ADMIN (control)", attack(t, []string{"--cap-add", "SYS_ADMIN"}, a), "ESCAPED")
+	}
+	for _, a := range []string{"setns", "ptrace"} {
+		verdict(t, a+" --privileged (control)", attack(t, []string{"--privileged"}, a), "ESCAPED")
+	}
+	verdict(t, "read /proc/1/environ --privileged (control)", attack(t, []string{"--privileged"}, "open", "/proc/1/environ", "r"), "ESCAPED")
 }
 
 // A mount made inside a container (allowed with --cap-add SYS_ADMIN) never
