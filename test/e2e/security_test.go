@@ -158,50 +158,53 @@ func TestAttackPrivilegedCalls(t *testing.T) {
 	verdict(t, "read /proc/1/environ --privileged (control)", attack(t, []string{"--privileged"}, "open", "/proc/1/environ", "r"), "ESCAPED")
 }
 
-// A mount made inside a container (allowed with --cap-add SYS_ADMIN) never
-// shows up on the host: the container's mounts are private. Rootless, the
-// kernel already makes the copied mounts slaves (a mount namespace owned
-// by a new user namespace, mount_namespaces(7)), so what this shows is
-// podctl's own MS_PRIVATE as root: a volume whose host mount is shared
-// would carry a mount made in the container back to the host. The
-// positive control makes the same mount from a mount namespace that keeps
-// the propagation (unshare --propagation unchanged) and sees it arrive.
+// A container's mounts are private, both ways (mount_namespaces(7)): a
+// mount made inside it (allowed with --cap-add SYS_ADMIN) never shows up on
+// the host, and a mount made on the host later never shows up inside it.
+// The kernel alone keeps the first (a mount namespace owned by a new user
+// namespace receives the host's mounts as slaves, and slaves send nothing
+// back); podctl's MS_PRIVATE is what keeps the second, which root can
+// test: a volume whose host mount is shared gets a new mount under it
+// while the container runs. The positive control mounts the same way
+// where propagation is kept (unshare --propagation unchanged) and sees it
+// arrive on the host, so the first check can see a leak.
 func TestAttackMountStaysInside(t *testing.T) {
 	leakCheck(t)
 	hostHas := func(tag string) bool {
 		b, _ := os.ReadFile("/proc/self/mountinfo")
 		return strings.Contains(string(b), tag)
 	}
-	var flags []string
-	var shared string
-	if os.Getuid() == 0 {
-		shared = t.TempDir()
-		os.Chmod(shared, 0o755)
-		if err := unix.Mount(shared, shared, "", unix.MS_BIND, ""); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Unmount(shared, unix.MNT_DETACH) })
-		if err := unix.Mount("", shared, "", unix.MS_SHARED, ""); err != nil {
-			t.Fatal(err)
-		}
-		flags = []string{"-v", shared + ":/shared"}
-	}
-	target := "/tmp"
-	if shared != "" {
-		target = "/shared"
-	}
-	r := podRun(t, append([]string{"--cap-add", "SYS_ADMIN"}, flags...), sh("mount -t tmpfs podctl-attack "+target+" && grep -c podctl-attack /proc/self/mountinfo")...)
+	r := podRun(t, []string{"--cap-add", "SYS_ADMIN"}, sh("mount -t tmpfs podctl-attack /tmp && grep -c podctl-attack /proc/self/mountinfo")...)
 	if strings.TrimSpace(r.stdout) != "1" {
 		t.Fatalf("the mount inside failed: %q %q", r.stdout, r.stderr)
 	}
 	if hostHas("podctl-attack") {
 		t.Error("a container's mount reached the host's mount namespace")
 	}
-	if shared == "" {
-		return
+	if os.Getuid() != 0 {
+		return // no shared mount of the host can be made as a user
 	}
-	// The control: the same mount where propagation is kept reaches the
-	// host, so the check above can see a leak.
+	shared := t.TempDir()
+	os.Chmod(shared, 0o755)
+	os.Mkdir(filepath.Join(shared, "sub"), 0o755)
+	if err := unix.Mount(shared, shared, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(shared, unix.MNT_DETACH) })
+	if err := unix.Mount("", shared, "", unix.MS_SHARED, ""); err != nil {
+		t.Fatal(err)
+	}
+	podRm(t, "propagation")
+	mustRun(t, "run", "-d", "--name", "propagation", "-v", shared+":/shared", "--rootfs", rootfs, "--", "sleep", "1000")
+	defer podRm(t, "propagation")
+	if err := unix.Mount("podctl-later", filepath.Join(shared, "sub"), "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(filepath.Join(shared, "sub"), unix.MNT_DETACH)
+	if out := mustRun(t, "exec", "propagation", "--", "sh", "-c", "grep -c podctl-later /proc/self/mountinfo || true"); strings.TrimSpace(out) != "0" {
+		t.Errorf("a mount made on the host after the container started reached it (%s): its mounts are not private", strings.TrimSpace(out))
+	}
+	// The control: propagation kept, the same kind of mount arrives.
 	out, err := exec.Command("unshare", "--mount", "--propagation", "unchanged", "mount", "-t", "tmpfs", "podctl-control", shared).CombinedOutput()
 	if err != nil {
 		t.Fatalf("control mount: %v %s", err, out)
