@@ -20,8 +20,7 @@
 //	controlserve.go the control socket's server (the protocol: sandbox/control)
 //	probe.go        startup, liveness and readiness probes; postStart and preStop
 //	deadline.go     the pod's activeDeadline (--timeout)
-//	eviction.go     sized emptyDirs measured, the pod evicted as the kubelet does
-//	usage.go        disk usage, as du and the kubelet count it
+//	eviction.go     sized emptyDirs measured (sandbox/diskusage), the pod evicted as the kubelet does
 //	result.go       --result-file
 //	cgroup.go       the pod's cgroup and its leaves
 //	etcfiles.go     the pod's /etc/hostname, hosts and resolv.conf

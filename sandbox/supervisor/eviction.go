@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/diskusage"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
 
@@ -56,30 +56,12 @@ func (s *Supervisor) armEviction(after time.Duration) {
 		// The walk runs off the loop (a big tree takes a while) and
 		// keeps the supervisor awake: hibernating would lose it.
 		s.active.Add(1)
-		over, used, err := measureVolumes(dir, limits)
+		over, used, err := diskusage.OverLimit(dir, limits)
 		s.Post(func() {
 			s.active.Add(-1)
 			s.measured(over, used, err)
 		})
 	})
-}
-
-// measureVolumes returns the first of limits (in the manifest's order, as
-// the kubelet goes through spec.volumes) whose volume holds more than its
-// limit, and how much it holds.
-func measureVolumes(dir string, limits []model.VolumeLimit) (over *model.VolumeLimit, used int64, err error) {
-	for i := range limits {
-		n, e := dirUsage(filepath.Join(dir, "volumes", limits[i].Volume))
-		if e != nil && err == nil {
-			err = fmt.Errorf("emptyDir %s: %w", limits[i].Volume, e)
-		}
-		// With an error, n is what could be seen: a lower bound, so
-		// above the limit is above it for sure.
-		if n > limits[i].Bytes {
-			return &limits[i], n, err
-		}
-	}
-	return nil, 0, err
 }
 
 // measured acts on a measurement (loop goroutine): an eviction, or the

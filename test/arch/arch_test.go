@@ -27,7 +27,7 @@ var layers = [][]string{
 	// The processes that build a pod; the control-socket protocol.
 	{"sandbox/stage", "sandbox/control"},
 	// Container layers; the pod's network glue; probes' and hooks' actions.
-	{"sandbox/layers", "sandbox/podnet", "sandbox/handler"},
+	{"sandbox/layers", "sandbox/podnet", "sandbox/handler", "sandbox/diskusage"},
 	// The per-pod supervisor.
 	{"sandbox/supervisor"},
 	// The pod API.

@@ -1,14 +1,21 @@
-package supervisor
+// Package diskusage measures what a directory tree takes on disk, as du(1)
+// and the kubelet count it, and finds a pod's sized emptyDirs that hold more
+// than their limit (the supervisor's eviction, sandbox/supervisor/
+// eviction.go, decides what to do about it).
+package diskusage
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/podctl/podctl/sandbox/model"
 )
 
-// dirUsage is the space the tree at root takes, as du(1) counts it and as
+// Dir is the space the tree at root takes, as du(1) counts it and as
 // the kubelet measures an emptyDir (DiskUsage, pkg/volume/util/fs): the
 // allocated blocks (st_blocks, in 512-byte units, whatever the file's
 // length says: a sparse file counts what it holds) of every entry,
@@ -19,7 +26,7 @@ import (
 // be read (a non-root container's mode 0700 directory, owned by one of the
 // caller's subordinate uids) counts its own blocks but not what it holds:
 // the sum is then a lower bound, returned with the first such error.
-func dirUsage(root string) (int64, error) {
+func Dir(root string) (int64, error) {
 	top, err := os.Lstat(root)
 	if err != nil {
 		return 0, err
@@ -71,4 +78,22 @@ func dirUsage(root string) (int64, error) {
 		first = err
 	}
 	return total, first
+}
+
+// OverLimit returns the first of limits (in the manifest's order, as
+// the kubelet goes through spec.volumes) whose volume holds more than its
+// limit, and how much it holds.
+func OverLimit(dir string, limits []model.VolumeLimit) (over *model.VolumeLimit, used int64, err error) {
+	for i := range limits {
+		n, e := Dir(filepath.Join(dir, "volumes", limits[i].Volume))
+		if e != nil && err == nil {
+			err = fmt.Errorf("emptyDir %s: %w", limits[i].Volume, e)
+		}
+		// With an error, n is what could be seen: a lower bound, so
+		// above the limit is above it for sure.
+		if n > limits[i].Bytes {
+			return &limits[i], n, err
+		}
+	}
+	return nil, 0, err
 }
