@@ -7,6 +7,7 @@
 //	sandbox/supervisor  the per-pod supervisor: create, restart, probes, logs, stop
 //	sandbox/podnet      the pod's network glue: helper lifecycle, bridge, --port-bypass
 //	sandbox/layers      container layers, through the podctl-store helper
+//	sandbox/handler     a probe's or hook's action; sandbox/diskusage: du, as the kubelet counts
 //	sandbox/stage       the processes that build a pod: pause, join, init
 //	sandbox/control     the control-socket protocol between the API and a supervisor
 //	sandbox/model       the pod model and its state on disk
