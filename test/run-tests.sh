@@ -44,7 +44,7 @@ fi
 
 make -s lint
 echo "== unit tests"
-$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/... ./test/arch/
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/... ./test/arch/ ./test/leak/...
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
 fuzz() { # fuzz PACKAGE TARGET
@@ -94,8 +94,8 @@ chmod -R a+rX "$work/testdata"
 
 # What each stage runs (-test.run), and counts (counted).
 hibernate_tests='TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestPodAPI|TestNetworkHelperKilled|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'
-nosub_tests='TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'
-root_tests='TestRoot|TestPodAPI|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes'
+nosub_tests='TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestPauseDescriptors|TestLeakOracle|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'
+root_tests='TestRoot|TestPodAPI|TestPauseDescriptors|TestLeakOracle|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes'
 
 fail=0
 passed=0

@@ -36,8 +36,8 @@ var layers = [][]string{
 	{"kube"},
 	// Programs.
 	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-store", "cmd/podctl-image",
-		"examples/kube-proxy/webproxy", "test/nettool", "test/imagebuild", "test/vm/vmconf"},
-	{"test/mkimage", "test/vm/init", "test/e2e", "test/arch"},
+		"examples/kube-proxy/webproxy", "test/nettool", "test/imagebuild", "test/vm/vmconf", "test/leak"},
+	{"test/mkimage", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
 	{"test/vm"},
 }
 

@@ -108,12 +108,9 @@ fi
 
 # --- 2. the bench user, its subordinate ids and runtime dir (as test/run-tests.sh) ---
 setup_test_user "$BENCH_USER"
-# The user's processes before we start: the leak check at the end compares.
-{ ps -u "$BENCH_USER" -o pid=,stat= || true; } | awk '$2 !~ /^Z/ {print $1}' >"/tmp/podctl-bench-before.$$"
 
 # --- 3. a busybox rootfs and a copy of podctl the user can reach ---
 work=$(mktemp -d /tmp/podctl-bench.XXXXXX)
-mv "/tmp/podctl-bench-before.$$" "$work/procs-before"
 # On any exit: the image we imported, the podman pause we started, the files.
 # (The measuring scripts remove their own pods and containers.)
 cleanup() {
@@ -244,6 +241,14 @@ as_user() {
 # --- 3b. rootless podman for the user (test/bench/podman.sh) ---
 podman_user_config "$BENCH_USER"
 podman_start_pause "$BENCH_USER" "$rundir"
+# The leak oracle's snapshot (test/leak; the end check compares the user's
+# whole machine with it): taken once podman's pause and podman's pod infra
+# image (built on the first pod create, kept by podman by design) exist,
+# so that what remains to compare at the end is what the runs made.
+podman_as "$BENCH_USER" "$rundir" pod create --network none --name podctl-bench-infra >/dev/null
+podman_as "$BENCH_USER" "$rundir" pod rm podctl-bench-infra >/dev/null
+go build -o "$work/leakcheck" ./test/leak/leakcheck
+as_user "$work/leakcheck" save "$work/out/leak-before.json"
 # The same busybox rootfs as an image, owned by root inside it as podctl's
 # rootfs is (the user's own uid maps to root in both); built locally, no pull.
 tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
@@ -440,40 +445,18 @@ done
 
 # --- 6. nothing left behind ---
 # The measuring scripts removed their pods; drop the image and the podman
-# pause we started. Then a leak is a live process of the user (zombies do
-# not count: PID 1 reaps orphans late here), not there before, that is
-# podman's (conmon, catatonit, ...) or whose command line, or an ancestor's,
-# names podctl-bench (the work dir, the pods). Other processes of the user
-# are left out: `make test` runs its end-to-end suite as the same user.
+# pause we started. Then the user's machine must be as the leak oracle's
+# snapshot saw it (so nothing else may run as the bench user meanwhile:
+# make test runs its suites after the bench, not beside it).
 podman_as "$BENCH_USER" "$rundir" rmi -f "$IMAGE" "$NETIMAGE" >/dev/null 2>&1 || true
 image_imported=0
 podman_stop_pause
-bench_leaks() {
-	{ ps -u "$BENCH_USER" -o pid=,ppid=,stat=,args= || true; } | awk -v before="$work/procs-before" '
-		BEGIN { while ((getline p <before) > 0) old[p] = 1 }
-		$3 !~ /^Z/ {
-			pid = $1; parent[pid] = $2; live[pid] = 1
-			args = $0; sub(/^ *[0-9]+ +[0-9]+ +[^ ]+ +/, "", args); cmd[pid] = args
-			name = $4; sub(/.*\//, "", name)
-			if (args ~ /podctl-bench/ || name ~ /^(conmon|catatonit|podman|crun|slirp4netns|rootlessport|pasta)$/) ours[pid] = 1
-		}
-		END {
-			for (pid in live) {
-				if (pid in old) continue
-				for (p = pid; p in parent && p + 0 > 1; p = parent[p])
-					if (p in ours) { print pid, cmd[pid]; break }
-			}
-		}'
-}
-leaks=
-for ((i = 0; i < 50; i++)); do
-	leaks=$(bench_leaks)
-	[ -n "$leaks" ] || break
-	sleep 0.1
-done
-if [ -n "$leaks" ]; then
-	echo "bench: processes of $BENCH_USER left running:" >&2
-	echo "$leaks" >&2
+# The oracle: processes of the user, of its subordinate ids and of pid
+# namespaces not its own; mount tables; descriptors; the state root, the
+# image store, cgroups; all compared with the snapshot. $work is the
+# bench's own temp directory.
+if ! as_user "$work/leakcheck" diff -except-temp "$(basename "$work")" "$work/out/leak-before.json" >&2; then
+	echo "bench: left behind (test/leak)" >&2
 	exit 1
 fi
 pods=$(as_user "$work/podctl" ps -a | awk 'NR > 1 && $1 ~ /^podctl-bench-/' || true)

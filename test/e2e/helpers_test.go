@@ -11,15 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/model"
-
-	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/test/leak"
 )
 
 var (
@@ -170,39 +168,6 @@ func podRun(t *testing.T, flags []string, cmd ...string) result {
 
 func sh(script string) []string { return []string{"/bin/sh", "-c", script} }
 
-// snapshot is what podctl could leave behind.
-type snapshot struct {
-	procs  map[int]string // live processes of our uid, but this test binary
-	mounts int            // lines of our mountinfo
-	fds    []string       // our own open descriptors
-	state  []string       // entries of the pods state directory
-	tmp    []string       // podctl-* entries in the temp directory
-	cgroup []string       // pod cgroups, where a cgroup v2 is delegated
-}
-
-func takeSnapshot(t *testing.T) snapshot {
-	t.Helper()
-	s := snapshot{procs: liveProcs()}
-	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	s.mounts = bytes.Count(mi, []byte("\n"))
-	s.fds = listDir("/proc/self/fd")
-	s.state = listDir(stateDir())
-	if d, err := cgroups.Find(); err == nil {
-		ents, _ := os.ReadDir(filepath.Join(d.Path, "podctl"))
-		for _, e := range ents {
-			if e.IsDir() { // a pod's cgroup; the rest are the kernel's files
-				s.cgroup = append(s.cgroup, e.Name())
-			}
-		}
-	}
-	for _, e := range listDir(os.TempDir()) {
-		if strings.HasPrefix(e, "podctl") {
-			s.tmp = append(s.tmp, e)
-		}
-	}
-	return s
-}
-
 // stateDir is where podctl keeps its pods (sandbox.StateRoot decides).
 func stateDir() string {
 	root, err := model.StateRoot()
@@ -222,94 +187,20 @@ func listDir(d string) []string {
 	return out
 }
 
-// liveProcs lists processes of our uid that are not zombies (PID 1 of this
-// machine reaps orphans lazily), other than this test process and kernel
-// threads.
-func liveProcs() map[int]string {
-	out := map[int]string{}
-	for _, e := range listDir("/proc") {
-		pid, err := strconv.Atoi(e)
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err != nil {
-			continue
-		}
-		var name, state, uid, ppid string
-		for _, line := range strings.Split(string(st), "\n") {
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				continue
-			}
-			switch f[0] {
-			case "Name:":
-				name = f[1]
-			case "State:":
-				state = f[1]
-			case "Uid:":
-				uid = f[1]
-			case "PPid:":
-				ppid = f[1]
-			}
-		}
-		// Kernel threads (children of kthreadd, pid 2) come and go as
-		// root's: never podctl's.
-		if pid == 2 || ppid == "2" {
-			continue
-		}
-		if uid == strconv.Itoa(os.Getuid()) && state != "Z" && state != "X" {
-			out[pid] = name
-		}
-	}
-	return out
-}
-
-// leakCheck fails the test if podctl left a process, mount, descriptor,
-// state entry or temp file behind once the test is over.
+// leakCheck fails the test if podctl left anything behind once the test
+// is over: the leak oracle (test/leak) compares the whole machine as it
+// was before the test with how it is after (processes by uid, subordinate
+// id and pid namespace; mount tables; descriptors; the state root, volumes,
+// the image store, cgroups, network links and tables). What the kernel
+// tears down asynchronously (a killed pod's pid namespace) gets 2 s.
 func leakCheck(t *testing.T) {
 	t.Helper()
-	before := takeSnapshot(t)
+	before := leak.Take(leak.Options{})
 	t.Cleanup(func() {
-		var after snapshot
-		// Killed pods take a moment to vanish: the kernel tears down a pid
-		// namespace asynchronously.
-		for i := 0; i < 50; i++ {
-			after = takeSnapshot(t)
-			if len(newProcs(before, after)) == 0 {
-				break
-			}
-			time.Sleep(40 * time.Millisecond)
-		}
-		if p := newProcs(before, after); len(p) > 0 {
-			t.Errorf("leak: processes left behind: %v", p)
-		}
-		if after.mounts != before.mounts {
-			t.Errorf("leak: mount count %d -> %d", before.mounts, after.mounts)
-		}
-		if strings.Join(after.fds, ",") != strings.Join(before.fds, ",") {
-			t.Errorf("leak: descriptors %v -> %v", before.fds, after.fds)
-		}
-		if strings.Join(after.state, ",") != strings.Join(before.state, ",") {
-			t.Errorf("leak: state entries %v -> %v", before.state, after.state)
-		}
-		if strings.Join(after.cgroup, ",") != strings.Join(before.cgroup, ",") {
-			t.Errorf("leak: pod cgroups %v -> %v", before.cgroup, after.cgroup)
-		}
-		if strings.Join(after.tmp, ",") != strings.Join(before.tmp, ",") {
-			t.Errorf("leak: temp entries %v -> %v", before.tmp, after.tmp)
+		for _, l := range leak.Settle(before, leak.Options{}, 2*time.Second) {
+			t.Errorf("leak: %s", l)
 		}
 	})
-}
-
-func newProcs(before, after snapshot) []string {
-	var out []string
-	for pid, name := range after.procs {
-		if _, ok := before.procs[pid]; !ok {
-			out = append(out, fmt.Sprintf("%d(%s)", pid, name))
-		}
-	}
-	return out
 }
 
 // errorLines are the lines podctl printed as errors.

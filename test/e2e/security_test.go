@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,6 +233,40 @@ func TestAttackDescriptors(t *testing.T) {
 	if out := mustRun(t, "exec", "-w", "/tmp", "fds", "--", "sh", "-c", "cd ../../..; pwd; ls /"); !strings.HasPrefix(out, "/\n") || strings.Contains(out, "podctl-e2e") {
 		t.Errorf("cwd escape: %q", out)
 	}
+}
+
+// The pause keeps no descriptor beyond stdio, each /dev/null
+// (docs/architecture.md): a descriptor of podctl's left open in the pod's
+// PID 1 would be reachable from every container through /proc/1/fd
+// (CVE-2024-21626's kind). The positive control reads the container's
+// descriptors the same way, where the workload opened a fourth (7): the
+// probe sees a descriptor beyond stdio when there is one.
+func TestPauseDescriptors(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "pausefds")
+	mustRun(t, "run", "-d", "--name", "pausefds", "--network", "none", "--rootfs", rootfs, "--", "sh", "-c", "exec 7</dev/null; exec sleep 1000")
+	st := state(t, "pausefds")
+	fds := func(pid int) map[string]string {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatalf("reading %s: %v", dir, err)
+		}
+		out := map[string]string{}
+		for _, e := range ents {
+			out[e.Name()], _ = os.Readlink(filepath.Join(dir, e.Name()))
+		}
+		return out
+	}
+	got := fds(st.Pause.PID)
+	want := map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "/dev/null"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the pause's descriptors: %v, want %v", got, want)
+	}
+	pid := ctr(t, st, "pausefds").Proc.PID
+	eventually(t, "positive control: the workload's descriptor 7 -> /dev/null, read as the pause's were", func() bool {
+		return fds(pid)["7"] == "/dev/null"
+	})
 }
 
 // moby's default seccomp profile, compiled by podctl: keyctl, io_uring and
