@@ -139,6 +139,16 @@ func (c *converter) podSpec() {
 		f.add("metadata.name", "%v (podctl's pod names are DNS labels)", err)
 	}
 	s.Name = p.Name
+	// The namespace is kept, as the kubelet's label, and validated as
+	// the API server does (a DNS label): it names a directory on a
+	// cluster, and podctl ps will show it.
+	if p.Namespace != "" {
+		if errs := validation.IsDNS1123Label(p.Namespace); len(errs) > 0 {
+			f.add("metadata.namespace", "%q: %s", p.Namespace, strings.Join(errs, "; "))
+		} else {
+			s.Labels = map[string]string{model.LabelNamespace: p.Namespace}
+		}
+	}
 	s.Hostname = p.Spec.Hostname
 	if s.Hostname != "" {
 		if errs := validation.IsDNS1123Label(s.Hostname); len(errs) > 0 {

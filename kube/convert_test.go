@@ -76,3 +76,52 @@ func TestConvertEmptyDirSizeLimitRefused(t *testing.T) {
 		t.Errorf("a bad memory limit: %v; want an error containing %q", err, want)
 	}
 }
+
+// metadata.namespace is validated as the API server does (a DNS label) and
+// kept as the kubelet's namespace label; generate kube gives it back.
+func TestConvertNamespace(t *testing.T) {
+	pod := func(ns string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: \"" + ns + "\"}\nspec:\n  containers: [{name: a, image: x}]\n"
+	}
+	for _, bad := range []string{"../../etc", "Team", "a_b", strings.Repeat("n", 64)} {
+		if _, err := convertYAML(t, pod(bad)); err == nil || !strings.Contains(err.Error(), "metadata.namespace") {
+			t.Errorf("namespace %q: %v, want a refusal naming metadata.namespace", bad, err)
+		}
+	}
+	plan, err := convertYAML(t, pod("team-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Spec.Labels[model.LabelNamespace]; got != "team-a" {
+		t.Errorf("namespace team-a kept as %q (labels %v)", got, plan.Spec.Labels)
+	}
+	out, err := Generate(&model.PodState{Spec: plan.Spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "namespace: team-a") {
+		t.Errorf("generate kube lost the namespace:\n%s", out)
+	}
+}
+
+// Kept objects' keys and size, as the API server checks them.
+func TestCheckKeys(t *testing.T) {
+	for _, c := range []struct {
+		sizes map[string]int
+		ok    bool
+	}{
+		{map[string]int{"a.conf": 10, "b-c_D": 1}, true},
+		{map[string]int{"../evil": 1}, false},
+		{map[string]int{"..": 1}, false},
+		{map[string]int{".": 1}, false},
+		{map[string]int{"a/b": 1}, false},
+		{map[string]int{"a\nb": 1}, false},
+		{map[string]int{"": 1}, false},
+		{map[string]int{"big": MaxKeptBytes - 3}, true},
+		{map[string]int{"big": MaxKeptBytes - 2}, false}, // the key's 3 bytes count too
+	} {
+		if err := checkKeys("configmap", "c", c.sizes); (err == nil) != c.ok {
+			t.Errorf("%v: %v, want ok=%v", c.sizes, err, c.ok)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func Generate(st *model.PodState) ([]byte, error) {
 	s := st.Spec
 	pod := corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Labels: map[string]string{"app": s.Name}},
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Labels[model.LabelNamespace], Labels: map[string]string{"app": s.Name}},
 	}
 	ps := &pod.Spec
 	switch s.RestartPolicy {

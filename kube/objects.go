@@ -75,9 +75,19 @@ func load(kind, name string, obj any) error {
 	return json.Unmarshal(b, obj)
 }
 
-// SaveConfigMap and SaveSecret keep an object for the pods that use it.
-func SaveConfigMap(cm *corev1.ConfigMap) error { return save("configmap", cm.Name, cm) }
+// SaveConfigMap and SaveSecret keep an object for the pods that use it,
+// once its keys and size pass the API server's checks.
+func SaveConfigMap(cm *corev1.ConfigMap) error {
+	if err := checkKeys("configmap", cm.Name, configMapSizes(cm)); err != nil {
+		return err
+	}
+	return save("configmap", cm.Name, cm)
+}
+
 func SaveSecret(s *corev1.Secret) error {
+	if err := checkKeys("secret", s.Name, secretSizes(s)); err != nil {
+		return err
+	}
 	// stringData is write-only in Kubernetes: merged into data.
 	if len(s.StringData) > 0 {
 		if s.Data == nil {
@@ -91,15 +101,31 @@ func SaveSecret(s *corev1.Secret) error {
 	return save("secret", s.Name, s)
 }
 
-// ConfigMap and Secret read a kept object.
+// ConfigMap and Secret read a kept object, checked again as when it was
+// saved: the file is input like any other.
 func ConfigMap(name string) (*corev1.ConfigMap, error) {
 	var cm corev1.ConfigMap
-	return &cm, load("configmap", name, &cm)
+	if err := load("configmap", name, &cm); err != nil {
+		return &cm, err
+	}
+	return &cm, corrupt(checkKeys("configmap", name, configMapSizes(&cm)), "configmap", name)
 }
 
 func Secret(name string) (*corev1.Secret, error) {
 	var s corev1.Secret
-	return &s, load("secret", name, &s)
+	if err := load("secret", name, &s); err != nil {
+		return &s, err
+	}
+	return &s, corrupt(checkKeys("secret", name, secretSizes(&s)), "secret", name)
+}
+
+// corrupt: a kept object that fails the checks it passed when saved was
+// changed behind podctl's back.
+func corrupt(err error, kind, name string) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("corrupt %s in the state directory: %w (podctl %s rm %s, then create it again)", kind, err, kind, name)
 }
 
 // Delete removes a kept object; a missing one is ErrNotFound.

@@ -339,13 +339,54 @@ static void hold(void) __attribute__((noreturn));
 // MADV_DONTNEED would discard those writes. smaps(5) says which. All the
 // parsing happens first: once the code is dropped, every libc call would
 // fault its 64 KiB back in, so the drops are raw system calls, last.
+// shed_clean_data_pages drops, in the binary's writable data mapping
+// (private, file-backed: .data), the pages still as the file has them. The
+// kernel's fault-around maps up to 64 KiB of it on the first read of a
+// global, and how many of those pages a process keeps depends on where the
+// linker put the globals it reads. A page never written is a file page
+// (pagemap(5): bit 61 set, "file-page or shared-anon"); a written one was
+// copied on write into an anonymous page (bit 61 clear) and must stay, or
+// the write is lost. Dropping a file page is always safe: read again, it
+// comes back from the file as it was. The page numbers are read first and
+// the drops made last, in runs of pages.
+static int shed_clean_data_pages(unsigned long start, unsigned long end,
+				 unsigned long (*drop)[2], int ndrop, int max)
+{
+	static unsigned long long pm[512];
+	unsigned long pages = (end - start) / 4096;
+	if (pages > sizeof(pm) / sizeof(pm[0]))
+		return ndrop; // larger than podctl's .data: leave it
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ndrop;
+	ssize_t want = pages * sizeof(pm[0]);
+	ssize_t got = pread(fd, pm, want, (off_t)(start / 4096) * sizeof(pm[0]));
+	close(fd);
+	if (got != want)
+		return ndrop;
+	for (unsigned long i = 0; i < pages && ndrop < max; i++) {
+		int clean = (pm[i] >> 63 & 1) && (pm[i] >> 61 & 1);
+		if (!clean)
+			continue;
+		unsigned long a = start + i * 4096;
+		if (ndrop > 0 && drop[ndrop - 1][1] == a)
+			drop[ndrop - 1][1] = a + 4096; // extends the run before
+		else {
+			drop[ndrop][0] = a;
+			drop[ndrop][1] = a + 4096;
+			ndrop++;
+		}
+	}
+	return ndrop;
+}
+
 void podctl_shed_file_pages(void)
 {
 	static char smaps[32768];
-	struct {
-		unsigned long start, end;
-	} drop[32];
+	unsigned long drop[48][2];
 	int ndrop = 0;
+	unsigned long data[4][2]; // writable file mappings: .data
+	int ndata = 0;
 	int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -367,17 +408,24 @@ void podctl_shed_file_pages(void)
 			start = s;
 			end = e;
 			candidate = inode != 0 && perms[1] != 'w';
+			if (inode != 0 && perms[1] == 'w' && perms[3] == 'p' && ndata < 4) {
+				data[ndata][0] = s;
+				data[ndata][1] = e;
+				ndata++;
+			}
 		} else if (candidate && sscanf(line, "Anonymous: %lu", &anon) == 1) {
 			if (anon == 0 && ndrop < 32) {
-				drop[ndrop].start = start;
-				drop[ndrop].end = end;
+				drop[ndrop][0] = start;
+				drop[ndrop][1] = end;
 				ndrop++;
 			}
 			candidate = 0;
 		}
 	}
+	for (int i = 0; i < ndata; i++)
+		ndrop = shed_clean_data_pages(data[i][0], data[i][1], drop, ndrop, 48);
 	for (int i = 0; i < ndrop; i++)
-		syscall(SYS_madvise, drop[i].start, drop[i].end - drop[i].start, MADV_DONTNEED);
+		syscall(SYS_madvise, drop[i][0], drop[i][1] - drop[i][0], MADV_DONTNEED);
 }
 
 // stage_pause_init is the pause: PID 1 of the pod's pid namespace.

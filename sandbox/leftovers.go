@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox/explain"
-	"github.com/podctl/podctl/sandbox/model"
-
 	"github.com/podctl/podctl/sandbox/layers"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,11 +58,15 @@ func killLeftovers(st *model.PodState) {
 // cleanupLeftovers kills what may be left of the pod in dir and removes
 // the directory, holding the state lock so that no writer races us.
 func cleanupLeftovers(dir string) error {
-	return model.WithStateLock(dir, func() error {
+	var shared string // the pod, if it had a lease in the shared network
+	err := model.WithStateLock(dir, func() error {
 		if st, err := model.ReadStateFile(dir); err == nil {
 			killLeftovers(st)
 			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
 				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)
+			}
+			if st.Spec.Network.Mode == netsetup.Bridge {
+				shared = st.Spec.Name
 			}
 		}
 		explain.Printf("podctl", "removes the pod's state, logs and control socket: rm -r %s", dir)
@@ -70,6 +75,15 @@ func cleanupLeftovers(dir string) error {
 		}
 		return nil
 	})
+	// A shared-network pod's lease goes with it, and the network with its
+	// last pod: a lease younger than a minute whose pod has no state would
+	// pass for a pod being created and keep the holder and its pasta
+	// running. (After the pod's lock is let go: the network's lock is
+	// never taken while holding a pod's.)
+	if err == nil && shared != "" {
+		podnet.ReleaseShared(shared)
+	}
+	return err
 }
 
 // removeStaleCgroup removes the cgroup of a pod whose supervisor is gone

@@ -136,7 +136,7 @@ func keptCommand(kind string) *cli.Command {
 					return usageError{err}
 				}
 				if kind == "configmap" {
-					if _, err := kube.ConfigMap(args[0]); err == nil {
+					if _, err := kube.ConfigMap(args[0]); !errors.Is(err, kube.ErrNotFound) {
 						return fmt.Errorf("configmap %q already exists (podctl configmap rm %s first)", args[0], args[0])
 					}
 					cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta, Data: map[string]string{}}
@@ -145,7 +145,7 @@ func keptCommand(kind string) *cli.Command {
 					}
 					err = kube.SaveConfigMap(cm)
 				} else {
-					if _, err := kube.Secret(args[0]); err == nil {
+					if _, err := kube.Secret(args[0]); !errors.Is(err, kube.ErrNotFound) {
 						return fmt.Errorf("secret %q already exists (podctl secret rm %s first)", args[0], args[0])
 					}
 					err = kube.SaveSecret(&corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta,
@@ -196,7 +196,7 @@ func keyValues(files, literals []string) (map[string][]byte, error) {
 		if !ok {
 			key, path = filepath.Base(f), f
 		}
-		b, err := os.ReadFile(path)
+		b, err := readBounded(path)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--from-file %s: %w", f, err)}
 		}
@@ -217,6 +217,25 @@ func keyValues(files, literals []string) (map[string][]byte, error) {
 		return nil, usageError{errors.New("give --from-file or --from-literal")}
 	}
 	return data, nil
+}
+
+// readBounded reads a --from-file, but never more than a ConfigMap or
+// Secret may hold: /dev/zero or a large file is refused after 1 MiB read,
+// not read whole into memory first.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, kube.MaxKeptBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > kube.MaxKeptBytes {
+		return nil, fmt.Errorf("more than %d bytes (1 MiB), Kubernetes' limit for a ConfigMap or Secret", kube.MaxKeptBytes)
+	}
+	return b, nil
 }
 
 // readManifests decodes every -f (- is standard input).

@@ -84,5 +84,8 @@ func onePod(c *cli.Context) (string, error) {
 	if c.NArg() != 1 {
 		return "", usageError{fmt.Errorf("%s: name exactly one pod (see podctl %s --help)", c.Command.Name, c.Command.Name)}
 	}
+	if c.Args().First() == "" {
+		return "", usageError{fmt.Errorf("%s: the pod's name is empty (see podctl %s --help)", c.Command.Name, c.Command.Name)}
+	}
 	return c.Args().First(), nil
 }

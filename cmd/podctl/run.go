@@ -174,6 +174,13 @@ kills at once). With -d it returns once the container has started.`,
 			if spec.Network, err = networkConfig(c); err != nil {
 				return err
 			}
+			if c.IsSet("name") && spec.Name == "" {
+				return usageError{fmt.Errorf("run: --name \"\": give a name, or leave --name out for a generated one")}
+			}
+			if spec.Name == "" {
+				// Named here, so that run -d can say which pod it made.
+				spec.Name = model.NewPodName()
+			}
 			if c.IsSet("timeout") && spec.ActiveDeadline <= 0 {
 				return usageError{fmt.Errorf("run: --timeout %s: give a positive duration, e.g. 30s or 10m", spec.ActiveDeadline)}
 			}

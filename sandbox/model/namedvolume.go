@@ -37,7 +37,16 @@ func volumeRoot() (string, error) {
 		}
 		data = filepath.Join(home, ".local", "share")
 	}
-	return filepath.Join(data, "podctl", "volumes"), nil
+	// podctl's directory there must be the user's own, as the state
+	// root must (StateRoot): XDG_DATA_HOME may name a shared directory.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return "", fmt.Errorf("the data directory for named volumes: %w", err)
+	}
+	dir := filepath.Join(data, "podctl")
+	if err := ownDir(dir, "podctl's data directory", "set XDG_DATA_HOME to a directory of yours", 0o022); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "volumes"), nil
 }
 
 // volumeDir is the data directory of volume name.

@@ -169,6 +169,16 @@ type ContainerSpec struct {
 }
 
 // randomName makes a name for a pod or container the user did not name.
+// NewPodName is a name for a pod its maker did not name: "pod-" and six
+// hex digits. A caller that shows the name makes it first (podctl run -d
+// prints it).
+func NewPodName() string { return randomName("pod-") }
+
+// LabelNamespace is the label that keeps a pod's Kubernetes namespace
+// (metadata.namespace of a manifest, a CRI sandbox's namespace): the key
+// the kubelet itself labels its sandboxes with.
+const LabelNamespace = "io.kubernetes.pod.namespace"
+
 func randomName(prefix string) string {
 	b := make([]byte, 3)
 	rand.Read(b)

@@ -18,26 +18,55 @@ import (
 // StateRoot is where podctl keeps its state: $XDG_RUNTIME_DIR/podctl for a
 // user (a tmpfs that the login session owns and clears at logout), or
 // /run/podctl for root. Without XDG_RUNTIME_DIR a user gets
-// /tmp/podctl-run-UID, created 0700 and checked to be theirs.
+// /tmp/podctl-run-UID/podctl.
+//
+// A user's state root holds every pod's state, its secrets and control
+// sockets, so it must be theirs alone: made 0700 if missing, and refused
+// when it is a symlink, another user's, or open to others. (With
+// XDG_RUNTIME_DIR set to a shared directory such as /tmp, another user
+// could otherwise have made "podctl" a link to a directory of theirs.)
 func StateRoot() (string, error) {
 	if os.Getuid() == 0 {
 		return "/run/podctl", nil
 	}
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "podctl"), nil
+		root := filepath.Join(d, "podctl")
+		return root, PrivateDir(root, "state directory", "set XDG_RUNTIME_DIR to a directory of yours")
 	}
 	d := fmt.Sprintf("/tmp/podctl-run-%d", os.Getuid())
-	if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return "", fmt.Errorf("creating state directory %s: %w", d, err)
-	}
-	fi, err := os.Lstat(d)
-	if err != nil {
+	if err := PrivateDir(d, "state directory", "remove it or set XDG_RUNTIME_DIR"); err != nil {
 		return "", err
 	}
-	if st, ok := statOwner(fi); !fi.IsDir() || !ok || st != os.Getuid() || fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("state directory %s is not a private directory of uid %d; remove it or set XDG_RUNTIME_DIR", d, os.Getuid())
-	}
 	return filepath.Join(d, "podctl"), nil
+}
+
+// PrivateDir makes dir (mode 0700) unless it exists, then checks that it
+// is a real directory (not a symlink), owned by the caller, with no access
+// for group or others. what and fix go into the error.
+func PrivateDir(dir, what, fix string) error { return ownDir(dir, what, fix, 0o077) }
+
+// ownDir is PrivateDir with the mode bits others must not have: 0o077 for
+// what is secret, 0o022 for what others may read but never change.
+func ownDir(dir, what, fix string, closed os.FileMode) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("creating %s %s: %w", what, dir, err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, dir, err)
+	}
+	owner, ok := statOwner(fi)
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s %s is a symbolic link: podctl keeps its state only in a directory of its own; %s", what, dir, fix)
+	case !fi.IsDir():
+		return fmt.Errorf("%s %s is not a directory; %s", what, dir, fix)
+	case !ok || owner != os.Getuid():
+		return fmt.Errorf("%s %s belongs to uid %d, not to you (uid %d); %s", what, dir, owner, os.Getuid(), fix)
+	case fi.Mode().Perm()&closed != 0:
+		return fmt.Errorf("%s %s is open to others (mode %#o); chmod go-rwx it, or %s", what, dir, fi.Mode().Perm(), fix)
+	}
+	return nil
 }
 
 // isDNSLabel: a DNS label (RFC 1123), since the name is also the pod's

@@ -69,6 +69,11 @@ func TestDefaultProfile(t *testing.T) {
 		{"execve", unix.SYS_EXECVE, nil, retAllow},
 		{"keyctl", unix.SYS_KEYCTL, nil, eperm},
 		{"io_uring_setup", unix.SYS_IO_URING_SETUP, nil, eperm},
+		// docs/security.md: no bpf, perf_event_open or kexec.
+		{"bpf", unix.SYS_BPF, nil, eperm},
+		{"perf_event_open", unix.SYS_PERF_EVENT_OPEN, nil, eperm},
+		{"kexec_load", unix.SYS_KEXEC_LOAD, nil, eperm},
+		{"kexec_file_load", unix.SYS_KEXEC_FILE_LOAD, nil, eperm},
 		{"mount", unix.SYS_MOUNT, nil, eperm},
 		{"unshare", unix.SYS_UNSHARE, []uint64{unix.CLONE_NEWUSER}, eperm},
 		{"setns", unix.SYS_SETNS, nil, eperm},

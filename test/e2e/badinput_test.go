@@ -123,3 +123,36 @@ func TestSingleIDFallback(t *testing.T) {
 		t.Errorf("-u 1000 with a single-id map: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// The state root is the user's alone (issue 19): with XDG_RUNTIME_DIR a
+// shared directory, a "podctl" there that is a symlink (to a directory of
+// someone else's) or open to others is refused, with the fix, and nothing
+// is written through it. (Another uid's directory needs a second user:
+// the same check, by owner; a user cannot make one to test it.)
+func TestStateRootMustBeYours(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root's state root is /run/podctl")
+	}
+	leakCheck(t)
+	shared := t.TempDir()
+	elsewhere := t.TempDir()
+	env := []string{"XDG_RUNTIME_DIR=" + shared}
+	os.Symlink(elsewhere, filepath.Join(shared, "podctl"))
+	r := runEnv(t, env, "", "run", "--rm", "--network", "none", "--rootfs", rootfs, "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "symbolic link") || !strings.Contains(r.stderr, "XDG_RUNTIME_DIR") {
+		t.Errorf("a symlinked state root: exit %d, %q; want 125 naming the link and the fix", r.code, r.stderr)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Errorf("podctl wrote through the symlink: %v", ents)
+	}
+	os.Remove(filepath.Join(shared, "podctl"))
+	os.Mkdir(filepath.Join(shared, "podctl"), 0o777)
+	os.Chmod(filepath.Join(shared, "podctl"), 0o777)
+	r = runEnv(t, env, "", "ps")
+	if r.code == 0 || !strings.Contains(r.stderr, "open to others") {
+		t.Errorf("a state root open to others: exit %d, %q", r.code, r.stderr)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(shared, "podctl")); len(ents) != 0 {
+		t.Errorf("podctl wrote into a state root open to others: %v", ents)
+	}
+}

@@ -148,19 +148,30 @@ func TestDeadline(t *testing.T) {
 	if out := run(t, "ps", "-a").stdout; !strings.Contains(out, "DeadlineExceeded") {
 		t.Errorf("ps -a does not show DeadlineExceeded:\n%s", out)
 	}
-	// Detached: the supervisor (or its keeper, hibernated) stops it too.
+	// Detached: the supervisor (or its keeper, hibernated) stops it too,
+	// after its second, not before and not much later (the bounds tell a
+	// deadline honoured from one ignored; they are no speed claim).
+	start = time.Now()
 	if r := run(t, "run", "-d", "--name", "deadline-d", "--timeout", "1s", "--rootfs", rootfs, "--", "sleep", "60"); r.code != 0 {
 		t.Fatalf("run -d: %s", r.stderr)
 	}
 	defer run(t, "rm", "-f", "deadline-d")
 	r = run(t, "wait", "deadline-d", "--timeout", "20s")
-	if r.code != 0 && r.code != 143 {
-		// wait prints the main container's exit code (143: SIGTERM).
-		t.Logf("wait: %d %s", r.code, r.stderr)
+	took := time.Since(start)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "143" {
+		t.Errorf("wait of the detached pod: code %d, printed %q, want 0 and 143 (sleep ended by SIGTERM); %s", r.code, r.stdout, r.stderr)
 	}
-	json.Unmarshal([]byte(run(t, "inspect", "deadline-d").stdout), &st)
-	if st.Reason != "DeadlineExceeded" {
-		t.Errorf("detached pod: reason %q, want DeadlineExceeded", st.Reason)
+	if took < time.Second || took > 15*time.Second {
+		t.Errorf("the detached pod's 1 s deadline acted after %s", took)
+	}
+	var std struct {
+		Phase, Reason string
+	}
+	if err := json.Unmarshal([]byte(run(t, "inspect", "deadline-d").stdout), &std); err != nil {
+		t.Fatalf("inspect deadline-d: %v", err)
+	}
+	if std.Phase != "Failed" || std.Reason != "DeadlineExceeded" {
+		t.Errorf("detached pod: phase %q reason %q, want Failed, DeadlineExceeded", std.Phase, std.Reason)
 	}
 }
 
@@ -215,6 +226,19 @@ func TestResultFile(t *testing.T) {
 	if r := podRun(t, []string{"--result-file", "/no/such/dir/r.json"}, "/bin/true"); r.code != 125 || !strings.Contains(r.stderr, "/no/such/dir") {
 		t.Errorf("a result file in a missing directory: %d %s", r.code, r.stderr)
 	}
+	// Detached (docs/ci.md: "also for -d"): the supervisor writes it when
+	// the pod ends, not podctl run, which has returned by then; and only
+	// then (written whole: no file while the pod runs).
+	p := filepath.Join(dir, "detached.json")
+	podRm(t, "result-d")
+	mustRun(t, "run", "-d", "--name", "result-d", "--network", "none", "--result-file", p, "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.5; exit 7")
+	if _, err := os.Stat(p); err == nil {
+		t.Errorf("the result file exists while the pod runs")
+	}
+	eventually(t, "the detached pod's result file", func() bool { _, err := os.Stat(p); return err == nil })
+	if got := read(p); got.ExitCode != 7 || got.Reason != "Error" || got.Pod != "result-d" || got.DurationSeconds < 0.4 {
+		t.Errorf("detached: result %+v, want exit 7, Error, pod result-d, at least 0.5 s", got)
+	}
 }
 
 // A flag's value is taken whole: urfave/cli would split -e FOO=a,b at the
@@ -263,6 +287,64 @@ func TestCancelledStep(t *testing.T) {
 		}
 	}
 	sameStore(t, "after three cancelled steps", before)
+}
+
+// A cancelled step that ignores its signal (docs/cli.md, docs/ci.md): the
+// signal goes to it, SIGKILL follows 10 s later, and a second signal kills
+// at once. The bounds tell each timer honoured from one ignored (the
+// SIGKILL must not come before the 10 s, nor long after; after a second
+// signal it must come well before them); they are no speed claim.
+func TestSignalEscalation(t *testing.T) {
+	leakCheck(t)
+	start := func() (*exec.Cmd, chan error) {
+		cmd := exec.Command(podctl, "run", "--rm", "--network", "none", "--rootfs", rootfs, "--",
+			"sh", "-c", "trap '' TERM INT HUP; echo READY; while :; do sleep 0.05; done")
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := io.ReadFull(stdout, buf); err != nil || string(buf) != "READY\n" {
+			cmd.Process.Kill()
+			t.Fatalf("the step did not start: %q %v", buf, err)
+		}
+		done := make(chan error, 1)
+		go func() { io.Copy(io.Discard, stdout); done <- cmd.Wait() }()
+		return cmd, done
+	}
+	end := func(what string, done chan error, cmd *exec.Cmd, from time.Time, min, max time.Duration) {
+		t.Helper()
+		select {
+		case err := <-done:
+			took := time.Since(from)
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 137 {
+				t.Errorf("%s: podctl run ended with %v, want exit 137 (SIGKILL)", what, err)
+			}
+			if took < min || took > max {
+				t.Errorf("%s: SIGKILL came after %s, want between %s and %s", what, took, min, max)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%s: podctl run did not end", what)
+		}
+	}
+	// One signal: 10 s of grace, then SIGKILL.
+	cmd, done := start()
+	t0 := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	end("one SIGTERM", done, cmd, t0, 9*time.Second, 20*time.Second)
+	// Two: the second kills at once.
+	cmd, done = start()
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		t.Fatalf("one SIGINT ended a step that ignores it at once: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	t1 := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	end("a second SIGINT", done, cmd, t1, 0, 5*time.Second)
 }
 
 // Named volumes: made by podctl volume create or on first use, shared by

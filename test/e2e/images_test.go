@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/test/imagebuild"
 	"go.podman.io/storage/types"
 )
@@ -405,4 +406,29 @@ func TestImageRegistryPushPull(t *testing.T) {
 		t.Errorf("pull of a missing tag: code %d, stderr %q", r.code, r.stderr)
 	}
 	sameStore(t, "after a failed pull", before)
+}
+
+// rmi refuses an image a container uses (docs/images.md), names the user
+// and the fix, and loses nothing: the image stays listed and the pod runs
+// on. Once the pod is removed, rmi removes it.
+func TestImageRmiInUse(t *testing.T) {
+	leakCheck(t)
+	const name = "localhost/podctl-e2e/inuse:1"
+	loadImage(t, testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}}), "oci-archive")
+	podRm(t, "inuse")
+	mustRun(t, "run", "-d", "--name", "inuse", "--network", "none", name, "sleep", "1000")
+	r := run(t, "rmi", name)
+	if r.code == 0 || !strings.Contains(r.stderr, "is used by") || !strings.Contains(r.stderr, "inuse") || !strings.Contains(r.stderr, "podctl rm") {
+		t.Errorf("rmi of an image in use: exit %d, %q; want a refusal naming the pod and the fix", r.code, r.stderr)
+	}
+	if out := mustRun(t, "images"); !strings.Contains(out, "localhost/podctl-e2e/inuse") {
+		t.Errorf("the refused rmi lost the image:\n%s", out)
+	}
+	if st := state(t, "inuse"); st.Phase != model.PhaseRunning {
+		t.Errorf("the pod after the refused rmi: %s", st.Phase)
+	}
+	mustRun(t, "rm", "-f", "inuse")
+	if r := run(t, "rmi", name); r.code != 0 {
+		t.Errorf("rmi once the pod is gone: %d %s", r.code, r.stderr)
+	}
 }

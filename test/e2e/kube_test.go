@@ -304,6 +304,7 @@ func TestKubeBadInput(t *testing.T) {
 		{"missing configmap", pod("kbad", "    env: [{name: A, valueFrom: {configMapKeyRef: {name: nocm, key: k}}}]\n"), `spec.containers[0].env[0].valueFrom: configmap "nocm": not found`},
 		{"invalid pod name", pod("Web_1", ""), "metadata.name: invalid pod name"},
 		{"unsupported field", pod("kbad", "    volumeDevices: [{name: d, devicePath: /dev/x}]\n"), "spec.containers[0].volumeDevices: not supported by podctl"},
+		{"allowPrivilegeEscalation true", pod("kbad", "    securityContext: {allowPrivilegeEscalation: true}\n"), "spec.containers[0].securityContext.allowPrivilegeEscalation: podctl always sets no_new_privs"},
 		{"unsupported pod field", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  nodeSelector: {disk: ssd}\n  containers: [{name: a, image: x}]\n", "spec.nodeSelector: not supported by podctl"},
 		{"unsupported kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n", `kind "Deployment" is not supported`},
 		{"two containers of one name", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  containers: [{name: a, image: x}, {name: a, image: x}]\n", `spec.containers[1].name: "a": also the name of spec.containers[0]`},
@@ -585,12 +586,13 @@ apiVersion: v1
 kind: Pod
 metadata: {name: kbig}
 spec:
+  terminationGracePeriodSeconds: 30
   volumes:
   - {name: scratch, emptyDir: {sizeLimit: 1Mi}}
   containers:
   - name: writer
     image: `+kubeImage+`
-    command: ["sh", "-c", "dd if=/dev/zero of=/scratch/fill bs=1024 count=2048; sleep 1000"]
+    command: ["sh", "-c", "trap '' TERM; dd if=/dev/zero of=/scratch/fill bs=1024 count=2048; while :; do sleep 0.1; done"]
     volumeMounts: [{name: scratch, mountPath: /scratch}]
 ---
 apiVersion: v1
@@ -621,6 +623,17 @@ spec:
 	}
 	if c := ctr(t, st, "writer"); c.State.Terminated == nil || c.RestartCount != 0 {
 		t.Errorf("kbig's container after the eviction: %+v, %d restarts; want terminated, not restarted", c.State, c.RestartCount)
+	} else {
+		// It ignores SIGTERM: the eviction's SIGKILL ends it, 1 s after
+		// the SIGTERM whatever its 30 s terminationGracePeriodSeconds
+		// says. (Bounds that tell 1 s from 0 and from 30, not a speed.)
+		term := c.State.Terminated
+		if term.ExitCode != 137 {
+			t.Errorf("kbig's container ended with %d, want 137 (the eviction's SIGKILL)", term.ExitCode)
+		}
+		if d := term.FinishedAt.Sub(term.StartedAt); d < time.Second || d > 10*time.Second {
+			t.Errorf("kbig's container lived %s: want its eviction's 1 s of grace, not its own 30 s", d)
+		}
 	}
 	if out := strings.Join(strings.Fields(mustRun(t, "ps", "-a")), " "); !strings.Contains(out, "kbig 0/1 Evicted") {
 		t.Errorf("ps -a: %s", out)
@@ -660,5 +673,60 @@ spec:
 	// Evicted pods are deleted as any other, with their volumes.
 	if out := mustRun(t, "delete", "-f", manifest); out != "pod/kbig deleted\npod/ksmall deleted\n" {
 		t.Errorf("delete: %q", out)
+	}
+}
+
+// ConfigMap and Secret input is checked as the API server checks it, at
+// create as at apply (issue 19): every key one file name of
+// [-._a-zA-Z0-9] (not "." or ".."), 1 MiB in all, a --from-file read no
+// further than that. A refused object is not kept. One changed on disk
+// behind podctl's back is refused when a pod would use it, as corrupt.
+func TestKubeKeptObjectBadInput(t *testing.T) {
+	leakCheck(t)
+	t.Cleanup(func() { run(t, "configmap", "rm", "kc-bad", "kc-tampered") })
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"configmap", "create", "kc-bad", "--from-literal", "../evil=x"}, `key "../evil"`},
+		{[]string{"configmap", "create", "kc-bad", "--from-literal", "..=x"}, `key ".."`},
+		{[]string{"configmap", "create", "kc-bad", "--from-literal", "a/b=x"}, `key "a/b"`},
+		{[]string{"configmap", "create", "kc-bad", "--from-literal", "a\nb=x"}, `key "a\nb"`},
+		{[]string{"secret", "create", "kc-bad", "--from-literal", "../evil=x"}, `key "../evil"`},
+		{[]string{"configmap", "create", "kc-bad", "--from-file", "z=/dev/zero"}, "1 MiB"},
+	} {
+		r := run(t, c.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, %q; want a refusal naming %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+	for _, kind := range []string{"configmap", "secret"} {
+		if out := mustRun(t, kind, "ls"); strings.Contains(out, "kc-bad") {
+			t.Errorf("a refused %s was kept: %q", kind, out)
+		}
+	}
+	manifest := writeManifest(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kc-bad}\ndata: {a/b: x}\n")
+	if r := run(t, "apply", "-f", manifest); r.code == 0 || !strings.Contains(r.stderr, `key "a/b"`) {
+		t.Errorf("apply of a ConfigMap with key a/b: exit %d, %q", r.code, r.stderr)
+	}
+	// Kept well, then changed on disk: a pod that would use it is refused.
+	mustRun(t, "configmap", "create", "kc-tampered", "--from-literal", "good=x")
+	file := filepath.Join(filepath.Dir(stateDir()), "kube", "configmap", "kc-tampered.json")
+	if err := os.WriteFile(file, []byte(`{"metadata":{"name":"kc-tampered"},"data":{"../../escape":"x"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loadKubeImage(t)
+	pod := writeManifest(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: kc-user}
+spec:
+  volumes: [{name: v, configMap: {name: kc-tampered}}]
+  containers:
+  - {name: a, image: `+kubeImage+`, command: [sleep, "1000"], volumeMounts: [{name: v, mountPath: /v}]}
+`)
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", pod) })
+	if r := run(t, "apply", "-f", pod); r.code == 0 || !strings.Contains(r.stderr, "corrupt configmap") || !strings.Contains(r.stderr, "escape") {
+		t.Errorf("apply of a pod using a tampered ConfigMap: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -225,6 +225,82 @@ func TestRestartPolicies(t *testing.T) {
 	}
 }
 
+// A failed init container is retried under restartPolicy OnFailure, as
+// the kubelet does (docs/architecture.md), and the app container starts
+// once the retry succeeds. The init container fails on its first run only
+// (a mark in a volume says it ran).
+func TestInitContainerRetried(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	podRm(t, "init-retry")
+	mustRun(t, "pod", "create", "--network", "none", "--restart", "on-failure", "init-retry")
+	mustRun(t, "run", "-d", "--pod", "init-retry", "--init", "--name", "flaky", "-v", dir+":/w", "--rootfs", rootfs, "--",
+		"sh", "-c", "if [ -e /w/tried ]; then echo second; else touch /w/tried; echo first; exit 1; fi")
+	mustRun(t, "run", "-d", "--pod", "init-retry", "--name", "app", "--rootfs", rootfs, "--", "sleep", "1000")
+	eventually(t, "the app container running after the init container's retry", func() bool {
+		return ctr(t, state(t, "init-retry"), "app").State.Running != nil
+	})
+	f := ctr(t, state(t, "init-retry"), "flaky")
+	if f.RestartCount != 1 || f.State.Terminated == nil || f.State.Terminated.ExitCode != 0 ||
+		f.LastState.Terminated == nil || f.LastState.Terminated.ExitCode != 1 {
+		t.Errorf("the init container: %d restarts, state %+v, last %+v; want 1, exit 0 after exit 1", f.RestartCount, f.State, f.LastState)
+	}
+	if out := mustRun(t, "logs", "--previous", "init-retry", "-c", "flaky"); out != "first\n" {
+		t.Errorf("the failed run's log: %q", out)
+	}
+	if out := mustRun(t, "logs", "init-retry", "-c", "flaky"); out != "second\n" {
+		t.Errorf("the retry's log: %q", out)
+	}
+}
+
+// The kubelet's crash back-off (docs/architecture.md): the first restart at
+// once, the second 10 s after the exit before it. Each run writes a line to
+// its own CRI log (logs/w/N.log), whose timestamp says when it started;
+// the bounds tell the 10 s honoured from skipped or doubled, not a speed.
+// The hibernating stage runs this too: the keeper must wake for the
+// back-off deadline.
+func TestRestartBackOffSchedule(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "backoff")
+	mustRun(t, "pod", "create", "--network", "none", "--restart", "always", "backoff")
+	mustRun(t, "run", "-d", "--pod", "backoff", "--name", "w", "--rootfs", rootfs, "--", "sh", "-c", "echo run; exit 1")
+	restarts := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for ctr(t, state(t, "backoff"), "w").RestartCount < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no restart %d within 30 s: %+v", n, ctr(t, state(t, "backoff"), "w").State)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// Each run's first line; a run's log is kept until the one after
+	// the next (the previous run's file stays), so each is read in time.
+	started := func(n int) time.Time {
+		t.Helper()
+		var b []byte
+		eventually(t, fmt.Sprintf("run %d's log line", n), func() bool {
+			b, _ = os.ReadFile(filepath.Join(stateDir(), "backoff", "logs", "w", fmt.Sprintf("%d.log", n)))
+			return len(b) > 0
+		})
+		ts, err := time.Parse(time.RFC3339Nano, strings.Fields(string(b))[0])
+		if err != nil {
+			t.Fatalf("run %d's log: %v: %q", n, err, b)
+		}
+		return ts
+	}
+	restarts(1)
+	r0, r1 := started(0), started(1)
+	restarts(2)
+	r2 := started(2)
+	if gap := r1.Sub(r0); gap > 5*time.Second {
+		t.Errorf("the first restart came %s after the first run, want at once", gap)
+	}
+	if gap := r2.Sub(r1); gap < 9*time.Second || gap > 15*time.Second {
+		t.Errorf("the second restart came %s after the first, want the 10 s back-off", gap)
+	}
+}
+
 // Init containers run one at a time, in order, each to completion, before
 // any app container; a failing one fails the pod under restartPolicy Never
 // and the app container never starts.
@@ -385,9 +461,14 @@ func TestStopGracePeriod(t *testing.T) {
 	if c.State.Terminated == nil || c.State.Terminated.ExitCode != 137 {
 		t.Fatalf("state after stop: %+v", c.State)
 	}
-	// Not a speed claim: SIGKILL must not come before the grace period.
+	// Not a speed claim: SIGKILL must not come before the grace period,
+	// and must come at its end, not at the default 30 s's (an ignored -t
+	// would pass the first bound alone). The upper bound leaves 10x room.
 	if took < 900*time.Millisecond {
 		t.Errorf("stop -t 1 took %s: SIGKILL came before the grace period", took)
+	}
+	if took > 10*time.Second {
+		t.Errorf("stop -t 1 took %s: the grace period was not 1 s (the default is 30 s)", took)
 	}
 	if r := run(t, "stop", "stubborn"); r.code != 0 {
 		t.Errorf("stop of a stopped pod: %d %q", r.code, r.stderr)
@@ -399,6 +480,52 @@ func TestStopGracePeriod(t *testing.T) {
 	eventually(t, "killme ended", func() bool { return state(t, "killme").Phase == model.PhaseFailed })
 	if c := ctr(t, state(t, "killme"), ""); c.State.Terminated.Signal != 10 || c.State.Terminated.ExitCode != 138 {
 		t.Errorf("after kill -s USR1: %+v", c.State.Terminated)
+	}
+}
+
+// A pod of an earlier boot (docs/architecture.md): its processes are gone
+// and state.json names another boot_id. Every reader calls it Failed,
+// NodeRebooted, and gc removes it. The reboot is played by killing the
+// pod's supervisor and pause and writing another boot id in its state.
+func TestNodeRebooted(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "rebooted")
+	mustRun(t, "run", "-d", "--name", "rebooted", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	st := state(t, "rebooted")
+	syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
+	eventually(t, "the supervisor gone", func() bool { return !model.SupervisorAlive(filepath.Join(stateDir(), "rebooted")) })
+	syscall.Kill(st.Pause.PID, syscall.SIGKILL)
+	pid := ctr(t, st, "").Proc.PID
+	eventually(t, "the pod's processes gone", func() bool {
+		return syscall.Kill(st.Pause.PID, 0) != nil && syscall.Kill(pid, 0) != nil
+	})
+	file := filepath.Join(stateDir(), "rebooted", "state.json")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["bootID"] = "00000000-0000-4000-8000-000000000000"
+	b, _ = json.Marshal(raw)
+	if err := os.WriteFile(file+".tmp", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(file+".tmp", file)
+	st = state(t, "rebooted")
+	if st.Phase != model.PhaseFailed || st.Reason != "NodeRebooted" {
+		t.Errorf("a pod of an earlier boot: phase %q reason %q, want Failed, NodeRebooted", st.Phase, st.Reason)
+	}
+	if ps := mustRun(t, "ps", "-a"); !regexp.MustCompile(`(?m)^rebooted\s+\S+\s+NodeRebooted\s`).MatchString(ps) {
+		t.Errorf("ps -a:\n%s", ps)
+	}
+	if out := mustRun(t, "gc"); !strings.Contains(out, "rebooted") {
+		t.Errorf("gc did not remove the earlier boot's pod: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(stateDir(), "rebooted")); !os.IsNotExist(err) {
+		t.Errorf("state left after gc: %v", err)
 	}
 }
 
@@ -759,5 +886,33 @@ func TestExplain(t *testing.T) {
 	r = run(t, "exec", "--explain", "expl", "--", "true")
 	if net := nsInode(t, pause, "net"); !strings.Contains(r.stderr, net) || !strings.Contains(r.stderr, "[join]") || !strings.Contains(r.stderr, "mnt:[") {
 		t.Errorf("exec --explain does not name the pod's %s and the container's mount namespace:\n%s", net, r.stderr)
+	}
+}
+
+// A pod podctl names is named to its maker (issue 19): run -d without
+// --name prints the generated name, the one ps lists; an empty --name and
+// an empty pod name are refused (exit 125, nothing made).
+func TestGeneratedPodName(t *testing.T) {
+	leakCheck(t)
+	out := mustRun(t, "run", "-d", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	name := strings.TrimSpace(out)
+	if !regexp.MustCompile(`^pod-[0-9a-f]{6}$`).MatchString(name) {
+		t.Fatalf("run -d without --name printed %q, want the generated pod-XXXXXX", out)
+	}
+	podRm(t, name)
+	if ps := mustRun(t, "ps"); !strings.Contains(ps, name) {
+		t.Errorf("ps does not list %s:\n%s", name, ps)
+	}
+	before := listDir(stateDir())
+	for _, args := range [][]string{
+		{"run", "-d", "--name", "", "--rootfs", rootfs, "--", "true"},
+		{"pod", "create", ""},
+	} {
+		if r := run(t, args...); r.code != 125 || len(errorLines(r.stderr)) != 1 {
+			t.Errorf("%q: exit %d, %q; want 125 and one error", args, r.code, r.stderr)
+		}
+	}
+	if after := listDir(stateDir()); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("a refused empty name made a pod: %v -> %v", before, after)
 	}
 }

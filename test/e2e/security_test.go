@@ -269,6 +269,32 @@ func TestPauseDescriptors(t *testing.T) {
 	})
 }
 
+// docs/security.md: bpf, perf_event_open and kexec are refused, by the
+// seccomp filter (EPERM). Let through, the kernel answers otherwise
+// (attack.c), which is each probe's positive control: perf_event_open
+// unconfined reaches the kernel anywhere (EFAULT); bpf and kexec_load reach
+// their argument checks only with the host's CAP_BPF and CAP_SYS_BOOT, so
+// their controls run as root, --privileged (EINVAL; ENOSYS for kexec on a
+// kernel built without it). Rootless, the
+// kernel's own EPERM would hide a missing filter: the compiled filter's
+// verdict on them is TestDefaultProfile's (sandbox/seccomp).
+func TestSeccompKernelCalls(t *testing.T) {
+	leakCheck(t)
+	for _, a := range []string{"perf_event_open", "bpf", "kexec_load"} {
+		verdict(t, a, attack(t, nil, a), "BLOCKED EPERM")
+	}
+	verdict(t, "perf_event_open unconfined (control)",
+		attack(t, []string{"--security-opt", "seccomp=unconfined"}, "perf_event_open"), "BLOCKED EFAULT")
+	if os.Getuid() == 0 {
+		verdict(t, "bpf --privileged (control)", attack(t, []string{"--privileged"}, "bpf"), "BLOCKED EINVAL")
+		// EINVAL where the kernel has kexec, ENOSYS where it was built
+		// without (as this machine's): either way not seccomp's EPERM.
+		if v := attack(t, []string{"--privileged"}, "kexec_load"); v != "BLOCKED EINVAL" && v != "BLOCKED ENOSYS" {
+			t.Errorf("kexec_load --privileged (control): %q, want the kernel's EINVAL or ENOSYS", v)
+		}
+	}
+}
+
 // moby's default seccomp profile, compiled by podctl: keyctl, io_uring and
 // new user namespaces are refused; unconfined (loudly) lets them through;
 // a profile of the user's in docker's JSON format is honoured.
