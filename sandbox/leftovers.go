@@ -60,6 +60,9 @@ func killLeftovers(st *model.PodState) {
 func cleanupLeftovers(dir string) error {
 	var shared string // the pod, if it had a lease in the shared network
 	err := model.WithStateLock(dir, func() error {
+		if !model.Exists(dir) {
+			return nil // removed by another rm or gc while we waited for the lock
+		}
 		if st, err := model.ReadStateFile(dir); err == nil {
 			killLeftovers(st)
 			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
@@ -82,6 +85,9 @@ func cleanupLeftovers(dir string) error {
 	// never taken while holding a pod's.)
 	if err == nil && shared != "" {
 		podnet.ReleaseShared(shared)
+	}
+	if err != nil && errors.Is(err, os.ErrNotExist) && !model.Exists(dir) {
+		return nil // its lock file went with the directory: another removal won
 	}
 	return err
 }

@@ -88,6 +88,9 @@ func Kill(ctx context.Context, name string, sig unix.Signal) error {
 // which stops it at once (SIGKILL) first.
 func Remove(ctx context.Context, name string, force bool) error {
 	st, dir, err := model.Observe(name)
+	if errors.Is(err, model.ErrNoPod) && force {
+		return nil // gone already: what rm -f asks for (another rm may have won)
+	}
 	if err != nil {
 		// A directory without state whose lock nobody holds: a creation
 		// that died (a creator at work holds the lock, see podDir). With

@@ -230,10 +230,14 @@ func ReadState(name string) (*PodState, string, error) {
 		if _, derr := os.Stat(dir); derr == nil {
 			return nil, dir, fmt.Errorf("pod %q is still being created (or its creation was interrupted: podctl gc removes it)", name)
 		}
-		return nil, dir, fmt.Errorf("no pod named %q (see podctl ps -a)", name)
+		return nil, dir, fmt.Errorf("no pod named %q (see podctl ps -a): %w", name, ErrNoPod)
 	}
 	return st, dir, err
 }
+
+// ErrNoPod: no pod of that name (rm -f of one succeeds, as podman's does;
+// the loser of two concurrent removals meets it too).
+var ErrNoPod = errors.New("no such pod")
 
 // ReadStateFile reads dir/state.json.
 func ReadStateFile(dir string) (*PodState, error) {

@@ -916,3 +916,35 @@ func TestGeneratedPodName(t *testing.T) {
 		t.Errorf("a refused empty name made a pod: %v -> %v", before, after)
 	}
 }
+
+// Concurrent rm -f of one pod (issue 19): every one succeeds, as rm -f of
+// a pod that is gone does (like podman's); none reports a lock file that
+// vanished or a pod "still being created". Repeated, since a race is.
+func TestConcurrentRemove(t *testing.T) {
+	leakCheck(t)
+	if r := run(t, "rm", "-f", "never-was"); r.code != 0 {
+		t.Errorf("rm -f of a missing pod: exit %d, %q", r.code, r.stderr)
+	}
+	for round := 0; round < 3; round++ {
+		podRm(t, "rm-race")
+		mustRun(t, "run", "-d", "--name", "rm-race", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+		var wg sync.WaitGroup
+		results := make([]result, 4)
+		for i := range results {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				results[i] = run(t, "rm", "-f", "rm-race")
+			}(i)
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.code != 0 {
+				t.Errorf("round %d, rm -f #%d: exit %d, %q", round, i, r.code, r.stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(stateDir(), "rm-race")); !os.IsNotExist(err) {
+			t.Errorf("round %d: the pod's state is left: %v", round, err)
+		}
+	}
+}
