@@ -42,22 +42,17 @@ func checkKeys(kind, name string, sizes map[string]int) error {
 }
 
 func configMapSizes(cm *corev1.ConfigMap) map[string]int {
-	sizes := map[string]int{}
-	for k, v := range cm.Data {
-		sizes[k] = len(v)
-	}
-	for k, v := range cm.BinaryData {
-		sizes[k] += len(v)
-	}
-	return sizes
+	return addSizes(addSizes(map[string]int{}, cm.Data), cm.BinaryData)
 }
 
 func secretSizes(s *corev1.Secret) map[string]int {
-	sizes := map[string]int{}
-	for k, v := range s.Data {
-		sizes[k] = len(v)
-	}
-	for k, v := range s.StringData {
+	return addSizes(addSizes(map[string]int{}, s.Data), s.StringData)
+}
+
+// addSizes adds each value's length to its key's (a key in both a
+// ConfigMap's data and binaryData counts twice, as it takes twice).
+func addSizes[V string | []byte](sizes map[string]int, m map[string]V) map[string]int {
+	for k, v := range m {
 		sizes[k] += len(v)
 	}
 	return sizes

@@ -24,10 +24,13 @@ type VolumeInfo struct {
 	UsedBy []string `json:"usedBy"`
 }
 
-// volumeRoot is where named volumes live.
-func volumeRoot() (string, error) {
+// DataDir is podctl's persistent data directory (named volumes live in
+// its volumes/): /var/lib/podctl for root, $XDG_DATA_HOME/podctl (by
+// default ~/.local/share/podctl) for a user. It only names the place;
+// volumeRoot makes and checks it.
+func DataDir() (string, error) {
 	if os.Getuid() == 0 {
-		return "/var/lib/podctl/volumes", nil
+		return "/var/lib/podctl", nil
 	}
 	data := os.Getenv("XDG_DATA_HOME")
 	if data == "" {
@@ -37,12 +40,20 @@ func volumeRoot() (string, error) {
 		}
 		data = filepath.Join(home, ".local", "share")
 	}
-	// podctl's directory there must be the user's own, as the state
-	// root must (StateRoot): XDG_DATA_HOME may name a shared directory.
-	if err := os.MkdirAll(data, 0o700); err != nil {
+	return filepath.Join(data, "podctl"), nil
+}
+
+// volumeRoot is where named volumes live. A user's data directory must be
+// their own, as the state root must (StateRoot): XDG_DATA_HOME may name a
+// shared directory.
+func volumeRoot() (string, error) {
+	dir, err := DataDir()
+	if err != nil || os.Getuid() == 0 {
+		return filepath.Join(dir, "volumes"), err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return "", fmt.Errorf("the data directory for named volumes: %w", err)
 	}
-	dir := filepath.Join(data, "podctl")
 	if err := ownDir(dir, "podctl's data directory", "set XDG_DATA_HOME to a directory of yours", 0o022); err != nil {
 		return "", err
 	}

@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/stdio"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,114 +36,6 @@ import (
 // stdinOnce (it opens again with the next run).
 type containerIn struct {
 	w *os.File
-}
-
-// tapBuffer is how much output may wait for a slow attach before that
-// session is dropped: a stalled client must not stall the container
-// (F_SETPIPE_SZ, pipe(7); the default 64 KiB is kept if refused).
-const tapBuffer = 1 << 20
-
-// taps are the output pipes of the attach sessions of one log pump.
-type taps struct {
-	mu  sync.Mutex
-	out []*os.File // stdout, or the pty's output
-	err []*os.File
-}
-
-// tapWriter copies a stream's output to every session's pipe; a session
-// whose pipe is full or closed loses its pipe, never the pump its time.
-type tapWriter struct {
-	t      *taps
-	stderr bool
-}
-
-func (w tapWriter) Write(b []byte) (int, error) {
-	w.t.mu.Lock()
-	defer w.t.mu.Unlock()
-	list := &w.t.out
-	if w.stderr {
-		list = &w.t.err
-	}
-	kept := (*list)[:0]
-	for _, f := range *list {
-		if _, err := f.Write(b); err != nil {
-			f.Close()
-			continue
-		}
-		kept = append(kept, f)
-	}
-	*list = kept
-	return len(b), nil
-}
-
-// closeAll ends every session's output: the run is over.
-func (t *taps) closeAll() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, f := range append(t.out, t.err...) {
-		f.Close()
-	}
-	t.out, t.err = nil, nil
-}
-
-// add makes a session's pipe for one stream and returns its read end.
-func (t *taps) add(stderr bool) (*os.File, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, tapBuffer)
-	// Non-blocking, so that a full pipe is an error the writer sees
-	// rather than a pump that waits.
-	unix.SetNonblock(int(w.Fd()), true)
-	t.mu.Lock()
-	if stderr {
-		t.err = append(t.err, w)
-	} else {
-		t.out = append(t.out, w)
-	}
-	t.mu.Unlock()
-	return r, nil
-}
-
-// stdinPipe gives a run of a container with stdin (and no tty) a pipe: the
-// read end is its standard input, the write end is kept in s.stdins.
-func (p *stdPipes) stdinPipe() (*os.File, error) {
-	if p.null != nil {
-		p.null.Close()
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		p.null = nil
-		return nil, err
-	}
-	p.null = r
-	return w, nil
-}
-
-// pollable returns f (a descriptor received from the init, blocking) as a
-// non-blocking *os.File, so that the runtime's poller reads it and a read
-// deadline can pause its pump (hibernate.go).
-func pollable(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), "pty-master"), nil
-}
-
-// dupFile duplicates f (close-on-exec).
-func dupFile(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // closeStdin closes what is left of a run's stdin (loop goroutine): the
@@ -203,14 +95,14 @@ func (s *Supervisor) grantAttach(name string, stdin bool) (g grant, err error) {
 		streams = append(streams, true)
 	}
 	for _, stderr := range streams {
-		r, err := pump.taps.add(stderr)
+		r, err := pump.taps.Add(stderr)
 		if err != nil {
 			return g, err
 		}
 		g.files = append(g.files, r)
 	}
 	if stdin {
-		w, err := dupFile(s.stdins[name].w)
+		w, err := stdio.Dup(s.stdins[name].w)
 		if err != nil {
 			return g, err
 		}
@@ -265,50 +157,23 @@ func (s *Supervisor) serveAttach(conn *net.UnixConn, req control.Request, reply 
 	})
 }
 
-// runPipes makes the standard streams of a run of c: stdin is podctl run
-// -i's (stdin, in the foreground), a pipe kept open for attach (c.Stdin),
-// or /dev/null. With a tty there is no stdout pipe: the pty carries the
-// workload's output, and the stage's own stdout is /dev/null.
-func runPipes(c *model.ContainerSpec, stdin io.Reader) (*stdPipes, error) {
-	if c.TTY {
-		// The foreground's stdin goes to the pty's master (takeStdio).
-		stdin = nil
-	}
-	p, err := newStdPipes(stdin)
-	if err != nil {
-		return nil, err
-	}
-	if c.Stdin && !c.TTY && stdin == nil {
-		if p.inW, err = p.stdinPipe(); err != nil {
-			p.close()
-			return nil, err
-		}
-	}
-	if c.TTY {
-		p.outR.Close()
-		p.outW.Close()
-		p.outR, p.outW = nil, nil
-	}
-	return p, nil
-}
-
 // takeStdio keeps what a started run's attach sessions need: the pty's
 // master, pumped into the run's log as its stdout (tty), and the write
 // end of its stdin (stdin: the pipe's, or a duplicate of the master).
-func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.Proc, pipes *stdPipes, log *crilog.File) error {
+func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.Proc, pipes *stdio.Pipes, log *crilog.File) error {
 	var in *os.File
 	switch {
 	case c.TTY:
 		if proc.Pty == nil {
 			return fmt.Errorf("container %s: its init sent no pty", name)
 		}
-		master, err := pollable(proc.Pty)
+		master, err := stdio.Pollable(proc.Pty)
 		proc.Pty = nil
 		if err != nil {
 			return fmt.Errorf("container %s: its pty: %w", name, err)
 		}
 		if c.Stdin {
-			if in, err = dupFile(master); err != nil {
+			if in, err = stdio.Dup(master); err != nil {
 				master.Close()
 				return fmt.Errorf("container %s: its pty: %w", name, err)
 			}
@@ -318,7 +183,7 @@ func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.
 			// caller's input is the pty's keyboard, and Resize its
 			// window size (the caller's terminal is the caller's
 			// business: cmd/podctl puts it in raw mode).
-			w, err := dupFile(master)
+			w, err := stdio.Dup(master)
 			if err != nil {
 				master.Close()
 				return fmt.Errorf("container %s: its pty: %w", name, err)
@@ -337,10 +202,10 @@ func (s *Supervisor) takeStdio(name string, c *model.ContainerSpec, proc *stage.
 			}
 			s.Stdin = nil
 		}
-		s.startPump(name, log, master, pipes.errR)
-		pipes.errR = nil // the pump's now
+		s.startPump(name, log, master, pipes.ErrR)
+		pipes.ErrR = nil // the pump's now
 	case c.Stdin:
-		in, pipes.inW = pipes.inW, nil
+		in, pipes.InW = pipes.InW, nil
 	}
 	if in != nil {
 		s.stdins[name] = &containerIn{w: in}

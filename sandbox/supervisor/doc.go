@@ -14,9 +14,8 @@
 //	backoff.go      the kubelet's crash back-off
 //	stop.go         stop and kill: signals, grace, escalation
 //	finish.go       the pause's death, and the pod's end: final status, cleanup
-//	stdio.go        a container's stdin, stdout and stderr pipes
 //	logpump.go      copying a run's output into its CRI log (sandbox/crilog)
-//	attachserve.go  attach, the supervisor's side: output taps and the stdin's write end
+//	attachserve.go  attach, the supervisor's side: grants of output taps and the stdin's write end (the pipes and taps: sandbox/stdio)
 //	controlserve.go the control socket's server (the protocol: sandbox/control)
 //	probe.go        startup, liveness and readiness probes; postStart and preStop
 //	deadline.go     the pod's activeDeadline (--timeout)

@@ -13,6 +13,7 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/stdio"
 
 	"github.com/podctl/podctl/netsetup"
 	"golang.org/x/sys/unix"
@@ -36,7 +37,7 @@ import (
 type pendingRun struct {
 	c     *model.ContainerStatus
 	j     *stage.Joiner
-	pipes *stdPipes
+	pipes *stdio.Pipes
 	log   *crilog.File
 	cfg   *stage.InitConfig
 	proc  *stage.Proc
@@ -53,14 +54,14 @@ func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendi
 		return nil, err
 	}
 	defer stage.CloseFile(cg)
-	pipes, err := runPipes(&c.Spec, stdin)
+	pipes, err := stdio.ForRun(&c.Spec, stdin)
 	if err != nil {
 		return nil, err
 	}
-	j, err := stage.SpawnJoin(c.Spec.Name, pipes.child(), cg)
-	pipes.closeChild()
+	j, err := stage.SpawnJoin(c.Spec.Name, pipes.Child(), cg)
+	pipes.CloseChild()
 	if err != nil {
-		pipes.close()
+		pipes.Close()
 		return nil, err
 	}
 	return &pendingRun{c: c, j: j, pipes: pipes}, nil
@@ -69,7 +70,7 @@ func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendi
 // abort ends a spawned run that will not be started.
 func (r *pendingRun) abort() {
 	r.j.Abort()
-	r.pipes.close()
+	r.pipes.Close()
 }
 
 // launch starts a spawned run and records the result (loop goroutine).
@@ -152,11 +153,11 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 	}
 	if err != nil {
 		j.Abort()
-		pipes.close()
+		pipes.Close()
 		return s.startFailed(c, fmt.Errorf("container %s: opening its log: %w", name, err))
 	}
 	if !c.Spec.TTY {
-		s.startPump(name, r.log, pipes.outR, pipes.errR)
+		s.startPump(name, r.log, pipes.OutR, pipes.ErrR)
 	}
 	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
 	if s.ids.Size() <= 5 {
@@ -191,9 +192,9 @@ func (r *pendingRun) start(pausePIDFD int, spec model.PodSpec) {
 // a kept stdin, and with a tty (whose pump never started) its pipes and
 // log.
 func (r *pendingRun) discardStdio() {
-	r.pipes.inW.Close()
+	r.pipes.InW.Close()
 	if r.c.Spec.TTY {
-		r.pipes.close()
+		r.pipes.Close()
 		r.log.Close()
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/crilog"
+	"github.com/podctl/podctl/sandbox/stdio"
 )
 
 // logPump copies one container run's stdout and stderr into its CRI log
@@ -23,7 +23,7 @@ type logPump struct {
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	done      chan struct{} // closed when both copies have returned
-	taps      taps          // attach sessions' copies (attachserve.go)
+	taps      stdio.Taps    // attach sessions' copies (attachserve.go)
 }
 
 // startPump starts copying out and err (either may be nil) into log.
@@ -49,9 +49,9 @@ func (s *Supervisor) startPump(container string, log *crilog.File, out, err *os.
 		if r == nil {
 			continue
 		}
-		var tee io.Writer = tapWriter{t: &p.taps, stderr: st.name == "stderr"}
+		tee := p.taps.Writer(st.name == "stderr")
 		if st.tee != nil {
-			tee = io.MultiWriter(tee, &prefixWriter{w: st.tee, prefix: container + " | ", multi: &s.multi, atStart: true})
+			tee = io.MultiWriter(tee, &stdio.PrefixWriter{W: st.tee, Prefix: container + " | ", Multi: &s.multi, AtStart: true})
 		}
 		p.wg.Add(1)
 		s.pumps.Add(1)
@@ -73,7 +73,7 @@ func (s *Supervisor) startPump(container string, log *crilog.File, out, err *os.
 		p.mu.Unlock()
 		if ended {
 			log.Close()
-			p.taps.closeAll()
+			p.taps.CloseAll()
 		}
 		close(p.done)
 	}()
@@ -119,28 +119,4 @@ func (p *logPump) pause() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out != nil || p.err != nil
-}
-
-// prefixWriter copies a container's output to the terminal of a foreground
-// run, prefixing each line with the container's name while the pod has
-// several containers (multi), so that their lines can be told apart.
-type prefixWriter struct {
-	w       io.Writer
-	prefix  string
-	multi   *atomic.Bool
-	atStart bool
-	buf     []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	prefix := ""
-	if p.multi.Load() {
-		prefix = p.prefix
-	}
-	p.buf = crilog.PrefixLines(p.buf[:0], b, prefix, &p.atStart)
-	if prefix == "" && len(b) > 0 {
-		p.atStart = b[len(b)-1] == '\n'
-	}
-	_, err := p.w.Write(p.buf)
-	return len(b), err
 }

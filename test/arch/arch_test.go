@@ -26,8 +26,9 @@ var layers = [][]string{
 	{"sandbox/model"},
 	// The processes that build a pod; the control-socket protocol.
 	{"sandbox/stage", "sandbox/control"},
-	// Container layers; the pod's network glue; probes' and hooks' actions.
-	{"sandbox/layers", "sandbox/podnet", "sandbox/handler", "sandbox/diskusage"},
+	// Container layers; the pod's network glue; probes' and hooks' actions;
+	// a container's standard streams.
+	{"sandbox/layers", "sandbox/podnet", "sandbox/handler", "sandbox/diskusage", "sandbox/stdio"},
 	// The per-pod supervisor.
 	{"sandbox/supervisor"},
 	// The pod API.

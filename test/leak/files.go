@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/podctl/podctl/cgroups"
@@ -17,7 +18,7 @@ func tempEntries(except []string) []string {
 	out := []string{}
 	ents, _ := os.ReadDir(os.TempDir())
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "podctl") && !contains(except, e.Name()) {
+		if strings.HasPrefix(e.Name(), "podctl") && !slices.Contains(except, e.Name()) {
 			out = append(out, e.Name())
 		}
 	}
@@ -47,7 +48,7 @@ func trees() map[string][]string {
 	if root, err := model.StateRoot(); err == nil {
 		out["state root "+root] = walk(root, true)
 	}
-	if data := dataRoot(); data != "" {
+	if data, err := model.DataDir(); err == nil {
 		out["data directory "+data] = walk(data, true)
 	}
 	if d, err := cgroups.Find(); err == nil {
@@ -55,23 +56,6 @@ func trees() map[string][]string {
 		out["cgroups under "+dir] = walk(dir, false)
 	}
 	return out
-}
-
-// dataRoot is where podctl keeps named volumes (sandbox/model's
-// volumeRoot, one level up).
-func dataRoot() string {
-	if os.Getuid() == 0 {
-		return "/var/lib/podctl"
-	}
-	data := os.Getenv("XDG_DATA_HOME")
-	if data == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		data = filepath.Join(home, ".local", "share")
-	}
-	return filepath.Join(data, "podctl")
 }
 
 // walk lists root's tree as relative paths, a directory with a trailing
@@ -106,13 +90,4 @@ func walk(root string, files bool) []string {
 		return nil
 	})
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
