@@ -78,6 +78,10 @@ func (c *converter) env(k *corev1.Container, at string, ctr *model.ContainerSpec
 			c.f.add(eat+".value", "podctl does not expand $(VAR) references; write the value out")
 			continue
 		}
+		if err := model.CheckExecString(e.Name + "=" + e.Value); err != nil {
+			c.f.add(eat+".value", "%v", err)
+			continue
+		}
 		if e.ValueFrom == nil {
 			put(e.Name, e.Value)
 			continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/wire"
 
 	"golang.org/x/sys/unix"
 )
@@ -113,24 +114,16 @@ func Attach(ctx context.Context, pod string, o AttachOptions) (int, error) {
 // readGrant reads the supervisor's answer to an attach request and the
 // descriptors sent with it.
 func readGrant(conn *net.UnixConn) (*control.Reply, []*os.File, error) {
-	buf := make([]byte, model.MaxMsg)
-	oob := make([]byte, unix.CmsgSpace(3*4))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	b, fds, err := wire.Recv(conn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("waiting for the pod's supervisor: %w", err)
 	}
 	var files []*os.File
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-		for _, m := range msgs {
-			fds, _ := unix.ParseUnixRights(&m)
-			for _, fd := range fds {
-				unix.CloseOnExec(fd)
-				files = append(files, os.NewFile(uintptr(fd), "attach"))
-			}
-		}
+	for _, fd := range fds {
+		files = append(files, os.NewFile(uintptr(fd), "attach"))
 	}
 	var r control.Reply
-	err = json.Unmarshal(buf[:n], &r)
+	err = json.Unmarshal(b, &r)
 	switch {
 	case err != nil:
 		err = fmt.Errorf("bad reply from the pod's supervisor: %w", err)

@@ -9,12 +9,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/wire"
 )
 
 // The control socket: how podctl commands ask a pod's supervisor to act on
 // the containers it owns. One SOCK_SEQPACKET connection per request; the
-// request is one JSON datagram, and so is the reply.
+// request is one JSON message, and so is the reply (sandbox/wire: any size).
 //
 //	podctl run --pod P     {"op":"add","container":{...}}  -> {} once it started
 //	podctl stop -t 10 P    {"op":"stop","timeout":10}     -> {} once the pod ended
@@ -64,11 +67,19 @@ func Open(dir string, req Request) (*net.UnixConn, error) {
 		return nil, fmt.Errorf("reaching the pod's supervisor at %s: %w", path, err)
 	}
 	b, _ := json.Marshal(req)
-	if _, err := conn.Write(b); err != nil {
+	if err := wire.Send(conn, b); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("asking the pod's supervisor: %w", err)
 	}
 	return conn, nil
+}
+
+// CloseFDs closes descriptors a message brought that its reader does not
+// take.
+func CloseFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // Call sends req to the supervisor of the pod in dir and returns its
@@ -102,13 +113,13 @@ func CallContext(ctx context.Context, dir string, req Request) (*Reply, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stop()
-	buf := make([]byte, model.MaxMsg)
-	n, err := conn.Read(buf)
+	b, fds, err := wire.Recv(conn)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for the pod's supervisor: %w", err)
 	}
+	CloseFDs(fds) // only an attach grant comes with descriptors
 	var r Reply
-	if err := json.Unmarshal(buf[:n], &r); err != nil {
+	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("bad reply from the pod's supervisor: %w", err)
 	}
 	if r.Error == "" {

@@ -382,6 +382,28 @@ func (c *ContainerSpec) resolveEnv() error {
 			}
 			c.Env[i] = k + "=" + v
 		}
+		if err := CheckExecString(c.Env[i]); err != nil {
+			return fmt.Errorf("--env %s: %w", k, err)
+		}
+	}
+	for i, a := range c.Args {
+		if err := CheckExecString(a); err != nil {
+			return fmt.Errorf("the command's argument %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// MaxExecString is the longest argument or environment string execve(2)
+// takes, its terminating NUL included: MAX_ARG_STRLEN, 32 pages (E2BIG
+// beyond it, see execve(2), "Limits on size of arguments and environment").
+const MaxExecString = 32 * 4096
+
+// CheckExecString refuses up front an argument or KEY=VALUE string the
+// kernel would refuse at execve, when the container is already made.
+func CheckExecString(s string) error {
+	if len(s)+1 > MaxExecString {
+		return fmt.Errorf("%d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN): pass large data in a file or a volume", len(s), MaxExecString-1)
 	}
 	return nil
 }

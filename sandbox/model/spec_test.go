@@ -21,3 +21,14 @@ func FuzzContainerEnv(f *testing.F) {
 		}
 	})
 }
+
+// The kernel's per-string limit, refused up front: MAX_ARG_STRLEN counts
+// the terminating NUL.
+func TestCheckExecString(t *testing.T) {
+	if err := CheckExecString(strings.Repeat("x", MaxExecString-1)); err != nil {
+		t.Errorf("the longest string execve takes: %v", err)
+	}
+	if err := CheckExecString(strings.Repeat("x", MaxExecString)); err == nil || !strings.Contains(err.Error(), "MAX_ARG_STRLEN") {
+		t.Errorf("one byte more: %v", err)
+	}
+}

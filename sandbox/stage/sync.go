@@ -4,8 +4,9 @@ package stage
 // itself in the foreground, else a detached podctl, see
 // sandbox/supervisor/detached.go) and the processes it starts; podctl exec holds the second one itself, joining a
 // container's process (with its mount namespace) instead of the pause.
-// Each runs over a SOCK_SEQPACKET socketpair: one datagram per message, so
-// message boundaries survive, and the child's end is close-on-exec once the
+// Each runs over a SOCK_SEQPACKET socketpair: one datagram per message (a
+// large one in a sealed memfd sent with it, sandbox/wire), so message
+// boundaries survive, and the child's end is close-on-exec once the
 // child no longer needs it, so an exec the child performs shows up as
 // end-of-file on podctl's end.
 //
@@ -55,12 +56,12 @@ package stage
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
-	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/wire"
 
 	"golang.org/x/sys/unix"
 )
@@ -94,13 +95,13 @@ func (s *SyncSocket) Close() error {
 func (s *SyncSocket) Send(msg []byte) error { return s.sendFD(msg, -1) }
 
 // sendFD sends msg with a duplicate of descriptor fd attached (SCM_RIGHTS),
-// or without one when fd < 0.
+// or without one when fd < 0; a message of any size (sandbox/wire).
 func (s *SyncSocket) sendFD(msg []byte, fd int) error {
-	var oob []byte
+	var fds []int
 	if fd >= 0 {
-		oob = unix.UnixRights(fd)
+		fds = []int{fd}
 	}
-	if err := unix.Sendmsg(s.Fd, msg, oob, nil, unix.MSG_NOSIGNAL); err != nil {
+	if err := wire.Send(wire.FD(s.Fd), msg, fds...); err != nil {
 		return fmt.Errorf("sending to %s: %w", s.Peer, err)
 	}
 	return nil
@@ -111,7 +112,7 @@ func (s *SyncSocket) SendText(format string, args ...any) error {
 }
 
 // errEOF means the peer closed its end: it exited, or it exec'd.
-var errEOF = errors.New("end of conversation")
+var errEOF = io.EOF
 
 func (s *SyncSocket) Recv() ([]byte, error) {
 	b, fd, err := s.recvFD()
@@ -123,29 +124,23 @@ func (s *SyncSocket) Recv() ([]byte, error) {
 
 // recvFD reads one message and the descriptor sent with it, if any (-1).
 func (s *SyncSocket) recvFD() ([]byte, int, error) {
-	buf := make([]byte, model.MaxMsg)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for {
-		n, oobn, _, _, err := unix.Recvmsg(s.Fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, -1, fmt.Errorf("reading from %s: %w", s.Peer, err)
-		}
-		fd := -1
-		if oobn > 0 {
-			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
-				if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-					fd = fds[0]
-				}
-			}
-		}
-		if n == 0 && fd < 0 {
-			return nil, -1, errEOF
-		}
-		return buf[:n], fd, nil
+	b, fds, err := wire.Recv(wire.FD(s.Fd))
+	if err == io.EOF {
+		return nil, -1, errEOF
 	}
+	if err != nil {
+		return nil, -1, fmt.Errorf("reading from %s: %w", s.Peer, err)
+	}
+	if len(fds) > 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, -1, fmt.Errorf("reading from %s: %d descriptors with one message, expected one at most", s.Peer, len(fds))
+	}
+	if len(fds) == 1 {
+		return b, fds[0], nil
+	}
+	return b, -1, nil
 }
 
 // RecvText reads one text message of the C stages. An "error ..." message

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/wire"
 )
 
 // The init's messages as they cross the sync socket: a datagram of any
@@ -18,8 +18,8 @@ func FuzzInitMsg(f *testing.F) {
 	f.Add([]byte(`{"type":"error","error":"x","exitCode":127}`))
 	f.Add([]byte(`{"type":"pty"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) == 0 || len(b) > model.MaxMsg {
-			return // an empty datagram reads as end-of-file; a longer one cannot be sent
+		if len(b) == 0 || len(b) > 2*wire.InlineMax {
+			return // an empty datagram reads as end-of-file; longer ones are all refused alike
 		}
 		ours, theirs, err := NewSyncPair("the fuzzer")
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/stdio"
+	"github.com/podctl/podctl/sandbox/wire"
 
 	"golang.org/x/sys/unix"
 )
@@ -140,7 +141,7 @@ func (s *Supervisor) serveAttach(conn *net.UnixConn, req control.Request, reply 
 		fds[i] = int(f.Fd())
 	}
 	b, _ := json.Marshal(control.Reply{TTY: a.g.tty, Stdin: a.g.stdin, Run: a.g.run})
-	_, _, err := conn.WriteMsgUnix(b, unix.UnixRights(fds...), nil)
+	err := wire.Send(conn, b, fds...)
 	for _, f := range a.g.files {
 		f.Close() // the client has its own copies now
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/wire"
 
 	"golang.org/x/sys/unix"
 )
@@ -73,19 +75,22 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 			}
 		}
 		b, _ := json.Marshal(r)
-		conn.Write(b)
+		wire.Send(conn, b)
 	}
 	if err := checkPeer(conn); err != nil {
 		reply(err)
 		return
 	}
-	buf := make([]byte, model.MaxMsg)
-	n, err := conn.Read(buf)
+	b, fds, err := wire.Recv(conn)
 	if err != nil {
+		if err != io.EOF {
+			reply(fmt.Errorf("bad control request: %w", err))
+		}
 		return
 	}
+	control.CloseFDs(fds) // no request comes with descriptors
 	var req control.Request
-	if err := json.Unmarshal(buf[:n], &req); err != nil {
+	if err := json.Unmarshal(b, &req); err != nil {
 		reply(fmt.Errorf("bad control request: %w", err))
 		return
 	}
@@ -109,13 +114,13 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 		select {
 		case r := <-exited:
 			b, _ := json.Marshal(r)
-			conn.Write(b)
+			wire.Send(conn, b)
 		case <-s.done:
 			// The reply may still be waiting for the log (replyExited).
 			select {
 			case r := <-exited:
 				b, _ := json.Marshal(r)
-				conn.Write(b)
+				wire.Send(conn, b)
 			case <-time.After(2 * time.Second):
 				reply(errors.New("the pod ended"))
 			}

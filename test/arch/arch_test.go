@@ -20,7 +20,7 @@ const module = "github.com/podctl/podctl"
 var layers = [][]string{
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
 	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "cmd/internal/cliargs", "cmd/internal/clidoc",
-		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog"},
+		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire"},
 	{"images/store", "sandbox/idmap"},
 	// The pod model and its state on disk.
 	{"sandbox/model"},

@@ -9,9 +9,6 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Msg }
 
-// MaxMsg bounds one datagram; the init's configuration is the largest one.
-const MaxMsg = 64 << 10
-
 // WindowSize is a terminal's size in characters: what a caller sends to
 // size a container's pty.
 type WindowSize struct{ Rows, Cols uint16 }
