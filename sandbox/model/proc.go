@@ -16,6 +16,23 @@ import (
 // (field 22 of /proc/PID/stat, proc(5)). A pid with another start time is
 // another process.
 func ProcStartTime(pid int) (uint64, error) {
+	return procStatField(pid, 22)
+}
+
+// PFExiting is the kernel's PF_EXITING, in field 9 (flags) of
+// /proc/PID/stat: set at the start of do_exit, before anything else of
+// the process's end happens.
+const PFExiting = 0x4
+
+// ProcExiting tells whether pid has begun to exit (or is gone).
+func ProcExiting(pid int) bool {
+	flags, err := procStatField(pid, 9)
+	return err != nil || flags&PFExiting != 0
+}
+
+// procStatField reads numeric field n (1-based, as in proc(5)) of
+// /proc/PID/stat.
+func procStatField(pid, n int) (uint64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -28,11 +45,11 @@ func ProcStartTime(pid int) (uint64, error) {
 		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	fields := strings.Fields(s[i+1:])
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
+	// fields[0] is field 3 (state).
+	if n < 4 || len(fields) < n-2 {
 		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	return strconv.ParseUint(fields[n-3], 10, 64)
 }
 
 func statOwner(fi os.FileInfo) (int, bool) {

@@ -48,6 +48,23 @@ func (s *Supervisor) watchPause() {
 	stage.OnExit(p.Pidfd, lost)
 }
 
+// pauseDying tells whether the pause has died or begun to. When the pause,
+// init of the pod's pid namespace, dies, the kernel kills every other
+// process in that namespace from the pause's own do_exit
+// (zap_pid_ns_processes; pid_namespaces(7)), which marked it PF_EXITING
+// first: a container killed by that teardown always finds its pause so
+// when its exit is collected, though the pause's pidfd says nothing until
+// the last of them is reaped.
+func (s *Supervisor) pauseDying() bool {
+	fds := []unix.PollFd{{Fd: int32(s.pause.Pidfd), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(fds, 0); n == 1 {
+		return true
+	}
+	// The pidfd keeps the pid from being reused while we look at it: the
+	// pause is our child (CLONE_PARENT) until we reap it.
+	return model.ProcExiting(s.pause.Pid)
+}
+
 // describePauseExit says how the pause ended, for the pod's message.
 func (s *Supervisor) describePauseExit() string {
 	how := "exited"
@@ -79,11 +96,12 @@ func (s *Supervisor) finish() {
 	// A container SIGKILLed by no one we know of: maybe the kernel, as
 	// the pause (init of the pod's pid namespace) died. The pause finishes
 	// dying only once we have reaped the container, so give it a moment.
-	if s.pauseLost == "" && s.sigkilled {
+	if s.pauseLost != "" || s.sigkilled && s.pauseDying() {
+		// Every container is reaped now, so the pause finishes dying:
+		// give it a moment, to say how it died (its SIGKILL, say).
 		fds := []unix.PollFd{{Fd: int32(s.pause.Pidfd), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(fds, 100); n == 1 {
-			s.pauseLost = s.describePauseExit()
-		}
+		unix.Poll(fds, 100)
+		s.pauseLost = s.describePauseExit()
 	}
 	// Containers that never started: a stopped pod will not start them.
 	// One waiting out a back-off (a sidecar, once the app containers are

@@ -91,6 +91,14 @@ func (s *Supervisor) terminated(c *model.ContainerStatus, t *model.StateTerminat
 	c.State = model.ContainerState{Terminated: t}
 	c.Ready, c.Started, c.Proc = false, false, model.ProcRef{}
 	name := c.Spec.Name
+	if !s.stopping && s.pauseDying() {
+		// The pod's namespaces die with its pause: nothing can start in
+		// them again (setns would fail, EPERM), and this run's end is the
+		// container's true end. The pod ends now, not when the pause's
+		// pidfd speaks (watchPause).
+		s.pauseLost = s.describePauseExit()
+		s.Stop(unix.SIGKILL, 0, nil)
+	}
 	if s.stopping {
 		s.replyExited(c)
 		s.afterChange()

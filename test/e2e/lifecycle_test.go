@@ -575,6 +575,27 @@ func TestSupervisorOrPauseKilled(t *testing.T) {
 	}
 	eventually(t, "the supervisor's exit", func() bool { return syscall.Kill(st.Supervisor.PID, 0) != nil })
 	mustRun(t, "rm", "pause-killed")
+
+	// With --restart always: the pod ends with its pause; nothing is
+	// restarted into its dead namespaces (issue 19 item 8: each container
+	// showed StartError, setns EPERM, restartCount 1, and the SIGKILL that
+	// ended it was lost).
+	podRm(t, "pause-killed-restart")
+	mustRun(t, "run", "-d", "--restart", "always", "--name", "pause-killed-restart", "--rootfs", rootfs, "--", "sleep", "1000")
+	mustRun(t, "run", "-d", "--pod", "pause-killed-restart", "--name", "second", "--rootfs", rootfs, "--", "sleep", "1000")
+	st = state(t, "pause-killed-restart")
+	syscall.Kill(st.Pause.PID, syscall.SIGKILL)
+	eventually(t, "the supervisor's exit", func() bool { return syscall.Kill(st.Supervisor.PID, 0) != nil })
+	st = state(t, "pause-killed-restart")
+	if st.Phase != model.PhaseFailed || st.Reason != "PauseExited" {
+		t.Errorf("with --restart always: phase %s, reason %q, message %q", st.Phase, st.Reason, st.Message)
+	}
+	for _, c := range st.Containers {
+		if c.RestartCount != 0 || c.State.Terminated == nil || c.State.Terminated.ExitCode != 137 || c.LastState.Terminated != nil {
+			t.Errorf("container %s after the pause died: restarts %d, state %+v, last %+v", c.Spec.Name, c.RestartCount, c.State.Terminated, c.LastState.Terminated)
+		}
+	}
+	mustRun(t, "rm", "pause-killed-restart")
 }
 
 // 20 concurrent run -d on different names all succeed; on one name, exactly
