@@ -46,10 +46,24 @@ func LockFile(path string, how int) (*os.File, error) {
 	return f, nil
 }
 
-// SupervisorAlive says whether the supervisor of the pod in dir runs: it
-// holds supervisor.lock, so a non-blocking shared lock fails.
+// SupervisorAlive says whether the supervisor of the pod in dir runs. Its
+// lock answers first: it holds supervisor.lock, so a non-blocking shared
+// lock fails. A free lock is not proof of the opposite: flock(2) belongs
+// to the file the supervisor opened, not to its name, and a supervisor
+// whose supervisor.lock was deleted (or replaced) holds a lock nobody can
+// reach any more. So the supervisor recorded in state.json, by pid and
+// start time (a recycled pid has another), answers then: deleting a file
+// must not turn a running pod into one that gc removes.
 func SupervisorAlive(dir string) bool {
-	f, err := os.OpenFile(filepath.Join(dir, supervisorLock), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if supervisorLockHeld(dir) {
+		return true
+	}
+	st, err := ReadStateFile(dir)
+	return err == nil && st.BootID == BootID() && st.Supervisor.Alive()
+}
+
+func supervisorLockHeld(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, supervisorLock), os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}

@@ -30,6 +30,13 @@ func ProcExiting(pid int) bool {
 	return err != nil || flags&PFExiting != 0
 }
 
+// ProcEnded tells whether pid is gone, or a zombie (state Z, or X while
+// it is being reaped: field 3 of /proc/PID/stat).
+func ProcEnded(pid int) bool {
+	state, err := procStatState(pid)
+	return err != nil || state == 'Z' || state == 'X'
+}
+
 // procStatField reads numeric field n (1-based, as in proc(5)) of
 // /proc/PID/stat.
 func procStatField(pid, n int) (uint64, error) {
@@ -50,6 +57,19 @@ func procStatField(pid, n int) (uint64, error) {
 		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	return strconv.ParseUint(fields[n-3], 10, 64)
+}
+
+// procStatState reads field 3 (state) of /proc/PID/stat.
+func procStatState(pid int) (byte, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return b[i+2], nil
 }
 
 func statOwner(fi os.FileInfo) (int, bool) {

@@ -100,13 +100,14 @@ type ProcRef struct {
 }
 
 // Alive says whether the process still runs (on this boot, which the
-// caller has checked).
+// caller has checked): a zombie, which has ended and waits to be reaped,
+// does not.
 func (r ProcRef) Alive() bool {
 	if r.PID <= 0 {
 		return false
 	}
 	t, err := ProcStartTime(r.PID)
-	return err == nil && t == r.StartTime
+	return err == nil && t == r.StartTime && !ProcEnded(r.PID)
 }
 
 // Terminal says whether a phase is final.

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // kill -9 of podctl at every moment of a pod's creation, foreground and
@@ -156,4 +158,35 @@ exec unshare -U --map-user=%d --map-group=%d %s doctor`, os.Getuid(), os.Getgid(
 	if !strings.Contains(string(out), "fail  user namespaces") || !strings.Contains(string(out), "max_user_namespaces") {
 		t.Errorf("doctor without user namespaces does not say so:\n%s", out)
 	}
+}
+
+// Deleting a pod's supervisor.lock does not make podctl declare its live
+// supervisor gone (issue 19 item 4: ps said SupervisorLost and gc removed
+// the running pod): the lock answers "alive" while it is held, and the
+// supervisor recorded in state.json, by pid and start time, when it is not.
+func TestSupervisorLockDeleted(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "nolock")
+	mustRun(t, "run", "-d", "--name", "nolock", "--rootfs", rootfs, "--", "sleep", "1000")
+	if err := os.Remove(filepath.Join(stateDir(), "nolock", "supervisor.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, "nolock"); st.Phase != model.PhaseRunning || st.Reason != "" {
+		t.Errorf("with its supervisor.lock deleted: phase %s, reason %q", st.Phase, st.Reason)
+	}
+	if out := mustRun(t, "gc"); strings.Contains(out, "nolock") {
+		t.Errorf("gc removed a running pod: %q", out)
+	}
+	if r := run(t, "exec", "nolock", "--", "true"); r.code != 0 {
+		t.Errorf("exec after gc: %d %s", r.code, r.stderr)
+	}
+	st := state(t, "nolock")
+	mustRun(t, "stop", "nolock")
+	if st2 := state(t, "nolock"); st2.Phase != model.PhaseFailed {
+		t.Errorf("after stop: phase %s, reason %q, message %q", st2.Phase, st2.Reason, st2.Message)
+	}
+	if syscall.Kill(st.Supervisor.PID, 0) == nil && !model.ProcEnded(st.Supervisor.PID) {
+		t.Errorf("the supervisor runs on after stop")
+	}
+	mustRun(t, "rm", "nolock")
 }
