@@ -33,7 +33,7 @@ func TestKeeper(t *testing.T) {
 
 	// The child gets them as fds 3..9 (ExtraFiles), in this order.
 	files := []*os.File{lock, lf, pidfdFile, outR, errR, log, inW}
-	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8 i=web,9 i=side,-1"
+	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8,0,0,0 i=web,9 i=side,-1"
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=" + spec, EnvKeepDir + "=" + dir}
 	cmd.ExtraFiles = files
@@ -65,7 +65,7 @@ func TestKeeper(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	awaitResume(t, cmd, done, "a command at the control socket")
-	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8 i=web,9 i=side,-1\n", dir)
+	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8,1,0,0 i=web,9 i=side,-1\n", dir)
 	if stdout.String() != want {
 		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
 	}
