@@ -47,6 +47,9 @@
 // RESERVE_MAX) free, so that container output never takes the space
 // podctl's own state needs; statfs(2) is asked every CHECK_EVERY bytes.
 #define RESERVE_MAX (32LL << 20)
+// The most a record of one byte of content takes: the timestamp (30), the
+// stream and tag with their spaces (10), the byte and the newline.
+#define RECORD_MAX 42
 #define CHECK_EVERY (64LL << 10)
 
 struct stream {
@@ -186,7 +189,17 @@ static void drain(struct ctr *c, struct stream *s)
 			return;
 		}
 	}
-	ssize_t n = read(s->fd, s->buf + s->len, MAX_LINE - s->len);
+	// Near a log's size limit, read no more than can be logged below
+	// it: every byte read may become a record of its own, a header and a
+	// newline (RECORD_MAX bytes), and the records of a read are all
+	// written before the keeper can wake the supervisor to rotate.
+	size_t want = MAX_LINE - s->len;
+	if (c->max > 0) {
+		long long fit = (c->max - c->size) / RECORD_MAX;
+		if (fit < (long long)want)
+			want = fit > 0 ? fit : 1;
+	}
+	ssize_t n = read(s->fd, s->buf + s->len, want);
 	if (n < 0 && errno == EINTR)
 		return;
 	if (n <= 0) { // end-of-file (or an error that ends it): the rest is a line

@@ -6,6 +6,12 @@ import (
 	"github.com/podctl/podctl/sandbox/crilog"
 )
 
+// The defaults of PodSpec.LogMaxSize and LogMaxFiles: the kubelet's.
+const (
+	DefaultLogMaxSize  = crilog.DefaultMaxSize
+	DefaultLogMaxFiles = crilog.DefaultMaxFiles
+)
+
 // validateLogLimits checks the log rotation settings and fills in the
 // kubelet's defaults, so that state.json says what the supervisor and
 // its keeper apply.

@@ -84,7 +84,14 @@ func (s *Supervisor) hibernate() {
 			s.logf("hibernate: re-listening: %v", err)
 		}
 		lf.Close()
-		for _, p := range s.logPumps {
+		// Each paused pump goes on as a new one. The paused ones leave
+		// the list first: startPump drops only pumps whose done is
+		// closed, which a paused pump's goroutine may not have done yet,
+		// and a pump listed twice was handed to the keeper twice (two
+		// readers of one pipe, two writers of one log).
+		paused := s.logPumps
+		s.logPumps = nil
+		for _, p := range paused {
 			p.restart(s)
 		}
 	}

@@ -191,11 +191,7 @@ func (s *Supervisor) Post(f func()) {
 // save computes the pod's phase and conditions and writes state.json.
 func (s *Supervisor) save() {
 	s.status()
-	for _, p := range s.logPumps {
-		if c := s.St.Container(p.container); c != nil {
-			c.LogDroppedBytes += p.log.TakeDropped()
-		}
-	}
+	s.countDropped()
 	if err := model.WithStateLock(s.dir, func() error { return model.WriteState(s.dir, s.St) }); err != nil {
 		s.logf("saving state: %v", err)
 	}
