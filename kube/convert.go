@@ -102,6 +102,7 @@ func Convert(pod *corev1.Pod, raw []byte, look Lookup, warn bool) (*Plan, error)
 	plan := &Plan{}
 	c := converter{pod: pod, look: look, f: f, plan: plan}
 	c.podSpec()
+	c.logAnnotations()
 	c.volumes()
 	for i := range pod.Spec.InitContainers {
 		c.container(&pod.Spec.InitContainers[i], fmt.Sprintf("spec.initContainers[%d]", i), true)

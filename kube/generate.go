@@ -176,8 +176,12 @@ func Generate(st *model.PodState) ([]byte, error) {
 			ps.Containers = append(ps.Containers, c)
 		}
 	}
+	pod.Annotations = logAnnotationsOf(&s)
 	if len(rootfsDirs) > 0 {
-		pod.Annotations = map[string]string{"podctl.io/rootfs": strings.Join(rootfsDirs, ",")}
+		pod.Annotations[annotationRootfs] = strings.Join(rootfsDirs, ",")
+	}
+	if len(pod.Annotations) == 0 {
+		pod.Annotations = nil
 	}
 	return yaml.Marshal(pod)
 }

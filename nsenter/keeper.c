@@ -13,10 +13,13 @@
 //
 // The descriptors travel in _PODCTL_KEEP, a list of space-separated
 // tokens, written by sandbox/supervisor/hibernate.go and read back by it:
-//   lock=FD ctl=FD pause=FD net=FD wake=UNIXMILLIS c=NAME,PIDFD,OUT,ERR,LOG ...
-//   i=NAME,FD ...
+//   lock=FD ctl=FD pause=FD net=FD wake=UNIXMILLIS
+//   c=NAME,PIDFD,OUT,ERR,LOG,OPEN,DROPPED,MAX ... i=NAME,FD ...
 // (net, the pidfd of the pod's pasta or slirp4netns, is -1 without one)
 // (OUT or ERR is -1 once that pipe reached end-of-file; wake is 0 for none)
+// (OPEN: which streams have a line open, their last record P: 1 stdout,
+// 2 stderr; DROPPED: bytes of records not written for want of space; MAX:
+// the size at which the log is rotated, 0 for never)
 // (i: the write end of a container's stdin, kept open for podctl attach
 // and only handed back; -1 once stdinOnce closed it).
 #define _GNU_SOURCE
@@ -27,7 +30,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,18 +42,33 @@
 // The CRI log's longest record, as in sandbox/crilog/crilog.go: a longer line is
 // cut into partial (P) records of this size.
 #define MAX_LINE 16384
+// The reserve, as in sandbox/crilog/room.go: records are dropped while the
+// log's filesystem has no more than a tenth of its size (at most
+// RESERVE_MAX) free, so that container output never takes the space
+// podctl's own state needs; statfs(2) is asked every CHECK_EVERY bytes.
+#define RESERVE_MAX (32LL << 20)
+// The most a record of one byte of content takes: the timestamp (30), the
+// stream and tag with their spaces (10), the byte and the newline.
+#define RECORD_MAX 42
+#define CHECK_EVERY (64LL << 10)
 
 struct stream {
 	int fd;		// pipe from the container, -1 at end-of-file
 	const char *name; // "stdout" or "stderr"
 	char *buf;	// a line not yet logged (allocated on first use)
 	size_t len;
+	int open;	// the last record was P: the line goes on
 };
 
 struct ctr {
 	char name[64];
 	int pidfd, log;
 	struct stream out, err;
+	long long size;	    // bytes in the log
+	long long since;    // bytes of records since the last statfs
+	int checked, low;   // statfs asked; it found the reserve reached
+	long long dropped;  // bytes of records not written
+	long long max;	    // rotate at this size (0: never)
 };
 
 static struct ctr ctrs[MAX_CTRS];
@@ -105,6 +125,27 @@ static char *timestamp(char *p)
 	return p;
 }
 
+// room says whether a record of n bytes may be written to c's log,
+// counting it as dropped if not.
+static int room(struct ctr *c, long long n)
+{
+	c->since += n;
+	if (!c->checked || c->since >= CHECK_EVERY) {
+		struct statfs st;
+		if (fstatfs(c->log, &st) == 0) {
+			long long total = (long long)st.f_blocks * st.f_bsize, reserve = total / 10;
+			if (reserve > RESERVE_MAX)
+				reserve = RESERVE_MAX;
+			c->low = (long long)st.f_bavail * st.f_bsize <= reserve + n;
+		}
+		c->checked = 1;
+		c->since = 0;
+	}
+	if (c->low)
+		c->dropped += n;
+	return !c->low;
+}
+
 // record appends one CRI record to a container's log with one writev(2),
 // so that records of the two streams never interleave inside a line.
 static void record(struct ctr *c, struct stream *s, char tag, const char *p, size_t n)
@@ -117,10 +158,23 @@ static void record(struct ctr *c, struct stream *s, char tag, const char *p, siz
 	*h++ = tag;
 	*h++ = ' ';
 	struct iovec iov[3] = {{head, h - head}, {(void *)p, n}, {"\n", 1}};
+	long long len = (h - head) + n + 1;
+	s->open = tag == 'P';
+	if (!room(c, len))
+		return;
 	// A full disk must not stall the container on a full pipe: the
-	// record is dropped, as the Go pump does.
-	while (writev(c->log, iov, 3) < 0 && errno == EINTR)
+	// record is dropped, as the Go pump does; a short write (ENOSPC
+	// midway) is cut off again, so the next record starts a line.
+	ssize_t w;
+	while ((w = writev(c->log, iov, 3)) < 0 && errno == EINTR)
 		;
+	if (w == len) {
+		c->size += w;
+		return;
+	}
+	c->dropped += len;
+	if (w > 0 && ftruncate(c->log, c->size) < 0)
+		c->size += w;
 }
 
 // drain reads what a container wrote and logs its complete lines; a line
@@ -135,11 +189,23 @@ static void drain(struct ctr *c, struct stream *s)
 			return;
 		}
 	}
-	ssize_t n = read(s->fd, s->buf + s->len, MAX_LINE - s->len);
+	// Near a log's size limit, read no more than can be logged below
+	// it: every byte read may become a record of its own, a header and a
+	// newline (RECORD_MAX bytes), and the records of a read are all
+	// written before the keeper can wake the supervisor to rotate.
+	size_t want = MAX_LINE - s->len;
+	if (c->max > 0) {
+		long long fit = (c->max - c->size) / RECORD_MAX;
+		if (fit < (long long)want)
+			want = fit > 0 ? fit : 1;
+	}
+	ssize_t n = read(s->fd, s->buf + s->len, want);
 	if (n < 0 && errno == EINTR)
 		return;
 	if (n <= 0) { // end-of-file (or an error that ends it): the rest is a line
-		if (s->len > 0)
+		// An open line is closed, even with nothing left: its P records
+		// (ours, or the Go pump's before it) wait for an F.
+		if (s->len > 0 || s->open)
 			record(c, s, 'F', s->buf, s->len);
 		s->len = 0;
 		close(s->fd);
@@ -173,9 +239,15 @@ static int parse(char *spec)
 			continue;
 		}
 		struct ctr *c = &ctrs[nctrs];
-		if (nctrs < MAX_CTRS && sscanf(tok, "c=%63[^,],%d,%d,%d,%d", c->name, &c->pidfd, &c->out.fd, &c->err.fd, &c->log) == 5) {
+		int open;
+		if (nctrs < MAX_CTRS && sscanf(tok, "c=%63[^,],%d,%d,%d,%d,%d,%lld,%lld", c->name, &c->pidfd, &c->out.fd, &c->err.fd, &c->log, &open,
+					  &c->dropped, &c->max) == 8) {
 			c->out.name = "stdout";
 			c->err.name = "stderr";
+			c->out.open = open & 1;
+			c->err.open = (open & 2) != 0;
+			struct stat st;
+			c->size = c->log >= 0 && fstat(c->log, &st) == 0 ? st.st_size : 0;
 			nctrs++;
 			continue;
 		}
@@ -199,8 +271,9 @@ static void resume(void)
 	static char spec[8192];
 	int n = snprintf(spec, sizeof(spec), "_PODCTL_KEEP=lock=%d ctl=%d pause=%d net=%d wake=%lld", lock_fd, ctl_fd, pause_fd, net_fd, wake_ms);
 	for (int i = 0; i < nctrs && n < (int)sizeof(spec); i++)
-		n += snprintf(spec + n, sizeof(spec) - n, " c=%s,%d,%d,%d,%d", ctrs[i].name, ctrs[i].pidfd,
-			      ctrs[i].out.fd, ctrs[i].err.fd, ctrs[i].log);
+		n += snprintf(spec + n, sizeof(spec) - n, " c=%s,%d,%d,%d,%d,%d,%lld,%lld", ctrs[i].name, ctrs[i].pidfd,
+			      ctrs[i].out.fd, ctrs[i].err.fd, ctrs[i].log, ctrs[i].out.open | ctrs[i].err.open << 1, ctrs[i].dropped,
+			      ctrs[i].max);
 	for (int i = 0; i < nins && n < (int)sizeof(spec); i++)
 		n += snprintf(spec + n, sizeof(spec) - n, " i=%s,%d", ins[i].name, ins[i].fd);
 	// Our environment, minus the stage, plus what the Go side looks for.
@@ -289,6 +362,9 @@ void podctl_keep(const char *pod_dir)
 				drain(&ctrs[i], &ctrs[i].out);
 			if (p[2].revents)
 				drain(&ctrs[i], &ctrs[i].err);
+			// A full log: the Go supervisor rotates it
+			// (sandbox/crilog/rotate.go) as it takes it back.
+			wake |= ctrs[i].max > 0 && ctrs[i].size >= ctrs[i].max;
 			busy |= p[1].revents || p[2].revents;
 			wake |= p[0].revents != 0;
 		}

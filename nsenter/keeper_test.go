@@ -33,7 +33,7 @@ func TestKeeper(t *testing.T) {
 
 	// The child gets them as fds 3..9 (ExtraFiles), in this order.
 	files := []*os.File{lock, lf, pidfdFile, outR, errR, log, inW}
-	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8 i=web,9 i=side,-1"
+	spec := "lock=3 ctl=4 pause=5 wake=0 c=web,-1,6,7,8,0,0,0 i=web,9 i=side,-1"
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=" + spec, EnvKeepDir + "=" + dir}
 	cmd.ExtraFiles = files
@@ -65,7 +65,7 @@ func TestKeeper(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	awaitResume(t, cmd, done, "a command at the control socket")
-	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8 i=web,9 i=side,-1\n", dir)
+	want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,-1,6,-1,8,1,0,0 i=web,9 i=side,-1\n", dir)
 	if stdout.String() != want {
 		t.Errorf("handed back %q\nwant        %q", stdout.String(), want)
 	}
@@ -178,5 +178,49 @@ func awaitResume(t *testing.T, cmd *exec.Cmd, done <-chan error, what string) {
 	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("%s did not wake the keeper", what)
+	}
+}
+
+// A log that reaches its size wakes the keeper: the supervisor rotates it
+// as it takes it back (sandbox/crilog/rotate.go).
+func TestKeeperWakesOnFullLog(t *testing.T) {
+	dir := t.TempDir()
+	lock, lf, _ := keeperFiles(t, dir)
+	_, pidfdFile := sleeper(t)
+	outR, outW, _ := os.Pipe()
+	defer outW.Close()
+	log, _ := os.OpenFile(filepath.Join(dir, "0.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	log.WriteString(strings.Repeat("x", 900))
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = []string{EnvStage + "=" + StageKeep, EnvKeep + "=lock=3 ctl=4 pause=5 wake=0 c=web,8,-1,-1,-1,0,0,0 c=web,-1,6,-1,7,0,0,1000", EnvKeepDir + "=" + dir}
+	_, ctrPidfd := sleeper(t)
+	cmd.ExtraFiles = []*os.File{lock, lf, pidfdFile, outR, log, ctrPidfd}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outR.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	fmt.Fprintf(outW, "short\n")
+	select {
+	case <-done:
+		t.Fatalf("the keeper left below the log's size: %q", stdout.String())
+	case <-time.After(100 * time.Millisecond):
+	}
+	go func() {
+		for range 2000 {
+			if _, err := fmt.Fprintf(outW, "%s\n", strings.Repeat("y", 100)); err != nil {
+				return
+			}
+		}
+	}()
+	awaitResume(t, cmd, done, "a full log")
+	if fi, _ := os.Stat(filepath.Join(dir, "0.log")); fi.Size() > 1000+300 {
+		t.Errorf("the keeper wrote %d bytes, past 1000 by more than a record", fi.Size())
+	}
+	if want := fmt.Sprintf("resumed %s lock=3 ctl=4 pause=5 net=-1 wake=0 c=web,8,-1,-1,-1,0,0,0 c=web,-1,6,-1,7,0,0,1000\n", dir); stdout.String() != want {
+		t.Errorf("handed back %q, want %q", stdout.String(), want)
 	}
 }

@@ -30,10 +30,16 @@ type KeptIn struct {
 }
 
 // KeptRun is one container run: its process (pidfd -1 once it has ended)
-// and its output pipes (-1 at end-of-file) with their log.
+// and its output pipes (-1 at end-of-file) with their log; Open, the
+// streams whose line is open (a P record was their last: 1 stdout, 2
+// stderr); Dropped, bytes of records the keeper did not write (the log's
+// filesystem at its reserve, sandbox/crilog/room.go); Max, the size at
+// which the log is rotated: the keeper wakes the supervisor to rotate it
+// (0: never).
 type KeptRun struct {
-	Name                 string
-	PIDFD, Out, Err, Log int
+	Name                       string
+	PIDFD, Out, Err, Log, Open int
+	Dropped, Max               int64
 }
 
 func (k *KeepSpec) String() string {
@@ -43,7 +49,7 @@ func (k *KeepSpec) String() string {
 	}
 	s := fmt.Sprintf("lock=%d ctl=%d pause=%d net=%d wake=%d", k.Lock, k.Ctl, k.Pause, k.Net, wake)
 	for _, r := range k.Runs {
-		s += fmt.Sprintf(" c=%s,%d,%d,%d,%d", r.Name, r.PIDFD, r.Out, r.Err, r.Log)
+		s += fmt.Sprintf(" c=%s,%d,%d,%d,%d,%d,%d,%d", r.Name, r.PIDFD, r.Out, r.Err, r.Log, r.Open, r.Dropped, r.Max)
 	}
 	for _, in := range k.Stdins {
 		s += fmt.Sprintf(" i=%s,%d", in.Name, in.FD)
@@ -72,13 +78,18 @@ func ParseKeepSpec(s string) (*KeepSpec, error) {
 			}
 		case "c":
 			f := strings.Split(val, ",")
-			if len(f) != 5 {
+			if len(f) != 8 {
 				return nil, fmt.Errorf("bad container entry %q", tok)
 			}
 			r := KeptRun{Name: f[0]}
-			for i, p := range []*int{&r.PIDFD, &r.Out, &r.Err, &r.Log} {
+			for i, p := range []*int{&r.PIDFD, &r.Out, &r.Err, &r.Log, &r.Open} {
 				if *p, err = strconv.Atoi(f[i+1]); err != nil {
 					break
+				}
+			}
+			for i, p := range []*int64{&r.Dropped, &r.Max} {
+				if err == nil {
+					*p, err = strconv.ParseInt(f[i+6], 10, 64)
 				}
 			}
 			k.Runs = append(k.Runs, r)

@@ -7,7 +7,7 @@ import (
 // The descriptor list the supervisor and its keeper hand each other:
 // never a panic; what parses prints back to something that parses the same.
 func FuzzKeepSpec(f *testing.F) {
-	for _, s := range []string{"lock=3 ctl=4 pause=5 wake=0 c=web,6,7,8,9", "lock=1", "c=a,b", "lock=3 ctl=4 pause=5 wake=99 c=x,-1,-1,-1,3"} {
+	for _, s := range []string{"lock=3 ctl=4 pause=5 wake=0 c=web,6,7,8,9,1,0,100", "lock=1", "c=a,b", "lock=3 ctl=4 pause=5 wake=99 c=x,-1,-1,-1,3,3,7,0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -23,8 +23,9 @@ type LogsOptions struct {
 }
 
 // Logs prints a container's log: its current run, or with Previous the
-// one before (the kubelet keeps both). Follow keeps printing until the
-// container stops running.
+// one before (the kubelet keeps both), each with the files rotation kept
+// of it, oldest first. Follow keeps printing until the container stops
+// running.
 func Logs(ctx context.Context, pod string, o LogsOptions, stdout, stderr io.Writer) error {
 	st, dir, err := model.Observe(pod)
 	if err != nil {
@@ -42,26 +43,27 @@ func Logs(ctx context.Context, pod string, o LogsOptions, stdout, stderr io.Writ
 		run--
 	}
 	path := c.Spec.LogFile(dir, run)
-	off, err := crilog.Print(path, crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail}, stdout, stderr)
+	opts := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail}
+	var done func() bool // nil: print what is there
+	if o.Follow && !o.Previous {
+		done = func() bool {
+			if ctx.Err() != nil {
+				return true // the caller stopped following
+			}
+			st, _, err := model.Observe(pod)
+			if err != nil || model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown {
+				return true
+			}
+			c := st.Container(name)
+			return c == nil || c.RestartCount != run || c.State.Running == nil
+		}
+	}
+	err = crilog.Follow(path, opts, stdout, stderr, done)
 	if errors.Is(err, os.ErrNotExist) {
 		if c.State.Waiting != nil && !o.Previous {
 			return fmt.Errorf("container %s of pod %s has not started yet (%s)", name, pod, c.State.Waiting.Reason)
 		}
 		return fmt.Errorf("the log of container %s of pod %s is gone (%s)", name, pod, path)
 	}
-	if err != nil || !o.Follow || o.Previous {
-		return err
-	}
-	follow := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: -1}
-	return crilog.Follow(path, off, follow, stdout, stderr, func() bool {
-		if ctx.Err() != nil {
-			return true // the caller stopped following
-		}
-		st, _, err := model.Observe(pod)
-		if err != nil || model.Terminal(st.Phase) || st.Phase == model.PhaseUnknown {
-			return true
-		}
-		c := st.Container(name)
-		return c == nil || c.RestartCount != run || c.State.Running == nil
-	})
+	return err
 }

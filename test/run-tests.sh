@@ -94,8 +94,8 @@ chmod -R a+rX "$work/testdata"
 
 # What each stage runs (-test.run), and counts (counted).
 hibernate_tests='TestLargeMessages|TestSupervisorLockDeleted|TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestPodAPI|TestNetworkHelperKilled|TestNetworkHelperBackOff|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'
-nosub_tests='TestLargeMessages|TestSupervisorLockDeleted|TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestPauseDescriptors|TestPauseBinaryNotWritable|TestLeakOracle|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge'
-root_tests='TestLargeMessages|TestSupervisorLockDeleted|TestSupervisorOrPauseKilled|TestRoot|TestPodAPI|TestPauseDescriptors|TestPauseBinaryNotWritable|TestSignalEscalation|TestNodeRebooted|TestLeakOracle|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes'
+nosub_tests='TestLargeMessages|TestSupervisorLockDeleted|TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestPauseDescriptors|TestPauseBinaryNotWritable|TestLeakOracle|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge|TestLogsRotated'
+root_tests='TestLargeMessages|TestSupervisorLockDeleted|TestSupervisorOrPauseKilled|TestRoot|TestPodAPI|TestPauseDescriptors|TestPauseBinaryNotWritable|TestSignalEscalation|TestNodeRebooted|TestLeakOracle|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes|TestLogsRotated|TestLogsPartialLineHibernated'
 
 fail=0
 passed=0
@@ -149,11 +149,13 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	# A small filesystem for an image store that fills up (the full-disk
 	# load test).
-	mkdir -p "$work/smallstore"
+	mkdir -p "$work/smallstore" "$work/smallrun"
 	mount -t tmpfs -o size=24m,mode=700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER") tmpfs "$work/smallstore"
-	trap 'umount "$work/smallstore" 2>/dev/null; rm -rf "$work"' EXIT
+	# And a small runtime directory that logs fill up (TestLogsFullDisk).
+	mount -t tmpfs -o size=24m,mode=700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER") tmpfs "$work/smallrun"
+	trap 'umount "$work/smallstore" "$work/smallrun" 2>/dev/null; rm -rf "$work"' EXIT
 	echo "== end-to-end tests, rootless (user $TEST_USER)"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL=$work/podctl $e2e_env XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env $podman_env PODCTL_SMALL_STORE=$work/smallstore PODCTL_SMALL_RUNDIR=$work/smallrun PODCTL=$work/podctl $e2e_env XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m" \
 		>"$work/rootless.log" 2>&1 || fail=1
 	cat "$work/rootless.log"
 	count "$work/rootless.log"
@@ -169,7 +171,7 @@ if [ "$(id -u)" = 0 ]; then
 	# The lifecycle again, with detached supervisors hibernating into the
 	# keeper 50 ms after each event, so that every command meets a keeper.
 	echo "== end-to-end lifecycle tests, rootless, supervisors hibernating after 50 ms"
-	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
+	su "$TEST_USER" -s /bin/bash -c "cd $work && env PODCTL=$work/podctl $e2e_env PODCTL_SMALL_RUNDIR=$work/smallrun PODCTL_HIBERNATE_AFTER=50ms XDG_RUNTIME_DIR=$rundir USER=$TEST_USER $work/e2e.test -test.v -test.count=1 -test.timeout=10m \
 		-test.run '$hibernate_tests'" \
 		>"$work/hibernate.log" 2>&1 || fail=1
 	cat "$work/hibernate.log"

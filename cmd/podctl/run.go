@@ -60,7 +60,7 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringFlag{Name: "result-file", Usage: "when the new pod has ended, write its result there as JSON: exit code, reason (Completed, Error, DeadlineExceeded, ...), start and end times"},
 			&cli.BoolFlag{Name: "read-only", Usage: "a read-only root filesystem, with writable tmpfs on /tmp, /var/tmp and /run"},
 			&cli.BoolFlag{Name: "privileged", Usage: "every capability, no no_new_privs, /proc and /sys unmasked: for debugging only"},
-		}, append(limitFlags(), networkFlags()...)...),
+		}, append(append(limitFlags(), logFlags()...), networkFlags()...)...),
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			var image string
@@ -152,7 +152,7 @@ kills at once). With -d it returns once the container has started.`,
 				ctr.TTY = true
 			}
 			if pod := c.String("pod"); pod != "" {
-				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns"}, networkFlagNames()...) {
+				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns", "log-max-size", "log-max-files"}, networkFlagNames()...) {
 					if c.IsSet(f) {
 						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
 					}
@@ -172,6 +172,9 @@ kills at once). With -d it returns once the container has started.`,
 				SharePID: c.Bool("share-pid"), RestartPolicy: policy, Remove: c.Bool("rm"), ActiveDeadline: c.Duration("timeout"),
 				ResultFile: c.String("result-file"), UserNS: c.String("userns")}
 			if spec.Network, err = networkConfig(c); err != nil {
+				return err
+			}
+			if err := logConfig(c, &spec); err != nil {
 				return err
 			}
 			if c.IsSet("name") && spec.Name == "" {

@@ -90,7 +90,7 @@ func readRecords(t *testing.T, path string) ([]string, []time.Time) {
 func pumpAll(t *testing.T, streams map[string]io.Reader) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func pumpAll(t *testing.T, streams map[string]io.Reader) string {
 
 func TestCRILogTwoStreams(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestCRILogTwoStreams(t *testing.T) {
 	}
 
 	// Appending: a second run adds to the same file.
-	l, err = Open(path)
+	l, err = Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestCRILogLongLines(t *testing.T) {
 			}
 		}
 		var out, errOut bytes.Buffer
-		if _, err := Print(path, ReadOptions{Tail: -1}, &out, &errOut); err != nil {
+		if err := Print(path, ReadOptions{Tail: -1}, &out, &errOut); err != nil {
 			t.Fatal(err)
 		}
 		if out.String() != input+"\n" || errOut.Len() != 0 {
@@ -238,7 +238,7 @@ func TestCRILogLongLines(t *testing.T) {
 
 func TestCRILogTee(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestCRILogTee(t *testing.T) {
 
 func TestCRILogPumpErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,14 +299,14 @@ func TestCRILogPumpErrors(t *testing.T) {
 	if strings.Join(recs, "\n") != "stderr F before the error" {
 		t.Errorf("records %q", recs)
 	}
-	if _, err := Open(filepath.Join(path, "sub", "x.log")); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := Open(filepath.Join(path, "sub", "x.log"), Limits{}); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("opening under a file: %v", err)
 	}
 }
 
 func TestCRILogRecordFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,20 +392,17 @@ func TestPrintLog(t *testing.T) {
 		{ReadOptions{Tail: 0}, "", ""},
 		{ReadOptions{Tail: 2}, "three\n", "\n"},
 		{ReadOptions{Tail: 4}, "two\nthree\n", "err1\n\n"},
+		// A line's time is its first record's, as the kubelet prints it.
 		{ReadOptions{Tail: -1, Timestamps: true},
-			"2024-01-02T03:04:01Z one\n2024-01-02T03:04:05.123456789Z two\n2024-01-02T03:04:06Z three\n",
-			"2024-01-02T03:04:04Z err1\n2024-01-02T03:04:07Z \n"},
+			"2024-01-02T03:04:01Z one\n2024-01-02T03:04:03.5Z two\n2024-01-02T03:04:06Z three\n",
+			"2024-01-02T03:04:02Z err1\n2024-01-02T03:04:07Z \n"},
 		{ReadOptions{Tail: 3, Timestamps: true},
-			"2024-01-02T03:04:05.123456789Z two\n2024-01-02T03:04:06Z three\n",
+			"2024-01-02T03:04:03.5Z two\n2024-01-02T03:04:06Z three\n",
 			"2024-01-02T03:04:07Z \n"},
 	} {
 		var out, errOut bytes.Buffer
-		off, err := Print(path, tc.opts, &out, &errOut)
-		if err != nil {
+		if err := Print(path, tc.opts, &out, &errOut); err != nil {
 			t.Fatal(err)
-		}
-		if off != int64(len(sampleLog)) {
-			t.Errorf("%+v: offset %d, want %d", tc.opts, off, len(sampleLog))
 		}
 		if out.String() != tc.out || errOut.String() != tc.errOut {
 			t.Errorf("%+v: stdout %q stderr %q, want %q %q", tc.opts, out.String(), errOut.String(), tc.out, tc.errOut)
@@ -413,13 +410,13 @@ func TestPrintLog(t *testing.T) {
 	}
 
 	var out, errOut bytes.Buffer
-	if off, err := Print(filepath.Join(t.TempDir(), "empty"), ReadOptions{Tail: -1}, &out, &errOut); err == nil || off != 0 {
-		t.Errorf("missing file: %d %v", off, err)
+	if err := Print(filepath.Join(t.TempDir(), "empty"), ReadOptions{Tail: -1}, &out, &errOut); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
 	}
 	empty := filepath.Join(t.TempDir(), "empty")
 	os.WriteFile(empty, nil, 0o600)
-	if off, err := Print(empty, ReadOptions{Tail: -1}, &out, &errOut); err != nil || off != 0 || out.Len()+errOut.Len() != 0 {
-		t.Errorf("empty file: %d %v %q %q", off, err, out.String(), errOut.String())
+	if err := Print(empty, ReadOptions{Tail: -1}, &out, &errOut); err != nil || out.Len()+errOut.Len() != 0 {
+		t.Errorf("empty file: %v %q %q", err, out.String(), errOut.String())
 	}
 }
 
@@ -428,47 +425,49 @@ func TestPrintLogMalformed(t *testing.T) {
 	good := "2024-01-02T03:04:01Z stdout F one\n"
 	os.WriteFile(path, []byte(good+"2024-01-02T03:04:02Z stdout Q two\n2024-01-02T03:04:03Z stdout F three\n"), 0o600)
 	var out, errOut bytes.Buffer
-	off, err := Print(path, ReadOptions{Tail: -1}, &out, &errOut)
+	err := Print(path, ReadOptions{Tail: -1}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s at offset %d", path, len(good))) || !strings.Contains(err.Error(), `tag "Q"`) {
 		t.Errorf("error %v", err)
 	}
-	if off != int64(len(good)) || out.String() != "one\n" {
-		t.Errorf("offset %d, printed %q", off, out.String())
+	if out.String() != "one\n" {
+		t.Errorf("printed %q", out.String())
 	}
 }
 
-// A line whose P records have no F record yet is left to the follower with
-// everything after it, so nothing is lost or printed twice.
-func TestPrintLogThenFollowOpenLine(t *testing.T) {
+// P records are printed as they come, as the kubelet prints them: a line
+// that never ended (its P records without an F) is not lost, and a
+// follower goes on from there without printing anything twice.
+func TestPrintOpenLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	first := "2024-01-02T03:04:01Z stdout F one\n"
-	os.WriteFile(path, []byte(first+"2024-01-02T03:04:02Z stderr P ab\n2024-01-02T03:04:03Z stdout F two\n"), 0o600)
+	os.WriteFile(path, []byte("2024-01-02T03:04:01Z stdout F one\n2024-01-02T03:04:02Z stderr P ab\n"+
+		"2024-01-02T03:04:03Z stdout F two\n2024-01-02T03:04:04Z stderr P cd\n"), 0o600)
 	var out, errOut bytes.Buffer
-	off, err := Print(path, ReadOptions{Tail: -1}, &out, &errOut)
-	if err != nil {
+	if err := Print(path, ReadOptions{Tail: -1, Timestamps: true}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	if off != int64(len(first)) || out.String() != "one\n" || errOut.String() != "" {
-		t.Fatalf("offset %d, stdout %q, stderr %q", off, out.String(), errOut.String())
+	if out.String() != "2024-01-02T03:04:01Z one\n2024-01-02T03:04:03Z two\n" || errOut.String() != "2024-01-02T03:04:02Z abcd" {
+		t.Fatalf("stdout %q, stderr %q", out.String(), errOut.String())
 	}
+	// --tail counts lines ended by an F record; an open line is kept.
+	out.Reset()
+	errOut.Reset()
+	if err := Print(path, ReadOptions{Tail: 1}, &out, &errOut); err != nil || out.String() != "two\n" || errOut.String() != "abcd" {
+		t.Fatalf("tail 1: %v stdout %q, stderr %q", err, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
 	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString("2024-01-02T03:04:04Z stderr F cd\n")
-	f.Close()
-	// done() is true from the start: what is in the file is still printed.
+	defer f.Close()
 	res := make(chan error, 1)
-	go func() {
-		res <- Follow(path, off, ReadOptions{Tail: 1}, &out, &errOut, func() bool { return true })
-	}()
-	select {
-	case err := <-res:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("FollowLog did not return although done() is true")
-	}
-	if out.String() != "one\ntwo\n" || errOut.String() != "abcd\n" {
-		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
+	var sout, serr syncBuffer
+	var finished atomic.Bool
+	go func() { res <- Follow(path, ReadOptions{Tail: -1}, &sout, &serr, finished.Load) }()
+	waitFor(t, "the open line", func() bool { return serr.String() == "abcd" })
+	f.WriteString("2024-01-02T03:04:05Z stderr F \n")
+	waitFor(t, "the line's end", func() bool { return serr.String() == "abcd\n" })
+	finished.Store(true)
+	if err := <-res; err != nil || sout.String() != "one\ntwo\n" {
+		t.Errorf("%v stdout %q", err, sout.String())
 	}
 }
 
@@ -486,16 +485,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestFollowLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
 	os.WriteFile(path, []byte("2024-01-02T03:04:01Z stdout F before\n"), 0o600)
-	var out0, err0 bytes.Buffer
-	off, err := Print(path, ReadOptions{Tail: -1}, &out0, &err0)
-	if err != nil || out0.String() != "before\n" {
-		t.Fatalf("PrintLog: %v %q", err, out0.String())
-	}
 	var out, errOut syncBuffer
 	var finished atomic.Bool
 	res := make(chan error, 1)
 	go func() {
-		res <- Follow(path, off, ReadOptions{Timestamps: true}, &out, &errOut, finished.Load)
+		res <- Follow(path, ReadOptions{Timestamps: true, Tail: 0}, &out, &errOut, finished.Load)
 	}()
 	appendLog := func(s string) {
 		done := make(chan struct{}) // another goroutine, as the pumps are
@@ -544,17 +538,18 @@ func TestFollowLog(t *testing.T) {
 	}
 }
 
-// Following a log that two pumps are writing gives back each stream whole.
+// Following a log that two pumps are writing gives back each stream whole,
+// across the log's rotations.
 func TestFollowLogWhilePumping(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	l, err := Open(path)
+	l, err := Open(path, Limits{MaxSize: 64 << 10, MaxFiles: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut syncBuffer
 	var finished atomic.Bool
 	res := make(chan error, 1)
-	go func() { res <- Follow(path, 0, ReadOptions{}, &out, &errOut, finished.Load) }()
+	go func() { res <- Follow(path, ReadOptions{Tail: -1}, &out, &errOut, finished.Load) }()
 	long := strings.Repeat("x", 2*maxLogLine+7)
 	want := map[string]string{}
 	var wg sync.WaitGroup
@@ -601,5 +596,45 @@ func TestFollowLogWhilePumping(t *testing.T) {
 	if out.String() != want["stdout"] || errOut.String() != want["stderr"] {
 		t.Errorf("followed output differs: stdout %d bytes (want %d), stderr %d bytes (want %d)",
 			len(out.String()), len(want["stdout"]), len(errOut.String()), len(want["stderr"]))
+	}
+}
+
+// Rotation keeps MaxFiles files of at most MaxSize bytes each, and Print
+// reads them in order: the last lines, none missing between the first
+// kept and the last.
+func TestRotate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	l, err := Open(path, Limits{MaxSize: 1000, MaxFiles: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&in, "line %d\n", i)
+	}
+	if err := l.Pump("stdout", strings.NewReader(in.String()), nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	for _, name := range []string{path, Rotated(path, 1), Rotated(path, 2)} {
+		if fi, err := os.Stat(name); err != nil || fi.Size() > 1000 || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(Rotated(path, 3)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a fourth file: %v", err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Print(path, ReadOptions{Tail: -1}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := in.String()[strings.Index("\n"+in.String(), "\n"+lines[0]+"\n"):]
+	if len(lines) < 50 || out.String() != want {
+		t.Errorf("printed %d lines from %q to %q, want the last ones up to line 199 in order", len(lines), lines[0], lines[len(lines)-1])
+	}
+	RemoveRotated(path)
+	if _, err := os.Stat(Rotated(path, 1)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("RemoveRotated left %v", err)
 	}
 }

@@ -92,6 +92,15 @@ type PodSpec struct {
 	// volumes now and then, and evicts the pod once one holds more
 	// (sandbox/supervisor/eviction.go).
 	VolumeLimits []VolumeLimit `json:"volumeLimits,omitempty"`
+	// LogMaxSize and LogMaxFiles: a container's log is rotated when it
+	// would grow past LogMaxSize bytes, and LogMaxFiles files of it are
+	// kept (sandbox/crilog/rotate.go), as the kubelet's
+	// containerLogMaxSize and containerLogMaxFiles (--log-max-size,
+	// --log-max-files; a manifest's podctl.io/container-log-max-size and
+	// podctl.io/container-log-max-files annotations). Validate fills in
+	// the kubelet's defaults, 10 MiB and 5.
+	LogMaxSize  int64 `json:"logMaxSize,omitempty"`
+	LogMaxFiles int   `json:"logMaxFiles,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -264,6 +273,9 @@ func (s *PodSpec) Validate() error {
 		if _, err := idmap.Detect().KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
 			return err
 		}
+	}
+	if err := s.validateLogLimits(); err != nil {
+		return err
 	}
 	var err error
 	s.ResultFile, err = checkResultFile(s.ResultFile)

@@ -83,6 +83,9 @@ type ContainerStatus struct {
 	// Kubernetes field), kept here so that a supervisor resumed from its
 	// keeper (sandbox/supervisor/hibernate.go) carries on with it.
 	Restart *RestartInfo `json:"restart,omitempty"`
+	// LogDroppedBytes: output not logged because the log's filesystem was
+	// down to its reserve (sandbox/crilog/room.go), all runs together.
+	LogDroppedBytes int64 `json:"logDroppedBytes,omitempty"`
 }
 
 // RestartInfo: the delay before the next crash restart, and when the

@@ -126,6 +126,7 @@ func (s *Supervisor) finish() {
 		s.ctl.close()
 	}
 	s.finalStatus()
+	s.countDropped()
 	s.writeResult()
 	// (With Remove the directory goes below: no state to write.)
 	if !s.St.Spec.Remove {

@@ -84,7 +84,14 @@ func (s *Supervisor) hibernate() {
 			s.logf("hibernate: re-listening: %v", err)
 		}
 		lf.Close()
-		for _, p := range s.logPumps {
+		// Each paused pump goes on as a new one. The paused ones leave
+		// the list first: startPump drops only pumps whose done is
+		// closed, which a paused pump's goroutine may not have done yet,
+		// and a pump listed twice was handed to the keeper twice (two
+		// readers of one pipe, two writers of one log).
+		paused := s.logPumps
+		s.logPumps = nil
+		for _, p := range paused {
 			p.restart(s)
 		}
 	}
@@ -105,7 +112,9 @@ func (s *Supervisor) hibernate() {
 		k.Runs = append(k.Runs, nsenter.KeptRun{Name: name, PIDFD: inherit(proc.Pidfd), Out: -1, Err: -1, Log: -1})
 	}
 	for _, p := range pumps {
-		r := nsenter.KeptRun{Name: p.container, PIDFD: -1, Out: -1, Err: -1, Log: inherit(int(p.log.F.Fd()))}
+		open := p.log.OpenLines()
+		r := nsenter.KeptRun{Name: p.container, PIDFD: -1, Out: -1, Err: -1, Log: inherit(int(p.log.Fd())),
+			Open: b2i(open.Stdout) | b2i(open.Stderr)<<1, Max: p.log.Limits.MaxSize}
 		if p.out != nil {
 			r.Out = inherit(int(p.out.Fd()))
 		}
@@ -133,12 +142,19 @@ func (s *Supervisor) hibernate() {
 	if d := s.evictAt; !d.IsZero() && (k.Wake.IsZero() || d.Before(k.Wake)) {
 		k.Wake = d
 	}
-	s.save()
+	s.save() // after the pumps' pause: their dropped bytes are counted
 	env := append(os.Environ(), nsenter.EnvStage+"="+nsenter.StageKeep,
 		nsenter.EnvKeep+"="+k.String(), nsenter.EnvKeepDir+"="+s.dir)
 	err = unix.Exec(stage.SelfExe, []string{"podctl-keeper", s.dir}, env)
 	s.logf("hibernate: exec of the keeper: %v", err)
 	resume()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // restart resumes a paused pump on the same pipes.
@@ -149,7 +165,7 @@ func (p *logPump) restart(s *Supervisor) {
 			unix.CloseOnExec(int(f.Fd()))
 		}
 	}
-	unix.CloseOnExec(int(p.log.F.Fd()))
+	unix.CloseOnExec(int(p.log.Fd()))
 	s.startPump(p.container, p.log, p.out, p.err)
 }
 
@@ -198,11 +214,20 @@ func resumeSupervisor(dir string, k *nsenter.KeepSpec) (*Supervisor, error) {
 		}
 		if r.Log >= 0 {
 			unix.CloseOnExec(r.Log)
-			path := model.LogPath(dir, r.Name, 0)
+			path, lim := model.LogPath(dir, r.Name, 0), crilog.Limits{}
 			if c := st.Container(r.Name); c != nil {
-				path = c.Spec.LogFile(dir, c.RestartCount)
+				path, lim = c.Spec.LogFile(dir, c.RestartCount), st.Spec.LogLimits(&c.Spec)
+				c.LogDroppedBytes += r.Dropped
 			}
-			log := &crilog.File{Path: path, F: os.NewFile(uintptr(r.Log), "log")}
+			log, err := crilog.Adopt(path, os.NewFile(uintptr(r.Log), "log"), lim, crilog.OpenLines{Stdout: r.Open&1 != 0, Stderr: r.Open&2 != 0})
+			if err != nil {
+				s.logf("resuming: %v", err)
+			}
+			if log == nil { // its pipes go: the writers get EPIPE, not a stall
+				unix.Close(r.Out)
+				unix.Close(r.Err)
+				continue
+			}
 			var out, errf *os.File
 			if r.Out >= 0 {
 				unix.CloseOnExec(r.Out)

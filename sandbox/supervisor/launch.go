@@ -144,12 +144,14 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 	// The kubelet keeps the current and the previous run's log (a log
 	// path the caller chose is the caller's to rotate).
 	if c.RestartCount >= 2 && c.Spec.LogPath == "" {
-		os.Remove(model.LogPath(s.dir, name, c.RestartCount-2))
+		old := model.LogPath(s.dir, name, c.RestartCount-2)
+		os.Remove(old)
+		crilog.RemoveRotated(old)
 	}
 	path := c.Spec.LogFile(s.dir, c.RestartCount)
 	err := os.MkdirAll(filepath.Dir(path), 0o700)
 	if err == nil {
-		r.log, err = crilog.Open(path)
+		r.log, err = crilog.Open(path, s.St.Spec.LogLimits(&c.Spec))
 	}
 	if err != nil {
 		j.Abort()

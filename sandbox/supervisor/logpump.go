@@ -120,3 +120,13 @@ func (p *logPump) pause() bool {
 	defer p.mu.Unlock()
 	return p.out != nil || p.err != nil
 }
+
+// countDropped adds to each container's status the output its log left
+// out since the last count (a full filesystem, sandbox/crilog/room.go).
+func (s *Supervisor) countDropped() {
+	for _, p := range s.logPumps {
+		if c := s.St.Container(p.container); c != nil {
+			c.LogDroppedBytes += p.log.TakeDropped()
+		}
+	}
+}

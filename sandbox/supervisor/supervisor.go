@@ -191,6 +191,7 @@ func (s *Supervisor) Post(f func()) {
 // save computes the pod's phase and conditions and writes state.json.
 func (s *Supervisor) save() {
 	s.status()
+	s.countDropped()
 	if err := model.WithStateLock(s.dir, func() error { return model.WriteState(s.dir, s.St) }); err != nil {
 		s.logf("saving state: %v", err)
 	}

@@ -1,0 +1,56 @@
+package crilog
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Rotation, as the kubelet's container log manager does it, in a scheme a
+// reader can follow without the kubelet's timestamps: the live file is
+// Path; when it is full it becomes Path.1, Path.1 becomes Path.2, and so
+// on up to Path.(MaxFiles-1), whose old content is gone (rename(2) over
+// it). A reader (reader.go) reads Path.(N) ... Path.1, Path in that order.
+// The kubelet compresses all but the newest rotated file; podctl keeps
+// them plain, so the keeper (nsenter/keeper.c) needs no compressor and
+// podctl logs no decompressor.
+
+// Rotated is the name of the k-th newest rotated file of the log at path
+// (k ≥ 1).
+func Rotated(path string, k int) string {
+	return path + "." + strconv.Itoa(k)
+}
+
+// rotate moves the live file aside and opens a new one; l.mu is held.
+func (l *File) rotate() error {
+	if l.Limits.MaxFiles < 2 {
+		return fmt.Errorf("rotating container log %s: MaxFiles %d keeps no rotated file", l.Path, l.Limits.MaxFiles)
+	}
+	for k := l.Limits.MaxFiles - 1; k > 1; k-- {
+		if err := os.Rename(Rotated(l.Path, k-1), Rotated(l.Path, k)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rotating container log %s: %w", l.Path, err)
+		}
+	}
+	if err := os.Rename(l.Path, Rotated(l.Path, 1)); err != nil {
+		return fmt.Errorf("rotating container log %s: %w", l.Path, err)
+	}
+	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		// The old file, now Path.1, takes the records until the next try.
+		return fmt.Errorf("rotating container log %s: %w", l.Path, err)
+	}
+	l.f.Close()
+	l.f, l.size = f, 0
+	return nil
+}
+
+// RemoveRotated removes the rotated files of the log at path (the live
+// file is the caller's to remove).
+func RemoveRotated(path string) {
+	for k := 1; ; k++ {
+		if err := os.Remove(Rotated(path, k)); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+	}
+}
