@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,20 @@ const LogFile = "network.log"
 // state directory (the helper's log, slirp4netns' API socket). cgroup, if
 // not nil, is the cgroup the helper is born in (clone3 CLONE_INTO_CGROUP),
 // so that its memory counts as the pod's.
+// HelperArgv0 is the argv[0] a network helper runs with: its name (which
+// pasta reads to run as pasta, not passt) and the directory of the pod it
+// serves, so that podctl rm -f and gc find it in /proc/PID/cmdline when
+// the pod's state no longer names it (sandbox/model/unrecorded.go): it is
+// neither in the pod's namespaces nor readable for its descriptors (not
+// dumpable).
+// (No '/' in it: pasta takes the basename of its argv[0] for its name.
+// The directory's hash tells two state roots' pods of one name apart.)
+func HelperArgv0(helper, dir string) string {
+	h := fnv.New64a()
+	h.Write([]byte(dir))
+	return fmt.Sprintf("%s:%s:%016x", helper, filepath.Base(dir), h.Sum64())
+}
+
 func Start(cfg Config, pausePID, pausePIDFD int, dir string, cgroup *os.File) (*Helper, error) {
 	h := &Helper{Mode: cfg.Mode, ready: make(chan struct{}), log: filepath.Join(dir, LogFile)}
 	logf, err := os.OpenFile(h.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
@@ -100,6 +115,7 @@ func Start(cfg Config, pausePID, pausePIDFD int, dir string, cgroup *os.File) (*
 	}
 	pidfd := -1
 	h.cmd = exec.Command(cfg.Mode.Helper(), args...)
+	h.cmd.Args[0] = HelperArgv0(cfg.Mode.Helper(), dir)
 	h.cmd.ExtraFiles = []*os.File{w, nsFiles[0], nsFiles[1]} // fds 3, 4, 5
 	h.cmd.Stdout, h.cmd.Stderr = logf, logf
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{PidFD: &pidfd,

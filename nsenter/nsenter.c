@@ -317,7 +317,10 @@ static void stage_pause(void)
 	}
 	char fdenv[32];
 	snprintf(fdenv, sizeof(fdenv), "_PODCTL_SYNC_FD=%d", sync_fd);
-	char *argv[] = {"podctl-pause", NULL};
+	// argv[1], the pod's name, names the pod in /proc/PID/cmdline for
+	// podctl rm -f and gc when its state file is lost (readable by the
+	// user even though the pause is not dumpable, proc(5)).
+	char *argv[] = {"podctl-pause", getenv("_PODCTL_POD_NAME"), NULL};
 	char *envp[] = {"_PODCTL_STAGE=pause-init", fdenv, NULL};
 	syscall(SYS_execveat, tree, "", argv, envp, AT_EMPTY_PATH);
 	fail("execveat of the read-only pause binary");

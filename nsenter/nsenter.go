@@ -25,6 +25,12 @@ const (
 	// EnvHostNetwork, set for the pause stage, keeps the host's network
 	// namespace (podctl run --network host).
 	EnvHostNetwork = "_PODCTL_HOST_NETWORK"
+	// EnvPodName, set for the pause stage, is the pod's name: the pause
+	// carries it as its argv[1], so that podctl rm -f and gc can find a
+	// pod's pause in /proc when its state file no longer says
+	// (sandbox/unrecorded.go). (The name, not the state directory: a
+	// host path is none of the pod's business, and its ps shows PID 1.)
+	EnvPodName = "_PODCTL_POD_NAME"
 )
 
 // Stages the constructor understands.

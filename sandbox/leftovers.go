@@ -63,7 +63,13 @@ func cleanupLeftovers(dir string) error {
 		if !model.Exists(dir) {
 			return nil // removed by another rm or gc while we waited for the lock
 		}
-		if st, err := model.ReadStateFile(dir); err == nil {
+		// What the state records, and then what /proc still shows of the
+		// pod (model.KillUnrecorded): the state may be corrupt, or wrong.
+		st, err := model.ReadStateFile(dir)
+		if n := model.KillUnrecorded(dir); n > 0 {
+			explain.Printf("podctl", "SIGKILL to %d processes of the pod that its state did not account for, found in /proc by the pause's namespaces", n)
+		}
+		if err == nil {
 			killLeftovers(st)
 			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
 				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/model"
+
+	"golang.org/x/sys/unix"
 )
 
 // LogsOptions are podctl logs' flags.
@@ -20,6 +23,22 @@ type LogsOptions struct {
 	// only the last Tail lines (<0: all).
 	Timestamps bool
 	Tail       int
+}
+
+// logOpener opens the log files of container c of the pod in dir: beneath
+// the pod's directory without following a symlink (model.OpenInPod), unless
+// the caller chose the log's path (a CRI server's log directory).
+func logOpener(dir string, c *model.ContainerSpec) func(string) (*os.File, error) {
+	if c.LogPath != "" {
+		return nil
+	}
+	return func(name string) (*os.File, error) {
+		rel, err := filepath.Rel(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		return model.OpenInPod(dir, rel, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	}
 }
 
 // Logs prints a container's log: its current run, or with Previous the
@@ -43,7 +62,7 @@ func Logs(ctx context.Context, pod string, o LogsOptions, stdout, stderr io.Writ
 		run--
 	}
 	path := c.Spec.LogFile(dir, run)
-	opts := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail}
+	opts := crilog.ReadOptions{Timestamps: o.Timestamps, Tail: o.Tail, Open: logOpener(dir, &c.Spec)}
 	var done func() bool // nil: print what is there
 	if o.Follow && !o.Previous {
 		done = func() bool {

@@ -62,6 +62,14 @@ func stopPod(st *model.PodState, dir string, sig unix.Signal, timeout time.Durat
 	})
 }
 
+// stopUnreadable asks the live supervisor of a pod whose state cannot be
+// read to end it at once, and waits for the supervisor to exit.
+func stopUnreadable(dir string) {
+	explain.Printf("podctl", "the pod's state cannot be read: asks its supervisor to end it (SIGKILL), on %s", filepath.Join(dir, control.SocketName))
+	control.Call(dir, control.Request{Op: "stop", Signal: int(unix.SIGKILL)}, 5*time.Second)
+	model.AwaitSupervisorExit(dir, 5*time.Second)
+}
+
 // Kill sends sig to every running container of the pod; the supervisor
 // then applies the restart policy, as the kubelet does after a crash.
 func Kill(ctx context.Context, name string, sig unix.Signal) error {
@@ -92,14 +100,25 @@ func Remove(ctx context.Context, name string, force bool) error {
 		return nil // gone already: what rm -f asks for (another rm may have won)
 	}
 	if err != nil {
-		// A directory without state whose lock nobody holds: a creation
-		// that died (a creator at work holds the lock, see podDir). With
-		// -f, a pod whose state is corrupt too.
-		if dir != "" && model.Exists(dir) && !model.SupervisorAlive(dir) &&
-			(!model.Exists(filepath.Join(dir, model.StateFile)) || force) {
-			return cleanupLeftovers(dir)
+		if dir == "" || !model.Exists(dir) {
+			return err
 		}
-		return err
+		hasState := model.Exists(filepath.Join(dir, model.StateFile))
+		if model.SupervisorAlive(dir) {
+			// A creator at work holds the lock of a directory without
+			// state (podDir): not ours to touch. With -f, a pod whose
+			// state is corrupt: its supervisor knows its pod in memory.
+			if !force || !hasState {
+				return err
+			}
+			stopUnreadable(dir)
+		}
+		// A directory without state whose lock nobody holds: a creation
+		// that died. With -f, a pod whose state is corrupt too.
+		if hasState && !force {
+			return err
+		}
+		return cleanupLeftovers(dir)
 	}
 	if model.Running(st, dir) {
 		if !force {
@@ -127,7 +146,10 @@ func GC(ctx context.Context) ([]string, error) {
 		st, dir, err := model.Observe(name)
 		if err != nil {
 			// No state and nobody holding the lock: a creation that
-			// died (podDir); a creator at work holds the lock.
+			// died (podDir); a creator at work holds the lock. A state
+			// that cannot be read, with no supervisor: nothing will
+			// ever end this pod but us (cleanupLeftovers finds its
+			// processes without it).
 			if dir == "" || model.SupervisorAlive(dir) {
 				continue
 			}

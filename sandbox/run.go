@@ -188,7 +188,7 @@ func RunInPod(ctx context.Context, pod string, ctr model.ContainerSpec, detach b
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		crilog.Follow(path, crilog.ReadOptions{Tail: -1}, o.Stdout, o.Stderr, func() bool {
+		crilog.Follow(path, crilog.ReadOptions{Tail: -1, Open: logOpener(dir, &ctr)}, o.Stdout, o.Stderr, func() bool {
 			select {
 			case <-ended:
 				return true

@@ -95,8 +95,9 @@ func psCommand() *cli.Command {
 }
 
 // age prints a duration the way kubectl does: 45s, 3m12s, 2h5m, 3d.
+// A time in the future (a clock stepped back) is 0s, as kubectl shows it.
 func age(t time.Time) string {
-	d := time.Since(t)
+	d := max(time.Since(t), 0)
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))

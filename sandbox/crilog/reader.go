@@ -14,6 +14,16 @@ import (
 type ReadOptions struct {
 	Timestamps bool // print the record's RFC3339Nano timestamp and a space at the start of each line
 	Tail       int  // print only the last Tail lines (a line ends with an F record); <0 means all
+	// Open opens a log file (the log or one rotation kept of it) for
+	// reading; nil: OpenNoFollow. The pod API passes one that stays
+	// beneath the pod's directory (model.OpenInPod).
+	Open func(name string) (*os.File, error)
+}
+
+// OpenNoFollow opens a log for reading, refusing a symbolic link in its
+// place: a log file is podctl's own, never a link to another.
+func OpenNoFollow(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
 
 // Printing follows the kubelet's reader (pkg/kubelet/kuberuntime/logs:
@@ -175,6 +185,7 @@ func (r *recordReader) drain(p *printer) error {
 // rotations loses only what rotation removed.
 type logReader struct {
 	path string
+	open func(string) (*os.File, error)
 	cur  *recordReader
 	ino  uint64
 }
@@ -183,11 +194,14 @@ func inode(fi os.FileInfo) uint64 { return fi.Sys().(*syscall.Stat_t).Ino }
 
 // openFile makes name the file being read.
 func (lr *logReader) openFile(name string) error {
-	f, err := os.Open(name)
+	f, err := lr.open(name)
 	if err != nil {
 		return err
 	}
 	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file", name)
+	}
 	if err != nil {
 		f.Close()
 		return err
@@ -200,8 +214,11 @@ func (lr *logReader) openFile(name string) error {
 }
 
 // openLog starts reading the log at path at its oldest retained record.
-func openLog(path string) (*logReader, error) {
-	lr := &logReader{path: path}
+func openLog(path string, open func(string) (*os.File, error)) (*logReader, error) {
+	if open == nil {
+		open = OpenNoFollow
+	}
+	lr := &logReader{path: path, open: open}
 	for try := 0; ; try++ {
 		k := 0
 		for ; ; k++ {
@@ -285,7 +302,7 @@ const followPoll = 100 * time.Millisecond
 // inotify would add a file descriptor and a dependency for a few
 // milliseconds of latency.)
 func Follow(path string, opts ReadOptions, stdout, stderr io.Writer, done func() bool) error {
-	lr, err := openLog(path)
+	lr, err := openLog(path, opts.Open)
 	if err != nil {
 		return err
 	}

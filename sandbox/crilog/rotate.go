@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // Rotation, as the kubelet's container log manager does it, in a scheme a
@@ -35,7 +36,7 @@ func (l *File) rotate() error {
 	if err := os.Rename(l.Path, Rotated(l.Path, 1)); err != nil {
 		return fmt.Errorf("rotating container log %s: %w", l.Path, err)
 	}
-	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		// The old file, now Path.1, takes the records until the next try.
 		return fmt.Errorf("rotating container log %s: %w", l.Path, err)

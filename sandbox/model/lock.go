@@ -33,17 +33,24 @@ func LockFile(path string, how int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
+	if err := flock(f, how); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// flock locks f (closing it on failure).
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			f.Close()
+		}
+		return err
+	}
 }
 
 // SupervisorAlive says whether the supervisor of the pod in dir runs. Its
@@ -63,7 +70,7 @@ func SupervisorAlive(dir string) bool {
 }
 
 func supervisorLockHeld(dir string) bool {
-	f, err := os.OpenFile(filepath.Join(dir, supervisorLock), os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	f, err := OpenInPod(dir, supervisorLock, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}
@@ -86,8 +93,20 @@ func AwaitSupervisorExit(dir string, timeout time.Duration) error {
 }
 
 // WithStateLock runs fn holding the pod's state lock.
+// (A state.lock that is a symlink is refused, not followed: statefile.go.)
 func WithStateLock(dir string, fn func() error) error {
-	f, err := LockFile(filepath.Join(dir, stateLock), unix.LOCK_EX)
+	f, err := OpenInPod(dir, stateLock, unix.O_RDWR|unix.O_CREAT, 0o600)
+	var corrupt *CorruptError
+	if errors.As(err, &corrupt) {
+		// A lock file holds nothing but its lock, and nobody can hold
+		// one through a name that is a symlink now: replace it.
+		if os.Remove(filepath.Join(dir, stateLock)) == nil {
+			f, err = OpenInPod(dir, stateLock, unix.O_RDWR|unix.O_CREAT, 0o600)
+		}
+	}
+	if err == nil {
+		err = flock(f, unix.LOCK_EX)
+	}
 	if err != nil {
 		return fmt.Errorf("locking the state of the pod in %s: %w", dir, err)
 	}

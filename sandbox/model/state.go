@@ -240,15 +240,22 @@ func ReadState(name string) (*PodState, string, error) {
 var ErrNoPod = errors.New("no such pod")
 
 // ReadStateFile reads dir/state.json.
+// It is input (statefile.go): opened without following symlinks, its
+// names and numbers checked; a state that fails is a *CorruptError.
 func ReadStateFile(dir string) (*PodState, error) {
-	path := filepath.Join(dir, "state.json")
-	b, err := os.ReadFile(path)
+	b, err := readStateBytes(dir)
 	if err != nil {
 		return nil, err
 	}
 	var st PodState
+	corrupt := func(err error) error {
+		return &CorruptError{Path: filepath.Join(dir, StateFile), Pod: filepath.Base(dir), Why: err.Error()}
+	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("corrupt state %s: %w (podctl rm -f or podctl gc removes the pod)", path, err)
+		return nil, corrupt(err)
+	}
+	if err := validateState(&st, dir); err != nil {
+		return nil, corrupt(err)
 	}
 	return &st, nil
 }

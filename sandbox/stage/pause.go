@@ -65,11 +65,12 @@ type pauseSetup struct {
 
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
-func SpawnPause(hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
+// The pause carries the pod's name in its argv.
+func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
 	cmd := &exec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
-		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3"},
+		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3", nsenter.EnvPodName + "=" + pod},
 		// Stdio stays /dev/null: the pause must never hold the caller's
 		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
 	}

@@ -77,7 +77,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	}
 	explain.Printf("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.St.Spec.Name, s.dir)
 	explain.Printf("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := stage.SpawnPause(s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
+	ps, err := stage.SpawnPause(s.St.Spec.Name, s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
 	if err != nil {
 		abortFirst()
 		return err

@@ -111,8 +111,29 @@ func resumeMain() {
 			os.Exit(0)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "podctl: resuming the supervisor of %s: %v\n", os.Args[1], err)
+	fmt.Fprintf(os.Stderr, "podctl: resuming the supervisor of %s: %v; ending the pod\n", os.Args[1], err)
+	endUnresumable(os.Args[1], k)
 	os.Exit(1)
+}
+
+// endUnresumable ends the pod of a supervisor that cannot resume (its state
+// cannot be read, say): nobody else would ever watch, restart or end its
+// processes. The keeper's pidfds name them (k, if it could be parsed); /proc
+// finds the rest. The pod's directory stays, for rm -f (or gc) to remove.
+func endUnresumable(dir string, k *nsenter.KeepSpec) {
+	if k != nil {
+		for _, r := range k.Runs {
+			if r.PIDFD >= 0 {
+				unix.PidfdSendSignal(r.PIDFD, unix.SIGKILL, nil, 0)
+			}
+		}
+		for _, fd := range []int{k.Net, k.Pause} {
+			if fd >= 0 {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			}
+		}
+	}
+	model.KillUnrecorded(dir)
 }
 
 func sendReply(sock *stage.SyncSocket, r control.SuperviseReply) {

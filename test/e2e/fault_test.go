@@ -190,3 +190,143 @@ func TestSupervisorLockDeleted(t *testing.T) {
 	}
 	mustRun(t, "rm", "nolock")
 }
+
+// What podctl reads back from a pod's directory is input (issue 19 item
+// 2): a symlink in place of state.lock, a log or state.json is refused,
+// never followed out of the state directory; names read from state.json
+// are checked as strictly as the user's own. Each says "corrupt state"
+// with its fix, and rm -f removes the pod.
+func TestStateSymlinksAndNames(t *testing.T) {
+	leakCheck(t)
+	outside := t.TempDir()
+	podRm(t, "stsym")
+	mustRun(t, "run", "-d", "--name", "stsym", "--rootfs", rootfs, "--", "sh", "-c", "echo mine; sleep 1000")
+	dir := filepath.Join(stateDir(), "stsym")
+	st := state(t, "stsym")
+	eventually(t, "the log", func() bool { return strings.Contains(run(t, "logs", "stsym").stdout, "mine") })
+
+	// A dangling state.lock: stop (without its supervisor, which takes the
+	// state lock itself) must not create the file it points to.
+	lockTarget := filepath.Join(outside, "created-by-podctl")
+	os.Remove(filepath.Join(dir, "state.lock"))
+	if err := os.Symlink(lockTarget, filepath.Join(dir, "state.lock")); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
+	eventually(t, "SupervisorLost", func() bool { return state(t, "stsym").Reason == "SupervisorLost" })
+	if r := run(t, "stop", "stsym"); r.code != 0 {
+		t.Errorf("stop with a symlinked state.lock: %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Lstat(lockTarget); err == nil {
+		t.Errorf("stop created %s through the symlinked state.lock", lockTarget)
+	}
+
+	// A log that is a symlink to another file is not read.
+	secret := filepath.Join(outside, "secret.log")
+	os.WriteFile(secret, []byte("2026-01-01T00:00:00Z stdout F not-the-pods\n"), 0o600)
+	logFile := filepath.Join(dir, "logs", st.Containers[0].Spec.Name, "0.log")
+	os.Remove(logFile)
+	os.Symlink(secret, logFile)
+	if r := run(t, "logs", "stsym"); r.code == 0 || strings.Contains(r.stdout, "not-the-pods") || !strings.Contains(r.stderr, "corrupt state") {
+		t.Errorf("logs through a symlinked log: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	// A container name that climbs out of the pod's directory.
+	b, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	var raw map[string]any
+	json.Unmarshal(b, &raw)
+	ctrs := raw["containers"].([]any)
+	ctrs[0].(map[string]any)["spec"].(map[string]any)["name"] = "../../../../" + filepath.Base(outside)
+	b, _ = json.Marshal(raw)
+	os.WriteFile(filepath.Join(dir, "state.json"), b, 0o600)
+	for _, args := range [][]string{{"logs", "stsym"}, {"inspect", "stsym"}} {
+		if r := run(t, args...); r.code == 0 || !strings.Contains(r.stderr, "corrupt state") || !strings.Contains(r.stderr, "podctl rm -f stsym") {
+			t.Errorf("%v with a container named ../..: %d %q", args, r.code, r.stderr)
+		}
+	}
+	if r := run(t, "ps", "-a"); r.code != 0 || strings.Contains(r.stdout, "../") {
+		t.Errorf("ps -a with a container named ../..: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	// state.json itself a symlink (to a copy of a valid state).
+	copyState := filepath.Join(outside, "state.json")
+	os.WriteFile(copyState, b, 0o600)
+	os.Remove(filepath.Join(dir, "state.json"))
+	os.Symlink(copyState, filepath.Join(dir, "state.json"))
+	if r := run(t, "inspect", "stsym"); r.code == 0 || !strings.Contains(r.stderr, "corrupt state") {
+		t.Errorf("inspect of a symlinked state.json: %d %q", r.code, r.stderr)
+	}
+	mustRun(t, "rm", "-f", "stsym")
+	if _, err := os.Stat(copyState); err != nil {
+		t.Errorf("rm -f removed the symlinked state's target: %v", err)
+	}
+}
+
+// rm -f and gc end every process of a pod whatever its state file holds
+// (issue 19 item 3: with state.json truncated, rm -f failed recommending
+// rm -f, gc returned 0 and left the pod, and its pause ran forever).
+func TestCorruptStateOfRunningPod(t *testing.T) {
+	leakCheck(t)
+	for _, how := range []string{"rm", "gc"} {
+		pod := "corrupt-running-" + how
+		podRm(t, pod)
+		// Two containers, one in a pid namespace of its own (found by
+		// the pause's other namespaces, not by its pid namespace).
+		mustRun(t, "pod", "create", pod, "--restart", "always", "--share-pid=false")
+		mustRun(t, "run", "-d", "--pod", pod, "--name", "a", "--rootfs", rootfs, "--", "sleep", "1000")
+		mustRun(t, "run", "-d", "--pod", pod, "--name", "b", "--rootfs", rootfs, "--", "sleep", "1000")
+		st := state(t, pod)
+		pids := []int{st.Pause.PID, st.Supervisor.PID}
+		for _, c := range st.Containers {
+			pids = append(pids, c.Proc.PID)
+		}
+		if how == "gc" {
+			syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
+			eventually(t, "SupervisorLost", func() bool { return state(t, pod).Reason == "SupervisorLost" })
+		}
+		path := filepath.Join(stateDir(), pod, "state.json")
+		if err := os.WriteFile(path, []byte(`{"spec": {"name": "corr`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if how == "rm" {
+			if r := run(t, "rm", "-f", pod); r.code != 0 {
+				t.Errorf("rm -f of a running pod with a truncated state: %d %s", r.code, r.stderr)
+			}
+		} else if out := mustRun(t, "gc"); !strings.Contains(out, pod) {
+			t.Errorf("gc left a pod with a truncated state and no supervisor: %q", out)
+		}
+		if _, err := os.Lstat(filepath.Join(stateDir(), pod)); err == nil {
+			t.Errorf("%s: the pod's directory is left", how)
+		}
+		for _, pid := range pids {
+			if syscall.Kill(pid, 0) == nil && !model.ProcEnded(pid) {
+				t.Errorf("%s: pid %d of the pod runs on", how, pid)
+			}
+		}
+	}
+}
+
+// A supervisor that cannot read its state when it resumes from its keeper
+// ends its pod instead of walking away from it (the pause re-parented to
+// init, running forever). Hibernation only: awake, the supervisor keeps its
+// state in memory and rewrites the file.
+func TestCorruptStateResume(t *testing.T) {
+	if os.Getenv("PODCTL_HIBERNATE_AFTER") == "" {
+		t.Skip("needs hibernating supervisors (PODCTL_HIBERNATE_AFTER)")
+	}
+	leakCheck(t)
+	podRm(t, "corrupt-resume")
+	mustRun(t, "run", "-d", "--restart", "always", "--name", "corrupt-resume", "--rootfs", rootfs, "--", "sleep", "1000")
+	st := state(t, "corrupt-resume")
+	eventually(t, "hibernation", func() bool { return hibernated(st.Supervisor.PID) })
+	os.WriteFile(filepath.Join(stateDir(), "corrupt-resume", "state.json"), []byte("not json"), 0o600)
+	// The container's end wakes the keeper, which resumes the supervisor.
+	syscall.Kill(st.Containers[0].Proc.PID, syscall.SIGKILL)
+	eventually(t, "the pod's end", func() bool {
+		return (syscall.Kill(st.Pause.PID, 0) != nil || model.ProcEnded(st.Pause.PID)) &&
+			(syscall.Kill(st.Supervisor.PID, 0) != nil || model.ProcEnded(st.Supervisor.PID))
+	})
+	if r := run(t, "rm", "-f", "corrupt-resume"); r.code != 0 {
+		t.Errorf("rm -f: %d %s", r.code, r.stderr)
+	}
+}

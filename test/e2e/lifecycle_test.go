@@ -167,7 +167,7 @@ func TestPodSharesNamespaces(t *testing.T) {
 		}
 		top := mustRun(t, "top", pod)
 		if !regexp.MustCompile(`(?m)^a\s+\d+\s+\d+\s+0\s+sleep 1000$`).MatchString(top) ||
-			!regexp.MustCompile(`(?m)^\(pause\)\s+1\s+\d+\s+0\s+podctl-pause$`).MatchString(top) {
+			!regexp.MustCompile(`(?m)^\(pause\)\s+1\s+\d+\s+0\s+podctl-pause `+regexp.QuoteMeta(pod)+`$`).MatchString(top) {
 			t.Errorf("top %s:\n%s", pod, top)
 		}
 		mustRun(t, "rm", "-f", pod)
