@@ -31,14 +31,11 @@ func TestPortBypass(t *testing.T) {
 	}
 
 	// The listener is in the host's network namespace: in our own
-	// /proc/net/tcp6 (Go listens on a dual-stack socket), owned by the
-	// workload's process, and not in the pod's.
-	hex := fmt.Sprintf(":%04X", port)
-	hostTCP, _ := os.ReadFile("/proc/net/tcp6")
-	hostTCP4, _ := os.ReadFile("/proc/net/tcp")
-	if !strings.Contains(string(hostTCP)+string(hostTCP4), hex+" 00000000000000000000000000000000:0000 0A") &&
-		!strings.Contains(string(hostTCP)+string(hostTCP4), hex+" 00000000:0000 0A") {
-		t.Errorf("no listener on port %d in the host's namespace", port)
+	// /proc/net/tcp6 (Go listens on a dual-stack socket), a socket of the
+	// workload's own process (with plain pasta it would be pasta's), and
+	// not in the pod's.
+	if !listenerOwnedBy(t, port, ctr(t, state(t, "bypass"), "").Proc.PID) {
+		t.Errorf("the listener on port %d in the host's namespace is not the workload's", port)
 	}
 	podTCP := mustRun(t, "exec", "bypass", "--", "cat", "/proc/net/tcp", "/proc/net/tcp6")
 	if strings.Contains(podTCP, ":1F90 ") {
@@ -81,11 +78,57 @@ spec:
 	if !state(t, "kbypass").Spec.Network.PortBypass {
 		t.Errorf("apply --port-bypass: the pod's spec does not say so")
 	}
+	if !listenerOwnedBy(t, port, ctr(t, state(t, "kbypass"), "srv").Proc.PID) {
+		t.Errorf("apply --port-bypass: the listener on port %d in the host's namespace is not the workload's", port)
+	}
 	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
+	// The control: without --port-bypass, pasta listens on the host's
+	// port and forwards, and the check above says so.
+	podRm(t, "nobypass")
+	mustRun(t, "run", "-d", "--name", "nobypass", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port),
+		"--rootfs", rootfs, "--", "nettool", "serve", "tcp", ":8080")
+	ask(t, "tcp", port, "forwarded")
+	if listenerOwnedBy(t, port, ctr(t, state(t, "nobypass"), "").Proc.PID) {
+		t.Errorf("without --port-bypass the host's listener is the workload's: the check cannot tell")
+	}
+	mustRun(t, "rm", "-f", "nobypass")
 	for _, bad := range [][]string{{"--network", "slirp4netns", "-p", "8080"}, {"-p", "8080/udp"}} {
 		r := run(t, append(append([]string{"run", "--rm", "--port-bypass"}, bad...), "--rootfs", rootfs, "--", "true")...)
 		if r.code != 125 || !strings.Contains(r.stderr, "--port-bypass") {
 			t.Errorf("--port-bypass %v: exit %d, %q", bad, r.code, r.stderr)
 		}
 	}
+}
+
+// listenerOwnedBy tells whether a TCP socket listening on port in this
+// (the host's) network namespace is one of pid's descriptors: the socket's
+// inode, from /proc/net/tcp and tcp6 (proc(5)), among /proc/PID/fd.
+func listenerOwnedBy(t *testing.T, port, pid int) bool {
+	t.Helper()
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(f)
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			// sl local_address rem_address st ... uid timeout inode
+			if len(fields) > 9 && strings.HasSuffix(fields[1], fmt.Sprintf(":%04X", port)) && fields[3] == "0A" {
+				inodes["socket:["+fields[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		t.Logf("no listener on port %d in the host's namespace", port)
+		return false
+	}
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Logf("the workload's descriptors: %v", err)
+		return false
+	}
+	for _, e := range ents {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); inodes[l] {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -535,4 +536,84 @@ func TestBridgePodToPod(t *testing.T) {
 	}
 	mustRun(t, "rm", "-f", "br-b")
 	eventually(t, "the shared network gone with its last pod", func() bool { return !holder() })
+}
+
+// The network helpers run sandboxed, as docs/networking.md says: pasta in
+// namespaces of its own (mount, IPC, UTS) and the pod's user namespace, so
+// what capabilities it keeps are the pod's, not the host's; both with a
+// seccomp filter and no_new_privs (slirp4netns: --enable-sandbox
+// --enable-seccomp). As root too, where pasta keeps root (--runas 0:0).
+func TestNetworkHelperSandboxed(t *testing.T) {
+	leakCheck(t)
+	for _, mode := range []string{"pasta", "slirp4netns"} {
+		t.Run(mode, func(t *testing.T) {
+			pod := "sandboxed-" + mode
+			podRm(t, pod)
+			mustRun(t, "run", "-d", "--name", pod, "--network", mode, "--rootfs", rootfs, "--", "sleep", "1000")
+			pid := helperPID(t, pod)
+			// Its argv[0] names the pod, for rm -f and gc when the
+			// pod's state is lost (sandbox/model/unrecorded.go).
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !strings.HasPrefix(string(b), mode+":"+pod+":") {
+				t.Errorf("the helper's argv: %q", b)
+			}
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			field := func(name string) string {
+				m := regexp.MustCompile(`(?m)^` + name + `:\s+(\S+)`).FindStringSubmatch(string(status))
+				if m == nil {
+					return ""
+				}
+				return m[1]
+			}
+			if field("Seccomp") != "2" {
+				t.Errorf("%s runs without a seccomp filter: Seccomp %q", mode, field("Seccomp"))
+			}
+			if mode == "pasta" {
+				if field("NoNewPrivs") != "1" {
+					t.Errorf("pasta without no_new_privs")
+				}
+				// Root can read a non-dumpable process's namespaces.
+				if os.Geteuid() == 0 {
+					for _, ns := range []string{"user", "mnt", "ipc", "uts"} {
+						host, _ := os.Readlink("/proc/self/ns/" + ns)
+						its, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+						if err != nil || its == host {
+							t.Errorf("pasta's %s namespace is the host's (%s, %v)", ns, its, err)
+						}
+					}
+				}
+				// Once set up: CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN at
+				// most, in the pod's user namespace.
+				if eff, err := strconv.ParseUint(field("CapEff"), 16, 64); err != nil || eff&^(1<<10|1<<21) != 0 {
+					t.Errorf("pasta keeps capabilities %s", field("CapEff"))
+				}
+			}
+			mustRun(t, "rm", "-f", pod)
+		})
+	}
+}
+
+// A helper that fails to start is reported with what it logged, and
+// nothing of the pod is left (docs/networking.md): here a pasta that
+// refuses, first on PATH.
+func TestNetworkHelperFailsToStart(t *testing.T) {
+	leakCheck(t)
+	bin := t.TempDir()
+	fake := "#!/bin/sh\necho 'fake pasta: refusing to start' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "pasta"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + bin + ":" + os.Getenv("PATH")}
+	for _, args := range [][]string{
+		{"run", "--rm", "--name", "nohelper", "--rootfs", rootfs, "--", "true"},
+		{"run", "-d", "--name", "nohelper", "--rootfs", rootfs, "--", "sleep", "1000"},
+	} {
+		r := runEnv(t, env, "", args...)
+		if r.code != 125 || !strings.Contains(r.stderr, "fake pasta: refusing to start") {
+			t.Errorf("%v with a pasta that fails: exit %d, %q", args, r.code, r.stderr)
+		}
+		if _, err := os.Lstat(filepath.Join(stateDir(), "nohelper")); err == nil {
+			t.Errorf("%v: the pod's directory is left", args)
+			run(t, "rm", "-f", "nohelper")
+		}
+	}
 }
