@@ -38,7 +38,13 @@
 
 #include "nsenter.h"
 
-#define MAX_CTRS 64
+// The most c= (and i=) entries the keeper holds: a running container
+// takes two c= entries (its process; its pipes and log). nsenter.MaxKept
+// in keepspec.go says the same, and a supervisor with more stays awake
+// (sandbox/supervisor/hibernate.go): a list the keeper cannot hold would
+// leave the pod unwatched. Static, in .bss: pages of it that no container
+// uses are never touched.
+#define MAX_CTRS 256
 // The CRI log's longest record, as in sandbox/crilog/crilog.go: a longer line is
 // cut into partial (P) records of this size.
 #define MAX_LINE 16384

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// MaxKept is how many container entries (KeepSpec.Runs, and Stdins) the
+// keeper holds: MAX_CTRS in keeper.c. A running container takes two runs
+// (its process; its pipes and log).
+const MaxKept = 256
+
 // KeepSpec is what the supervisor and the keeper (keeper.c) hand each
 // other in EnvKeep when a detached supervisor hibernates: the descriptors
 // the keeper holds, and when to wake.

@@ -1,6 +1,9 @@
 package nsenter
 
 import (
+	"os"
+	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -20,4 +23,18 @@ func FuzzKeepSpec(f *testing.F) {
 			t.Errorf("%q -> %q -> %v %v", s, k.String(), k2, err)
 		}
 	})
+}
+
+// The keeper's capacity is one number in two languages: MaxKept here,
+// MAX_CTRS in keeper.c. A supervisor trusts MaxKept to know what the
+// keeper can hold.
+func TestMaxKeptMatchesKeeper(t *testing.T) {
+	src, err := os.ReadFile("keeper.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^#define MAX_CTRS (\d+)$`).FindSubmatch(src)
+	if m == nil || string(m[1]) != strconv.Itoa(MaxKept) {
+		t.Fatalf("keeper.c's MAX_CTRS is %q, MaxKept %d", m, MaxKept)
+	}
 }

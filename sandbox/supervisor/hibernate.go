@@ -59,8 +59,10 @@ func (s *Supervisor) canHibernate() bool {
 	netBusy := s.net.Busy()
 	// Probes run in Go: a pod with probes keeps its supervisor awake.
 	// So do the deciders of --port-bypass's binds.
+	// A pod the keeper cannot hold whole stays with its supervisor.
+	fits := len(s.procs)+len(s.logPumps) <= nsenter.MaxKept && len(s.stdins) <= nsenter.MaxKept
 	return s.detached && !s.stopping && !s.finished && !s.creating && s.lockFD >= 0 && !netBusy && len(s.probes) == 0 && s.bypassing.Load() == 0 &&
-		len(s.startReplies) == 0 && len(s.exitReplies) == 0 && s.active.Load() == 0 && len(s.events) == 0
+		len(s.startReplies) == 0 && len(s.exitReplies) == 0 && s.active.Load() == 0 && len(s.events) == 0 && fits
 }
 
 // hibernate hands the pod to the keeper, if nothing is in flight. It

@@ -3,8 +3,11 @@ package e2e
 import (
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podctl/podctl/sandbox/model"
 )
 
 // Messages between podctl's processes carry what the user gave, whatever
@@ -82,7 +85,48 @@ func TestApplyManyContainers(t *testing.T) {
 	if len(st.Containers) != n || running != n {
 		t.Errorf("%d containers, %d running, want %d", len(st.Containers), running, n)
 	}
+	// More than the keeper holds (nsenter.MaxKept): idle, the supervisor
+	// stays awake and watching.
+	time.Sleep(3 * time.Second)
+	if syscall.Kill(st.Supervisor.PID, 0) != nil || model.ProcEnded(st.Supervisor.PID) || hibernated(st.Supervisor.PID) {
+		t.Errorf("the supervisor of a pod of %d containers exited or hibernated while idle", n)
+	}
 	start = time.Now()
 	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
 	t.Logf("delete: %v", time.Since(start))
+}
+
+// A pod of many containers hibernates and is still supervised: the keeper
+// holds a bounded number of containers (nsenter.MaxKept), and a supervisor
+// with more stays awake instead (it used to hand the keeper a list it could
+// not parse, and the keeper exited: SupervisorLost).
+func TestKeeperManyContainers(t *testing.T) {
+	leakCheck(t)
+	loadKubeImage(t)
+	const n = 40
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: manykept}\nspec:\n  containers:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - {name: c%d, image: %s, command: [sleep, \"1000\"]}\n", i, kubeImage)
+	}
+	manifest := writeManifest(t, b.String())
+	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
+	mustRun(t, "apply", "-f", manifest)
+	st := state(t, "manykept")
+	// Long enough for a supervisor to hibernate (PODCTL_HIBERNATE_AFTER
+	// in the hibernate stage; 2 s by default).
+	time.Sleep(3 * time.Second)
+	if syscall.Kill(st.Supervisor.PID, 0) != nil || model.ProcEnded(st.Supervisor.PID) {
+		t.Fatalf("the supervisor of a pod of %d containers exited while idle", n)
+	}
+	victim := ctr(t, st, "c39")
+	syscall.Kill(victim.Proc.PID, syscall.SIGKILL)
+	eventually(t, "the restart of c39", func() bool {
+		c := ctr(t, state(t, "manykept"), "c39")
+		return c.RestartCount == 1 && c.State.Running != nil
+	})
+	if st := state(t, "manykept"); st.Phase != model.PhaseRunning {
+		t.Errorf("phase %s, reason %q", st.Phase, st.Reason)
+	}
+	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
 }
