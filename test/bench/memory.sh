@@ -157,6 +157,7 @@ measure() {
 		[ -n "$v_pss" ] || v_pss=NA
 		name=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)
 		name=${name##*/}
+		name=${name%%:*} # a network helper's argv[0] names its pod: pasta:POD:HASH
 		((procs += 1, rss += v_rss, anon += v_anon, file += v_file)) || true
 		if [ "$pss" != NA ] && [ "$v_pss" != NA ]; then ((pss += v_pss)) || true; else pss=NA; fi
 		cnt[$name]=$((${cnt[$name]:-0} + 1))
