@@ -32,6 +32,11 @@ func testEnv(root bool, extra []string) []string {
 		"PODCTL_E2E_ROOTFS=/opt/rootfs",
 		"PODCTL_TEST_CGROUP2=1",
 	}
+	if root {
+		// The user a root test may delegate a cgroup of its own to
+		// (TestCgroupV2InitLeaf).
+		env = append(env, "PODCTL_TEST_DELEGATEE="+vmconf.User)
+	}
 	// The host's variables win over these defaults.
 	for _, kv := range extra {
 		k, _, _ := strings.Cut(kv, "=")
