@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -170,5 +171,61 @@ func TestCgroupV2LostSupervisor(t *testing.T) {
 			}
 			cgroupGone(t, st.Cgroup, how)
 		})
+	}
+}
+
+// --network bridge: a pod has no helper of its own (its _net leaf stays
+// empty); the shared network's holder and pasta serve every pod of the
+// user and are in none of their cgroups, so rm of one pod (cgroup.kill
+// of its cgroup) leaves them to the others; they go with the last pod.
+func TestCgroupV2Bridge(t *testing.T) {
+	requireCgroup2(t)
+	leakCheck(t)
+	var cgs []string
+	for _, pod := range []string{"cgbr-a", "cgbr-b"} {
+		podRm(t, pod)
+		mustRun(t, "run", "-d", "--name", pod, "--network", "bridge", "--pids-limit", "16", "--rootfs", rootfs, "--", "sleep", "1000")
+		st := state(t, pod)
+		if st.Network.Helper.PID != 0 {
+			t.Errorf("%s has a network helper of its own, pid %d", pod, st.Network.Helper.PID)
+		}
+		if got := readCgroupFile(t, filepath.Join(st.Cgroup, "_net"), "cgroup.procs"); got != "" {
+			t.Errorf("%s's _net leaf holds %q", pod, got)
+		}
+		cgs = append(cgs, st.Cgroup)
+	}
+	// The shared network's processes (rootless; root's bridge is the
+	// host's and has none).
+	var shared map[string]model.ProcRef
+	if os.Getuid() != 0 {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(stateDir()), "network", "network.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n struct{ Holder, Pasta model.ProcRef }
+		if err := json.Unmarshal(b, &n); err != nil || n.Holder.PID == 0 || n.Pasta.PID == 0 {
+			t.Fatalf("network.json %s: %v", b, err)
+		}
+		shared = map[string]model.ProcRef{"holder": n.Holder, "pasta": n.Pasta}
+		for what, p := range shared {
+			got := procCgroup(t, p.PID)
+			for _, cg := range cgs {
+				if strings.HasPrefix(got+"/", cgroupPath(cg)+"/") {
+					t.Errorf("the shared network's %s (pid %d) is in a pod's cgroup: %s", what, p.PID, got)
+				}
+			}
+		}
+	}
+	mustRun(t, "rm", "-f", "cgbr-a")
+	cgroupGone(t, cgs[0], "rm -f")
+	for what, p := range shared {
+		if !live(p.PID) {
+			t.Errorf("the shared network's %s (pid %d) ended with the first pod's rm -f", what, p.PID)
+		}
+	}
+	mustRun(t, "rm", "-f", "cgbr-b")
+	cgroupGone(t, cgs[1], "rm -f")
+	for what, p := range shared {
+		eventually(t, "the shared network's "+what+" to end with its last pod", func() bool { return !live(p.PID) })
 	}
 }

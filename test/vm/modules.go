@@ -30,6 +30,14 @@ var guestModules = []string{
 	// (init/network.go): pasta copies the host's to the pod and will
 	// not start without one; nothing answers on it.
 	"kernel/drivers/net/dummy.ko",
+	// --network bridge: the shared network's bridge and the pods'
+	// veths, and its nftables NAT (a nat chain, masquerade); the
+	// kernel would load these on demand with modprobe, which the VM
+	// lacks.
+	"kernel/drivers/net/veth.ko",
+	"kernel/net/bridge/bridge.ko",
+	"kernel/net/netfilter/nft_chain_nat.ko",
+	"kernel/net/netfilter/nft_masq.ko",
 }
 
 // kernelModules finds guestModules and their dependencies for kernel
