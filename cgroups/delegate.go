@@ -115,12 +115,15 @@ func (d *Delegation) Missing(want []string) string {
 // podsDir is where podctl makes its pods' cgroups.
 func (d *Delegation) podsDir() string { return filepath.Join(d.Path, "podctl") }
 
-// prepare enables the delegated controllers for podctl's own subtree. The
+// Prepare enables the delegated controllers for podctl's own subtree. The
 // kernel refuses (EBUSY) to enable a controller in cgroup.subtree_control
-// of a cgroup that holds processes ("no internal processes",
+// of a cgroup that holds processes ("No Internal Process Constraint",
 // cgroup-v2.rst); when the only process there is podctl itself, it moves
-// itself into a leaf of its own first, as crun does.
-func (d *Delegation) prepare() error {
+// itself into a leaf of its own first, as crun does. A command that starts
+// a detached supervisor calls it before the start, so that the two are
+// never both in the delegation's root: the supervisor is born where the
+// command moved to.
+func (d *Delegation) Prepare() error {
 	err := enable(d.Path, d.Controllers)
 	if errors.Is(err, unix.EBUSY) {
 		if err = d.leaveRoot(); err == nil {

@@ -19,7 +19,7 @@ import (
 // in two state roots, or a pod re-made while the old cgroup drains, do not
 // collide.
 func (d *Delegation) NewPod(name string, r Resources) (string, error) {
-	if err := d.prepare(); err != nil {
+	if err := d.Prepare(); err != nil {
 		return "", err
 	}
 	b := make([]byte, 4)

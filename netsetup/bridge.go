@@ -146,8 +146,13 @@ func Attach(hostIf, addr string, podNS *os.File) error {
 		return err
 	}
 	// Inside the pod's namespace: a netlink socket opened there (setns on
-	// a locked thread; vishvananda/netlink does it, then returns).
-	h, err := netlink.NewHandleAt(netns.NsHandle(podNS.Fd()))
+	// a locked thread; vishvananda/netlink does it, then returns). Only
+	// NETLINK_ROUTE, all that links, addresses and routes need: without a
+	// family the handle opens NETLINK_XFRM and NETLINK_NETFILTER too, and
+	// the first fails (EPROTONOSUPPORT, "protocol not supported") where
+	// xfrm_user is not loaded and cannot be (no modprobe: a container, a
+	// host with module loading disabled, the test VM).
+	h, err := netlink.NewHandleAt(netns.NsHandle(podNS.Fd()), unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink in the pod's network namespace: %w", err)
 	}

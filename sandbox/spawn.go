@@ -13,6 +13,7 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
+	"github.com/podctl/podctl/sandbox/supervisor"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,6 +43,16 @@ type spawnedSupervisor struct {
 // spawnSupervisor starts the supervisor of pod name; lock is the pod's
 // supervisor lock, which it inherits.
 func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
+	// The supervisor enables the delegation's controllers, which the
+	// kernel refuses while a process is in the delegation's root: this
+	// command, alone there, steps into a leaf first, and the supervisor
+	// is born in that leaf (cgroups.Delegation.Prepare). Without it the
+	// supervisor found this command beside it and refused.
+	if d, err := supervisor.Delegation(); err == nil {
+		if err := d.Prepare(); err != nil {
+			return nil, fmt.Errorf("creating the pod's cgroup: %w", err)
+		}
+	}
 	cmd := &exec.Cmd{
 		Path: stage.SelfExe,
 		Args: []string{"podctl-supervisor", name},

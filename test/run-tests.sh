@@ -213,7 +213,8 @@ else
 fi
 # The cgroup v2 tests, in a VM: this machine's cgroups are hybrid (test/vm
 # boots Debian's kernel under qemu, delegates cgroup2 to a test user as
-# systemd does, and runs the TestCgroupV2 tests there as that user).
+# systemd does, and runs the TestCgroupV2 tests there as that user, then
+# as root).
 echo "== cgroup v2 tests in a VM (test/vm)"
 PODCTL_VM_BIN=$work $GO test -count=1 -timeout 15m -v ./test/vm >"$work/vm.log" 2>&1 || fail=1
 cat "$work/vm.log"

@@ -75,6 +75,14 @@ func TestCgroupV2Layout(t *testing.T) {
 	if st.Cgroup == "" {
 		t.Fatal("the pod has no cgroup in its state")
 	}
+	// Placed below the delegation's podctl/: the user's delegated
+	// subtree, or for root the whole hierarchy.
+	if os.Getuid() == 0 && d.Path != cgroups.Mountpoint {
+		t.Errorf("root's delegation is %s, want the whole hierarchy %s", d.Path, cgroups.Mountpoint)
+	}
+	if got, want := filepath.Dir(st.Cgroup), filepath.Join(d.Path, "podctl"); got != want {
+		t.Errorf("the pod's cgroup %s is not in %s", st.Cgroup, want)
+	}
 	for file, want := range map[string]string{"memory.max": "268435456", "pids.max": "200"} {
 		if got := readCgroupFile(t, st.Cgroup, file); got != want {
 			t.Errorf("pod %s = %q, want %q", file, got, want)

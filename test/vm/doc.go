@@ -15,13 +15,18 @@
 // kernel modules needed (modules.go), and the e2e suite's container
 // rootfs, built on the host (build.go); the test user's home is an ext4
 // disk (disk.go). It boots them (qemu.go) and reads the serial console for
-// the init's markers (vmconf).
+// the init's markers (vmconf). The init runs the tests in stages: as the
+// test user (rootless pods, in the user's delegated subtree), then as root
+// (root pods, in the whole hierarchy).
 //
 //	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image, podctl-kube,
 //	                   e2e.test and nettool (required; the test is
 //	                   skipped without it)
-//	PODCTL_VM_RUN      the e2e tests to run, a -test.run expression
-//	                   (default ^TestCgroupV2)
+//	PODCTL_VM_RUN      the e2e tests to run as the test user, a -test.run
+//	                   expression (default ^TestCgroupV2)
+//	PODCTL_VM_ROOT_RUN the e2e tests to run as root afterwards, in a
+//	                   session leaf of root's (default ^TestCgroupV2;
+//	                   "none": no root stage)
 //	PODCTL_VM_TIMEOUT  how long the VM may take in all (default 12m)
 //	PODCTL_VM_SHELL    for debugging: a sh -c command to run in the VM as
 //	                   the test user instead of the e2e tests (the test

@@ -19,10 +19,14 @@ var podctlFiles = []string{"podctl", "podctl-store", "podctl-image", "podctl-kub
 // root as the uidmap package installs them; the e2e suite runs
 // util-linux's unshare (busybox's has no --map-user) from sh -c scripts,
 // and sh is Debian's, dash: busybox's sh runs its own applets first,
-// whatever PATH says.
-var hostTools = map[string]uint32{"newuidmap": 0o4755, "newgidmap": 0o4755, "unshare": 0o755, "dash": 0o755}
+// whatever PATH says. pasta and slirp4netns are the network helpers of
+// --network pasta and slirp4netns, whose cgroup (the pod's _net leaf) the
+// cgroup tests check.
+var hostTools = map[string]uint32{"newuidmap": 0o4755, "newgidmap": 0o4755, "unshare": 0o755, "dash": 0o755,
+	"pasta": 0o755, "slirp4netns": 0o755}
 
-var hostToolPkg = map[string]string{"newuidmap": "uidmap", "newgidmap": "uidmap", "unshare": "util-linux", "dash": "dash"}
+var hostToolPkg = map[string]string{"newuidmap": "uidmap", "newgidmap": "uidmap", "unshare": "util-linux", "dash": "dash",
+	"pasta": "passt", "slirp4netns": "slirp4netns"}
 
 // etcFiles are the VM's /etc: the test user with a subordinate id range
 // (as useradd gives one, shadow's subuid(5)), the tty group devpts uses,

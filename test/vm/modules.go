@@ -24,6 +24,20 @@ var guestModules = []string{
 	"kernel/drivers/block/virtio_blk.ko",
 	"kernel/crypto/crc32c_generic.ko",
 	"kernel/fs/ext4/ext4.ko",
+	// /dev/net/tun, where pasta and slirp4netns make a pod's tap.
+	"kernel/drivers/net/tun.ko",
+	// A network interface with an address and a default route
+	// (init/network.go): pasta copies the host's to the pod and will
+	// not start without one; nothing answers on it.
+	"kernel/drivers/net/dummy.ko",
+	// --network bridge: the shared network's bridge and the pods'
+	// veths, and its nftables NAT (a nat chain, masquerade); the
+	// kernel would load these on demand with modprobe, which the VM
+	// lacks.
+	"kernel/drivers/net/veth.ko",
+	"kernel/net/bridge/bridge.ko",
+	"kernel/net/netfilter/nft_chain_nat.ko",
+	"kernel/net/netfilter/nft_masq.ko",
 }
 
 // kernelModules finds guestModules and their dependencies for kernel

@@ -50,7 +50,8 @@ type vmRun struct {
 	guestUptime            string        // the kernel's uptime when the init was ready
 	exit                   int           // the result marker's exit code, -1 without one
 	initError              string        // its error=, when the init failed
-	passed, failed         []string      // the top-level tests of each outcome
+	stage                  string        // the stage running, from its start marker
+	passed, failed         []string      // the top-level tests of each outcome, as STAGE/TEST
 	passLines              int           // "--- PASS" lines, subtests included
 	console                []string      // the lines before the test started, for a failure report
 }
@@ -88,8 +89,15 @@ func boot(qemu, kernel, initrd, disk string, timeout time.Duration, out io.Write
 			r.booted = time.Since(start)
 			r.guestUptime = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(line, vmconf.Booted)), "uptime=")
 		case strings.HasPrefix(line, vmconf.Start):
-			r.started = time.Since(start)
+			if r.started == 0 {
+				r.started = time.Since(start)
+			}
 			inTest = true
+			r.stage = "?"
+			if f := strings.Fields(line); len(f) > 1 {
+				r.stage = strings.TrimPrefix(f[1], "stage=")
+			}
+			fmt.Fprintln(out, line)
 		case strings.HasPrefix(line, vmconf.Result):
 			r.ended = time.Since(start)
 			inTest = false
@@ -121,9 +129,9 @@ func (r *vmRun) count(line string) {
 		r.passLines++
 	}
 	if name, ok := strings.CutPrefix(line, "--- PASS: "); ok {
-		r.passed = append(r.passed, strings.Fields(name)[0])
+		r.passed = append(r.passed, r.stage+"/"+strings.Fields(name)[0])
 	}
 	if name, ok := strings.CutPrefix(line, "--- FAIL: "); ok {
-		r.failed = append(r.failed, strings.Fields(name)[0])
+		r.failed = append(r.failed, r.stage+"/"+strings.Fields(name)[0])
 	}
 }

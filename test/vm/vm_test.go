@@ -15,14 +15,17 @@ import (
 
 // TestE2EInVM runs the end-to-end tests that PODCTL_VM_RUN selects
 // (default: the cgroup v2 tests) in a VM whose kernel has cgroup v2 alone,
-// as an unprivileged user to whom a cgroup subtree is delegated, and fails
-// if any fails, if none passed, or if the VM gave no result in time.
+// as an unprivileged user to whom a cgroup subtree is delegated, then
+// those PODCTL_VM_ROOT_RUN selects (the same by default) as root, and
+// fails if any fails, if none passed, or if the VM gave no result in
+// time.
 func TestE2EInVM(t *testing.T) {
 	bin := os.Getenv("PODCTL_VM_BIN")
 	if bin == "" {
 		t.Skip("PODCTL_VM_BIN is not set: it names the directory with podctl, its helpers, e2e.test and nettool to test in the VM (test/run-tests.sh sets it)")
 	}
 	run := envOr("PODCTL_VM_RUN", "^TestCgroupV2")
+	rootRun := envOr("PODCTL_VM_ROOT_RUN", "^TestCgroupV2")
 	timeout, err := time.ParseDuration(envOr("PODCTL_VM_TIMEOUT", "12m"))
 	if err != nil {
 		t.Fatalf("PODCTL_VM_TIMEOUT: %v", err)
@@ -68,20 +71,27 @@ func TestE2EInVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The guest's budget inside the host's: the test binary's own
-	// timeout (which prints the stuck goroutines) first, then the init's
-	// watchdog, then qemu is killed.
+	// The guest's budget inside the host's: each stage's test binary's
+	// own timeout (which prints the stuck goroutines) first, then the
+	// init's watchdog, then qemu is killed.
+	stages := []vmconf.Stage{{Name: "rootless", Argv: []string{"-test.run", run}}}
+	if rootRun != "none" {
+		stages = append(stages, vmconf.Stage{Name: "root", Root: true, Argv: []string{"-test.run", rootRun}})
+	}
+	for i := range stages {
+		stages[i].Argv = append([]string{"/opt/podctl/e2e.test", "-test.v", "-test.count=1",
+			"-test.timeout=" + (timeout * 2 / 3 / time.Duration(len(stages))).Round(time.Second).String()}, stages[i].Argv...)
+	}
+	shell := os.Getenv("PODCTL_VM_SHELL")
+	if shell != "" {
+		stages = []vmconf.Stage{{Name: "shell", Argv: []string{"/bin/sh", "-c", shell}}}
+	}
 	cfg := vmconf.Config{
-		Argv: []string{"/opt/podctl/e2e.test", "-test.v", "-test.count=1",
-			"-test.timeout=" + (timeout * 2 / 3).Round(time.Second).String(), "-test.run", run},
+		Stages:   stages,
 		Env:      forwardedEnv(),
 		Modules:  modules,
 		Disks:    []vmconf.Disk{homeDisk},
 		Watchdog: timeout * 5 / 6,
-	}
-	shell := os.Getenv("PODCTL_VM_SHELL")
-	if shell != "" {
-		cfg.Argv = []string{"/bin/sh", "-c", shell}
 	}
 	tr, err := guestTree(guestInputs{bin: bin, init: initBin, rootfs: rootfs, modules: moduleFiles, cfg: cfg})
 	if err != nil {
@@ -93,8 +103,8 @@ func TestE2EInVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.RemoveAll(rootfs) // packed: the copy on disk is not needed any more
-	t.Logf("initramfs: %d entries, %.1f MB, built in %s; kernel %s; -test.run %q; environment passed on: %q",
-		len(tr), float64(size)/1e6, time.Since(t0).Round(time.Millisecond), kernel, run, cfg.Env)
+	t.Logf("initramfs: %d entries, %.1f MB, built in %s; kernel %s; -test.run %q (rootless), %q (root); environment passed on: %q",
+		len(tr), float64(size)/1e6, time.Since(t0).Round(time.Millisecond), kernel, run, rootRun, cfg.Env)
 
 	r, err := boot(qemu, kernel, initrd, disk, timeout, os.Stdout)
 	if r != nil && r.started > 0 && r.ended > 0 {
@@ -118,6 +128,11 @@ func TestE2EInVM(t *testing.T) {
 	// A run in which nothing passed proves nothing, even if it exited 0.
 	if r.passLines == 0 {
 		t.Errorf("no test passed in the VM: does -test.run %q match any test of test/e2e?", run)
+	}
+	for _, st := range stages {
+		if !slices.ContainsFunc(r.passed, func(p string) bool { return strings.HasPrefix(p, st.Name+"/") }) {
+			t.Errorf("no test passed in the VM's %s stage (%q)", st.Name, st.Argv[len(st.Argv)-1])
+		}
 	}
 }
 

@@ -22,6 +22,10 @@ var wantControllers = []string{"cpu", "memory", "pids", "io"}
 var (
 	userService = fmt.Sprintf("user.slice/user-%d.slice/user@%d.service", vmconf.UID, vmconf.UID)
 	sessionLeaf = userService + "/session.scope"
+	// rootLeaf is where a root login's programs run under systemd: a
+	// session scope in user-0.slice, nothing delegated (root needs no
+	// delegation: podctl as root uses the whole hierarchy).
+	rootLeaf = "user.slice/user-0.slice/session-0.scope"
 )
 
 // delegateFiles are the files of a delegated cgroup that become the
@@ -37,7 +41,8 @@ var delegateFiles = []string{"cgroup.procs", "cgroup.subtree_control", "cgroup.t
 // and a leaf session.scope under it that the user owns. It enables nothing
 // in the delegated cgroup's own cgroup.subtree_control: what is enabled
 // below the delegation point is the delegatee's choice, here podctl's.
-// It returns the leaf's path.
+// It also makes root's session leaf, rootLeaf. It returns the user's
+// leaf's path.
 func delegateCgroup() (string, error) {
 	b, err := os.ReadFile(filepath.Join(cgroupRoot, "cgroup.controllers"))
 	if err != nil {
@@ -84,6 +89,11 @@ func delegateCgroup() (string, error) {
 		if err := os.Chown(p, vmconf.UID, vmconf.GID); err != nil {
 			return "", err
 		}
+	}
+	// Root's session, beside the user's (user.slice has the controllers
+	// enabled for its children already, above).
+	if err := os.MkdirAll(filepath.Join(cgroupRoot, rootLeaf), 0o755); err != nil {
+		return "", err
 	}
 	avail, _ := os.ReadFile(filepath.Join(cgroupRoot, userService, "cgroup.controllers"))
 	fmt.Printf("init: cgroup v2 at %s; /%s delegated to uid %d (controllers: %s); the test runs in /%s\n",

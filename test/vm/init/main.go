@@ -9,16 +9,15 @@
 // the initial rootfs cannot be pivoted away from. Stage 2 mounts the usual
 // file systems (mounts.go), mounts cgroup2 and delegates a subtree to the
 // test user as systemd does (cgroup.go), prepares the rest of the system
-// (system.go), loads the kernel modules and mounts the home disk the host
-// packed (modules.go, disks.go), runs the test binary as that user
-// (run.go), prints a result marker and powers the machine off (power.go).
+// (system.go, network.go), loads the kernel modules and mounts the home
+// disk the host packed (modules.go, disks.go), runs each stage's test
+// binary as that user or as root (run.go), prints a result marker and powers the machine off (power.go).
 package main
 
 import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/podctl/podctl/test/vm/vmconf"
 )
@@ -64,9 +63,7 @@ func stage2(stage1 string) {
 		fail(fmt.Errorf("cgroup delegation: %w", err))
 	}
 	fmt.Printf("\n%s uptime=%s (switching root began at %s)\n", vmconf.Booted, uptime(), stage1)
-	start := time.Now()
-	code, err := runTest(cfg, leaf)
-	fmt.Printf("\ninit: the test ran for %.1fs\n", time.Since(start).Seconds())
+	code, err := runStages(cfg, leaf)
 	if code != 0 {
 		// What a failed or timed-out test left running, to tell a hang.
 		listProcesses("processes left after the test:")
@@ -83,8 +80,13 @@ func readConfig() (*vmconf.Config, error) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", vmconf.Path, err)
 	}
-	if len(cfg.Argv) == 0 {
-		return nil, fmt.Errorf("%s: no command", vmconf.Path)
+	if len(cfg.Stages) == 0 {
+		return nil, fmt.Errorf("%s: no stage", vmconf.Path)
+	}
+	for _, s := range cfg.Stages {
+		if len(s.Argv) == 0 {
+			return nil, fmt.Errorf("%s: stage %s has no command", vmconf.Path, s.Name)
+		}
 	}
 	return &cfg, nil
 }

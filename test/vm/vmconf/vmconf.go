@@ -28,7 +28,8 @@ const (
 const (
 	// Booted: the init has switched root and mounted the file systems.
 	Booted = "PODCTL-VM-BOOTED"
-	// Start: the test binary is about to be started; its output follows.
+	// Start: a stage's test binary is about to be started; its output
+	// follows. "PODCTL-VM-START stage=NAME ARGV..."
 	Start = "PODCTL-VM-START"
 	// Result ends the run: "PODCTL-VM-RESULT exit=N" or, when the init
 	// itself failed, "PODCTL-VM-RESULT exit=255 error=MESSAGE".
@@ -37,8 +38,9 @@ const (
 
 // Config is the run the init performs.
 type Config struct {
-	// Argv is the test command (argv[0] an absolute path).
-	Argv []string
+	// Stages are the test commands, run one after the other; the run's
+	// exit code is the first stage's that was not 0.
+	Stages []Stage
 	// Env is added to the environment the init gives the test.
 	Env []string
 	// Modules are kernel modules (paths in the VM) the init loads first,
@@ -49,6 +51,19 @@ type Config struct {
 	// Watchdog: the init prints an error result and powers the machine
 	// off this long after it started, whatever the test is doing.
 	Watchdog time.Duration
+}
+
+// Stage is one test command and the user it runs as.
+type Stage struct {
+	// Name tells the stage in the console: "rootless", "root".
+	Name string
+	// Root runs it as root, in a session leaf of root's
+	// (user.slice/user-0.slice/session-0.scope, as a root login under
+	// systemd), where podctl uses the whole hierarchy; otherwise as
+	// User, in the leaf below its delegated cgroup.
+	Root bool
+	// Argv is the command (argv[0] an absolute path).
+	Argv []string
 }
 
 // Disk is a file system on a block device of the VM.
