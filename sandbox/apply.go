@@ -11,7 +11,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/supervisor"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 )
 
 // PodVolume is a volume of a pod made from a manifest (podctl apply): a
@@ -80,7 +80,7 @@ func Apply(ctx context.Context, spec model.PodSpec, ctrs []model.ContainerSpec, 
 			return err
 		}
 	}
-	if err := supervisor.CheckLimits(spec.Resources, ctrs); err != nil {
+	if err := podcgroup.CheckLimits(spec.Resources, ctrs); err != nil {
 		return err
 	}
 	ptrs := make([]*model.ContainerSpec, len(ctrs))

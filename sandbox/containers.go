@@ -11,7 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/supervisor"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,7 +46,7 @@ func prepareContainer(st *model.PodState, ctr *model.ContainerSpec) error {
 	if err := ctr.ForPod(st.Spec); err != nil {
 		return err
 	}
-	if err := supervisor.CheckLimits(cgroups.Resources{}, []model.ContainerSpec{*ctr}); err != nil {
+	if err := podcgroup.CheckLimits(cgroups.Resources{}, []model.ContainerSpec{*ctr}); err != nil {
 		return err
 	}
 	if !ctr.Resources.IsZero() && st.Cgroup == "" {

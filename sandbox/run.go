@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/supervisor"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +40,7 @@ func CreatePod(ctx context.Context, spec model.PodSpec, notices io.Writer) error
 	if err := spec.Validate(); err != nil {
 		return err
 	}
-	if err := supervisor.CheckLimits(spec.Resources, nil); err != nil {
+	if err := podcgroup.CheckLimits(spec.Resources, nil); err != nil {
 		return err
 	}
 	dir, lock, err := model.PodDir(spec.Name)
@@ -75,7 +76,7 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 	if err := ctr.ForPod(spec); err != nil {
 		return 0, err
 	}
-	if err := supervisor.CheckLimits(spec.Resources, []model.ContainerSpec{ctr}); err != nil {
+	if err := podcgroup.CheckLimits(spec.Resources, []model.ContainerSpec{ctr}); err != nil {
 		return 0, err
 	}
 	dir, lock, err := model.PodDir(spec.Name)

@@ -12,8 +12,8 @@ import (
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/stage"
-	"github.com/podctl/podctl/sandbox/supervisor"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,7 +48,7 @@ func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
 	// command, alone there, steps into a leaf first, and the supervisor
 	// is born in that leaf (cgroups.Delegation.Prepare). Without it the
 	// supervisor found this command beside it and refused.
-	if d, err := supervisor.Delegation(); err == nil {
+	if d, err := podcgroup.Delegation(); err == nil {
 		if err := d.Prepare(); err != nil {
 			return nil, fmt.Errorf("creating the pod's cgroup: %w", err)
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/supervisor"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 
 	"github.com/podctl/podctl/cgroups"
 )
@@ -54,7 +54,7 @@ func Stats(ctx context.Context, names []string) ([]StatsSample, error) {
 				continue
 			}
 			why := "podctl had no cgroup when it was made"
-			if _, err := supervisor.Delegation(); err != nil {
+			if _, err := podcgroup.Delegation(); err != nil {
 				why = err.Error()
 			}
 			return nil, fmt.Errorf("pod %s has no cgroup to read: %s", name, why)

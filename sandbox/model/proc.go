@@ -33,43 +33,46 @@ func ProcExiting(pid int) bool {
 // ProcEnded tells whether pid is gone, or a zombie (state Z, or X while
 // it is being reaped: field 3 of /proc/PID/stat).
 func ProcEnded(pid int) bool {
-	state, err := procStatState(pid)
-	return err != nil || state == 'Z' || state == 'X'
+	f, err := procStat(pid)
+	return err != nil || f[0] == "Z" || f[0] == "X"
 }
 
-// procStatField reads numeric field n (1-based, as in proc(5)) of
+// procStatField reads numeric field n (1-based, as in proc(5), n > 3) of
 // /proc/PID/stat.
 func procStatField(pid, n int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces and parentheses: split
-	// after its last ')'.
+	return statNumber(f, n)
+}
+
+// statNumber is numeric field n of fields read by procStat.
+func statNumber(f []string, n int) (uint64, error) {
+	if n < 4 || len(f) < n-2 {
+		return 0, fmt.Errorf("malformed /proc/PID/stat: no field %d", n)
+	}
+	return strconv.ParseUint(f[n-3], 10, 64)
+}
+
+// procStat reads /proc/PID/stat from field 3 (state) on: the command name
+// (field 2) may hold spaces and parentheses, so the split is after its
+// last ')'.
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return nil, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is field 3 (state).
-	if n < 4 || len(fields) < n-2 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	f := strings.Fields(s[i+1:])
+	if len(f) == 0 {
+		return nil, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
-	return strconv.ParseUint(fields[n-3], 10, 64)
-}
-
-// procStatState reads field 3 (state) of /proc/PID/stat.
-func procStatState(pid int) (byte, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return b[i+2], nil
+	return f, nil
 }
 
 func statOwner(fi os.FileInfo) (int, bool) {

@@ -109,8 +109,12 @@ func (r ProcRef) Alive() bool {
 	if r.PID <= 0 {
 		return false
 	}
-	t, err := ProcStartTime(r.PID)
-	return err == nil && t == r.StartTime && !ProcEnded(r.PID)
+	f, err := procStat(r.PID) // one read: its start time and its state
+	if err != nil || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	t, err := statNumber(f, 22)
+	return err == nil && t == r.StartTime
 }
 
 // Terminal says whether a phase is final.

@@ -10,6 +10,7 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
 	"golang.org/x/sys/unix"
@@ -32,7 +33,8 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		s.parentUserns, s.bridgeIP = userns, ip
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
-	err := s.makeCgroup()
+	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.Resources, s.Notices)
+	s.St.Cgroup = dir
 	if err == nil {
 		if err = s.createPod(ctrs); err != nil {
 			s.removeCgroup()
@@ -77,7 +79,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	}
 	explain.Printf("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.St.Spec.Name, s.dir)
 	explain.Printf("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := stage.SpawnPause(s.St.Spec.Name, s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(pauseLeaf))
+	ps, err := stage.SpawnPause(s.St.Spec.Name, s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
 	if err != nil {
 		abortFirst()
 		return err

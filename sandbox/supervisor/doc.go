@@ -21,7 +21,7 @@
 //	deadline.go     the pod's activeDeadline (--timeout)
 //	eviction.go     sized emptyDirs measured (sandbox/diskusage), the pod evicted as the kubelet does
 //	result.go       --result-file
-//	cgroup.go       the pod's cgroup and its leaves
+//	cgroup.go       the pod's cgroup (sandbox/podcgroup) as the supervisor logs it
 //	etcfiles.go     the pod's /etc/hostname, hosts and resolv.conf
 //	hibernate.go    handing the pod to the keeper while idle, and resuming
 //	idle.go         giving memory back between events

@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/crilog"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/stdio"
@@ -49,10 +50,11 @@ type pendingRun struct {
 // container in the foreground.
 func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendingRun, error) {
 	explain.Printf("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
-	cg, err := s.containerCgroup(&c.Spec)
+	cg, oomKills, err := podcgroup.OpenContainer(s.St.Cgroup, c.Spec.Name, c.Spec.Resources)
 	if err != nil {
 		return nil, err
 	}
+	s.oomBase[c.Spec.Name] = oomKills
 	defer stage.CloseFile(cg)
 	pipes, err := stdio.ForRun(&c.Spec, stdin)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/stage"
 	"golang.org/x/sys/unix"
 )
@@ -69,7 +70,7 @@ func (s *Supervisor) exited(name string, proc *stage.Proc) {
 		t.Message = why
 		delete(s.probeKilled, name)
 	}
-	if s.oomKilled(name) {
+	if podcgroup.OOMKilled(s.St.Cgroup, name, s.oomBase[name]) {
 		// Counted by the kernel in memory.events, not guessed from 137.
 		t.Reason = model.ReasonOOMKilled
 		if sig == int(unix.SIGKILL) {

@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/podnet"
 	"github.com/podctl/podctl/sandbox/stage"
 
@@ -143,7 +144,7 @@ func (s *Supervisor) newGlue() *podnet.Glue {
 		Logf:   s.logf,
 		Save:   s.save,
 		Ending: func() bool { return s.finished || s.stopping },
-		Cgroup: func() *os.File { return s.cgroupOf(netLeaf) },
+		Cgroup: func() *os.File { return s.cgroupOf(podcgroup.NetLeaf) },
 	})
 }
 

@@ -28,7 +28,7 @@ var layers = [][]string{
 	{"sandbox/stage", "sandbox/control"},
 	// Container layers; the pod's network glue; probes' and hooks' actions;
 	// a container's standard streams.
-	{"sandbox/layers", "sandbox/podnet", "sandbox/handler", "sandbox/diskusage", "sandbox/stdio"},
+	{"sandbox/layers", "sandbox/podnet", "sandbox/handler", "sandbox/diskusage", "sandbox/stdio", "sandbox/podcgroup"},
 	// The per-pod supervisor.
 	{"sandbox/supervisor"},
 	// The pod API.

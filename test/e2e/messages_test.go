@@ -65,12 +65,7 @@ func TestApplyManyContainers(t *testing.T) {
 	leakCheck(t)
 	loadKubeImage(t)
 	const n = 300
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: many}\nspec:\n  containers:\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  - {name: c%d, image: %s, command: [sleep, \"1000\"]}\n", i, kubeImage)
-	}
-	manifest := writeManifest(t, b.String())
+	manifest := manyContainers(t, "many", n)
 	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
 	start := time.Now()
 	mustRun(t, "apply", "-f", manifest)
@@ -104,12 +99,7 @@ func TestKeeperManyContainers(t *testing.T) {
 	leakCheck(t)
 	loadKubeImage(t)
 	const n = 40
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: manykept}\nspec:\n  containers:\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  - {name: c%d, image: %s, command: [sleep, \"1000\"]}\n", i, kubeImage)
-	}
-	manifest := writeManifest(t, b.String())
+	manifest := manyContainers(t, "manykept", n)
 	t.Cleanup(func() { run(t, "delete", "--grace-period=0", "-f", manifest) })
 	mustRun(t, "apply", "-f", manifest)
 	st := state(t, "manykept")
@@ -129,4 +119,15 @@ func TestKeeperManyContainers(t *testing.T) {
 		t.Errorf("phase %s, reason %q", st.Phase, st.Reason)
 	}
 	mustRun(t, "delete", "--grace-period=0", "-f", manifest)
+}
+
+// manyContainers writes a manifest of pod name with n containers c0, c1...
+// that sleep.
+func manyContainers(t *testing.T, name string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n", name)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - {name: c%d, image: %s, command: [sleep, \"1000\"]}\n", i, kubeImage)
+	}
+	return writeManifest(t, b.String())
 }
