@@ -22,6 +22,6 @@
 //     container's layer before the pod exists, so a bad image fails before
 //     anything is created; the helper also says how the layer is mounted;
 //   - the container's init, already uid 0 of the pod's user namespace,
-//     makes that mount in its own mount namespace (sandbox/stage/rootmount.go): the
+//     makes that mount in its own mount namespace (the "layer" step of nsenter/init.c): the
 //     mount lives exactly as long as the container.
 package images

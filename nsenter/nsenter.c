@@ -17,8 +17,8 @@
 //               keeps its memory to the pages of this file and libc.
 //   join        exec'd by `podctl` on the host: enters the pause's
 //               namespaces through its pidfd, makes a private mount namespace
-//               and forks the container's init, which returns from here into
-//               Go (podctl_stage == PODCTL_STAGE_INIT) to set up the rootfs.
+//               and forks the container's init (init.c), which builds the
+//               container from podctl's plan and execs the workload, all in C.
 //   keep        exec'd by an idle pod supervisor in place of itself: logs
 //               the containers' output and waits (keeper.c).
 //   userns      exec'd by `podctl` as the image store helper (podctl-image):
@@ -55,10 +55,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "nsenter.h"
 
-// Set for the Go runtime to read (nsenter.Stage) when this constructor
-// returned inside a freshly forked container init.
+// Set for the Go runtime to read (nsenter.InUserns, ...) when this
+// constructor returns in a stage that goes on in Go.
 int podctl_stage = PODCTL_STAGE_NONE;
 int podctl_sync_fd = -1;
 
@@ -114,16 +115,16 @@ static void say(const char *fmt, ...)
 		fail("sending %s to podctl", msg);
 }
 
-// explain_fd is podctl's stderr when the user asked for --explain
+// podctl_explain_fd is podctl's stderr when the user asked for --explain
 // (_PODCTL_EXPLAIN_FD), else -1. explain writes one line there: the role
 // of this process, then what it does, in words and as the system call.
-static int explain_fd = -1;
+int podctl_explain_fd = -1;
 static const char *explain_role = "?";
 
 static void explain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void explain(const char *fmt, ...)
 {
-	if (explain_fd < 0)
+	if (podctl_explain_fd < 0)
 		return;
 	char line[512];
 	int n = snprintf(line, sizeof(line), "%-14s", explain_role);
@@ -134,7 +135,7 @@ static void explain(const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	while (write(explain_fd, line, n) < 0 && errno == EINTR)
+	while (write(podctl_explain_fd, line, n) < 0 && errno == EINTR)
 		;
 }
 
@@ -526,12 +527,12 @@ static void stage_join(void)
 	// own mount namespace, whose root becomes ours.
 	// For --explain: our /proc/self/ns, opened before setns; after a setns
 	// of the mount namespace /proc is the container's, where we have no pid.
-	int nsdir = explain_fd >= 0 ? open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	int nsdir = podctl_explain_fd >= 0 ? open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (setns(pidfd, flags) < 0)
 		fail("setns(pidfd, 0x%x)", flags);
 	close(pidfd);
 	explain_role = "[join]";
-	if (explain_fd >= 0) {
+	if (podctl_explain_fd >= 0) {
 		char what[256] = "";
 		const char *names[] = {"user", "net", "ipc", "uts", "pid", "cgroup", "mnt"};
 		const int bits[] = {CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWNS};
@@ -550,7 +551,7 @@ static void stage_join(void)
 		close(nsdir);
 	}
 	// A new container gets its own mount namespace, copied from the host's
-	// (Go turns it into the container's root filesystem), its own cgroup
+	// (the init turns it into the container's root filesystem), its own cgroup
 	// namespace, rooted at the cgroup this stage was born in (the
 	// container's, clone3 CLONE_INTO_CGROUP; cgroup_namespaces(7)), and, in
 	// a pod made with --share-pid=false, its own pid namespace too.
@@ -570,7 +571,7 @@ static void stage_join(void)
 		say("pid %d", pid);
 		_exit(0);
 	}
-	podctl_stage = PODCTL_STAGE_INIT;
+	podctl_init(sync_fd); // init.c; never returns
 }
 
 // stage_userns: the image store keeps files owned by the caller's
@@ -672,7 +673,7 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 	podctl_sync_fd = sync_fd;
 	const char *efd = getenv("_PODCTL_EXPLAIN_FD");
 	if (efd != NULL)
-		explain_fd = atoi(efd);
+		podctl_explain_fd = atoi(efd);
 	if (strcmp(stage, "pause") == 0)
 		stage_pause();
 	else if (strcmp(stage, "pause-init") == 0)

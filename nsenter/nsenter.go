@@ -4,9 +4,10 @@
 //
 // The constructor is inert unless the environment names a stage (EnvStage)
 // and a sync socket (EnvSyncFD). Package sandbox/stage starts those stages
-// and speaks the protocol that sandbox/stage/sync.go documents; keepspec.go
-// is the hand-over between a hibernating supervisor and the keeper
-// (keeper.c). Importing this package (cmd/podctl through sandbox, and cmd/podctl-store)
+// and speaks the protocol that sandbox/stage/sync.go documents; initplan.go
+// writes the plan that the container's init (init.c) carries out, and
+// keepspec.go is the hand-over between a hibernating supervisor and the
+// keeper (keeper.c). Importing this package (cmd/podctl through sandbox, and cmd/podctl-store)
 // is what links the constructor into a binary.
 package nsenter
 
@@ -58,12 +59,7 @@ const (
 	EnvKeepDir      = "_PODCTL_KEEP_DIR"
 )
 
-// InInit reports whether this process is a container init that the
-// constructor has just forked into a pod's namespaces. Such a process must
-// run the init stage (stage.InitMain) and nothing else.
-func InInit() bool { return C.podctl_stage == C.PODCTL_STAGE_INIT }
-
-// SyncFD is the sync socket the init stage inherited, or -1.
+// SyncFD is the sync socket a stage that goes on in Go inherited, or -1.
 func SyncFD() int { return int(C.podctl_sync_fd) }
 
 // InUserns reports whether the constructor made this process uid 0 of a

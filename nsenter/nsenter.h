@@ -3,9 +3,6 @@
 #define PODCTL_NSENTER_H
 
 #define PODCTL_STAGE_NONE 0
-// The constructor returned inside a container init forked into a pod's
-// namespaces; Go must run the init stage and nothing else.
-#define PODCTL_STAGE_INIT 1
 // The constructor returned in a new user and mount namespace mapped like a
 // pod's: the image store helper (podctl-image) runs in Go.
 #define PODCTL_STAGE_USERNS 2
@@ -14,6 +11,9 @@
 
 extern int podctl_stage;
 extern int podctl_sync_fd;
+// --explain's descriptor (_PODCTL_EXPLAIN_FD), or -1: every C stage writes
+// its lines there.
+extern int podctl_explain_fd;
 
 // Drops the page-table entries of read-only file mappings that hold no
 // copied-on-write page (nsenter.c); used by the pause and the keeper.

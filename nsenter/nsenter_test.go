@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,17 +17,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if InInit() {
-		// A container init forked by the join stage: report our
-		// namespaces to the test over the sync socket, then exit.
-		var b strings.Builder
-		for _, ns := range []string{"user", "net", "ipc", "uts", "pid", "cgroup", "mnt"} {
-			l, _ := os.Readlink("/proc/self/ns/" + ns)
-			fmt.Fprintf(&b, "%s=%s ", ns, l)
-		}
-		unix.Write(SyncFD(), []byte(strings.TrimSpace(b.String())))
-		os.Exit(0)
-	}
 	if InUserns() {
 		// The image store helper's stage: report who we are and where,
 		// on stdout, for TestUsernsStage.
@@ -175,19 +165,19 @@ func TestPauseAndJoin(t *testing.T) {
 		t.Errorf("the pause has %d descriptors open, want stdio only", len(fds))
 	}
 
-	join, jfd := stage(t, StageJoin)
-	send(t, jfd, fmt.Sprintf("join %#x %#x", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID, unix.CLONE_NEWNS), pidfd)
-	msg := recv(t, jfd)
-	initPID, err := strconv.Atoi(strings.TrimPrefix(msg, "pid "))
-	if err != nil {
-		t.Fatalf("join: %q", msg)
-	}
-	if err := join.Wait(); err != nil {
-		t.Fatalf("join stage: %v", err)
-	}
-	report := recv(t, jfd)
+	// The init (init.c) runs a plan of podctl exec's kind (no root
+	// filesystem to build): a shell that reports its namespaces.
+	out := filepath.Join(t.TempDir(), "report")
+	script := `for ns in user net ipc uts pid cgroup mnt; do printf '%s=%s ' $ns $(readlink /proc/self/ns/$ns); done > ` + out
+	initPID, msgs := joinInit(t, pidfd, &InitPlan{Where: "container c of pod p", Exec: true, IDsMapped: 1, HomeAt: -1,
+		Privileged: true, Env: []string{"PATH=/usr/bin:/bin"}, Args: []string{"sh", "-c", script}})
 	var ws unix.WaitStatus
 	unix.Wait4(initPID, &ws, 0, nil) // our child, thanks to CLONE_PARENT
+	if len(msgs) != 1 || msgs[0] != "execing" || ws.ExitStatus() != 0 {
+		t.Fatalf("init said %q, exit %v", msgs, ws)
+	}
+	b, _ := os.ReadFile(out)
+	report := string(b)
 	for _, ns := range []string{"user", "net", "ipc", "uts", "pid", "cgroup"} {
 		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
 		if !strings.Contains(report, ns+"="+want) {
@@ -200,10 +190,59 @@ func TestPauseAndJoin(t *testing.T) {
 		t.Errorf("init shares a mount namespace: %q", report)
 	}
 
+	// A command that is not there: the shell's 127, named; a user the
+	// container's /etc/passwd lacks: an error naming it. Neither runs.
+	for _, c := range []struct {
+		plan InitPlan
+		want string
+	}{
+		{InitPlan{Args: []string{"no-such-command"}}, `exit 127 container c of pod p: "no-such-command": executable file not found in $PATH (/nowhere)`},
+		{InitPlan{Args: []string{"/bin/true"}, UserSpec: "nobody-here", UserPart: "nobody-here"}, `error container c of pod p: --user "nobody-here": no user named "nobody-here"`},
+		{InitPlan{Args: []string{"/bin/true"}, Steps: [][]string{{"unmount", "/x"}}}, `error container c of pod p: a bad plan from podctl: unknown operation 'unmount'`},
+	} {
+		c.plan.Where, c.plan.Exec, c.plan.IDsMapped, c.plan.HomeAt, c.plan.Privileged = "container c of pod p", true, 1, -1, true
+		c.plan.Env = []string{"PATH=/nowhere"}
+		initPID, msgs := joinInit(t, pidfd, &c.plan)
+		unix.Wait4(initPID, &ws, 0, nil)
+		if len(msgs) != 1 || !strings.HasPrefix(msgs[0], c.want) || ws.ExitStatus() != 1 {
+			t.Errorf("plan %v: init said %q, exit %v; want %q", c.plan.Args, msgs, ws, c.want)
+		}
+	}
+
 	// SIGTERM ends the pause with status 0.
 	unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0)
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
 		t.Errorf("pause after SIGTERM: %v, status %v", err, ws)
+	}
+}
+
+// joinInit starts a join stage into the namespaces of pidfd and sends the
+// init it forks plan; it returns the init's pid and every message it sent
+// until its end of the socket closed (on exec, or on exit).
+func joinInit(t *testing.T, pidfd int, plan *InitPlan) (int, []string) {
+	t.Helper()
+	join, jfd := stage(t, StageJoin)
+	send(t, jfd, fmt.Sprintf("join %#x %#x", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID, unix.CLONE_NEWNS), pidfd)
+	msg := recv(t, jfd)
+	initPID, err := strconv.Atoi(strings.TrimPrefix(msg, "pid "))
+	if err != nil {
+		t.Fatalf("join: %q", msg)
+	}
+	if err := join.Wait(); err != nil {
+		t.Fatalf("join stage: %v", err)
+	}
+	b, err := plan.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, jfd, string(b), -1)
+	var msgs []string
+	for {
+		m := recv(t, jfd)
+		if m == "" {
+			return initPID, msgs
+		}
+		msgs = append(msgs, m)
 	}
 }
 

@@ -1,9 +1,18 @@
+// Package rootfs plans a container's root filesystem: the mounts of /proc,
+// /sys, /dev, the masked and read-only paths, the pod's /etc files and the
+// user's volumes, in the order the container's init (nsenter/init.c)
+// carries them out in its own mount namespace before it pivots into the
+// rootfs. It makes no system call: every path inside the rootfs is
+// resolved there, by the init, from a descriptor of the root with
+// openat2(2) and RESOLVE_IN_ROOT (nsenter/initfs.c), so that a symlink of
+// the image's cannot point a mount outside it (CVE-2019-16884,
+// CVE-2021-30465).
 package rootfs
 
 import (
-	"errors"
 	"fmt"
-	"os"
+	"path"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,9 +24,9 @@ type BindFile struct {
 	Target string // inside the rootfs
 }
 
-// Spec says what Setup builds.
+// Spec says what the plan builds.
 type Spec struct {
-	Root  string // the unpacked rootfs directory on the host
+	Root  string // the rootfs directory on the host (or the layer's mount point)
 	Files []BindFile
 	// PtsGID is the gid of the "tty" group for /dev/pts (5 in Debian's and
 	// most images), or -1 when the user namespace does not map it.
@@ -32,186 +41,78 @@ type Spec struct {
 	// turns read-only, as runc makes it: a read-only root with a working
 	// directory the image lacks still starts.
 	Cwd string
-	// Explain, if set, is told each mount and pivot_root (--explain).
-	Explain func(format string, args ...any)
+	// CgroupV2: the host's /sys/fs/cgroup is cgroup2, so the container
+	// gets its own cgroup there (CgroupV2Host tells).
+	CgroupV2 bool
 }
 
-// Setup runs in the container's own, fresh mount namespace (a copy of the
-// host's made by unshare(CLONE_NEWNS)), as root of the pod's user namespace.
-// It mounts the container's filesystems into Root and pivots into it; on
-// return the process's root and cwd are the container's "/".
-func Setup(s Spec) error {
-	explainf = s.Explain
-	// Nothing we mount may propagate to the mount namespace we were copied
-	// from, and nothing mounted there later may reach us
-	// (mount_namespaces(7), "MS_PRIVATE").
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making / private: %w", err)
-	}
-	explainMount("in its own mount namespace, no propagation either way", "", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
-	// pivot_root(2) needs the new root to be a mount point.
-	if err := unix.Mount(s.Root, s.Root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind-mounting the rootfs %s onto itself: %w", s.Root, err)
-	}
-	explainMount("the rootfs becomes a mount point, as pivot_root needs", s.Root, s.Root, "", unix.MS_BIND|unix.MS_REC, "")
-	root, err := unix.Open(s.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening the rootfs %s: %w", s.Root, err)
-	}
-	defer unix.Close(root)
+// Step is one operation of the init's plan and its arguments (the table in
+// nsenter/initplan.c says what each does).
+type Step []string
 
-	if err := mountKernelFS(root); err != nil {
-		return err
-	}
+// Plan lists the steps that turn the init's mount namespace (a copy of
+// the host's made by unshare(CLONE_NEWNS), where the init is root of the
+// pod's user namespace) into the container's root, ending with pivot_root.
+func Plan(s Spec) ([]Step, error) {
+	// Nothing mounted may propagate to the mount namespace the init was
+	// copied from, nor back (mount_namespaces(7), "MS_PRIVATE"); then the
+	// rootfs becomes a mount point, as pivot_root(2) needs.
+	steps := []Step{{"private"}, {"root", s.Root}}
+	steps = append(steps, kernelFS(s.CgroupV2)...)
 	if !s.Unmasked {
-		if err := maskPaths(root); err != nil {
-			return err
-		}
+		steps = append(steps, maskSteps()...)
 	}
-	if err := setupDev(root, s.PtsGID); err != nil {
-		return err
-	}
+	steps = append(steps, devSteps(s.PtsGID)...)
 	for _, f := range s.Files {
-		if err := bindFile(root, f); err != nil {
-			return err
-		}
+		steps = append(steps, Step{"bindfile", f.Source, clean(f.Target)})
 	}
 	for _, m := range s.Mounts {
-		var err error
-		switch m.Type {
-		case "bind":
-			err = bindVolume(root, m)
-		case "tmpfs":
-			err = tmpfsVolume(root, m)
-		default:
-			err = fmt.Errorf("mount type %q: podctl knows bind and tmpfs", m.Type)
+		if m.Type != "bind" && m.Type != "tmpfs" {
+			return nil, fmt.Errorf("mount type %q on %s: podctl knows bind and tmpfs", m.Type, m.Target)
 		}
-		if err != nil {
-			return err
-		}
+		steps = append(steps, m.step())
 	}
 	if s.ReadOnly {
 		if s.Cwd != "" {
-			fd, err := mkdirAllIn(root, s.Cwd)
-			if err != nil {
-				return fmt.Errorf("working directory %s: %w", s.Cwd, err)
-			}
-			unix.Close(fd)
+			steps = append(steps, Step{"mkdir", clean(s.Cwd)})
 		}
-		if err := readOnlyRoot(root); err != nil {
-			return err
-		}
+		steps = append(steps, Step{"rootro"})
 	}
-	return pivot(root)
+	// The rootfs becomes "/" and the host's old root is detached, so that
+	// no path leads back to the host's filesystem.
+	return append(steps, Step{"pivot"}), nil
 }
 
-// mountKernelFS mounts /proc of the pod's pid namespace and a read-only
-// /sys. Both kinds may be mounted inside a user namespace only because this
-// process is in a pid and a network namespace owned by it (proc(5),
-// sysfs(5)), and only while a fully visible /proc is already mounted in the
-// namespace (the kernel's mount_too_revealing check): the host's, copied.
-func mountKernelFS(root int) error {
-	if err := mountAt(root, "/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
+// kernelFS mounts /proc of the pod's pid namespace and a read-only /sys
+// (with the container's cgroup2 on cgroup v2 hosts). Both kinds may be
+// mounted inside a user namespace only because the init is in a pid and
+// a network namespace owned by it (proc(5), sysfs(5)), and only while a
+// fully visible /proc is already mounted in the namespace (the kernel's
+// mount_too_revealing check): the host's, copied. Where sysfs is refused
+// (--network host) the init binds the host's, read-only.
+func kernelFS(cgroupV2 bool) []Step {
+	cg := "0"
+	if cgroupV2 {
+		cg = "1"
 	}
-	err := mountAt(root, "/sys", "sysfs", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
-	if errors.Is(err, unix.EPERM) {
-		// A network namespace not owned by our user namespace (podctl run
-		// --network host, or one a host imposes): sysfs(5) refuses a new
-		// instance, so the host's /sys goes in, read-only, as rootless
-		// podman does: a detached recursive copy (open_tree(2)), made
-		// read-only as a whole (mount_setattr(2)), then attached.
-		fd, ferr := mkdirAllIn(root, "/sys")
-		if ferr != nil {
-			return ferr
-		}
-		defer unix.Close(fd)
-		tree, terr := unix.OpenTree(unix.AT_FDCWD, "/sys", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-		if err = terr; err == nil {
-			defer unix.Close(tree)
-			attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
-			if err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err == nil {
-				err = unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("bind-mounting the host's /sys: %w", err)
-		}
-		explainMount("the host's, read-only (its network namespace is not the pod's to mount sysfs for)", "/sys", "/sys", "bind", unix.MS_RDONLY, "")
-		return nil
+	return []Step{
+		mountStep("/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", "a filesystem of its own"),
+		{"sysfs", cg},
 	}
-	if err != nil {
-		return err
-	}
-	mountCgroup(root)
-	return nil
 }
 
-// mountCgroup mounts the container's cgroup, read-only, on /sys/fs/cgroup,
-// where a workload reads its own limits (the Go runtime and the JVM size
-// themselves from cpu.max and memory.max). The container's own cgroup
-// namespace is rooted at its cgroup, so the mount shows that cgroup as its
-// root and nothing above it (cgroup_namespaces(7)); read-only, as runc
-// mounts it for a container without CAP_SYS_ADMIN. Only on a cgroup v2
-// host (the host's /sys/fs/cgroup, still visible here before pivot_root,
-// tells): on hybrid and v1 hosts the container has no cgroup of its own.
-// A refusal is not fatal: the workload runs, without that view.
-func mountCgroup(root int) {
+// CgroupV2Host reports whether the host's /sys/fs/cgroup is cgroup2 (the
+// init's mount namespace is a copy of the caller's, so it sees the same).
+func CgroupV2Host() bool {
 	var fs unix.Statfs_t
-	if unix.Statfs("/sys/fs/cgroup", &fs) != nil || fs.Type != unix.CGROUP2_SUPER_MAGIC {
-		return
-	}
-	if err := mountAt(root, "/sys/fs/cgroup", "cgroup2", "cgroup2", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		explainMount("not mounted: "+err.Error(), "cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_RDONLY, "")
-	}
+	return unix.Statfs("/sys/fs/cgroup", &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
-// mountAt mounts a filesystem on directory target inside the rootfs,
-// creating the directory when missing.
-func mountAt(root int, target, fstype, source string, flags uintptr, data string) error {
-	fd, err := mkdirAllIn(root, target)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.Mount(source, fdPath(fd), fstype, flags, data); err != nil {
-		return fmt.Errorf("mount -t %s %s %s (options %q): %w", fstype, source, target, data, err)
-	}
-	explainMount("a filesystem of its own", source, target, fstype, flags, data)
-	return nil
+// mountStep mounts a filesystem on directory target inside the rootfs,
+// which the init creates when missing; why is said with --explain.
+func mountStep(target, fstype, source string, flags uintptr, data, why string) Step {
+	return Step{"mount", clean(target), fstype, source, strconv.FormatUint(uint64(flags), 10), data, why, "0"}
 }
 
-func bindFile(root int, f BindFile) error {
-	fd, err := fileIn(root, f.Target)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.Mount(f.Source, fdPath(fd), "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind-mounting %s on %s: %w", f.Source, f.Target, err)
-	}
-	explainMount("the pod's file, shared by its containers", f.Source, f.Target, "", unix.MS_BIND, "")
-	return nil
-}
-
-// pivot makes the rootfs the process's root with pivot_root(2), then
-// detaches the old root, which pivot_root(".", ".") stacked beneath the new
-// one, so that no path leads back to the host's filesystem.
-func pivot(root int) error {
-	if err := unix.Fchdir(root); err != nil {
-		return fmt.Errorf("chdir to the rootfs: %w", err)
-	}
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("pivot_root into the rootfs: %w", err)
-	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detaching the host's root after pivot_root: %w", err)
-	}
-	if explainf != nil {
-		explainf("the rootfs becomes /, and the host's old root is detached: pivot_root(\".\", \".\"), umount2(\".\", MNT_DETACH)")
-	}
-	if err := os.Chdir("/"); err != nil {
-		return fmt.Errorf("chdir / after pivot_root: %w", err)
-	}
-	return nil
-}
+// clean makes a path inside the rootfs absolute and clean.
+func clean(p string) string { return path.Clean("/" + p) }

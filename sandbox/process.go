@@ -33,16 +33,13 @@ func Configure(s Settings) {
 }
 
 // StageMain runs this process's hidden role, when podctl was executed as
-// one of a pod's processes: a container's init (forked into the pod by
-// nsenter's C constructor), a detached supervisor, the shared network's
+// one of a pod's processes: a detached supervisor, the shared network's
 // netconf stage, or a port forwarder. It never returns then. The other
-// stages (pause, join, keeper) never reach Go at all. None of them is a
+// stages (pause, join and the container's init, keeper) never reach Go at
+// all. None of them is a
 // user-visible command; main calls StageMain before the CLI parses
 // anything.
 func StageMain() {
-	if nsenter.InInit() {
-		stage.InitMain(nsenter.SyncFD())
-	}
 	if nsenter.InNetconf() {
 		netsetup.NetconfMain()
 	}

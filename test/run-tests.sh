@@ -63,7 +63,6 @@ for target in FuzzParseUserSpec FuzzContainerEnv FuzzParseVolume; do
 done
 fuzz ./sandbox/crilog/ FuzzParseLogRecord
 fuzz ./nsenter/ FuzzKeepSpec
-fuzz ./sandbox/stage/ FuzzInitMsg
 fuzz ./sandbox/seccomp/ FuzzProfile
 fuzz ./sandbox/seccomp/ FuzzFilterDecides
 fuzz ./images/ FuzzParseRef

@@ -71,8 +71,8 @@ func ownDir(dir, what, fix string, closed os.FileMode) error {
 
 // isDNSLabel: a DNS label (RFC 1123), since the name is also the pod's
 // hostname and a directory name; Kubernetes imposes the same on pod names.
-// (Hand-written: compiling a regexp at start-up costs every podctl process,
-// including each container's init stage, half a millisecond.)
+// (Hand-written: compiling a regexp at start-up costs every podctl process
+// half a millisecond.)
 func isDNSLabel(s string) bool {
 	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false

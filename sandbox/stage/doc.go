@@ -2,14 +2,11 @@
 // process_linux.go (the parent's side) and init_linux.go (the child's):
 //
 //	pause.go       the pause: made by nsenter's C constructor, holds the pod's namespaces
-//	join.go        a container's join stage (C, nsenter.c): setns into the pod, then the init;
-//	               Proc, the handle on a container's process; exec's configuration
-//	init.go        the init stage (Go): the container's mounts, pivot_root, credentials,
-//	               capabilities, the seccomp filter, then execve of the workload
-//	sync.go        the typed conversation between the supervisor and those stages
-//	user.go        the workload's user and groups, from the container's own /etc
-//	capset.go      capability sets and the bounding set
-//	rootmount.go   the container's root from its image layer
+//	join.go        a container's join stage (C, nsenter.c): setns into the pod, then the init
+//	               (C, init.c); Proc, the handle on a container's process; exec's configuration
+//	init.go        the init's plan: every decision about the container's mounts, layer,
+//	               environment, capabilities and seccomp filter, made here for init.c to carry out
+//	sync.go        the conversations between the supervisor and those stages
 //	cgroupclone.go clone3(CLONE_INTO_CGROUP), so a stage is born in its cgroup
 //	exitwatch.go   waiting for a child's exit on its pidfd
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
@@ -47,9 +48,11 @@ func ExecFlags(spec model.PodSpec) int {
 	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 }
 
-// InitConfig is everything the init stage needs to turn a forked process in
-// the pod into the container's workload. It travels as JSON over the sync
-// socket (never in argv or the environment, which other processes can read).
+// InitConfig is everything the container's init needs to turn a forked
+// process in the pod into the container's workload. Plan (init.go) turns it
+// into the plan that the init, in C (nsenter/init.c), carries out, sent
+// over the sync socket (never in argv or the environment, which other
+// processes can read).
 type InitConfig struct {
 	Pod       string `json:"pod"`
 	Container string `json:"container"`
@@ -173,7 +176,15 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 			return nil, err
 		}
 	}
-	if err := sock.sendJSON(initMsg{Type: "config", Config: cfg}); err != nil {
+	plan, err := cfg.Plan()
+	if err != nil {
+		return nil, err
+	}
+	msg, err := plan.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if err := sock.Send(msg); err != nil {
 		return nil, err
 	}
 	var pty, notify *os.File
@@ -184,7 +195,7 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		}
 	}()
 	for execing := false; ; {
-		m, fd, err := sock.recvJSONFD()
+		b, fd, err := sock.recvFD()
 		if errors.Is(err, errEOF) && execing {
 			break // the socket closed on exec: the workload runs
 		}
@@ -194,7 +205,8 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		if err != nil {
 			return nil, err
 		}
-		switch m.Type {
+		word, rest, _ := strings.Cut(string(b), " ")
+		switch word {
 		case "pty":
 			if fd < 0 || pty != nil {
 				return nil, fmt.Errorf("container %s: bad pty message from init", cfg.Container)
@@ -208,12 +220,18 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		case "execing":
 			execing = true
 		case "error":
-			if m.ExitCode != 0 {
-				return nil, &model.ExecError{Msg: m.Error, ExitCode: m.ExitCode}
+			return nil, errors.New(rest)
+		case "exit":
+			// The command cannot run: 126 (found but not runnable) or 127
+			// (not found), as the shell says.
+			code, msg, _ := strings.Cut(rest, " ")
+			n, cerr := strconv.Atoi(code)
+			if cerr != nil {
+				return nil, fmt.Errorf("container %s: bad exit message from init: %q", cfg.Container, rest)
 			}
-			return nil, errors.New(m.Error)
+			return nil, &model.ExecError{Msg: msg, ExitCode: n}
 		default:
-			return nil, fmt.Errorf("container %s: unexpected message %q from init", cfg.Container, m.Type)
+			return nil, fmt.Errorf("container %s: unexpected message %.40q from init", cfg.Container, b)
 		}
 		if fd >= 0 {
 			unix.Close(fd)

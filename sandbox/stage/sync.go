@@ -10,8 +10,9 @@ package stage
 // child no longer needs it, so an exec the child performs shows up as
 // end-of-file on podctl's end.
 //
-// The C constructor (nsenter/nsenter.c) speaks short text messages; the Go
-// init stage speaks JSON (initMsg). A child never prints to the user: it
+// The C stages (nsenter/nsenter.c, and the container's init, init.c)
+// speak short text messages; podctl sends the init its plan (nsenter's
+// InitPlan, init.h has its form). A child never prints to the user: it
 // sends "error ..." and exits, and podctl reports the error once, with the
 // pod and container it was working on.
 //
@@ -33,9 +34,9 @@ package stage
 //	   |-- "recorded" (awaitReady) ----------------------------->| (EOF instead: exit)
 //	   |                                                         | sigwaitinfo loop
 //
-// Starting a container (join.go, stage "join" of nsenter.c, then init.go):
+// Starting a container (join.go, stage "join" of nsenter.c, then init.c):
 //
-//	supervisor (host)           stage join (host ns)         init (Go, in the pod)
+//	supervisor (host)           stage join (host ns)         init (C, in the pod)
 //	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
 //	   |-- "join <setns> <unshare>">|  + the pause's pidfd (SCM_RIGHTS)
 //	   |                           | setns(pidfd, user|net|ipc|uts|pid)
@@ -43,19 +44,18 @@ package stage
 //	   |                           |   (|CLONE_NEWPID with --share-pid=false;
 //	   |                           |   born in its cgroup, so that is the root)
 //	   |                           | clone(CLONE_PARENT) ------->|
-//	   |<------------- "pid <N>" --| exit 0                      | Go runtime starts
-//	   |-- {"type":"config"} ----------------------------------->| mounts, pivot_root,
+//	   |<------------- "pid <N>" --| exit 0                      |
+//	   |-- "plan\0..." (InitPlan) ------------------------------>| mounts, pivot_root,
 //	   |                                                         | user, cwd, env
-//	   |<------------------------- {"type":"pty"} + master fd ---| with tty: its pty
-//	   |<---------------------- {"type":"notify"} + listener fd -| --port-bypass: the
+//	   |<----------------------------------- "pty" + master fd --| with tty: its pty
+//	   |<------------------------------- "notify" + listener fd -| --port-bypass: the
 //	   |                                                         | seccomp listener
-//	   |<--------------------------------- {"type":"execing"} ---| execve(workload)
+//	   |<--------------------------------------------- "execing" | execve(workload)
 //	   |<------------------------- EOF (socket was close-on-exec)|
-//	   | or {"type":"error"} if execve failed or any step before it did
-//	   | wait4(N) -> exit code
+//	   | or "error <what>" if any step failed, "exit <126|127> <what>"
+//	   | if the command cannot run; wait4(N) -> exit code
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -160,50 +160,4 @@ func (s *SyncSocket) RecvText() (word, rest string, err error) {
 		return "", "", fmt.Errorf("%s: %s", s.Peer, rest)
 	}
 	return word, rest, nil
-}
-
-// initMsg is every message of the Go init stage's conversation.
-type initMsg struct {
-	// "config", "pty" (with the pty's master attached: podctl exec -t),
-	// "execing" or "error"
-	Type string `json:"type"`
-
-	Config *InitConfig `json:"config,omitempty"`
-
-	// For "error": what failed, and the exit code podctl should use
-	// (126: found but cannot run, 127: not found, as the shell does).
-	Error    string `json:"error,omitempty"`
-	ExitCode int    `json:"exitCode,omitempty"`
-}
-
-func (s *SyncSocket) sendJSON(m initMsg) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return s.Send(b)
-}
-
-func (s *SyncSocket) recvJSON() (initMsg, error) {
-	m, fd, err := s.recvJSONFD()
-	if fd >= 0 {
-		unix.Close(fd)
-	}
-	return m, err
-}
-
-// recvJSONFD is recvJSON that also returns a descriptor sent along (-1).
-func (s *SyncSocket) recvJSONFD() (initMsg, int, error) {
-	var m initMsg
-	b, fd, err := s.recvFD()
-	if err != nil {
-		return m, -1, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-		return m, -1, fmt.Errorf("bad message from %s: %w", s.Peer, err)
-	}
-	return m, fd, nil
 }
