@@ -13,7 +13,9 @@
 #   the shared store, and load of a ~100 MB five-layer oci-archive;
 # - networking vs podman (test/bench/network.sh): start-up with each tool's
 #   default network, and iperf3 throughput through a published port on
-#   loopback, host to pod and pod to host.
+#   loopback, host to pod and pod to host;
+# - processes started and Go runtimes booted per operation, next to
+#   bubblewrap, crun and podman (test/bench/procs.sh, as root: tracefs).
 # A full run writes test/bench/results/*.json and redraws docs/benchmarks.png
 # (test/bench/chart.sh, gnuplot).
 #
@@ -273,6 +275,8 @@ echo "== images vs podman: run --rm IMAGE, $RUNS runs per tool after $WARMUP war
 as_user "$work/images.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$LOAD_RUNS"
 echo "== networking vs podman: run --rm with the default network, $RUNS runs per tool after $WARMUP warm-up rounds; iperf3 through a published port, $TPUT_RUNS tests of $TPUT_SECONDS s per tool and direction"
 as_user "$work/network.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE" "$NETIMAGE" "$TPUT_RUNS" "$TPUT_SECONDS"
+echo "== processes started and Go runtimes booted per operation (the kernel's task_newtask and sched_process_exec tracepoints)"
+test/bench/procs.sh "$work" "$BENCH_USER" "$rundir" "$IMAGE"
 
 # --- 5. the tables, ratios and raw samples ---
 samples=$work/out/samples
@@ -681,6 +685,7 @@ if command -v gnuplot >/dev/null; then
 else
 	echo "bench: gnuplot missing: $CHART not redrawn" >&2
 fi
+cp "$work/out/procs.md" "$work/out/procs-details.txt" "$RESULTS/"
 bash test/bench/ratios.sh "$RESULTS" >"$RESULTS/ratios.md"
 echo
 cat "$RESULTS/ratios.md"
