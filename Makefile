@@ -12,10 +12,17 @@ LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
 .PHONY: build test lint demo bench bench-smoke help print-tags docs architecture
-build: bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube ## build bin/podctl and its helpers podctl-store, podctl-image and podctl-kube
+build: bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube ## build bin/podctl and its helpers podctl-net, podctl-store, podctl-image and podctl-kube
 
 bin/podctl: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl
+
+# The network processes that need net/http, crypto/tls, netlink and
+# nftables (probes, the bridge network's netconf, the ports forwarder): not
+# linked into podctl, whose every start would pay their initialisation and
+# pages; see cmd/podctl-net.
+bin/podctl-net: $(SOURCES)
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl-net
 
 # The image store (its helper, images, rmi) and the image transports (pull,
 # load, push, login): binaries of their own, see cmd/podctl-store and

@@ -1,8 +1,6 @@
 package cgroups
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,18 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// NewPod makes the cgroup of pod name under the delegation, with the pod's
+// NewPod makes the cgroup dir of a pod under the delegation, with the pod's
 // own limits r and every delegated controller enabled for its children.
-// The directory name carries a random suffix: a user's pods of one name
-// in two state roots, or a pod re-made while the old cgroup drains, do not
-// collide.
-func (d *Delegation) NewPod(name string, r Resources) (string, error) {
+// The caller gives dir a random suffix after the pod's name: a user's pods
+// of one name in two state roots, or a pod re-made while the old cgroup
+// drains, do not collide.
+func (d *Delegation) NewPod(dir string, r Resources) (string, error) {
 	if err := d.Prepare(); err != nil {
 		return "", err
 	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	dir := filepath.Join(d.podsDir(), name+"-"+hex.EncodeToString(b))
+	dir = filepath.Join(d.podsDir(), dir)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}

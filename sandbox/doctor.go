@@ -145,6 +145,11 @@ func Doctor() []Check {
 			add(b, "warn", err.Error()+": no images, only --rootfs", "make build, and install it beside podctl")
 		}
 	}
+	if p, err := images.Binary(netsetup.NetBinary); err == nil {
+		add(netsetup.NetBinary, "ok", p, "")
+	} else {
+		add(netsetup.NetBinary, "warn", err.Error()+": no httpGet or tcpSocket probes and hooks, no --network bridge, no published ports of bridge pods", "make build, and install it beside podctl")
+	}
 	if _, err := os.Stat("/etc/containers/policy.json"); err != nil {
 		home, _ := os.UserHomeDir()
 		if _, err := os.Stat(filepath.Join(home, ".config/containers/policy.json")); err != nil {

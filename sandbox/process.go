@@ -3,8 +3,6 @@ package sandbox
 import (
 	"os"
 
-	"github.com/podctl/podctl/netsetup"
-	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/supervisor"
@@ -33,22 +31,12 @@ func Configure(s Settings) {
 }
 
 // StageMain runs this process's hidden role, when podctl was executed as
-// one of a pod's processes: a detached supervisor, the shared network's
-// netconf stage, or a port forwarder. It never returns then. The other
-// stages (pause, join and the container's init, keeper) never reach Go at
-// all. None of them is a
+// one of a pod's processes: a detached supervisor. It never returns then.
+// The other stages (pause, join and the container's init, keeper) never
+// reach Go at all, and the network's (netconf, ports) run in podctl-net. None of them is a
 // user-visible command; main calls StageMain before the CLI parses
 // anything.
 func StageMain() {
-	if nsenter.InNetconf() {
-		netsetup.NetconfMain()
-	}
-	if nsenter.InPorts() {
-		if os.Getenv(netsetup.EnvProbe) != "" {
-			netsetup.ProbeMain()
-		}
-		netsetup.ForwardMain()
-	}
 	if fd, ok := supervisor.InSupervisor(); ok {
 		supervisor.SuperviseMain(fd)
 	}

@@ -34,7 +34,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${PODCTL_DEMO_AS_USER:-}" ]; then
 	user=${PODCTL_DEMO_USER:-podctl-demo}
 	setup_test_user "$user"
 	mkdir -p "$dir/bin" "$dir/test"
-	cp bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube "$dir/bin/"
+	cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube "$dir/bin/"
 	cp test/demo.sh test/lib.sh "$dir/test/"
 	chown -R "$user:" "$dir"
 	chmod 755 "$dir"

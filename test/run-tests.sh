@@ -75,7 +75,7 @@ fuzz ./kube/ FuzzDecode
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-cp bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
+cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
 # The network tests' workload, static, copied into their rootfs ($NETTOOL).
 CGO_ENABLED=0 $GO build -o "$work/nettool" ./test/nettool
@@ -85,7 +85,7 @@ cp -r examples "$work/examples"
 chmod -R a+rX "$work/examples"
 chmod 755 "$work/webproxy"
 e2e_env="NETTOOL=$work/nettool WEBPROXY=$work/webproxy PODCTL_EXAMPLES=$work/examples"
-chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/e2e.test" "$work/nettool"
+chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/e2e.test" "$work/nettool"
 export NETTOOL=$work/nettool
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"

@@ -17,7 +17,7 @@ func (a *app) doctorCommand() *cli.Command {
 		Usage: "check what podctl needs from this machine and user, with a fix for each problem",
 		Description: `Kernel, no_new_privs and seccomp imposed on podctl (a CI runner's), user
 namespaces (actually tried), the id mapping (/etc/subuid, newuidmap), cgroups,
-unprivileged ports, network helpers, podctl-store and podctl-image, the image
+unprivileged ports, network helpers, podctl-net, podctl-store and podctl-image, the image
 policy, the state directory. Exit code 1 when pods cannot run here.`,
 		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Usage: "json for machine-readable output"}},
 		Action: func(c *cli.Context) error {

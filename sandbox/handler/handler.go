@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox/model"
@@ -55,13 +56,13 @@ func (e *Target) Run(h *model.Handler, timeout time.Duration) error {
 			path = "/"
 		}
 		spec := strings.Join(append([]string{scheme, hostPort(host, g.Port), path}, g.Headers...), " ")
-		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.PausePIDF, spec, timeout)
+		return netsetup.Probe(netBinary(), []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.PausePIDF, spec, timeout)
 	case h.TCPPort > 0:
 		host := h.TCPHost
 		if host == "" {
 			host = "127.0.0.1"
 		}
-		return netsetup.Probe(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.PausePIDF, "tcp "+hostPort(host, h.TCPPort), timeout)
+		return netsetup.Probe(netBinary(), []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, e.PausePIDF, "tcp "+hostPort(host, h.TCPPort), timeout)
 	}
 	return errors.New("a handler with no action")
 }
@@ -131,4 +132,14 @@ func (e *Target) exec(args []string, timeout time.Duration) error {
 		return fmt.Errorf("command %q exited with %d%s", strings.Join(args, " "), code, msg)
 	}
 	return nil
+}
+
+// netBinary is podctl-net, which runs network probes (netsetup/netproc);
+// where it is missing the probe fails saying so.
+func netBinary() string {
+	bin, err := images.Binary(netsetup.NetBinary)
+	if err != nil {
+		return netsetup.NetBinary
+	}
+	return bin
 }

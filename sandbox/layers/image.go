@@ -1,8 +1,6 @@
 package layers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 
@@ -52,10 +50,8 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 	}
 	var req images.Request
 	for i, c := range want {
-		id := make([]byte, 32)
-		rand.Read(id)
 		explain.Printf("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
-		r := images.Request{Op: "prepare", Image: c.Image, ID: hex.EncodeToString(id),
+		r := images.Request{Op: "prepare", Image: c.Image, ID: model.NewID(),
 			Metadata: images.Metadata{Pod: pod, Container: c.Name}, UIDMap: uidMap, GIDMap: gidMap}
 		if i == 0 {
 			req = r

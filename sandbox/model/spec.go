@@ -1,7 +1,6 @@
 package model
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/rootfs"
+	"golang.org/x/sys/unix"
 )
 
 // RestartPolicy is a pod's Kubernetes restartPolicy: what the supervisor
@@ -188,20 +188,30 @@ func NewPodName() string { return randomName("pod-") }
 // the kubelet itself labels its sandboxes with.
 const LabelNamespace = "io.kubernetes.pod.namespace"
 
-func randomName(prefix string) string {
-	b := make([]byte, 3)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
+func randomName(prefix string) string { return prefix + RandomHex(3) }
+
+// RandomHex is n random bytes in hex, from getrandom(2) as crypto/rand
+// reads them: podctl does not link crypto/rand, whose FIPS module's
+// initialisation (DRBG, self-checks) every podctl start would pay.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	for off := 0; off < n; {
+		m, err := unix.Getrandom(b[off:], 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			panic(fmt.Sprintf("getrandom: %v", err)) // as crypto/rand does: no ids without randomness
+		}
+		off += m
+	}
+	return hex.EncodeToString(b)
 }
 
 // NewID makes an id for a pod or container: 256 random bits in hex, as
 // containerd and CRI-O make theirs. It is never a valid name (names are at
 // most 63 characters), so a reference is one or the other.
-func NewID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func NewID() string { return RandomHex(32) }
 
 // IsID says whether ref has the form of an id rather than of a name.
 func IsID(ref string) bool {

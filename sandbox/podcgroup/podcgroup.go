@@ -72,7 +72,7 @@ func Make(pod string, r cgroups.Resources, notices io.Writer) (string, error) {
 		notice(err, notices)
 		return "", nil
 	}
-	dir, err := d.NewPod(pod, r)
+	dir, err := d.NewPod(pod+"-"+model.RandomHex(4), r)
 	if err != nil {
 		return "", fmt.Errorf("creating the pod's cgroup: %w", err)
 	}

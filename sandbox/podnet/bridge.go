@@ -18,6 +18,7 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 
+	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
@@ -88,8 +89,8 @@ func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *
 		err = withSharedNetwork(func(dir string) error {
 			if !netsetup.BridgeExists() {
 				explain.Printf("podctl", "makes bridge %s (%s) in the host's network namespace, forwarding on, nftables masquerade (table ip podctl)", netsetup.BridgeName, netsetup.BridgeSubnet)
-				if err := netsetup.SetupBridge(); err != nil {
-					netsetup.RemoveBridge()
+				if err := netconf(0, -1, netsetup.NetconfRequest{Op: "bridge"}, nil); err != nil {
+					netconf(0, -1, netsetup.NetconfRequest{Op: "remove"}, nil)
 					return fmt.Errorf("the host's bridge: %w", err)
 				}
 			}
@@ -231,24 +232,34 @@ func stopSharedNetwork(dir string, n *sharedNetwork) {
 	os.Remove(filepath.Join(dir, "network.json"))
 }
 
-// netconf runs the netconf stage in the holder's namespaces with req;
-// extra, if any, is its fd 5.
+// netconf runs req in podctl-net: its netconf stage in the holder's
+// namespaces (extra, if any, is its fd 5), or for root (holderPIDFD < 0)
+// in the host's namespaces (extra is its fd 3).
 func netconf(holderPID, holderPIDFD int, req netsetup.NetconfRequest, extra *os.File) error {
+	bin, err := images.Binary(netsetup.NetBinary)
+	if err != nil {
+		return err
+	}
 	var files []*os.File
-	for _, kind := range []string{"user", "net"} {
-		f, err := netsetup.OpenNamespace(holderPID, holderPIDFD, kind)
-		if err != nil {
-			return err
+	env := []string{nsenter.EnvStage + "=" + nsenter.StageNetconf}
+	if holderPIDFD < 0 {
+		// Root's bridge is in the host's namespaces: no stage to enter.
+		env = []string{netsetup.EnvNetconfHost + "=1"}
+	} else {
+		for _, kind := range []string{"user", "net"} {
+			f, err := netsetup.OpenNamespace(holderPID, holderPIDFD, kind)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			files = append(files, f)
 		}
-		defer f.Close()
-		files = append(files, f)
 	}
 	if extra != nil {
 		files = append(files, extra)
 	}
 	b, _ := json.Marshal(req)
-	cmd := &exec.Cmd{Path: stage.SelfExe, Args: []string{"podctl-netconf"},
-		Env:        []string{nsenter.EnvStage + "=" + nsenter.StageNetconf},
+	cmd := &exec.Cmd{Path: bin, Args: []string{"podctl-netconf"}, Env: env,
 		ExtraFiles: files, Stdin: strings.NewReader(string(b))}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -346,7 +357,7 @@ func ReleaseShared(pod string) {
 		if pruneLeases(leases) == 0 {
 			if os.Geteuid() == 0 {
 				explain.Printf("podctl", "removes bridge %s and table ip podctl from the host: its last pod is gone", netsetup.BridgeName)
-				netsetup.RemoveBridge()
+				netconf(0, -1, netsetup.NetconfRequest{Op: "remove"}, nil)
 			} else if n != nil {
 				stopSharedNetwork(dir, n)
 			}
@@ -373,7 +384,7 @@ func (g *Glue) attachBridge() error {
 	defer podNS.Close()
 	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(g.state.IP).As4()[3])
 	if os.Geteuid() == 0 {
-		return netsetup.Attach(hostIf, g.state.IP, podNS) // in the host's namespace, as root
+		return netconf(0, -1, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: g.state.IP}, podNS) // in the host's namespaces, as root
 	}
 	var n *sharedNetwork
 	withSharedNetwork(func(dir string) error {

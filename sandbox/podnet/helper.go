@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox/explain"
@@ -87,7 +88,11 @@ func (g *Glue) Start() error {
 		// watched and restarted like a helper.
 		explain.Printf("podctl", "starts the ports stage: host ports bound here, then setns(pidfd, CLONE_NEWUSER|CLONE_NEWNET) into the pod, where it connects each client to 127.0.0.1")
 		start = func() (*netsetup.Helper, error) {
-			return netsetup.StartForwarder(stage.SelfExe, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, cfg.Ports, g.pauseFD, filepath.Join(g.dir, netsetup.LogFile))
+			bin, err := images.Binary(netsetup.NetBinary)
+			if err != nil {
+				return nil, err
+			}
+			return netsetup.StartForwarder(bin, []string{nsenter.EnvStage + "=" + nsenter.StagePorts}, cfg.Ports, g.pauseFD, filepath.Join(g.dir, netsetup.LogFile))
 		}
 	case cfg.Mode.Helper() != "":
 		explain.Printf("podctl", "starts %s for the pod's network: it joins the pause's user and network namespaces (setns), opens /dev/net/tun there and configures the tap", cfg.Mode.Helper())

@@ -21,7 +21,7 @@ var layers = [][]string{
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
 	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "cmd/internal/cliargs", "cmd/internal/clidoc",
 		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire"},
-	{"images/store", "sandbox/idmap"},
+	{"images/store", "sandbox/idmap", "netsetup/netproc"},
 	// The pod model and its state on disk.
 	{"sandbox/model"},
 	// The processes that build a pod; the control-socket protocol.
@@ -36,7 +36,7 @@ var layers = [][]string{
 	// Kubernetes manifests, over the pod API.
 	{"kube"},
 	// Programs.
-	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-store", "cmd/podctl-image",
+	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-store", "cmd/podctl-image", "cmd/podctl-net",
 		"examples/kube-proxy/webproxy", "test/nettool", "test/imagebuild", "test/vm/vmconf", "test/leak"},
 	{"test/mkimage", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
 	{"test/vm"},

@@ -33,9 +33,16 @@ trap cleanup EXIT
 echo 16384 >"$tr/buffer_size_kb"
 
 # as_user_pid PIDFILE CMD...: CMD as the bench user, from a shell whose pid
-# (the root of the counted tree) goes to PIDFILE.
+# (the root of the counted tree) goes to PIDFILE. On hybrid cgroups crun
+# refuses to run where it sees the cgroup2 mount at /sys/fs/cgroup/unified
+# (test/bench/podman.sh): for it, su runs in a mount namespace of root's
+# where a tmpfs hides that mount, made before the counted tree starts.
 as_user_pid() {
-	su "$user" -s /bin/bash -c 'cd "$0" && echo $$ >"$1" && exec env XDG_RUNTIME_DIR="$2" USER="$3" "${@:4}"' \
+	local hide=()
+	if [ "$2" = crun ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+		hide=(unshare -m sh -c 'mount -t tmpfs -o size=4k,mode=755 none /sys/fs/cgroup/unified && exec "$@"' --)
+	fi
+	"${hide[@]}" su "$user" -s /bin/bash -c 'cd "$0" && echo $$ >"$1" && exec env XDG_RUNTIME_DIR="$2" USER="$3" "${@:4}"' \
 		-- "$work" "$1" "$rundir" "$user" "${@:2}"
 }
 
@@ -68,11 +75,13 @@ count() {
 			if (isthread) { # a thread of the caller
 				owner = (caller in proc) ? proc[caller] : caller
 				proc[child] = owner
-				if (!(owner in threaded)) { threaded[owner] = 1; if (owner in exe) runtimes++ }
+				if (!(owner in threaded)) { threaded[owner] = 1; if (owner in exe) { runtimes++; thr[cur[owner]] = 1 } }
 				threads[owner]++
 			} else {
 				procs++
 				proc[child] = child
+				order[++n] = child SUBSEP "(forked)"
+				cur[child] = n
 			}
 		} else if ($0 ~ /sched_process_exec:/) {
 			match($0, /filename=[^ ]*/); f = substr($0, RSTART + 9, RLENGTH - 9)
@@ -83,14 +92,15 @@ count() {
 			delete threaded[owner]
 			exe[owner] = f
 			order[++n] = owner SUBSEP f
+			cur[owner] = n
 		}
 	}
-	BEGIN { tree[root] = 1; proc[root] = root; procs = 1 }
+	BEGIN { tree[root] = 1; proc[root] = root; procs = 1; order[++n] = root SUBSEP "(the shell)"; cur[root] = n }
 	END {
 		printf "%s|%s|%d|%d|%d\n", label, tool, procs, execs, runtimes
 		for (i = 1; i <= n; i++) {
 			split(order[i], o, SUBSEP)
-			line = line sprintf(" %s%s", o[2], (o[1] in threaded) ? "(threads)" : "")
+			line = line sprintf(" %d:%s%s", o[1], o[2], (i in thr) ? "(threads)" : "")
 		}
 		printf "%s, %s:%s\n", label, tool, line >>details
 	}' "$tr/trace"
@@ -145,4 +155,4 @@ chmod 644 "$work/procs-pod.yaml"
 	awk -F'|' '{ printf "| %s | %s | %d | %d | %d |\n", $1, $2, $3, $4, $5 }' "$work/out/procs-rows"
 } >"$out"
 cat "$out"
-echo "(each program exec'd, in order, with (threads) where it started threads: $details)"
+echo "(every process, PID:(forked), then each program it exec'd, with (threads) where that program started threads: $details)"

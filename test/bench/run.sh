@@ -70,7 +70,7 @@ esac
 [[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
-[ -x bin/podctl ] && [ -x bin/podctl-store ] && [ -x bin/podctl-image ] && [ -x bin/podctl-kube ] || { echo "bench: bin/podctl or a helper (podctl-store, podctl-image, podctl-kube) missing; run make build" >&2; exit 1; }
+[ -x bin/podctl ] && [ -x bin/podctl-net ] && [ -x bin/podctl-store ] && [ -x bin/podctl-image ] && [ -x bin/podctl-kube ] || { echo "bench: bin/podctl or a helper (podctl-net, podctl-store, podctl-image, podctl-kube) missing; run make build" >&2; exit 1; }
 [[ $LOAD_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_LOAD_RUNS must be a positive integer" >&2; exit 2; }
 
 # --- 1. packages (apt only when something is missing) ---
@@ -138,9 +138,9 @@ for lib in $(ldd "$(command -v iperf3)" | grep -o '/[^ ]*'); do
 	cp -L "$lib" "$netroot$lib"
 done
 chown -R "$BENCH_USER:" "$netroot"
-cp bin/podctl bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
+cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
 cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/network.sh test/bench/user-lib.sh "$work/"
-chmod 755 "$work/podctl" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh" "$work/network.sh"
+chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh" "$work/network.sh"
 # The archive the load benchmark loads: the busybox rootfs plus four layers
 # of 25 MB of random bytes each (incompressible, like binaries), gzip'd as
 # registries keep layers: ~100 MB.

@@ -19,7 +19,7 @@
 // test user (rootless pods, in the user's delegated subtree), then as root
 // (root pods, in the whole hierarchy).
 //
-//	PODCTL_VM_BIN      directory with podctl, podctl-store, podctl-image, podctl-kube,
+//	PODCTL_VM_BIN      directory with podctl, podctl-net, podctl-store, podctl-image, podctl-kube,
 //	                   e2e.test and nettool (required; the test is
 //	                   skipped without it)
 //	PODCTL_VM_RUN      the e2e tests to run as the test user, a -test.run

@@ -1,4 +1,4 @@
-package netsetup
+package netproc
 
 import "crypto/tls"
 
