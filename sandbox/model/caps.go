@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/podctl/podctl/sandbox/seccomp"
@@ -67,9 +69,24 @@ func ResolveCaps(add, drop []string) ([]string, error) {
 
 // SeccompFilter compiles the container's seccomp profile for its
 // capabilities (a profile's rules may depend on them); nil when unconfined.
+// A program is compiled once per process for each profile, capability set
+// and bypass: a supervisor starting many containers, or restarting one,
+// compiles the default profile once (filterCache).
 func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if c.Seccomp == "unconfined" {
 		return nil, nil
+	}
+	key := fmt.Sprintf("%s\x00%s\x00%t", c.Seccomp, strings.Join(c.Caps, ","), bypass)
+	if c.Seccomp != "" {
+		// A profile file is recompiled once it changes.
+		st, err := os.Stat(c.Seccomp)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp profile: %w", err)
+		}
+		key += fmt.Sprintf("\x00%d\x00%d", st.ModTime().UnixNano(), st.Size())
+	}
+	if prog, ok := filterCache.Load(key); ok {
+		return prog.([]byte), nil
 	}
 	prof, err := seccomp.Profile(c.Seccomp, c.Caps)
 	if err != nil {
@@ -84,5 +101,11 @@ func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seccomp.Encode(prog), nil
+	b := seccomp.Encode(prog)
+	filterCache.Store(key, b)
+	return b, nil
 }
+
+// filterCache holds the compiled programs of SeccompFilter; they are
+// never changed once stored (callers only send them).
+var filterCache sync.Map
