@@ -31,6 +31,15 @@ func observe(st *PodState, dir string) {
 	if SupervisorAlive(dir) {
 		return
 	}
+	// The supervisor may have recorded the pod's end and exited between
+	// our read of state.json and the look at its lock: what it wrote last
+	// is what happened, so read the file again now that it is gone.
+	if fresh, err := ReadStateFile(dir); err == nil {
+		*st = *fresh
+		if Terminal(st.Phase) || st.Phase == PhaseUnknown {
+			return
+		}
+	}
 	if st.Pause.Alive() {
 		st.Phase, st.Reason = PhaseUnknown, "SupervisorLost"
 		st.Message = fmt.Sprintf("the pod's supervisor (pid %d) is gone, so nothing watches or restarts its containers; podctl rm -f %s removes the pod", st.Supervisor.PID, st.Spec.Name)
