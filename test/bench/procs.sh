@@ -10,7 +10,11 @@
 # shell that runs it is counted. A task made without CLONE_THREAD is a
 # process; a process that, after its last execve, made threads booted a
 # runtime that starts threads: the Go runtime (podctl's own binaries,
-# podman), which starts at least sysmon's at boot. The C programs here
+# podman), which starts at least sysmon's at boot. So did a process that
+# made threads without any execve since its fork: a C stage's child that
+# returned into Go's start-up (how podctl's container init ran before it
+# was written in C; a Go process's own fork cannot make threads before it
+# execs). The C programs here
 # (the podctl C stages and init, bubblewrap, crun, conmon, catatonit,
 # newuidmap, pasta) make none; the details file lists each program and
 # whether it did.
@@ -75,7 +79,7 @@ count() {
 			if (isthread) { # a thread of the caller
 				owner = (caller in proc) ? proc[caller] : caller
 				proc[child] = owner
-				if (!(owner in threaded)) { threaded[owner] = 1; if (owner in exe) { runtimes++; thr[cur[owner]] = 1 } }
+				if (!(owner in threaded)) { threaded[owner] = 1; runtimes++; thr[cur[owner]] = 1 }
 				threads[owner]++
 			} else {
 				procs++
