@@ -24,11 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT
 pidfile=$(mktemp)
-chmod 644 "$pidfile"
+chown "$user" "$pidfile"
 echo 16384 >"$tr/buffer_size_kb"
 echo >"$tr/trace"
 for e in "${events[@]}"; do echo 1 >"$tr/events/$e/enable"; done
-su "$user" -s /bin/bash -c 'echo $$ >"$0" && exec env XDG_RUNTIME_DIR=/run/user/$(id -u) "$@"' "$pidfile" "$@" </dev/null >/dev/null
+su "$user" -s /bin/bash -c 'echo $$ >"$0" && exec env XDG_RUNTIME_DIR=/run/user/$(id -u) "$@"' -- "$pidfile" "$@" </dev/null >/dev/null
 for e in "${events[@]}"; do echo 0 >"$tr/events/$e/enable"; done
 root=$(cat "$pidfile")
 rm -f "$pidfile"
