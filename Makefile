@@ -12,7 +12,7 @@ LDFLAGS := -s -w -extldflags=-static
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
 .PHONY: build test lint demo bench bench-smoke help print-tags docs architecture
-build: bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube ## build bin/podctl and its helpers podctl-net, podctl-store, podctl-image and podctl-kube
+build: bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube bin/podctl-cri ## build bin/podctl and its helpers podctl-net, podctl-store, podctl-image, podctl-kube and podctl-cri
 
 bin/podctl: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl
@@ -39,6 +39,11 @@ bin/podctl-image: $(SOURCES)
 # no pod's stages should pay; see cmd/podctl-kube.
 bin/podctl-kube: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl-kube
+
+# The CRI server (podctl cri serve): gRPC and k8s.io/cri-api stay out of
+# podctl's own binary, as k8s.io/api does; see cmd/podctl-cri.
+bin/podctl-cri: $(SOURCES)
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/podctl-cri
 
 test: build ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
 	test/run-tests.sh

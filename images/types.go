@@ -84,6 +84,7 @@ const (
 	StoreBinary     = "podctl-store" // the store helper; images, rmi, image inspect|prune
 	TransportBinary = "podctl-image" // pull, load, push, login, logout
 	KubeBinary      = "podctl-kube"  // apply, delete, generate kube, configmap, secret
+	CRIBinary       = "podctl-cri"   // cri serve: the CRI server (gRPC)
 )
 
 // Binary finds one of them: next to the running podctl, or in $PATH.

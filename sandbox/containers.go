@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/podctl/podctl/cgroups"
@@ -115,15 +117,44 @@ func RemoveContainer(ctx context.Context, pod, ctr string) error {
 	if err != nil {
 		return err
 	}
-	if !model.SupervisorAlive(dir) {
-		return fmt.Errorf("pod %s is not running: remove the pod (podctl rm %s)", pod, pod)
-	}
 	name := c.Spec.Name
+	if !model.SupervisorAlive(dir) {
+		// A stopped pod: its containers have ended with it, and nobody
+		// else writes its state. The kubelet removes a stopped
+		// sandbox's containers before the sandbox.
+		return forgetStopped(dir, name)
+	}
 	if err := StopContainer(ctx, pod, name, 0); err != nil {
 		return err
 	}
 	_, err = control.CallContext(ctx, dir, control.Request{Op: "forget", Name: name})
 	return err
+}
+
+// forgetStopped removes container name from the state of a pod that has
+// ended (in dir), with its layer and logs, as the supervisor's forget does
+// for a running pod. The state lock keeps a concurrent reader or gc out.
+func forgetStopped(dir, name string) error {
+	return model.WithStateLock(dir, func() error {
+		st, err := model.ReadStateFile(dir)
+		if err != nil {
+			return err
+		}
+		for i := range st.Containers {
+			if st.Containers[i].Spec.Name != name {
+				continue
+			}
+			if err := layers.DeleteLayers([]model.ContainerSpec{st.Containers[i].Spec}); err != nil {
+				return fmt.Errorf("container %s: %w", name, err)
+			}
+			st.Containers = append(st.Containers[:i], st.Containers[i+1:]...)
+			if err := model.WriteState(dir, st); err != nil {
+				return err
+			}
+			return os.RemoveAll(filepath.Join(dir, "logs", name))
+		}
+		return nil // gone already
+	})
 }
 
 // ExecResult is what ExecSync collected of a command.

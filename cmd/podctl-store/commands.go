@@ -148,6 +148,20 @@ func imageCommand() *cli.Command {
 				},
 			},
 			{
+				// Where the store is, as storage.conf says (podman info's
+				// store section): what the CRI's ImageFsInfo measures.
+				Name: "info", Usage: "the store's graph root, run root and driver, as JSON",
+				Action: func(c *cli.Context) error {
+					o, err := store.DefaultOptions()
+					if err != nil {
+						return err
+					}
+					enc := json.NewEncoder(os.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(map[string]string{"graphRoot": o.GraphRoot, "runRoot": o.RunRoot, "driver": o.GraphDriverName})
+				},
+			},
+			{
 				Name: "prune", Usage: "remove images without a name that no container uses (-a: every unused image)",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every image no container uses"}},
 				Action: func(c *cli.Context) error {

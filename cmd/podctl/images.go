@@ -12,7 +12,8 @@ import (
 // ls|rm|inspect|prune) and podctl-image's (the transports: pull, load,
 // push, login, logout), whose libraries podctl's own binary must not carry
 // (see their package comments). podctl execs them with the same command
-// line. The same for podctl-kube's commands (Kubernetes manifests).
+// line. The same for podctl-kube's commands (Kubernetes manifests) and
+// podctl-cri's (the CRI server).
 
 var imageUsage = map[string]string{
 	"images": "list the images of the store (podman's, shared)",
@@ -29,13 +30,15 @@ var imageUsage = map[string]string{
 	"generate":  "print a pod as a Pod manifest: generate kube POD",
 	"configmap": "ConfigMaps for pods made with apply: create NAME --from-file=F, ls, rm",
 	"secret":    "Secrets for pods made with apply: create NAME --from-literal=K=V, ls, rm",
+	// podctl-cri's (gRPC, k8s.io/cri-api).
+	"cri": "the Container Runtime Interface for a kubelet, crictl or critest: cri serve",
 }
 
 // imageCommands are the commands handed over to podctl-image.
 func imageCommands() []*cli.Command {
 	var out []*cli.Command
 	for _, name := range []string{"images", "image", "rmi", "pull", "load", "push", "login", "logout",
-		"apply", "delete", "generate", "configmap", "secret"} {
+		"apply", "delete", "generate", "configmap", "secret", "cri"} {
 		out = append(out, imageCommand(name))
 	}
 	return out
@@ -51,6 +54,8 @@ func imageCommand(name string) *cli.Command {
 			switch name {
 			case "apply", "delete", "generate", "configmap", "secret":
 				bin = images.KubeBinary
+			case "cri":
+				bin = images.CRIBinary
 			case "pull", "load", "push", "login", "logout":
 				bin = images.TransportBinary
 			case "image":

@@ -27,9 +27,16 @@ import (
 // caller's subordinate uids) counts its own blocks but not what it holds:
 // the sum is then a lower bound, returned with the first such error.
 func Dir(root string) (int64, error) {
+	bytes, _, err := Usage(root)
+	return bytes, err
+}
+
+// Usage is Dir's bytes and the number of inodes they take (the CRI's
+// FilesystemUsage counts both), counted the same way.
+func Usage(root string) (bytes, inodes int64, err error) {
 	top, err := os.Lstat(root)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	dev := top.Sys().(*syscall.Stat_t).Dev
 	var total int64
@@ -72,12 +79,13 @@ func Dir(root string) (int64, error) {
 			seen[st.Ino] = true
 		}
 		total += int64(st.Blocks) * 512
+		inodes++
 		return nil
 	})
 	if err != nil && first == nil {
 		first = err
 	}
-	return total, first
+	return total, inodes, first
 }
 
 // OverLimit returns the first of limits (in the manifest's order, as

@@ -56,7 +56,10 @@ type PodSpec struct {
 	Name string `json:"name"`
 	// Labels: the caller's own key/value pairs (a Kubernetes pod's
 	// namespace, name and uid under CRI), for List's filters.
-	Labels        map[string]string `json:"labels,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations: the caller's unstructured key/value pairs (a CRI
+	// sandbox's annotations), kept and given back, never interpreted.
+	Annotations   map[string]string `json:"annotations,omitempty"`
 	Hostname      string            `json:"hostname"`
 	SharePID      bool              `json:"sharePid"`
 	RestartPolicy RestartPolicy     `json:"restartPolicy"`
@@ -110,6 +113,8 @@ type ContainerSpec struct {
 	ID     string            `json:"id,omitempty"`
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations: as PodSpec's, a CRI container's.
+	Annotations map[string]string `json:"annotations,omitempty"`
 	// LogPath: where the container's CRI log goes, chosen by the caller
 	// (the kubelet's log directory); "" for the pod's own logs/ directory
 	// (LogFile).

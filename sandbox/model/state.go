@@ -310,8 +310,11 @@ func FindContainer(st *PodState, name string) (*ContainerStatus, error) {
 	for _, c := range st.Containers {
 		names = append(names, c.Spec.Name)
 	}
-	return nil, fmt.Errorf("pod %s has no container %q (it has: %s)", st.Spec.Name, name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("pod %s has no container %q (it has: %s): %w", st.Spec.Name, name, strings.Join(names, ", "), ErrNoContainer)
 }
+
+// ErrNoContainer: the pod has no container of that name or id.
+var ErrNoContainer = errors.New("no such container")
 
 // LogPath is where run number restarts of container name logs, as the
 // kubelet lays it out: <container>/<restartCount>.log.
@@ -344,5 +347,5 @@ func podOfID(id string) (string, error) {
 			return n, nil
 		}
 	}
-	return "", fmt.Errorf("no pod with id %s (see podctl ps -a)", id)
+	return "", fmt.Errorf("no pod with id %s (see podctl ps -a): %w", id, ErrNoPod)
 }

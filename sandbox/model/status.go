@@ -68,7 +68,10 @@ type Condition struct {
 // ContainerStatus is a container of a pod: its spec, its state now, the
 // state of its previous run, and the process that runs it.
 type ContainerStatus struct {
-	Spec         ContainerSpec  `json:"spec"`
+	Spec ContainerSpec `json:"spec"`
+	// CreatedAt: when the pod took the container (a CRI container's
+	// created_at).
+	CreatedAt    time.Time      `json:"createdAt,omitempty"`
 	State        ContainerState `json:"state"`
 	LastState    ContainerState `json:"lastState"`
 	Ready        bool           `json:"ready"`

@@ -225,7 +225,7 @@ func (s *Supervisor) add(spec model.ContainerSpec, createOnly bool, result chan 
 	if createOnly {
 		reason = model.ReasonCreated // until startCreated
 	}
-	s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: spec,
+	s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: spec, CreatedAt: time.Now(),
 		State: model.ContainerState{Waiting: &model.StateWaiting{Reason: reason}}})
 	s.multi.Store(true) // before its output starts: prefixes from now on
 	s.startReplies[spec.Name] = append(s.startReplies[spec.Name], result)

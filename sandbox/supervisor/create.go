@@ -48,7 +48,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 
 func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	for _, c := range ctrs {
-		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c,
+		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c, CreatedAt: s.St.Created,
 			State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonContainerCreating}}})
 	}
 	var err error

@@ -1,0 +1,99 @@
+// Command podctl-cri is podctl's Container Runtime Interface server:
+// `podctl cri serve` execs it. It serves runtime.v1's RuntimeService and
+// ImageService (package cri) on a unix socket, in the foreground, for a
+// kubelet, crictl or critest.
+//
+// A binary of its own, as podctl-kube is: gRPC, protobuf and the CRI's
+// types would cost every podctl start their package initialisation and
+// pages, and none of a pod's stages needs them. The pods it makes are
+// ordinary podctl pods, whose stages and supervisors run the podctl
+// binary found next to this one.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/podctl/podctl/cri"
+	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/sandbox"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+)
+
+// version is podctl's version, set by the build (-X main.version=...).
+var version = "dev"
+
+type usageError struct{ error }
+
+func main() {
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(125)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:            "podctl",
+		Usage:           "podctl's CRI server",
+		HideHelpCommand: true,
+		Commands:        []*cli.Command{criCommand()},
+		ExitErrHandler:  func(*cli.Context, error) {},
+	}
+}
+
+func criCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "cri",
+		Usage: "the Container Runtime Interface: a kubelet's, crictl's and critest's runtime",
+		Subcommands: []*cli.Command{{
+			Name: "serve",
+			Usage: "serve runtime.v1 (RuntimeService, ImageService) on a unix socket, in the foreground, until SIGTERM or SIGINT; " +
+				"its pods are podctl pods (podctl ps, logs, exec see them)",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "listen", Usage: "the socket, unix:///PATH (default: $XDG_RUNTIME_DIR/podctl/cri.sock; root: /run/podctl/cri.sock)"},
+				&cli.StringFlag{Name: "network", Usage: "the network of a sandbox that does not use the node's: pasta, slirp4netns, bridge or none (default: podctl run's)"},
+			},
+			Action: serve,
+		}},
+	}
+}
+
+func serve(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError{fmt.Errorf("cri serve takes no arguments (got %q)", c.Args().First())}
+	}
+	path, err := cri.DefaultSocket()
+	if err != nil {
+		return err
+	}
+	if l := c.String("listen"); l != "" {
+		if path, err = cri.SocketPath(l); err != nil {
+			return usageError{err}
+		}
+	}
+	mode := netsetup.Default()
+	if n := c.String("network"); n != "" {
+		if mode, err = netsetup.ParseMode(n); err != nil {
+			return usageError{fmt.Errorf("--network: %w", err)}
+		}
+	}
+	podctl, err := images.Binary("podctl")
+	if err != nil {
+		return err
+	}
+	sandbox.Configure(sandbox.Settings{Podctl: podctl})
+	ctx, stop := signal.NotifyContext(context.Background(), unix.SIGTERM, unix.SIGINT)
+	defer stop()
+	return cri.New(cri.Options{Network: mode, Version: version}).Serve(ctx, path)
+}

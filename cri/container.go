@@ -1,0 +1,226 @@
+package cri
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// CreateContainer records a container in its sandbox's pod, its layer made
+// from the image now; StartContainer starts it.
+func (s *Server) CreateContainer(ctx context.Context, req *runtimeapi.CreateContainerRequest) (*runtimeapi.CreateContainerResponse, error) {
+	st, err := findPod(ctx, req.PodSandboxId)
+	if err != nil {
+		return nil, err
+	}
+	if sandboxReady(st) != runtimeapi.PodSandboxState_SANDBOX_READY {
+		return nil, invalid("sandbox %s is not ready (%s): it takes no new containers", st.Spec.ID, st.Phase)
+	}
+	spec, limits, err := ctrSpec(req.GetConfig(), st)
+	if err != nil {
+		return nil, err
+	}
+	if limits != "" {
+		s.logf("%s", limits)
+	}
+	spec.ID = model.NewID()
+	id, err := sandbox.CreateContainer(ctx, st.Spec.ID, spec)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.CreateContainerResponse{ContainerId: id}, nil
+}
+
+// StartContainer starts a created container; it returns once the
+// workload runs.
+func (s *Server) StartContainer(ctx context.Context, req *runtimeapi.StartContainerRequest) (*runtimeapi.StartContainerResponse, error) {
+	ref, err := findContainer(ctx, req.ContainerId)
+	if err != nil {
+		return nil, err
+	}
+	if err := sandbox.StartContainer(ctx, ref.Pod.Spec.ID, ref.Container.Spec.ID); err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.StartContainerResponse{}, nil
+}
+
+// StopContainer stops a running container: its stop signal, SIGKILL after
+// the timeout. A container that is not running is no error.
+func (s *Server) StopContainer(ctx context.Context, req *runtimeapi.StopContainerRequest) (*runtimeapi.StopContainerResponse, error) {
+	ref, err := findContainer(ctx, req.ContainerId)
+	if err != nil {
+		return nil, err
+	}
+	timeout := time.Duration(req.Timeout) * time.Second
+	if err := sandbox.StopContainer(ctx, ref.Pod.Spec.ID, ref.Container.Spec.ID, timeout); err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.StopContainerResponse{}, nil
+}
+
+// RemoveContainer removes a container, killing it first if it runs; a
+// missing one is no error.
+func (s *Server) RemoveContainer(ctx context.Context, req *runtimeapi.RemoveContainerRequest) (*runtimeapi.RemoveContainerResponse, error) {
+	ref, err := findContainer(ctx, req.ContainerId)
+	if isNotFound(err) {
+		return &runtimeapi.RemoveContainerResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = sandbox.RemoveContainer(ctx, ref.Pod.Spec.ID, ref.Container.Spec.ID)
+	if err != nil && !errors.Is(err, model.ErrNoContainer) && !errors.Is(err, model.ErrNoPod) {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.RemoveContainerResponse{}, nil
+}
+
+// ContainerStatus reports a container as its pod's state says now.
+func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerStatusRequest) (*runtimeapi.ContainerStatusResponse, error) {
+	ref, err := findContainer(ctx, req.ContainerId)
+	if err != nil {
+		return nil, err
+	}
+	resp := &runtimeapi.ContainerStatusResponse{Status: containerStatus(ref)}
+	if req.Verbose {
+		b, _ := json.Marshal(ref.Container)
+		resp.Info = map[string]string{"info": string(b)}
+	}
+	return resp, nil
+}
+
+// ListContainers lists the CRI's containers that filter selects.
+func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContainersRequest) (*runtimeapi.ListContainersResponse, error) {
+	refs, err := criContainers(ctx)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	f := req.Filter
+	out := &runtimeapi.ListContainersResponse{}
+	for _, ref := range refs {
+		c := containerOf(ref)
+		if f != nil && (f.Id != "" && !strings.HasPrefix(c.Id, f.Id) ||
+			f.PodSandboxId != "" && !strings.HasPrefix(c.PodSandboxId, f.PodSandboxId) ||
+			f.State != nil && f.State.State != c.State || !selects(f.LabelSelector, c.Labels)) {
+			continue
+		}
+		out.Containers = append(out.Containers, c)
+	}
+	return out, nil
+}
+
+// ReopenContainerLog: podctl's supervisor rotates a container's log
+// itself (model.PodSpec.LogMaxSize), and reopens it at each rotation.
+// The kubelet's own rotation renames the file and calls this: the next
+// line the supervisor writes goes to a new file of the same name.
+func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenContainerLogRequest) (*runtimeapi.ReopenContainerLogResponse, error) {
+	ref, err := findContainer(ctx, req.ContainerId)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Container.State.Running == nil {
+		return nil, invalid("container %s is not running: its log is not open", req.ContainerId)
+	}
+	return nil, unimplemented("ReopenContainerLog: podctl rotates container logs itself (--log-max-size); set the kubelet's containerLogMaxSize above podctl's")
+}
+
+// ctrState is a podctl container's state in the CRI's four words.
+func ctrState(c *model.ContainerStatus) runtimeapi.ContainerState {
+	switch {
+	case c.State.Running != nil:
+		return runtimeapi.ContainerState_CONTAINER_RUNNING
+	case c.State.Terminated != nil:
+		return runtimeapi.ContainerState_CONTAINER_EXITED
+	case c.State.Waiting != nil:
+		return runtimeapi.ContainerState_CONTAINER_CREATED
+	}
+	return runtimeapi.ContainerState_CONTAINER_UNKNOWN
+}
+
+// imageRef is the image id a container runs, as the CRI names images.
+func imageRef(c *model.ContainerSpec) string {
+	if c.Layer == nil || c.Layer.ImageID == "" {
+		return ""
+	}
+	return "sha256:" + strings.TrimPrefix(c.Layer.ImageID, "sha256:")
+}
+
+func containerOf(ref sandbox.ContainerRef) *runtimeapi.Container {
+	c := ref.Container
+	return &runtimeapi.Container{Id: c.Spec.ID, PodSandboxId: ref.Pod.Spec.ID, Metadata: ctrMeta(c.Spec.Labels),
+		Image: &runtimeapi.ImageSpec{Image: c.Spec.Image}, ImageRef: imageRef(&c.Spec), ImageId: imageRef(&c.Spec),
+		State: ctrState(c), CreatedAt: c.CreatedAt.UnixNano(),
+		Labels: userLabels(c.Spec.Labels), Annotations: c.Spec.Annotations}
+}
+
+func containerStatus(ref sandbox.ContainerRef) *runtimeapi.ContainerStatus {
+	c := ref.Container
+	out := &runtimeapi.ContainerStatus{Id: c.Spec.ID, Metadata: ctrMeta(c.Spec.Labels), State: ctrState(c),
+		CreatedAt: c.CreatedAt.UnixNano(), Image: &runtimeapi.ImageSpec{Image: c.Spec.Image},
+		ImageRef: imageRef(&c.Spec), ImageId: imageRef(&c.Spec), Labels: userLabels(c.Spec.Labels),
+		Annotations: c.Spec.Annotations, LogPath: c.Spec.LogPath}
+	switch {
+	case c.State.Running != nil:
+		out.StartedAt = c.State.Running.StartedAt.UnixNano()
+	case c.State.Terminated != nil:
+		t := c.State.Terminated
+		out.StartedAt, out.FinishedAt = t.StartedAt.UnixNano(), t.FinishedAt.UnixNano()
+		out.ExitCode, out.Reason, out.Message = int32(t.ExitCode), t.Reason, t.Message
+	case c.State.Waiting != nil && !c.Created():
+		out.Reason, out.Message = c.State.Waiting.Reason, c.State.Waiting.Message
+	}
+	for _, m := range c.Spec.Mounts {
+		if m.Type == "bind" {
+			out.Mounts = append(out.Mounts, &runtimeapi.Mount{ContainerPath: m.Target, HostPath: m.Source, Readonly: m.ReadOnly})
+		}
+	}
+	if out.StartedAt < 0 {
+		out.StartedAt = 0 // a zero time.Time, as UnixNano gives it
+	}
+	return out
+}
+
+// criContainers are the containers of the CRI's pods.
+func criContainers(ctx context.Context) ([]sandbox.ContainerRef, error) {
+	refs, err := sandbox.ListContainers(ctx, sandbox.Filter{}, sandbox.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []sandbox.ContainerRef
+	for _, r := range refs {
+		if isCRI(r.Pod.Spec.Labels) && isCRI(r.Container.Spec.Labels) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// findContainer finds the CRI container whose id is id or starts with it.
+func findContainer(ctx context.Context, id string) (sandbox.ContainerRef, error) {
+	if id == "" {
+		return sandbox.ContainerRef{}, invalid("container_id is empty")
+	}
+	refs, err := criContainers(ctx)
+	if err != nil {
+		return sandbox.ContainerRef{}, grpcError(err)
+	}
+	var found []sandbox.ContainerRef
+	for _, r := range refs {
+		if strings.HasPrefix(r.Container.Spec.ID, id) {
+			found = append(found, r)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return sandbox.ContainerRef{}, notFound("no container with id %q", id)
+	case 1:
+		return found[0], nil
+	}
+	return sandbox.ContainerRef{}, invalid("container id %q is ambiguous: give more of it", id)
+}

@@ -1,0 +1,169 @@
+package cri
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/rootfs"
+	"github.com/podctl/podctl/sandbox/model"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// ctrSpec turns a container's configuration into a podctl container of
+// pod st, or says which field podctl cannot honour. Resource limits are
+// dropped when the pod has no cgroup (cgroup v2 not delegated to the
+// user, as rootless containerd drops them); limits reports that.
+func ctrSpec(c *runtimeapi.ContainerConfig, st *model.PodState) (spec model.ContainerSpec, limits string, err error) {
+	m := c.GetMetadata()
+	if m == nil || m.Name == "" {
+		return spec, "", invalid("ContainerConfig.metadata.name is empty: a container needs a name")
+	}
+	if c.GetImage().GetImage() == "" {
+		return spec, "", invalid("ContainerConfig.image.image is empty: a container needs an image")
+	}
+	spec = model.ContainerSpec{
+		Name:        containerName(m),
+		Labels:      ctrLabels(m, c.Labels),
+		Annotations: c.Annotations,
+		Image:       c.Image.Image,
+		Command:     c.Command,
+		Args:        c.Args,
+		Cwd:         c.WorkingDir,
+		Stdin:       c.Stdin,
+		StdinOnce:   c.StdinOnce,
+		TTY:         c.Tty,
+	}
+	if spec.Args == nil {
+		spec.Args = []string{} // the image's Cmd, unless Command replaces the entrypoint
+	}
+	for i, kv := range c.Envs {
+		if kv.Key == "" || strings.ContainsAny(kv.Key, "=\x00") || bytes.IndexByte(kv.Value, 0) >= 0 {
+			return spec, "", invalid("envs[%d] (%q): a name without '=' or NUL, a value without NUL", i, kv.Key)
+		}
+		spec.Env = append(spec.Env, kv.Key+"="+string(kv.Value))
+	}
+	if c.LogPath != "" {
+		dir := st.Spec.Labels[labelLogDir]
+		if dir == "" && !filepath.IsAbs(c.LogPath) {
+			return spec, "", invalid("log_path %q is relative and the sandbox has no log_directory", c.LogPath)
+		}
+		spec.LogPath = filepath.Join(dir, c.LogPath)
+	}
+	if len(c.Devices) > 0 {
+		return spec, "", invalid("devices: podctl does not pass host devices into containers yet; remove them")
+	}
+	for i, mnt := range c.Mounts {
+		bm, err := mountOf(mnt)
+		if err != nil {
+			return spec, "", invalid("mounts[%d] (%s): %v", i, mnt.ContainerPath, err)
+		}
+		spec.Mounts = append(spec.Mounts, bm)
+	}
+	if err := securityOf(c.GetLinux().GetSecurityContext(), &spec); err != nil {
+		return spec, "", err
+	}
+	if r := resourcesOf(c.GetLinux().GetResources()); !r.IsZero() {
+		if st.Cgroup == "" {
+			limits = fmt.Sprintf("container %s: its resource limits are not enforced: pod %s has no cgroup (cgroup v2 is not delegated to this user; podctl doctor says how)", m.Name, st.Spec.Name)
+		} else {
+			spec.Resources = r
+		}
+	}
+	return spec, limits, nil
+}
+
+// mountOf is a CRI mount as a bind mount. The host path is resolved now
+// (the container's init then opens it without following symlinks) and
+// made if missing, as containerd does for a kubelet that names a
+// directory it has not made.
+func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
+	if !filepath.IsAbs(m.HostPath) || !filepath.IsAbs(m.ContainerPath) {
+		return rootfs.Mount{}, errors.New("host_path and container_path must be absolute")
+	}
+	if m.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
+		return rootfs.Mount{}, fmt.Errorf("propagation %s: podctl makes private mounts only", m.Propagation)
+	}
+	if len(m.UidMappings) > 0 || len(m.GidMappings) > 0 {
+		return rootfs.Mount{}, errors.New("id-mapped mounts are not supported")
+	}
+	if _, err := os.Lstat(m.HostPath); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(m.HostPath, 0o755); err != nil {
+			return rootfs.Mount{}, err
+		}
+	}
+	src, err := filepath.EvalSymlinks(m.HostPath)
+	if err != nil {
+		return rootfs.Mount{}, err
+	}
+	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly}, nil
+}
+
+// securityOf applies a container's security context.
+func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, spec *model.ContainerSpec) error {
+	if sc == nil {
+		return nil
+	}
+	switch {
+	case sc.RunAsUser != nil && sc.RunAsGroup != nil:
+		spec.User = fmt.Sprintf("%d:%d", sc.RunAsUser.Value, sc.RunAsGroup.Value)
+	case sc.RunAsUser != nil:
+		spec.User = strconv.FormatInt(sc.RunAsUser.Value, 10)
+	case sc.RunAsUsername != "" && sc.RunAsGroup != nil:
+		spec.User = fmt.Sprintf("%s:%d", sc.RunAsUsername, sc.RunAsGroup.Value)
+	case sc.RunAsUsername != "":
+		spec.User = sc.RunAsUsername
+	case sc.RunAsGroup != nil:
+		return invalid("security_context.run_as_group without run_as_user: podctl needs the user with the group")
+	}
+	if ns := sc.NamespaceOptions; ns != nil && (ns.Pid == runtimeapi.NamespaceMode_NODE || ns.Ipc == runtimeapi.NamespaceMode_NODE) {
+		return invalid("security_context.namespace_options: a container shares its pod's namespaces (host PID and IPC are not supported)")
+	}
+	spec.Privileged = sc.Privileged
+	spec.ReadOnly, spec.ReadOnlyBare = sc.ReadonlyRootfs, sc.ReadonlyRootfs
+	if caps := sc.Capabilities; caps != nil {
+		spec.CapAdd, spec.CapDrop = caps.AddCapabilities, caps.DropCapabilities
+		if len(caps.AddAmbientCapabilities) > 0 {
+			return invalid("capabilities.add_ambient_capabilities: podctl does not raise ambient capabilities")
+		}
+	}
+	switch p := sc.Seccomp; p.GetProfileType() {
+	case runtimeapi.SecurityProfile_RuntimeDefault:
+		// podctl's default filter (moby's); also when none is given.
+	case runtimeapi.SecurityProfile_Unconfined:
+		spec.Seccomp = "unconfined"
+	case runtimeapi.SecurityProfile_Localhost:
+		if !filepath.IsAbs(p.LocalhostRef) {
+			return invalid("seccomp.localhost_ref %q: must be an absolute path to a profile", p.LocalhostRef)
+		}
+		spec.Seccomp = p.LocalhostRef
+	}
+	return nil
+}
+
+// resourcesOf is the cgroup v2 part of a container's resources that
+// podctl sets: memory.max, cpu.max, cpu.weight.
+func resourcesOf(r *runtimeapi.LinuxContainerResources) cgroups.Resources {
+	var out cgroups.Resources
+	if r == nil {
+		return out
+	}
+	out.MemoryMax = r.MemoryLimitInBytes
+	if r.CpuQuota > 0 {
+		out.CPUQuota, out.CPUPeriod = r.CpuQuota, r.CpuPeriod
+		if out.CPUPeriod == 0 {
+			out.CPUPeriod = cgroups.DefaultCPUPeriod
+		}
+	}
+	if r.CpuShares > 2 {
+		// cgroup v1 shares (2..262144) to v2 weight (1..10000), the
+		// conversion of runc and crun (kubernetes/kubernetes#131216).
+		out.CPUWeight = 1 + ((r.CpuShares-2)*9999)/262142
+	}
+	return out
+}

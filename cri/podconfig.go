@@ -1,0 +1,100 @@
+package cri
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/sandbox/model"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// labelLogDir keeps a sandbox's log directory, under which the kubelet
+// names each container's log path (relative).
+const labelLogDir = labelPrefix + "log-directory"
+
+// podSpec turns a sandbox's configuration into a podctl pod, or says which
+// field podctl cannot honour. net is the mode of a pod network (the
+// server's --network).
+func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, error) {
+	m := c.GetMetadata()
+	if m == nil || m.Name == "" {
+		return model.PodSpec{}, invalid("PodSandboxConfig.metadata.name is empty: a sandbox needs a name")
+	}
+	spec := model.PodSpec{
+		Name:          podName(m),
+		Labels:        podLabels(m, c.Labels),
+		Annotations:   c.Annotations,
+		Hostname:      c.Hostname,
+		SharePID:      true,
+		RestartPolicy: model.RestartNever, // the kubelet restarts
+	}
+	if spec.Hostname == "" {
+		spec.Hostname = dnsLabel(m.Name, 63)
+	}
+	if strings.Contains(spec.Hostname, ".") {
+		// A Kubernetes hostname is a label; setdomainname keeps the rest.
+		spec.Hostname, _, _ = strings.Cut(spec.Hostname, ".")
+	}
+	if m.Namespace != "" {
+		spec.Labels[model.LabelNamespace] = m.Namespace
+	}
+	if c.LogDirectory != "" {
+		spec.Labels[labelLogDir] = c.LogDirectory
+	}
+	spec.Network.Mode = net
+	ns := c.GetLinux().GetSecurityContext().GetNamespaceOptions()
+	switch ns.GetNetwork() {
+	case runtimeapi.NamespaceMode_NODE:
+		spec.Network.Mode = netsetup.Host
+	case runtimeapi.NamespaceMode_POD:
+	default:
+		return spec, invalid("namespace_options.network %s: a sandbox's network namespace is the pod's or the node's", ns.GetNetwork())
+	}
+	switch ns.GetPid() {
+	case runtimeapi.NamespaceMode_POD:
+	case runtimeapi.NamespaceMode_CONTAINER:
+		spec.SharePID = false
+	default:
+		return spec, invalid("namespace_options.pid %s: podctl gives every pod a PID namespace of its own (hostPID is not supported)", ns.GetPid())
+	}
+	if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
+		return spec, invalid("namespace_options.ipc NODE: podctl gives every pod an IPC namespace of its own (hostIPC is not supported)")
+	}
+	if len(c.GetLinux().GetSysctls()) > 0 {
+		return spec, invalid("linux.sysctls: podctl does not set sysctls in a pod's namespaces yet; remove them from the pod")
+	}
+	if d := c.DnsConfig; d != nil && spec.Network.Mode != netsetup.Host {
+		spec.Network.DNS, spec.Network.DNSSearch, spec.Network.DNSOptions = d.Servers, d.Searches, d.Options
+	}
+	for i, p := range c.PortMappings {
+		if p.HostPort == 0 {
+			continue // declared, not published (the kubelet sends every containerPort)
+		}
+		if spec.Network.Mode == netsetup.Host || spec.Network.Mode == netsetup.None {
+			return spec, invalid("port_mappings[%d]: a sandbox with network %s publishes no ports", i, spec.Network.Mode)
+		}
+		port, err := portOf(p)
+		if err != nil {
+			return spec, invalid("port_mappings[%d]: %v", i, err)
+		}
+		spec.Network.Ports = append(spec.Network.Ports, port)
+	}
+	return spec, nil
+}
+
+// portOf is a CRI port mapping as a published port.
+func portOf(p *runtimeapi.PortMapping) (netsetup.Port, error) {
+	if p.ContainerPort <= 0 || p.ContainerPort > 65535 || p.HostPort < 0 || p.HostPort > 65535 {
+		return netsetup.Port{}, fmt.Errorf("ports %d:%d: each must be 1 to 65535", p.HostPort, p.ContainerPort)
+	}
+	proto := "tcp"
+	switch p.Protocol {
+	case runtimeapi.Protocol_TCP:
+	case runtimeapi.Protocol_UDP:
+		proto = "udp"
+	default:
+		return netsetup.Port{}, fmt.Errorf("protocol %s: podctl publishes TCP and UDP", p.Protocol)
+	}
+	return netsetup.Port{HostIP: p.HostIp, HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort), Protocol: proto}, nil
+}

@@ -1,0 +1,194 @@
+package cri
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/sandbox/model"
+	"golang.org/x/sys/unix"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// RunPodSandbox makes a podctl pod for the sandbox: its pause and
+// network, with no container yet; it returns once the pod runs.
+func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandboxRequest) (*runtimeapi.RunPodSandboxResponse, error) {
+	if h := req.RuntimeHandler; h != "" && h != handlerName {
+		return nil, invalid("runtime_handler %q: podctl has one handler, %q (or none)", h, handlerName)
+	}
+	spec, err := podSpec(req.GetConfig(), s.opts.Network)
+	if err != nil {
+		return nil, err
+	}
+	spec.ID = model.NewID()
+	var notices strings.Builder
+	if err := sandbox.CreatePod(ctx, spec, &notices); err != nil {
+		return nil, grpcError(err)
+	}
+	if n := strings.TrimSpace(notices.String()); n != "" {
+		s.logf("sandbox %s: %s", spec.Name, n)
+	}
+	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: spec.ID}, nil
+}
+
+// StopPodSandbox ends the sandbox's containers and its pause (the kubelet
+// has stopped each container with its grace period before); the pod's
+// state stays until RemovePodSandbox. Stopping a stopped or missing
+// sandbox is no error (the CRI asks it be idempotent).
+func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
+	st, err := findPod(ctx, req.PodSandboxId)
+	if isNotFound(err) {
+		return &runtimeapi.StopPodSandboxResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := sandbox.Stop(ctx, st.Spec.Name, unix.SIGKILL, 0); err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.StopPodSandboxResponse{}, nil
+}
+
+// RemovePodSandbox removes the sandbox and its containers (a running one
+// is stopped first); a missing one is no error.
+func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
+	st, err := findPod(ctx, req.PodSandboxId)
+	if isNotFound(err) {
+		return &runtimeapi.RemovePodSandboxResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := sandbox.Remove(ctx, st.Spec.Name, true); err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.RemovePodSandboxResponse{}, nil
+}
+
+// PodSandboxStatus reports the sandbox as its pod's state says now.
+func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandboxStatusRequest) (*runtimeapi.PodSandboxStatusResponse, error) {
+	st, err := findPod(ctx, req.PodSandboxId)
+	if err != nil {
+		return nil, err
+	}
+	resp := &runtimeapi.PodSandboxStatusResponse{Status: sandboxStatus(st)}
+	if req.Verbose {
+		b, _ := json.Marshal(st)
+		resp.Info = map[string]string{"info": string(b)}
+	}
+	return resp, nil
+}
+
+// ListPodSandbox lists the CRI's sandboxes that filter selects.
+func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSandboxRequest) (*runtimeapi.ListPodSandboxResponse, error) {
+	pods, err := criPods(ctx)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	f := req.Filter
+	out := &runtimeapi.ListPodSandboxResponse{}
+	for _, st := range pods {
+		if f != nil && f.Id != "" && !strings.HasPrefix(st.Spec.ID, f.Id) {
+			continue
+		}
+		sb := sandboxOf(st)
+		if f != nil && f.State != nil && f.State.State != sb.State {
+			continue
+		}
+		if f != nil && !selects(f.LabelSelector, sb.Labels) {
+			continue
+		}
+		out.Items = append(out.Items, sb)
+	}
+	return out, nil
+}
+
+// sandboxReady: the pod's pause holds its namespaces and its supervisor
+// watches it.
+func sandboxReady(st *model.PodState) runtimeapi.PodSandboxState {
+	if !model.Terminal(st.Phase) && st.Phase != model.PhaseUnknown && st.Pause.Alive() {
+		return runtimeapi.PodSandboxState_SANDBOX_READY
+	}
+	return runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+}
+
+func sandboxOf(st *model.PodState) *runtimeapi.PodSandbox {
+	return &runtimeapi.PodSandbox{Id: st.Spec.ID, Metadata: podMeta(st.Spec.Labels), State: sandboxReady(st),
+		CreatedAt: st.Created.UnixNano(), Labels: userLabels(st.Spec.Labels), Annotations: st.Spec.Annotations,
+		RuntimeHandler: ""}
+}
+
+func sandboxStatus(st *model.PodState) *runtimeapi.PodSandboxStatus {
+	pid := runtimeapi.NamespaceMode_POD
+	if !st.Spec.SharePID {
+		pid = runtimeapi.NamespaceMode_CONTAINER
+	}
+	network := runtimeapi.NamespaceMode_POD
+	if st.Spec.Network.Mode == netsetup.Host {
+		network = runtimeapi.NamespaceMode_NODE
+	}
+	out := &runtimeapi.PodSandboxStatus{
+		Id: st.Spec.ID, Metadata: podMeta(st.Spec.Labels), State: sandboxReady(st), CreatedAt: st.Created.UnixNano(),
+		Linux: &runtimeapi.LinuxPodSandboxStatus{Namespaces: &runtimeapi.Namespace{Options: &runtimeapi.NamespaceOption{
+			Network: network, Pid: pid, Ipc: runtimeapi.NamespaceMode_POD}}},
+		Labels: userLabels(st.Spec.Labels), Annotations: st.Spec.Annotations,
+	}
+	if st.Network.IP != "" {
+		out.Network = &runtimeapi.PodSandboxNetworkStatus{Ip: st.Network.IP}
+	} else {
+		out.Network = &runtimeapi.PodSandboxNetworkStatus{}
+	}
+	return out
+}
+
+// selects: every pair of sel is among labels.
+func selects(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if have, ok := labels[k]; !ok || have != v {
+			return false
+		}
+	}
+	return true
+}
+
+// criPods are the pods made through the CRI, as Observe sees them now.
+func criPods(ctx context.Context) ([]*model.PodState, error) {
+	all, err := sandbox.ListPods(ctx, sandbox.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.PodState
+	for _, st := range all {
+		if isCRI(st.Spec.Labels) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// findPod finds the CRI pod whose id is id, or starts with it (crictl
+// takes unique prefixes, as containerd resolves them).
+func findPod(ctx context.Context, id string) (*model.PodState, error) {
+	if id == "" {
+		return nil, invalid("pod_sandbox_id is empty")
+	}
+	pods, err := criPods(ctx)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	var found *model.PodState
+	for _, st := range pods {
+		if strings.HasPrefix(st.Spec.ID, id) {
+			if found != nil {
+				return nil, invalid("sandbox id %q is ambiguous: give more of it", id)
+			}
+			found = st
+		}
+	}
+	if found == nil {
+		return nil, notFound("no sandbox with id %q", id)
+	}
+	return found, nil
+}
