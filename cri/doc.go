@@ -23,6 +23,8 @@
 //	ctrconfig.go    ContainerConfig -> model.ContainerSpec
 //	container.go    CreateContainer, Start, Stop, Remove, Status, List
 //	exec.go         ExecSync
+//	stream.go       Exec, Attach and the streaming server (httpserver.go)
+//	portforward.go  PortForward: a stream to a port in the sandbox
 //	stats.go        the stats RPCs, from the pods' cgroups
 //	image.go        the ImageService, through podctl-store and podctl-image
 //	errors.go       podctl's errors as gRPC status codes

@@ -16,6 +16,7 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	"k8s.io/cri-streaming/pkg/streaming"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -37,8 +38,9 @@ type Options struct {
 type Server struct {
 	runtimeapi.UnimplementedRuntimeServiceServer
 	runtimeapi.UnimplementedImageServiceServer
-	opts Options
-	log  *log.Logger
+	opts   Options
+	log    *log.Logger
+	stream streaming.Server // Exec, Attach, PortForward (stream.go)
 }
 
 // New makes a server.
@@ -85,6 +87,10 @@ func (s *Server) Serve(ctx context.Context, path string) error {
 		return err
 	}
 	defer os.Remove(path)
+	if err := s.startStreaming(ctx); err != nil {
+		l.Close()
+		return fmt.Errorf("starting the streaming server: %w", err)
+	}
 	g := grpc.NewServer()
 	runtimeapi.RegisterRuntimeServiceServer(g, s)
 	runtimeapi.RegisterImageServiceServer(g, s)

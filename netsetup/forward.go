@@ -62,6 +62,25 @@ func StartForwarder(self string, env []string, ports []Port, pausePIDFD int, log
 		spec = append(spec, fmt.Sprintf("%d:%d", 3+len(files), p.ContainerPort))
 		files = append(files, f)
 	}
+	return startForwarder(self, env, files, spec, logPath)
+}
+
+// StartForwarderOn starts the forwarding stage of the pod whose pause has
+// pidfd pausePIDFD on a listener of the caller's (a unix socket: the CRI's
+// port-forward), whose connections go to 127.0.0.1:port in the pod.
+func StartForwarderOn(self string, env []string, l *os.File, port uint16, pausePIDFD int, logPath string) (*Helper, error) {
+	dup, err := unix.FcntlInt(uintptr(pausePIDFD), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	pidfd := os.NewFile(uintptr(dup), "pause-pidfd") // fd 3
+	defer pidfd.Close()
+	return startForwarder(self, env, []*os.File{pidfd, l}, []string{fmt.Sprintf("4:%d", port)}, logPath)
+}
+
+// startForwarder starts the stage with files from fd 3 on (the pause's
+// pidfd first), and spec its FD:PORT list.
+func startForwarder(self string, env []string, files []*os.File, spec []string, logPath string) (*Helper, error) {
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, err
@@ -130,7 +149,8 @@ func serveForward(l net.Listener, target string) {
 				close(done)
 			}()
 			io.Copy(c, d)
-			c.(*net.TCPConn).CloseWrite()
+			// A TCP or (the CRI's port-forward) a unix connection.
+			c.(interface{ CloseWrite() error }).CloseWrite()
 			<-done
 		}()
 	}
