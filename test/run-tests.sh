@@ -44,7 +44,7 @@ fi
 
 make -s lint
 echo "== unit tests"
-$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/... ./test/arch/ ./test/leak/...
+$GO test -tags $TAGS -count=1 ./nsenter/... ./rootfs/... ./sandbox/... ./images/... ./netsetup/... ./cmd/... ./cgroups/... ./kube/... ./cri/... ./test/arch/ ./test/leak/...
 
 echo "== fuzzing, briefly (a crasher becomes a seed in testdata/fuzz and fails the run)"
 fuzz() { # fuzz PACKAGE TARGET
@@ -75,7 +75,10 @@ fuzz ./kube/ FuzzDecode
 work=$(mktemp -d /tmp/podctl-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
+cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube bin/podctl-cri "$work/"
+# cri-tools' crictl, which the CRI tests drive podctl cri serve with
+# (make crictl: pinned, from the Go module proxy).
+cp bin/tools/crictl "$work/crictl"
 $GO test -tags $TAGS -c -o "$work/e2e.test" ./test/e2e
 # The network tests' workload, static, copied into their rootfs ($NETTOOL).
 CGO_ENABLED=0 $GO build -o "$work/nettool" ./test/nettool
@@ -84,8 +87,8 @@ CGO_ENABLED=0 $GO build -o "$work/webproxy" ./examples/kube-proxy/webproxy
 cp -r examples "$work/examples"
 chmod -R a+rX "$work/examples"
 chmod 755 "$work/webproxy"
-e2e_env="NETTOOL=$work/nettool WEBPROXY=$work/webproxy PODCTL_EXAMPLES=$work/examples"
-chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/e2e.test" "$work/nettool"
+e2e_env="NETTOOL=$work/nettool WEBPROXY=$work/webproxy PODCTL_EXAMPLES=$work/examples CRICTL=$work/crictl"
+chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/podctl-cri" "$work/crictl" "$work/e2e.test" "$work/nettool"
 export NETTOOL=$work/nettool
 # The e2e binary runs in $work and builds its hostile workloads from here.
 cp -r test/e2e/testdata "$work/testdata"
@@ -94,7 +97,7 @@ chmod -R a+rX "$work/testdata"
 # What each stage runs (-test.run), and counts (counted).
 hibernate_tests='TestKeeperManyContainers|TestApplyManyContainers|TestCorruptState|TestStateSymlinksAndNames|TestLargeMessages|TestSupervisorLockDeleted|TestDetached|TestPodShares|TestRestart|TestInit|TestLogs|TestExec|TestStop|TestSupervisorOr|TestConcurrent|TestWait|TestLifecycleBad|TestForeground|TestDeadline|TestPodAPI|TestNetworkHelperKilled|TestNetworkHelperBackOff|TestPublishedPorts|TestPodLocalhost|TestBridge|TestKube'
 nosub_tests='TestNetworkHelperSandboxed|TestNetworkHelperFailsToStart|TestStateSymlinksAndNames|TestLargeMessages|TestSupervisorLockDeleted|TestSingleIDFallback|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestPauseIsSmall|TestPauseDescriptors|TestPauseBinaryNotWritable|TestLeakOracle|TestDetachedRunStopRemove|TestStraceEnds|TestSupervisorOrPauseKilled|TestCapabilities|TestAttack|TestSeccomp|TestCorruptState|TestVolume|TestDeadline|TestDoctor|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestHostLoopback|TestBridge|TestLogsRotated'
-root_tests='TestNetworkHelperSandboxed|TestNetworkHelperFailsToStart|TestCorruptState|TestStateSymlinksAndNames|TestLargeMessages|TestSupervisorLockDeleted|TestSupervisorOrPauseKilled|TestRoot|TestPodAPI|TestPauseDescriptors|TestPauseBinaryNotWritable|TestSignalEscalation|TestNodeRebooted|TestLeakOracle|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes|TestLogsRotated|TestLogsPartialLineHibernated'
+root_tests='TestNetworkHelperSandboxed|TestNetworkHelperFailsToStart|TestCorruptState|TestStateSymlinksAndNames|TestLargeMessages|TestSupervisorLockDeleted|TestSupervisorOrPauseKilled|TestRoot|TestPodAPI|TestPauseDescriptors|TestPauseBinaryNotWritable|TestSignalEscalation|TestNodeRebooted|TestLeakOracle|TestNamespacesShared|TestExitCodesAndSignals|TestMountsAndDevices|TestBadInput|TestDetachedRunStopRemove|TestPodSharesNamespaces|TestExec|TestStraceEnds|TestCapabilities|TestAttack|TestSeccomp|TestImage(RunHonours|Layers|BadInput|StopSignal)|TestVolume|TestDeadline|TestResultFile|TestEnvValueWithComma|TestDoctor|TestCancelledStep|TestNamedVolumes|TestKeepID|TestPublishedPorts|TestNetworkNoneAndHost|TestDNSAndHosts|TestNetworkBadInput|TestBridge|TestKubeApplyFields|TestKubeBadInput|TestKubeProbes|TestLogsRotated|TestLogsPartialLineHibernated|TestCRI'
 
 fail=0
 passed=0
