@@ -67,7 +67,7 @@ bench: build ## benchmarks side by side with bubblewrap (test/bench)
 	test/bench/run.sh
 
 docs: ## rewrite the command references (docs/cli*.md) from the CLI's help text
-	$(GO) test -tags $(TAGS) -count=1 -run TestCLIDoc ./cmd/podctl ./cmd/podctl-kube ./cmd/podctl-image ./cmd/podctl-store -args -update
+	$(GO) test -tags $(TAGS) -count=1 -run TestCLIDoc ./cmd/podctl ./cmd/podctl-kube ./cmd/podctl-image ./cmd/podctl-store ./cmd/podctl-cri -args -update
 
 architecture: ## redraw docs/architecture.svg from docs/architecture.dot (graphviz)
 	dot -Tsvg docs/architecture.dot -o docs/architecture.svg

@@ -16,8 +16,8 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
-	"k8s.io/cri-streaming/pkg/streaming"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/cri-streaming/pkg/streaming"
 )
 
 // Options are the server's choices.

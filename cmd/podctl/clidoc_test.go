@@ -19,6 +19,7 @@ func TestCLIDoc(t *testing.T) {
 	for _, n := range []string{"images", "image", "rmi"} {
 		elsewhere[n] = "cli-store.md"
 	}
+	elsewhere["cri"] = "cli-cri.md"
 	clidoc.Check(t, newApp().cli, clidoc.Page{
 		Title: "podctl command reference",
 		Intro: `Generated from podctl's own help text by ` + "`make docs`" + `; edit the help
@@ -26,7 +27,7 @@ text in cmd/podctl, not this file (` + "`podctl CMD --help`" + ` prints the same
 may follow the pod name (` + "`podctl logs web -c side`" + `), as in kubectl; ` + "`-it`" + ` is
 ` + "`-i -t`" + `. The image and manifest commands are carried out by the programs
 podctl execs for them: [podctl-store](cli-store.md), [podctl-image](cli-image.md),
-[podctl-kube](cli-kube.md).`,
+[podctl-kube](cli-kube.md), [podctl-cri](cli-cri.md).`,
 		Elsewhere: elsewhere,
 	}, "../../docs/cli.md")
 }

@@ -33,10 +33,10 @@ var layers = [][]string{
 	{"sandbox/supervisor"},
 	// The pod API.
 	{"sandbox"},
-	// Kubernetes manifests, over the pod API.
-	{"kube"},
+	// Kubernetes manifests and the CRI server, over the pod API.
+	{"kube", "cri"},
 	// Programs.
-	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-store", "cmd/podctl-image", "cmd/podctl-net",
+	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "cmd/podctl-store", "cmd/podctl-image", "cmd/podctl-net",
 		"examples/kube-proxy/webproxy", "test/nettool", "test/imagebuild", "test/vm/vmconf", "test/leak"},
 	{"test/mkimage", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
 	{"test/vm"},
@@ -44,13 +44,13 @@ var layers = [][]string{
 
 // apiOnly: what the programs and kube/ may import of sandbox/: the pod API
 // and the model types its signatures use, nothing below.
-var apiOnly = []string{"cmd/podctl", "cmd/podctl-kube", "kube"}
+var apiOnly = []string{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "kube", "cri"}
 
 // apiVocabulary: what those may import of sandbox/ besides the pod API:
-// the model types its signatures use, and the terminal helpers with which
+// the model types its signatures use, the terminal helpers with which
 // the command line drives the caller's own terminal (the API never sees a
-// terminal).
-var apiVocabulary = map[string]bool{"sandbox/model": true, "sandbox/termio": true}
+// terminal), and du as the kubelet counts it (the CRI's filesystem usage).
+var apiVocabulary = map[string]bool{"sandbox/model": true, "sandbox/termio": true, "sandbox/diskusage": true}
 
 type pkg struct {
 	ImportPath                         string
