@@ -106,9 +106,11 @@ func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSand
 }
 
 // sandboxReady: the pod's pause holds its namespaces and its supervisor
-// watches it.
+// watches it (Observe says Unknown when it is lost). The pod's phase, which
+// is its containers' (all exited: Succeeded or Failed), does not matter: a
+// sandbox is ready until it is stopped.
 func sandboxReady(st *model.PodState) runtimeapi.PodSandboxState {
-	if !model.Terminal(st.Phase) && st.Phase != model.PhaseUnknown && st.Pause.Alive() {
+	if st.Phase != model.PhaseUnknown && st.Pause.Alive() {
 		return runtimeapi.PodSandboxState_SANDBOX_READY
 	}
 	return runtimeapi.PodSandboxState_SANDBOX_NOTREADY

@@ -27,13 +27,16 @@ import (
 // or by id (PodSpec.ID, ContainerSpec.ID, made by Validate).
 
 // runningPod reads pod (name or id) and refuses one whose supervisor is
-// gone or that has ended.
+// gone or that has ended. A pod of CreatePod (podctl pod create, a CRI
+// sandbox) lives until it is stopped, whatever its phase says of its
+// containers: one whose containers have all exited (phase Succeeded or
+// Failed) still takes new ones, as the kubelet's next attempt.
 func runningPod(pod string) (*model.PodState, string, error) {
 	st, dir, err := model.Observe(pod)
 	if err != nil {
 		return nil, "", err
 	}
-	if !model.SupervisorAlive(dir) || model.Terminal(st.Phase) {
+	if !model.SupervisorAlive(dir) || st.Spec.AutoStop && model.Terminal(st.Phase) {
 		return nil, "", fmt.Errorf("pod %s is not running (%s); start a new one, or see podctl ps -a", pod, st.Phase)
 	}
 	return st, dir, nil

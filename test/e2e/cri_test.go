@@ -131,7 +131,8 @@ type criStatus struct {
 // steps, ExecSync and streaming exec (output, stdin, exit codes), its CRI
 // log, stats, port-forward to a port inside the pod, attach, the server
 // stopped and started again (every sandbox and container found as it
-// was), podctl's own commands on the same pod, stop, removal, and images.
+// was), podctl's own commands on the same pod, a sandbox whose containers
+// have all exited taking the next attempt, stop, removal, and images.
 // The leak oracle then finds nothing left of any of it.
 func TestCRI(t *testing.T) {
 	if os.Getenv("CRICTL") == "" {
@@ -269,7 +270,27 @@ func TestCRI(t *testing.T) {
 	if s.jsonOf(&cs, "inspect", ctr); cs.Status.State != "CONTAINER_EXITED" {
 		t.Errorf("a stopped container is %s, want CONTAINER_EXITED", cs.Status.State)
 	}
+	// Every container has exited: the sandbox stays ready, and takes the
+	// kubelet's next attempt of the container (its restart).
+	if s.jsonOf(&ps, "inspectp", pod); ps.Status.State != "SANDBOX_READY" {
+		t.Errorf("a sandbox whose containers have all exited is %s, want SANDBOX_READY until it is stopped", ps.Status.State)
+	}
+	again := writeJSON(t, filepath.Join(dir, "box1.json"), map[string]any{
+		"metadata": map[string]any{"name": "box", "attempt": 1},
+		"image":    map[string]any{"image": image},
+		"command":  sh("exec sleep 1000"),
+		"log_path": "box_1.log",
+	})
+	ctr1 := s.must("create", pod, again, podCfg)
+	s.must("start", ctr1)
+	if s.jsonOf(&cs, "inspect", ctr1); cs.Status.State != "CONTAINER_RUNNING" {
+		t.Errorf("attempt 1 of box is %s, want CONTAINER_RUNNING", cs.Status.State)
+	}
 	s.must("stopp", pod)
+	if s.jsonOf(&cs, "inspect", ctr1); cs.Status.State != "CONTAINER_EXITED" {
+		t.Errorf("after stopp attempt 1 of box is %s, want CONTAINER_EXITED", cs.Status.State)
+	}
+	s.must("rm", ctr1)
 	if s.jsonOf(&ps, "inspectp", pod); ps.Status.State != "SANDBOX_NOTREADY" {
 		t.Errorf("a stopped sandbox is %s, want SANDBOX_NOTREADY", ps.Status.State)
 	}
