@@ -7,8 +7,11 @@ GO      ?= go
 # containers-storage and containers/image without C libraries (btrfs,
 # devicemapper, gpgme), as podman's static builds do.
 TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
+# One version in every binary (package version): git describe of the tree.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+XVERSION := -X github.com/podctl/podctl/version.Version=$(VERSION)
 # Static: no dynamic loader, faster stages and a smaller pause (see README).
-LDFLAGS := -s -w -extldflags=-static
+LDFLAGS := -s -w -extldflags=-static $(XVERSION)
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
 .PHONY: build test lint demo bench bench-smoke help print-tags docs architecture crictl
@@ -29,10 +32,10 @@ bin/podctl-net: $(SOURCES)
 # cmd/podctl-image. Not static: they never run inside a pod (and the static
 # glibc would warn about the PKCS#11 code's dlopen).
 bin/podctl-store: $(SOURCES)
-	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w' -o $@ ./cmd/podctl-store
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w $(XVERSION)' -o $@ ./cmd/podctl-store
 
 bin/podctl-image: $(SOURCES)
-	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w' -o $@ ./cmd/podctl-image
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -ldflags '-s -w $(XVERSION)' -o $@ ./cmd/podctl-image
 
 # Kubernetes manifests (apply, delete, generate kube, configmap, secret):
 # k8s.io/api costs a process 11 MB of binary and 1.5 ms of start-up, which

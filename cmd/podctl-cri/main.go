@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"os"
 	"os/signal"
 
@@ -21,12 +22,10 @@ import (
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
+	"github.com/podctl/podctl/version"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
-
-// version is podctl's version, set by the build (-X main.version=...).
-var version = "dev"
 
 type usageError struct{ error }
 
@@ -43,13 +42,13 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	return cliargs.Versioned(&cli.App{
 		Name:            "podctl",
 		Usage:           "podctl's CRI server",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{criCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
-	}
+	})
 }
 
 func criCommand() *cli.Command {
@@ -95,5 +94,5 @@ func serve(c *cli.Context) error {
 	sandbox.Configure(sandbox.Settings{Podctl: podctl})
 	ctx, stop := signal.NotifyContext(context.Background(), unix.SIGTERM, unix.SIGINT)
 	defer stop()
-	return cri.New(cri.Options{Network: mode, Version: version}).Serve(ctx, path)
+	return cri.New(cri.Options{Network: mode, Version: version.Version}).Serve(ctx, path)
 }

@@ -13,10 +13,14 @@ import (
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/netsetup/netproc"
 	"github.com/podctl/podctl/nsenter"
+	"github.com/podctl/podctl/version"
 )
 
 func main() {
 	switch {
+	case len(os.Args) == 2 && os.Args[1] == "--version":
+		fmt.Println("podctl-net version " + version.Version)
+		os.Exit(0)
 	case nsenter.InNetconf():
 		// The constructor entered the shared network's namespaces (fds 3
 		// and 4, closed): the request's own namespace is fd 5.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/urfave/cli/v2"
 )
@@ -20,7 +21,7 @@ type app struct {
 
 func newApp() *app {
 	a := &app{}
-	a.cli = &cli.App{
+	a.cli = cliargs.Versioned(&cli.App{
 		Name:  "podctl",
 		Usage: "rootless Kubernetes-style pods, built directly on Linux namespaces",
 		// One error message, printed once by main, instead of urfave's
@@ -36,8 +37,9 @@ func newApp() *app {
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
 			a.execCommand(), a.attachCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(),
 			topCommand(), statsCommand(), nsCommand(), gcCommand(), a.doctorCommand(), volumeCommand(),
+			versionCommand(),
 		},
-	}
+	})
 	a.cli.Commands = append(a.cli.Commands, imageCommands()...)
 	explainFlag := &cli.BoolFlag{Name: "explain", Usage: "print each kernel-level step as it happens (namespaces, id maps, mounts, credentials, signals), by process role"}
 	explainOn := func(c *cli.Context) error {

@@ -19,9 +19,9 @@ const module = "github.com/podctl/podctl"
 // only: not its own layer's, not a higher one's.
 var layers = [][]string{
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
-	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "cmd/internal/cliargs", "cmd/internal/clidoc",
+	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "version", "cmd/internal/clidoc",
 		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire"},
-	{"images/store", "sandbox/idmap", "netsetup/netproc"},
+	{"images/store", "sandbox/idmap", "netsetup/netproc", "cmd/internal/cliargs"},
 	// The pod model and its state on disk.
 	{"sandbox/model"},
 	// The processes that build a pod; the control-socket protocol.

@@ -145,8 +145,11 @@ func TestCRI(t *testing.T) {
 	sock := filepath.Join(dir, "cri.sock")
 	s := startCRI(t, sock)
 
-	if v := s.must("version"); !strings.Contains(v, "RuntimeName:  podctl") || !strings.Contains(v, "RuntimeApiVersion:  v1") {
-		t.Errorf("crictl version:\n%s", v)
+	// One version everywhere: podctl's, as the CRI reports it.
+	pv := strings.TrimPrefix(strings.TrimSpace(run(t, "--version").stdout), "podctl version ")
+	if v := s.must("version"); !strings.Contains(v, "RuntimeName:  podctl") || !strings.Contains(v, "RuntimeApiVersion:  v1") ||
+		pv == "" || !strings.Contains(v, "RuntimeVersion:  "+pv+"\n") {
+		t.Errorf("crictl version:\n%s\nwant RuntimeName podctl, API v1 and podctl --version's %q", v, pv)
 	}
 	var info struct {
 		Status struct {
