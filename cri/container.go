@@ -29,6 +29,10 @@ func (s *Server) CreateContainer(ctx context.Context, req *runtimeapi.CreateCont
 	if limits != "" {
 		s.logf("%s", limits)
 	}
+	if c := st.Container(spec.Name); c != nil {
+		return nil, alreadyExists("container name %q attempt %d is taken in sandbox %s by container %s",
+			req.Config.Metadata.Name, req.Config.Metadata.Attempt, st.Spec.ID, c.Spec.ID)
+	}
 	spec.ID = model.NewID()
 	id, err := sandbox.CreateContainer(ctx, st.Spec.ID, spec)
 	if err != nil {

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/podctl/podctl/sandbox/model"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// ErrNotFound marks a sandbox, container or image that does not exist.
+// errNotFound marks a sandbox, container or image that does not exist.
 var errNotFound = errors.New("not found")
 
 // notFound is the error for a missing object: gRPC's NotFound, which the
@@ -35,7 +36,10 @@ func grpcError(err error) error {
 		return err
 	}
 	switch {
-	case errors.Is(err, model.ErrNoPod), errors.Is(err, errNotFound):
+	case errors.Is(err, model.ErrNoPod), errors.Is(err, model.ErrNoContainer), errors.Is(err, errNotFound), errors.Is(err, errNoImage),
+		strings.Contains(err.Error(), imageMissing):
+		// An image the store does not have: podctl-store says so in
+		// words, across its process boundary (images/store.Find).
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())
@@ -47,6 +51,12 @@ func grpcError(err error) error {
 
 // isNotFound: err is gRPC's NotFound.
 func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
+
+// alreadyExists is the error for a name that is taken (containerd's
+// name reservation answers AlreadyExists).
+func alreadyExists(format string, a ...any) error {
+	return status.Error(codes.AlreadyExists, fmt.Sprintf(format, a...))
+}
 
 // unimplemented is gRPC's Unimplemented, with what to do instead.
 func unimplemented(format string, a ...any) error {

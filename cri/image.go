@@ -36,8 +36,11 @@ type storeImage struct {
 	Config *v1.Image `json:"config,omitempty"`
 }
 
-// errNoImage: podctl-store found no such image.
+// errNoImage: podctl-store found no such image; imageMissing is how it
+// says so (images/store.Find).
 var errNoImage = errors.New("image not found")
+
+const imageMissing = "is not in the store"
 
 // imageCmd runs a podctl image binary and returns its standard output;
 // its standard error becomes the error.
@@ -51,7 +54,7 @@ func imageCmd(ctx context.Context, bin string, args ...string) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(errb.String())
-		if strings.Contains(msg, "is not in the store") {
+		if strings.Contains(msg, imageMissing) {
 			return nil, fmt.Errorf("%s: %w", msg, errNoImage)
 		}
 		if msg == "" {

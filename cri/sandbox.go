@@ -22,6 +22,10 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 	if err != nil {
 		return nil, err
 	}
+	if st, _, err := model.ReadState(spec.Name); err == nil {
+		return nil, alreadyExists("sandbox name %s (namespace %q, name %q, uid %q, attempt %d) is taken by sandbox %s",
+			spec.Name, req.Config.Metadata.Namespace, req.Config.Metadata.Name, req.Config.Metadata.Uid, req.Config.Metadata.Attempt, st.Spec.ID)
+	}
 	spec.ID = model.NewID()
 	var notices strings.Builder
 	if err := sandbox.CreatePod(ctx, spec, &notices); err != nil {

@@ -176,8 +176,22 @@ func TestCRI(t *testing.T) {
 	})
 	pod := s.must("runp", podCfg)
 	t.Cleanup(func() { run(t, "rm", "-f", pod) }) // on a failure: nothing left for the leak oracle
-	if _, err := s.crictl("runp", podCfg); err == nil {
-		t.Errorf("a second runp of the same metadata succeeded; want the name refused")
+	// Bad input: containerd's status codes, the field named, nothing left
+	// behind (the leak oracle).
+	if _, err := s.crictl("runp", podCfg); err == nil || !strings.Contains(err.Error(), "code = AlreadyExists") {
+		t.Errorf("a second runp of the same metadata: %v; want AlreadyExists", err)
+	}
+	noImage := writeJSON(t, filepath.Join(dir, "noimage.json"), map[string]any{
+		"metadata": map[string]any{"name": "noimage"}, "image": map[string]any{"image": "localhost/podctl-e2e/not-there:1"}})
+	if _, err := s.crictl("create", pod, noImage, podCfg); err == nil || !strings.Contains(err.Error(), "code = NotFound") ||
+		!strings.Contains(err.Error(), "not-there") {
+		t.Errorf("create with an image not in the store: %v; want NotFound naming it", err)
+	}
+	if _, err := s.crictl("create", strings.Repeat("0", 64), noImage, podCfg); err == nil || !strings.Contains(err.Error(), "code = NotFound") {
+		t.Errorf("create in a sandbox that does not exist: %v; want NotFound", err)
+	}
+	if _, err := s.crictl("runp", "--runtime", "kata", podCfg); err == nil || !strings.Contains(err.Error(), "runtime_handler") {
+		t.Errorf("runp with an unknown runtime handler: %v; want the field named", err)
 	}
 	var ps criStatus
 	s.jsonOf(&ps, "inspectp", pod)
