@@ -14,6 +14,8 @@
 # - networking vs podman (test/bench/network.sh): start-up with each tool's
 #   default network, and iperf3 throughput through a published port on
 #   loopback, host to pod and pod to host;
+# - the CRI server vs podctl's command line (test/bench/cribench): a pod
+#   with one container until running, and ExecSync vs podctl exec;
 # - processes started and Go runtimes booted per operation, next to
 #   bubblewrap, crun and podman (test/bench/procs.sh, as root: tracefs).
 # A full run writes test/bench/results/*.json and redraws docs/benchmarks.png
@@ -70,7 +72,7 @@ esac
 [[ $BULK_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_RUNS must be a positive integer" >&2; exit 2; }
 [[ $BULK_PODS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BULK_PODS must be a positive integer" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (make bench); it sets up user $BENCH_USER" >&2; exit 1; }
-[ -x bin/podctl ] && [ -x bin/podctl-net ] && [ -x bin/podctl-store ] && [ -x bin/podctl-image ] && [ -x bin/podctl-kube ] || { echo "bench: bin/podctl or a helper (podctl-net, podctl-store, podctl-image, podctl-kube) missing; run make build" >&2; exit 1; }
+[ -x bin/podctl ] && [ -x bin/podctl-net ] && [ -x bin/podctl-store ] && [ -x bin/podctl-image ] && [ -x bin/podctl-kube ] && [ -x bin/podctl-cri ] || { echo "bench: bin/podctl or a helper (podctl-net, podctl-store, podctl-image, podctl-kube, podctl-cri) missing; run make build" >&2; exit 1; }
 [[ $LOAD_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_LOAD_RUNS must be a positive integer" >&2; exit 2; }
 
 # --- 1. packages (apt only when something is missing) ---
@@ -138,9 +140,11 @@ for lib in $(ldd "$(command -v iperf3)" | grep -o '/[^ ]*'); do
 	cp -L "$lib" "$netroot$lib"
 done
 chown -R "$BENCH_USER:" "$netroot"
-cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube "$work/"
+cp bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube bin/podctl-cri "$work/"
+# The CRI server next to the CLI (test/bench/cribench: a gRPC client).
+go build -o "$work/cribench" ./test/bench/cribench
 cp test/bench/exec.sh test/bench/memory.sh test/bench/lifecycle.sh test/bench/images.sh test/bench/network.sh test/bench/user-lib.sh "$work/"
-chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh" "$work/network.sh"
+chmod 755 "$work/podctl" "$work/podctl-net" "$work/podctl-store" "$work/podctl-image" "$work/podctl-kube" "$work/podctl-cri" "$work/cribench" "$work/exec.sh" "$work/memory.sh" "$work/lifecycle.sh" "$work/images.sh" "$work/network.sh"
 # The archive the load benchmark loads: the busybox rootfs plus four layers
 # of 25 MB of random bytes each (incompressible, like binaries), gzip'd as
 # registries keep layers: ~100 MB.
@@ -266,6 +270,8 @@ as_user "$work/measure.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
 
 echo "== exec latency, podctl exec vs podman exec: $RUNS runs per tool, $WARMUP warm-up rounds"
 as_user "$work/exec.sh" "$work" "$RUNS" "$WARMUP" "$IMAGE"
+echo "== the CRI server vs podctl's command line: a pod until running, and ExecSync vs podctl exec; $RUNS runs each after $WARMUP warm-up rounds"
+as_user "$work/cribench" -podctl "$work/podctl" -image "$IMAGE" -runs "$RUNS" -warmup "$WARMUP" -out "$work/out/cri.json" | tee "$work/out/cri.txt"
 echo "== memory per idle pod: $MEM1_RUNS rounds of 1 pod, $MEM20_RUNS of 20 pods, per variant"
 as_user "$work/memory.sh" "$work" "$MEM1_RUNS" "$MEM20_RUNS" "$IMAGE" "$MEM_SETTLE"
 touch "$work/out/supervisor-smaps" "$work/out/supervisor-smaps-start" "$work/out/mem-notes"
@@ -685,7 +691,7 @@ if command -v gnuplot >/dev/null; then
 else
 	echo "bench: gnuplot missing: $CHART not redrawn" >&2
 fi
-cp "$work/out/procs.md" "$work/out/procs-details.txt" "$RESULTS/"
+cp "$work/out/procs.md" "$work/out/procs-details.txt" "$work/out/cri.json" "$work/out/cri.txt" "$RESULTS/"
 bash test/bench/ratios.sh "$RESULTS" >"$RESULTS/ratios.md"
 echo
 cat "$RESULTS/ratios.md"
