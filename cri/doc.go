@@ -26,6 +26,7 @@
 //	stream.go       Exec, Attach and the streaming server (httpserver.go)
 //	portforward.go  PortForward: a stream to a port in the sandbox
 //	stats.go        the stats RPCs, from the pods' cgroups
+//	resources.go    UpdateContainerResources: new limits in a running container's cgroup
 //	image.go        the ImageService, through podctl-store and podctl-image
 //	errors.go       podctl's errors as gRPC status codes
 //
