@@ -14,7 +14,7 @@ XVERSION := -X github.com/podctl/podctl/version.Version=$(VERSION)
 LDFLAGS := -s -w -extldflags=-static $(XVERSION)
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
-.PHONY: build test lint demo bench bench-smoke help print-tags docs architecture crictl
+.PHONY: build test lint demo bench bench-smoke help print-tags docs architecture crictl kubelet kubelet-test
 build: bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube bin/podctl-cri ## build bin/podctl and its helpers podctl-net, podctl-store, podctl-image, podctl-kube and podctl-cri
 
 bin/podctl: $(SOURCES)
@@ -56,7 +56,19 @@ bin/tools/crictl:
 
 crictl: bin/tools/crictl ## build cri-tools' crictl (pinned) into bin/tools
 
-test: build bin/tools/crictl ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
+# A real kubelet (Kubernetes v1.37.2) for test/kubelet/run.sh, built from
+# the Go module proxy in a module of its own (test/kubelet/tools).
+KUBE_VERSION := v1.37.2
+KUBE_X := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+bin/tools/kubelet: test/kubelet/tools/go.mod test/kubelet/tools/go.sum
+	cd test/kubelet/tools && $(GO) build -ldflags '-s -w $(KUBE_X)' -o $(CURDIR)/bin/tools/kubelet k8s.io/kubernetes/cmd/kubelet
+
+kubelet: bin/tools/kubelet ## build Kubernetes' kubelet (pinned) into bin/tools
+
+kubelet-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve (test/kubelet)
+	test/kubelet/run.sh bin
+
+test: build bin/tools/crictl bin/tools/kubelet ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
 	test/run-tests.sh
 
 lint: ## gofmt and go vet

@@ -207,6 +207,17 @@ if [ "$(id -u)" = 0 ]; then
 	cat "$work/root.log"
 	count "$work/root.log"
 	counted root "$work/root.log" "$root_tests" || fail=1
+	# A real kubelet runs a static pod through podctl's CRI server (make
+	# kubelet: Kubernetes v1.37.2 from the Go module proxy).
+	echo "== a real kubelet through podctl cri serve, as root (test/kubelet)"
+	cp bin/tools/kubelet "$work/kubelet"
+	if test/kubelet/run.sh "$work" >"$work/kubelet.log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		fail=1
+	fi
+	cat "$work/kubelet.log"
 else
 	echo "== end-to-end tests, rootless (user $(id -un))"
 	(cd "$work" && env PODCTL=$work/podctl $e2e_env "$work/e2e.test" -test.v -test.count=1 -test.timeout=10m) >"$work/rootless.log" 2>&1 || fail=1
