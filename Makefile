@@ -14,7 +14,7 @@ XVERSION := -X github.com/podctl/podctl/version.Version=$(VERSION)
 LDFLAGS := -s -w -extldflags=-static $(XVERSION)
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 
-.PHONY: build test lint demo bench bench-smoke help print-tags docs architecture crictl kubelet kubelet-test
+.PHONY: build test lint demo bench bench-smoke help print-tags docs architecture crictl kubelet kubelet-test critest
 build: bin/podctl bin/podctl-net bin/podctl-store bin/podctl-image bin/podctl-kube bin/podctl-cri ## build bin/podctl and its helpers podctl-net, podctl-store, podctl-image, podctl-kube and podctl-cri
 
 bin/podctl: $(SOURCES)
@@ -65,8 +65,24 @@ bin/tools/kubelet: test/kubelet/tools/go.mod test/kubelet/tools/go.sum
 
 kubelet: bin/tools/kubelet ## build Kubernetes' kubelet (pinned) into bin/tools
 
-kubelet-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve (test/kubelet)
+kubelet-# cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test
+# binary (go test -c), built in a module of its own (test/critest/tools).
+bin/tools/critest: test/critest/tools/go.mod test/critest/tools/go.sum
+	cd test/critest/tools && $(GO) test -c -o $(CURDIR)/bin/tools/critest sigs.k8s.io/cri-tools/cmd/critest
+
+critest: build bin/tools/critest ## as root: critest against podctl cri serve, rootless (test/critest; CRITEST_FOCUS, CRITEST_SKIP)
+	test/critest/run.sh bin
+
+test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve (test/kubelet)
 	test/kubelet/run.sh bin
+
+# cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test
+# binary (go test -c), built in a module of its own (test/critest/tools).
+bin/tools/critest: test/critest/tools/go.mod test/critest/tools/go.sum
+	cd test/critest/tools && $(GO) test -c -o $(CURDIR)/bin/tools/critest sigs.k8s.io/cri-tools/cmd/critest
+
+critest: build bin/tools/critest ## as root: critest against podctl cri serve, rootless (test/critest; CRITEST_FOCUS, CRITEST_SKIP)
+	test/critest/run.sh bin
 
 test: build bin/tools/crictl bin/tools/kubelet ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
 	test/run-tests.sh

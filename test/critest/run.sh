@@ -1,0 +1,62 @@
+#!/bin/bash
+# test/critest/run.sh BINDIR: cri-tools' critest v1.37.0 (make critest
+# builds it into bin/tools) against podctl cri serve, rootless, as root's
+# harness:
+#   - a user of its own, podctl-critest, with subordinate ids 300000-365535
+#     and a private XDG_RUNTIME_DIR (test/lib.sh), so that nothing here
+#     meets the pods of the test suite's user;
+#   - the images critest pulls, synthesized and served on 127.0.0.1 by
+#     test/critest/images, with a registries.conf that mirrors
+#     registry.k8s.io, k8s.gcr.io and gcr.io there (CONTAINERS_REGISTRIES_CONF
+#     for the server, and so for podctl-image);
+#   - critest as that user, on the server's socket.
+# CRITEST_FOCUS and CRITEST_SKIP pass -ginkgo.focus and -ginkgo.skip (CI
+# runs a focused subset); the summary line and every failed spec are
+# printed, and the log is kept in CRITEST_LOG if set.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/lib.sh
+bin=$(cd "${1:?usage: test/critest/run.sh BINDIR}" && pwd)
+tools=$bin
+[ -x "$tools/critest" ] || tools=$bin/tools
+[ "$(id -u)" = 0 ] || { echo "test/critest/run.sh: run as root" >&2; exit 1; }
+user=podctl-critest
+setup_test_user "$user" 300000-365535 # sets $rundir
+work=$(mktemp -d /tmp/podctl-critest.XXXXXX)
+chmod 755 "$work"
+as() { su "$user" -s /bin/bash -c 'cd / && exec env XDG_RUNTIME_DIR="$0" CONTAINERS_REGISTRIES_CONF="$1" "${@:2}"' -- "$rundir" "$work/registries.conf" "$@"; }
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	# What critest left (a spec that failed half-way): its pods, images.
+	for p in $(as "$bin/podctl" ps -a | awk 'NR > 1 { print $1 }'); do as "$bin/podctl" rm -f "$p" >/dev/null 2>&1 || true; done
+	for i in $(as "$bin/podctl" images --format json 2>/dev/null | python3 -c 'import json, sys; print(" ".join(i["id"] for i in json.load(sys.stdin) or []))'); do
+		as "$bin/podctl" rmi "$i" >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+make_busybox_rootfs "$work/rootfs" >/dev/null
+go build -o "$work/critest-images" ./test/critest/images
+"$work/critest-images" -rootfs "$work/rootfs" -conf "$work/registries.conf" -addr-file "$work/addr" >"$work/images.log" 2>&1 &
+pids+=($!)
+for ((i = 0; i < 600; i++)); do [ -s "$work/addr" ] && break; sleep 0.1; done
+[ -s "$work/addr" ] || { cat "$work/images.log"; echo "critest: the image registry did not start" >&2; exit 1; }
+chmod 644 "$work/registries.conf"
+
+sock=$work/cri.sock
+as "$bin/podctl" cri serve --listen "unix://$sock" >"$work/server.log" 2>&1 &
+pids+=($!)
+for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+
+args=(-runtime-endpoint "unix://$sock" -image-endpoint "unix://$sock" -ginkgo.no-color -ginkgo.v -parallel 1)
+[ -z "${CRITEST_FOCUS:-}" ] || args+=(-ginkgo.focus "$CRITEST_FOCUS")
+[ -z "${CRITEST_SKIP:-}" ] || args+=(-ginkgo.skip "$CRITEST_SKIP")
+log=${CRITEST_LOG:-$work/critest.log}
+rc=0
+as "$tools/critest" "${args[@]}" >"$log" 2>&1 || rc=$?
+grep -E '^Ran [0-9]+ of [0-9]+ Specs|^(FAIL|SUCCESS)!|Passed \| ' "$log" || true
+grep -E '^\s*\[FAIL\]' "$log" | sort -u || true
+exit $rc
