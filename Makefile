@@ -65,15 +65,7 @@ bin/tools/kubelet: test/kubelet/tools/go.mod test/kubelet/tools/go.sum
 
 kubelet: bin/tools/kubelet ## build Kubernetes' kubelet (pinned) into bin/tools
 
-kubelet-# cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test
-# binary (go test -c), built in a module of its own (test/critest/tools).
-bin/tools/critest: test/critest/tools/go.mod test/critest/tools/go.sum
-	cd test/critest/tools && $(GO) test -c -o $(CURDIR)/bin/tools/critest sigs.k8s.io/cri-tools/cmd/critest
-
-critest: build bin/tools/critest ## as root: critest against podctl cri serve, rootless (test/critest; CRITEST_FOCUS, CRITEST_SKIP)
-	test/critest/run.sh bin
-
-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve (test/kubelet)
+kubelet-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve, as root and rootless (test/kubelet)
 	test/kubelet/run.sh bin
 
 # cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test

@@ -109,9 +109,7 @@ func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContain
 	out := &runtimeapi.ListContainersResponse{}
 	for _, ref := range refs {
 		c := containerOf(ref)
-		if f != nil && (f.Id != "" && !strings.HasPrefix(c.Id, f.Id) ||
-			f.PodSandboxId != "" && !strings.HasPrefix(c.PodSandboxId, f.PodSandboxId) ||
-			f.State != nil && f.State.State != c.State || !selects(f.LabelSelector, c.Labels)) {
+		if !ctrSelected(ref, f.GetId(), f.GetPodSandboxId(), f.GetLabelSelector()) || f.GetState() != nil && f.State.State != c.State {
 			continue
 		}
 		out.Containers = append(out.Containers, c)
@@ -188,6 +186,13 @@ func containerStatus(ref sandbox.ContainerRef) *runtimeapi.ContainerStatus {
 		out.StartedAt = 0 // a zero time.Time, as UnixNano gives it
 	}
 	return out
+}
+
+// ctrSelected: a list filter's id and sandbox id (each a prefix) and
+// labels select ref.
+func ctrSelected(ref sandbox.ContainerRef, id, podID string, labels map[string]string) bool {
+	return strings.HasPrefix(ref.Container.Spec.ID, id) && strings.HasPrefix(ref.Pod.Spec.ID, podID) &&
+		selects(labels, userLabels(ref.Container.Spec.Labels))
 }
 
 // criContainers are the containers of the CRI's pods.

@@ -115,6 +115,25 @@ func inspectImage(ctx context.Context, name string) (*storeImage, error) {
 	return &imgs[0], nil
 }
 
+// imageName is the image a request names, which it must.
+func imageName(spec *runtimeapi.ImageSpec) (string, error) {
+	if spec.GetImage() == "" {
+		return "", invalid("image.image is empty: name an image")
+	}
+	return spec.GetImage(), nil
+}
+
+// inspectSpec reads the image a request names: nil if the store does not
+// have it; a gRPC error.
+func inspectSpec(ctx context.Context, spec *runtimeapi.ImageSpec) (*storeImage, error) {
+	name, err := imageName(spec)
+	if err != nil {
+		return nil, err
+	}
+	img, err := inspectImage(ctx, name)
+	return img, grpcError(err)
+}
+
 // ListImages lists the store's images (podman's too: the store is one).
 func (s *Server) ListImages(ctx context.Context, req *runtimeapi.ListImagesRequest) (*runtimeapi.ListImagesResponse, error) {
 	out, err := imageCmd(ctx, images.StoreBinary, "images", "--format", "json")
@@ -153,13 +172,9 @@ func imageMatches(img *runtimeapi.Image, name string) bool {
 // ImageStatus reports one image, or none (no error) when it is not in
 // the store, as the CRI asks.
 func (s *Server) ImageStatus(ctx context.Context, req *runtimeapi.ImageStatusRequest) (*runtimeapi.ImageStatusResponse, error) {
-	name := req.GetImage().GetImage()
-	if name == "" {
-		return nil, invalid("image.image is empty")
-	}
-	img, err := inspectImage(ctx, name)
+	img, err := inspectSpec(ctx, req.GetImage())
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, err
 	}
 	resp := &runtimeapi.ImageStatusResponse{}
 	if img != nil {
@@ -176,9 +191,9 @@ func (s *Server) ImageStatus(ctx context.Context, req *runtimeapi.ImageStatusReq
 // short names apply); auth, when given, goes to podctl-image in an
 // auth.json of its own that lives as long as the pull.
 func (s *Server) PullImage(ctx context.Context, req *runtimeapi.PullImageRequest) (*runtimeapi.PullImageResponse, error) {
-	name := req.GetImage().GetImage()
-	if name == "" {
-		return nil, invalid("image.image is empty")
+	name, err := imageName(req.GetImage())
+	if err != nil {
+		return nil, err
 	}
 	args := []string{"pull", "-q"}
 	if a := req.Auth; a != nil && (a.Username != "" || a.Auth != "" || a.IdentityToken != "" || a.RegistryToken != "") {
@@ -241,13 +256,9 @@ func authFile(image string, a *runtimeapi.AuthConfig) (string, func(), error) {
 
 // RemoveImage removes an image; one that is not there is no error.
 func (s *Server) RemoveImage(ctx context.Context, req *runtimeapi.RemoveImageRequest) (*runtimeapi.RemoveImageResponse, error) {
-	name := req.GetImage().GetImage()
-	if name == "" {
-		return nil, invalid("image.image is empty")
-	}
-	img, err := inspectImage(ctx, name)
+	img, err := inspectSpec(ctx, req.GetImage())
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, err
 	}
 	if img == nil {
 		return &runtimeapi.RemoveImageResponse{}, nil

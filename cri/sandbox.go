@@ -94,14 +94,8 @@ func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSand
 	f := req.Filter
 	out := &runtimeapi.ListPodSandboxResponse{}
 	for _, st := range pods {
-		if f != nil && f.Id != "" && !strings.HasPrefix(st.Spec.ID, f.Id) {
-			continue
-		}
 		sb := sandboxOf(st)
-		if f != nil && f.State != nil && f.State.State != sb.State {
-			continue
-		}
-		if f != nil && !selects(f.LabelSelector, sb.Labels) {
+		if !podSelected(st, f.GetId(), f.GetLabelSelector()) || f.GetState() != nil && f.State.State != sb.State {
 			continue
 		}
 		out.Items = append(out.Items, sb)
@@ -147,6 +141,11 @@ func sandboxStatus(st *model.PodState) *runtimeapi.PodSandboxStatus {
 		out.Network = &runtimeapi.PodSandboxNetworkStatus{}
 	}
 	return out
+}
+
+// podSelected: a list filter's id (a prefix) and labels select st.
+func podSelected(st *model.PodState, id string, labels map[string]string) bool {
+	return strings.HasPrefix(st.Spec.ID, id) && selects(labels, userLabels(st.Spec.Labels))
 }
 
 // selects: every pair of sel is among labels.

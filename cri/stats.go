@@ -79,9 +79,7 @@ func (s *Server) ListContainerStats(ctx context.Context, req *runtimeapi.ListCon
 	f := req.Filter
 	out := &runtimeapi.ListContainerStatsResponse{}
 	for _, ref := range refs {
-		if f != nil && (f.Id != "" && !strings.HasPrefix(ref.Container.Spec.ID, f.Id) ||
-			f.PodSandboxId != "" && !strings.HasPrefix(ref.Pod.Spec.ID, f.PodSandboxId) ||
-			!selects(f.LabelSelector, userLabels(ref.Container.Spec.Labels))) {
+		if !ctrSelected(ref, f.GetId(), f.GetPodSandboxId(), f.GetLabelSelector()) {
 			continue
 		}
 		out.Stats = append(out.Stats, ctrStats(ref))
@@ -123,7 +121,7 @@ func (s *Server) ListPodSandboxStats(ctx context.Context, req *runtimeapi.ListPo
 	f := req.Filter
 	out := &runtimeapi.ListPodSandboxStatsResponse{}
 	for _, st := range pods {
-		if f != nil && (f.Id != "" && !strings.HasPrefix(st.Spec.ID, f.Id) || !selects(f.LabelSelector, userLabels(st.Spec.Labels))) {
+		if !podSelected(st, f.GetId(), f.GetLabelSelector()) {
 			continue
 		}
 		out.Stats = append(out.Stats, podStats(st))
