@@ -37,8 +37,8 @@ var layers = [][]string{
 	{"kube", "cri"},
 	// Programs.
 	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "cmd/podctl-store", "cmd/podctl-image", "cmd/podctl-net",
-		"examples/kube-proxy/webproxy", "test/nettool", "test/bench/cribench", "test/critest/images", "test/imagebuild", "test/vm/vmconf", "test/leak"},
-	{"test/mkimage", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
+		"examples/kube-proxy/webproxy", "test/nettool", "test/bench/cribench", "test/imagebuild", "test/vm/vmconf", "test/leak"},
+	{"test/mkimage", "test/critest/images", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
 	{"test/vm"},
 }
 
