@@ -141,6 +141,14 @@ func TestCtrSpec(t *testing.T) {
 	if r := spec.Resources; r.MemoryMax != 64<<20 || r.CPUQuota != 50000 || r.CPUPeriod != 100000 || r.CPUWeight != 39 || limits != "" {
 		t.Errorf("resources in a pod with a cgroup: %+v (%q); want memory, cpu.max and weight 39", r, limits)
 	}
+	for want, p := range map[string]*runtimeapi.SecurityProfile{"unconfined": nil,
+		"": {ProfileType: runtimeapi.SecurityProfile_RuntimeDefault}, "/p.json": {ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: "/p.json"}} {
+		c := cfg()
+		c.Linux.SecurityContext.Seccomp = p
+		if spec, _, err := ctrSpec(c, pod); err != nil || spec.Seccomp != want {
+			t.Errorf("seccomp %v: %q, %v; want %q", p, spec.Seccomp, err, want)
+		}
+	}
 	for _, tc := range []struct {
 		field string
 		edit  func(*runtimeapi.ContainerConfig)

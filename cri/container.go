@@ -55,9 +55,13 @@ func (s *Server) StartContainer(ctx context.Context, req *runtimeapi.StartContai
 }
 
 // StopContainer stops a running container: its stop signal, SIGKILL after
-// the timeout. A container that is not running is no error.
+// the timeout. A container that is not running, or not there, is no error
+// (the CRI asks StopContainer to be idempotent, as critest checks).
 func (s *Server) StopContainer(ctx context.Context, req *runtimeapi.StopContainerRequest) (*runtimeapi.StopContainerResponse, error) {
 	ref, err := findContainer(ctx, req.ContainerId)
+	if isNotFound(err) {
+		return &runtimeapi.StopContainerResponse{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -132,12 +132,17 @@ func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, spec *model.Contai
 			return invalid("capabilities.add_ambient_capabilities: podctl does not raise ambient capabilities")
 		}
 	}
-	switch p := sc.Seccomp; p.GetProfileType() {
-	case runtimeapi.SecurityProfile_RuntimeDefault:
-		// podctl's default filter (moby's); also when none is given.
-	case runtimeapi.SecurityProfile_Unconfined:
+	switch p := sc.Seccomp; {
+	case p == nil:
+		// None given: unconfined, as containerd and CRI-O read the CRI
+		// (the kubelet sends RuntimeDefault explicitly with
+		// --seccomp-default, and Unconfined otherwise).
 		spec.Seccomp = "unconfined"
-	case runtimeapi.SecurityProfile_Localhost:
+	case p.ProfileType == runtimeapi.SecurityProfile_RuntimeDefault:
+		// podctl's default filter (moby's).
+	case p.ProfileType == runtimeapi.SecurityProfile_Unconfined:
+		spec.Seccomp = "unconfined"
+	case p.ProfileType == runtimeapi.SecurityProfile_Localhost:
 		if !filepath.IsAbs(p.LocalhostRef) {
 			return invalid("seccomp.localhost_ref %q: must be an absolute path to a profile", p.LocalhostRef)
 		}

@@ -37,8 +37,8 @@ const (
 )
 
 // passwd and group of the user images (critest's images/image-user).
-const passwd = "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/sh\nuser1002:x:1002:1002::/home:/bin/sh\nuser1000:x:1000:1000::/home:/bin/sh\n"
-const group = "root:x:0:\nwww-data:x:33:\ngroup1002:x:1002:\ngroup1003:x:1003:\ngroup50000:x:50000:user1000\n"
+const passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/sh\nuser1002:x:1002:1002::/home:/bin/sh\nuser1000:x:1000:1000::/home:/bin/sh\n"
+const group = "root:x:0:\nnogroup:x:65534:\nwww-data:x:33:\ngroup1002:x:1002:\ngroup1003:x:1003:\ngroup50000:x:50000:user1000\n"
 
 func main() {
 	rootfs := flag.String("rootfs", "", "a busybox rootfs (test/lib.sh's make_busybox_rootfs)")
@@ -75,46 +75,48 @@ func main() {
 
 // images are critest's references and what each one is.
 func images(base []byte) map[string]imagebuild.Image {
+	users := []imagebuild.Entry{
+		{Path: "etc/", Dir: true}, {Path: "etc/passwd", Body: passwd}, {Path: "etc/group", Body: group},
+		{Path: "var/", Dir: true}, {Path: "var/www/", Dir: true, UID: 33, GID: 33},
+	}
 	img := func(cfg imagebuild.Config, extra ...imagebuild.Entry) imagebuild.Image {
 		if cfg.Env == nil {
 			cfg.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 		}
-		i := imagebuild.Image{Config: cfg, Layers: [][]byte{base}, Gzip: true}
+		// Every image has critest's users (busybox:1.29's nobody too).
+		i := imagebuild.Image{Config: cfg, Layers: [][]byte{base, imagebuild.Layer(users)}, Gzip: true}
 		if len(extra) > 0 {
 			i.Layers = append(i.Layers, imagebuild.Layer(extra))
 		}
 		return i
 	}
-	users := []imagebuild.Entry{
-		{Path: "etc/", Dir: true}, {Path: "etc/passwd", Body: passwd}, {Path: "etc/group", Body: group},
-		{Path: "var/", Dir: true}, {Path: "var/www/", Dir: true, UID: 33, GID: 33},
-	}
 	// A web server as critest's nginx and httpd: busybox httpd on :80,
 	// its pid where nginx keeps it.
-	web := func(page string) imagebuild.Image {
-		return img(imagebuild.Config{Cmd: []string{"/bin/sh", "-c", "mkdir -p /var/run && echo $$ > /var/run/nginx.pid && exec httpd -f -p 80 -h /www"}},
+	// It says its name on stderr first, as the real ones log at start.
+	web := func(name, page string) imagebuild.Image {
+		return img(imagebuild.Config{Cmd: []string{"/bin/sh", "-c", "echo " + name + ": started >&2; mkdir -p /var/run && echo $$ > /var/run/nginx.pid && exec httpd -f -p 80 -h /www"}},
 			imagebuild.Entry{Path: "www/", Dir: true}, imagebuild.Entry{Path: "www/index.html", Body: page},
 			imagebuild.Entry{Path: "var/", Dir: true}, imagebuild.Entry{Path: "var/run/", Dir: true})
 	}
 	sh := []string{"/bin/sh"}
 	out := map[string]imagebuild.Image{
 		e2e + "busybox:1.29-2": img(imagebuild.Config{Cmd: sh}),
-		e2e + "nginx:1.14-2":   web("<h1>Welcome to nginx!</h1>\n"),
-		e2e + "httpd:2.4.39-4": web("<html><body><h1>It works!</h1></body></html>\n"),
+		e2e + "nginx:1.14-2":   web("nginx", "<h1>Welcome to nginx!</h1>\n"),
+		e2e + "httpd:2.4.39-4": web("httpd", "<html><body><h1>It works!</h1></body></html>\n"),
 		// nonewprivs: prints its effective uid after a setuid exec would
 		// have raised it: busybox id, the same without setuid here.
 		e2e + "nonewprivs:1.3":                    img(imagebuild.Config{Cmd: []string{"/bin/id", "-u"}}),
 		"registry.k8s.io/pause:3.9":               img(imagebuild.Config{Cmd: []string{"/bin/sleep", "2147483647"}}),
 		"k8s.gcr.io/pause:3.9":                    img(imagebuild.Config{Cmd: []string{"/bin/sleep", "2147483647"}}),
-		staged + "test-image-user-uid":            img(imagebuild.Config{Cmd: sh, User: "1002"}, users...),
-		staged + "test-image-user-username":       img(imagebuild.Config{Cmd: sh, User: "www-data"}, users...),
-		staged + "test-image-user-uid-group":      img(imagebuild.Config{Cmd: sh, User: "1003:1003"}, users...),
-		staged + "test-image-user-username-group": img(imagebuild.Config{Cmd: sh, User: "www-data:www-data"}, users...),
-		staged + "test-image-predefined-group":    img(imagebuild.Config{Cmd: sh, User: "1000"}, users...),
+		staged + "test-image-user-uid":            img(imagebuild.Config{Cmd: sh, User: "1002"}),
+		staged + "test-image-user-username":       img(imagebuild.Config{Cmd: sh, User: "www-data"}),
+		staged + "test-image-user-uid-group":      img(imagebuild.Config{Cmd: sh, User: "1003:1003"}),
+		staged + "test-image-user-username-group": img(imagebuild.Config{Cmd: sh, User: "www-data:www-data"}),
+		staged + "test-image-predefined-group":    img(imagebuild.Config{Cmd: sh, User: "1000"}),
 		staged + "test-image-latest":              img(imagebuild.Config{Cmd: sh}),
 		staged + "test-image-tag:test":            img(imagebuild.Config{Cmd: sh}),
 		staged + "test-image-tag:all":             img(imagebuild.Config{Cmd: sh}),
-		staged + "hostnet-nginx-amd64":            web("<h1>Welcome to nginx!</h1>\n"),
+		staged + "hostnet-nginx-amd64":            web("nginx", "<h1>Welcome to nginx!</h1>\n"),
 	}
 	// Three tags of one image; three images (a file tells them apart).
 	for i := 1; i <= 3; i++ {
