@@ -40,7 +40,8 @@ trap cleanup EXIT
 
 make_busybox_rootfs "$work/rootfs" >/dev/null
 go build -o "$work/critest-images" ./test/critest/images
-"$work/critest-images" -rootfs "$work/rootfs" -conf "$work/registries.conf" -addr-file "$work/addr" >"$work/images.log" 2>&1 &
+CGO_ENABLED=0 go build -o "$work/nonewprivs" ./test/critest/nonewprivs
+"$work/critest-images" -rootfs "$work/rootfs" -nonewprivs "$work/nonewprivs" -conf "$work/registries.conf" -addr-file "$work/addr" >"$work/images.log" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 600; i++)); do [ -s "$work/addr" ] && break; sleep 0.1; done
 [ -s "$work/addr" ] || { cat "$work/images.log"; echo "critest: the image registry did not start" >&2; exit 1; }

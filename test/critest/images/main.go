@@ -40,10 +40,14 @@ const (
 const passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/sh\nuser1002:x:1002:1002::/home:/bin/sh\nuser1000:x:1000:1000::/home:/bin/sh\n"
 const group = "root:x:0:\nnogroup:x:65534:\nwww-data:x:33:\ngroup1002:x:1002:\ngroup1003:x:1003:\ngroup50000:x:50000:user1000\n"
 
+// pgrep PATTERN: the pids whose command name matches, from /proc.
+const pgrep = "#!/bin/sh\nfor d in /proc/[0-9]*; do grep -q -- \"$1\" $d/comm 2>/dev/null && echo ${d#/proc/}; done; exit 0\n"
+
 func main() {
 	rootfs := flag.String("rootfs", "", "a busybox rootfs (test/lib.sh's make_busybox_rootfs)")
 	conf := flag.String("conf", "", "where to write registries.conf")
 	addrFile := flag.String("addr-file", "", "where to write host:port once serving")
+	nonewprivs := flag.String("nonewprivs", "", "the static binary of test/critest/nonewprivs")
 	flag.Parse()
 	if *rootfs == "" || *conf == "" {
 		log.Fatal("usage: critest-images -rootfs DIR -conf registries.conf")
@@ -58,7 +62,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for ref, img := range images(base) {
+	nnp, err := os.ReadFile(*nonewprivs)
+	if err != nil {
+		log.Fatal("-nonewprivs: ", err)
+	}
+	for ref, img := range images(base, string(nnp)) {
 		if err := push(addr, ref, img); err != nil {
 			log.Fatalf("%s: %v", ref, err)
 		}
@@ -74,10 +82,13 @@ func main() {
 }
 
 // images are critest's references and what each one is.
-func images(base []byte) map[string]imagebuild.Image {
+func images(base []byte, nonewprivs string) map[string]imagebuild.Image {
+	// critest's users, and a pgrep, which the real busybox image has
+	// and Debian's busybox-static does not.
 	users := []imagebuild.Entry{
 		{Path: "etc/", Dir: true}, {Path: "etc/passwd", Body: passwd}, {Path: "etc/group", Body: group},
 		{Path: "var/", Dir: true}, {Path: "var/www/", Dir: true, UID: 33, GID: 33},
+		{Path: "bin/", Dir: true}, {Path: "bin/pgrep", Mode: 0o755, Body: pgrep},
 	}
 	img := func(cfg imagebuild.Config, extra ...imagebuild.Entry) imagebuild.Image {
 		if cfg.Env == nil {
@@ -90,11 +101,15 @@ func images(base []byte) map[string]imagebuild.Image {
 		}
 		return i
 	}
-	// A web server as critest's nginx and httpd: busybox httpd on :80,
-	// its pid where nginx keeps it.
-	// It says its name on stderr first, as the real ones log at start.
+	// A web server as critest's nginx and httpd: busybox httpd on :80
+	// under a shell that is the container's PID 1, its pid where nginx
+	// keeps it and "master process" in its command line (what critest
+	// looks for in /proc/1/cmdline); it says its name on stderr first, as
+	// the real ones log at start, and ends on SIGTERM.
 	web := func(name, page string) imagebuild.Image {
-		return img(imagebuild.Config{Cmd: []string{"/bin/sh", "-c", "echo " + name + ": started >&2; mkdir -p /var/run && echo $$ > /var/run/nginx.pid && exec httpd -f -p 80 -h /www"}},
+		script := "echo " + name + ": started >&2; mkdir -p /var/run && echo $$ > /var/run/nginx.pid; " +
+			"httpd -f -p 80 -h /www & trap 'kill $!; exit 0' TERM; wait"
+		return img(imagebuild.Config{Cmd: []string{"/bin/sh", "-c", script, name + ": master process"}},
 			imagebuild.Entry{Path: "www/", Dir: true}, imagebuild.Entry{Path: "www/index.html", Body: page},
 			imagebuild.Entry{Path: "var/", Dir: true}, imagebuild.Entry{Path: "var/run/", Dir: true})
 	}
@@ -103,9 +118,8 @@ func images(base []byte) map[string]imagebuild.Image {
 		e2e + "busybox:1.29-2": img(imagebuild.Config{Cmd: sh}),
 		e2e + "nginx:1.14-2":   web("nginx", "<h1>Welcome to nginx!</h1>\n"),
 		e2e + "httpd:2.4.39-4": web("httpd", "<html><body><h1>It works!</h1></body></html>\n"),
-		// nonewprivs: prints its effective uid after a setuid exec would
-		// have raised it: busybox id, the same without setuid here.
-		e2e + "nonewprivs:1.3":                    img(imagebuild.Config{Cmd: []string{"/bin/id", "-u"}}),
+		e2e + "nonewprivs:1.3": img(imagebuild.Config{Entrypoint: []string{"/nonewprivs"}},
+			imagebuild.Entry{Path: "nonewprivs", Mode: 0o4755, Body: nonewprivs}),
 		"registry.k8s.io/pause:3.9":               img(imagebuild.Config{Cmd: []string{"/bin/sleep", "2147483647"}}),
 		"k8s.gcr.io/pause:3.9":                    img(imagebuild.Config{Cmd: []string{"/bin/sleep", "2147483647"}}),
 		staged + "test-image-user-uid":            img(imagebuild.Config{Cmd: sh, User: "1002"}),
@@ -118,7 +132,15 @@ func images(base []byte) map[string]imagebuild.Image {
 		staged + "test-image-tag:all":             img(imagebuild.Config{Cmd: sh}),
 		staged + "hostnet-nginx-amd64":            web("nginx", "<h1>Welcome to nginx!</h1>\n"),
 	}
-	// Three tags of one image; three images (a file tells them apart).
+	// Each image is an image of its own (critest counts the store's
+	// images and their tags): a file with its name tells them apart, but
+	// for the three tags of one image and the pause under two registries.
+	for ref, i := range out {
+		if !strings.HasSuffix(ref, "/pause:3.9") {
+			i.Layers = append(i.Layers, imagebuild.Layer([]imagebuild.Entry{{Path: "image-name", Body: ref + "\n"}}))
+			out[ref] = i
+		}
+	}
 	for i := 1; i <= 3; i++ {
 		out[fmt.Sprintf("%stest-image-tags:%d", staged, i)] = img(imagebuild.Config{Cmd: sh}, imagebuild.Entry{Path: "tags", Body: "same\n"})
 		out[fmt.Sprintf("%stest-image-%d:latest", staged, i)] = img(imagebuild.Config{Cmd: sh}, imagebuild.Entry{Path: "which", Body: fmt.Sprintf("%d\n", i)})
