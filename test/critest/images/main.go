@@ -106,9 +106,9 @@ func images(base []byte, nonewprivs string) map[string]imagebuild.Image {
 	// keeps it and "master process" in its command line (what critest
 	// looks for in /proc/1/cmdline); it says its name on stderr first, as
 	// the real ones log at start, and ends on SIGTERM.
-	web := func(name, page string) imagebuild.Image {
+	web := func(name string, port int, page string) imagebuild.Image {
 		script := "echo " + name + ": started >&2; mkdir -p /var/run && echo $$ > /var/run/nginx.pid; " +
-			"httpd -f -p 80 -h /www & trap 'kill $!; exit 0' TERM; wait"
+			"httpd -f -p " + fmt.Sprint(port) + " -h /www & trap 'kill $!; exit 0' TERM; wait"
 		return img(imagebuild.Config{Cmd: []string{"/bin/sh", "-c", script, name + ": master process"}},
 			imagebuild.Entry{Path: "www/", Dir: true}, imagebuild.Entry{Path: "www/index.html", Body: page},
 			imagebuild.Entry{Path: "var/", Dir: true}, imagebuild.Entry{Path: "var/run/", Dir: true})
@@ -116,8 +116,8 @@ func images(base []byte, nonewprivs string) map[string]imagebuild.Image {
 	sh := []string{"/bin/sh"}
 	out := map[string]imagebuild.Image{
 		e2e + "busybox:1.29-2": img(imagebuild.Config{Cmd: sh}),
-		e2e + "nginx:1.14-2":   web("nginx", "<h1>Welcome to nginx!</h1>\n"),
-		e2e + "httpd:2.4.39-4": web("httpd", "<html><body><h1>It works!</h1></body></html>\n"),
+		e2e + "nginx:1.14-2":   web("nginx", 80, "<h1>Welcome to nginx!</h1>\n"),
+		e2e + "httpd:2.4.39-4": web("httpd", 80, "<html><body><h1>It works!</h1></body></html>\n"),
 		e2e + "nonewprivs:1.3": img(imagebuild.Config{Entrypoint: []string{"/nonewprivs"}},
 			imagebuild.Entry{Path: "nonewprivs", Mode: 0o4755, Body: nonewprivs}),
 		"registry.k8s.io/pause:3.9":               img(imagebuild.Config{Cmd: []string{"/bin/sleep", "2147483647"}}),
@@ -130,7 +130,7 @@ func images(base []byte, nonewprivs string) map[string]imagebuild.Image {
 		staged + "test-image-latest":              img(imagebuild.Config{Cmd: sh}),
 		staged + "test-image-tag:test":            img(imagebuild.Config{Cmd: sh}),
 		staged + "test-image-tag:all":             img(imagebuild.Config{Cmd: sh}),
-		staged + "hostnet-nginx-amd64":            web("nginx", "<h1>Welcome to nginx!</h1>\n"),
+		staged + "hostnet-nginx-amd64":            web("nginx", 12003, "<h1>Welcome to nginx!</h1>\n"),
 	}
 	// Each image is an image of its own (critest counts the store's
 	// images and their tags): a file with its name tells them apart, but
