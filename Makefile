@@ -65,7 +65,7 @@ bin/tools/kubelet: test/kubelet/tools/go.mod test/kubelet/tools/go.sum
 
 kubelet: bin/tools/kubelet ## build Kubernetes' kubelet (pinned) into bin/tools
 
-kubelet-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve, as root and rootless (test/kubelet)
+kubelet-test: build bin/tools/crictl bin/tools/kubelet bin/tools/critest ## as root: a real kubelet runs a static pod through podctl cri serve, as root and rootless (test/kubelet)
 	test/kubelet/run.sh bin
 
 # cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test

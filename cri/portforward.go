@@ -15,7 +15,8 @@ import (
 )
 
 // PortForward joins stream to 127.0.0.1:port in the sandbox's network
-// namespace. A process of this server cannot enter that namespace itself
+// namespace (the node's, for a sandbox of the node's network: dialled from
+// here). A process of this server cannot enter that namespace itself
 // (a multithreaded process may not setns(2) into a user namespace, and the
 // pod's network namespace belongs to the pod's), so the bridge network's
 // ports stage does it (netsetup/forward.go, podctl-net): it is started
@@ -31,6 +32,16 @@ func (r streamRuntime) PortForward(ctx context.Context, podID string, port int32
 	st, err := findPod(ctx, podID)
 	if err != nil {
 		return err
+	}
+	if st.Spec.Network.Mode == netsetup.Host {
+		// The node's network: the server is in it already, and the
+		// ports stage could not join it (a namespace of the initial
+		// user namespace).
+		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(port)))
+		if err != nil {
+			return err
+		}
+		return splice(stream, c.(*net.TCPConn))
 	}
 	pidfd, err := unix.PidfdOpen(st.Pause.PID, 0)
 	if err != nil {
@@ -71,11 +82,20 @@ func (r streamRuntime) PortForward(ctx context.Context, podID string, port int32
 	if err != nil {
 		return err
 	}
+	return splice(stream, c.(*net.UnixConn))
+}
+
+// splice copies stream to c and back until c's side ends; stream's end
+// ends c's writing half, so the port sees the client's EOF.
+func splice(stream io.ReadWriteCloser, c interface {
+	io.ReadWriteCloser
+	CloseWrite() error
+}) error {
 	defer c.Close()
 	go func() {
 		io.Copy(c, stream)
-		c.(*net.UnixConn).CloseWrite()
+		c.CloseWrite()
 	}()
-	_, err = io.Copy(stream, c)
+	_, err := io.Copy(stream, c)
 	return err
 }
