@@ -26,7 +26,10 @@ work=$(mktemp -d /tmp/podctl-critest.XXXXXX)
 chmod 755 "$work"
 as() { su "$user" -s /bin/bash -c 'cd / && exec env XDG_RUNTIME_DIR="$0" CONTAINERS_REGISTRIES_CONF="$1" "${@:2}"' -- "$rundir" "$work/registries.conf" "$@"; }
 pids=()
+sock=$work/run/cri.sock
 cleanup() {
+	# The server is su's child: by its command line.
+	pkill -f "cri serve --listen unix://$sock" 2>/dev/null || true
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# What critest left (a spec that failed half-way): its pods, images.
@@ -49,7 +52,6 @@ chmod 644 "$work/registries.conf"
 
 # The socket in a directory of the user's.
 mkdir "$work/run" && chown "$user:" "$work/run"
-sock=$work/run/cri.sock
 # CRITEST_NETWORK=bridge: the pods on the user's shared bridge, and
 # critest inside that network and user namespace (with a mount namespace
 # of its own), where it reaches the pods' IPs and is root for its host-side
