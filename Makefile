@@ -65,7 +65,7 @@ bin/tools/kubelet: test/kubelet/tools/go.mod test/kubelet/tools/go.sum
 
 kubelet: bin/tools/kubelet ## build Kubernetes' kubelet (pinned) into bin/tools
 
-kubelet-test: build bin/tools/crictl bin/tools/kubelet bin/tools/critest ## as root: a real kubelet runs a static pod through podctl cri serve, as root and rootless (test/kubelet)
+kubelet-test: build bin/tools/crictl bin/tools/kubelet ## as root: a real kubelet runs a static pod through podctl cri serve, as root and rootless (test/kubelet)
 	test/kubelet/run.sh bin
 
 # cri-tools' critest v1.37.0, the CRI validation suite: a Ginkgo test
@@ -76,7 +76,7 @@ bin/tools/critest: test/critest/tools/go.mod test/critest/tools/go.sum
 critest: build bin/tools/critest ## as root: critest against podctl cri serve, rootless (test/critest; CRITEST_FOCUS, CRITEST_SKIP)
 	test/critest/run.sh bin
 
-test: build bin/tools/crictl bin/tools/kubelet ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
+test: build bin/tools/crictl bin/tools/kubelet bin/tools/critest ## lint, unit tests, then end-to-end tests (rootless, and as root when run by root)
 	test/run-tests.sh
 
 lint: ## gofmt and go vet
