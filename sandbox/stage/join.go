@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 
@@ -108,7 +108,7 @@ type Proc struct {
 // Joiner is a join stage that runs and waits for its pause: podctl starts
 // it while the pause is still being made, so that the two execs overlap.
 type Joiner struct {
-	cmd  *exec.Cmd
+	proc *forkexec.Process
 	sock *SyncSocket
 	// beforeConfig, if set, runs once the init is forked and before it
 	// is configured: the supervisor waits there for the pod's network.
@@ -118,7 +118,7 @@ type Joiner struct {
 // SpawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
 func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
-	cmd := &exec.Cmd{
+	cmd := &forkexec.Cmd{
 		Path:   SelfExe,
 		Args:   []string{"podctl-join"},
 		Env:    []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
@@ -126,17 +126,17 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 		Stdout: stdio[1],
 		Stderr: stdio[2],
 	}
-	sock, err := SpawnStage("container "+name, cmd, cgroup, true)
+	proc, sock, err := SpawnStage("container "+name, cmd, cgroup, true)
 	if err != nil {
 		return nil, err
 	}
-	return &Joiner{cmd: cmd, sock: sock}, nil
+	return &Joiner{proc: proc, sock: sock}, nil
 }
 
 // Abort ends a join stage that will not be used: on end-of-file it exits.
 func (j *Joiner) Abort() {
 	j.sock.Close()
-	j.cmd.Wait()
+	j.proc.Wait()
 }
 
 // Start sends the join stage into the namespaces of the process behind
@@ -149,7 +149,7 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	initPID := 0
 	defer func() {
 		if err != nil {
-			Abandon(j.cmd, sock, initPID)
+			Abandon(j.proc, sock, initPID)
 		}
 	}()
 
@@ -167,7 +167,7 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	if initPID, err = strconv.Atoi(rest); err != nil {
 		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
 	}
-	if err := j.cmd.Wait(); err != nil {
+	if err := j.proc.Wait(); err != nil {
 		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
 	}
 

@@ -3,11 +3,11 @@ package stage
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 
@@ -56,7 +56,7 @@ func UsePodctl(path string) { SelfExe = path }
 
 // pauseSetup is a started pause stage that has not been given its id maps.
 type pauseSetup struct {
-	cmd  *exec.Cmd
+	proc *forkexec.Process
 	sock *SyncSocket
 	// premapped: the pod uses the shared network's user namespace,
 	// already mapped (nsenter.c, enter_shared_network).
@@ -67,7 +67,7 @@ type pauseSetup struct {
 // its own preparations while that process starts; finish completes it.
 // The pause carries the pod's name in its argv.
 func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
-	cmd := &exec.Cmd{
+	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
 		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3", nsenter.EnvPodName + "=" + pod},
@@ -81,19 +81,19 @@ func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*p
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
 	}
-	sock, err := SpawnStage("the pause", cmd, cgroup, true)
+	proc, sock, err := SpawnStage("the pause", cmd, cgroup, true)
 	CloseFile(cgroup)
 	if err != nil {
 		return nil, err
 	}
-	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
+	return &pauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil}, nil
 }
 
 // Abort ends a pause stage before finish: it has forked nothing yet.
 func (ps *pauseSetup) Abort() {
 	ps.sock.Close()
-	ps.cmd.Process.Kill()
-	ps.cmd.Wait()
+	ps.proc.Kill()
+	ps.proc.Wait()
 }
 
 // MapUserNS is podctl's side of the first steps of a stage that makes a
@@ -120,13 +120,13 @@ func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error
 // following the first conversation of sync.go, and returns once the pause
 // is forked. On error nothing of the pod is left.
 func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
-	cmd, sock := ps.cmd, ps.sock
+	proc, sock := ps.proc, ps.sock
 	pausePID := 0
 	defer func() {
 		if err != nil {
 			// The pause, if forked, is our child: killed and reaped,
 			// and with it the namespaces it holds.
-			Abandon(cmd, sock, pausePID)
+			Abandon(proc, sock, pausePID)
 		}
 	}()
 
@@ -136,7 +136,7 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 		} else if word != "unshared" {
 			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
 		}
-	} else if err := MapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
+	} else if err := MapUserNS(sock, proc.Pid, ids, "the pod"); err != nil {
 		return nil, err
 	}
 	if err := sock.SendText("mapped %s", hostname); err != nil {
@@ -163,7 +163,7 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 			return nil, fmt.Errorf("pause setup: unexpected message %q", word)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := proc.Wait(); err != nil {
 		return nil, fmt.Errorf("pause setup stage: %w", err)
 	}
 	p = &Pause{Pid: pausePID, sock: sock, Ready: ready}

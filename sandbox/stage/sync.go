@@ -73,7 +73,7 @@ type SyncSocket struct {
 }
 
 // NewSyncPair makes the socketpair; the child's end is returned as an
-// *os.File to be passed in exec.Cmd.ExtraFiles (which clears close-on-exec
+// *os.File to be passed in forkexec.Cmd.ExtraFiles (which clears close-on-exec
 // for it in the child only).
 func NewSyncPair(peer string) (*SyncSocket, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
