@@ -28,7 +28,7 @@ type Cmd struct {
 	// Stdin, Stdout and Stderr become the child's descriptors 0 to 2; nil
 	// is /dev/null, as with os/exec.
 	Stdin, Stdout, Stderr *os.File
-	// ExtraFiles become descriptors 3 and up, in order.
+	// ExtraFiles become descriptors 3 and up, in order (nil: /dev/null).
 	ExtraFiles []*os.File
 	// Sys: a session, a process group, a cgroup to be born in, ...;
 	// Start sets its PidFD.
@@ -94,12 +94,14 @@ func Start(c *Cmd) (*Process, error) {
 	return &Process{Pid: pid, pidfd: pidfd}, nil
 }
 
-// devNull opens /dev/null if a standard stream of c needs it.
+// devNull opens /dev/null if a descriptor of c needs it (a nil one).
 func devNull(c *Cmd) (*os.File, error) {
-	if c.Stdin != nil && c.Stdout != nil && c.Stderr != nil {
-		return nil, nil
+	for _, f := range append([]*os.File{c.Stdin, c.Stdout, c.Stderr}, c.ExtraFiles...) {
+		if f == nil {
+			return os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		}
 	}
-	return os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	return nil, nil
 }
 
 // PidFD is the child's pidfd, -1 once it was waited for or released; the

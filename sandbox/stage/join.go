@@ -110,6 +110,9 @@ type Proc struct {
 type Joiner struct {
 	proc *forkexec.Process
 	sock *SyncSocket
+	// made: the pause stage, in the pod's namespaces already
+	// (pausejoin.go); Start sends it no pidfd.
+	made bool
 	// beforeConfig, if set, runs once the init is forked and before it
 	// is configured: the supervisor waits there for the pod's network.
 	BeforeConfig func() error
@@ -134,8 +137,13 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 }
 
 // Abort ends a join stage that will not be used: on end-of-file it exits.
+// The pause stage may still be making the pod: it is killed (it has no
+// child of its own to leave behind: the pause is ours, CLONE_PARENT).
 func (j *Joiner) Abort() {
 	j.sock.Close()
+	if j.made {
+		j.proc.Kill()
+	}
 	j.proc.Wait()
 }
 
@@ -153,9 +161,16 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		}
 	}()
 
-	explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
-	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
-		return nil, err
+	if j.made {
+		explain.Printf("podctl", "tells the pause's set-up stage, in the pod's namespaces already, to go on as the join stage of container %s: unshare %s", cfg.Container, explain.NSFlagNames(unshareFlags))
+		if err := sock.Send([]byte(fmt.Sprintf("join 0 %#x", unshareFlags))); err != nil {
+			return nil, err
+		}
+	} else {
+		explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
+		if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
+			return nil, err
+		}
 	}
 	word, rest, err := sock.RecvText()
 	if err != nil {
