@@ -6,12 +6,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,16 +88,14 @@ func startForwarder(self string, env []string, files []*os.File, spec []string, 
 	defer logf.Close()
 	h := &Helper{Mode: Bridge, ready: make(chan struct{})}
 	close(h.ready) // listening from the start: the sockets are bound already
-	pid := -1
-	h.cmd = &exec.Cmd{Path: self, Args: []string{"podctl-ports"},
+	h.proc, err = forkexec.Start(&forkexec.Cmd{Path: self, Args: []string{"podctl-ports"},
 		Env:        append(env, EnvForward+"="+strings.Join(spec, ",")),
 		ExtraFiles: files, Stdout: logf, Stderr: logf,
-		SysProcAttr: &syscall.SysProcAttr{PidFD: &pid, Setpgid: true}}
-	if err := h.cmd.Start(); err != nil {
+		Sys: &syscall.SysProcAttr{Setpgid: true}})
+	if err != nil {
 		return nil, fmt.Errorf("starting the port forwarder: %w", err)
 	}
-	h.PID, h.PIDFD = h.cmd.Process.Pid, pid
-	unix.CloseOnExec(pid)
+	h.PID, h.PIDFD = h.proc.Pid, h.proc.PidFD()
 	return h, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,8 +37,8 @@ type Status struct {
 type Helper struct {
 	Mode  Mode
 	PID   int
-	PIDFD int // pidfd_open(2)'d at clone (CLONE_PIDFD): never a recycled pid
-	cmd   *exec.Cmd
+	PIDFD int               // pidfd_open(2)'d at clone (CLONE_PIDFD): never a recycled pid
+	proc  *forkexec.Process // owns PIDFD when we started it
 	// ready is closed once the helper has configured the namespace, or
 	// has failed to (err).
 	ready chan struct{}
@@ -113,25 +114,25 @@ func Start(cfg Config, pausePID, pausePIDFD int, dir string, cgroup *os.File) (*
 		closeNS()
 		return nil, fmt.Errorf("--network %s has no helper", cfg.Mode)
 	}
-	pidfd := -1
-	h.cmd = exec.Command(cfg.Mode.Helper(), args...)
-	h.cmd.Args[0] = HelperArgv0(cfg.Mode.Helper(), dir)
-	h.cmd.ExtraFiles = []*os.File{w, nsFiles[0], nsFiles[1]} // fds 3, 4, 5
-	h.cmd.Stdout, h.cmd.Stderr = logf, logf
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{PidFD: &pidfd,
-		// Its own process group: a Ctrl-C at podctl run's terminal is
-		// podctl's to handle (it stops the pod, then the helper).
-		Setpgid: true}
-	if cgroup != nil {
-		h.cmd.SysProcAttr.UseCgroupFD, h.cmd.SysProcAttr.CgroupFD = true, int(cgroup.Fd())
+	path, err := exec.LookPath(cfg.Mode.Helper())
+	if err == nil {
+		cmd := &forkexec.Cmd{Path: path, Args: append([]string{HelperArgv0(cfg.Mode.Helper(), dir)}, args...),
+			ExtraFiles: []*os.File{w, nsFiles[0], nsFiles[1]}, // fds 3, 4, 5
+			Stdout:     logf, Stderr: logf,
+			// Its own process group: a Ctrl-C at podctl run's terminal is
+			// podctl's to handle (it stops the pod, then the helper).
+			Sys: &syscall.SysProcAttr{Setpgid: true}}
+		if cgroup != nil {
+			cmd.Sys.UseCgroupFD, cmd.Sys.CgroupFD = true, int(cgroup.Fd())
+		}
+		h.proc, err = forkexec.Start(cmd)
 	}
-	if err := h.cmd.Start(); err != nil {
+	if err != nil {
 		r.Close()
 		closeNS()
 		return nil, fmt.Errorf("starting %s: %w", cfg.Mode.Helper(), err)
 	}
-	h.PID, h.PIDFD = h.cmd.Process.Pid, pidfd
-	unix.CloseOnExec(pidfd)
+	h.PID, h.PIDFD = h.proc.Pid, h.proc.PidFD()
 	go func() {
 		defer close(h.ready)
 		defer r.Close()
@@ -197,9 +198,8 @@ func (h *Helper) Stop(wait bool) {
 // Reap collects the exit status of a helper that has exited (or been
 // killed), and closes its pidfd. It returns how it ended.
 func (h *Helper) Reap() string {
-	// wait4 by pid, not exec.Cmd.Wait: Go waits on its own copy of the
-	// pidfd, which shares our file description, and the supervisor's
-	// poller made that non-blocking (waitid would say EAGAIN).
+	// wait4 by pid, not waitid(P_PIDFD): the supervisor's poller made
+	// the pidfd's file description non-blocking (waitid would say EAGAIN).
 	var ws unix.WaitStatus
 	var err error
 	for {
@@ -214,8 +214,9 @@ func (h *Helper) Reap() string {
 	case ws.Signaled():
 		how = "killed by " + unix.SignalName(ws.Signal())
 	}
-	if h.cmd != nil {
-		h.cmd.Process.Release()
+	if h.proc != nil {
+		h.proc.Release() // closes PIDFD
+		h.proc, h.PIDFD = nil, -1
 	}
 	if h.PIDFD >= 0 {
 		unix.Close(h.PIDFD)
@@ -271,8 +272,9 @@ func OpenNamespace(pid, pidfd int, kind string) (*os.File, error) {
 // pasta): we neither wait for it nor kill it; whoever takes the network
 // down kills it by its recorded pid and start time.
 func (h *Helper) Detach() {
-	if h.cmd != nil {
-		h.cmd.Process.Release()
+	if h.proc != nil {
+		h.proc.Release() // closes PIDFD
+		h.proc, h.PIDFD = nil, -1
 	}
 	if h.PIDFD >= 0 {
 		unix.Close(h.PIDFD)

@@ -19,6 +19,10 @@
 //               namespaces through its pidfd, makes a private mount namespace
 //               and forks the container's init (init.c), which builds the
 //               container from podctl's plan and execs the workload, all in C.
+//               With _PODCTL_JOIN_FD, the pause stage itself goes on as the
+//               join stage of the pod's first container once the pause is
+//               forked: it is in the pod's namespaces already, having made
+//               them (one exec of podctl fewer per pod).
 //   keep        exec'd by an idle pod supervisor in place of itself: logs
 //               the containers' output and waits (keeper.c).
 //   userns      exec'd by `podctl` as the image store helper (podctl-image):
@@ -220,6 +224,8 @@ static void enter_shared_network(int parent_fd)
 	explain("the shared network's user namespace, already mapped: setns(CLONE_NEWUSER)");
 }
 
+static void stage_join(int made_them) __attribute__((noreturn));
+
 // stage_pause runs in a process exec'd by podctl on the host.
 static void stage_pause(void)
 {
@@ -228,6 +234,16 @@ static void stage_pause(void)
 	// Every process of podctl names itself by role (ps, strace -f, top):
 	// exec of /proc/self/exe would otherwise show them all as "exe".
 	prctl(PR_SET_NAME, "podctl-setup", 0, 0, 0);
+
+	// _PODCTL_JOIN_FD: after the pause, become the first container's join
+	// stage (stage_join), talking over that socket, with the container's
+	// stdio at the three descriptors after it. All four are close-on-exec
+	// from here, so that the pause (which execs) never holds them.
+	const char *joinenv = getenv("_PODCTL_JOIN_FD");
+	int join_fd = joinenv != NULL ? atoi(joinenv) : -1;
+	for (int i = 0; join_fd >= 0 && i < 4; i++)
+		if (fcntl(join_fd + i, F_SETFD, FD_CLOEXEC) < 0)
+			fail("fcntl(FD_CLOEXEC) of the join stage's descriptor %d", join_fd + i);
 
 	// 1. A user namespace first: every later namespace is then owned by it,
 	// so the calling user (root inside) may administer them.
@@ -314,7 +330,20 @@ static void stage_pause(void)
 	if (pid > 0) {
 		explain("PID 1 of the new pid namespace is host pid %d: clone(CLONE_PARENT); then it execs the read-only copy as podctl-pause", pid);
 		say("pid %d", pid);
-		_exit(0);
+		if (join_fd < 0)
+			_exit(0);
+		// The pause's conversation is the pause's from here on; ours is
+		// the container's, on its own socket (end-of-file there is the
+		// workload's exec, which the pause's open copy would hide).
+		close(tree);
+		close(sync_fd);
+		for (int i = 0; i < 3; i++)
+			if (dup2(join_fd + 1 + i, i) < 0) // dup2 clears close-on-exec
+				fail("dup2 of the container's stdio");
+		for (int i = 1; i < 4; i++)
+			close(join_fd + i);
+		sync_fd = podctl_sync_fd = join_fd;
+		stage_join(1);
 	}
 	char fdenv[32];
 	snprintf(fdenv, sizeof(fdenv), "_PODCTL_SYNC_FD=%d", sync_fd);
@@ -497,30 +526,10 @@ static void hold(void)
 	}
 }
 
-// stage_join runs in a process exec'd by podctl on the host.
-static void stage_join(void)
+// join_namespaces enters the namespaces in flags of the process behind
+// pidfd (the pause, or a container's process for podctl exec).
+static void join_namespaces(int pidfd, int flags)
 {
-	char buf[128];
-
-	prctl(PR_SET_NAME, "podctl-join", 0, 0, 0);
-
-	// Not dumpable while we run the podctl binary inside the pod's
-	// namespaces: our mm->user_ns is the host's, so nothing in the pod may
-	// open /proc/<us>/exe (CVE-2019-5736) or ptrace us. execve of the
-	// workload makes the process dumpable again.
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("prctl(PR_SET_DUMPABLE, 0)");
-
-	// podctl starts this stage while the pause is still being made, and
-	// sends the pidfd of the process to join along with "join": the pause
-	// for a new container, a container's process for podctl exec.
-	int pidfd, flags, unshare_flags;
-	char *args = expect("join", buf, sizeof(buf), &pidfd);
-	if (sscanf(args, "%i %i", &flags, &unshare_flags) != 2) {
-		errno = 0;
-		fail("protocol: bad join arguments '%s'", args);
-	}
-
 	// One setns(2) on a pidfd (Linux >= 5.8) enters all the namespaces in
 	// flags at once, user namespace first, and cannot be fooled by a
 	// recycled pid. For exec, flags include CLONE_NEWNS: the container's
@@ -531,7 +540,6 @@ static void stage_join(void)
 	if (setns(pidfd, flags) < 0)
 		fail("setns(pidfd, 0x%x)", flags);
 	close(pidfd);
-	explain_role = "[join]";
 	if (podctl_explain_fd >= 0) {
 		char what[256] = "";
 		const char *names[] = {"user", "net", "ipc", "uts", "pid", "cgroup", "mnt"};
@@ -550,11 +558,49 @@ static void stage_join(void)
 		explain("joined, in one call:%s: setns(pidfd, 0x%x)", what, flags);
 		close(nsdir);
 	}
+}
+
+// stage_join runs in a process exec'd by podctl on the host; made_them: in
+// the pause stage, which made the pod's namespaces and is in them already.
+static void stage_join(int made_them)
+{
+	char buf[128];
+
+	prctl(PR_SET_NAME, "podctl-join", 0, 0, 0);
+
+	// Not dumpable while we run the podctl binary inside the pod's
+	// namespaces: our mm->user_ns is the host's, so nothing in the pod may
+	// open /proc/<us>/exe (CVE-2019-5736) or ptrace us. execve of the
+	// workload makes the process dumpable again.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_DUMPABLE, 0)");
+
+	// podctl starts this stage while the pause is still being made, and
+	// sends the pidfd of the process to join along with "join": the pause
+	// for a new container, a container's process for podctl exec. The
+	// pause stage gets no pidfd and no namespace to enter (flags 0).
+	int pidfd = -1, flags, unshare_flags;
+	char *args = expect("join", buf, sizeof(buf), made_them ? NULL : &pidfd);
+	if (sscanf(args, "%i %i", &flags, &unshare_flags) != 2 || (made_them && flags != 0)) {
+		errno = 0;
+		fail("protocol: bad join arguments '%s'", args);
+	}
+	explain_role = "[join]";
+	if (made_them)
+		explain("in the pod's namespaces already, having made them: no setns");
+	else
+		join_namespaces(pidfd, flags);
+
 	// A new container gets its own mount namespace, copied from the host's
 	// (the init turns it into the container's root filesystem), its own cgroup
 	// namespace, rooted at the cgroup this stage was born in (the
 	// container's, clone3 CLONE_INTO_CGROUP; cgroup_namespaces(7)), and, in
 	// a pod made with --share-pid=false, its own pid namespace too.
+	// In the pause stage (made_them) the copy is of the pause's mount
+	// namespace: the host's, made private, which the init makes private
+	// anyway; podctl folds the stages only for a pod without cgroups (both
+	// roots are then podctl's own cgroup) that shares its pid namespace (a
+	// second unshare(CLONE_NEWPID) would fail: pid_namespaces(7)).
 	if (unshare_flags != 0 && unshare(unshare_flags) < 0)
 		fail("unshare(0x%x)", unshare_flags);
 	if (unshare_flags != 0)
@@ -679,7 +725,7 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 	else if (strcmp(stage, "pause-init") == 0)
 		stage_pause_init();
 	else if (strcmp(stage, "join") == 0)
-		stage_join();
+		stage_join(0);
 	else if (strcmp(stage, "userns") == 0)
 		stage_userns();
 	else if (strcmp(stage, "netns") == 0)

@@ -32,6 +32,11 @@ const (
 	// (sandbox/unrecorded.go). (The name, not the state directory: a
 	// host path is none of the pod's business, and its ps shows PID 1.)
 	EnvPodName = "_PODCTL_POD_NAME"
+	// EnvJoinFD, set for the pause stage, makes it go on as the join
+	// stage of the pod's first container once the pause is forked: the
+	// join conversation's socket, the container's stdio at the three
+	// descriptors after it.
+	EnvJoinFD = "_PODCTL_JOIN_FD"
 )
 
 // Stages the constructor understands.

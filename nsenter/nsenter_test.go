@@ -6,6 +6,7 @@ package nsenter
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,5 +294,132 @@ func TestUsernsStage(t *testing.T) {
 	}
 	if want := fmt.Sprintf("map=0 %d 1", os.Getuid()); os.Getuid() != 0 && !strings.Contains(got, want) {
 		t.Errorf("uid map: %q, want %q", got, want)
+	}
+}
+
+// pauseStageJoining runs the pause stage with a join socket and the
+// container's stdio (_PODCTL_JOIN_FD) through the pause's conversation, up
+// to the pause recorded: it returns the stage, the join socket, the read
+// end of the container's stdout and stderr, and the pause's pid.
+func pauseStageJoining(t *testing.T) (*exec.Cmd, int, *os.File, int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jfds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(jfds[0]) })
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outR.Close() })
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	child, jchild := os.NewFile(uintptr(fds[1]), "child"), os.NewFile(uintptr(jfds[1]), "join")
+	cmd := exec.Command("/proc/self/exe")
+	// fd 3: the pause's socket; 4: the join socket, 5-7: the container's stdio.
+	cmd.Env = []string{EnvStage + "=" + StagePause, EnvSyncFD + "=3", EnvPodName + "=p", EnvJoinFD + "=4"}
+	cmd.ExtraFiles = []*os.File{child, jchild, null, outW, outW}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Close()
+	jchild.Close()
+	outW.Close()
+	fd := fds[0]
+	if got := recv(t, fd); got != "unshared" {
+		t.Fatalf("got %q, want unshared", got)
+	}
+	writeMaps(t, cmd.Process.Pid)
+	send(t, fd, "mapped nsenter-test", -1)
+	pid := 0
+	for ready := false; pid == 0 || !ready; {
+		msg := recv(t, fd)
+		switch {
+		case msg == "ready":
+			ready = true
+		case strings.HasPrefix(msg, "pid "):
+			pid, _ = strconv.Atoi(msg[4:])
+		default:
+			t.Fatalf("unexpected %q", msg)
+		}
+	}
+	send(t, fd, "recorded", -1)
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+	})
+	return cmd, jfds[0], outR, pid
+}
+
+// The pause stage as the first container's join stage: after the pause,
+// it forks the init into the namespaces it made, with the container's
+// stdio, and neither the pause nor the workload keeps a descriptor of the
+// other's conversation.
+func TestPauseStageJoins(t *testing.T) {
+	cmd, jfd, outR, pid := pauseStageJoining(t)
+	// The pause holds stdio and its own socket at most, not the join's.
+	if fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); len(fds) > 4 {
+		t.Errorf("the pause has %d descriptors open, want stdio only", len(fds))
+	}
+	send(t, jfd, fmt.Sprintf("join 0 %#x", unix.CLONE_NEWNS|unix.CLONE_NEWCGROUP), -1)
+	msg := recv(t, jfd)
+	initPID, err := strconv.Atoi(strings.TrimPrefix(msg, "pid "))
+	if err != nil {
+		t.Fatalf("join: %q", msg)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pause stage: %v", err)
+	}
+	script := `for ns in user net ipc uts pid mnt; do printf '%s=%s ' $ns $(readlink /proc/self/ns/$ns); done; ls /proc/self/fd | wc -l`
+	b, err := (&InitPlan{Where: "container c of pod p", Exec: true, IDsMapped: 1, HomeAt: -1,
+		Privileged: true, Env: []string{"PATH=/usr/bin:/bin"}, Args: []string{"sh", "-c", script}}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, jfd, string(b), -1)
+	for m := recv(t, jfd); m != ""; m = recv(t, jfd) {
+		if m != "execing" {
+			t.Errorf("init said %q", m)
+		}
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(initPID, &ws, 0, nil) // our child, thanks to CLONE_PARENT
+	out, _ := io.ReadAll(outR)
+	report := string(out)
+	for _, ns := range []string{"user", "net", "ipc", "uts", "pid"} {
+		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if !strings.Contains(report, ns+"="+want) {
+			t.Errorf("init's %s namespace: report %q, pause has %s", ns, report, want)
+		}
+	}
+	pauseMnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if strings.Contains(report, "mnt="+pauseMnt) {
+		t.Errorf("init shares the pause's mount namespace: %q", report)
+	}
+	// stdio and the one ls opens: nothing of either conversation.
+	if f := strings.Fields(report); len(f) == 0 || f[len(f)-1] != "4" {
+		t.Errorf("the workload's descriptors: %q, want 4 (stdio and ls's own)", report)
+	}
+}
+
+// The pause stage is in the pod's namespaces already: namespaces to
+// enter are a protocol error, reported on the join socket.
+func TestPauseStageJoinRefusesSetns(t *testing.T) {
+	cmd, jfd, _, _ := pauseStageJoining(t)
+	send(t, jfd, fmt.Sprintf("join %#x %#x", unix.CLONE_NEWNET, unix.CLONE_NEWNS), -1)
+	if got, want := recv(t, jfd), "error protocol: bad join arguments"; !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("pause stage: exit %v, want 1", err)
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/stage"
@@ -36,7 +36,7 @@ func startDetached(dir string, lock *os.File, spec model.PodSpec, ctrs []model.C
 // it can describe the pod (the image layers, prepareImages), and it waits
 // for that description on its socket.
 type spawnedSupervisor struct {
-	cmd  *exec.Cmd
+	proc *forkexec.Process
 	sock *stage.SyncSocket
 }
 
@@ -53,7 +53,7 @@ func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
 			return nil, fmt.Errorf("creating the pod's cgroup: %w", err)
 		}
 	}
-	cmd := &exec.Cmd{
+	cmd := &forkexec.Cmd{
 		Path: stage.SelfExe,
 		Args: []string{"podctl-supervisor", name},
 		// The caller's environment: PATH finds newuidmap; -e KEY values
@@ -64,39 +64,39 @@ func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
 		ExtraFiles: []*os.File{lock}, // fd 4, after the sync socket
 		// A session of its own, no terminal, stdio on /dev/null: it
 		// outlives this command and must not hold the caller's terminal.
-		SysProcAttr: &unix.SysProcAttr{Setsid: true},
+		Sys: &unix.SysProcAttr{Setsid: true},
 	}
 	explain.Printf("podctl", "starts the pod's supervisor in a session of its own: execve(/proc/self/exe) with %s, setsid", control.EnvSupervise)
-	sock, err := stage.SpawnStage("the supervisor of pod "+name, cmd, nil, true)
+	proc, sock, err := stage.SpawnStage("the supervisor of pod "+name, cmd, nil, true)
 	if err != nil {
 		return nil, err
 	}
-	return &spawnedSupervisor{cmd: cmd, sock: sock}, nil
+	return &spawnedSupervisor{proc: proc, sock: sock}, nil
 }
 
 // Abort ends a supervisor that will not get a pod: end-of-file on its
 // socket, before any request, makes it exit having made nothing.
 func (p *spawnedSupervisor) Abort() {
 	p.sock.Close()
-	p.cmd.Wait()
+	p.proc.Wait()
 }
 
 // Create describes the pod to the supervisor, which makes it; it returns
 // once the pod's first container has started.
 func (p *spawnedSupervisor) Create(dir string, spec model.PodSpec, ctrs []model.ContainerSpec, notices io.Writer) (created bool, err error) {
-	sock, cmd := p.sock, p.cmd
+	sock, proc := p.sock, p.proc
 	defer sock.Close()
 	b, _ := json.Marshal(control.SuperviseRequest{Dir: dir, LockFD: 4, Spec: spec, Containers: ctrs})
 	if err := sock.Send(b); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		proc.Kill()
+		proc.Wait()
 		return false, err
 	}
 	b, err = sock.Recv()
 	if err != nil {
 		// It died before answering: whatever it made is its orphan now.
-		cmd.Process.Kill()
-		cmd.Wait()
+		proc.Kill()
+		proc.Wait()
 		cleanupLeftovers(dir)
 		return false, fmt.Errorf("the supervisor of pod %s exited during creation (see %s): %w", spec.Name, filepath.Join(dir, "supervisor.log"), err)
 	}
@@ -108,11 +108,11 @@ func (p *spawnedSupervisor) Create(dir string, spec model.PodSpec, ctrs []model.
 		io.WriteString(notices, r.Notice)
 	}
 	if !r.Created {
-		cmd.Wait()
+		proc.Wait()
 	} else {
 		// It lives on; when we exit it is re-parented (to init or the
 		// nearest subreaper).
-		cmd.Process.Release()
+		proc.Release()
 	}
 	if r.Error != "" {
 		if r.ExitCode != 0 {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/podctl/podctl/sandbox/forkexec"
 )
 
 // Range is one line of a uid_map or gid_map: Count ids starting at Inside
@@ -179,20 +181,19 @@ func (m Mapping) Size() uint64 {
 func (m Mapping) Apply(pid int) error {
 	if m.Helpers {
 		// The two helpers are independent; run them side by side.
-		u := exec.Command("newuidmap", helperArgs(pid, m.UIDs)...)
-		g := exec.Command("newgidmap", helperArgs(pid, m.GIDs)...)
-		var uout, gout strings.Builder
-		u.Stderr, g.Stderr = &uout, &gout
-		if err := u.Start(); err != nil {
-			return fmt.Errorf("newuidmap: %w", err)
+		u, err := startHelper("newuidmap", pid, m.UIDs)
+		if err != nil {
+			return err
 		}
-		gerr := g.Run()
-		uerr := u.Wait()
-		if uerr != nil {
-			return fmt.Errorf("newuidmap %s: %v: %s (check /etc/subuid)", strings.Join(u.Args[1:], " "), uerr, strings.TrimSpace(uout.String()))
+		g, gerr := startHelper("newgidmap", pid, m.GIDs)
+		if gerr == nil {
+			gerr = g.wait()
+		}
+		if uerr := u.wait(); uerr != nil {
+			return fmt.Errorf("%v (check /etc/subuid)", uerr)
 		}
 		if gerr != nil {
-			return fmt.Errorf("newgidmap %s: %v: %s (check /etc/subgid)", strings.Join(g.Args[1:], " "), gerr, strings.TrimSpace(gout.String()))
+			return fmt.Errorf("%v (check /etc/subgid)", gerr)
 		}
 		return nil
 	}
@@ -209,6 +210,46 @@ func (m Mapping) Apply(pid int) error {
 	}
 	if err := os.WriteFile(proc+"gid_map", []byte(formatMap(m.GIDs)), 0); err != nil {
 		return fmt.Errorf("writing %sgid_map: %w", proc, err)
+	}
+	return nil
+}
+
+// helper is a running newuidmap or newgidmap.
+type helper struct {
+	args   []string
+	proc   *forkexec.Process
+	pipes  *forkexec.Pipes
+	stderr strings.Builder
+}
+
+// startHelper starts name (newuidmap or newgidmap, found in PATH) to write
+// ranges into the maps of pid. It goes through forkexec, not os/exec, which
+// would clone a child of its own first (sandbox/forkexec).
+func startHelper(name string, pid int, ranges []Range) (*helper, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	h := &helper{args: append([]string{name}, helperArgs(pid, ranges)...)}
+	cmd := &forkexec.Cmd{Path: path, Args: h.args}
+	if h.pipes, err = forkexec.NewPipes(cmd, nil, nil, &h.stderr); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	h.proc, err = forkexec.Start(cmd)
+	h.pipes.Started()
+	if err != nil {
+		h.pipes.Wait()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return h, nil
+}
+
+// wait waits for the helper, and says how it failed.
+func (h *helper) wait() error {
+	err := h.proc.Wait()
+	h.pipes.Wait()
+	if err != nil {
+		return fmt.Errorf("%s: %v: %s", strings.Join(h.args, " "), err, strings.TrimSpace(h.stderr.String()))
 	}
 	return nil
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/stage"
 
@@ -32,12 +32,19 @@ func callStore(req images.Request) (*images.Response, error) {
 		return nil, err
 	}
 	var out, errb bytes.Buffer
-	cmd := &exec.Cmd{Path: bin, Args: []string{images.StoreBinary, images.HelperArg}, Env: os.Environ(),
-		Stdin: bytes.NewReader(in), Stdout: &out, Stderr: &errb}
+	cmd := &forkexec.Cmd{Path: bin, Args: []string{images.StoreBinary, images.HelperArg}, Env: os.Environ()}
+	pipes, err := forkexec.NewPipes(cmd, in, &out, &errb)
+	if err != nil {
+		return nil, err
+	}
 	rootless := os.Getuid() != 0
 	what := "the image store helper " + bin
+	var proc *forkexec.Process
 	if !rootless {
-		if err := cmd.Start(); err != nil {
+		proc, err = forkexec.Start(cmd)
+		pipes.Started()
+		if err != nil {
+			pipes.Wait()
 			return nil, fmt.Errorf("starting %s: %w", what, err)
 		}
 	} else {
@@ -46,23 +53,28 @@ func callStore(req images.Request) (*images.Response, error) {
 		cmd.Env = append(cmd.Env, nsenter.EnvStage+"="+nsenter.StageUserns, nsenter.EnvSyncFD+"=3",
 			"_CONTAINERS_USERNS_CONFIGURED=done",
 			fmt.Sprintf("_CONTAINERS_ROOTLESS_UID=%d", os.Getuid()), fmt.Sprintf("_CONTAINERS_ROOTLESS_GID=%d", os.Getgid()))
-		sock, err := stage.SpawnStage(what, cmd, nil, true)
+		var sock *stage.SyncSocket
+		proc, sock, err = stage.SpawnStage(what, cmd, nil, true)
+		pipes.Started()
 		if err != nil {
+			pipes.Wait()
 			return nil, err
 		}
 		defer sock.Close()
 		// The pods' own mapping (idmap.Detect), so that the store's
 		// files have the owners pods see.
-		err = stage.MapUserNS(sock, cmd.Process.Pid, idmap.Detect(), "the image store helper")
+		err = stage.MapUserNS(sock, proc.Pid, idmap.Detect(), "the image store helper")
 		if err == nil {
 			err = sock.SendText("mapped")
 		}
 		if err != nil {
-			stage.Abandon(cmd, sock, 0)
+			stage.Abandon(proc, sock, 0)
+			pipes.Wait()
 			return nil, err
 		}
 	}
-	runErr := cmd.Wait()
+	runErr := proc.Wait()
+	pipes.Wait()
 	var resp images.Response
 	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
 		msg := strings.TrimSpace(errb.String())

@@ -7,13 +7,13 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
@@ -135,14 +135,14 @@ func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *
 // connects it to the host with pasta; on error nothing of it is left.
 func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err error) {
 	explain.Printf("podctl", "starts the shared network: a podctl-netns process holding a user and a network namespace, a bridge %s (%s), and pasta for the way out", netsetup.BridgeName, netsetup.BridgeSubnet)
-	cmd := &exec.Cmd{Path: stage.SelfExe, Args: []string{"podctl-netns"},
+	cmd := &forkexec.Cmd{Path: stage.SelfExe, Args: []string{"podctl-netns"},
 		Env: []string{nsenter.EnvStage + "=" + nsenter.StageNetns, nsenter.EnvSyncFD + "=3"},
 		// Its own session: it outlives this command, and a Ctrl-C at
 		// this command's terminal is not for it. No --explain
 		// descriptor: it would keep the caller's stderr open for as
 		// long as the network lives.
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
-	sock, err := stage.SpawnStage("the shared network", cmd, nil, false)
+		Sys: &syscall.SysProcAttr{Setsid: true}}
+	proc, sock, err := stage.SpawnStage("the shared network", cmd, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 	n = &sharedNetwork{BootID: model.BootID()}
 	defer func() {
 		if err != nil {
-			stage.Abandon(cmd, sock, 0)
+			stage.Abandon(proc, sock, 0)
 			if n.Pasta.PID > 0 {
 				model.SignalProc(n.Pasta, unix.SIGKILL)
 			}
@@ -158,7 +158,7 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 			err = fmt.Errorf("the shared network (--network bridge): %w", err)
 		}
 	}()
-	if err := stage.MapUserNS(sock, cmd.Process.Pid, ids, "the shared network"); err != nil {
+	if err := stage.MapUserNS(sock, proc.Pid, ids, "the shared network"); err != nil {
 		return n, err
 	}
 	if err := sock.SendText("mapped"); err != nil {
@@ -169,7 +169,7 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 	} else if word != "ready" {
 		return n, fmt.Errorf("expected 'ready', got %q", word)
 	}
-	n.Holder.PID = cmd.Process.Pid
+	n.Holder.PID = proc.Pid
 	if n.Holder.StartTime, err = model.ProcStartTime(n.Holder.PID); err != nil {
 		return n, err
 	}
@@ -205,7 +205,7 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 	n.Pasta.PID = h.PID
 	n.Pasta.StartTime, _ = model.ProcStartTime(h.PID)
 	h.Detach()
-	cmd.Process.Release()
+	proc.Release()
 	return n, writeSharedNetwork(dir, n)
 }
 
@@ -259,9 +259,7 @@ func netconf(holderPID, holderPIDFD int, req netsetup.NetconfRequest, extra *os.
 		files = append(files, extra)
 	}
 	b, _ := json.Marshal(req)
-	cmd := &exec.Cmd{Path: bin, Args: []string{"podctl-netconf"}, Env: env,
-		ExtraFiles: files, Stdin: strings.NewReader(string(b))}
-	out, err := cmd.CombinedOutput()
+	out, err := forkexec.Output(&forkexec.Cmd{Path: bin, Args: []string{"podctl-netconf"}, Env: env, ExtraFiles: files}, b)
 	if err != nil {
 		return fmt.Errorf("%s: %v", strings.TrimSpace(string(out)), err)
 	}

@@ -3,11 +3,11 @@ package stage
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 
 	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,21 +25,27 @@ var CloneIntoCgroup = sync.OnceValue(func() bool {
 // startInCgroup starts cmd born in the cgroup cg (nil: podctl's own). On a
 // kernel without CLONE_INTO_CGROUP the stage is moved right after its
 // start: podctl's stages fork nothing before podctl has spoken to them.
-func startInCgroup(cmd *exec.Cmd, cg *os.File) error {
+func startInCgroup(cmd *forkexec.Cmd, cg *os.File) (*forkexec.Process, error) {
 	if cg == nil {
-		return cmd.Start()
+		return forkexec.Start(cmd)
 	}
 	if !CloneIntoCgroup() {
-		if err := cmd.Start(); err != nil {
-			return err
+		proc, err := forkexec.Start(cmd)
+		if err != nil {
+			return nil, err
 		}
-		return cgroups.Enter(cg.Name(), cmd.Process.Pid)
+		if err := cgroups.Enter(cg.Name(), proc.Pid); err != nil {
+			proc.Kill()
+			proc.Wait()
+			return nil, err
+		}
+		return proc, nil
 	}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if cmd.Sys == nil {
+		cmd.Sys = &syscall.SysProcAttr{}
 	}
-	cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cg.Fd())
-	return cmd.Start()
+	cmd.Sys.UseCgroupFD, cmd.Sys.CgroupFD = true, int(cg.Fd())
+	return forkexec.Start(cmd)
 }
 
 func CloseFile(f *os.File) {

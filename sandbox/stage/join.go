@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 
@@ -108,8 +108,11 @@ type Proc struct {
 // Joiner is a join stage that runs and waits for its pause: podctl starts
 // it while the pause is still being made, so that the two execs overlap.
 type Joiner struct {
-	cmd  *exec.Cmd
+	proc *forkexec.Process
 	sock *SyncSocket
+	// made: the pause stage, in the pod's namespaces already
+	// (pausejoin.go); Start sends it no pidfd.
+	made bool
 	// beforeConfig, if set, runs once the init is forked and before it
 	// is configured: the supervisor waits there for the pod's network.
 	BeforeConfig func() error
@@ -118,7 +121,7 @@ type Joiner struct {
 // SpawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
 func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
-	cmd := &exec.Cmd{
+	cmd := &forkexec.Cmd{
 		Path:   SelfExe,
 		Args:   []string{"podctl-join"},
 		Env:    []string{nsenter.EnvStage + "=" + nsenter.StageJoin, nsenter.EnvSyncFD + "=3"},
@@ -126,17 +129,22 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 		Stdout: stdio[1],
 		Stderr: stdio[2],
 	}
-	sock, err := SpawnStage("container "+name, cmd, cgroup, true)
+	proc, sock, err := SpawnStage("container "+name, cmd, cgroup, true)
 	if err != nil {
 		return nil, err
 	}
-	return &Joiner{cmd: cmd, sock: sock}, nil
+	return &Joiner{proc: proc, sock: sock}, nil
 }
 
 // Abort ends a join stage that will not be used: on end-of-file it exits.
+// The pause stage may still be making the pod: it is killed (it has no
+// child of its own to leave behind: the pause is ours, CLONE_PARENT).
 func (j *Joiner) Abort() {
 	j.sock.Close()
-	j.cmd.Wait()
+	if j.made {
+		j.proc.Kill()
+	}
+	j.proc.Wait()
 }
 
 // Start sends the join stage into the namespaces of the process behind
@@ -149,13 +157,20 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	initPID := 0
 	defer func() {
 		if err != nil {
-			Abandon(j.cmd, sock, initPID)
+			Abandon(j.proc, sock, initPID)
 		}
 	}()
 
-	explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
-	if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
-		return nil, err
+	if j.made {
+		explain.Printf("podctl", "tells the pause's set-up stage, in the pod's namespaces already, to go on as the join stage of container %s: unshare %s", cfg.Container, explain.NSFlagNames(unshareFlags))
+		if err := sock.Send([]byte(fmt.Sprintf("join 0 %#x", unshareFlags))); err != nil {
+			return nil, err
+		}
+	} else {
+		explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
+		if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
+			return nil, err
+		}
 	}
 	word, rest, err := sock.RecvText()
 	if err != nil {
@@ -167,7 +182,7 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	if initPID, err = strconv.Atoi(rest); err != nil {
 		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
 	}
-	if err := j.cmd.Wait(); err != nil {
+	if err := j.proc.Wait(); err != nil {
 		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
 	}
 

@@ -3,11 +3,11 @@ package stage
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/podctl/podctl/sandbox/explain"
+	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 
@@ -54,20 +54,31 @@ var SelfExe = "/proc/self/exe"
 // makes pods, but is not the binary their processes should be).
 func UsePodctl(path string) { SelfExe = path }
 
-// pauseSetup is a started pause stage that has not been given its id maps.
-type pauseSetup struct {
-	cmd  *exec.Cmd
+// PauseSetup is a started pause stage that has not been given its id maps.
+type PauseSetup struct {
+	proc *forkexec.Process
 	sock *SyncSocket
 	// premapped: the pod uses the shared network's user namespace,
 	// already mapped (nsenter.c, enter_shared_network).
 	premapped bool
+	// joins: the stage goes on as a container's join stage once the
+	// pause is forked (pausejoin.go): that Joiner waits for it, not Finish.
+	joins bool
 }
 
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 // The pause carries the pod's name in its argv.
-func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*pauseSetup, error) {
-	cmd := &exec.Cmd{
+func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*PauseSetup, error) {
+	ps, _, err := spawnPause(pod, hostNetwork, parentUserns, cgroup, nil)
+	return ps, err
+}
+
+// spawnPause starts the pause stage; with first, it goes on as the join
+// stage of that container once the pause is forked (pausejoin.go), and
+// that Joiner is returned too.
+func spawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
+	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
 		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3", nsenter.EnvPodName + "=" + pod},
@@ -81,19 +92,33 @@ func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*p
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
 	}
-	sock, err := SpawnStage("the pause", cmd, cgroup, true)
-	CloseFile(cgroup)
-	if err != nil {
-		return nil, err
+	var joinSock *SyncSocket
+	if first != nil {
+		var err error
+		if joinSock, err = first.pass(cmd); err != nil {
+			CloseFile(cgroup)
+			return nil, nil, err
+		}
 	}
-	return &pauseSetup{cmd: cmd, sock: sock, premapped: parentUserns != nil}, nil
+	proc, sock, err := SpawnStage("the pause", cmd, cgroup, true)
+	CloseFile(cgroup)
+	first.started()
+	if err != nil {
+		joinSock.Close()
+		return nil, nil, err
+	}
+	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, joins: first != nil}
+	if first == nil {
+		return ps, nil, nil
+	}
+	return ps, &Joiner{proc: proc, sock: joinSock, made: true}, nil
 }
 
 // Abort ends a pause stage before finish: it has forked nothing yet.
-func (ps *pauseSetup) Abort() {
+func (ps *PauseSetup) Abort() {
 	ps.sock.Close()
-	ps.cmd.Process.Kill()
-	ps.cmd.Wait()
+	ps.proc.Kill()
+	ps.proc.Wait()
 }
 
 // MapUserNS is podctl's side of the first steps of a stage that makes a
@@ -119,14 +144,14 @@ func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error
 // Finish maps the ids of the pod's user namespace and names the pod,
 // following the first conversation of sync.go, and returns once the pause
 // is forked. On error nothing of the pod is left.
-func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
-	cmd, sock := ps.cmd, ps.sock
+func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
+	proc, sock := ps.proc, ps.sock
 	pausePID := 0
 	defer func() {
 		if err != nil {
 			// The pause, if forked, is our child: killed and reaped,
 			// and with it the namespaces it holds.
-			Abandon(cmd, sock, pausePID)
+			Abandon(proc, sock, pausePID)
 		}
 	}()
 
@@ -136,7 +161,7 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 		} else if word != "unshared" {
 			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
 		}
-	} else if err := MapUserNS(sock, cmd.Process.Pid, ids, "the pod"); err != nil {
+	} else if err := MapUserNS(sock, proc.Pid, ids, "the pod"); err != nil {
 		return nil, err
 	}
 	if err := sock.SendText("mapped %s", hostname); err != nil {
@@ -163,8 +188,10 @@ func (ps *pauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 			return nil, fmt.Errorf("pause setup: unexpected message %q", word)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("pause setup stage: %w", err)
+	if !ps.joins {
+		if err := proc.Wait(); err != nil {
+			return nil, fmt.Errorf("pause setup stage: %w", err)
+		}
 	}
 	p = &Pause{Pid: pausePID, sock: sock, Ready: ready}
 	// The pause is our child (CLONE_PARENT) and not yet reaped, so this

@@ -27,14 +27,19 @@ package stage
 //	   |-- "mapped <hostname>" --->|
 //	   |                           | setresuid(0), sethostname
 //	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
-//	   |<------------- "pid <N>" --| exit 0                      | PR_SET_DUMPABLE 0
+//	   |<------------- "pid <N>" --| exit 0 (or: join, below)    | PR_SET_DUMPABLE 0
 //	   | pidfd_open(N); containers may join now                  |
 //	   |<------------------------------------------- "ready" ----| close all fds
 //	   | state.json written, first container joined             |
 //	   |-- "recorded" (awaitReady) ----------------------------->| (EOF instead: exit)
 //	   |                                                         | sigwaitinfo loop
 //
-// Starting a container (join.go, stage "join" of nsenter.c, then init.c):
+// Starting a container (join.go, stage "join" of nsenter.c, then init.c).
+// A new pod's first container, when the pod shares its pid namespace and
+// has no cgroup, has no join stage of its own: the pause stage, given a
+// second socket and the container's stdio (_PODCTL_JOIN_FD), goes on as
+// its join stage after "pid <N>" (pausejoin.go). It is in the namespaces
+// already, so "join 0 <unshare>" comes without a pidfd and it skips setns:
 //
 //	supervisor (host)           stage join (host ns)         init (C, in the pod)
 //	   |  exec /proc/self/exe, fd 3 = socket (while the pause is being made)
@@ -73,7 +78,7 @@ type SyncSocket struct {
 }
 
 // NewSyncPair makes the socketpair; the child's end is returned as an
-// *os.File to be passed in exec.Cmd.ExtraFiles (which clears close-on-exec
+// *os.File to be passed in forkexec.Cmd.ExtraFiles (which clears close-on-exec
 // for it in the child only).
 func NewSyncPair(peer string) (*SyncSocket, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)

@@ -46,6 +46,20 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 	return err
 }
 
+// spawnPause starts the pod's pause stage; withPause (and a first run),
+// it will be runs[0]'s join stage too.
+func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.PauseSetup, error) {
+	hostNet := s.St.Spec.Network.Mode == netsetup.Host
+	if !withPause || len(runs) == 0 {
+		return stage.SpawnPause(s.St.Spec.Name, hostNet, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
+	}
+	r := runs[0]
+	ps, j, err := stage.SpawnPauseJoin(s.St.Spec.Name, hostNet, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
+	r.pipes.CloseChild()
+	r.j = j
+	return ps, err
+}
+
 func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	for _, c := range ctrs {
 		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c, CreatedAt: s.St.Created,
@@ -65,12 +79,15 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 			r.abort()
 		}
 	}
+	// The first of them starts from the pause's set-up stage where it can
+	// (sandbox/stage/pausejoin.go): one exec fewer.
+	withPause := stage.CanJoinWithPause(s.St.Spec, s.St.Cgroup)
 	for i, c := range firstWave(s.St.Containers) {
 		var stdin io.Reader
 		if i == 0 {
 			stdin = s.Stdin
 		}
-		r, err := s.spawnRun(c, stdin)
+		r, err := s.spawnRun(c, stdin, withPause && i == 0)
 		if err != nil {
 			abortFirst()
 			return err
@@ -79,7 +96,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	}
 	explain.Printf("podctl", "pod %s: state in %s, created locked (mkdir, flock, rename)", s.St.Spec.Name, s.dir)
 	explain.Printf("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
-	ps, err := stage.SpawnPause(s.St.Spec.Name, s.St.Spec.Network.Mode == netsetup.Host, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
+	ps, err := s.spawnPause(runs, withPause)
 	if err != nil {
 		abortFirst()
 		return err

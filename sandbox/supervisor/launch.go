@@ -47,9 +47,15 @@ type pendingRun struct {
 
 // spawnRun makes c's cgroup leaf and pipes and starts its join stage
 // (loop goroutine); stdin is podctl run -i's, for the pod's first
-// container in the foreground.
-func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendingRun, error) {
-	explain.Printf("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
+// container in the foreground. withPause: the pod's pause stage will be
+// its join stage (createPod; stage.CanJoinWithPause), so none is started
+// here and the run's child ends of its pipes stay open for that stage.
+func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader, withPause bool) (*pendingRun, error) {
+	if withPause {
+		explain.Printf("podctl", "container %s: its join stage will be the pause's set-up stage, in the pod's namespaces once it has made them", c.Spec.Name)
+	} else {
+		explain.Printf("podctl", "starts container %s: execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name)
+	}
 	cg, oomKills, err := podcgroup.OpenContainer(s.St.Cgroup, c.Spec.Name, c.Spec.Resources)
 	if err != nil {
 		return nil, err
@@ -60,6 +66,9 @@ func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendi
 	if err != nil {
 		return nil, err
 	}
+	if withPause {
+		return &pendingRun{c: c, pipes: pipes}, nil
+	}
 	j, err := stage.SpawnJoin(c.Spec.Name, pipes.Child(), cg)
 	pipes.CloseChild()
 	if err != nil {
@@ -69,9 +78,12 @@ func (s *Supervisor) spawnRun(c *model.ContainerStatus, stdin io.Reader) (*pendi
 	return &pendingRun{c: c, j: j, pipes: pipes}, nil
 }
 
-// abort ends a spawned run that will not be started.
+// abort ends a spawned run that will not be started (its join stage may
+// not have been started yet: withPause).
 func (r *pendingRun) abort() {
-	r.j.Abort()
+	if r.j != nil {
+		r.j.Abort()
+	}
 	r.pipes.Close()
 }
 

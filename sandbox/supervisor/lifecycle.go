@@ -18,7 +18,7 @@ import (
 
 // start starts container c now (loop goroutine).
 func (s *Supervisor) start(c *model.ContainerStatus) error {
-	r, err := s.spawnRun(c, nil)
+	r, err := s.spawnRun(c, nil, false)
 	if err != nil {
 		return s.startFailed(c, err)
 	}
@@ -239,7 +239,7 @@ func (s *Supervisor) schedule() {
 	for i := range s.St.Containers {
 		c := &s.St.Containers[i]
 		if !c.Spec.Init && c.State.Waiting != nil && c.State.Waiting.Reason != model.ReasonCrashLoopBackOff && !c.Created() {
-			r, err := s.spawnRun(c, nil)
+			r, err := s.spawnRun(c, nil, false)
 			if err != nil {
 				s.startFailed(c, err)
 				continue
