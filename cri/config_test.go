@@ -1,6 +1,7 @@
 package cri
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,7 +87,27 @@ func TestPodSpecRefuses(t *testing.T) {
 	}{
 		{"metadata.name", func(c *runtimeapi.PodSandboxConfig) { c.Metadata.Name = "" }},
 		{"linux.sysctls", func(c *runtimeapi.PodSandboxConfig) {
+			c.Linux.Sysctls = map[string]string{"kernel.hostname": "x"} // the pod has its hostname field
+		}},
+		{"linux.sysctls", func(c *runtimeapi.PodSandboxConfig) { c.Linux.Sysctls = map[string]string{"vm.swappiness": "1"} }},
+		{"linux.sysctls", func(c *runtimeapi.PodSandboxConfig) { c.Linux.Sysctls = map[string]string{"net/../vm/swappiness": "1"} }},
+		{"linux.sysctls", func(c *runtimeapi.PodSandboxConfig) {
+			c.Linux.Sysctls = map[string]string{"net.core.somaxconn": "1\n2"}
+		}},
+		{"linux.sysctls", func(c *runtimeapi.PodSandboxConfig) {
 			c.Linux.Sysctls = map[string]string{"net.core.somaxconn": "1024"}
+			c.Linux.SecurityContext.NamespaceOptions.Network = runtimeapi.NamespaceMode_NODE
+		}},
+		{"userns_options.mode", func(c *runtimeapi.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_CONTAINER}
+		}},
+		{"exactly one", func(c *runtimeapi.PodSandboxConfig) {
+			m := []*runtimeapi.IDMapping{{HostId: 1000, Length: 10}, {HostId: 2000, Length: 10}}
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Uids: m, Gids: m}
+		}},
+		{"container id 0", func(c *runtimeapi.PodSandboxConfig) {
+			m := []*runtimeapi.IDMapping{{ContainerId: 1, HostId: 1000, Length: 10}}
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Uids: m, Gids: m}
 		}},
 		{"namespace_options.pid", func(c *runtimeapi.PodSandboxConfig) {
 			c.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_NODE
@@ -105,6 +126,14 @@ func TestPodSpecRefuses(t *testing.T) {
 		if _, err := podSpec(c, netsetup.Pasta); err != nil {
 			t.Fatalf("the base config: %v", err)
 		}
+		// The positive control: namespaced sysctls and the node's user
+		// namespace are taken.
+		c.Linux.Sysctls = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1", "fs.mqueue.msg_max": "100"}
+		c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_NODE}
+		if spec, err := podSpec(c, netsetup.Pasta); err != nil || len(spec.Sysctls) != 3 {
+			t.Fatalf("namespaced sysctls, userns NODE: %v (%v)", err, spec.Sysctls)
+		}
+		c = base()
 		tc.edit(c)
 		_, err := podSpec(c, netsetup.Pasta)
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), tc.field) {
@@ -141,6 +170,18 @@ func TestCtrSpec(t *testing.T) {
 	if r := spec.Resources; r.MemoryMax != 64<<20 || r.CPUQuota != 50000 || r.CPUPeriod != 100000 || r.CPUWeight != 39 || limits != "" {
 		t.Errorf("resources in a pod with a cgroup: %+v (%q); want memory, cpu.max and weight 39", r, limits)
 	}
+	c := cfg()
+	sc := c.Linux.SecurityContext
+	sc.SupplementalGroups, sc.SupplementalGroupsPolicy = []int64{1234, 5678}, runtimeapi.SupplementalGroupsPolicy_Strict
+	sc.NoNewPrivs, sc.MaskedPaths, sc.ReadonlyPaths = true, []string{"/bin/ls"}, []string{"/tmp"}
+	c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/a", Readonly: true}, {HostPath: "/tmp", ContainerPath: "/b", Readonly: true, RecursiveReadOnly: true}}
+	if spec, _, err := ctrSpec(c, pod); err != nil || fmt.Sprint(spec.Groups) != "[1234 5678]" || !spec.GroupsStrict || spec.AllowPrivilegeEscalation ||
+		fmt.Sprint(spec.MaskedPaths, spec.ReadonlyPaths) != "[/bin/ls] [/tmp]" || !spec.Mounts[0].ReadOnlyTop || spec.Mounts[1].ReadOnlyTop {
+		t.Errorf("groups, no_new_privs, paths, read-only mounts: %+v, %v", spec, err)
+	}
+	if spec, _, _ := ctrSpec(cfg(), pod); !spec.AllowPrivilegeEscalation || spec.GroupsStrict {
+		t.Errorf("no_new_privs unset: privilege escalation must be allowed, as the kubelet means it: %+v", spec)
+	}
 	for want, p := range map[string]*runtimeapi.SecurityProfile{"unconfined": nil,
 		"": {ProfileType: runtimeapi.SecurityProfile_RuntimeDefault}, "/p.json": {ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: "/p.json"}} {
 		c := cfg()
@@ -163,6 +204,15 @@ func TestCtrSpec(t *testing.T) {
 			c.Linux.SecurityContext.Seccomp = &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: "profile.json"}
 		}},
 		{"run_as_group", func(c *runtimeapi.ContainerConfig) { c.Linux.SecurityContext.RunAsUser = nil }},
+		{"recursive_read_only", func(c *runtimeapi.ContainerConfig) {
+			c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/x", RecursiveReadOnly: true}}
+		}},
+		{"recursive_read_only", func(c *runtimeapi.ContainerConfig) {
+			c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/x", Readonly: true, RecursiveReadOnly: true,
+				Propagation: runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER}}
+		}},
+		{"supplemental_groups[0]", func(c *runtimeapi.ContainerConfig) { c.Linux.SecurityContext.SupplementalGroups = []int64{-1} }},
+		{"masked_paths[0]", func(c *runtimeapi.ContainerConfig) { c.Linux.SecurityContext.MaskedPaths = []string{"proc/kcore"} }},
 	} {
 		c := cfg()
 		tc.edit(c)

@@ -121,19 +121,21 @@ func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContain
 	return out, nil
 }
 
-// ReopenContainerLog: podctl's supervisor rotates a container's log
-// itself (model.PodSpec.LogMaxSize), and reopens it at each rotation.
-// The kubelet's own rotation renames the file and calls this: the next
-// line the supervisor writes goes to a new file of the same name.
+// ReopenContainerLog: the kubelet's own rotation renames a container's
+// log and calls this: the pod's supervisor, which writes the log, opens a
+// new file of the same name and goes on there.
 func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenContainerLogRequest) (*runtimeapi.ReopenContainerLogResponse, error) {
 	ref, err := findContainer(ctx, req.ContainerId)
 	if err != nil {
 		return nil, err
 	}
 	if ref.Container.State.Running == nil {
-		return nil, invalid("container %s is not running: its log is not open", req.ContainerId)
+		return nil, failedPrecondition("container %s is not running: its log is not open", req.ContainerId)
 	}
-	return nil, unimplemented("ReopenContainerLog: podctl rotates container logs itself (--log-max-size); set the kubelet's containerLogMaxSize above podctl's")
+	if err := sandbox.ReopenContainerLog(ctx, ref.Pod.Spec.ID, ref.Container.Spec.ID); err != nil {
+		return nil, grpcError(err)
+	}
+	return &runtimeapi.ReopenContainerLogResponse{}, nil
 }
 
 // ctrState is a podctl container's state in the CRI's four words.
@@ -170,7 +172,7 @@ func containerStatus(ref sandbox.ContainerRef) *runtimeapi.ContainerStatus {
 	out := &runtimeapi.ContainerStatus{Id: c.Spec.ID, Metadata: ctrMeta(c.Spec.Labels), State: ctrState(c),
 		CreatedAt: c.CreatedAt.UnixNano(), Image: &runtimeapi.ImageSpec{Image: c.Spec.Image},
 		ImageRef: imageRef(&c.Spec), ImageId: imageRef(&c.Spec), Labels: userLabels(c.Spec.Labels),
-		Annotations: c.Spec.Annotations, LogPath: c.Spec.LogPath}
+		Annotations: c.Spec.Annotations, LogPath: c.Spec.LogPath, User: containerUser(ref)}
 	switch {
 	case c.State.Running != nil:
 		out.StartedAt = c.State.Running.StartedAt.UnixNano()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -86,6 +87,12 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	if !filepath.IsAbs(m.HostPath) || !filepath.IsAbs(m.ContainerPath) {
 		return rootfs.Mount{}, errors.New("host_path and container_path must be absolute")
 	}
+	if m.RecursiveReadOnly && !m.Readonly {
+		return rootfs.Mount{}, errors.New("recursive_read_only needs readonly too")
+	}
+	if m.RecursiveReadOnly && m.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
+		return rootfs.Mount{}, fmt.Errorf("recursive_read_only with propagation %s: a recursively read-only mount must be private (a mount propagated into it later would be writable)", m.Propagation)
+	}
 	if m.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
 		return rootfs.Mount{}, fmt.Errorf("propagation %s: podctl makes private mounts only", m.Propagation)
 	}
@@ -101,13 +108,17 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	if err != nil {
 		return rootfs.Mount{}, err
 	}
-	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly}, nil
+	// readonly alone is the top mount's, as runc's "ro" bind is; with
+	// recursive_read_only, every mount under it too (KEP-3857).
+	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly, ReadOnlyTop: !m.RecursiveReadOnly}, nil
 }
 
 // securityOf applies a container's security context.
 func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, spec *model.ContainerSpec) error {
 	if sc == nil {
-		return nil
+		// None at all reads as an empty one (containerd's reading):
+		// no no_new_privs, no seccomp filter.
+		sc = &runtimeapi.LinuxContainerSecurityContext{}
 	}
 	switch {
 	case sc.RunAsUser != nil && sc.RunAsGroup != nil:
@@ -123,6 +134,29 @@ func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, spec *model.Contai
 	}
 	if ns := sc.NamespaceOptions; ns != nil && (ns.Pid == runtimeapi.NamespaceMode_NODE || ns.Ipc == runtimeapi.NamespaceMode_NODE) {
 		return invalid("security_context.namespace_options: a container shares its pod's namespaces (host PID and IPC are not supported)")
+	}
+	for i, g := range sc.SupplementalGroups {
+		if g < 0 || g > math.MaxUint32-1 {
+			return invalid("security_context.supplemental_groups[%d]: %d is not a gid", i, g)
+		}
+		spec.Groups = append(spec.Groups, uint32(g))
+	}
+	spec.GroupsStrict = sc.SupplementalGroupsPolicy == runtimeapi.SupplementalGroupsPolicy_Strict
+	// The CRI's no_new_privs is the kubelet's !allowPrivilegeEscalation,
+	// which defaults to true: as containerd and CRI-O, podctl sets it only
+	// when asked here.
+	spec.AllowPrivilegeEscalation = !sc.NoNewPrivs
+	for _, l := range []struct {
+		name  string
+		paths []string
+		to    *[]string
+	}{{"masked_paths", sc.MaskedPaths, &spec.MaskedPaths}, {"readonly_paths", sc.ReadonlyPaths, &spec.ReadonlyPaths}} {
+		for i, p := range l.paths {
+			if !filepath.IsAbs(p) || strings.IndexByte(p, 0) >= 0 {
+				return invalid("security_context.%s[%d] %q: must be an absolute path", l.name, i, p)
+			}
+		}
+		*l.to = l.paths
 	}
 	spec.Privileged = sc.Privileged
 	spec.ReadOnly, spec.ReadOnlyBare = sc.ReadonlyRootfs, sc.ReadonlyRootfs

@@ -58,7 +58,8 @@ func alreadyExists(format string, a ...any) error {
 	return status.Error(codes.AlreadyExists, fmt.Sprintf(format, a...))
 }
 
-// unimplemented is gRPC's Unimplemented, with what to do instead.
-func unimplemented(format string, a ...any) error {
-	return status.Error(codes.Unimplemented, fmt.Sprintf(format, a...))
+// failedPrecondition is the error for a request the object's state
+// refuses (a container that is not running).
+func failedPrecondition(format string, a ...any) error {
+	return status.Error(codes.FailedPrecondition, fmt.Sprintf(format, a...))
 }

@@ -61,8 +61,12 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 	if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
 		return spec, invalid("namespace_options.ipc NODE: podctl gives every pod an IPC namespace of its own (hostIPC is not supported)")
 	}
-	if len(c.GetLinux().GetSysctls()) > 0 {
-		return spec, invalid("linux.sysctls: podctl does not set sysctls in a pod's namespaces yet; remove them from the pod")
+	if err := usernsOf(ns.GetUsernsOptions()); err != nil {
+		return spec, err
+	}
+	spec.Sysctls = c.GetLinux().GetSysctls()
+	if err := spec.ValidateSysctls(); err != nil {
+		return spec, invalid("linux.sysctls: %v", err)
 	}
 	if d := c.DnsConfig; d != nil && spec.Network.Mode != netsetup.Host {
 		spec.Network.DNS, spec.Network.DNSSearch, spec.Network.DNSOptions = d.Servers, d.Searches, d.Options
@@ -97,4 +101,34 @@ func portOf(p *runtimeapi.PortMapping) (netsetup.Port, error) {
 		return netsetup.Port{}, fmt.Errorf("protocol %s: podctl publishes TCP and UDP", p.Protocol)
 	}
 	return netsetup.Port{HostIP: p.HostIp, HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort), Protocol: proto}, nil
+}
+
+// usernsOf checks a sandbox's user namespace option. A rootless podctl
+// pod always has a user namespace of its own, mapped as the user's
+// shared namespace is (pod root is the user, 1.. the user's subordinate
+// ids): NODE, the kubelet's hostUsers: true, gets that, as rootless
+// containerd's pods get rootlesskit's namespace; a POD mapping of the
+// kubelet's own choosing cannot be honoured, since newuidmap(1) maps only
+// the ranges /etc/subuid gives the user. containerd's refusals of
+// malformed options come first.
+func usernsOf(u *runtimeapi.UserNamespace) error {
+	if u == nil || u.Mode == runtimeapi.NamespaceMode_POD && len(u.Uids) == 0 && len(u.Gids) == 0 {
+		return nil // the pod's own, mapped by podctl
+	}
+	switch u.GetMode() {
+	case runtimeapi.NamespaceMode_NODE:
+		return nil
+	case runtimeapi.NamespaceMode_POD:
+	default:
+		return invalid("namespace_options.userns_options.mode %s: a pod's user namespace is the node's or the pod's own", u.GetMode())
+	}
+	for _, m := range [][]*runtimeapi.IDMapping{u.Uids, u.Gids} {
+		if len(m) != 1 {
+			return invalid("namespace_options.userns_options: exactly one uid and one gid mapping, got %d and %d", len(u.Uids), len(u.Gids))
+		}
+		if m[0].ContainerId != 0 {
+			return invalid("namespace_options.userns_options: the mapping must start at container id 0 (root), not %d", m[0].ContainerId)
+		}
+	}
+	return invalid("namespace_options.userns_options: mode POD with host ids %d+%d: podctl maps a pod's ids itself, from the ids /etc/subuid and /etc/subgid give its user; use hostUsers: true (mode NODE), which in a rootless podctl is a user namespace of the pod's own already", u.Uids[0].HostId, u.Uids[0].Length)
 }

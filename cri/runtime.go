@@ -39,15 +39,23 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	resp := &runtimeapi.StatusResponse{
 		Status: &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{runtime, network}},
 		RuntimeHandlers: []*runtimeapi.RuntimeHandler{
-			{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{}},
-			{Name: handlerName, Features: &runtimeapi.RuntimeHandlerFeatures{}},
+			{Name: "", Features: handlerFeatures()},
+			{Name: handlerName, Features: handlerFeatures()},
 		},
-		Features: &runtimeapi.RuntimeFeatures{},
+		// Merge and Strict (ctrconfig.go, groupsOf).
+		Features: &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true},
 	}
 	if req.Verbose {
 		resp.Info = map[string]string{"config": `{"network":"` + string(s.opts.Network) + `"}`}
 	}
 	return resp, nil
+}
+
+// handlerFeatures: read-only mounts made recursive when asked
+// (mountOf), and user namespaces: every rootless pod has one of its own
+// (podconfig.go, usernsOf).
+func handlerFeatures() *runtimeapi.RuntimeHandlerFeatures {
+	return &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: true, UserNamespaces: true}
 }
 
 // RuntimeConfig tells the kubelet podctl's cgroup driver: cgroupfs (podctl

@@ -371,11 +371,13 @@ static void step_sysfs(int cgroup)
 // step_mask hides a path that leaks or pokes the host: a directory behind
 // an empty read-only tmpfs, a file behind /dev/null (of the mount namespace
 // we were copied from: the host's, the same device /dev gets). A path this
-// kernel lacks is skipped.
+// kernel lacks is skipped. A symlink is followed, inside the root, to what
+// it names, as runc's and crun's mount(2) on the path does: a mount on the
+// link itself would hide nothing, since every lookup goes through it.
 static void step_mask(const char *path)
 {
 	char p[64];
-	int fd = init_open_in(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	int fd = init_open_in(rootfd, path, O_PATH, 0);
 	if (fd < 0 && errno == ENOENT)
 		return;
 	if (fd < 0)
@@ -396,7 +398,7 @@ static void step_mask(const char *path)
 static void step_readonly(const char *path)
 {
 	char p[64];
-	int fd = init_open_in(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	int fd = init_open_in(rootfd, path, O_PATH, 0); // followed, as step_mask
 	if (fd < 0 && errno == ENOENT)
 		return;
 	if (fd < 0)
@@ -405,7 +407,7 @@ static void step_readonly(const char *path)
 		DIE_ERRNO("bind");
 	close(fd);
 	// The descriptor named the mount below; the remount is of the new one.
-	if ((fd = init_open_in(rootfd, path, O_PATH | O_NOFOLLOW, 0)) < 0)
+	if ((fd = init_open_in(rootfd, path, O_PATH, 0)) < 0)
 		DIE_FS();
 	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (mount(NULL, fd_path(fd, p, sizeof(p)), NULL, flags, NULL) < 0)
@@ -443,8 +445,11 @@ static void step_hostdev(const char *name)
 // (open_tree(2)), made read-only on the detached copy when asked
 // (mount_setattr(2): no remount that would have to repeat the host mount's
 // locked flags), and moved onto a target resolved in the root.
-static void step_volume(const char *source, const char *target, int ro)
+static void step_volume(const char *source, const char *target, const char *ro)
 {
+	// ro: "0" writable, "1" read-only with every mount under it
+	// (AT_RECURSIVE), "top" read-only itself only.
+	int recursive = strcmp(ro, "1") == 0, top = strcmp(ro, "top") == 0;
 	int src = init_open_source(source);
 	if (src < 0)
 		DIE_FS();
@@ -457,9 +462,9 @@ static void step_volume(const char *source, const char *target, int ro)
 	int tree = syscall(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		DIE_ERRNO("open_tree");
-	if (ro) {
+	if (recursive || top) {
 		struct podctl_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
 			DIE_ERRNO("read-only");
 	}
 	if (syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -468,7 +473,7 @@ static void step_volume(const char *source, const char *target, int ro)
 	close(dst);
 	close(src);
 	explain("a volume: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)%s, move_mount onto %s (resolved in the root)",
-		source, ro ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy" : "", target);
+		source, recursive ? ", mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the copy" : top ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy's top mount" : "", target);
 }
 
 // step_pivot makes the rootfs the process's root with pivot_root(2), then
@@ -543,7 +548,7 @@ static void run_step(const struct init_step *s)
 		explain_mount("the pod's file, shared by its containers", a[0], a[1], "", MS_BIND, "");
 	} else if (strcmp(s->op, "volume") == 0) {
 		snprintf(what, sizeof(what), "volume %s", a[0]);
-		step_volume(a[0], a[1], strcmp(a[2], "1") == 0);
+		step_volume(a[0], a[1], a[2]);
 	} else if (strcmp(s->op, "mkdir") == 0) {
 		// The working directory, made before the root turns read-only.
 		int fd = init_mkdir_all_in(rootfd, a[0]);
@@ -654,6 +659,32 @@ static void set_caps(unsigned int uid)
 		DIE_ERRNO("setting capabilities");
 }
 
+// install_seccomp installs the plan's seccomp filter, if any, on this
+// thread. seccomp(2) lets a process install one if it has no_new_privs
+// set or CAP_SYS_ADMIN in its user namespace.
+static void install_seccomp(void)
+{
+	if (plan.seccomp == NULL)
+		return;
+	explain("installs the seccomp filter (%zu BPF instructions): seccomp(SECCOMP_SET_MODE_FILTER)", plan.seccomp_len / 8);
+	// The program is copied: the plan's bytes need not be aligned.
+	struct sock_filter *insns = malloc(plan.seccomp_len);
+	if (insns == NULL)
+		DIE_ERRNO("seccomp");
+	memcpy(insns, plan.seccomp, plan.seccomp_len);
+	struct sock_fprog prog = {.len = (unsigned short)(plan.seccomp_len / 8), .filter = insns};
+	// --port-bypass: the workload's bind(2) calls wait for podctl,
+	// which gets the listener (seccomp_unotify(2)).
+	int listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+	if (listener < 0)
+		DIE_ERRNO("seccomp(SECCOMP_SET_MODE_FILTER)");
+	if (plan.seccomp_notify) {
+		if (report("notify", listener) < 0)
+			DIE_ERRNO("sending the seccomp listener to podctl");
+		close(listener);
+	}
+}
+
 void podctl_init(int fd)
 {
 	sync_fd = fd;
@@ -705,6 +736,13 @@ void podctl_init(int fd)
 	if (mkdir_p(cwd) < 0 && !plan.exec)
 		DIE_ERRNO("creating working directory %s", cwd);
 
+	// With no_new_privs off (allowPrivilegeEscalation), the filter can
+	// only be installed while the init still has CAP_SYS_ADMIN in the
+	// pod's user namespace, so before the switch of user (runc does the
+	// same); it then covers the init's last calls too, which any filter
+	// that lets the workload run allows (setgroups, setresuid, capset).
+	if (plan.privesc)
+		install_seccomp();
 	if (!plan.privileged) {
 		drop_bounding();
 		explain("keeps only these capabilities, even across execve: %s: prctl(PR_CAPBSET_DROP) of the others", plan.cap_names);
@@ -729,11 +767,15 @@ void podctl_init(int fd)
 	if (!plan.privileged) {
 		set_caps(cred.uid);
 		// No execve may grant more than this from now on: setuid bits and
-		// file capabilities are ignored (prctl(2), NO_NEW_PRIVS).
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		// file capabilities are ignored (prctl(2), NO_NEW_PRIVS), unless
+		// the container allows privilege escalation; even then the
+		// bounding set above caps what a setuid binary can gain.
+		if (!plan.privesc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			DIE_ERRNO("no_new_privs");
-		explain("capabilities in effect: %s; no setuid bit may add any: capset(), prctl(PR_SET_NO_NEW_PRIVS)",
-			cred.uid == 0 ? "the kept ones (pod root)" : "none (not root)");
+		explain("capabilities in effect: %s; %s",
+			cred.uid == 0 ? "the kept ones (pod root)" : "none (not root)",
+			plan.privesc ? "no_new_privs is not set (privilege escalation allowed): a setuid binary may gain up to the bounding set: capset()"
+				     : "no setuid bit may add any: capset(), prctl(PR_SET_NO_NEW_PRIVS)");
 	}
 
 	if (chdir(cwd) < 0)
@@ -755,25 +797,8 @@ void podctl_init(int fd)
 	// The seccomp filter goes last: from here on, only what the workload
 	// may do (sendmsg, execve) is left to do. no_new_privs (above) is what
 	// allows an unprivileged process to install it.
-	if (plan.seccomp != NULL) {
-		explain("installs the seccomp filter (%zu BPF instructions): seccomp(SECCOMP_SET_MODE_FILTER)", plan.seccomp_len / 8);
-		// The program is copied: the plan's bytes need not be aligned.
-		struct sock_filter *insns = malloc(plan.seccomp_len);
-		if (insns == NULL)
-			DIE_ERRNO("seccomp");
-		memcpy(insns, plan.seccomp, plan.seccomp_len);
-		struct sock_fprog prog = {.len = (unsigned short)(plan.seccomp_len / 8), .filter = insns};
-		// --port-bypass: the workload's bind(2) calls wait for podctl,
-		// which gets the listener (seccomp_unotify(2)).
-		int listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
-		if (listener < 0)
-			DIE_ERRNO("seccomp(SECCOMP_SET_MODE_FILTER)");
-		if (plan.seccomp_notify) {
-			if (report("notify", listener) < 0)
-				DIE_ERRNO("sending the seccomp listener to podctl");
-			close(listener);
-		}
-	}
+	if (!plan.privesc)
+		install_seccomp();
 	if (podctl_explain_fd >= 0) {
 		char args[512] = "";
 		for (size_t i = 0; i < plan.nargv; i++) {

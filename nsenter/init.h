@@ -46,6 +46,9 @@ struct init_plan {
 	unsigned long long caps; // the kept capabilities, bit N = capability N
 	const char *cap_names;   // their names, for --explain
 	int setgroups;       // 0 where the pod's user namespace denies setgroups(2)
+	const char *groups;  // supplementary gids to add, space-separated, or NULL
+	int groups_strict;   // none of /etc/group's: only the primary and groups
+	int privesc;         // no no_new_privs: setuid and file caps work
 	const unsigned char *seccomp; // struct sock_filter entries, or NULL
 	size_t seccomp_len;
 	int seccomp_notify;  // install with a listener for podctl (--port-bypass)

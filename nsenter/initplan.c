@@ -37,7 +37,7 @@ static const struct {
 	// the process
 	{"where", 1, 0}, {"user", 5, 0}, {"tty", 0, 0}, {"exec", 0, 0}, {"env", 1, 0},
 	{"envhome", 0, 0}, {"cwd", 1, 0}, {"caps", 3, 0}, {"privileged", 0, 0},
-	{"setgroups", 0, 0}, {"arg", 1, 0}, {"seccomp", 2, 0},
+	{"setgroups", 0, 0}, {"groups", 2, 0}, {"privesc", 0, 0}, {"arg", 1, 0}, {"seccomp", 2, 0},
 };
 
 // next returns the NUL-terminated string at *pos and moves past it, or
@@ -144,6 +144,11 @@ int init_parse_plan(const char *buf, size_t len, struct init_plan *p, char *err,
 			p->privileged = 1;
 		} else if (strcmp(name, "setgroups") == 0) {
 			p->setgroups = 1;
+		} else if (strcmp(name, "groups") == 0) {
+			p->groups_strict = strcmp(a[0], "1") == 0;
+			p->groups = a[1];
+		} else if (strcmp(name, "privesc") == 0) {
+			p->privesc = 1;
 		} else if (strcmp(name, "arg") == 0) {
 			if (grow(&p->argv, p->nargv + 1, sizeof(*p->argv)) < 0)
 				goto nomem;
@@ -287,6 +292,41 @@ static void match_group(char **f, void *ctx)
 	}
 }
 
+// add_groups adds the plan's extra supplementary gids (Kubernetes'
+// supplementalGroups) to those of /etc/group, once each; a gid the pod's
+// user namespace does not map cannot be set (setgroups(2): EINVAL).
+static int add_groups(const struct init_plan *p, struct init_cred *c, char *err, size_t errlen)
+{
+	for (const char *s = p->groups; s != NULL && *s != '\0';) {
+		char one[16];
+		size_t l = strcspn(s, " ");
+		unsigned int gid;
+		snprintf(one, sizeof(one), "%.*s", (int)(l < sizeof(one) - 1 ? l : sizeof(one) - 1), s);
+		s += l + (s[l] == ' ');
+		if (l == 0)
+			continue;
+		if (l >= sizeof(one) || parse_id(one, &gid) < 0) {
+			seterr(err, errlen, "supplementary group '%s': not a gid", one);
+			return -1;
+		}
+		if (gid >= p->ids_mapped) {
+			seterr(err, errlen, "supplementary group %u is not mapped in the pod's user namespace, which maps ids 0-%llu", gid, p->ids_mapped - 1);
+			return -1;
+		}
+		int have = 0;
+		for (size_t i = 0; i < c->ngroups; i++)
+			have |= c->groups[i] == gid;
+		if (have)
+			continue;
+		if (grow(&c->groups, c->ngroups, sizeof(unsigned int)) < 0) {
+			seterr(err, errlen, "out of memory adding supplementary groups");
+			return -1;
+		}
+		c->groups[c->ngroups++] = gid;
+	}
+	return 0;
+}
+
 int init_resolve_user(const struct init_plan *p, const char *passwd, const char *group, struct init_cred *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -339,7 +379,7 @@ int init_resolve_user(const struct init_plan *p, const char *passwd, const char 
 			p->user_spec, c->uid, c->gid, p->ids_mapped - 1);
 		return -1;
 	}
-	if (u.found) {
+	if (u.found && !p->groups_strict) {
 		struct group_search g = {.member = u.pw_name, .cred = c, .mapped = p->ids_mapped};
 		each_line(group, 4, match_group, &g);
 		if (g.nomem) {
@@ -347,7 +387,7 @@ int init_resolve_user(const struct init_plan *p, const char *passwd, const char 
 			return -1;
 		}
 	}
-	return 0;
+	return add_groups(p, c, err, errlen);
 }
 
 // check_executable says whether candidate p can be exec'd by this process

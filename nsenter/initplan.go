@@ -34,8 +34,14 @@ type InitPlan struct {
 	Caps       uint64
 	CapNames   string
 	LastCap    int
-	Setgroups  bool   // false where setgroups(2) is denied in the pod
-	Seccomp    []byte // struct sock_filter entries; none when empty
+	Setgroups  bool // false where setgroups(2) is denied in the pod
+	// Groups are supplementary gids added to the user's from /etc/group;
+	// GroupsStrict takes none from /etc/group.
+	Groups       []uint32
+	GroupsStrict bool
+	// NoNewPrivsOff leaves no_new_privs unset (allowPrivilegeEscalation).
+	NoNewPrivsOff bool
+	Seccomp       []byte // struct sock_filter entries; none when empty
 	// SeccompNotify: install it with a listener, sent to podctl.
 	SeccompNotify bool
 	Args          []string
@@ -87,6 +93,16 @@ func (p *InitPlan) Encode() ([]byte, error) {
 	}
 	if p.Setgroups {
 		op("setgroups")
+	}
+	if len(p.Groups) > 0 || p.GroupsStrict {
+		gids := make([]string, len(p.Groups))
+		for i, g := range p.Groups {
+			gids[i] = strconv.FormatUint(uint64(g), 10)
+		}
+		op("groups", flag(p.GroupsStrict), strings.Join(gids, " "))
+	}
+	if p.NoNewPrivsOff && !p.Privileged {
+		op("privesc")
 	}
 	for _, a := range p.Args {
 		op("arg", a)

@@ -226,6 +226,36 @@ static void enter_shared_network(int parent_fd)
 
 static void stage_join(int made_them) __attribute__((noreturn));
 
+// write_sysctls sets the pod's kernel parameters (a CRI sandbox's
+// sysctls): "path=value" lines, path under /proc/sys, which podctl checked
+// are of the pod's own namespaces (sandbox/model/sysctl.go). Written here,
+// as root of the pod and inside its namespaces, each file is the pod's
+// namespace's: /proc/sys/net resolves to the writer's network namespace
+// and the IPC parameters to its IPC namespace (proc(5)), and the kernel
+// lets the root of the namespace's owning user namespace write them.
+static void write_sysctls(char *lines)
+{
+	for (char *line = lines, *next; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		char *value = strchr(line, '=');
+		if (value == NULL)
+			continue;
+		*value++ = '\0';
+		char path[512];
+		snprintf(path, sizeof(path), "/proc/sys/%s", line);
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			fail("sysctl %s: opening %s", line, path);
+		size_t len = strlen(value);
+		if (write(fd, value, len) != (ssize_t)len)
+			fail("sysctl %s: writing \"%s\" to %s", line, value, path);
+		close(fd);
+		explain("sysctl %s = %s, in the pod's namespaces: write(\"%s\")", line, value, path);
+	}
+}
+
 // stage_pause runs in a process exec'd by podctl on the host.
 static void stage_pause(void)
 {
@@ -320,6 +350,7 @@ static void stage_pause(void)
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname(%s)", hostname);
 	explain("root of the pod, and the pod's hostname: setresuid(0, 0, 0), sethostname(\"%s\")", hostname);
+	write_sysctls(getenv("_PODCTL_SYSCTLS"));
 
 	// 5. Fork PID 1. CLONE_PARENT makes it a child of podctl, not of this
 	// short-lived process, so podctl can wait for it while it runs in the

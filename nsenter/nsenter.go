@@ -37,6 +37,10 @@ const (
 	// join conversation's socket, the container's stdio at the three
 	// descriptors after it.
 	EnvJoinFD = "_PODCTL_JOIN_FD"
+	// EnvSysctls, set for the pause stage, are the pod's sysctls as
+	// "path=value" lines, path under /proc/sys: the pause writes them in
+	// the pod's namespaces (not secret: any sysctl reader sees them).
+	EnvSysctls = "_PODCTL_SYSCTLS"
 )
 
 // Stages the constructor understands.

@@ -15,15 +15,22 @@ var MaskedPaths = []string{
 // (moby's and podman's list). /sys is read-only as a whole already.
 var ReadonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 
-// maskSteps apply MaskedPaths and ReadonlyPaths, once /proc and /sys are
-// mounted; a path this kernel lacks is skipped by the init.
-func maskSteps() []Step {
-	var steps []Step
-	for _, p := range MaskedPaths {
-		steps = append(steps, Step{"mask", p})
+// maskSteps hide masked and make readonly read-only (MaskedPaths and
+// ReadonlyPaths where not given), once /proc, /sys and every other mount
+// are in place; a path the container lacks is skipped by the init.
+func maskSteps(masked, readonly []string) []Step {
+	if masked == nil {
+		masked = MaskedPaths
 	}
-	for _, p := range ReadonlyPaths {
-		steps = append(steps, Step{"readonly", p})
+	if readonly == nil {
+		readonly = ReadonlyPaths
+	}
+	var steps []Step
+	for _, p := range masked {
+		steps = append(steps, Step{"mask", clean(p)})
+	}
+	for _, p := range readonly {
+		steps = append(steps, Step{"readonly", clean(p)})
 	}
 	return steps
 }

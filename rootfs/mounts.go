@@ -12,7 +12,12 @@ type Mount struct {
 	Volume   string `json:"volume,omitempty"` // bind: the named volume Source is the directory of
 	Target   string `json:"target"`           // inside the container
 	ReadOnly bool   `json:"readOnly,omitempty"`
-	Options  string `json:"options,omitempty"` // tmpfs: size=64m,mode=1777, ...
+	// ReadOnlyTop: ReadOnly is for this mount only, and the mounts under
+	// its source stay as they are (a CRI mount without
+	// recursive_read_only); podctl's own :ro is recursive, so that no
+	// submount of a read-only volume is a way to write to it.
+	ReadOnlyTop bool   `json:"readOnlyTop,omitempty"`
+	Options     string `json:"options,omitempty"` // tmpfs: size=64m,mode=1777, ...
 	// PodVolume and SubPath: a volume of a pod made from a manifest (and a
 	// path in it); podctl resolves them into Source before the pod starts.
 	PodVolume string `json:"podVolume,omitempty"`
@@ -40,7 +45,10 @@ func (m Mount) step() Step {
 		return mountStep(m.Target, "tmpfs", "tmpfs", flags, data, "a filesystem of its own")
 	}
 	ro := "0"
-	if m.ReadOnly {
+	switch {
+	case m.ReadOnly && m.ReadOnlyTop:
+		ro = "top"
+	case m.ReadOnly:
 		ro = "1"
 	}
 	return Step{"volume", m.Source, clean(m.Target), ro}

@@ -31,8 +31,11 @@ type Spec struct {
 	// PtsGID is the gid of the "tty" group for /dev/pts (5 in Debian's and
 	// most images), or -1 when the user namespace does not map it.
 	PtsGID int
-	// Unmasked leaves MaskedPaths and ReadonlyPaths alone (--privileged).
-	Unmasked bool
+	// Unmasked leaves MaskedPaths and ReadonlyPaths alone (--privileged);
+	// else the caller's lists, when given, replace them (a CRI
+	// container's masked_paths and readonly_paths).
+	Unmasked                   bool
+	MaskedPaths, ReadonlyPaths []string
 	// Mounts: the user's volumes and tmpfs, in order, after everything
 	// else. ReadOnly makes the root read-only once they are in place.
 	Mounts   []Mount
@@ -59,9 +62,6 @@ func Plan(s Spec) ([]Step, error) {
 	// rootfs becomes a mount point, as pivot_root(2) needs.
 	steps := []Step{{"private"}, {"root", s.Root}}
 	steps = append(steps, kernelFS(s.CgroupV2)...)
-	if !s.Unmasked {
-		steps = append(steps, maskSteps()...)
-	}
 	steps = append(steps, devSteps(s.PtsGID)...)
 	for _, f := range s.Files {
 		steps = append(steps, Step{"bindfile", f.Source, clean(f.Target)})
@@ -71,6 +71,11 @@ func Plan(s Spec) ([]Step, error) {
 			return nil, fmt.Errorf("mount type %q on %s: podctl knows bind and tmpfs", m.Type, m.Target)
 		}
 		steps = append(steps, m.step())
+	}
+	// Masks go over the user's mounts too, as runc applies them last: a
+	// path named there is hidden wherever it lives.
+	if !s.Unmasked {
+		steps = append(steps, maskSteps(s.MaskedPaths, s.ReadonlyPaths)...)
 	}
 	if s.ReadOnly {
 		if s.Cwd != "" {

@@ -113,6 +113,21 @@ func StopContainer(ctx context.Context, pod, ctr string, timeout time.Duration) 
 	return err
 }
 
+// ReopenContainerLog makes a running container's log go on in a new file
+// at its path, once the caller has renamed the old one (the kubelet's
+// rotation; the CRI's ReopenContainerLog).
+func ReopenContainerLog(ctx context.Context, pod, ctr string) error {
+	_, dir, c, err := podContainer(pod, ctr)
+	if err != nil {
+		return err
+	}
+	if c.State.Running == nil || !model.SupervisorAlive(dir) {
+		return fmt.Errorf("container %s is not running: its log is not open", c.Spec.Name)
+	}
+	_, err = control.CallContext(ctx, dir, control.Request{Op: "reopen-log", Name: c.Spec.Name})
+	return err
+}
+
 // RemoveContainer removes a container from its pod, its layer and logs
 // with it; a running one is killed first (as CRI asks).
 func RemoveContainer(ctx context.Context, pod, ctr string) error {

@@ -97,6 +97,11 @@ func Remove(s storage.Store, name string) (string, error) {
 		if errors.Is(err, storage.ErrImageUsedByContainer) {
 			return "", fmt.Errorf("image %s is used by %s: remove them first (podctl rm POD; podman rm for podman's)", name, usersOf(s, img.ID))
 		}
+		if errors.Is(err, storage.ErrNotAnImage) || errors.Is(err, storage.ErrImageUnknown) {
+			// Removed by another process between Find and here (two
+			// rmi at once): gone, as the caller wanted, but not by us.
+			return "", fmt.Errorf("image %q is not in the store (%s): removed meanwhile: %w", name, s.GraphRoot(), storage.ErrImageUnknown)
+		}
 		return "", fmt.Errorf("removing image %s: %w", name, err)
 	}
 	return "Deleted: " + img.ID, nil

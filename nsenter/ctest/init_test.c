@@ -177,6 +177,31 @@ static void test_resolve_user(const char *dir)
 	CHECK(rc == 0 && c.uid == 0 && strcmp(c.home, "/root") == 0, "no passwd: uid %u home %s", c.uid, c.home);
 	free(c.groups);
 
+	// Kubernetes' supplementalGroups: added to /etc/group's once each
+	// (Merge), or alone (Strict); an unmapped one is refused.
+	p = user_plan("alice", "alice", "");
+	p.groups = "1234 10 5678";
+	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
+	CHECK(rc == 0 && c.ngroups == 3 && c.groups[0] == 10 && c.groups[1] == 1234 && c.groups[2] == 5678,
+		"alice with groups 1234 10 5678: rc %d ngroups %zu (%s)", rc, c.ngroups, rc ? err : "");
+	free(c.groups);
+	p.groups_strict = 1;
+	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
+	CHECK(rc == 0 && c.ngroups == 3 && c.groups[0] == 1234 && c.groups[1] == 10 && c.groups[2] == 5678, "strict: rc %d ngroups %zu", rc, c.ngroups);
+	free(c.groups);
+	p.groups = "1234";
+	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
+	CHECK(rc == 0 && c.ngroups == 1 && c.groups[0] == 1234, "strict without wheel: rc %d ngroups %zu", rc, c.ngroups);
+	free(c.groups);
+	p.groups = "70000";
+	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
+	CHECK(rc == -1 && strstr(err, "supplementary group 70000 is not mapped") != NULL, "unmapped group: rc %d err '%s'", rc, err);
+	free(c.groups);
+	p.groups = "12x";
+	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
+	CHECK(rc == -1 && strstr(err, "not a gid") != NULL, "bad gid: rc %d err '%s'", rc, err);
+	free(c.groups);
+
 	p = user_plan("5000:wheel", "5000", "wheel");
 	rc = init_resolve_user(&p, passwd, group, &c, err, sizeof(err));
 	CHECK(rc == 0 && c.uid == 5000 && c.gid == 10 && strcmp(c.home, "/") == 0 && c.ngroups == 0, "5000:wheel: uid %u gid %u home %s", c.uid, c.gid, c.home);

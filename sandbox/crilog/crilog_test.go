@@ -638,3 +638,30 @@ func TestRotate(t *testing.T) {
 		t.Errorf("RemoveRotated left %v", err)
 	}
 }
+
+// TestReopen: the kubelet's rotation renames the live file and asks for a
+// reopen; the records after it go to a new file of the same name, none to
+// the renamed one (the control: before the reopen, they still do).
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	l, err := Open(path, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Pump("stdout", strings.NewReader("one\n"), nil, "")
+	if err := os.Rename(path, path+".20261204"); err != nil {
+		t.Fatal(err)
+	}
+	l.Pump("stdout", strings.NewReader("two\n"), nil, "")
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	l.Pump("stdout", strings.NewReader("three\n"), nil, "")
+	for name, want := range map[string]string{path + ".20261204": "one\ntwo\n", path: "three\n"} {
+		var out bytes.Buffer
+		if err := Print(name, ReadOptions{Tail: -1}, &out, io.Discard); err != nil || out.String() != want {
+			t.Errorf("%s: %q, %v; want %q", name, out.String(), err, want)
+		}
+	}
+}

@@ -46,6 +46,27 @@ func (l *File) rotate() error {
 	return nil
 }
 
+// Reopen goes on in a new file at Path: the kubelet rotates a container's
+// log by renaming it and asking the runtime to reopen it (the CRI's
+// ReopenContainerLog), as logrotate's create does. A file at Path (not
+// renamed after all) is appended to.
+func (l *File) Reopen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("reopening container log %s: %w", l.Path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("reopening container log %s: %w", l.Path, err)
+	}
+	l.f.Close()
+	l.f, l.size = f, st.Size()
+	return nil
+}
+
 // RemoveRotated removes the rotated files of the log at path (the live
 // file is the caller's to remove).
 func RemoveRotated(path string) {

@@ -104,6 +104,10 @@ type PodSpec struct {
 	// the kubelet's defaults, 10 MiB and 5.
 	LogMaxSize  int64 `json:"logMaxSize,omitempty"`
 	LogMaxFiles int   `json:"logMaxFiles,omitempty"`
+	// Sysctls: kernel parameters of the pod's own namespaces (a CRI
+	// sandbox's sysctls), written by the pause before any container
+	// starts (sysctl.go says which may be set).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
 }
 
 // ContainerSpec is one container of a pod.
@@ -164,6 +168,21 @@ type ContainerSpec struct {
 	// RunAsNonRoot: refuse to start as uid 0 (Kubernetes' runAsNonRoot),
 	// checked once the user is resolved in the container's root.
 	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
+	// Groups: supplementary gids the workload gets besides those its
+	// user has in the image's /etc/group (Kubernetes' supplementalGroups);
+	// GroupsStrict: none from /etc/group, only the primary group and
+	// Groups (supplementalGroupsPolicy: Strict).
+	Groups       []uint32 `json:"groups,omitempty"`
+	GroupsStrict bool     `json:"groupsStrict,omitempty"`
+	// AllowPrivilegeEscalation: no no_new_privs, so that a setuid binary
+	// or file capabilities work (Kubernetes' allowPrivilegeEscalation:
+	// true); podctl sets no_new_privs otherwise.
+	AllowPrivilegeEscalation bool `json:"allowPrivilegeEscalation,omitempty"`
+	// MaskedPaths and ReadonlyPaths, when set, replace podctl's lists
+	// (rootfs.MaskedPaths, rootfs.ReadonlyPaths) with the caller's (a CRI
+	// container's, which the kubelet fills from its procMount).
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 	// Stdin: the workload's standard input is a pipe the supervisor keeps
 	// open, written by podctl attach -i (Kubernetes' stdin), rather than
 	// /dev/null; StdinOnce: closed when the first attach session ends,
@@ -290,6 +309,9 @@ func (s *PodSpec) Validate() error {
 		}
 	}
 	if err := s.validateLogLimits(); err != nil {
+		return err
+	}
+	if err := s.ValidateSysctls(); err != nil {
 		return err
 	}
 	var err error

@@ -29,7 +29,11 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 		IDsMapped: cfg.IDsMapped, RunAsNonRoot: cfg.RunAsNonRoot,
 		Tty: cfg.Tty, Exec: cfg.Exec, Cwd: cfg.Cwd, Args: cfg.Args,
 		Privileged: cfg.Privileged, Setgroups: cfg.Setgroups,
+		Groups: cfg.Groups, GroupsStrict: cfg.GroupsStrict, NoNewPrivsOff: cfg.NoNewPrivsOff,
 		Seccomp: cfg.Seccomp, SeccompNotify: cfg.SeccompNotify,
+	}
+	if len(cfg.Groups) > 0 && !cfg.Setgroups {
+		return nil, fmt.Errorf("%s: supplementary groups %v: the pod's user namespace maps a single id, where setgroups(2) is denied; give your user subordinate ids in /etc/subgid", where, cfg.Groups)
 	}
 	p.Env, p.HomeAt = buildEnv(cfg)
 	if !cfg.Privileged {
@@ -52,7 +56,8 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 				strconv.FormatUint(uint64(l.Root.Flags), 10), l.Root.Data, l.Root.Dir, volatileMarker(l.Root.Data)}
 		}
 		spec := rootfs.Spec{Root: root, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
-			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2()}
+			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(),
+			MaskedPaths: cfg.MaskedPaths, ReadonlyPaths: cfg.ReadonlyPaths}
 		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)
 		}

@@ -94,6 +94,22 @@ type InitConfig struct {
 	ReadOnlyBare bool `json:"readOnlyBare,omitempty"`
 	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
 	Setgroups    bool `json:"setgroups"` // false when setgroups(2) is denied in the pod
+	// Groups, GroupsStrict, NoNewPrivsOff, MaskedPaths, ReadonlyPaths:
+	// the container spec's (SetSecurity).
+	Groups        []uint32 `json:"groups,omitempty"`
+	GroupsStrict  bool     `json:"groupsStrict,omitempty"`
+	NoNewPrivsOff bool     `json:"noNewPrivsOff,omitempty"`
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+}
+
+// SetSecurity copies what container c says of the workload's privileges,
+// the same for its run and for every exec into it.
+func (cfg *InitConfig) SetSecurity(c *model.ContainerSpec) {
+	cfg.Caps, cfg.Privileged = c.Caps, c.Privileged
+	cfg.Groups, cfg.GroupsStrict = c.Groups, c.GroupsStrict
+	cfg.NoNewPrivsOff = c.AllowPrivilegeEscalation
+	cfg.MaskedPaths, cfg.ReadonlyPaths = c.MaskedPaths, c.ReadonlyPaths
 }
 
 // Proc is podctl's handle on a started container.
@@ -342,8 +358,8 @@ func ExecConfig(st *model.PodState, c *model.ContainerSpec, args, env []string, 
 		Pod: st.Spec.Name, Container: c.Name, Exec: true,
 		Args: args, Env: append(append([]string{}, c.Env...), env...), Cwd: cwd, User: user,
 		Hostname: st.Spec.Hostname, IDsMapped: ids.Size(), Setgroups: ids.Size() > 1,
-		Caps: c.Caps, Privileged: c.Privileged,
 	}
+	cfg.SetSecurity(c)
 	var err error
 	if cfg.Seccomp, err = model.SeccompFilter(c, false); err != nil {
 		return nil, fmt.Errorf("seccomp profile: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/nsenter"
 	"golang.org/x/sys/unix"
 )
@@ -68,25 +69,35 @@ type PauseSetup struct {
 
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
-// The pause carries the pod's name in its argv.
-func SpawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File) (*PauseSetup, error) {
-	ps, _, err := spawnPause(pod, hostNetwork, parentUserns, cgroup, nil)
+// The pause carries the pod's name in its argv, and sets the pod's
+// sysctls.
+func SpawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File) (*PauseSetup, error) {
+	ps, _, err := spawnPause(spec, parentUserns, cgroup, nil)
 	return ps, err
 }
 
 // spawnPause starts the pause stage; with first, it goes on as the join
 // stage of that container once the pause is forked (pausejoin.go), and
 // that Joiner is returned too.
-func spawnPause(pod string, hostNetwork bool, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
+func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
 	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
-		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3", nsenter.EnvPodName + "=" + pod},
+		Env:  []string{nsenter.EnvStage + "=" + nsenter.StagePause, nsenter.EnvSyncFD + "=3", nsenter.EnvPodName + "=" + spec.Name},
 		// Stdio stays /dev/null: the pause must never hold the caller's
 		// terminal (CVE-2017-5226) nor keep a pipe of the caller open.
 	}
-	if hostNetwork {
+	if spec.Network.Mode == netsetup.Host {
 		cmd.Env = append(cmd.Env, nsenter.EnvHostNetwork+"=1")
+	}
+	if len(spec.Sysctls) > 0 {
+		// "path=value" lines (nsenter.c, write_sysctls); Validate
+		// refused newlines and paths out of /proc/sys.
+		var lines strings.Builder
+		for _, k := range spec.SysctlKeys() {
+			fmt.Fprintf(&lines, "%s=%s\n", strings.TrimPrefix(model.SysctlPath(k), "/proc/sys/"), spec.Sysctls[k])
+		}
+		cmd.Env = append(cmd.Env, nsenter.EnvSysctls+"="+lines.String())
 	}
 	if parentUserns != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4

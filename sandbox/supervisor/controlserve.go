@@ -154,6 +154,10 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 		})
 		err, _ := s.await(result)
 		reply(err)
+	case "reopen-log":
+		s.Post(func() { result <- s.reopenLog(req.Name) })
+		err, _ := s.await(result)
+		reply(err)
 	case "attach":
 		s.serveAttach(conn, req, reply)
 	case "stop":

@@ -49,12 +49,11 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 // spawnPause starts the pod's pause stage; withPause (and a first run),
 // it will be runs[0]'s join stage too.
 func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.PauseSetup, error) {
-	hostNet := s.St.Spec.Network.Mode == netsetup.Host
 	if !withPause || len(runs) == 0 {
-		return stage.SpawnPause(s.St.Spec.Name, hostNet, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
+		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
 	}
 	r := runs[0]
-	ps, j, err := stage.SpawnPauseJoin(s.St.Spec.Name, hostNet, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
+	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
 	r.pipes.CloseChild()
 	r.j = j
 	return ps, err

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -24,6 +25,22 @@ type logPump struct {
 	mu        sync.Mutex
 	done      chan struct{} // closed when both copies have returned
 	taps      stdio.Taps    // attach sessions' copies (attachserve.go)
+}
+
+// reopenLog makes the log of container name's running run go on in a new
+// file of the same name (crilog.File.Reopen); the loop goroutine's.
+func (s *Supervisor) reopenLog(name string) error {
+	for _, p := range s.logPumps {
+		select {
+		case <-p.done:
+			continue
+		default:
+		}
+		if p.container == name {
+			return p.log.Reopen()
+		}
+	}
+	return fmt.Errorf("container %s is not running: its log is not open", name)
 }
 
 // startPump starts copying out and err (either may be nil) into log.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -100,10 +101,25 @@ func DirLayer(dir string, owners map[string][2]int) ([]byte, error) {
 	sort.Strings(paths)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	// A file with several names is written once, and its other names as
+	// hard links to the first (as the busybox image has its applets).
+	first := map[uint64]string{}
 	for _, p := range paths {
 		fi, err := os.Lstat(p)
 		if err != nil {
 			return nil, err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
+			if name, ok := first[st.Ino]; ok {
+				h := &tar.Header{Typeflag: tar.TypeLink, Name: filepath.ToSlash(rel), Linkname: name, Mode: int64(fi.Mode().Perm()),
+					ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
+				if err := tw.WriteHeader(h); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			first[st.Ino] = filepath.ToSlash(rel)
 		}
 		link := ""
 		if fi.Mode()&fs.ModeSymlink != 0 {
@@ -115,7 +131,6 @@ func DirLayer(dir string, owners map[string][2]int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		rel, _ := filepath.Rel(dir, p)
 		h.Name = filepath.ToSlash(rel)
 		if fi.IsDir() {
 			h.Name += "/"

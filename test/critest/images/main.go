@@ -43,6 +43,11 @@ const group = "root:x:0:\nnogroup:x:65534:\nwww-data:x:33:\ngroup1002:x:1002:\ng
 // pgrep PATTERN: the pids whose command name matches, from /proc.
 const pgrep = "#!/bin/sh\nfor d in /proc/[0-9]*; do grep -q -- \"$1\" $d/comm 2>/dev/null && echo ${d#/proc/}; done; exit 0\n"
 
+// ipcs -m: the System V shared memory segments of the caller's IPC
+// namespace, as the kernel lists them (proc(5), /proc/sysvipc/shm), which
+// Debian's busybox-static lacks an applet for.
+const ipcs = "#!/bin/sh\ncat /proc/sysvipc/shm\n"
+
 func main() {
 	rootfs := flag.String("rootfs", "", "a busybox rootfs (test/lib.sh's make_busybox_rootfs)")
 	conf := flag.String("conf", "", "where to write registries.conf")
@@ -83,12 +88,12 @@ func main() {
 
 // images are critest's references and what each one is.
 func images(base []byte, nonewprivs string) map[string]imagebuild.Image {
-	// critest's users, and a pgrep, which the real busybox image has
-	// and Debian's busybox-static does not.
+	// critest's users, and a pgrep and an ipcs, which the real busybox
+	// image has and Debian's busybox-static does not.
 	users := []imagebuild.Entry{
 		{Path: "etc/", Dir: true}, {Path: "etc/passwd", Body: passwd}, {Path: "etc/group", Body: group},
 		{Path: "var/", Dir: true}, {Path: "var/www/", Dir: true, UID: 33, GID: 33},
-		{Path: "bin/", Dir: true}, {Path: "bin/pgrep", Mode: 0o755, Body: pgrep},
+		{Path: "bin/", Dir: true}, {Path: "bin/pgrep", Mode: 0o755, Body: pgrep}, {Path: "bin/ipcs", Mode: 0o755, Body: ipcs},
 	}
 	img := func(cfg imagebuild.Config, extra ...imagebuild.Entry) imagebuild.Image {
 		if cfg.Env == nil {

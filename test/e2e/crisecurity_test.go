@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/podctl/podctl/test/imagebuild"
+	"golang.org/x/sys/unix"
+)
+
+// TestCRISecurityContext: what a sandbox's and a container's
+// configuration ask of the kernel, each next to a control that shows the
+// check can fail: sysctls set in the pod's own namespaces only (the
+// host's values stay), a host-wide sysctl refused, supplementary groups
+// (in the process and in ContainerStatus.user), masked and read-only
+// paths from the request, no_new_privs as the kubelet asks for it, and,
+// as root (who may mount on the host), a read-only volume recursive or
+// not.
+func TestCRISecurityContext(t *testing.T) {
+	if os.Getenv("CRICTL") == "" {
+		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
+	}
+	leakCheck(t)
+	const image = "localhost/podctl-e2e/cri-sec:latest"
+	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}}), "oci-archive")
+	dir := t.TempDir()
+	s := startCRI(t, filepath.Join(dir, "cri.sock"))
+
+	hostShm, _ := os.ReadFile("/proc/sys/kernel/shm_rmid_forced")
+	hostPorts, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	sysctls := map[string]string{"kernel.shm_rmid_forced": "1", "fs.mqueue.msg_max": "100", "net.ipv4.ip_unprivileged_port_start": "99"}
+	cfgs := map[string]string{} // a sandbox's configuration file, by id
+	runp := func(name string, sysctls map[string]string) string {
+		cfg := writeJSON(t, filepath.Join(dir, "pod-"+name+".json"), map[string]any{
+			"metadata": map[string]any{"name": name, "namespace": "e2e", "uid": name},
+			"linux":    map[string]any{"sysctls": sysctls}})
+		pod := s.must("runp", cfg)
+		t.Cleanup(func() { run(t, "rm", "-f", pod) })
+		cfgs[pod] = cfg
+		return pod
+	}
+	start := func(pod, name string, ctr map[string]any) string {
+		ctr["metadata"] = map[string]any{"name": name}
+		ctr["image"] = map[string]any{"image": image}
+		ctr["command"] = []string{"sleep", "1000"}
+		id := s.must("create", pod, writeJSON(t, filepath.Join(dir, pod[:8]+"-"+name+".json"), ctr), cfgs[pod])
+		s.must("start", id)
+		return id
+	}
+	exec := func(ctr string, args ...string) (string, error) {
+		out, err := s.crictl(append([]string{"exec", "-s", ctr}, args...)...)
+		return strings.TrimSpace(out), err
+	}
+
+	// Sysctls: the pod's values, the host's unchanged, a plain pod's the
+	// kernel's defaults (the control).
+	withSysctls := start(runp("sysctls", sysctls), "c", map[string]any{})
+	plain := start(runp("plain", nil), "c", map[string]any{})
+	for key, want := range sysctls {
+		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		if got, err := exec(withSysctls, "cat", path); err != nil || got != want {
+			t.Errorf("sysctl %s in the pod = %q, %v; want %s", key, got, err, want)
+		}
+		if got, _ := exec(plain, "cat", path); got == want {
+			t.Errorf("sysctl %s in a pod without sysctls = %q too: the check cannot tell", key, got)
+		}
+	}
+	if b, _ := os.ReadFile("/proc/sys/kernel/shm_rmid_forced"); string(b) != string(hostShm) {
+		t.Errorf("the host's kernel.shm_rmid_forced changed: %q -> %q", hostShm, b)
+	}
+	if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); string(b) != string(hostPorts) {
+		t.Errorf("the host's net.ipv4.ip_unprivileged_port_start changed: %q -> %q", hostPorts, b)
+	}
+	cfg := writeJSON(t, filepath.Join(dir, "hostwide.json"), map[string]any{
+		"metadata": map[string]any{"name": "hostwide", "namespace": "e2e", "uid": "hostwide"}, "linux": map[string]any{"sysctls": map[string]string{"vm.swappiness": "1"}}})
+	if _, err := s.crictl("runp", cfg); err == nil || !strings.Contains(err.Error(), "code = InvalidArgument") || !strings.Contains(err.Error(), "vm.swappiness") {
+		t.Errorf("runp with the host-wide sysctl vm.swappiness: %v; want InvalidArgument naming it", err)
+	}
+
+	// Masked and read-only paths of the request; no_new_privs when asked,
+	// and not otherwise (the kubelet's allowPrivilegeEscalation: true).
+	pod := runp("security", nil)
+	sec := start(pod, "sec", map[string]any{"linux": map[string]any{"security_context": map[string]any{
+		"masked_paths": []string{"/bin/notexec"}, "readonly_paths": []string{"/tmp"}, "no_new_privs": true}}})
+	if out, err := exec(sec, "sh", "-c", "read -r l </bin/notexec; echo \"[$l]\""); err != nil || out != "[]" {
+		t.Errorf("a masked file: %q, %v; want it empty", out, err)
+	}
+	if out, err := exec(sec, "touch", "/tmp/x"); err == nil || !strings.Contains(err.Error(), "Read-only file system") {
+		t.Errorf("touch /tmp/x, /tmp read-only: %q, %v; want Read-only file system", out, err)
+	}
+	if out, _ := exec(sec, "grep", "NoNewPrivs", "/proc/self/status"); !strings.HasSuffix(out, "1") {
+		t.Errorf("no_new_privs: true: %q; want NoNewPrivs 1", out)
+	}
+	if out, err := exec(plain, "sh", "-c", "grep -q should /bin/notexec && cat /etc/passwd >/dev/null && touch /tmp/x && grep NoNewPrivs /proc/self/status"); err != nil || !strings.HasSuffix(out, "0") {
+		t.Errorf("the control (nothing asked): %q, %v; want /bin/notexec readable, cat and touch to work, NoNewPrivs 0", out, err)
+	}
+
+	// Supplementary groups: given, with /etc/group's (Merge: alice, uid
+	// 1000, is in wheel) or without
+	// (Strict), and reported in ContainerStatus.user.
+	{
+		groups := start(pod, "groups", map[string]any{"linux": map[string]any{"security_context": map[string]any{
+			"run_as_user": map[string]any{"value": 1000}, "supplemental_groups": []int{1234, 5678}}}})
+		if out, err := exec(groups, "id", "-G"); err != nil || out != "1000 10 1234 5678" {
+			t.Errorf("id -G with supplemental_groups 1234 5678 = %q, %v; want 1000 10 1234 5678 (alice's wheel from /etc/group merged)", out, err)
+		}
+		var st struct {
+			Status struct {
+				User struct {
+					Linux struct {
+						// protojson writes int64 as strings.
+						UID    string   `json:"uid"`
+						Groups []string `json:"supplementalGroups"`
+					} `json:"linux"`
+				} `json:"user"`
+			} `json:"status"`
+		}
+		s.jsonOf(&st, "inspect", groups)
+		if u := st.Status.User.Linux; u.UID != "1000" || strings.Join(u.Groups, " ") != "1000 10 1234 5678" {
+			t.Errorf("ContainerStatus.user = %+v; want uid 1000 and groups 1000 10 1234 5678", u)
+		}
+		strict := start(pod, "strict", map[string]any{"linux": map[string]any{"security_context": map[string]any{
+			"run_as_user": map[string]any{"value": 1000}, "supplemental_groups": []int{1234}, "supplemental_groups_policy": 1}}})
+		if out, err := exec(strict, "id", "-G"); err != nil || out != "1000 1234" {
+			t.Errorf("id -G with supplemental_groups_policy Strict = %q, %v; want 1000 1234", out, err)
+		}
+	}
+
+	// Read-only volumes over a directory with a mount in it: recursive
+	// when asked (the inner mount read-only too), the top one only
+	// otherwise, as runc's "ro". Only root may mount on the host.
+	if os.Geteuid() == 0 {
+		vol := filepath.Join(dir, "vol")
+		os.MkdirAll(filepath.Join(vol, "inner"), 0o755)
+		if err := unix.Mount("tmpfs", filepath.Join(vol, "inner"), "tmpfs", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Unmount(filepath.Join(vol, "inner"), unix.MNT_DETACH)
+		ro := start(pod, "ro", map[string]any{"mounts": []map[string]any{
+			{"host_path": vol, "container_path": "/top", "readonly": true},
+			{"host_path": vol, "container_path": "/rro", "readonly": true, "recursive_read_only": true}}})
+		if out, err := exec(ro, "touch", "/top/inner/x"); err != nil {
+			t.Errorf("touch under a non-recursive read-only volume's inner mount: %q, %v; want it writable", out, err)
+		}
+		if out, err := exec(ro, "touch", "/top/x"); err == nil {
+			t.Errorf("touch in a read-only volume: %q; want Read-only file system", out)
+		}
+		if out, err := exec(ro, "touch", "/rro/inner/y"); err == nil || !strings.Contains(err.Error(), "Read-only file system") {
+			t.Errorf("touch under a recursively read-only volume's inner mount: %q, %v; want Read-only file system", out, err)
+		}
+	}
+	s.must("rmp", "-f", pod)
+}
