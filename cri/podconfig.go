@@ -58,8 +58,12 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 	default:
 		return spec, invalid("namespace_options.pid %s: podctl gives every pod a PID namespace of its own (hostPID is not supported)", ns.GetPid())
 	}
-	if ns.GetIpc() == runtimeapi.NamespaceMode_NODE {
-		return spec, invalid("namespace_options.ipc NODE: podctl gives every pod an IPC namespace of its own (hostIPC is not supported)")
+	switch ns.GetIpc() {
+	case runtimeapi.NamespaceMode_POD:
+	case runtimeapi.NamespaceMode_NODE:
+		spec.HostIPC = true
+	default:
+		return spec, invalid("namespace_options.ipc %s: a sandbox's IPC namespace is the pod's or the node's", ns.GetIpc())
 	}
 	if err := usernsOf(ns.GetUsernsOptions()); err != nil {
 		return spec, err

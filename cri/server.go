@@ -27,6 +27,9 @@ type Options struct {
 	Network netsetup.Mode
 	// Version is podctl's version, which Version reports.
 	Version string
+	// StreamPort is the streaming server's port on 127.0.0.1; 0 lets
+	// the kernel pick one (containerd's stream_server_port).
+	StreamPort int
 	// Log receives the server's notices (stderr).
 	Log io.Writer
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
@@ -27,10 +28,10 @@ import (
 // connected.
 type streamRuntime struct{ s *Server }
 
-// startStreaming listens on 127.0.0.1:0 and serves the streams in the
+// startStreaming listens on 127.0.0.1 and serves the streams in the
 // background until ctx ends.
 func (s *Server) startStreaming(ctx context.Context) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.StreamPort)))
 	if err != nil {
 		return err
 	}

@@ -298,10 +298,12 @@ static void stage_pause(void)
 	// With --network host (_PODCTL_HOST_NETWORK) the pod keeps the
 	// host's network namespace: no CLONE_NEWNET, and no loopback of its own.
 	int hostnet = getenv("_PODCTL_HOST_NETWORK") != NULL;
-	if (unshare(CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
-		fail("unshare(CLONE_NEWNS|%sCLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)", hostnet ? "" : "CLONE_NEWNET|");
-	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%sCLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)%s",
-		hostnet ? "" : "CLONE_NEWNET|", hostnet ? "; the host's network namespace is kept (--network host)" : "");
+	int hostipc = getenv("_PODCTL_HOST_IPC") != NULL;
+	if (unshare(CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | (hostipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+		fail("unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)", hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|");
+	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)%s%s",
+		hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|", hostnet ? "; the host's network namespace is kept (--network host)" : "",
+		hostipc ? "; the host's IPC namespace is kept (hostIPC)" : "");
 	if (!hostnet)
 		loopback_up();
 	// Nothing mounted in the pause's mount namespace may propagate back.

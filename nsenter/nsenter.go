@@ -26,6 +26,9 @@ const (
 	// EnvHostNetwork, set for the pause stage, keeps the host's network
 	// namespace (podctl run --network host).
 	EnvHostNetwork = "_PODCTL_HOST_NETWORK"
+	// EnvHostIPC, set for the pause stage, keeps the host's IPC namespace
+	// (a CRI sandbox's hostIPC).
+	EnvHostIPC = "_PODCTL_HOST_IPC"
 	// EnvPodName, set for the pause stage, is the pod's name: the pause
 	// carries it as its argv[1], so that podctl rm -f and gc can find a
 	// pod's pause in /proc when its state file no longer says

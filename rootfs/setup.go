@@ -47,6 +47,10 @@ type Spec struct {
 	// CgroupV2: the host's /sys/fs/cgroup is cgroup2, so the container
 	// gets its own cgroup there (CgroupV2Host tells).
 	CgroupV2 bool
+	// HostIPC: the pod is in the host's IPC namespace, so /dev/shm and
+	// /dev/mqueue are the host's (bound), not filesystems of its own;
+	// HostMqueue: the host has a /dev/mqueue to bind (HostMqueue tells).
+	HostIPC, HostMqueue bool
 }
 
 // Step is one operation of the init's plan and its arguments (the table in
@@ -62,7 +66,7 @@ func Plan(s Spec) ([]Step, error) {
 	// rootfs becomes a mount point, as pivot_root(2) needs.
 	steps := []Step{{"private"}, {"root", s.Root}}
 	steps = append(steps, kernelFS(s.CgroupV2)...)
-	steps = append(steps, devSteps(s.PtsGID)...)
+	steps = append(steps, devSteps(s.PtsGID, s.HostIPC, s.HostMqueue)...)
 	for _, f := range s.Files {
 		steps = append(steps, Step{"bindfile", f.Source, clean(f.Target)})
 	}
@@ -105,6 +109,16 @@ func kernelFS(cgroupV2 bool) []Step {
 		{"sysfs", cg},
 	}
 }
+
+// HostMqueue reports whether the host has POSIX message queues mounted at
+// /dev/mqueue (mq_overview(7)), which a hostIPC container gets.
+func HostMqueue() bool {
+	var fs unix.Statfs_t
+	return unix.Statfs("/dev/mqueue", &fs) == nil && fs.Type == mqueueMagic
+}
+
+// mqueueMagic is the mqueue filesystem's f_type (linux/magic.h).
+const mqueueMagic = 0x19800202
 
 // CgroupV2Host reports whether the host's /sys/fs/cgroup is cgroup2 (the
 // init's mount namespace is a copy of the caller's, so it sees the same).

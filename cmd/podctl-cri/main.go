@@ -62,6 +62,7 @@ func criCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "listen", Usage: "the socket, unix:///PATH (default: $XDG_RUNTIME_DIR/podctl/cri.sock; root: /run/podctl/cri.sock)"},
 				&cli.StringFlag{Name: "network", Usage: "the network of a sandbox that does not use the node's: pasta, slirp4netns, bridge or none (default: podctl run's)"},
+				&cli.IntFlag{Name: "stream-port", Usage: "the port of the streaming server (exec, attach, port-forward), which listens on 127.0.0.1 only (default: one the kernel picks)"},
 			},
 			Action: serve,
 		}},
@@ -94,5 +95,9 @@ func serve(c *cli.Context) error {
 	sandbox.Configure(sandbox.Settings{Podctl: podctl})
 	ctx, stop := signal.NotifyContext(context.Background(), unix.SIGTERM, unix.SIGINT)
 	defer stop()
-	return cri.New(cri.Options{Network: mode, Version: version.Version}).Serve(ctx, path)
+	port := c.Int("stream-port")
+	if port < 0 || port > 65535 {
+		return usageError{fmt.Errorf("--stream-port %d: a port is 1 to 65535 (or 0: any)", port)}
+	}
+	return cri.New(cri.Options{Network: mode, Version: version.Version, StreamPort: port}).Serve(ctx, path)
 }

@@ -104,6 +104,11 @@ type PodSpec struct {
 	// the kubelet's defaults, 10 MiB and 5.
 	LogMaxSize  int64 `json:"logMaxSize,omitempty"`
 	LogMaxFiles int   `json:"logMaxFiles,omitempty"`
+	// HostIPC: the pod keeps the IPC namespace podctl runs in (a CRI
+	// sandbox's namespace_options.ipc NODE, Kubernetes' hostIPC): its
+	// System V IPC objects and POSIX message queues are the host's, and
+	// its containers get the host's /dev/shm and /dev/mqueue.
+	HostIPC bool `json:"hostIpc,omitempty"`
 	// Sysctls: kernel parameters of the pod's own namespaces (a CRI
 	// sandbox's sysctls), written by the pause before any container
 	// starts (sysctl.go says which may be set).

@@ -42,6 +42,9 @@ func (s *PodSpec) ValidateSysctls() error {
 		if strings.HasPrefix(name, "net.") && s.Network.Mode == netsetup.Host {
 			return fmt.Errorf("sysctl %s: the pod uses the host's network namespace (--network host), whose parameters are the host's", k)
 		}
+		if !strings.HasPrefix(name, "net.") && s.HostIPC {
+			return fmt.Errorf("sysctl %s: the pod uses the host's IPC namespace, whose parameters are the host's", k)
+		}
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 				strconv.FormatUint(uint64(l.Root.Flags), 10), l.Root.Data, l.Root.Dir, volatileMarker(l.Root.Data)}
 		}
 		spec := rootfs.Spec{Root: root, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
-			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(),
+			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(), HostIPC: cfg.HostIPC, HostMqueue: cfg.HostIPC && rootfs.HostMqueue(),
 			MaskedPaths: cfg.MaskedPaths, ReadonlyPaths: cfg.ReadonlyPaths}
 		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)

@@ -101,6 +101,9 @@ type InitConfig struct {
 	NoNewPrivsOff bool     `json:"noNewPrivsOff,omitempty"`
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	// HostIPC: the pod's (its containers get the host's /dev/shm and
+	// /dev/mqueue).
+	HostIPC bool `json:"hostIpc,omitempty"`
 }
 
 // SetSecurity copies what container c says of the workload's privileges,
@@ -313,10 +316,14 @@ func (c *Proc) Signal(sig unix.Signal) error {
 // the pod's user namespace has no right to setns into: only processes that
 // stay in it keep it).
 func podNamespaceFlags(spec model.PodSpec) int {
+	flags := podNamespaces
 	if spec.Network.Mode == netsetup.Host {
-		return podNamespaces &^ unix.CLONE_NEWNET
+		flags &^= unix.CLONE_NEWNET
 	}
-	return podNamespaces
+	if spec.HostIPC {
+		flags &^= unix.CLONE_NEWIPC // the same: the host's, kept by staying
+	}
+	return flags
 }
 
 // JoinContainer starts a command (cfg, from ExecConfig) in a running

@@ -40,7 +40,7 @@ var layers = [][]string{
 	// Programs.
 	{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "cmd/podctl-store", "cmd/podctl-image", "cmd/podctl-net",
 		"examples/kube-proxy/webproxy", "test/nettool", "test/bench/cribench", "test/imagebuild", "test/vm/vmconf", "test/leak"},
-	{"test/mkimage", "test/critest/images", "test/critest/nonewprivs", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
+	{"test/mkimage", "test/critest/images", "test/critest/nonewprivs", "test/critest/fwd", "test/vm/init", "test/e2e", "test/arch", "test/leak/leakcheck"},
 	{"test/vm"},
 }
 

@@ -34,6 +34,7 @@ sock=$work/run/cri.sock
 cleanup() {
 	# The server is su's child: by its command line.
 	pkill -f "cri serve --listen unix://$sock" 2>/dev/null || true
+	pkill -u "$user" -x fwd 2>/dev/null || true
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# What critest left (a spec that failed half-way): its pods, images.
@@ -51,6 +52,7 @@ make_busybox_rootfs "$work/rootfs" >/dev/null
 for f in "$work/rootfs/bin/"*; do [ ! -L "$f" ] || ln -f "$work/rootfs/bin/busybox" "$f"; done
 go build -o "$work/critest-images" ./test/critest/images
 CGO_ENABLED=0 go build -o "$work/nonewprivs" ./test/critest/nonewprivs
+CGO_ENABLED=0 go build -o "$work/fwd" ./test/critest/fwd
 "$work/critest-images" -rootfs "$work/rootfs" -nonewprivs "$work/nonewprivs" -conf "$work/registries.conf" -addr-file "$work/addr" >"$work/images.log" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 600; i++)); do [ -s "$work/addr" ] && break; sleep 0.1; done
@@ -67,12 +69,17 @@ mkdir "$work/run" && chown "$user:" "$work/run"
 #     mount namespace of its own), for the specs in $inside: those that
 #     reach a pod by its IP, that compare the pods' user namespace with
 #     critest's own (the node's, for a rootless runtime), or that mount
-#     on the host side, which only root of a user namespace may do.
+#     on the host side, which only root of a user namespace may do. The
+#     streaming server (on the host's 127.0.0.1, at a port given) is
+#     reached there through test/critest/fwd: 127.0.0.1:PORT inside, to
+#     the shared network's gateway, which its pasta maps to the host's
+#     loopback.
 # This is how rootless containerd's CI runs critest too: inside
 # rootlesskit's namespaces, where the runtime lives.
-inside='Multiple Containers.*should support network|port mapping with only container port|Mount Propagation|Container Mount Readonly|UserNamespaces'
+inside='Multiple Containers.*should support network|port mapping with only container port|runtime should support portforward \[|Mount Propagation|Container Mount Readonly|UserNamespaces'
 net=${CRITEST_NETWORK:-bridge}
-as "$bin/podctl" cri serve --listen "unix://$sock" --network "$net" >"$work/server.log" 2>&1 &
+stream_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as "$bin/podctl" cri serve --listen "unix://$sock" --network "$net" --stream-port "$stream_port" >"$work/server.log" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
 [ -S "$sock" ] || { cat "$work/server.log"; echo "critest: podctl cri serve did not start" >&2; exit 1; }
@@ -91,6 +98,9 @@ if [ "$net" = bridge ]; then
 	chown -R "$user:" "$work/rootfs"
 	as "$bin/podctl" run -d --name critest-net --network bridge --rootfs "$work/rootfs" -- sleep 100000 >/dev/null
 	holder=$(pgrep -u "$user" -x podctl-netns)
+	gw=$(ip -4 route show default | awk '{ print $3; exit }')
+	as nsenter -t "$holder" -U -n --preserve-credentials -- "$work/fwd" "127.0.0.1:$stream_port" "$gw:$stream_port" >"$work/fwd.log" 2>&1 &
+	pids+=($!)
 	in=("${args[@]}" -ginkgo.focus "$inside")
 	[ -z "${CRITEST_SKIP:-}" ] || in+=(-ginkgo.skip "$CRITEST_SKIP")
 	as nsenter -t "$holder" -U -n --preserve-credentials -- unshare -m --propagation private \

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +79,34 @@ func TestCRISecurityContext(t *testing.T) {
 		"metadata": map[string]any{"name": "hostwide", "namespace": "e2e", "uid": "hostwide"}, "linux": map[string]any{"sysctls": map[string]string{"vm.swappiness": "1"}}})
 	if _, err := s.crictl("runp", cfg); err == nil || !strings.Contains(err.Error(), "code = InvalidArgument") || !strings.Contains(err.Error(), "vm.swappiness") {
 		t.Errorf("runp with the host-wide sysctl vm.swappiness: %v; want InvalidArgument naming it", err)
+	}
+
+	// hostIPC: the host's System V segments and /dev/shm, which a pod of
+	// its own IPC namespace (the control, plain) does not see.
+	shmid, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(shmid, unix.IPC_RMID, nil)
+	shmFile := fmt.Sprintf("/dev/shm/podctl-e2e-%d", os.Getpid())
+	os.WriteFile(shmFile, []byte("host\n"), 0o644)
+	defer os.Remove(shmFile)
+	cfg = writeJSON(t, filepath.Join(dir, "pod-hostipc.json"), map[string]any{
+		"metadata": map[string]any{"name": "hostipc", "namespace": "e2e", "uid": "hostipc"},
+		"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"ipc": 2}}}})
+	hostIPCPod := s.must("runp", cfg)
+	t.Cleanup(func() { run(t, "rm", "-f", hostIPCPod) })
+	cfgs[hostIPCPod] = cfg
+	hostIPC := start(hostIPCPod, "c", map[string]any{"linux": map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"ipc": 2}}}})
+	id := fmt.Sprint(shmid)
+	for _, c := range []struct {
+		ctr  string
+		sees bool
+	}{{hostIPC, true}, {plain, false}} {
+		out, _ := exec(c.ctr, "sh", "-c", "awk '{ print $2 }' /proc/sysvipc/shm; cat "+shmFile)
+		if sees := slices.Contains(strings.Fields(out), id) && strings.Contains(out, "host"); sees != c.sees {
+			t.Errorf("hostIPC %v: the host's segment %s and %s seen: %v (%q)", c.sees, id, shmFile, sees, out)
+		}
 	}
 
 	// Masked and read-only paths of the request; no_new_privs when asked,
