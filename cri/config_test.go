@@ -113,7 +113,7 @@ func TestPodSpecRefuses(t *testing.T) {
 			c.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_NODE
 		}},
 		{"namespace_options.ipc", func(c *runtimeapi.PodSandboxConfig) {
-			c.Linux.SecurityContext.NamespaceOptions.Ipc = runtimeapi.NamespaceMode_NODE
+			c.Linux.SecurityContext.NamespaceOptions.Ipc = runtimeapi.NamespaceMode_TARGET
 		}},
 		{"port_mappings[0]", func(c *runtimeapi.PodSandboxConfig) {
 			c.PortMappings = []*runtimeapi.PortMapping{{ContainerPort: 80, HostPort: 80, Protocol: runtimeapi.Protocol_SCTP}}

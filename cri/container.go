@@ -185,8 +185,16 @@ func containerStatus(ref sandbox.ContainerRef) *runtimeapi.ContainerStatus {
 	}
 	for _, m := range c.Spec.Mounts {
 		if m.Type == "bind" {
-			out.Mounts = append(out.Mounts, &runtimeapi.Mount{ContainerPath: m.Target, HostPath: m.Source, Readonly: m.ReadOnly})
+			out.Mounts = append(out.Mounts, &runtimeapi.Mount{ContainerPath: m.Target, HostPath: m.Source, Readonly: m.ReadOnly,
+				RecursiveReadOnly: m.ReadOnly && !m.ReadOnlyTop})
 		}
+	}
+	for _, v := range c.Spec.ImageVolumes {
+		img := &runtimeapi.ImageSpec{Image: v.Image}
+		if v.Layer != nil {
+			img.ImageRef = "sha256:" + strings.TrimPrefix(v.Layer.ImageID, "sha256:")
+		}
+		out.Mounts = append(out.Mounts, &runtimeapi.Mount{ContainerPath: v.Target, Readonly: true, Image: img, ImageSubPath: v.SubPath})
 	}
 	if out.StartedAt < 0 {
 		out.StartedAt = 0 // a zero time.Time, as UnixNano gives it

@@ -60,6 +60,14 @@ func ctrSpec(c *runtimeapi.ContainerConfig, st *model.PodState) (spec model.Cont
 		return spec, "", invalid("devices: podctl does not pass host devices into containers yet; remove them")
 	}
 	for i, mnt := range c.Mounts {
+		if mnt.Image != nil {
+			v, err := imageVolumeOf(mnt)
+			if err != nil {
+				return spec, "", invalid("mounts[%d] (%s): %v", i, mnt.ContainerPath, err)
+			}
+			spec.ImageVolumes = append(spec.ImageVolumes, v)
+			continue
+		}
 		bm, err := mountOf(mnt)
 		if err != nil {
 			return spec, "", invalid("mounts[%d] (%s): %v", i, mnt.ContainerPath, err)
@@ -111,6 +119,21 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	// readonly alone is the top mount's, as runc's "ro" bind is; with
 	// recursive_read_only, every mount under it too (KEP-3857).
 	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly, ReadOnlyTop: !m.RecursiveReadOnly}, nil
+}
+
+// imageVolumeOf is a CRI mount of an image (Kubernetes' image volumes):
+// its layer is made with the container's and mounted read-only.
+func imageVolumeOf(m *runtimeapi.Mount) (model.ImageVolume, error) {
+	if m.Image.GetImage() == "" {
+		return model.ImageVolume{}, errors.New("image.image is empty: name the image to mount")
+	}
+	if !m.Readonly {
+		return model.ImageVolume{}, errors.New("an image volume is read-only: set readonly")
+	}
+	if !filepath.IsAbs(m.ContainerPath) {
+		return model.ImageVolume{}, errors.New("container_path must be absolute")
+	}
+	return model.ImageVolume{Image: m.Image.Image, Target: m.ContainerPath, SubPath: m.ImageSubPath}, nil
 }
 
 // securityOf applies a container's security context.

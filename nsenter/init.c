@@ -439,6 +439,8 @@ static void step_hostdev(const char *name)
 	explain_mount("the host's device, which a user namespace may not create (mknod)", host, host, "", MS_BIND, "");
 }
 
+static void attach_tree(int src, const char *target, const char *ro);
+
 // step_volume bind-mounts a host path into the rootfs, race-free on both
 // sides: the source is opened refusing symlinks (podctl resolved them
 // when the user named it), the mount is cloned from that very descriptor
@@ -447,12 +449,39 @@ static void step_hostdev(const char *name)
 // locked flags), and moved onto a target resolved in the root.
 static void step_volume(const char *source, const char *target, const char *ro)
 {
-	// ro: "0" writable, "1" read-only with every mount under it
-	// (AT_RECURSIVE), "top" read-only itself only.
-	int recursive = strcmp(ro, "1") == 0, top = strcmp(ro, "top") == 0;
 	int src = init_open_source(source);
 	if (src < 0)
 		DIE_FS();
+	attach_tree(src, target, ro);
+	explain("a volume: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)%s, move_mount onto %s (resolved in the root)",
+		source, strcmp(ro, "1") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the copy" : strcmp(ro, "top") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy's top mount" : "", target);
+}
+
+// step_imagevol mounts an image volume: the image's layer, which a
+// "layer" step mounted at root, or its directory subpath, resolved inside
+// that root (a symlink of the image's cannot lead out of it), read-only
+// with everything under it, onto target.
+static void step_imagevol(const char *root, const char *subpath, const char *target)
+{
+	int img = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (img < 0)
+		DIE_ERRNO("opening the image volume's root %s", root);
+	int src = img;
+	if (subpath[0] != '\0' && (src = init_open_in(img, subpath, O_PATH, 0)) < 0)
+		DIE_ERRNO("image volume subpath %s", subpath);
+	attach_tree(src, target, "1");
+	if (src != img)
+		close(img);
+	explain("an image volume: its layer's /%s, open_tree(OPEN_TREE_CLONE|AT_RECURSIVE), mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE), move_mount onto %s (resolved in the root)", subpath, target);
+}
+
+// attach_tree clones the mount at src (and those under it), makes the
+// copy read-only as ro says ("0" writable, "1" read-only with every mount
+// under it (AT_RECURSIVE), "top" itself only), and moves it onto target,
+// made in the root as a directory or a file as src is; src is closed.
+static void attach_tree(int src, const char *target, const char *ro)
+{
+	int recursive = strcmp(ro, "1") == 0, top = strcmp(ro, "top") == 0;
 	struct stat st;
 	if (fstat(src, &st) < 0)
 		DIE_ERRNO("stat");
@@ -472,8 +501,6 @@ static void step_volume(const char *source, const char *target, const char *ro)
 	close(tree);
 	close(dst);
 	close(src);
-	explain("a volume: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)%s, move_mount onto %s (resolved in the root)",
-		source, recursive ? ", mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the copy" : top ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy's top mount" : "", target);
 }
 
 // step_pivot makes the rootfs the process's root with pivot_root(2), then
@@ -549,6 +576,9 @@ static void run_step(const struct init_step *s)
 	} else if (strcmp(s->op, "volume") == 0) {
 		snprintf(what, sizeof(what), "volume %s", a[0]);
 		step_volume(a[0], a[1], a[2]);
+	} else if (strcmp(s->op, "imagevol") == 0) {
+		snprintf(what, sizeof(what), "image volume on %s", a[2]);
+		step_imagevol(a[0], a[1], a[2]);
 	} else if (strcmp(s->op, "mkdir") == 0) {
 		// The working directory, made before the root turns read-only.
 		int fd = init_mkdir_all_in(rootfd, a[0]);

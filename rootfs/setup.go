@@ -51,6 +51,14 @@ type Spec struct {
 	// /dev/mqueue are the host's (bound), not filesystems of its own;
 	// HostMqueue: the host has a /dev/mqueue to bind (HostMqueue tells).
 	HostIPC, HostMqueue bool
+	// ImageVolumes: images mounted read-only, after the user's mounts.
+	ImageVolumes []ImageVolume
+}
+
+// ImageVolume is an image's layer, mounted at Root by the time the steps
+// run, of which SubPath ("" for all of it) goes on Target read-only.
+type ImageVolume struct {
+	Root, SubPath, Target string
 }
 
 // Step is one operation of the init's plan and its arguments (the table in
@@ -75,6 +83,9 @@ func Plan(s Spec) ([]Step, error) {
 			return nil, fmt.Errorf("mount type %q on %s: podctl knows bind and tmpfs", m.Type, m.Target)
 		}
 		steps = append(steps, m.step())
+	}
+	for _, v := range s.ImageVolumes {
+		steps = append(steps, Step{"imagevol", v.Root, v.SubPath, clean(v.Target)})
 	}
 	// Masks go over the user's mounts too, as runc applies them last: a
 	// path named there is hidden wherever it lives.

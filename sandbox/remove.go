@@ -178,9 +178,7 @@ func GC(ctx context.Context) ([]string, error) {
 		for _, name := range names {
 			if st, _, err := model.ReadState(name); err == nil {
 				for _, c := range st.Containers {
-					if c.Spec.Layer != nil {
-						known = append(known, c.Spec.Layer.ID)
-					}
+					known = append(known, c.Spec.LayerIDs()...)
 				}
 			}
 		}

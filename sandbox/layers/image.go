@@ -25,13 +25,26 @@ func PrepareImage(pod string, userns string, c *model.ContainerSpec) error {
 // saves a process and an opening of the store per container. On error
 // none of the layers is left.
 func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
+	// Each layer to make: a container's root, or one of its image
+	// volumes (whose layer is mounted read-only).
+	type slot struct {
+		c     *model.ContainerSpec
+		image string
+		into  **images.Prepared
+	}
 	var want []*model.ContainerSpec
+	var slots []slot
 	for _, c := range cs {
 		if c.Image != "" {
 			want = append(want, c)
+			slots = append(slots, slot{c, c.Image, &c.Layer})
+		}
+		for i := range c.ImageVolumes {
+			v := &c.ImageVolumes[i]
+			slots = append(slots, slot{c, v.Image, &v.Layer})
 		}
 	}
-	if len(want) == 0 {
+	if len(slots) == 0 {
 		return nil
 	}
 	var uidMap, gidMap [][3]uint32
@@ -45,14 +58,14 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 			gidMap, err = idmap.RelativeTo(keep.GIDs, std.GIDs)
 		}
 		if err != nil {
-			return fmt.Errorf("container %s: %w", want[0].Name, err)
+			return fmt.Errorf("container %s: %w", slots[0].c.Name, err)
 		}
 	}
 	var req images.Request
-	for i, c := range want {
-		explain.Printf("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", c.Name, c.Image)
-		r := images.Request{Op: "prepare", Image: c.Image, ID: model.NewID(),
-			Metadata: images.Metadata{Pod: pod, Container: c.Name}, UIDMap: uidMap, GIDMap: gidMap}
+	for i, s := range slots {
+		explain.Printf("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", s.c.Name, s.image)
+		r := images.Request{Op: "prepare", Image: s.image, ID: model.NewID(),
+			Metadata: images.Metadata{Pod: pod, Container: s.c.Name}, UIDMap: uidMap, GIDMap: gidMap}
 		if i == 0 {
 			req = r
 		} else {
@@ -61,14 +74,14 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 	}
 	resp, err := callStore(req)
 	if err != nil {
-		if len(want) == 1 || resp == nil || resp.Failed == "" {
-			return fmt.Errorf("container %s: %w", want[0].Name, err)
+		if len(slots) == 1 || resp == nil || resp.Failed == "" {
+			return fmt.Errorf("container %s: %w", slots[0].c.Name, err)
 		}
 		return fmt.Errorf("container %s: %w", resp.Failed, err)
 	}
 	prepared := append([]*images.Prepared{resp.Prepared}, resp.More...)
-	for i, c := range want {
-		c.Layer = prepared[i]
+	for i, s := range slots {
+		*s.into = prepared[i]
 	}
 	for i, c := range want {
 		if err := applyImageConfig(c); err != nil {
@@ -115,10 +128,8 @@ func applyImageConfig(c *model.ContainerSpec) error {
 // layers no pod knows.
 func DeleteLayers(cs []model.ContainerSpec) error {
 	var ids []string
-	for _, c := range cs {
-		if c.Layer != nil {
-			ids = append(ids, c.Layer.ID)
-		}
+	for i := range cs {
+		ids = append(ids, cs[i].LayerIDs()...)
 	}
 	if len(ids) == 0 {
 		return nil

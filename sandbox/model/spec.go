@@ -150,9 +150,11 @@ type ContainerSpec struct {
 	// with tmpfs on /tmp, /var/tmp and /run).
 	Mounts   []rootfs.Mount `json:"mounts,omitempty"`
 	ReadOnly bool           `json:"readOnly,omitempty"`
-	Env      []string       `json:"env,omitempty"` // KEY=VALUE
-	Cwd      string         `json:"workingDir,omitempty"`
-	User     string         `json:"user,omitempty"`
+	// ImageVolumes: images mounted read-only (imagevolume.go).
+	ImageVolumes []ImageVolume `json:"imageVolumes,omitempty"`
+	Env          []string      `json:"env,omitempty"` // KEY=VALUE
+	Cwd          string        `json:"workingDir,omitempty"`
+	User         string        `json:"user,omitempty"`
 	// Remove: forget the container once it has terminated for good
 	// (podctl run --rm --pod).
 	Remove bool `json:"remove,omitempty"`
@@ -363,6 +365,11 @@ func (c *ContainerSpec) Validate() error {
 	}
 	if err := checkMounts(c.Mounts); err != nil {
 		return err
+	}
+	for _, v := range c.ImageVolumes {
+		if err := v.check(); err != nil {
+			return err
+		}
 	}
 	caps, err := ResolveCaps(c.CapAdd, c.CapDrop)
 	if err != nil {

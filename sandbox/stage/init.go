@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/rootfs"
 	"github.com/podctl/podctl/sandbox/model"
@@ -48,16 +49,23 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 	// the container's already; a new container builds its root first.
 	if !cfg.Exec {
 		root := cfg.Rootfs
-		var layer rootfs.Step
+		var layers []rootfs.Step
 		if l := cfg.Layer; l != nil {
 			where += " (image " + l.ImageName + ")"
 			root = l.Root.Target
-			layer = rootfs.Step{"layer", l.ImageName, l.Root.Source, l.Root.Target, l.Root.FSType,
-				strconv.FormatUint(uint64(l.Root.Flags), 10), l.Root.Data, l.Root.Dir, volatileMarker(l.Root.Data)}
+			layers = append(layers, layerStep(l))
+		}
+		var vols []rootfs.ImageVolume
+		for _, v := range cfg.ImageVolumes {
+			if v.Layer == nil {
+				return nil, fmt.Errorf("%s: image volume %s on %s has no layer", where, v.Image, v.Target)
+			}
+			layers = append(layers, layerStep(v.Layer))
+			vols = append(vols, rootfs.ImageVolume{Root: v.Layer.Root.Target, SubPath: v.SubPath, Target: v.Target})
 		}
 		spec := rootfs.Spec{Root: root, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
 			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(), HostIPC: cfg.HostIPC, HostMqueue: cfg.HostIPC && rootfs.HostMqueue(),
-			MaskedPaths: cfg.MaskedPaths, ReadonlyPaths: cfg.ReadonlyPaths}
+			MaskedPaths: cfg.MaskedPaths, ReadonlyPaths: cfg.ReadonlyPaths, ImageVolumes: vols}
 		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)
 		}
@@ -65,9 +73,10 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		if layer != nil {
-			// The layer is mounted first, in the private mount namespace.
-			steps = append(steps[:1], append([]rootfs.Step{layer}, steps[1:]...)...)
+		if len(layers) > 0 {
+			// The layers are mounted first, in the private mount
+			// namespace: the root's, then the image volumes'.
+			steps = append(steps[:1], append(layers, steps[1:]...)...)
 		}
 		for _, s := range steps {
 			p.Steps = append(p.Steps, s)
@@ -75,6 +84,13 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 	}
 	p.Where = where
 	return p, nil
+}
+
+// layerStep mounts a layer of the image store as the store helper
+// mounted it (nsenter/init.c, step_layer).
+func layerStep(l *images.Prepared) rootfs.Step {
+	return rootfs.Step{"layer", l.ImageName, l.Root.Source, l.Root.Target, l.Root.FSType,
+		strconv.FormatUint(uint64(l.Root.Flags), 10), l.Root.Data, l.Root.Dir, volatileMarker(l.Root.Data)}
 }
 
 // volatileMarker is the directory a volatile overlay (fsync=volatile)

@@ -104,6 +104,8 @@ type InitConfig struct {
 	// HostIPC: the pod's (its containers get the host's /dev/shm and
 	// /dev/mqueue).
 	HostIPC bool `json:"hostIpc,omitempty"`
+	// ImageVolumes: the container's, with their layers.
+	ImageVolumes []model.ImageVolume `json:"imageVolumes,omitempty"`
 }
 
 // SetSecurity copies what container c says of the workload's privileges,

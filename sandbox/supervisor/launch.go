@@ -184,6 +184,7 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.St.Spec.Hostname,
 		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single, Tty: c.Spec.TTY, HostIPC: s.St.Spec.HostIPC,
+		ImageVolumes: c.Spec.ImageVolumes,
 	}
 	r.cfg.SetSecurity(&c.Spec)
 	// --port-bypass: its binds go to the supervisor (sandbox/podnet/bypass.go).

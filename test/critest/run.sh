@@ -97,7 +97,9 @@ if [ "$net" = bridge ]; then
 	# The shared network lives while a bridge pod does: this one holds it.
 	chown -R "$user:" "$work/rootfs"
 	as "$bin/podctl" run -d --name critest-net --network bridge --rootfs "$work/rootfs" -- sleep 100000 >/dev/null
-	holder=$(pgrep -u "$user" -x podctl-netns)
+	# The holder of the shared network, as podctl records it (there may
+	# be a second podctl-netns for a moment: a netconf stage).
+	holder=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["holder"]["pid"])' "$rundir/podctl/network/network.json")
 	gw=$(ip -4 route show default | awk '{ print $3; exit }')
 	as nsenter -t "$holder" -U -n --preserve-credentials -- "$work/fwd" "127.0.0.1:$stream_port" "$gw:$stream_port" >"$work/fwd.log" 2>&1 &
 	pids+=($!)

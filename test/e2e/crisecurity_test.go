@@ -183,3 +183,72 @@ func TestCRISecurityContext(t *testing.T) {
 	}
 	s.must("rmp", "-f", pod)
 }
+
+// TestCRIImageVolume: an image mounted into a container (Kubernetes'
+// image volumes): its files there, read-only, executable; a subpath of
+// it; refused writable; a subpath the image lacks fails the start; and
+// the layers go with the container (the leak oracle checks the store).
+func TestCRIImageVolume(t *testing.T) {
+	if os.Getenv("CRICTL") == "" {
+		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
+	}
+	leakCheck(t)
+	const image = "localhost/podctl-e2e/cri-vol:latest"
+	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}},
+		imagebuild.Entry{Path: "data/", Dir: true}, imagebuild.Entry{Path: "data/hello", Body: "from the image\n"}), "oci-archive")
+	dir := t.TempDir()
+	s := startCRI(t, filepath.Join(dir, "cri.sock"))
+	podCfg := writeJSON(t, filepath.Join(dir, "pod.json"), map[string]any{
+		"metadata": map[string]any{"name": "vol", "namespace": "e2e", "uid": "vol"}})
+	pod := s.must("runp", podCfg)
+	t.Cleanup(func() { run(t, "rm", "-f", pod) })
+	create := func(name string, mounts []map[string]any) (string, error) {
+		cfg := writeJSON(t, filepath.Join(dir, name+".json"), map[string]any{
+			"metadata": map[string]any{"name": name}, "image": map[string]any{"image": image},
+			"command": []string{"sleep", "1000"}, "mounts": mounts})
+		out, err := s.crictl("create", pod, cfg, podCfg)
+		return strings.TrimSpace(out), err
+	}
+	vol := func(path, sub string, ro bool) map[string]any {
+		return map[string]any{"container_path": path, "readonly": ro, "image": map[string]any{"image": image}, "image_sub_path": sub}
+	}
+	ctr, err := create("c", []map[string]any{vol("/iv", "", true), vol("/sub", "data", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.must("start", ctr)
+	exec := func(args ...string) (string, error) {
+		out, err := s.crictl(append([]string{"exec", "-s", ctr}, args...)...)
+		return strings.TrimSpace(out), err
+	}
+	if out, err := exec("/iv/bin/busybox", "cat", "/iv/data/hello", "/sub/hello"); err != nil || out != "from the image\nfrom the image" {
+		t.Errorf("the image volume's files, and its subpath's: %q, %v", out, err)
+	}
+	if out, err := exec("touch", "/iv/x"); err == nil || !strings.Contains(err.Error(), "Read-only file system") {
+		t.Errorf("touch in an image volume: %q, %v; want Read-only file system", out, err)
+	}
+	var st struct {
+		Status struct {
+			Mounts []struct {
+				ContainerPath string `json:"containerPath"`
+				Image         struct {
+					ImageRef string `json:"imageRef"`
+				} `json:"image"`
+			} `json:"mounts"`
+		} `json:"status"`
+	}
+	s.jsonOf(&st, "inspect", ctr)
+	if len(st.Status.Mounts) != 2 || !strings.HasPrefix(st.Status.Mounts[0].Image.ImageRef, "sha256:") {
+		t.Errorf("ContainerStatus.mounts = %+v; want the two image volumes with the image's id", st.Status.Mounts)
+	}
+	if _, err := create("rw", []map[string]any{vol("/iv", "", false)}); err == nil || !strings.Contains(err.Error(), "code = InvalidArgument") {
+		t.Errorf("a writable image volume: %v; want InvalidArgument", err)
+	}
+	missing, err := create("missing", []map[string]any{vol("/iv", "no/such/dir", true)})
+	if err == nil {
+		if _, err := s.crictl("start", missing); err == nil || !strings.Contains(err.Error(), "no/such/dir") {
+			t.Errorf("start with an image volume subpath the image lacks: %v; want an error naming it", err)
+		}
+	}
+	s.must("rmp", "-f", pod)
+}
