@@ -62,6 +62,9 @@ type Request struct {
 	// container a copy of the image's layers owned for that mapping.
 	UIDMap [][3]uint32 `json:"uidMap,omitempty"`
 	GIDMap [][3]uint32 `json:"gidMap,omitempty"`
+	// SubPath, for prepare: a directory the image must have (an image
+	// volume's subpath), checked while the layer is mounted.
+	SubPath string `json:"subPath,omitempty"`
 	// More: further prepares in the same call (the containers of one
 	// pod); all are made, or none is left.
 	More []Request `json:"more,omitempty"`

@@ -27,6 +27,13 @@ setup_test_user() {
 	chmod 700 "$rundir"
 }
 
+# run_as USER RUNDIR DIR CMD...: as root, run CMD as USER in directory DIR,
+# with XDG_RUNTIME_DIR=RUNDIR and USER set, as a login session would (su
+# keeps root's environment otherwise). Extra variables: CMD = env A=B ...
+run_as() {
+	su "$1" -s /bin/bash -c 'cd "$0" && exec env XDG_RUNTIME_DIR="$1" USER="$2" "${@:3}"' -- "$3" "$2" "$1" "${@:4}"
+}
+
 # make_busybox_rootfs DIR: a minimal rootfs from Debian's busybox-static:
 # /bin/busybox, a symlink per applet, and /etc/passwd and /etc/group with
 # root only. (The Go end-to-end suite builds its own, with more users.)

@@ -19,7 +19,7 @@ import (
 // layer on top of it under the store ID id. A restarted container keeps its
 // layer, as podman restart does; the layer goes with the container
 // (DeleteContainers).
-func CreateContainer(s storage.Store, image, id string, md images.Metadata, uidMap, gidMap [][3]uint32) (*images.Prepared, error) {
+func CreateContainer(s storage.Store, image, id string, md images.Metadata, uidMap, gidMap [][3]uint32, subPath string) (*images.Prepared, error) {
 	img, err := Find(s, image)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func CreateContainer(s storage.Store, image, id string, md images.Metadata, uidM
 	if _, err := s.CreateContainer(id, nil, img.ID, "", string(meta), opts); err != nil && !errors.Is(err, storage.ErrDuplicateID) {
 		return nil, fmt.Errorf("image %s: creating the container's layer: %w", image, err)
 	}
-	root, err := rootMount(s, id)
+	root, err := rootMount(s, id, subPath)
 	if err != nil {
 		DeleteContainers(s, []string{id})
 		return nil, fmt.Errorf("image %s: %w", image, err)
@@ -60,12 +60,27 @@ func CreateContainer(s storage.Store, image, id string, md images.Metadata, uidM
 // rootMount lets the store mount the container's layer here (this process
 // has a mount namespace of its own), reads the mount back and unmounts it:
 // the container's init repeats it in the container's mount namespace.
-func rootMount(s storage.Store, id string) (*images.RootMount, error) {
+func rootMount(s storage.Store, id, subPath string) (*images.RootMount, error) {
 	mp, err := s.Mount(id, "")
 	if err != nil {
 		return nil, fmt.Errorf("mounting the container's layer: %w", err)
 	}
 	defer s.Unmount(id, true)
+	if subPath != "" {
+		// Resolved inside the layer's root, as the container's init
+		// will resolve it (openat2(2), RESOLVE_IN_ROOT).
+		root, err := os.Open(mp)
+		if err != nil {
+			return nil, err
+		}
+		fd, err := unix.Openat2(int(root.Fd()), subPath, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+		root.Close()
+		if err != nil {
+			return nil, fmt.Errorf("subpath %s is not a directory in the image: %w", subPath, err)
+		}
+		unix.Close(fd)
+	}
 	m := &images.RootMount{Target: mp}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {

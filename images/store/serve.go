@@ -43,14 +43,14 @@ func serve(req images.Request) *images.Response {
 	defer shutdown(s)
 	switch req.Op {
 	case "prepare":
-		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata, req.UIDMap, req.GIDMap)
+		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata, req.UIDMap, req.GIDMap, req.SubPath)
 		made := []string{req.ID}
 		for _, r := range req.More {
 			if err != nil {
 				break
 			}
 			var p *images.Prepared
-			if p, err = CreateContainer(s, r.Image, r.ID, r.Metadata, r.UIDMap, r.GIDMap); err != nil {
+			if p, err = CreateContainer(s, r.Image, r.ID, r.Metadata, r.UIDMap, r.GIDMap, r.SubPath); err != nil {
 				resp.Failed = r.Metadata.Container
 				DeleteContainers(s, made) // all or none
 				resp.Prepared, resp.More = nil, nil

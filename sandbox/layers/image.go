@@ -28,20 +28,20 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 	// Each layer to make: a container's root, or one of its image
 	// volumes (whose layer is mounted read-only).
 	type slot struct {
-		c     *model.ContainerSpec
-		image string
-		into  **images.Prepared
+		c              *model.ContainerSpec
+		image, subPath string
+		into           **images.Prepared
 	}
 	var want []*model.ContainerSpec
 	var slots []slot
 	for _, c := range cs {
 		if c.Image != "" {
 			want = append(want, c)
-			slots = append(slots, slot{c, c.Image, &c.Layer})
+			slots = append(slots, slot{c, c.Image, "", &c.Layer})
 		}
 		for i := range c.ImageVolumes {
 			v := &c.ImageVolumes[i]
-			slots = append(slots, slot{c, v.Image, &v.Layer})
+			slots = append(slots, slot{c, v.Image, v.SubPath, &v.Layer})
 		}
 	}
 	if len(slots) == 0 {
@@ -64,7 +64,7 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 	var req images.Request
 	for i, s := range slots {
 		explain.Printf("podctl", "makes container %s's layer on image %s in containers-storage: podctl-store's helper, in a new user namespace with the pods' id mapping, so the store's files keep the owners pods see", s.c.Name, s.image)
-		r := images.Request{Op: "prepare", Image: s.image, ID: model.NewID(),
+		r := images.Request{Op: "prepare", Image: s.image, ID: model.NewID(), SubPath: s.subPath,
 			Metadata: images.Metadata{Pod: pod, Container: s.c.Name}, UIDMap: uidMap, GIDMap: gidMap}
 		if i == 0 {
 			req = r

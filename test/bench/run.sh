@@ -239,10 +239,7 @@ EOF
 chmod 755 "$work/measure.sh"
 
 # as_user CMD...: run CMD as the bench user, in $work, with its runtime dir.
-as_user() {
-	su "$BENCH_USER" -s /bin/bash -c 'cd "$0" && exec env XDG_RUNTIME_DIR="$1" USER="$2" "${@:3}"' \
-		-- "$work" "$rundir" "$BENCH_USER" "$@"
-}
+as_user() { run_as "$BENCH_USER" "$rundir" "$work" "$@"; }
 
 # --- 3b. rootless podman for the user (test/bench/podman.sh) ---
 podman_user_config "$BENCH_USER"

@@ -28,7 +28,7 @@ user=podctl-critest
 setup_test_user "$user" 300000-365535 # sets $rundir
 work=$(mktemp -d /tmp/podctl-critest.XXXXXX)
 chmod 755 "$work"
-as() { su "$user" -s /bin/bash -c 'cd / && exec env XDG_RUNTIME_DIR="$0" CONTAINERS_REGISTRIES_CONF="$1" "${@:2}"' -- "$rundir" "$work/registries.conf" "$@"; }
+as() { run_as "$user" "$rundir" / env CONTAINERS_REGISTRIES_CONF="$work/registries.conf" "$@"; }
 pids=()
 sock=$work/run/cri.sock
 cleanup() {

@@ -219,7 +219,7 @@ if [ "$user" != none ]; then
 	run=$work/user-run
 	prepare "$run" "$user"
 	echo "featureGates: {KubeletInUserNamespace: true}" >>"$run/config.yaml"
-	as() { su "$user" -s /bin/bash -c 'cd / && exec env XDG_RUNTIME_DIR="$0" "$@"' -- "$rundir" "$@"; }
+	as() { run_as "$user" "$rundir" / "$@"; }
 	as "$bin/podctl" load -q -i "$work/img/image.tar" >/dev/null
 	as "$bin/podctl" cri serve --listen "unix://$run/cri.sock" --network bridge >"$run/server.log" 2>&1 &
 	# The shared network exists while a bridge pod does: this one only
