@@ -28,6 +28,21 @@ type criServer struct {
 	log  *bytes.Buffer
 }
 
+// criTest begins a CRI test: skipped without crictl, the leak oracle
+// armed, a busybox image of that name loaded (with extra files, if any),
+// and a server on a socket in a directory of the test's, which it
+// returns too.
+func criTest(t *testing.T, image string, extra ...imagebuild.Entry) (*criServer, string) {
+	t.Helper()
+	if os.Getenv("CRICTL") == "" {
+		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
+	}
+	leakCheck(t)
+	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}}, extra...), "oci-archive")
+	dir := t.TempDir()
+	return startCRI(t, filepath.Join(dir, "cri.sock")), dir
+}
+
 // startCRI starts podctl cri serve on sock and waits until it answers.
 func startCRI(t *testing.T, sock string, flags ...string) *criServer {
 	t.Helper()
@@ -135,15 +150,9 @@ type criStatus struct {
 // have all exited taking the next attempt, stop, removal, and images.
 // The leak oracle then finds nothing left of any of it.
 func TestCRI(t *testing.T) {
-	if os.Getenv("CRICTL") == "" {
-		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
-	}
-	leakCheck(t)
 	const image = "localhost/podctl-e2e/cri:latest"
-	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}}), "oci-archive")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "cri.sock")
-	s := startCRI(t, sock)
+	s, dir := criTest(t, image)
+	sock := s.sock
 
 	// One version everywhere: podctl's, as the CRI reports it.
 	pv := strings.TrimPrefix(strings.TrimSpace(run(t, "--version").stdout), "podctl version ")

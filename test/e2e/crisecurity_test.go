@@ -21,14 +21,8 @@ import (
 // as root (who may mount on the host), a read-only volume recursive or
 // not.
 func TestCRISecurityContext(t *testing.T) {
-	if os.Getenv("CRICTL") == "" {
-		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
-	}
-	leakCheck(t)
 	const image = "localhost/podctl-e2e/cri-sec:latest"
-	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}}), "oci-archive")
-	dir := t.TempDir()
-	s := startCRI(t, filepath.Join(dir, "cri.sock"))
+	s, dir := criTest(t, image)
 
 	hostShm, _ := os.ReadFile("/proc/sys/kernel/shm_rmid_forced")
 	hostPorts, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
@@ -189,15 +183,8 @@ func TestCRISecurityContext(t *testing.T) {
 // it; refused writable; a subpath the image lacks refused at creation; and
 // the layers go with the container (the leak oracle checks the store).
 func TestCRIImageVolume(t *testing.T) {
-	if os.Getenv("CRICTL") == "" {
-		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
-	}
-	leakCheck(t)
 	const image = "localhost/podctl-e2e/cri-vol:latest"
-	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}},
-		imagebuild.Entry{Path: "data/", Dir: true}, imagebuild.Entry{Path: "data/hello", Body: "from the image\n"}), "oci-archive")
-	dir := t.TempDir()
-	s := startCRI(t, filepath.Join(dir, "cri.sock"))
+	s, dir := criTest(t, image, imagebuild.Entry{Path: "data/", Dir: true}, imagebuild.Entry{Path: "data/hello", Body: "from the image\n"})
 	podCfg := writeJSON(t, filepath.Join(dir, "pod.json"), map[string]any{
 		"metadata": map[string]any{"name": "vol", "namespace": "e2e", "uid": "vol"}})
 	pod := s.must("runp", podCfg)
