@@ -211,14 +211,16 @@ func ctrSelected(ref sandbox.ContainerRef, id, podID string, labels map[string]s
 
 // criContainers are the containers of the CRI's pods.
 func criContainers(ctx context.Context) ([]sandbox.ContainerRef, error) {
-	refs, err := sandbox.ListContainers(ctx, sandbox.Filter{}, sandbox.Filter{})
+	pods, err := scanPods(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []sandbox.ContainerRef
-	for _, r := range refs {
-		if isCRI(r.Pod.Spec.Labels) && isCRI(r.Container.Spec.Labels) {
-			out = append(out, r)
+	for _, st := range pods {
+		for i := range st.Containers {
+			if isCRI(st.Containers[i].Spec.Labels) {
+				out = append(out, sandbox.ContainerRef{Pod: st, Container: &st.Containers[i]})
+			}
 		}
 	}
 	return out, nil
@@ -228,6 +230,9 @@ func criContainers(ctx context.Context) ([]sandbox.ContainerRef, error) {
 func findContainer(ctx context.Context, id string) (sandbox.ContainerRef, error) {
 	if id == "" {
 		return sandbox.ContainerRef{}, invalid("container_id is empty")
+	}
+	if ref, ok := containerByIndex(id); ok {
+		return ref, nil
 	}
 	refs, err := criContainers(ctx)
 	if err != nil {

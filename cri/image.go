@@ -16,7 +16,6 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/podctl/podctl/images"
-	"github.com/podctl/podctl/sandbox/diskusage"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -297,11 +296,4 @@ func graphRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("podctl-store image info: no graph root in its answer")
 	}
 	return info.GraphRoot, nil
-}
-
-// diskUsage is what the tree at root takes, as du counts it; a lower
-// bound where a directory of a subordinate uid cannot be read.
-func diskUsage(root string) (bytes, inodes uint64) {
-	b, n, _ := diskusage.Usage(root)
-	return uint64(max(b, 0)), uint64(max(n, 0))
 }

@@ -160,17 +160,7 @@ func selects(sel, labels map[string]string) bool {
 
 // criPods are the pods made through the CRI, as Observe sees them now.
 func criPods(ctx context.Context) ([]*model.PodState, error) {
-	all, err := sandbox.ListPods(ctx, sandbox.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	var out []*model.PodState
-	for _, st := range all {
-		if isCRI(st.Spec.Labels) {
-			out = append(out, st)
-		}
-	}
-	return out, nil
+	return scanPods(ctx)
 }
 
 // findPod finds the CRI pod whose id is id, or starts with it (crictl
@@ -178,6 +168,9 @@ func criPods(ctx context.Context) ([]*model.PodState, error) {
 func findPod(ctx context.Context, id string) (*model.PodState, error) {
 	if id == "" {
 		return nil, invalid("pod_sandbox_id is empty")
+	}
+	if st := podByIndex(id); st != nil {
+		return st, nil
 	}
 	pods, err := criPods(ctx)
 	if err != nil {

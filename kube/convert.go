@@ -188,6 +188,19 @@ func (c *converter) podSpec() {
 	if p.Spec.HostNetwork {
 		s.Network.Mode = netsetup.Host
 	}
+	s.HostIPC = p.Spec.HostIPC
+	if ps := p.Spec.SecurityContext; ps != nil && len(ps.Sysctls) > 0 {
+		s.Sysctls = map[string]string{}
+		for i, sc := range ps.Sysctls {
+			if _, dup := s.Sysctls[sc.Name]; dup {
+				f.add(fmt.Sprintf("spec.securityContext.sysctls[%d].name", i), "%s is set twice", sc.Name)
+			}
+			s.Sysctls[sc.Name] = sc.Value
+		}
+		if err := s.ValidateSysctls(); err != nil {
+			f.add("spec.securityContext.sysctls", "%v", err)
+		}
+	}
 	switch p.Spec.DNSPolicy {
 	case "", corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSClusterFirstWithHostNet:
 		// One machine has no cluster DNS: the host's resolvers, as
@@ -642,6 +655,24 @@ func (c *converter) security(k *corev1.Container, at string, ctr *model.Containe
 		c.f.add(at+".securityContext.runAsNonRoot", "runAsUser is 0")
 	}
 	ctr.RunAsNonRoot = nonRoot
+	if ps := c.pod.Spec.SecurityContext; ps != nil {
+		for i, g := range ps.SupplementalGroups {
+			if g < 0 || g >= 1<<32-1 {
+				c.f.add(fmt.Sprintf("spec.securityContext.supplementalGroups[%d]", i), "%d: not a gid", g)
+				continue
+			}
+			ctr.Groups = append(ctr.Groups, uint32(g))
+		}
+		if p := ps.SupplementalGroupsPolicy; p != nil {
+			switch *p {
+			case corev1.SupplementalGroupsPolicyMerge:
+			case corev1.SupplementalGroupsPolicyStrict:
+				ctr.GroupsStrict = true
+			default:
+				c.f.add("spec.securityContext.supplementalGroupsPolicy", "%q: Merge or Strict", *p)
+			}
+		}
+	}
 	if sc == nil {
 		return
 	}
@@ -649,9 +680,9 @@ func (c *converter) security(k *corev1.Container, at string, ctr *model.Containe
 		ctr.Privileged = true
 		c.f.warn = append(c.f.warn, at+".securityContext.privileged: every capability in the pod's user namespace, no seccomp, /proc unmasked")
 	}
-	if sc.AllowPrivilegeEscalation != nil && *sc.AllowPrivilegeEscalation && !ctr.Privileged {
-		c.f.add(at+".securityContext.allowPrivilegeEscalation", "podctl always sets no_new_privs (no setuid binary gains privileges); remove it or set false")
-	}
+	// podctl sets no_new_privs unless told otherwise, where a cluster's
+	// default is to allow escalation: only an explicit true allows it.
+	ctr.AllowPrivilegeEscalation = sc.AllowPrivilegeEscalation != nil && *sc.AllowPrivilegeEscalation
 	if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
 		ctr.ReadOnly, ctr.ReadOnlyBare = true, true
 	}

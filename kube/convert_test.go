@@ -125,3 +125,53 @@ func TestCheckKeys(t *testing.T) {
 		}
 	}
 }
+
+// The pod's sysctls, hostIPC and supplementary groups, and a container's
+// allowPrivilegeEscalation, become the pod's and containers' specs; a
+// host-wide sysctl and an unknown policy are refused with their paths.
+func TestConvertSecurity(t *testing.T) {
+	plan, err := convertYAML(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostIPC: true\n"+
+		"  securityContext:\n    supplementalGroups: [1234, 5678]\n    supplementalGroupsPolicy: Strict\n"+
+		"    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: \"0\"}]\n"+
+		"  containers:\n  - {name: a, image: x, securityContext: {allowPrivilegeEscalation: true}}\n  - {name: b, image: x}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Spec.HostIPC || plan.Spec.Sysctls["net.ipv4.ip_unprivileged_port_start"] != "0" {
+		t.Errorf("pod spec %+v: want hostIPC and the sysctl", plan.Spec)
+	}
+	a, b := plan.Containers[0], plan.Containers[1]
+	if len(a.Groups) != 2 || a.Groups[1] != 5678 || !a.GroupsStrict || len(b.Groups) != 2 {
+		t.Errorf("groups: %v %v, %v: want 1234 5678, Strict, in both", a.Groups, a.GroupsStrict, b.Groups)
+	}
+	if !a.AllowPrivilegeEscalation || b.AllowPrivilegeEscalation {
+		t.Errorf("allowPrivilegeEscalation: %v, %v; want true only where the manifest says so (podctl's default sets no_new_privs)", a.AllowPrivilegeEscalation, b.AllowPrivilegeEscalation)
+	}
+	// generate kube says them again, and they convert back the same.
+	st := &model.PodState{Spec: plan.Spec}
+	for _, c := range plan.Containers {
+		st.Containers = append(st.Containers, model.ContainerStatus{Spec: c})
+	}
+	yaml, err := Generate(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := convertYAML(t, string(yaml))
+	if err != nil {
+		t.Fatalf("the generated manifest:\n%s\n%v", yaml, err)
+	}
+	if !again.Spec.HostIPC || len(again.Spec.Sysctls) != 1 || !again.Containers[0].GroupsStrict || len(again.Containers[1].Groups) != 2 ||
+		!again.Containers[0].AllowPrivilegeEscalation || again.Containers[1].AllowPrivilegeEscalation {
+		t.Errorf("generated and converted again:\n%s\nlost what the first had", yaml)
+	}
+	for _, c := range []struct{ yaml, says string }{
+		{"  securityContext: {sysctls: [{name: vm.swappiness, value: \"1\"}]}\n", "spec.securityContext.sysctls: sysctl vm.swappiness"},
+		{"  securityContext: {supplementalGroupsPolicy: Loose}\n", "spec.securityContext.supplementalGroupsPolicy"},
+		{"  securityContext: {supplementalGroups: [-1]}\n", "spec.securityContext.supplementalGroups[0]"},
+	} {
+		_, err := convertYAML(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"+c.yaml+"  containers: [{name: a, image: x}]\n")
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%q: %v; want an error naming %s", c.yaml, err, c.says)
+		}
+	}
+}

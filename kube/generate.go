@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,33 @@ func Generate(st *model.PodState) ([]byte, error) {
 	}
 	net := s.Network
 	ps.HostNetwork = net.Mode == netsetup.Host
+	ps.HostIPC = s.HostIPC
+	for _, k := range s.SysctlKeys() {
+		if ps.SecurityContext == nil {
+			ps.SecurityContext = &corev1.PodSecurityContext{}
+		}
+		ps.SecurityContext.Sysctls = append(ps.SecurityContext.Sysctls, corev1.Sysctl{Name: k, Value: s.Sysctls[k]})
+	}
+	// Supplementary groups are the pod's in a manifest: said when every
+	// container has the same.
+	if len(st.Containers) > 0 && len(st.Containers[0].Spec.Groups) > 0 {
+		first, same := st.Containers[0].Spec, true
+		for _, cs := range st.Containers[1:] {
+			same = same && slices.Equal(cs.Spec.Groups, first.Groups) && cs.Spec.GroupsStrict == first.GroupsStrict
+		}
+		if same {
+			if ps.SecurityContext == nil {
+				ps.SecurityContext = &corev1.PodSecurityContext{}
+			}
+			for _, g := range first.Groups {
+				ps.SecurityContext.SupplementalGroups = append(ps.SecurityContext.SupplementalGroups, int64(g))
+			}
+			if first.GroupsStrict {
+				p := corev1.SupplementalGroupsPolicyStrict
+				ps.SecurityContext.SupplementalGroupsPolicy = &p
+			}
+		}
+	}
 	if len(net.DNS) > 0 || len(net.DNSSearch) > 0 || len(net.DNSOptions) > 0 {
 		ps.DNSConfig = &corev1.PodDNSConfig{Nameservers: net.DNS, Searches: net.DNSSearch}
 		for _, o := range net.DNSOptions {
@@ -122,6 +150,10 @@ func Generate(st *model.PodState) ([]byte, error) {
 		if spec.Privileged {
 			t := true
 			sc().Privileged = &t
+		}
+		if spec.AllowPrivilegeEscalation && !spec.Privileged {
+			t := true
+			sc().AllowPrivilegeEscalation = &t
 		}
 		if len(spec.CapAdd) > 0 || len(spec.CapDrop) > 0 {
 			caps := &corev1.Capabilities{}

@@ -17,10 +17,12 @@ var podFields = fieldSet(`
 apiVersion kind
 metadata.name metadata.namespace metadata.labels.* metadata.annotations.*
 spec.restartPolicy spec.terminationGracePeriodSeconds spec.activeDeadlineSeconds
-spec.hostname spec.hostNetwork spec.shareProcessNamespace
+spec.hostname spec.hostNetwork spec.hostIPC spec.shareProcessNamespace
 spec.dnsPolicy spec.dnsConfig.nameservers spec.dnsConfig.searches spec.dnsConfig.options[].name spec.dnsConfig.options[].value
 spec.hostAliases[].ip spec.hostAliases[].hostnames
 spec.securityContext.runAsUser spec.securityContext.runAsGroup spec.securityContext.runAsNonRoot
+spec.securityContext.supplementalGroups spec.securityContext.supplementalGroupsPolicy
+spec.securityContext.sysctls[].name spec.securityContext.sysctls[].value
 spec.volumes[].name
 spec.volumes[].emptyDir.medium spec.volumes[].emptyDir.sizeLimit
 spec.volumes[].hostPath.path spec.volumes[].hostPath.type

@@ -23,6 +23,7 @@ func podCommand() *cli.Command {
 				&cli.StringFlag{Name: "restart", Value: "always", Usage: "restart policy: always, on-failure or never"},
 				&cli.StringFlag{Name: "hostname", Usage: "the pod's hostname (default: its name)"},
 				&cli.StringFlag{Name: "userns", Usage: "keep-id: your own uid and gid are the same inside the pod (its containers run as them unless -u)"},
+				sysctlFlag(),
 			}, append(append(limitFlags(), logFlags()...), networkFlags()...)...),
 			Action: func(c *cli.Context) error {
 				name, err := onePod(c)
@@ -41,6 +42,9 @@ func podCommand() *cli.Command {
 					return err
 				}
 				if err := logConfig(c, &spec); err != nil {
+					return err
+				}
+				if err := sysctlConfig(c, &spec); err != nil {
 					return err
 				}
 				if err := sandbox.CreatePod(c.Context, spec, os.Stderr); err != nil {

@@ -52,6 +52,8 @@ kills at once). With -d it returns once the container has started.`,
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability to podman's default 11 (e.g. NET_RAW; ALL for every one), inside the pod's user namespace"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the default 11 (ALL for every one)"},
 			&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=PROFILE.json (docker's format) or seccomp=unconfined (default: moby's profile)"},
+			&cli.StringSliceFlag{Name: "group-add", Usage: "a supplementary group (a numeric gid) for the container's user, besides those of the image's /etc/group"},
+			sysctlFlag(),
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind-mount a host path or a named volume: HOST-PATH|NAME:CONTAINER-PATH[:ro|rw]"},
 			&cli.StringSliceFlag{Name: "mount", Usage: "type=bind,source=HOST,target=CTR[,readonly], type=volume,source=NAME,target=CTR or type=tmpfs,target=CTR[,tmpfs-size=N]"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a fresh tmpfs: CONTAINER-PATH[:size=64m,mode=1777,ro]"},
@@ -87,6 +89,9 @@ kills at once). With -d it returns once the container has started.`,
 			}
 			var err error
 			if ctr.Resources, err = limitsConfig(c); err != nil {
+				return err
+			}
+			if ctr.Groups, err = groupAdd(c); err != nil {
 				return err
 			}
 			for _, opt := range c.StringSlice("security-opt") {
@@ -152,7 +157,7 @@ kills at once). With -d it returns once the container has started.`,
 				ctr.TTY = true
 			}
 			if pod := c.String("pod"); pod != "" {
-				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns", "log-max-size", "log-max-files"}, networkFlagNames()...) {
+				for _, f := range append([]string{"restart", "share-pid", "hostname", "timeout", "result-file", "userns", "log-max-size", "log-max-files", "sysctl"}, networkFlagNames()...) {
 					if c.IsSet(f) {
 						return usageError{fmt.Errorf("run: --%s applies to a new pod; pod %s already has its own (see podctl pod create --help)", f, pod)}
 					}
@@ -175,6 +180,9 @@ kills at once). With -d it returns once the container has started.`,
 				return err
 			}
 			if err := logConfig(c, &spec); err != nil {
+				return err
+			}
+			if err := sysctlConfig(c, &spec); err != nil {
 				return err
 			}
 			if c.IsSet("name") && spec.Name == "" {

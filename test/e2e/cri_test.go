@@ -324,9 +324,17 @@ func TestCRI(t *testing.T) {
 	if ids := s.must("ps", "-a", "-q"); ids != "" {
 		t.Errorf("crictl ps -a after rm: %q", ids)
 	}
+	if _, err := s.crictl("inspect", ctr1); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Errorf("crictl inspect of a removed container: %v; want NotFound", err)
+	}
 	s.must("rmp", pod)
 	if ids := s.must("pods", "-q"); ids != "" {
 		t.Errorf("crictl pods after rmp: %q", ids)
+	}
+	// The server looked both up by id many times: what it remembers of
+	// them must not outlive them.
+	if _, err := s.crictl("inspectp", pod); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Errorf("crictl inspectp of a removed sandbox: %v; want NotFound", err)
 	}
 
 	if imgs := s.must("images"); !strings.Contains(imgs, "localhost/podctl-e2e/cri") {

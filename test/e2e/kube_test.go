@@ -304,7 +304,7 @@ func TestKubeBadInput(t *testing.T) {
 		{"missing configmap", pod("kbad", "    env: [{name: A, valueFrom: {configMapKeyRef: {name: nocm, key: k}}}]\n"), `spec.containers[0].env[0].valueFrom: configmap "nocm": not found`},
 		{"invalid pod name", pod("Web_1", ""), "metadata.name: invalid pod name"},
 		{"unsupported field", pod("kbad", "    volumeDevices: [{name: d, devicePath: /dev/x}]\n"), "spec.containers[0].volumeDevices: not supported by podctl"},
-		{"allowPrivilegeEscalation true", pod("kbad", "    securityContext: {allowPrivilegeEscalation: true}\n"), "spec.containers[0].securityContext.allowPrivilegeEscalation: podctl always sets no_new_privs"},
+		{"host-wide sysctl", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  securityContext: {sysctls: [{name: vm.swappiness, value: \"1\"}]}\n  containers: [{name: a, image: x}]\n", "spec.securityContext.sysctls: sysctl vm.swappiness: not in a namespace of the pod's own"},
 		{"unsupported pod field", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  nodeSelector: {disk: ssd}\n  containers: [{name: a, image: x}]\n", "spec.nodeSelector: not supported by podctl"},
 		{"unsupported kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n", `kind "Deployment" is not supported`},
 		{"two containers of one name", "apiVersion: v1\nkind: Pod\nmetadata: {name: kbad}\nspec:\n  containers: [{name: a, image: x}, {name: a, image: x}]\n", `spec.containers[1].name: "a": also the name of spec.containers[0]`},

@@ -20,7 +20,7 @@
 // (root pods, in the whole hierarchy).
 //
 //	PODCTL_VM_BIN      directory with podctl, podctl-net, podctl-store, podctl-image, podctl-kube,
-//	                   e2e.test and nettool (required; the test is
+//	                   podctl-cri, crictl, e2e.test and nettool (required; the test is
 //	                   skipped without it)
 //	PODCTL_VM_RUN      the e2e tests to run as the test user, a -test.run
 //	                   expression (default ^TestCgroupV2)

@@ -12,7 +12,7 @@ import (
 )
 
 // podctlFiles are the files of PODCTL_VM_BIN the VM gets, in /opt/podctl.
-var podctlFiles = []string{"podctl", "podctl-net", "podctl-store", "podctl-image", "podctl-kube", "e2e.test", "nettool"}
+var podctlFiles = []string{"podctl", "podctl-net", "podctl-store", "podctl-image", "podctl-kube", "podctl-cri", "crictl", "e2e.test", "nettool"}
 
 // hostTools are the host's programs the VM gets in /usr/bin, with their
 // modes: podctl maps subordinate ids with newuidmap and newgidmap, setuid

@@ -31,6 +31,7 @@ func testEnv(root bool, extra []string) []string {
 		"PODCTL=/opt/podctl/podctl",
 		"PODCTL_E2E_ROOTFS=/opt/rootfs",
 		"PODCTL_TEST_CGROUP2=1",
+		"CRICTL=/opt/podctl/crictl", // TestCgroupV2CRI
 	}
 	if root {
 		// The user a root test may delegate a cgroup of its own to
