@@ -117,17 +117,15 @@ func writeMaps(t *testing.T, pid int) {
 	}
 }
 
-// The whole life of a pause and a join, as the C constructor runs them.
-// startPause runs the pause's set-up stage through the first conversation
-// of sandbox/stage/sync.go up to "ready", and returns the pause's pid and the
-// socket (still open: the pause waits for "recorded" on it).
-func startPause(t *testing.T) (int, int) {
+// mapPause is podctl's side of the pause stage's first conversation, on
+// fd with the set-up stage setupPid: the maps once it has unshared, the
+// hostname, then the pause's pid and its "ready", in either order.
+func mapPause(t *testing.T, fd, setupPid int) int {
 	t.Helper()
-	setup, fd := stage(t, StagePause)
 	if got := recv(t, fd); got != "unshared" {
 		t.Fatalf("got %q, want unshared", got)
 	}
-	writeMaps(t, setup.Process.Pid)
+	writeMaps(t, setupPid)
 	send(t, fd, "mapped nsenter-test", -1)
 	pid := 0
 	for ready := false; pid == 0 || !ready; {
@@ -141,6 +139,17 @@ func startPause(t *testing.T) (int, int) {
 			t.Fatalf("unexpected %q", msg)
 		}
 	}
+	return pid
+}
+
+// The whole life of a pause and a join, as the C constructor runs them.
+// startPause runs the pause's set-up stage through the first conversation
+// of sandbox/stage/sync.go up to "ready", and returns the pause's pid and the
+// socket (still open: the pause waits for "recorded" on it).
+func startPause(t *testing.T) (int, int) {
+	t.Helper()
+	setup, fd := stage(t, StagePause)
+	pid := mapPause(t, fd, setup.Process.Pid)
 	if err := setup.Wait(); err != nil {
 		t.Fatalf("setup stage: %v", err)
 	}
@@ -334,23 +343,7 @@ func pauseStageJoining(t *testing.T) (*exec.Cmd, int, *os.File, int) {
 	jchild.Close()
 	outW.Close()
 	fd := fds[0]
-	if got := recv(t, fd); got != "unshared" {
-		t.Fatalf("got %q, want unshared", got)
-	}
-	writeMaps(t, cmd.Process.Pid)
-	send(t, fd, "mapped nsenter-test", -1)
-	pid := 0
-	for ready := false; pid == 0 || !ready; {
-		msg := recv(t, fd)
-		switch {
-		case msg == "ready":
-			ready = true
-		case strings.HasPrefix(msg, "pid "):
-			pid, _ = strconv.Atoi(msg[4:])
-		default:
-			t.Fatalf("unexpected %q", msg)
-		}
-	}
+	pid := mapPause(t, fd, cmd.Process.Pid)
 	send(t, fd, "recorded", -1)
 	t.Cleanup(func() {
 		unix.Kill(pid, unix.SIGKILL)
