@@ -11,7 +11,8 @@ import (
 // hierarchy (in the VM): a container's limits in its cgroup, changed in
 // place by UpdateContainerResources (crictl update), its stats from the
 // cgroup, and a container killed by the OOM killer reported as the
-// kubelet reads it (exit code 137, reason OOMKilled).
+// kubelet reads it (exit code 137, reason OOMKilled); the metrics RPCs
+// read the same cgroup.
 func TestCgroupV2CRI(t *testing.T) {
 	requireCgroup2(t)
 	const image = "localhost/podctl-e2e/cri-cg:latest"
@@ -54,6 +55,35 @@ func TestCgroupV2CRI(t *testing.T) {
 	s.jsonOf(&stats, "stats", "--id", ctr)
 	if len(stats.Stats) != 1 || stats.Stats[0].Memory.WorkingSetBytes.Value == "" || stats.Stats[0].Memory.WorkingSetBytes.Value == "0" {
 		t.Errorf("crictl stats of a container with a cgroup: %+v; want its memory in use", stats)
+	}
+
+	// The metrics RPCs read the same cgroup: memory in use, the limit.
+	var ms struct {
+		PodMetrics []struct {
+			ContainerMetrics []struct {
+				ContainerID string `json:"containerId"`
+				Metrics     []struct {
+					Name  string `json:"name"`
+					Value struct {
+						Value string `json:"value"`
+					} `json:"value"`
+				} `json:"metrics"`
+			} `json:"containerMetrics"`
+		} `json:"podMetrics"`
+	}
+	s.jsonOf(&ms, "metricsp")
+	got := map[string]string{}
+	for _, p := range ms.PodMetrics {
+		for _, c := range p.ContainerMetrics {
+			for _, m := range c.Metrics {
+				if c.ContainerID == ctr {
+					got[m.Name] = m.Value.Value
+				}
+			}
+		}
+	}
+	if v := got["container_memory_usage_bytes"]; v == "" || v == "0" || got["container_threads"] == "0" {
+		t.Errorf("metricsp of a container with a cgroup: memory %q, threads %q; want them from its cgroup", v, got["container_threads"])
 	}
 
 	// dd's 64 MiB buffer cannot fit in 16 MiB.

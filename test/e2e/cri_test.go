@@ -279,6 +279,7 @@ func TestCRI(t *testing.T) {
 	if s.jsonOf(&stats, "stats", "--id", ctr); len(stats.Stats) != 1 || stats.Stats[0].Attributes.ID != ctr {
 		t.Errorf("crictl stats --id: %+v", stats)
 	}
+	criMetrics(t, s, pod, ctr)
 	criPortForward(t, s, pod)
 	criAttach(t, s, pod, podCfg, dir, image)
 
@@ -424,4 +425,72 @@ func criAttach(t *testing.T, s *criServer, pod, podCfg, dir, image string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.must("rm", ctr)
+}
+
+// criMetrics: the metric descriptors and the pod's series (crictl
+// metricdescs, metricsp): every series described, with as many labels as
+// its descriptor has keys; the container's own series and the pod's
+// network's are there, and its start time is the container's.
+func criMetrics(t *testing.T, s *criServer, pod, ctr string) {
+	t.Helper()
+	var descs struct {
+		Descriptors []struct {
+			Name      string   `json:"name"`
+			LabelKeys []string `json:"labelKeys"`
+		} `json:"descriptors"`
+	}
+	s.jsonOf(&descs, "metricdescs")
+	keys := map[string]int{}
+	for _, d := range descs.Descriptors {
+		keys[d.Name] = len(d.LabelKeys)
+	}
+	var ms struct {
+		PodMetrics []struct {
+			PodSandboxID string `json:"podSandboxId"`
+			Metrics      []struct {
+				Name        string   `json:"name"`
+				LabelValues []string `json:"labelValues"`
+			} `json:"metrics"`
+			ContainerMetrics []struct {
+				ContainerID string `json:"containerId"`
+				Metrics     []struct {
+					Name        string   `json:"name"`
+					LabelValues []string `json:"labelValues"`
+					Value       struct {
+						Value string `json:"value"`
+					} `json:"value"`
+				} `json:"metrics"`
+			} `json:"containerMetrics"`
+		} `json:"podMetrics"`
+	}
+	s.jsonOf(&ms, "metricsp")
+	seen := map[string]bool{}
+	for _, p := range ms.PodMetrics {
+		if p.PodSandboxID != pod {
+			continue
+		}
+		for _, m := range p.Metrics {
+			seen[m.Name] = true
+			if keys[m.Name] != len(m.LabelValues) {
+				t.Errorf("pod series %s: %d labels, its descriptor %d keys", m.Name, len(m.LabelValues), keys[m.Name])
+			}
+		}
+		for _, c := range p.ContainerMetrics {
+			for _, m := range c.Metrics {
+				seen[m.Name] = c.ContainerID == ctr
+				if keys[m.Name] != len(m.LabelValues) {
+					t.Errorf("container series %s: %d labels, its descriptor %d keys", m.Name, len(m.LabelValues), keys[m.Name])
+				}
+				if m.Name == "container_start_time_seconds" && (m.Value.Value == "" || m.Value.Value == "0") {
+					t.Errorf("container_start_time_seconds = %q", m.Value.Value)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"container_cpu_usage_seconds_total", "container_memory_working_set_bytes", "container_fs_usage_bytes",
+		"container_start_time_seconds", "container_network_receive_bytes_total"} {
+		if keys[name] == 0 || !seen[name] {
+			t.Errorf("series %s: described %v, given for the pod's container %v", name, keys[name] > 0, seen[name])
+		}
+	}
 }
