@@ -74,7 +74,7 @@ func ctrSpec(c *runtimeapi.ContainerConfig, st *model.PodState) (spec model.Cont
 		}
 		spec.Mounts = append(spec.Mounts, bm)
 	}
-	if err := securityOf(c.GetLinux().GetSecurityContext(), st.Spec.HostIPC, &spec); err != nil {
+	if err := securityOf(c.GetLinux().GetSecurityContext(), st.Spec, &spec); err != nil {
 		return spec, "", err
 	}
 	if r := resourcesOf(c.GetLinux().GetResources()); !r.IsZero() {
@@ -137,7 +137,7 @@ func imageVolumeOf(m *runtimeapi.Mount) (model.ImageVolume, error) {
 }
 
 // securityOf applies a container's security context.
-func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, hostIPC bool, spec *model.ContainerSpec) error {
+func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, pod model.PodSpec, spec *model.ContainerSpec) error {
 	if sc == nil {
 		// None at all reads as an empty one (containerd's reading):
 		// no no_new_privs, no seccomp filter.
@@ -155,11 +155,12 @@ func securityOf(sc *runtimeapi.LinuxContainerSecurityContext, hostIPC bool, spec
 	case sc.RunAsGroup != nil:
 		return invalid("security_context.run_as_group without run_as_user: podctl needs the user with the group")
 	}
-	if ns := sc.NamespaceOptions; ns != nil && ns.Pid == runtimeapi.NamespaceMode_NODE {
-		return invalid("security_context.namespace_options.pid NODE: a container shares its pod's PID namespace (host PID is not supported)")
+	mode := map[bool]string{true: "NODE", false: "not NODE"}
+	if ns := sc.NamespaceOptions; ns != nil && (ns.Pid == runtimeapi.NamespaceMode_NODE) != pod.HostPID {
+		return invalid("security_context.namespace_options.pid %s: a container has its pod's PID namespace (the sandbox's is %s)", ns.Pid, mode[pod.HostPID])
 	}
-	if ns := sc.NamespaceOptions; ns != nil && (ns.Ipc == runtimeapi.NamespaceMode_NODE) != hostIPC {
-		return invalid("security_context.namespace_options.ipc %s: a container shares its pod's IPC namespace (the sandbox's is %s)", ns.Ipc, map[bool]string{true: "NODE", false: "POD"}[hostIPC])
+	if ns := sc.NamespaceOptions; ns != nil && (ns.Ipc == runtimeapi.NamespaceMode_NODE) != pod.HostIPC {
+		return invalid("security_context.namespace_options.ipc %s: a container shares its pod's IPC namespace (the sandbox's is %s)", ns.Ipc, mode[pod.HostIPC])
 	}
 	for i, g := range sc.SupplementalGroups {
 		if g < 0 || g > math.MaxUint32-1 {

@@ -55,8 +55,11 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 	case runtimeapi.NamespaceMode_POD:
 	case runtimeapi.NamespaceMode_CONTAINER:
 		spec.SharePID = false
+	case runtimeapi.NamespaceMode_NODE:
+		// Needs the pod's own cgroup: refused at creation without one.
+		spec.HostPID = true
 	default:
-		return spec, invalid("namespace_options.pid %s: podctl gives every pod a PID namespace of its own (hostPID is not supported)", ns.GetPid())
+		return spec, invalid("namespace_options.pid %s: a sandbox's PID namespace is the pod's, each container's or the node's", ns.GetPid())
 	}
 	switch ns.GetIpc() {
 	case runtimeapi.NamespaceMode_POD:

@@ -188,7 +188,7 @@ func (c *converter) podSpec() {
 	if p.Spec.HostNetwork {
 		s.Network.Mode = netsetup.Host
 	}
-	s.HostIPC = p.Spec.HostIPC
+	s.HostIPC, s.HostPID = p.Spec.HostIPC, p.Spec.HostPID
 	if ps := p.Spec.SecurityContext; ps != nil && len(ps.Sysctls) > 0 {
 		s.Sysctls = map[string]string{}
 		for i, sc := range ps.Sysctls {

@@ -25,13 +25,13 @@ func TestDecodeErrorsNamePaths(t *testing.T) {
 
 func TestUnsupportedPaths(t *testing.T) {
 	raw := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"},"uid":"x"},
-	"spec":{"hostIPC":false,"hostPID":true,"nodeSelector":{"d":"s"},"containers":[{"name":"a","image":"x",
+	"spec":{"hostIPC":false,"hostUsers":true,"nodeSelector":{"d":"s"},"containers":[{"name":"a","image":"x",
 	"resources":{"limits":{"memory":"1Gi","nvidia.com/gpu":"1"}},"livenessProbe":{"grpc":{"port":1}},"securityContext":{"seLinuxOptions":{"level":"s0"}}}]}}`
 	got, err := Unsupported([]byte(raw), "Pod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "metadata.uid spec.containers[0].livenessProbe.grpc spec.containers[0].resources.limits.nvidia.com/gpu spec.containers[0].securityContext.seLinuxOptions spec.hostPID spec.nodeSelector"
+	want := "metadata.uid spec.containers[0].livenessProbe.grpc spec.containers[0].resources.limits.nvidia.com/gpu spec.containers[0].securityContext.seLinuxOptions spec.hostUsers spec.nodeSelector"
 	if strings.Join(got, " ") != want {
 		t.Errorf("Unsupported:\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}

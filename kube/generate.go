@@ -55,7 +55,7 @@ func Generate(st *model.PodState) ([]byte, error) {
 	}
 	net := s.Network
 	ps.HostNetwork = net.Mode == netsetup.Host
-	ps.HostIPC = s.HostIPC
+	ps.HostIPC, ps.HostPID = s.HostIPC, s.HostPID
 	for _, k := range s.SysctlKeys() {
 		if ps.SecurityContext == nil {
 			ps.SecurityContext = &corev1.PodSecurityContext{}

@@ -17,7 +17,7 @@ var podFields = fieldSet(`
 apiVersion kind
 metadata.name metadata.namespace metadata.labels.* metadata.annotations.*
 spec.restartPolicy spec.terminationGracePeriodSeconds spec.activeDeadlineSeconds
-spec.hostname spec.hostNetwork spec.hostIPC spec.shareProcessNamespace
+spec.hostname spec.hostNetwork spec.hostIPC spec.hostPID spec.shareProcessNamespace
 spec.dnsPolicy spec.dnsConfig.nameservers spec.dnsConfig.searches spec.dnsConfig.options[].name spec.dnsConfig.options[].value
 spec.hostAliases[].ip spec.hostAliases[].hostnames
 spec.securityContext.runAsUser spec.securityContext.runAsGroup spec.securityContext.runAsNonRoot

@@ -299,11 +299,14 @@ static void stage_pause(void)
 	// host's network namespace: no CLONE_NEWNET, and no loopback of its own.
 	int hostnet = getenv("_PODCTL_HOST_NETWORK") != NULL;
 	int hostipc = getenv("_PODCTL_HOST_IPC") != NULL;
-	if (unshare(CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | (hostipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
-		fail("unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)", hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|");
-	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP|CLONE_NEWPID)%s%s",
-		hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|", hostnet ? "; the host's network namespace is kept (--network host)" : "",
-		hostipc ? "; the host's IPC namespace is kept (hostIPC)" : "");
+	int hostpid = getenv("_PODCTL_HOST_PID") != NULL;
+	int flags = CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | (hostipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWCGROUP | (hostpid ? 0 : CLONE_NEWPID);
+	if (unshare(flags) < 0)
+		fail("unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP%s)", hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|", hostpid ? "" : "|CLONE_NEWPID");
+	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP%s)%s%s%s",
+		hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|", hostpid ? "" : "|CLONE_NEWPID",
+		hostnet ? "; the host's network namespace is kept (--network host)" : "",
+		hostipc ? "; the host's IPC namespace is kept (hostIPC)" : "", hostpid ? "; the host's PID namespace is kept (hostPID)" : "");
 	if (!hostnet)
 		loopback_up();
 	// Nothing mounted in the pause's mount namespace may propagate back.

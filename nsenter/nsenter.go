@@ -29,6 +29,9 @@ const (
 	// EnvHostIPC, set for the pause stage, keeps the host's IPC namespace
 	// (a CRI sandbox's hostIPC).
 	EnvHostIPC = "_PODCTL_HOST_IPC"
+	// EnvHostPID, set for the pause stage, keeps the host's PID namespace
+	// (a CRI sandbox's hostPID).
+	EnvHostPID = "_PODCTL_HOST_PID"
 	// EnvPodName, set for the pause stage, is the pod's name: the pause
 	// carries it as its argv[1], so that podctl rm -f and gc can find a
 	// pod's pause in /proc when its state file no longer says

@@ -51,6 +51,9 @@ type Spec struct {
 	// /dev/mqueue are the host's (bound), not filesystems of its own;
 	// HostMqueue: the host has a /dev/mqueue to bind (HostMqueue tells).
 	HostIPC, HostMqueue bool
+	// HostPID: the pod is in the host's PID namespace, whose proc a user
+	// namespace may not mount (proc(5)): the host's /proc is bound.
+	HostPID bool
 	// ImageVolumes: images mounted read-only, after the user's mounts.
 	ImageVolumes []ImageVolume
 }
@@ -73,7 +76,7 @@ func Plan(s Spec) ([]Step, error) {
 	// copied from, nor back (mount_namespaces(7), "MS_PRIVATE"); then the
 	// rootfs becomes a mount point, as pivot_root(2) needs.
 	steps := []Step{{"private"}, {"root", s.Root}}
-	steps = append(steps, kernelFS(s.CgroupV2)...)
+	steps = append(steps, kernelFS(s.CgroupV2, s.HostPID)...)
 	steps = append(steps, devSteps(s.PtsGID, s.HostIPC, s.HostMqueue)...)
 	for _, f := range s.Files {
 		steps = append(steps, Step{"bindfile", f.Source, clean(f.Target)})
@@ -110,15 +113,19 @@ func Plan(s Spec) ([]Step, error) {
 // fully visible /proc is already mounted in the namespace (the kernel's
 // mount_too_revealing check): the host's, copied. Where sysfs is refused
 // (--network host) the init binds the host's, read-only.
-func kernelFS(cgroupV2 bool) []Step {
+func kernelFS(cgroupV2, hostPID bool) []Step {
 	cg := "0"
 	if cgroupV2 {
 		cg = "1"
 	}
-	return []Step{
-		mountStep("/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", "a filesystem of its own"),
-		{"sysfs", cg},
+	proc := mountStep("/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", "a filesystem of its own")
+	if hostPID {
+		// The host's /proc, with what is mounted under it, as rootless
+		// podman binds it for --pid=host; the masks go over it as over
+		// a proc of the pod's own.
+		proc = Step{"volume", "/proc", "/proc", "0"}
 	}
+	return []Step{proc, {"sysfs", cg}}
 }
 
 // HostMqueue reports whether the host has POSIX message queues mounted at

@@ -109,6 +109,13 @@ type PodSpec struct {
 	// System V IPC objects and POSIX message queues are the host's, and
 	// its containers get the host's /dev/shm and /dev/mqueue.
 	HostIPC bool `json:"hostIpc,omitempty"`
+	// HostPID: the pod's processes stay in the PID namespace podctl runs
+	// in (a CRI sandbox's namespace_options.pid NODE, Kubernetes'
+	// hostPID): they see the host's processes, and /proc is the host's.
+	// The pause is then no init whose end ends them all, so such a pod
+	// needs a cgroup, whose cgroup.kill does (supervisor.Create refuses
+	// one without).
+	HostPID bool `json:"hostPid,omitempty"`
 	// Sysctls: kernel parameters of the pod's own namespaces (a CRI
 	// sandbox's sysctls), written by the pause before any container
 	// starts (sysctl.go says which may be set).

@@ -64,7 +64,7 @@ func (cfg *InitConfig) Plan() (*nsenter.InitPlan, error) {
 			vols = append(vols, rootfs.ImageVolume{Root: v.Layer.Root.Target, SubPath: v.SubPath, Target: v.Target})
 		}
 		spec := rootfs.Spec{Root: root, Files: cfg.Files, PtsGID: cfg.PtsGID, Unmasked: cfg.Privileged,
-			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(), HostIPC: cfg.HostIPC, HostMqueue: cfg.HostIPC && rootfs.HostMqueue(),
+			Mounts: cfg.Mounts, ReadOnly: cfg.ReadOnly, Cwd: cfg.Cwd, CgroupV2: cgroupV2(), HostIPC: cfg.HostIPC, HostMqueue: cfg.HostIPC && rootfs.HostMqueue(), HostPID: cfg.HostPID,
 			MaskedPaths: cfg.MaskedPaths, ReadonlyPaths: cfg.ReadonlyPaths, ImageVolumes: vols}
 		if cfg.ReadOnly && !cfg.ReadOnlyBare {
 			spec.Mounts = readOnlyMounts(cfg.Mounts)

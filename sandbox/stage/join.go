@@ -36,6 +36,10 @@ const podNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWIPC
 // runc and crun do on cgroup v2): /proc/self/cgroup reads "0::/", and a
 // cgroup2 mounted inside shows the container's own limits.
 func JoinFlags(spec model.PodSpec) (setns, unshare int) {
+	if spec.HostPID {
+		// The host's, kept by staying (no setns into it is allowed).
+		return podNamespaceFlags(spec), unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
+	}
 	if spec.SharePID {
 		return podNamespaceFlags(spec) | unix.CLONE_NEWPID, unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 	}
@@ -45,6 +49,9 @@ func JoinFlags(spec model.PodSpec) (setns, unshare int) {
 // ExecFlags: podctl exec joins every namespace of the container's process,
 // its mount, pid and cgroup namespaces included, and makes none.
 func ExecFlags(spec model.PodSpec) int {
+	if spec.HostPID {
+		return podNamespaceFlags(spec) | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
+	}
 	return podNamespaceFlags(spec) | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 }
 
@@ -102,8 +109,9 @@ type InitConfig struct {
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 	// HostIPC: the pod's (its containers get the host's /dev/shm and
-	// /dev/mqueue).
+	// /dev/mqueue); HostPID: the pod's (they get the host's /proc).
 	HostIPC bool `json:"hostIpc,omitempty"`
+	HostPID bool `json:"hostPid,omitempty"`
 	// ImageVolumes: the container's, with their layers.
 	ImageVolumes []model.ImageVolume `json:"imageVolumes,omitempty"`
 }

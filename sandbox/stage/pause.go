@@ -93,6 +93,9 @@ func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *first
 	if spec.HostIPC {
 		cmd.Env = append(cmd.Env, nsenter.EnvHostIPC+"=1")
 	}
+	if spec.HostPID {
+		cmd.Env = append(cmd.Env, nsenter.EnvHostPID+"=1")
+	}
 	if len(spec.Sysctls) > 0 {
 		// "path=value" lines (nsenter.c, write_sysctls); Validate
 		// refused newlines and paths out of /proc/sys.

@@ -35,6 +35,11 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 	}
 	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.Resources, s.Notices)
 	s.St.Cgroup = dir
+	if err == nil && dir == "" && s.St.Spec.HostPID {
+		// In the host's PID namespace the pause's end ends nobody: only
+		// the pod's cgroup (cgroup.kill) can end every process of it.
+		err = fmt.Errorf("creating pod %s: hostPID needs the pod's own cgroup, so that every process of the pod can be ended with it, and cgroup v2 is not delegated to this user (podctl doctor says how)", s.St.Spec.Name)
+	}
 	if err == nil {
 		if err = s.createPod(ctrs); err != nil {
 			s.removeCgroup()

@@ -183,7 +183,7 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 		Pod: s.St.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.St.Spec.Hostname,
 		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
-		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single, Tty: c.Spec.TTY, HostIPC: s.St.Spec.HostIPC,
+		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single, Tty: c.Spec.TTY, HostIPC: s.St.Spec.HostIPC, HostPID: s.St.Spec.HostPID,
 		ImageVolumes: c.Spec.ImageVolumes,
 	}
 	r.cfg.SetSecurity(&c.Spec)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,4 +100,32 @@ func TestCgroupV2CRI(t *testing.T) {
 		t.Errorf("a container killed by the OOM killer: exit %d, reason %q; want 137, OOMKilled", st.Status.ExitCode, st.Status.Reason)
 	}
 	s.must("rmp", "-f", pod)
+
+	// hostPID: the host's processes in the container's /proc (the CRI
+	// server's among them), not in a plain pod's (the control); a process
+	// the container leaves in the background ends with the pod, by its
+	// cgroup (the leak oracle checks).
+	hostCfg := writeJSON(t, filepath.Join(dir, "hostpid.json"), map[string]any{
+		"metadata": map[string]any{"name": "hostpid", "namespace": "e2e", "uid": "hostpid"},
+		"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"pid": 2}}}})
+	hostPod := s.must("runp", hostCfg)
+	t.Cleanup(func() { run(t, "rm", "-f", hostPod) })
+	hcfg := writeJSON(t, filepath.Join(dir, "hostpid-c.json"), map[string]any{
+		"metadata": map[string]any{"name": "c"}, "image": map[string]any{"image": image},
+		"command": []string{"sh", "-c", "(sleep 1000 &); exec sleep 1000"},
+		"linux":   map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"pid": 2}}}})
+	hctr := s.must("create", hostPod, hcfg, hostCfg)
+	s.must("start", hctr)
+	server := fmt.Sprint(s.cmd.Process.Pid)
+	if out, err := s.crictl("exec", "-s", hctr, "cat", "/proc/"+server+"/comm"); err != nil || !strings.Contains(out, "podctl") {
+		t.Errorf("hostPID: /proc/%s (the CRI server) in the container: %q, %v", server, out, err)
+	}
+	pod = s.must("runp", podCfg) // create's
+	plain := create("plain", []string{"sleep", "1000"}, 32<<20)
+	s.must("start", plain)
+	if out, err := s.crictl("exec", "-s", plain, "cat", "/proc/"+server+"/comm"); err == nil && strings.Contains(out, "podctl") {
+		t.Errorf("a pod of its own PID namespace sees the CRI server's process %s: %q", server, out)
+	}
+	s.must("rmp", "-f", pod)
+	s.must("rmp", "-f", hostPod)
 }

@@ -74,6 +74,16 @@ func TestCRISecurityContext(t *testing.T) {
 	if _, err := s.crictl("runp", cfg); err == nil || !strings.Contains(err.Error(), "code = InvalidArgument") || !strings.Contains(err.Error(), "vm.swappiness") {
 		t.Errorf("runp with the host-wide sysctl vm.swappiness: %v; want InvalidArgument naming it", err)
 	}
+	// hostPID needs the pod's own cgroup (TestCgroupV2CRI runs one in the
+	// VM); without cgroup v2 delegated it is refused, leaving nothing.
+	if os.Getenv("PODCTL_TEST_CGROUP2") == "" {
+		cfg := writeJSON(t, filepath.Join(dir, "hostpid.json"), map[string]any{
+			"metadata": map[string]any{"name": "hostpid", "namespace": "e2e", "uid": "hostpid"},
+			"linux":    map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"pid": 2}}}})
+		if _, err := s.crictl("runp", cfg); err == nil || !strings.Contains(err.Error(), "hostPID needs the pod's own cgroup") {
+			t.Errorf("runp with hostPID and no cgroup: %v; want the refusal saying why", err)
+		}
+	}
 
 	// hostIPC: the host's System V segments and /dev/shm, which a pod of
 	// its own IPC namespace (the control, plain) does not see.
