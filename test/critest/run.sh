@@ -47,6 +47,23 @@ cleanup() {
 trap cleanup EXIT
 
 make_busybox_rootfs "$work/rootfs" >/dev/null
+# critest's busybox image (1.29) is built without FEATURE_SH_STANDALONE: its
+# sh execs /bin/ls, which MaskedPaths masks. Debian's busybox-static runs
+# every applet inside the shell instead, whatever PATH says; Debian's
+# dynamic busybox package does not. When apt can fetch that package, the
+# images get it, with the libraries it loads; else they keep the static one
+# (and MaskedPaths cannot pass).
+if (cd "$work" && apt-get download -q busybox >/dev/null 2>&1) && dpkg-deb -x "$work"/busybox_*.deb "$work/bbdeb" 2>/dev/null; then
+	cp "$work/bbdeb/bin/busybox" "$work/rootfs/bin/busybox"
+	for lib in $(ldd "$work/rootfs/bin/busybox" | grep -o '/[^ ]*'); do
+		mkdir -p "$work/rootfs$(dirname "$lib")"
+		cp -L "$lib" "$work/rootfs$lib"
+	done
+	for applet in $("$work/rootfs/bin/busybox" --list); do
+		[ -e "$work/rootfs/bin/$applet" ] || [ "$applet" = busybox ] || ln -s busybox "$work/rootfs/bin/$applet"
+	done
+	echo "critest: the images' busybox is Debian's dynamic one ($(basename "$work"/busybox_*.deb))"
+fi
 # The busybox image critest uses has its applets as hard links of
 # /bin/busybox, not symlinks: masking /bin/ls (MaskedPaths) hides ls alone.
 for f in "$work/rootfs/bin/"*; do [ ! -L "$f" ] || ln -f "$work/rootfs/bin/busybox" "$f"; done
