@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -77,7 +76,7 @@ func (s *Supervisor) serve(conn *net.UnixConn) {
 		b, _ := json.Marshal(r)
 		wire.Send(conn, b)
 	}
-	if err := checkPeer(conn); err != nil {
+	if err := control.CheckPeer(conn); err != nil {
 		reply(err)
 		return
 	}
@@ -184,25 +183,6 @@ func (s *Supervisor) await(result chan error) (error, bool) {
 			return errors.New("the pod ended"), false
 		}
 	}
-}
-
-// checkPeer refuses a caller that is not our own user (the directory's
-// permissions already should).
-func checkPeer(conn *net.UnixConn) error {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
-	if cerr != nil {
-		return cerr
-	}
-	if int(cred.Uid) != os.Getuid() {
-		return fmt.Errorf("uid %d may not control this pod", cred.Uid)
-	}
-	return nil
 }
 
 // add takes a new container into the running pod (loop goroutine); result

@@ -59,30 +59,9 @@ func TestCgroupV2CRI(t *testing.T) {
 	}
 
 	// The metrics RPCs read the same cgroup: memory in use, the limit.
-	var ms struct {
-		PodMetrics []struct {
-			ContainerMetrics []struct {
-				ContainerID string `json:"containerId"`
-				Metrics     []struct {
-					Name  string `json:"name"`
-					Value struct {
-						Value string `json:"value"`
-					} `json:"value"`
-				} `json:"metrics"`
-			} `json:"containerMetrics"`
-		} `json:"podMetrics"`
-	}
+	var ms criSeries
 	s.jsonOf(&ms, "metricsp")
-	got := map[string]string{}
-	for _, p := range ms.PodMetrics {
-		for _, c := range p.ContainerMetrics {
-			for _, m := range c.Metrics {
-				if c.ContainerID == ctr {
-					got[m.Name] = m.Value.Value
-				}
-			}
-		}
-	}
+	got := ms.containerSeries(ctr)
 	if v := got["container_memory_usage_bytes"]; v == "" || v == "0" || got["container_threads"] == "0" {
 		t.Errorf("metricsp of a container with a cgroup: memory %q, threads %q; want them from its cgroup", v, got["container_threads"])
 	}

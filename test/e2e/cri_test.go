@@ -444,25 +444,7 @@ func criMetrics(t *testing.T, s *criServer, pod, ctr string) {
 	for _, d := range descs.Descriptors {
 		keys[d.Name] = len(d.LabelKeys)
 	}
-	var ms struct {
-		PodMetrics []struct {
-			PodSandboxID string `json:"podSandboxId"`
-			Metrics      []struct {
-				Name        string   `json:"name"`
-				LabelValues []string `json:"labelValues"`
-			} `json:"metrics"`
-			ContainerMetrics []struct {
-				ContainerID string `json:"containerId"`
-				Metrics     []struct {
-					Name        string   `json:"name"`
-					LabelValues []string `json:"labelValues"`
-					Value       struct {
-						Value string `json:"value"`
-					} `json:"value"`
-				} `json:"metrics"`
-			} `json:"containerMetrics"`
-		} `json:"podMetrics"`
-	}
+	var ms criSeries
 	s.jsonOf(&ms, "metricsp")
 	seen := map[string]bool{}
 	for _, p := range ms.PodMetrics {
@@ -477,7 +459,7 @@ func criMetrics(t *testing.T, s *criServer, pod, ctr string) {
 		}
 		for _, c := range p.ContainerMetrics {
 			for _, m := range c.Metrics {
-				seen[m.Name] = c.ContainerID == ctr
+				seen[m.Name] = seen[m.Name] || c.ContainerID == ctr
 				if keys[m.Name] != len(m.LabelValues) {
 					t.Errorf("container series %s: %d labels, its descriptor %d keys", m.Name, len(m.LabelValues), keys[m.Name])
 				}
@@ -493,4 +475,41 @@ func criMetrics(t *testing.T, s *criServer, pod, ctr string) {
 			t.Errorf("series %s: described %v, given for the pod's container %v", name, keys[name] > 0, seen[name])
 		}
 	}
+}
+
+// criSeries is crictl metricsp -o json: each pod's series and its
+// containers' (protojson writes the uint64 values as strings).
+type criSeries struct {
+	PodMetrics []struct {
+		PodSandboxID     string      `json:"podSandboxId"`
+		Metrics          []criMetric `json:"metrics"`
+		ContainerMetrics []struct {
+			ContainerID string      `json:"containerId"`
+			Metrics     []criMetric `json:"metrics"`
+		} `json:"containerMetrics"`
+	} `json:"podMetrics"`
+}
+
+type criMetric struct {
+	Name        string   `json:"name"`
+	LabelValues []string `json:"labelValues"`
+	Value       struct {
+		Value string `json:"value"`
+	} `json:"value"`
+}
+
+// containerSeries is one container's series, by name (the first value of
+// each).
+func (m *criSeries) containerSeries(ctr string) map[string]string {
+	out := map[string]string{}
+	for _, p := range m.PodMetrics {
+		for _, c := range p.ContainerMetrics {
+			for _, x := range c.Metrics {
+				if _, ok := out[x.Name]; !ok && c.ContainerID == ctr {
+					out[x.Name] = x.Value.Value
+				}
+			}
+		}
+	}
+	return out
 }
