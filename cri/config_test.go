@@ -2,10 +2,12 @@ package cri
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/rootfs"
 	"github.com/podctl/podctl/sandbox/model"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -178,6 +180,19 @@ func TestCtrSpec(t *testing.T) {
 	if spec, _, err := ctrSpec(c, pod); err != nil || fmt.Sprint(spec.Groups) != "[1234 5678]" || !spec.GroupsStrict || spec.AllowPrivilegeEscalation ||
 		fmt.Sprint(spec.MaskedPaths, spec.ReadonlyPaths) != "[/bin/ls] [/tmp]" || !spec.Mounts[0].ReadOnlyTop || spec.Mounts[1].ReadOnlyTop {
 		t.Errorf("groups, no_new_privs, paths, read-only mounts: %+v, %v", spec, err)
+	}
+	c = cfg()
+	c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/a", Propagation: runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER}}
+	if spec, _, err := ctrSpec(c, pod); err != nil || spec.Mounts[0].Propagation != rootfs.PropagationSlave {
+		t.Errorf("HostToContainer: %+v, %v; want an rslave mount", spec.Mounts, err)
+	}
+	if os.Getuid() != 0 {
+		c.Mounts[0].Propagation = runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL
+		bridge := &model.PodState{Spec: pod.Spec}
+		bridge.Spec.Network.Mode, bridge.Spec.NodeMounts = netsetup.Bridge, true
+		if spec, _, err := ctrSpec(c, bridge); err != nil || spec.Mounts[0].Propagation != rootfs.PropagationShared {
+			t.Errorf("Bidirectional in a rootless pod on the shared network: %+v, %v; want an rshared mount", spec.Mounts, err)
+		}
 	}
 	if spec, _, _ := ctrSpec(cfg(), pod); !spec.AllowPrivilegeEscalation || spec.GroupsStrict {
 		t.Errorf("no_new_privs unset: privilege escalation must be allowed, as the kubelet means it: %+v", spec)

@@ -186,7 +186,7 @@ func containerStatus(ref sandbox.ContainerRef) *runtimeapi.ContainerStatus {
 	for _, m := range c.Spec.Mounts {
 		if m.Type == "bind" {
 			out.Mounts = append(out.Mounts, &runtimeapi.Mount{ContainerPath: m.Target, HostPath: m.Source, Readonly: m.ReadOnly,
-				RecursiveReadOnly: m.ReadOnly && !m.ReadOnlyTop})
+				RecursiveReadOnly: m.ReadOnly && !m.ReadOnlyTop, Propagation: propagationOf(m.Propagation)})
 		}
 	}
 	for _, v := range c.Spec.ImageVolumes {

@@ -69,6 +69,9 @@ func ctrSpec(c *runtimeapi.ContainerConfig, st *model.PodState) (spec model.Cont
 			continue
 		}
 		bm, err := mountOf(mnt)
+		if err == nil && bm.Propagation == rootfs.PropagationShared && !st.Spec.NodeMountNamespace() {
+			err = errors.New("propagation Bidirectional: a mount can go back only to a mount namespace of the pod's user namespace, and this pod has one of its own (only a rootless server on the shared network, --network bridge, runs pods in the node's: docs/cri.md)")
+		}
 		if err != nil {
 			return spec, "", invalid("mounts[%d] (%s): %v", i, mnt.ContainerPath, err)
 		}
@@ -101,8 +104,18 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	if m.RecursiveReadOnly && m.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
 		return rootfs.Mount{}, fmt.Errorf("recursive_read_only with propagation %s: a recursively read-only mount must be private (a mount propagated into it later would be writable)", m.Propagation)
 	}
-	if m.Propagation != runtimeapi.MountPropagation_PROPAGATION_PRIVATE {
-		return rootfs.Mount{}, fmt.Errorf("propagation %s: podctl makes private mounts only", m.Propagation)
+	// HostToContainer and Bidirectional are rslave and rshared, as
+	// containerd and CRI-O make them; model.ContainerSpec.ForPod refuses
+	// Bidirectional where no mount can go back.
+	propagation := ""
+	switch m.Propagation {
+	case runtimeapi.MountPropagation_PROPAGATION_PRIVATE:
+	case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+		propagation = rootfs.PropagationSlave
+	case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+		propagation = rootfs.PropagationShared
+	default:
+		return rootfs.Mount{}, fmt.Errorf("propagation %d: unknown", m.Propagation)
 	}
 	if len(m.UidMappings) > 0 || len(m.GidMappings) > 0 {
 		return rootfs.Mount{}, errors.New("id-mapped mounts are not supported")
@@ -118,7 +131,18 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	}
 	// readonly alone is the top mount's, as runc's "ro" bind is; with
 	// recursive_read_only, every mount under it too (KEP-3857).
-	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly, ReadOnlyTop: !m.RecursiveReadOnly}, nil
+	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly, ReadOnlyTop: !m.RecursiveReadOnly, Propagation: propagation}, nil
+}
+
+// propagationOf is the CRI's name of a mount's propagation.
+func propagationOf(p string) runtimeapi.MountPropagation {
+	switch p {
+	case rootfs.PropagationSlave:
+		return runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER
+	case rootfs.PropagationShared:
+		return runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL
+	}
+	return runtimeapi.MountPropagation_PROPAGATION_PRIVATE
 }
 
 // imageVolumeOf is a CRI mount of an image (Kubernetes' image volumes):

@@ -28,6 +28,10 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 		Hostname:      c.Hostname,
 		SharePID:      true,
 		RestartPolicy: model.RestartNever, // the kubelet restarts
+		// The node's mount namespace is the shared network's for a
+		// rootless server on it: hostPath volumes and their
+		// propagation are as a node's (docs/cri.md, "Mounts").
+		NodeMounts: true,
 	}
 	if spec.Hostname == "" {
 		spec.Hostname = dnsLabel(m.Name, 63)

@@ -439,22 +439,70 @@ static void step_hostdev(const char *name)
 	explain_mount("the host's device, which a user namespace may not create (mknod)", host, host, "", MS_BIND, "");
 }
 
-static void attach_tree(int src, const char *target, const char *ro);
+static void attach_tree(int src, int tree, const char *target, const char *ro, const char *propagation);
+
+// clone_source opens a volume's source refusing symlinks (podctl resolved
+// them when the user named it) and clones the mount there, with those
+// under it, from that very descriptor (open_tree(2)): a detached copy that
+// stays in the peer groups of what it copies while they are shared.
+static int clone_source(const char *source, int *src)
+{
+	if ((*src = init_open_source(source)) < 0)
+		DIE_FS();
+	int tree = syscall(SYS_open_tree, *src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		DIE_ERRNO("open_tree of %s", source);
+	return tree;
+}
+
+// step_slave replaces "private" in a container whose volumes ask for
+// propagation (the CRI's HostToContainer and Bidirectional): "/" becomes
+// a slave, recursively, so that what is mounted later where it was copied
+// from still arrives here, and nothing mounted here goes back
+// (mount_namespaces(7), "MS_SLAVE"). Before that, each Bidirectional
+// ("shared") volume's source is cloned while it is still a peer of the
+// namespace we were copied from (the node's), and the clone is held for
+// its step: mounts made in it then propagate both ways, as runc gets with
+// rootfsPropagation "rshared", without "/" staying shared while the init
+// mounts the rootfs.
+static void step_slave(const struct init_step *self)
+{
+	char what[PATH_MAX + 64];
+	for (struct init_step *s = plan.steps; s < plan.steps + plan.nsteps; s++) {
+		if (s <= self || strcmp(s->op, "volume") != 0 || strcmp(s->arg[3], "shared") != 0)
+			continue;
+		snprintf(what, sizeof(what), "volume %s", s->arg[0]);
+		step = what;
+		int src;
+		s->held = clone_source(s->arg[0], &src);
+		close(src);
+		explain("a Bidirectional volume's source, cloned while a peer of the node's: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)", s->arg[0]);
+	}
+	step = "setting up the rootfs: slave";
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		DIE_ERRNO("making / a slave");
+	explain_mount("in its own mount namespace, mounts arrive from the node's and none go back", "", "/", "", MS_REC | MS_SLAVE, "");
+}
 
 // step_volume bind-mounts a host path into the rootfs, race-free on both
-// sides: the source is opened refusing symlinks (podctl resolved them
-// when the user named it), the mount is cloned from that very descriptor
-// (open_tree(2)), made read-only on the detached copy when asked
+// sides: the source's mount is cloned (clone_source; for a Bidirectional
+// one, by step_slave), made read-only on the detached copy when asked
 // (mount_setattr(2): no remount that would have to repeat the host mount's
-// locked flags), and moved onto a target resolved in the root.
-static void step_volume(const char *source, const char *target, const char *ro)
+// locked flags), moved onto a target resolved in the root, and given the
+// propagation asked ("" where "/" was made private: nothing to change).
+static void step_volume(struct init_step *s)
 {
-	int src = init_open_source(source);
-	if (src < 0)
-		DIE_FS();
-	attach_tree(src, target, ro);
-	explain("a volume: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)%s, move_mount onto %s (resolved in the root)",
-		source, strcmp(ro, "1") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the copy" : strcmp(ro, "top") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy's top mount" : "", target);
+	const char *source = s->arg[0], *target = s->arg[1], *ro = s->arg[2], *propagation = s->arg[3];
+	int src = -1, tree = s->held;
+	if (tree < 0)
+		tree = clone_source(source, &src);
+	else if ((src = open(source, O_PATH | O_CLOEXEC)) < 0)
+		DIE_ERRNO("opening %s", source);
+	s->held = -1;
+	attach_tree(src, tree, target, ro, propagation);
+	explain("a volume: open(\"%s\", RESOLVE_NO_SYMLINKS), open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)%s, move_mount onto %s (resolved in the root)%s%s",
+		source, strcmp(ro, "1") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the copy" : strcmp(ro, "top") == 0 ? ", mount_setattr(MOUNT_ATTR_RDONLY) on the copy's top mount" : "", target,
+		propagation[0] != '\0' ? ", propagation MS_REC|MS_" : "", strcmp(propagation, "shared") == 0 ? "SHARED" : strcmp(propagation, "slave") == 0 ? "SLAVE" : propagation[0] != '\0' ? "PRIVATE" : "");
 }
 
 // step_imagevol mounts an image volume: the image's layer, which a
@@ -469,17 +517,22 @@ static void step_imagevol(const char *root, const char *subpath, const char *tar
 	int src = img;
 	if (subpath[0] != '\0' && (src = init_open_in(img, subpath, O_PATH, 0)) < 0)
 		DIE_ERRNO("image volume subpath %s", subpath);
-	attach_tree(src, target, "1");
+	int tree = syscall(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		DIE_ERRNO("open_tree");
+	attach_tree(src, tree, target, "1", "");
 	if (src != img)
 		close(img);
 	explain("an image volume: its layer's /%s, open_tree(OPEN_TREE_CLONE|AT_RECURSIVE), mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE), move_mount onto %s (resolved in the root)", subpath, target);
 }
 
-// attach_tree clones the mount at src (and those under it), makes the
-// copy read-only as ro says ("0" writable, "1" read-only with every mount
-// under it (AT_RECURSIVE), "top" itself only), and moves it onto target,
-// made in the root as a directory or a file as src is; src is closed.
-static void attach_tree(int src, const char *target, const char *ro)
+// attach_tree takes tree, the detached clone (open_tree(2)) of the mount
+// at src and those under it, makes it read-only as ro says ("0" writable,
+// "1" read-only with every mount under it (AT_RECURSIVE), "top" itself
+// only), moves it onto target, made in the root as a directory or a file
+// as src is, and gives it, once attached, the propagation asked
+// ("private", "slave", "shared"; "" leaves it); src and tree are closed.
+static void attach_tree(int src, int tree, const char *target, const char *ro, const char *propagation)
 {
 	int recursive = strcmp(ro, "1") == 0, top = strcmp(ro, "top") == 0;
 	struct stat st;
@@ -488,9 +541,6 @@ static void attach_tree(int src, const char *target, const char *ro)
 	int dst = S_ISDIR(st.st_mode) ? init_mkdir_all_in(rootfd, target) : init_file_in(rootfd, target);
 	if (dst < 0)
 		DIE_FS();
-	int tree = syscall(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-	if (tree < 0)
-		DIE_ERRNO("open_tree");
 	if (recursive || top) {
 		struct podctl_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
@@ -498,6 +548,14 @@ static void attach_tree(int src, const char *target, const char *ro)
 	}
 	if (syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		DIE_ERRNO("move_mount onto %s", target);
+	if (propagation[0] != '\0') {
+		// The CRI's Private, HostToContainer and Bidirectional, on the
+		// mount and every one under it, as runc's rprivate, rslave and
+		// rshared.
+		struct podctl_mount_attr attr = {.propagation = strcmp(propagation, "shared") == 0 ? MS_SHARED : strcmp(propagation, "slave") == 0 ? MS_SLAVE : MS_PRIVATE};
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			DIE_ERRNO("propagation %s on %s: mount_setattr", propagation, target);
+	}
 	close(tree);
 	close(dst);
 	close(src);
@@ -522,13 +580,13 @@ static void step_pivot(void)
 }
 
 // run_step carries out one step of the filesystem (the ops of initplan.c).
-static void run_step(const struct init_step *s)
+static void run_step(struct init_step *s)
 {
 	char what[PATH_MAX + 64], p[64];
 	const char *const *a = s->arg;
 	snprintf(what, sizeof(what), "setting up the rootfs: %s %s", s->op, a[0] ? a[0] : "");
 	step = what;
-	if (strcmp(s->op, "root") != 0 && strcmp(s->op, "private") != 0 && strcmp(s->op, "layer") != 0 && rootfd < 0)
+	if (strcmp(s->op, "root") != 0 && strcmp(s->op, "private") != 0 && strcmp(s->op, "slave") != 0 && strcmp(s->op, "layer") != 0 && rootfd < 0)
 		die(0, 0, "the plan has no root before this step");
 	if (strcmp(s->op, "private") == 0) {
 		// Nothing mounted here may propagate to the mount namespace we
@@ -537,6 +595,8 @@ static void run_step(const struct init_step *s)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			DIE_ERRNO("making / private");
 		explain_mount("in its own mount namespace, no propagation either way", "", "/", "", MS_REC | MS_PRIVATE, "");
+	} else if (strcmp(s->op, "slave") == 0) {
+		step_slave(s);
 	} else if (strcmp(s->op, "layer") == 0) {
 		step_layer(a);
 	} else if (strcmp(s->op, "root") == 0) {
@@ -575,7 +635,7 @@ static void run_step(const struct init_step *s)
 		explain_mount("the pod's file, shared by its containers", a[0], a[1], "", MS_BIND, "");
 	} else if (strcmp(s->op, "volume") == 0) {
 		snprintf(what, sizeof(what), "volume %s", a[0]);
-		step_volume(a[0], a[1], a[2]);
+		step_volume(s);
 	} else if (strcmp(s->op, "imagevol") == 0) {
 		snprintf(what, sizeof(what), "image volume on %s", a[2]);
 		step_imagevol(a[0], a[1], a[2]);

@@ -24,6 +24,7 @@
 struct init_step {
 	const char *op;
 	const char *arg[INIT_MAX_ARGS];
+	int held; // a "shared" volume's clone, taken by "slave" (init.c); else -1
 };
 
 struct init_plan {

@@ -31,9 +31,9 @@ static const struct {
 	int step;
 } ops[] = {
 	// the filesystem: see run_step in init.c
-	{"private", 0, 1}, {"layer", 8, 1}, {"root", 1, 1}, {"mount", 7, 1}, {"sysfs", 1, 1},
+	{"private", 0, 1}, {"slave", 0, 1}, {"layer", 8, 1}, {"root", 1, 1}, {"mount", 7, 1}, {"sysfs", 1, 1},
 	{"mask", 1, 1}, {"readonly", 1, 1}, {"hostdev", 1, 1}, {"symlink", 3, 1},
-	{"bindfile", 2, 1}, {"volume", 3, 1}, {"imagevol", 3, 1}, {"mkdir", 1, 1}, {"rootro", 0, 1}, {"pivot", 0, 1},
+	{"bindfile", 2, 1}, {"volume", 4, 1}, {"imagevol", 3, 1}, {"mkdir", 1, 1}, {"rootro", 0, 1}, {"pivot", 0, 1},
 	// the process
 	{"where", 1, 0}, {"user", 5, 0}, {"tty", 0, 0}, {"exec", 0, 0}, {"env", 1, 0},
 	{"envhome", 0, 0}, {"cwd", 1, 0}, {"caps", 3, 0}, {"privileged", 0, 0},
@@ -108,6 +108,7 @@ int init_parse_plan(const char *buf, size_t len, struct init_plan *p, char *err,
 			struct init_step *s = &p->steps[p->nsteps++];
 			s->op = ops[i].name;
 			memcpy(s->arg, a, sizeof(a));
+			s->held = -1;
 			continue;
 		}
 		unsigned long long n;

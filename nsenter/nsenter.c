@@ -615,12 +615,17 @@ static void stage_join(int made_them)
 	// sends the pidfd of the process to join along with "join": the pause
 	// for a new container, a container's process for podctl exec. The
 	// pause stage gets no pidfd and no namespace to enter (flags 0).
-	int pidfd = -1, flags, unshare_flags;
+	int pidfd = -1, flags, unshare_flags, node = 0;
 	char *args = expect("join", buf, sizeof(buf), made_them ? NULL : &pidfd);
-	if (sscanf(args, "%i %i", &flags, &unshare_flags) != 2 || (made_them && flags != 0)) {
+	int n = sscanf(args, "%i %i %i", &flags, &unshare_flags, &node);
+	if (n < 2 || (made_them && flags != 0)) {
 		errno = 0;
 		fail("protocol: bad join arguments '%s'", args);
 	}
+	// "join F U 1": then "node" and the node's mount namespace (see below).
+	int node_mnt = -1;
+	if (n == 3 && node == 1)
+		expect("node", buf, sizeof(buf), &node_mnt);
 	explain_role = "[join]";
 	if (made_them)
 		explain("in the pod's namespaces already, having made them: no setns");
@@ -637,6 +642,16 @@ static void stage_join(int made_them)
 	// anyway; podctl folds the stages only for a pod without cgroups (both
 	// roots are then podctl's own cgroup) that shares its pid namespace (a
 	// second unshare(CLONE_NEWPID) would fail: pid_namespaces(7)).
+	// A container of a CRI pod on the shared network copies the node's
+	// mount namespace (the shared network's, stage_netns), where hostPath
+	// volumes are as the kubelet sees them and propagate as asked; it is
+	// owned by the user namespace we are in now, so setns(2) may enter it.
+	if (node_mnt >= 0) {
+		if (setns(node_mnt, CLONE_NEWNS) < 0)
+			fail("setns(CLONE_NEWNS) into the node's mount namespace");
+		close(node_mnt);
+		explain("the node's mount namespace (the shared network's), to be copied: setns(CLONE_NEWNS)");
+	}
 	if (unshare_flags != 0 && unshare(unshare_flags) < 0)
 		fail("unshare(0x%x)", unshare_flags);
 	if (unshare_flags != 0)
@@ -697,7 +712,20 @@ static void stage_netns(void)
 	expect("mapped", buf, sizeof(buf), NULL);
 	become_root();
 	loopback_up();
-	explain("the shared network's user and network namespaces: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET), lo up");
+	// The node's mount namespace, for the CRI's hostPath volumes with
+	// propagation (what a rootless node's "host" is: rootlesskit's child
+	// namespace plays this part for rootless containerd). A copy of the
+	// host's made in a less privileged user namespace turns every shared
+	// mount into a slave of the host's (mount_namespaces(7), "Restrictions
+	// on mount namespaces"); made shared again here, each is a peer group
+	// of this namespace's, so that a container's mount namespace copied
+	// from this one (the join stage's setns, then unshare) keeps its mounts
+	// as peers of these, and a Bidirectional volume's mounts come back.
+	if (unshare(CLONE_NEWNS) < 0)
+		fail("unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0)
+		fail("making / shared in the shared network's mount namespace");
+	explain("the shared network's user, network and mount namespaces: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET), lo up, unshare(CLONE_NEWNS), mount(\"/\", MS_REC|MS_SHARED)");
 	hold();
 }
 

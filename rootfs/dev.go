@@ -41,9 +41,9 @@ func devSteps(ptsGID int, hostIPC, hostMqueue bool) []Step {
 		// (mount needs CAP_SYS_ADMIN in its owner): the host's mounts of
 		// POSIX shared memory and message queues are bound instead, as
 		// podman does for --ipc=host.
-		steps = append(steps, Step{"volume", "/dev/shm", "/dev/shm", "0"})
+		steps = append(steps, Step{"volume", "/dev/shm", "/dev/shm", "0", ""})
 		if hostMqueue {
-			steps = append(steps, Step{"volume", "/dev/mqueue", "/dev/mqueue", "0"})
+			steps = append(steps, Step{"volume", "/dev/mqueue", "/dev/mqueue", "0", ""})
 		}
 	} else {
 		steps = append(steps,

@@ -22,7 +22,22 @@ type Mount struct {
 	// path in it); podctl resolves them into Source before the pod starts.
 	PodVolume string `json:"podVolume,omitempty"`
 	SubPath   string `json:"subPath,omitempty"`
+	// Propagation of a bind mount (mount_namespaces(7)): "" private, as
+	// every podctl volume is; "rslave", mounts made later under the
+	// source arrive in the container (the CRI's HostToContainer);
+	// "rshared", and the container's own mounts there go back (its
+	// Bidirectional), which needs the container's mount namespace copied
+	// from one of the same user namespace as the source's (a CRI pod on
+	// the shared network: PodSpec.NodeMounts).
+	Propagation string `json:"propagation,omitempty"`
 }
+
+// Propagations of Mount.Propagation, and what the init's "volume" step
+// calls them.
+const (
+	PropagationSlave  = "rslave"
+	PropagationShared = "rshared"
+)
 
 // step is the init's operation for m. A bind mount ("volume") is made
 // race-free on both sides (CVE-2019-16884, CVE-2021-30465 were races on
@@ -51,5 +66,6 @@ func (m Mount) step() Step {
 	case m.ReadOnly:
 		ro = "1"
 	}
-	return Step{"volume", m.Source, clean(m.Target), ro}
+	prop := map[string]string{PropagationSlave: "slave", PropagationShared: "shared"}[m.Propagation]
+	return Step{"volume", m.Source, clean(m.Target), ro, prop}
 }

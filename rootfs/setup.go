@@ -103,7 +103,32 @@ func Plan(s Spec) ([]Step, error) {
 	}
 	// The rootfs becomes "/" and the host's old root is detached, so that
 	// no path leads back to the host's filesystem.
-	return append(steps, Step{"pivot"}), nil
+	return withPropagation(append(steps, Step{"pivot"}), s.Mounts), nil
+}
+
+// withPropagation turns the plan of a container whose volumes ask for
+// propagation into one that keeps it: "/" becomes a slave instead of
+// private (the init's "slave" step, which also takes the Bidirectional
+// volumes' sources while they are peers of the node's), and every other
+// volume is made private itself, as runc makes a mount "rprivate" under a
+// rootfsPropagation of "rslave".
+func withPropagation(steps []Step, mounts []Mount) []Step {
+	asked := false
+	for _, m := range mounts {
+		asked = asked || m.Propagation != ""
+	}
+	if !asked {
+		return steps
+	}
+	for i, st := range steps {
+		switch {
+		case st[0] == "private":
+			steps[i] = Step{"slave"}
+		case st[0] == "volume" && st[4] == "":
+			steps[i] = Step{"volume", st[1], st[2], st[3], "private"}
+		}
+	}
+	return steps
 }
 
 // kernelFS mounts /proc of the pod's pid namespace and a read-only /sys
@@ -123,7 +148,7 @@ func kernelFS(cgroupV2, hostPID bool) []Step {
 		// The host's /proc, with what is mounted under it, as rootless
 		// podman binds it for --pid=host; the masks go over it as over
 		// a proc of the pod's own.
-		proc = Step{"volume", "/proc", "/proc", "0"}
+		proc = Step{"volume", "/proc", "/proc", "0", ""}
 	}
 	return []Step{proc, {"sysfs", cg}}
 }

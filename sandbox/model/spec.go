@@ -120,6 +120,20 @@ type PodSpec struct {
 	// sandbox's sysctls), written by the pause before any container
 	// starts (sysctl.go says which may be set).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// NodeMounts: the containers' mount namespaces are copies of the
+	// node's instead of the host's; for a rootless pod on the shared
+	// network (a CRI server's), the node is the network's holder, whose
+	// mount namespace is where the kubelet's hostPath volumes and the
+	// mounts of a Bidirectional volume live (sandbox/podnet/nodemounts.go).
+	// Elsewhere the node's is the host's: nothing changes.
+	NodeMounts bool `json:"nodeMounts,omitempty"`
+}
+
+// NodeMountNamespace reports whether the pod's containers copy the
+// shared network's mount namespace (NodeMounts, for a rootless pod on
+// it) rather than the host's.
+func (s *PodSpec) NodeMountNamespace() bool {
+	return s.NodeMounts && s.Network.Mode == netsetup.Bridge && os.Getuid() != 0
 }
 
 // ContainerSpec is one container of a pod.
@@ -337,6 +351,16 @@ func (s *PodSpec) Validate() error {
 // a keep-id pod it runs as the caller's ids unless -u says otherwise (and,
 // from an image, gets layers owned for that mapping: prepareImage).
 func (c *ContainerSpec) ForPod(p PodSpec) error {
+	for _, m := range c.Mounts {
+		// A mount goes back only to a mount namespace of the same user
+		// namespace: copied into a less privileged one, every shared
+		// mount becomes a slave (mount_namespaces(7), "Restrictions on
+		// mount namespaces"). The pod's user namespace is its own unless
+		// it is the shared network's.
+		if m.Propagation == rootfs.PropagationShared && !p.NodeMountNamespace() {
+			return fmt.Errorf("container %s: volume %s: propagation Bidirectional (rshared) needs a pod whose containers copy the node's mount namespace: a rootless CRI pod on the shared network (podctl cri serve --network bridge); in a user namespace of the pod's own, mounts can come in (HostToContainer) but none can go back", c.Name, m.Target)
+		}
+	}
 	if p.UserNS != idmap.UserNSKeepID {
 		return nil
 	}

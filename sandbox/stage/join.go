@@ -145,6 +145,10 @@ type Joiner struct {
 	// beforeConfig, if set, runs once the init is forked and before it
 	// is configured: the supervisor waits there for the pod's network.
 	BeforeConfig func() error
+	// NodeMounts, if set, is the mount namespace a new container's is
+	// copied from (podnet.NodeMounts) instead of the host's; Start
+	// closes it.
+	NodeMounts *os.File
 }
 
 // SpawnJoin starts the join stage of container name; its workload will have
@@ -169,6 +173,7 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 // The pause stage may still be making the pod: it is killed (it has no
 // child of its own to leave behind: the pause is ours, CLONE_PARENT).
 func (j *Joiner) Abort() {
+	CloseFile(j.NodeMounts)
 	j.sock.Close()
 	if j.made {
 		j.proc.Kill()
@@ -183,6 +188,11 @@ func (j *Joiner) Abort() {
 func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c *Proc, err error) {
 	sock := j.sock
 	defer sock.Close()
+	defer CloseFile(j.NodeMounts)
+	node := ""
+	if j.NodeMounts != nil {
+		node = " 1" // then "node" and its descriptor
+	}
 	initPID := 0
 	defer func() {
 		if err != nil {
@@ -192,12 +202,18 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 
 	if j.made {
 		explain.Printf("podctl", "tells the pause's set-up stage, in the pod's namespaces already, to go on as the join stage of container %s: unshare %s", cfg.Container, explain.NSFlagNames(unshareFlags))
-		if err := sock.Send([]byte(fmt.Sprintf("join 0 %#x", unshareFlags))); err != nil {
+		if err := sock.Send([]byte(fmt.Sprintf("join 0 %#x%s", unshareFlags, node))); err != nil {
 			return nil, err
 		}
 	} else {
 		explain.Printf("podctl", "sends the join stage a pidfd and the namespaces to enter: setns %s, unshare %s", explain.NSFlagNames(setnsFlags), explain.NSFlagNames(unshareFlags))
-		if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x", setnsFlags, unshareFlags)), pidfd); err != nil {
+		if err := sock.sendFD([]byte(fmt.Sprintf("join %#x %#x%s", setnsFlags, unshareFlags, node)), pidfd); err != nil {
+			return nil, err
+		}
+	}
+	if j.NodeMounts != nil {
+		explain.Printf("podctl", "sends the join stage the node's mount namespace (the shared network's), to copy the container's from")
+		if err := sock.sendFD([]byte("node"), int(j.NodeMounts.Fd())); err != nil {
 			return nil, err
 		}
 	}

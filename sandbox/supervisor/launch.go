@@ -155,6 +155,15 @@ func (s *Supervisor) launchAll(runs []*pendingRun) error {
 func (s *Supervisor) prepare(r *pendingRun) error {
 	c, j, pipes := r.c, r.j, r.pipes
 	name := c.Spec.Name
+	if s.St.Spec.NodeMountNamespace() {
+		node, err := podnet.NodeMounts()
+		if err != nil {
+			j.Abort()
+			pipes.Close()
+			return s.startFailed(c, fmt.Errorf("container %s: %w", name, err))
+		}
+		j.NodeMounts = node
+	}
 	// The kubelet keeps the current and the previous run's log (a log
 	// path the caller chose is the caller's to rotate).
 	if c.RestartCount >= 2 && c.Spec.LogPath == "" {

@@ -82,8 +82,8 @@ mkdir "$work/run" && chown "$user:" "$work/run"
 # critest runs twice against the one server:
 #   - on the host, as the user, for everything that talks to the host:
 #     the streaming server and published ports on 127.0.0.1, ipcmk, logs;
-#   - inside the shared network's user and network namespaces (with a
-#     mount namespace of its own), for the specs in $inside: those that
+#   - inside the shared network's user, network and mount namespaces
+#     (the node's, for a rootless runtime), for the specs in $inside: those that
 #     reach a pod by its IP, that compare the pods' user namespace with
 #     critest's own (the node's, for a rootless runtime), or that mount
 #     on the host side, which only root of a user namespace may do. The
@@ -122,7 +122,11 @@ if [ "$net" = bridge ]; then
 	pids+=($!)
 	in=("${args[@]}" -ginkgo.focus "$inside")
 	[ -z "${CRITEST_SKIP:-}" ] || in+=(-ginkgo.skip "$CRITEST_SKIP")
-	as nsenter -t "$holder" -U -n --preserve-credentials -- unshare -m --propagation private \
+	# The mount namespace too: the node's, where the server's pods copy
+	# theirs from (NodeMounts), so that critest's host-side mounts are
+	# where a hostPath volume finds them and propagation has somewhere
+	# to go.
+	as nsenter -t "$holder" -U -n -m --preserve-credentials -- \
 		"$tools/critest" "${in[@]}" >"$log.inside" 2>&1 || rc=$?
 	as "$bin/podctl" rm -f critest-net >/dev/null
 fi

@@ -1,0 +1,54 @@
+package podnet
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// NodeMounts opens the mount namespace of the shared network's holder:
+// for a rootless CRI server, the node's, where the kubelet's hostPath
+// volumes are and where a Bidirectional volume's mounts go back to (the
+// holder made it shared: nsenter.c, stage_netns). A container of a pod
+// with PodSpec.NodeMounts is made as a copy of it. The holder keeps it as
+// long as a pod on the network lives, this pod included; under the shared
+// network's lock the holder is checked to be the one recorded. A holder
+// of an older podctl, still in the host's mount namespace, has none to
+// give: the error says so.
+func NodeMounts() (*os.File, error) {
+	var f *os.File
+	err := withSharedNetwork(func(dir string) error {
+		n, ok := readSharedNetwork(dir)
+		if !ok {
+			return errors.New("the shared network is not running")
+		}
+		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pidfd)
+		mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", n.Holder.PID))
+		if err != nil {
+			return err
+		}
+		// Opened after the pidfd: if it is still the recorded holder
+		// now, the file is its namespace's.
+		if !n.Holder.Alive() {
+			mnt.Close()
+			return errors.New("the shared network's holder died")
+		}
+		var theirs, ours unix.Stat_t
+		if unix.Fstat(int(mnt.Fd()), &theirs) != nil || unix.Stat("/proc/self/ns/mnt", &ours) != nil || theirs.Ino == ours.Ino {
+			mnt.Close()
+			return errors.New("the shared network's holder has no mount namespace of its own (started by an older podctl: it ends with the last pod on the network)")
+		}
+		f = mnt
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the node's mount namespace: %w", err)
+	}
+	return f, nil
+}
