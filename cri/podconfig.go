@@ -93,6 +93,9 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 		if err != nil {
 			return spec, invalid("port_mappings[%d]: %v", i, err)
 		}
+		if spec.Network.Mode == netsetup.CNI {
+			continue // the portmap plugin's (cni.go)
+		}
 		spec.Network.Ports = append(spec.Network.Ports, port)
 	}
 	return spec, nil

@@ -2,7 +2,9 @@ package cri
 
 import (
 	"context"
+	"encoding/json"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox/model"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -33,7 +35,13 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 		runtime.Status, runtime.Reason, runtime.Message = false, "StateDirUnusable", err.Error()
 	}
 	network := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
-	if err := s.opts.Network.Available(); err != nil {
+	if s.opts.CNI != nil {
+		if err := s.opts.CNI.Ready(ctx); err != nil {
+			network.Status, network.Reason, network.Message = false, "NetworkPluginNotReady", err.Error()
+		} else {
+			network.Message = s.opts.CNI.Describe()
+		}
+	} else if err := s.opts.Network.Available(); err != nil {
 		network.Status, network.Reason, network.Message = false, "NetworkHelperMissing", err.Error()
 	}
 	resp := &runtimeapi.StatusResponse{
@@ -46,7 +54,12 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 		Features: &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true},
 	}
 	if req.Verbose {
-		resp.Info = map[string]string{"config": `{"network":"` + string(s.opts.Network) + `"}`}
+		cfg := map[string]string{"network": string(s.opts.Network)}
+		if s.opts.CNI != nil {
+			cfg["network"], cfg["cniConfig"] = string(netsetup.CNI), s.opts.CNI.file
+		}
+		b, _ := json.Marshal(cfg)
+		resp.Info = map[string]string{"config": string(b)}
 	}
 	return resp, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
 	"golang.org/x/sys/unix"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -18,7 +20,11 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 	if h := req.RuntimeHandler; h != "" && h != handlerName {
 		return nil, invalid("runtime_handler %q: podctl has one handler, %q (or none)", h, handlerName)
 	}
-	spec, err := podSpec(req.GetConfig(), s.opts.Network)
+	mode := s.opts.Network
+	if s.opts.CNI != nil {
+		mode = netsetup.CNI
+	}
+	spec, err := podSpec(req.GetConfig(), mode)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +40,51 @@ func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandbo
 	if n := strings.TrimSpace(notices.String()); n != "" {
 		s.logf("sandbox %s: %s", spec.Name, n)
 	}
+	if spec.Network.Mode == netsetup.CNI {
+		if err := s.attachCNI(ctx, spec.Name, req.Config.PortMappings); err != nil {
+			return nil, err
+		}
+	}
 	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: spec.ID}, nil
+}
+
+// attachCNI runs the CNI plugins' ADD for a sandbox just made; on an
+// error its DEL undoes what they did, and the sandbox is removed.
+func (s *Server) attachCNI(ctx context.Context, pod string, ports []*runtimeapi.PortMapping) error {
+	st, _, err := model.ReadState(pod)
+	if err == nil {
+		var ip string
+		if ip, err = s.opts.CNI.Add(ctx, st, ports); err == nil {
+			s.logf("sandbox %s: %s on %s", pod, ip, s.opts.CNI.conf.Name)
+			return nil
+		}
+		s.opts.CNI.cni.DelNetworkList(context.WithoutCancel(ctx), s.opts.CNI.conf, s.opts.CNI.runtimeConf(st, ports))
+	}
+	if rerr := sandbox.Remove(context.WithoutCancel(ctx), pod, true); rerr != nil {
+		s.logf("sandbox %s: removing it after its network failed: %v", pod, rerr)
+	}
+	return status.Errorf(codes.Unknown, "sandbox %s: %v", pod, err)
+}
+
+// detachCNI runs DEL for a sandbox on the CNI network, while the pod
+// (and, rootless, the shared network it keeps) still runs.
+func (s *Server) detachCNI(ctx context.Context, st *model.PodState) error {
+	if st.Spec.Network.Mode != netsetup.CNI || s.opts.CNI == nil {
+		return nil
+	}
+	err := s.opts.CNI.Del(ctx, st)
+	if err != nil && !st.Pause.Alive() {
+		// Its network namespace went with its pause; rootless, the
+		// shared network where the plugins run may have gone too. What
+		// the plugins kept (an address lease) stays: said, not blocking.
+		s.logf("sandbox %s: %v (the sandbox had ended; its attachment is forgotten)", st.Spec.Name, err)
+		s.opts.CNI.forget(st)
+		return nil
+	}
+	if err != nil {
+		return status.Errorf(codes.Unknown, "sandbox %s: %v", st.Spec.Name, err)
+	}
+	return nil
 }
 
 // StopPodSandbox ends the sandbox's containers and its pause (the kubelet
@@ -47,6 +97,9 @@ func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSand
 		return &runtimeapi.StopPodSandboxResponse{}, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.detachCNI(ctx, st); err != nil {
 		return nil, err
 	}
 	if err := sandbox.Stop(ctx, st.Spec.Name, unix.SIGKILL, 0); err != nil {
@@ -65,6 +118,9 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePod
 	if err != nil {
 		return nil, err
 	}
+	if err := s.detachCNI(ctx, st); err != nil {
+		return nil, err
+	}
 	if err := sandbox.Remove(ctx, st.Spec.Name, true); err != nil {
 		return nil, grpcError(err)
 	}
@@ -78,9 +134,23 @@ func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandbo
 		return nil, err
 	}
 	resp := &runtimeapi.PodSandboxStatusResponse{Status: sandboxStatus(st)}
+	cni := st.Spec.Network.Mode == netsetup.CNI && s.opts.CNI != nil
+	if cni {
+		resp.Status.Network.Ip = s.opts.CNI.IP(st)
+	}
 	if req.Verbose {
 		b, _ := json.Marshal(st)
 		resp.Info = map[string]string{"info": string(b)}
+		if cni && sandboxReady(st) == runtimeapi.PodSandboxState_SANDBOX_READY {
+			// CHECK: the plugins confirm the attachment is as they made
+			// it. (Info's values are JSON: crictl parses them.)
+			check := "ok"
+			if err := s.opts.CNI.Check(ctx, st); err != nil {
+				check = err.Error()
+			}
+			b, _ := json.Marshal(check)
+			resp.Info["cniCheck"] = string(b)
+		}
 	}
 	return resp, nil
 }

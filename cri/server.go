@@ -32,6 +32,10 @@ type Options struct {
 	StreamPort int
 	// Log receives the server's notices (stderr).
 	Log io.Writer
+	// CNI, if set, is the node's CNI network: sandboxes that do not use
+	// the node's network are attached by its plugins (cni.go) instead of
+	// Network's mode.
+	CNI *CNI
 }
 
 // Server serves runtime.v1's RuntimeService and ImageService. The
@@ -97,7 +101,11 @@ func (s *Server) Serve(ctx context.Context, path string) error {
 	g := grpc.NewServer()
 	runtimeapi.RegisterRuntimeServiceServer(g, s)
 	runtimeapi.RegisterImageServiceServer(g, s)
-	s.logf("serving runtime.v1 on unix://%s (pods' network: %s)", path, s.opts.Network)
+	network := string(s.opts.Network)
+	if s.opts.CNI != nil {
+		network = s.opts.CNI.Describe()
+	}
+	s.logf("serving runtime.v1 on unix://%s (pods' network: %s)", path, network)
 	done := make(chan struct{})
 	go func() {
 		select {

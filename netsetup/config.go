@@ -117,6 +117,10 @@ func (c *Config) Validate() error {
 		if c.AllowHostLoopback {
 			return fmt.Errorf("--allow-host-loopback: applies to --network pasta or slirp4netns")
 		}
+	case CNI:
+		if len(c.Ports) > 0 || c.AllowHostLoopback || c.PortBypass {
+			return fmt.Errorf("network cni: ports and the host's loopback are the CNI plugins' (portmap), not podctl's")
+		}
 	case Bridge:
 		if err := c.Mode.Available(); err != nil && os.Geteuid() != 0 {
 			return err // root's bridge needs no pasta

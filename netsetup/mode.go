@@ -17,6 +17,12 @@ const (
 	// Bridge: the user's shared network, where pods reach each other by
 	// address (bridge.go); rootless only, for now.
 	Bridge Mode = "bridge"
+	// CNI: the pod's network namespace is configured by the CNI plugins
+	// of a CRI server (cri/cni.go), not by podctl; rootless, it is made
+	// in the shared network's user namespace, whose network namespace is
+	// the node's, where the plugins run. Not a --network of the command
+	// line: it takes a server that runs the plugins.
+	CNI Mode = "cni"
 )
 
 // ParseMode accepts the names podman uses; "" picks Default.

@@ -45,6 +45,11 @@ func Expected(cfg Config) Status {
 			// reach (sandbox/podnet/bridge.go).
 			st.HostLoopback = HostGateway()
 		}
+	case CNI:
+		// The plugins give the address (the CRI server reads it from
+		// their result); resolvers are the sandbox's DNS config or the
+		// host's that a pod can reach.
+		st.Nameservers = host.viaPasta()
 	case Host:
 		// The host's own namespace: its loopback resolvers too.
 		st.Nameservers = host.nameservers

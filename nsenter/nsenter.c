@@ -754,7 +754,32 @@ static void stage_ports(void)
 	podctl_stage = PODCTL_STAGE_PORTS;
 }
 
-__attribute__((constructor)) static void podctl_nsenter(void)
+// stage_cni runs a CNI plugin for a rootless CRI server (cri/cni.go): in
+// the shared network's user and network namespaces (fds 3 and 4), where a
+// plugin is root and its bridge, routes and rules are the node's, it execs
+// the plugin named by argv[1] with the environment and standard streams
+// libcni gave it (CNI_COMMAND, CNI_NETNS, ...; the configuration on
+// stdin, the result on stdout). No Go runtime starts: the exec happens in
+// this constructor.
+static void stage_cni(char **argv)
+{
+	prctl(PR_SET_NAME, "podctl-cni", 0, 0, 0);
+	if (setns(3, CLONE_NEWUSER) < 0)
+		fail("setns(CLONE_NEWUSER) into the shared network");
+	if (setns(4, CLONE_NEWNET) < 0)
+		fail("setns(CLONE_NEWNET) into the shared network");
+	close(3);
+	close(4);
+	unsetenv("_PODCTL_STAGE");
+	if (argv == NULL || argv[0] == NULL || argv[1] == NULL) {
+		errno = 0;
+		fail("cni: no plugin to run");
+	}
+	execv(argv[1], argv + 1);
+	fail("cni: exec %s", argv[1]);
+}
+
+__attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 {
 	const char *stage = getenv("_PODCTL_STAGE");
 	const char *fd = getenv("_PODCTL_SYNC_FD");
@@ -775,6 +800,8 @@ __attribute__((constructor)) static void podctl_nsenter(void)
 		stage_ports();
 		return;
 	}
+	if (strcmp(stage, "cni") == 0)
+		stage_cni(argc > 1 ? argv : NULL); // never returns
 	if (fd == NULL) {
 		fprintf(stderr, "podctl: _PODCTL_STAGE set without _PODCTL_SYNC_FD\n");
 		_exit(1);

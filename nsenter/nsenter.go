@@ -67,6 +67,9 @@ const (
 	// StagePorts forwards a bridge pod's published ports (fd 3: the
 	// pause's pidfd; 4 and up: listening sockets of the host's).
 	StagePorts = "ports"
+	// StageCNI execs a CNI plugin (argv[1]) in the shared network's user
+	// and network namespaces (fds 3 and 4), for a rootless CRI server.
+	StageCNI = "cni"
 	// EnvParentUserns, set for the pause stage, is the inherited fd of the
 	// user namespace the pod's must be a child of (the shared network's).
 	EnvParentUserns = "_PODCTL_PARENT_USERNS_FD"

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/cgroups"
-	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/layers"
 	"github.com/podctl/podctl/sandbox/model"
@@ -74,7 +73,7 @@ func cleanupLeftovers(dir string) error {
 			if err := layers.DeleteLayers(layers.SpecsOf(st.Containers)); err != nil {
 				return fmt.Errorf("removing the pod's container layers (the pod's state is kept; try again, or podctl gc): %w", err)
 			}
-			if st.Spec.Network.Mode == netsetup.Bridge {
+			if st.Spec.UsesSharedNetwork() {
 				shared = st.Spec.Name
 			}
 		}

@@ -24,6 +24,7 @@ need_pkgs() {
 	[ -f /etc/containers/policy.json ] || missing+=(containers-common)   # image signature policy
 	command -v pasta >/dev/null || missing+=(passt)                      # the default network helper
 	command -v slirp4netns >/dev/null || missing+=(slirp4netns)          # the other one
+	[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins) # the CRI server's CNI network (TestCRICNI)
 	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86) # the cgroup v2 VM (test/vm)
 	ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)     # its kernel
 	if ((${#missing[@]})); then

@@ -17,6 +17,7 @@ import (
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/podctl/podctl/cri"
 	"github.com/podctl/podctl/images"
@@ -62,6 +63,8 @@ func criCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "listen", Usage: "the socket, unix:///PATH (default: $XDG_RUNTIME_DIR/podctl/cri.sock; root: /run/podctl/cri.sock)"},
 				&cli.StringFlag{Name: "network", Usage: "the network of a sandbox that does not use the node's: pasta, slirp4netns, bridge or none (default: podctl run's)"},
+				&cli.StringFlag{Name: "cni-conf-dir", Usage: "where the node's CNI network is configured: its first configuration (by name) is used, and the sandboxes are attached by its plugins instead of --network; \"\" for none (default: /etc/cni/net.d, rootless $XDG_CONFIG_HOME/cni/net.d, unless --network is given)"},
+				&cli.StringFlag{Name: "cni-bin-dir", Value: "/opt/cni/bin:/usr/lib/cni", Usage: "where the CNI plugins are, directories separated by ':' (Debian's containernetworking-plugins: /usr/lib/cni)"},
 				&cli.IntFlag{Name: "stream-port", Usage: "the port of the streaming server (exec, attach, port-forward), which listens on 127.0.0.1 only (default: one the kernel picks)"},
 			},
 			Action: serve,
@@ -99,5 +102,27 @@ func serve(c *cli.Context) error {
 	if port < 0 || port > 65535 {
 		return usageError{fmt.Errorf("--stream-port %d: a port is 1 to 65535 (or 0: any)", port)}
 	}
-	return cri.New(cri.Options{Network: mode, Version: version.Version, StreamPort: port}).Serve(ctx, path)
+	// A CNI configuration in the default directory serves unless
+	// --network chose podctl's own network; one in a directory named
+	// does, and --network with it is a contradiction.
+	confDir := ""
+	switch {
+	case c.IsSet("cni-conf-dir"):
+		confDir = c.String("cni-conf-dir")
+	case !c.IsSet("network"):
+		confDir = cri.DefaultCNIConfDir()
+	}
+	var cni *cri.CNI
+	if confDir != "" {
+		if cni, err = cri.LoadCNI(cri.CNIOptions{ConfDir: confDir, BinDirs: filepath.SplitList(c.String("cni-bin-dir"))}); err != nil {
+			return err
+		}
+	}
+	if cni != nil && c.IsSet("network") {
+		return usageError{fmt.Errorf("--network %s and a CNI configuration in %s: the sandboxes' network is one or the other (--cni-conf-dir \"\" for none)", mode, confDir)}
+	}
+	if cni != nil {
+		fmt.Fprintf(os.Stderr, "podctl-cri: sandboxes on the %s\n", cni.Describe())
+	}
+	return cri.New(cri.Options{Network: mode, Version: version.Version, StreamPort: port, CNI: cni}).Serve(ctx, path)
 }

@@ -129,11 +129,19 @@ type PodSpec struct {
 	NodeMounts bool `json:"nodeMounts,omitempty"`
 }
 
+// UsesSharedNetwork reports whether the pod is made in the shared
+// network (sandbox/podnet/bridge.go), holding a lease there: a bridge pod,
+// and a rootless CNI pod, whose plugins run in that network's namespaces
+// and so need the pod's network namespace owned by its user namespace.
+func (s *PodSpec) UsesSharedNetwork() bool {
+	return s.Network.Mode == netsetup.Bridge || s.Network.Mode == netsetup.CNI && os.Getuid() != 0
+}
+
 // NodeMountNamespace reports whether the pod's containers copy the
 // shared network's mount namespace (NodeMounts, for a rootless pod on
 // it) rather than the host's.
 func (s *PodSpec) NodeMountNamespace() bool {
-	return s.NodeMounts && s.Network.Mode == netsetup.Bridge && os.Getuid() != 0
+	return s.NodeMounts && s.UsesSharedNetwork() && os.Getuid() != 0
 }
 
 // ContainerSpec is one container of a pod.

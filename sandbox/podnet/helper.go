@@ -222,7 +222,7 @@ func (g *Glue) restart() {
 // Stop kills the helper and reaps it, so the pod's host ports are free
 // before podctl reports the pod gone; a bridge pod's lease is given back.
 func (g *Glue) Stop() {
-	if g.cfg.Mode == netsetup.Bridge {
+	if g.cfg.Mode == netsetup.Bridge || g.cfg.Mode == netsetup.CNI && os.Getuid() != 0 {
 		// (Also after a hibernation, which forgets ready: a lease that
 		// is not there is no harm to release.)
 		g.ready = false

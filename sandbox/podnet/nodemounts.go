@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/netsetup"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,4 +52,30 @@ func NodeMounts() (*os.File, error) {
 		return nil, fmt.Errorf("the node's mount namespace: %w", err)
 	}
 	return f, nil
+}
+
+// SharedNamespaces opens the user and network namespaces of the shared
+// network's holder, which must be running (a pod on it keeps it): where a
+// rootless CRI server runs its CNI plugins.
+func SharedNamespaces() (user, net *os.File, err error) {
+	err = withSharedNetwork(func(dir string) error {
+		n, ok := readSharedNetwork(dir)
+		if !ok {
+			return errors.New("the shared network is not running (it runs while a pod on it does)")
+		}
+		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pidfd)
+		if user, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "user"); err != nil {
+			return err
+		}
+		if net, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "net"); err != nil {
+			user.Close()
+			return err
+		}
+		return nil
+	})
+	return user, net, err
 }

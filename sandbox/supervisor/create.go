@@ -22,7 +22,7 @@ import (
 // and recorded in the container's state. On an error nothing of the pod is
 // left but its directory.
 func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
-	bridge := s.St.Spec.Network.Mode == netsetup.Bridge
+	bridge := s.St.Spec.UsesSharedNetwork()
 	if bridge {
 		// The pod's user namespace is made inside the shared network's
 		// (sandbox/podnet/bridge.go), and the pod leases its address first.
@@ -30,7 +30,10 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		if err != nil {
 			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
 		}
-		s.parentUserns, s.bridgeIP = userns, ip
+		s.parentUserns = userns
+		if s.St.Spec.Network.Mode == netsetup.Bridge {
+			s.bridgeIP = ip // a CNI pod's lease only keeps the network: its address is the plugins'
+		}
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
 	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.Resources, s.Notices)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,6 +34,11 @@ type criServer struct {
 // and a server on a socket in a directory of the test's, which it
 // returns too.
 func criTest(t *testing.T, image string, extra ...imagebuild.Entry) (*criServer, string) {
+	return criTestFlags(t, image, nil, extra...)
+}
+
+// criTestFlags is criTest with flags for the server.
+func criTestFlags(t *testing.T, image string, flags []string, extra ...imagebuild.Entry) (*criServer, string) {
 	t.Helper()
 	if os.Getenv("CRICTL") == "" {
 		t.Skip("set CRICTL to cri-tools' crictl (make crictl builds it; make test sets it)")
@@ -40,13 +46,18 @@ func criTest(t *testing.T, image string, extra ...imagebuild.Entry) (*criServer,
 	leakCheck(t)
 	loadImage(t, testImage(t, image, imagebuild.Config{Env: []string{"PATH=/bin"}, Cmd: []string{"sh"}}, extra...), "oci-archive")
 	dir := t.TempDir()
-	return startCRI(t, filepath.Join(dir, "cri.sock")), dir
+	return startCRI(t, filepath.Join(dir, "cri.sock"), flags...), dir
 }
 
 // startCRI starts podctl cri serve on sock and waits until it answers.
 func startCRI(t *testing.T, sock string, flags ...string) *criServer {
 	t.Helper()
 	s := &criServer{t: t, sock: sock, log: &bytes.Buffer{}}
+	if !slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--cni-conf-dir") }) {
+		// podctl's own network, whatever CNI configuration the machine
+		// has (root's /etc/cni/net.d may hold podman's).
+		flags = append(flags, "--cni-conf-dir", "")
+	}
 	s.cmd = exec.Command(podctl, append([]string{"cri", "serve", "--listen", "unix://" + sock}, flags...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

@@ -1,0 +1,258 @@
+package cri
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/containernetworking/cni/pkg/types"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
+	"github.com/podctl/podctl/nsenter"
+	"github.com/podctl/podctl/sandbox/model"
+	"github.com/podctl/podctl/sandbox/podnet"
+	"github.com/podctl/podctl/sandbox/stage"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// CNI is a node's network as a cluster sets it up: a CNI configuration
+// (the first of the directory's, by name, as containerd and CRI-O take
+// it) whose plugins ADD each sandbox's network namespace when it is made,
+// DEL it when it is stopped, and CHECK it for a verbose status. Rootless,
+// the plugins run in the user's shared network's user and network
+// namespaces (the node's: cniExec), as rootless containerd runs them in
+// rootlesskit's; the sandboxes are made in that user namespace
+// (netsetup.CNI), so a plugin there may configure theirs.
+type CNI struct {
+	conf     *libcni.NetworkConfigList
+	file     string
+	cni      *libcni.CNIConfig
+	binDirs  []string
+	cacheDir string
+}
+
+// CNIOptions says where the configuration and the plugins are.
+type CNIOptions struct {
+	ConfDir string   // /etc/cni/net.d
+	BinDirs []string // /opt/cni/bin, and Debian's /usr/lib/cni
+}
+
+// DefaultCNIConfDir is where a node's CNI configuration is: root's
+// /etc/cni/net.d; a rootless server's own, $XDG_CONFIG_HOME/cni/net.d (as
+// rootless nerdctl keeps it), since a configuration written for root
+// keeps its plugins' state in root's directories (host-local's
+// /var/lib/cni/networks).
+func DefaultCNIConfDir() string {
+	if os.Geteuid() == 0 {
+		return "/etc/cni/net.d"
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "cni", "net.d")
+}
+
+// LoadCNI reads the first configuration of opts.ConfDir; nil, nil when
+// there is none (the server then uses podctl's own network modes).
+func LoadCNI(opts CNIOptions) (*CNI, error) {
+	files, err := libcni.ConfFiles(opts.ConfDir, []string{".conflist", ".conf", ".json"})
+	if err != nil || len(files) == 0 {
+		return nil, nil // a missing directory is no configuration
+	}
+	file := files[0] // sorted by name
+	var conf *libcni.NetworkConfigList
+	if strings.HasSuffix(file, ".conflist") {
+		conf, err = libcni.ConfListFromFile(file)
+	} else {
+		var one *libcni.PluginConfig
+		if one, err = libcni.ConfFromFile(file); err == nil {
+			conf, err = libcni.ConfListFromConf(one)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CNI configuration %s: %w", file, err)
+	}
+	root, err := model.StateRoot()
+	if err != nil {
+		return nil, err
+	}
+	// libcni keeps each attachment's configuration and result here (DEL
+	// and the status's address read them back); the default,
+	// /var/lib/cni, is root's.
+	cache := filepath.Join(root, "cni")
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return nil, err
+	}
+	c := &CNI{conf: conf, file: file, binDirs: opts.BinDirs, cacheDir: cache}
+	c.cni = libcni.NewCNIConfigWithCacheDir(opts.BinDirs, cache, &cniExec{xtablesLock: filepath.Join(cache, "xtables.lock")})
+	return c, nil
+}
+
+// Ready says whether the configuration's plugins are all installed and
+// speak its version (Status's NetworkReady).
+func (c *CNI) Ready(ctx context.Context) error {
+	if _, err := c.cni.ValidateNetworkList(ctx, c.conf); err != nil {
+		return fmt.Errorf("CNI network %s (%s): %w", c.conf.Name, c.file, err)
+	}
+	return nil
+}
+
+// Describe names the network, for logs and Status.
+func (c *CNI) Describe() string {
+	return fmt.Sprintf("CNI network %s (%s), plugins from %s", c.conf.Name, c.file, strings.Join(c.binDirs, ":"))
+}
+
+// runtimeConf is the plugins' view of sandbox st: its pause's network
+// namespace (reachable from the node's namespaces: the pause is in that
+// user namespace), eth0, the kubelet's K8S_POD_* arguments, and its port
+// mappings for the portmap plugin.
+func (c *CNI) runtimeConf(st *model.PodState, ports []*runtimeapi.PortMapping) *libcni.RuntimeConf {
+	rt := &libcni.RuntimeConf{
+		ContainerID: st.Spec.ID,
+		IfName:      "eth0",
+		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", st.Spec.Labels[model.LabelNamespace]},
+			{"K8S_POD_NAME", podMeta(st.Spec.Labels).GetName()}, {"K8S_POD_INFRA_CONTAINER_ID", st.Spec.ID},
+			{"K8S_POD_UID", podMeta(st.Spec.Labels).GetUid()}},
+	}
+	if st.Pause.Alive() {
+		rt.NetNS = fmt.Sprintf("/proc/%d/ns/net", st.Pause.PID)
+	}
+	var pm []map[string]any
+	for _, p := range ports {
+		if p.HostPort <= 0 {
+			continue
+		}
+		proto := strings.ToLower(p.Protocol.String())
+		pm = append(pm, map[string]any{"hostPort": p.HostPort, "containerPort": p.ContainerPort, "protocol": proto, "hostIP": p.HostIp})
+	}
+	if len(pm) > 0 {
+		rt.CapabilityArgs = map[string]any{"portMappings": pm}
+	}
+	return rt
+}
+
+// Add attaches sandbox st to the network (ADD), returning its address.
+func (c *CNI) Add(ctx context.Context, st *model.PodState, ports []*runtimeapi.PortMapping) (string, error) {
+	res, err := c.cni.AddNetworkList(ctx, c.conf, c.runtimeConf(st, ports))
+	if err != nil {
+		return "", fmt.Errorf("CNI ADD (network %s): %w", c.conf.Name, err)
+	}
+	return resultIP(res), nil
+}
+
+// Del detaches it (DEL): the plugins give back its address and remove
+// what they made; without a cached attachment there is nothing to do.
+func (c *CNI) Del(ctx context.Context, st *model.PodState) error {
+	rt := c.runtimeConf(st, nil)
+	b, cached, err := c.cni.GetNetworkListCachedConfig(c.conf, rt)
+	if err != nil || b == nil {
+		return nil
+	}
+	if cached != nil {
+		rt.CapabilityArgs = cached.CapabilityArgs // the port mappings ADD had
+	}
+	if err := c.cni.DelNetworkList(ctx, c.conf, rt); err != nil {
+		return fmt.Errorf("CNI DEL (network %s): %w", c.conf.Name, err)
+	}
+	return nil
+}
+
+// forget drops the cached attachment of a sandbox whose DEL cannot run.
+func (c *CNI) forget(st *model.PodState) {
+	os.Remove(filepath.Join(c.cacheDir, "results", c.conf.Name+"-"+st.Spec.ID+"-eth0"))
+}
+
+// Check asks the plugins whether the attachment is as they made it.
+func (c *CNI) Check(ctx context.Context, st *model.PodState) error {
+	return c.cni.CheckNetworkList(ctx, c.conf, c.runtimeConf(st, nil))
+}
+
+// IP is the sandbox's address as its ADD result says ("" for none).
+func (c *CNI) IP(st *model.PodState) string {
+	res, err := c.cni.GetNetworkListCachedResult(c.conf, c.runtimeConf(st, nil))
+	if err != nil || res == nil {
+		return ""
+	}
+	return resultIP(res)
+}
+
+// resultIP is the first IPv4 address of a result (else the first), as
+// the kubelet shows a pod's primary IP.
+func resultIP(res types.Result) string {
+	r, err := types100.NewResultFromResult(res)
+	if err != nil {
+		return ""
+	}
+	first := ""
+	for _, ip := range r.IPs {
+		if ip.Address.IP.To4() != nil {
+			return ip.Address.IP.String()
+		}
+		if first == "" {
+			first = ip.Address.IP.String()
+		}
+	}
+	return first
+}
+
+// cniExec runs a plugin: as root, as libcni would (the host's namespaces
+// are the node's); rootless, through podctl's cni stage (nsenter.c,
+// stage_cni), which enters the shared network's user and network
+// namespaces and execs the plugin with no Go runtime of its own.
+type cniExec struct {
+	raw         invoke.RawExec
+	xtablesLock string
+}
+
+func (e *cniExec) ExecPlugin(ctx context.Context, plugin string, stdin []byte, environ []string) ([]byte, error) {
+	if os.Geteuid() == 0 || slices.Contains(environ, "CNI_COMMAND=VERSION") {
+		// (VERSION, Status's check of the plugins, needs no namespace.)
+		return e.raw.ExecPlugin(ctx, plugin, stdin, environ)
+	}
+	user, netns, err := podnet.SharedNamespaces()
+	if err != nil {
+		return nil, err
+	}
+	defer user.Close()
+	defer netns.Close()
+	cmd := exec.CommandContext(ctx, stage.SelfExe, plugin)
+	cmd.Args[0] = "podctl-cni"
+	// iptables (the bridge plugin's ipMasq, portmap) takes its lock in
+	// /run, which is root's: XTABLES_LOCKFILE moves it (iptables(8)).
+	cmd.Env = append(environ, nsenter.EnvStage+"="+nsenter.StageCNI, "XTABLES_LOCKFILE="+e.xtablesLock)
+	cmd.ExtraFiles = []*os.File{user, netns} // fds 3 and 4
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		// A plugin's error is JSON on stdout (the CNI spec, "Error").
+		var perr types.Error
+		if json.Unmarshal(stdout.Bytes(), &perr) == nil && perr.Msg != "" {
+			return nil, &perr
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("%s: %s", filepath.Base(plugin), msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+func (e *cniExec) FindInPath(plugin string, paths []string) (string, error) {
+	return invoke.FindInPath(plugin, paths)
+}
+
+func (e *cniExec) Decode(b []byte) (version.PluginInfo, error) {
+	var d version.PluginDecoder
+	return d.Decode(b)
+}
