@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,10 +15,8 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
-	"github.com/podctl/podctl/nsenter"
+	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/podnet"
-	"github.com/podctl/podctl/sandbox/stage"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -204,36 +201,27 @@ func resultIP(res types.Result) string {
 	return first
 }
 
-// cniExec runs a plugin: as root, as libcni would (the host's namespaces
-// are the node's); rootless, through podctl's cni stage (nsenter.c,
-// stage_cni), which enters the shared network's user and network
-// namespaces and execs the plugin with no Go runtime of its own.
+// cniExec runs a plugin in the node's network namespaces
+// (sandbox.ExecInNode): as root, as libcni would; rootless, in the
+// shared network's user and network namespaces.
 type cniExec struct {
 	raw         invoke.RawExec
 	xtablesLock string
 }
 
 func (e *cniExec) ExecPlugin(ctx context.Context, plugin string, stdin []byte, environ []string) ([]byte, error) {
-	if os.Geteuid() == 0 || slices.Contains(environ, "CNI_COMMAND=VERSION") {
+	if slices.Contains(environ, "CNI_COMMAND=VERSION") {
 		// (VERSION, Status's check of the plugins, needs no namespace.)
 		return e.raw.ExecPlugin(ctx, plugin, stdin, environ)
 	}
-	user, netns, err := podnet.SharedNamespaces()
-	if err != nil {
-		return nil, err
-	}
-	defer user.Close()
-	defer netns.Close()
-	cmd := exec.CommandContext(ctx, stage.SelfExe, plugin)
-	cmd.Args[0] = "podctl-cni"
 	// iptables (the bridge plugin's ipMasq, portmap) takes its lock in
 	// /run, which is root's: XTABLES_LOCKFILE moves it (iptables(8)).
-	cmd.Env = append(environ, nsenter.EnvStage+"="+nsenter.StageCNI, "XTABLES_LOCKFILE="+e.xtablesLock)
-	cmd.ExtraFiles = []*os.File{user, netns} // fds 3 and 4
-	cmd.Stdin = bytes.NewReader(stdin)
+	env := environ
+	if os.Geteuid() != 0 {
+		env = append(env, "XTABLES_LOCKFILE="+e.xtablesLock)
+	}
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := sandbox.ExecInNode(ctx, plugin, env, bytes.NewReader(stdin), &stdout, &stderr); err != nil {
 		// A plugin's error is JSON on stdout (the CNI spec, "Error").
 		var perr types.Error
 		if json.Unmarshal(stdout.Bytes(), &perr) == nil && perr.Msg != "" {

@@ -453,19 +453,16 @@ spec:
 	mustRun(t, "delete", "--grace-period=0", "-f", startup)
 }
 
-// The classic two-container pod (examples/kube-proxy): a ConfigMap made
-// from the proxy's configuration file, mounted read-only into the proxy,
-// which listens on port 80 (hostPort 8888) and forwards to the page
-// container at 127.0.0.1:2368; curl 127.0.0.1:8888 gets the page through
-// the proxy, and READY says 2/2. run-tests.sh builds webproxy ($WEBPROXY).
-func TestKubeProxyExample(t *testing.T) {
-	leakCheck(t)
+// loadWebproxyImage loads the kube-proxy example's image,
+// localhost/podctl-example/webproxy:1 (one static binary, $WEBPROXY, which
+// run-tests.sh builds), for the test's duration.
+func loadWebproxyImage(t *testing.T) {
+	t.Helper()
 	bin := os.Getenv("WEBPROXY")
 	if bin == "" {
 		t.Fatal("set WEBPROXY to a static build of examples/kube-proxy/webproxy (run-tests.sh does)")
 	}
-	dir := t.TempDir()
-	root := filepath.Join(dir, "root")
+	root := filepath.Join(t.TempDir(), "root")
 	os.Mkdir(root, 0o755)
 	b, err := os.ReadFile(bin)
 	if err != nil {
@@ -478,6 +475,16 @@ func TestKubeProxyExample(t *testing.T) {
 	}
 	loadImage(t, imagebuild.Image{Name: "localhost/podctl-example/webproxy:1", Layers: [][]byte{layer},
 		Config: imagebuild.Config{Entrypoint: []string{"/webproxy"}}}, "oci-archive")
+}
+
+// The classic two-container pod (examples/kube-proxy): a ConfigMap made
+// from the proxy's configuration file, mounted read-only into the proxy,
+// which listens on port 80 (hostPort 8888) and forwards to the page
+// container at 127.0.0.1:2368; curl 127.0.0.1:8888 gets the page through
+// the proxy, and READY says 2/2. run-tests.sh builds webproxy ($WEBPROXY).
+func TestKubeProxyExample(t *testing.T) {
+	leakCheck(t)
+	loadWebproxyImage(t)
 	example := os.Getenv("PODCTL_EXAMPLES")
 	if example == "" {
 		example = "../../examples"

@@ -6,13 +6,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/podctl/podctl/test/vm/vmconf"
 )
 
-// podctlFiles are the files of PODCTL_VM_BIN the VM gets, in /opt/podctl.
-var podctlFiles = []string{"podctl", "podctl-net", "podctl-store", "podctl-image", "podctl-kube", "podctl-cri", "crictl", "e2e.test", "nettool"}
+// podctlFiles are the files of PODCTL_VM_BIN the VM gets, in /opt/podctl;
+// optionalFiles go there too when PODCTL_VM_BIN has them: a kubelet
+// (make kubelet) and the kube-proxy example's binary, for
+// TestCgroupV2Kubelet.
+var (
+	podctlFiles   = []string{"podctl", "podctl-net", "podctl-store", "podctl-image", "podctl-kube", "podctl-cri", "crictl", "e2e.test", "nettool"}
+	optionalFiles = []string{"kubelet", "webproxy"}
+)
 
 // hostTools are the host's programs the VM gets in /usr/bin, with their
 // modes: podctl maps subordinate ids with newuidmap and newgidmap, setuid
@@ -22,10 +29,10 @@ var podctlFiles = []string{"podctl", "podctl-net", "podctl-store", "podctl-image
 // whatever PATH says. pasta and slirp4netns are the network helpers of
 // --network pasta and slirp4netns, whose cgroup (the pod's _net leaf) the
 // cgroup tests check.
-var hostTools = map[string]uint32{"newuidmap": 0o4755, "newgidmap": 0o4755, "unshare": 0o755, "dash": 0o755,
+var hostTools = map[string]uint32{"newuidmap": 0o4755, "newgidmap": 0o4755, "unshare": 0o755, "nsenter": 0o755, "dash": 0o755,
 	"pasta": 0o755, "slirp4netns": 0o755}
 
-var hostToolPkg = map[string]string{"newuidmap": "uidmap", "newgidmap": "uidmap", "unshare": "util-linux", "dash": "dash",
+var hostToolPkg = map[string]string{"newuidmap": "uidmap", "newgidmap": "uidmap", "unshare": "util-linux", "nsenter": "util-linux", "dash": "dash",
 	"pasta": "passt", "slirp4netns": "slirp4netns"}
 
 // etcFiles are the VM's /etc: the test user with a subordinate id range
@@ -94,8 +101,11 @@ func guestTree(in guestInputs) (tree, error) {
 		exes = append(exes, p)
 	}
 	t.symlink("/bin/sh", "/usr/bin/dash")
-	for _, name := range podctlFiles {
+	for _, name := range append(append([]string{}, podctlFiles...), optionalFiles...) {
 		p := filepath.Join(in.bin, name)
+		if _, err := os.Stat(p); err != nil && slices.Contains(optionalFiles, name) {
+			continue
+		}
 		t.file("/opt/podctl/"+name, p, 0o755, 0, 0)
 		exes = append(exes, p)
 	}

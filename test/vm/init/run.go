@@ -33,6 +33,13 @@ func testEnv(root bool, extra []string) []string {
 		"PODCTL_TEST_CGROUP2=1",
 		"CRICTL=/opt/podctl/crictl", // TestCgroupV2CRI
 	}
+	// A real kubelet and the example's binary, when PODCTL_VM_BIN had
+	// them (TestCgroupV2Kubelet).
+	for _, f := range []string{"KUBELET=/opt/podctl/kubelet", "WEBPROXY=/opt/podctl/webproxy"} {
+		if _, err := os.Stat(f[strings.Index(f, "=")+1:]); err == nil {
+			env = append(env, f)
+		}
+	}
 	if root {
 		// The user a root test may delegate a cgroup of its own to
 		// (TestCgroupV2InitLeaf).
