@@ -21,7 +21,8 @@
 //
 //	PODCTL_VM_BIN      directory with podctl, podctl-net, podctl-store, podctl-image, podctl-kube,
 //	                   podctl-cri, crictl, e2e.test and nettool (required; the test is
-//	                   skipped without it)
+//	                   skipped without it), and optionally kubelet and webproxy
+//	                   (TestCgroupV2Kubelet: run-tests.sh puts them there as root)
 //	PODCTL_VM_RUN      the e2e tests to run as the test user, a -test.run
 //	                   expression (default ^TestCgroupV2)
 //	PODCTL_VM_ROOT_RUN the e2e tests to run as root afterwards, in a

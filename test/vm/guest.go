@@ -25,7 +25,8 @@ var (
 // modes: podctl maps subordinate ids with newuidmap and newgidmap, setuid
 // root as the uidmap package installs them; the e2e suite runs
 // util-linux's unshare (busybox's has no --map-user) from sh -c scripts,
-// and sh is Debian's, dash: busybox's sh runs its own applets first,
+// and its nsenter (busybox's has no --preserve-credentials: the kubelet
+// test enters the shared network with it), and sh is Debian's, dash: busybox's sh runs its own applets first,
 // whatever PATH says. pasta and slirp4netns are the network helpers of
 // --network pasta and slirp4netns, whose cgroup (the pod's _net leaf) the
 // cgroup tests check.
