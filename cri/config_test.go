@@ -182,6 +182,11 @@ func TestCtrSpec(t *testing.T) {
 		t.Errorf("groups, no_new_privs, paths, read-only mounts: %+v, %v", spec, err)
 	}
 	c = cfg()
+	c.Devices = []*runtimeapi.Device{{HostPath: "/dev/zero", ContainerPath: "/dev/xzero", Permissions: "rwm"}}
+	if spec, _, err := ctrSpec(c, pod); err != nil || len(spec.Mounts) != 1 || spec.Mounts[0].Source != "/dev/zero" || spec.Mounts[0].Target != "/dev/xzero" {
+		t.Errorf("a device: %+v, %v; want a bind mount of the host's node", spec.Mounts, err)
+	}
+	c = cfg()
 	c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/a", Propagation: runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER}}
 	if spec, _, err := ctrSpec(c, pod); err != nil || spec.Mounts[0].Propagation != rootfs.PropagationSlave {
 		t.Errorf("HostToContainer: %+v, %v; want an rslave mount", spec.Mounts, err)
@@ -211,7 +216,12 @@ func TestCtrSpec(t *testing.T) {
 	}{
 		{"image", func(c *runtimeapi.ContainerConfig) { c.Image.Image = "" }},
 		{"envs[0]", func(c *runtimeapi.ContainerConfig) { c.Envs[0].Value = []byte("a\x00b") }},
-		{"devices", func(c *runtimeapi.ContainerConfig) { c.Devices = []*runtimeapi.Device{{HostPath: "/dev/null"}} }},
+		{"devices[0]", func(c *runtimeapi.ContainerConfig) {
+			c.Devices = []*runtimeapi.Device{{HostPath: "/etc/hostname", ContainerPath: "/dev/x", Permissions: "rw"}}
+		}},
+		{"devices[0]", func(c *runtimeapi.ContainerConfig) {
+			c.Devices = []*runtimeapi.Device{{HostPath: "/dev/null", ContainerPath: "/dev/x", Permissions: "rwx"}}
+		}},
 		{"mounts[0]", func(c *runtimeapi.ContainerConfig) {
 			c.Mounts = []*runtimeapi.Mount{{HostPath: "/tmp", ContainerPath: "/x", Propagation: runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL}}
 		}},

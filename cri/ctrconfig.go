@@ -56,8 +56,12 @@ func ctrSpec(c *runtimeapi.ContainerConfig, st *model.PodState) (spec model.Cont
 		}
 		spec.LogPath = filepath.Join(dir, c.LogPath)
 	}
-	if len(c.Devices) > 0 {
-		return spec, "", invalid("devices: podctl does not pass host devices into containers yet; remove them")
+	for i, d := range c.Devices {
+		m, err := deviceOf(d)
+		if err != nil {
+			return spec, "", invalid("devices[%d] (%s): %v", i, d.ContainerPath, err)
+		}
+		spec.Mounts = append(spec.Mounts, m)
 	}
 	for i, mnt := range c.Mounts {
 		if mnt.Image != nil {
@@ -132,6 +136,35 @@ func mountOf(m *runtimeapi.Mount) (rootfs.Mount, error) {
 	// readonly alone is the top mount's, as runc's "ro" bind is; with
 	// recursive_read_only, every mount under it too (KEP-3857).
 	return rootfs.Mount{Type: "bind", Source: src, Target: m.ContainerPath, ReadOnly: m.Readonly, ReadOnlyTop: !m.RecursiveReadOnly, Propagation: propagation}, nil
+}
+
+// deviceOf is a CRI device as a bind mount of the host's node (a device
+// plugin's /dev/fuse, a GPU's nodes): inside a user namespace mknod(2) of
+// a device is refused, so binding the host's node is the only way, as
+// rootless podman's --device does. The node's own permissions on the host
+// decide who may open it; permissions "r", "w" and "m" are accepted but
+// not enforced further: that takes the device controller of a cgroup the
+// runtime owns (a BPF program), which podctl does not load, and a
+// read-only bind mount does not stop writes to a device.
+func deviceOf(d *runtimeapi.Device) (rootfs.Mount, error) {
+	if !filepath.IsAbs(d.HostPath) || !filepath.IsAbs(d.ContainerPath) {
+		return rootfs.Mount{}, errors.New("host_path and container_path must be absolute")
+	}
+	if strings.Trim(d.Permissions, "rwm") != "" {
+		return rootfs.Mount{}, fmt.Errorf("permissions %q: a combination of r, w and m", d.Permissions)
+	}
+	src, err := filepath.EvalSymlinks(d.HostPath)
+	if err != nil {
+		return rootfs.Mount{}, err
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return rootfs.Mount{}, err
+	}
+	if fi.Mode()&os.ModeDevice == 0 {
+		return rootfs.Mount{}, fmt.Errorf("host_path %s is not a device node (%s)", d.HostPath, fi.Mode().Type())
+	}
+	return rootfs.Mount{Type: "bind", Source: src, Target: d.ContainerPath}, nil
 }
 
 // propagationOf is the CRI's name of a mount's propagation.

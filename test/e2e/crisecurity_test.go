@@ -15,7 +15,8 @@ import (
 // TestCRISecurityContext: what a sandbox's and a container's
 // configuration ask of the kernel, each next to a control that shows the
 // check can fail: sysctls set in the pod's own namespaces only (the
-// host's values stay), a host-wide sysctl refused, supplementary groups
+// host's values stay), a host-wide sysctl refused, a host device bound in
+// (a regular file as one refused), supplementary groups
 // (in the process and in ContainerStatus.user), masked and read-only
 // paths from the request, no_new_privs as the kubelet asks for it, and,
 // as root (who may mount on the host), a read-only volume recursive or
@@ -68,6 +69,25 @@ func TestCRISecurityContext(t *testing.T) {
 	}
 	if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); string(b) != string(hostPorts) {
 		t.Errorf("the host's net.ipv4.ip_unprivileged_port_start changed: %q -> %q", hostPorts, b)
+	}
+
+	// A device: the host's node bound in (a user namespace may not
+	// mknod one); the plain pod (the control) has none there. A path
+	// that is not a device is refused, named.
+	devPod := runp("device", nil)
+	withDevice := start(devPod, "c", map[string]any{
+		"devices": []map[string]string{{"host_path": "/dev/zero", "container_path": "/dev/xzero", "permissions": "rw"}}})
+	if got, err := exec(withDevice, "sh", "-c", "head -c 4 /dev/xzero | od -An -tx1"); err != nil || strings.Join(strings.Fields(got), " ") != "00 00 00 00" {
+		t.Errorf("the device /dev/xzero (the host's /dev/zero) reads %q, %v; want four zero bytes", got, err)
+	}
+	if got, err := exec(plain, "ls", "/dev/xzero"); err == nil {
+		t.Errorf("a container without the device has /dev/xzero: %q", got)
+	}
+	notDevice := writeJSON(t, filepath.Join(dir, "notdevice.json"), map[string]any{"metadata": map[string]any{"name": "nd"},
+		"image": map[string]any{"image": image}, "devices": []map[string]string{{"host_path": "/etc/hostname", "container_path": "/dev/x"}}})
+	if _, err := s.crictl("create", devPod, notDevice, cfgs[devPod]); err == nil ||
+		!strings.Contains(err.Error(), "code = InvalidArgument") || !strings.Contains(err.Error(), "devices[0]") {
+		t.Errorf("a device that is a regular file: %v; want InvalidArgument naming devices[0]", err)
 	}
 	cfg := writeJSON(t, filepath.Join(dir, "hostwide.json"), map[string]any{
 		"metadata": map[string]any{"name": "hostwide", "namespace": "e2e", "uid": "hostwide"}, "linux": map[string]any{"sysctls": map[string]string{"vm.swappiness": "1"}}})
