@@ -35,6 +35,53 @@ func (d *Delegation) NewPod(dir string, r Resources) (string, error) {
 	return dir, nil
 }
 
+// NewPodUnder makes the pod's cgroup dir, with limits r, under parent: a
+// cgroup path of the hierarchy (a kubelet's cgroup_parent with the
+// cgroupfs driver, e.g. /kubepods/burstable/pod<uid>), made where missing
+// with the delegated controllers enabled down to it. The parent must lie
+// in the delegated subtree: a rootless podctl may write nowhere else.
+func (d *Delegation) NewPodUnder(parent, dir string, r Resources) (string, error) {
+	abs := filepath.Join(Mountpoint, filepath.Clean("/"+parent))
+	if abs != d.Path && !strings.HasPrefix(abs, d.Path+"/") {
+		return "", fmt.Errorf("cgroup parent %s is not in the cgroups delegated to you (%s)", parent, d.Path)
+	}
+	if abs == d.Path {
+		return d.NewPod(dir, r)
+	}
+	if err := d.Prepare(); err != nil {
+		return "", err
+	}
+	// Each level from the delegation down, made if missing, passes the
+	// controllers on (cgroup.subtree_control), so that the pod's has them.
+	rel, _ := filepath.Rel(d.Path, abs)
+	cur := d.Path
+	for _, part := range strings.Split(rel, "/") {
+		if err := enable(cur, d.Controllers); err != nil {
+			return "", err
+		}
+		cur = filepath.Join(cur, part)
+		if err := os.Mkdir(cur, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", err
+		}
+	}
+	if err := enable(abs, d.Controllers); err != nil {
+		return "", err
+	}
+	dir = filepath.Join(abs, dir)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	err := enable(dir, d.Controllers)
+	if err == nil {
+		err = Apply(dir, r)
+	}
+	if err != nil {
+		os.Remove(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
 // NewLeaf makes (or, for a restarted container, reuses) the cgroup name
 // under a pod's, with limits r. oomGroup sets memory.oom.group: an OOM
 // kill then takes every process of the leaf, so that a container is never

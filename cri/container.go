@@ -97,7 +97,16 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 	}
 	resp := &runtimeapi.ContainerStatusResponse{Status: containerStatus(ref)}
 	if req.Verbose {
-		b, _ := json.Marshal(ref.Container)
+		// The container's record, and its process's host pid while it
+		// runs, as containerd's info has it ("pid").
+		info := struct {
+			*model.ContainerStatus
+			PID int `json:"pid,omitempty"`
+		}{ref.Container, 0}
+		if ref.Container.Proc.Alive() {
+			info.PID = ref.Container.Proc.PID
+		}
+		b, _ := json.Marshal(info)
 		resp.Info = map[string]string{"info": string(b)}
 	}
 	return resp, nil

@@ -75,6 +75,15 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 	if err := usernsOf(ns.GetUsernsOptions()); err != nil {
 		return spec, err
 	}
+	// The kubelet's pod cgroup (cgroupsPerQOS), a cgroupfs path, since
+	// RuntimeConfig reports the cgroupfs driver; a systemd slice is not
+	// one.
+	if p := c.GetLinux().GetCgroupParent(); p != "" {
+		if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, ".slice") || strings.Contains(p, "..") {
+			return spec, invalid("linux.cgroup_parent %q: a cgroupfs path of the hierarchy (/kubepods/...), as the cgroupfs driver RuntimeConfig reports names it", p)
+		}
+		spec.CgroupParent = p
+	}
 	spec.Sysctls = c.GetLinux().GetSysctls()
 	if err := spec.ValidateSysctls(); err != nil {
 		return spec, invalid("linux.sysctls: %v", err)

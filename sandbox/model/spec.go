@@ -127,6 +127,11 @@ type PodSpec struct {
 	// mounts of a Bidirectional volume live (sandbox/podnet/nodemounts.go).
 	// Elsewhere the node's is the host's: nothing changes.
 	NodeMounts bool `json:"nodeMounts,omitempty"`
+	// CgroupParent: the cgroup the pod's goes under (a CRI sandbox's
+	// cgroup_parent, the kubelet's pod cgroup with cgroupsPerQOS), a path
+	// of the cgroup2 hierarchy inside the delegation; "" for podctl's
+	// own subtree. Without a delegation there is no pod cgroup at all.
+	CgroupParent string `json:"cgroupParent,omitempty"`
 }
 
 // UsesSharedNetwork reports whether the pod is made in the shared

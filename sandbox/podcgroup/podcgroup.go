@@ -65,14 +65,22 @@ func CheckLimits(pod cgroups.Resources, ctrs []model.ContainerSpec) error {
 // Make gives pod a cgroup (with its own limits r) and leaves for the pause
 // and the network helper, before either exists, and returns its directory.
 // Without a delegation it returns "", after a notice shown once per state
-// root (CheckLimits has refused any limit already).
-func Make(pod string, r cgroups.Resources, notices io.Writer) (string, error) {
+// root (CheckLimits has refused any limit already). parent, if set, is
+// the cgroup the pod's goes under (a CRI sandbox's cgroup_parent), else
+// podctl's own subtree of the delegation.
+func Make(pod, parent string, r cgroups.Resources, notices io.Writer) (string, error) {
 	d, err := Delegation()
 	if err != nil {
 		notice(err, notices)
 		return "", nil
 	}
-	dir, err := d.NewPod(pod+"-"+model.RandomHex(4), r)
+	name := pod + "-" + model.RandomHex(4)
+	var dir string
+	if parent != "" {
+		dir, err = d.NewPodUnder(parent, name, r)
+	} else {
+		dir, err = d.NewPod(name, r)
+	}
 	if err != nil {
 		return "", fmt.Errorf("creating the pod's cgroup: %w", err)
 	}

@@ -36,7 +36,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		}
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
-	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.Resources, s.Notices)
+	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.CgroupParent, s.St.Spec.Resources, s.Notices)
 	s.St.Cgroup = dir
 	if err == nil && dir == "" && s.St.Spec.HostPID {
 		// In the host's PID namespace the pause's end ends nobody: only

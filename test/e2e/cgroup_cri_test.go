@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podctl/podctl/cgroups"
 )
 
 // TestCgroupV2CRI: what the CRI server does with a delegated cgroup v2
@@ -15,7 +18,7 @@ import (
 // kubelet reads it (exit code 137, reason OOMKilled); the metrics RPCs
 // read the same cgroup.
 func TestCgroupV2CRI(t *testing.T) {
-	requireCgroup2(t)
+	d := requireCgroup2(t)
 	const image = "localhost/podctl-e2e/cri-cg:latest"
 	s, dir := criTest(t, image)
 	podCfg := writeJSON(t, filepath.Join(dir, "pod.json"), map[string]any{
@@ -107,4 +110,39 @@ func TestCgroupV2CRI(t *testing.T) {
 	}
 	s.must("rmp", "-f", pod)
 	s.must("rmp", "-f", hostPod)
+
+	// cgroup_parent (the kubelet's pod cgroup, with cgroupsPerQOS): the
+	// pod's cgroup is made under it, inside the delegation, and the
+	// container's process is there; one outside the delegation is
+	// refused by name (rootless: the cgroups above yours are not yours).
+	parent := strings.TrimPrefix(d.Path, cgroups.Mountpoint) + "/kubepods-e2e/pod-e2e"
+	t.Cleanup(func() {
+		os.Remove(filepath.Join(cgroups.Mountpoint, parent))
+		os.Remove(filepath.Dir(filepath.Join(cgroups.Mountpoint, parent)))
+	})
+	parentCfg := writeJSON(t, filepath.Join(dir, "parent.json"), map[string]any{
+		"metadata": map[string]any{"name": "parent", "namespace": "e2e", "uid": "parent"}, "linux": map[string]any{"cgroup_parent": parent}})
+	parentPod := s.must("runp", parentCfg)
+	t.Cleanup(func() { run(t, "rm", "-f", parentPod) })
+	pc := writeJSON(t, filepath.Join(dir, "parent-c.json"), map[string]any{
+		"metadata": map[string]any{"name": "c"}, "image": map[string]any{"image": image}, "command": []string{"sleep", "1000"}})
+	pctr := s.must("create", parentPod, pc, parentCfg)
+	s.must("start", pctr)
+	var info struct {
+		Info struct {
+			Pid int `json:"pid"`
+		} `json:"info"`
+	}
+	s.jsonOf(&info, "inspect", pctr)
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", info.Info.Pid)); err != nil || !strings.HasPrefix(string(b), "0::"+parent+"/") {
+		t.Errorf("a container of a sandbox with cgroup_parent %s is in %q (%v); want under it", parent, b, err)
+	}
+	s.must("rmp", "-f", parentPod)
+	if os.Getuid() != 0 {
+		outside := writeJSON(t, filepath.Join(dir, "outside.json"), map[string]any{
+			"metadata": map[string]any{"name": "outside", "namespace": "e2e", "uid": "outside"}, "linux": map[string]any{"cgroup_parent": "/kubepods-e2e"}})
+		if _, err := s.crictl("runp", outside); err == nil || !strings.Contains(err.Error(), "not in the cgroups delegated to you") {
+			t.Errorf("runp with a cgroup_parent outside the delegation: %v; want the refusal saying so", err)
+		}
+	}
 }

@@ -77,6 +77,10 @@ spec:
 	s := startCRI(t, filepath.Join(dir, "cri.sock"), "--network", "bridge")
 	t.Cleanup(func() { s.crictl("rmp", "-fa") })
 
+	// As root, the kubelet makes its QoS and pod cgroups
+	// (cgroupsPerQOS), and each sandbox's goes under its pod's
+	// (cgroup_parent); rootless, the cgroups above the user's are not the
+	// kubelet's to make.
 	rootless := os.Getuid() != 0
 	// inNode runs a command where the kubelet is: rootless, in the
 	// shared network's user, network and mount namespaces.
@@ -86,7 +90,7 @@ kind: KubeletConfiguration
 staticPodPath: %[1]s/manifests
 containerRuntimeEndpoint: unix://%[1]s/cri.sock
 cgroupDriver: cgroupfs
-cgroupsPerQOS: false
+cgroupsPerQOS: %[2]t
 enforceNodeAllocatable: []
 failSwapOn: false
 address: 127.0.0.1
@@ -98,7 +102,7 @@ authorization: {mode: AlwaysAllow}
 localStorageCapacityIsolation: false
 podLogsDir: %[1]s/logs
 resolvConf: ""
-`, dir)
+`, dir, !rootless)
 	kubeletArgs := []string{kubelet, "--config", filepath.Join(dir, "config.yaml"), "--root-dir", filepath.Join(dir, "root"), "--hostname-override", "podctl-node"}
 	if rootless {
 		config += "featureGates: {KubeletInUserNamespace: true}\n"
@@ -261,6 +265,9 @@ resolvConf: ""
 	}
 	if pid == 0 {
 		fail("no process of the page container")
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); !rootless && !strings.HasPrefix(string(b), "0::/kubepods/") {
+		t.Errorf("the page container's process is in cgroup %q; want under the kubelet's pod cgroup, /kubepods/...", b)
 	}
 	if rootless {
 		if out, err := inNode("kill", "-9", strconv.Itoa(pid)).CombinedOutput(); err != nil {
