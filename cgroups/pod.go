@@ -20,7 +20,12 @@ func (d *Delegation) NewPod(dir string, r Resources) (string, error) {
 	if err := d.Prepare(); err != nil {
 		return "", err
 	}
-	dir = filepath.Join(d.podsDir(), dir)
+	return d.makePod(filepath.Join(d.podsDir(), dir), r)
+}
+
+// makePod makes a pod's cgroup dir, with the delegated controllers enabled
+// for its children and limits r; on an error it is removed again.
+func (d *Delegation) makePod(dir string, r Resources) (string, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -67,19 +72,7 @@ func (d *Delegation) NewPodUnder(parent, dir string, r Resources) (string, error
 	if err := enable(abs, d.Controllers); err != nil {
 		return "", err
 	}
-	dir = filepath.Join(abs, dir)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	err := enable(dir, d.Controllers)
-	if err == nil {
-		err = Apply(dir, r)
-	}
-	if err != nil {
-		os.Remove(dir)
-		return "", err
-	}
-	return dir, nil
+	return d.makePod(filepath.Join(abs, dir), r)
 }
 
 // NewLeaf makes (or, for a restarted container, reuses) the cgroup name

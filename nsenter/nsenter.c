@@ -729,17 +729,24 @@ static void stage_netns(void)
 	hold();
 }
 
-// stage_netconf: enter the shared network's user and network namespaces
-// (inherited as fds 3 and 4), and go back to Go as root there.
-static void stage_netconf(void)
+// enter_shared_fds enters the shared network's user and network
+// namespaces, inherited as fds 3 and 4 (the netconf and cni stages).
+static void enter_shared_fds(void)
 {
-	prctl(PR_SET_NAME, "podctl-netconf", 0, 0, 0);
 	if (setns(3, CLONE_NEWUSER) < 0)
 		fail("setns(CLONE_NEWUSER) into the shared network");
 	if (setns(4, CLONE_NEWNET) < 0)
 		fail("setns(CLONE_NEWNET) into the shared network");
 	close(3);
 	close(4);
+}
+
+// stage_netconf: enter the shared network's user and network namespaces
+// (inherited as fds 3 and 4), and go back to Go as root there.
+static void stage_netconf(void)
+{
+	prctl(PR_SET_NAME, "podctl-netconf", 0, 0, 0);
+	enter_shared_fds();
 	podctl_stage = PODCTL_STAGE_NETCONF;
 }
 
@@ -764,12 +771,7 @@ static void stage_ports(void)
 static void stage_cni(char **argv)
 {
 	prctl(PR_SET_NAME, "podctl-cni", 0, 0, 0);
-	if (setns(3, CLONE_NEWUSER) < 0)
-		fail("setns(CLONE_NEWUSER) into the shared network");
-	if (setns(4, CLONE_NEWNET) < 0)
-		fail("setns(CLONE_NEWNET) into the shared network");
-	close(3);
-	close(4);
+	enter_shared_fds();
 	unsetenv("_PODCTL_STAGE");
 	if (argv == NULL || argv[0] == NULL || argv[1] == NULL) {
 		errno = 0;

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/podctl/podctl/netsetup"
+	"github.com/podctl/podctl/sandbox/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,23 +21,14 @@ import (
 // give: the error says so.
 func NodeMounts() (*os.File, error) {
 	var f *os.File
-	err := withSharedNetwork(func(dir string) error {
-		n, ok := readSharedNetwork(dir)
-		if !ok {
-			return errors.New("the shared network is not running")
-		}
-		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(pidfd)
-		mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", n.Holder.PID))
+	err := withHolder(func(holder model.ProcRef, pidfd int) error {
+		mnt, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", holder.PID))
 		if err != nil {
 			return err
 		}
 		// Opened after the pidfd: if it is still the recorded holder
 		// now, the file is its namespace's.
-		if !n.Holder.Alive() {
+		if !holder.Alive() {
 			mnt.Close()
 			return errors.New("the shared network's holder died")
 		}
@@ -58,7 +50,23 @@ func NodeMounts() (*os.File, error) {
 // network's holder, which must be running (a pod on it keeps it): where a
 // rootless CRI server runs its CNI plugins.
 func SharedNamespaces() (user, net *os.File, err error) {
-	err = withSharedNetwork(func(dir string) error {
+	err = withHolder(func(holder model.ProcRef, pidfd int) error {
+		if user, err = netsetup.OpenNamespace(holder.PID, pidfd, "user"); err != nil {
+			return err
+		}
+		if net, err = netsetup.OpenNamespace(holder.PID, pidfd, "net"); err != nil {
+			user.Close()
+			return err
+		}
+		return nil
+	})
+	return user, net, err
+}
+
+// withHolder runs fn, under the shared network's lock, with its running
+// holder and a pidfd of it (open while fn runs).
+func withHolder(fn func(holder model.ProcRef, pidfd int) error) error {
+	return withSharedNetwork(func(dir string) error {
 		n, ok := readSharedNetwork(dir)
 		if !ok {
 			return errors.New("the shared network is not running (it runs while a pod on it does)")
@@ -68,14 +76,6 @@ func SharedNamespaces() (user, net *os.File, err error) {
 			return err
 		}
 		defer unix.Close(pidfd)
-		if user, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "user"); err != nil {
-			return err
-		}
-		if net, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "net"); err != nil {
-			user.Close()
-			return err
-		}
-		return nil
+		return fn(n.Holder, pidfd)
 	})
-	return user, net, err
 }

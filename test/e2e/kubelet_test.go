@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,12 @@ import (
 
 	"github.com/podctl/podctl/sandbox/model"
 )
+
+// kubeletBlog is the static pod of both kubelet tests (test/kubelet/run.sh
+// reads it too).
+//
+//go:embed testdata/kubelet-blog.yaml
+var kubeletBlog string
 
 // TestCgroupV2Kubelet: a real kubelet (Kubernetes' v1.37, $KUBELET: make
 // kubelet builds it, the VM gets it) runs, standalone (a static pod, no
@@ -50,30 +57,7 @@ func TestCgroupV2Kubelet(t *testing.T) {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
 	os.WriteFile(filepath.Join(dir, "etc", "proxy.conf"), []byte("listen :80\nupstream http://127.0.0.1:2368\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "manifests", "blog.yaml"), []byte(fmt.Sprintf(`apiVersion: v1
-kind: Pod
-metadata: {name: blog, namespace: default}
-spec:
-  volumes:
-  - name: proxy-conf
-    hostPath: {path: %s, type: Directory}
-  containers:
-  - name: proxy
-    image: localhost/podctl-example/webproxy:1
-    imagePullPolicy: Never
-    args: ["proxy", "/etc/proxy/proxy.conf"]
-    ports:
-    - {containerPort: 80, hostPort: 8888, hostIP: 127.0.0.1}
-    readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
-    volumeMounts:
-    - {name: proxy-conf, mountPath: /etc/proxy, readOnly: true}
-  - name: page
-    image: localhost/podctl-example/webproxy:1
-    imagePullPolicy: Never
-    args: ["serve", ":2368", "Hello from the page container, through the proxy"]
-    readinessProbe: {tcpSocket: {port: 2368}, periodSeconds: 1}
-    securityContext: {runAsUser: 1000, runAsNonRoot: true}
-`, filepath.Join(dir, "etc"))), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifests", "blog.yaml"), []byte(strings.ReplaceAll(kubeletBlog, "@ETC@", filepath.Join(dir, "etc"))), 0o644)
 	s := startCRI(t, filepath.Join(dir, "cri.sock"), "--network", "bridge")
 	t.Cleanup(func() { s.crictl("rmp", "-fa") })
 

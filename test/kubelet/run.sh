@@ -46,41 +46,8 @@ go run ./test/mkimage -o "$work/img/image.tar" -name localhost/podctl-example/we
 	-entrypoint '["/webproxy"]' "$work/img/root"
 cp examples/kube-proxy/proxy.conf "$work/etc/"
 
-# The static pod: examples/kube-proxy/pod.yaml with a hostPath for the
-# ConfigMap, and the page serving on every address of the pod, since the
-# kubelet's tcpSocket probe dials the pod's IP (podctl's own supervisor
-# probes inside the pod, where 127.0.0.1 does).
-cat >"$work/manifests/blog.yaml" <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: blog
-  namespace: default
-spec:
-  volumes:
-  - name: proxy-conf
-    hostPath: {path: $work/etc, type: Directory}
-  containers:
-  - name: proxy
-    image: localhost/podctl-example/webproxy:1
-    imagePullPolicy: Never
-    args: ["proxy", "/etc/proxy/proxy.conf"]
-    ports:
-    - {containerPort: 80, hostPort: 8888, hostIP: 127.0.0.1}
-    readinessProbe:
-      httpGet: {path: /, port: 80}
-      periodSeconds: 1
-    volumeMounts:
-    - {name: proxy-conf, mountPath: /etc/proxy, readOnly: true}
-  - name: page
-    image: localhost/podctl-example/webproxy:1
-    imagePullPolicy: Never
-    args: ["serve", ":2368", "Hello from the page container, through the proxy"]
-    readinessProbe:
-      tcpSocket: {port: 2368}
-      periodSeconds: 1
-    securityContext: {runAsUser: 1000, runAsNonRoot: true}
-YAML
+# The static pod, shared with TestCgroupV2Kubelet.
+sed "s|@ETC@|$work/etc|" test/e2e/testdata/kubelet-blog.yaml >"$work/manifests/blog.yaml"
 chmod -R a+rX "$work"
 
 # prepare RUN OWNER: the run's directory and its kubelet configuration.
