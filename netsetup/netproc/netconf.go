@@ -118,6 +118,13 @@ func Attach(hostIf, addr string, podNS *os.File) error {
 	if err := netlink.LinkSetUp(veth); err != nil {
 		return err
 	}
+	// The address may be a pod's that just ended (leases take the lowest
+	// free one): the shared namespace's neighbour entry for it would still
+	// name that pod's MAC, and traffic from here (a rootless kubelet's
+	// probes, critest inside) would go to a veth that is gone until the
+	// entry fails, up to a minute later (arp(7), base_reachable_time_ms,
+	// delay_first_probe_time). It goes now; none there is no error.
+	netlink.NeighDel(&netlink.Neigh{LinkIndex: br.Attrs().Index, IP: ip})
 	// Inside the pod's namespace: a netlink socket opened there (setns on
 	// a locked thread; vishvananda/netlink does it, then returns). Only
 	// NETLINK_ROUTE, all that links, addresses and routes need: without a
