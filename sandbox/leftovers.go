@@ -78,8 +78,17 @@ func cleanupLeftovers(dir string) error {
 			}
 		}
 		explain.Printf("podctl", "removes the pod's state, logs and control socket: rm -r %s", dir)
-		if err := os.RemoveAll(dir); err != nil {
+		// Renamed out of the way first, atomically, still under the lock:
+		// the lock file is in the directory, so a concurrent rm that
+		// opened it after a plain rm -r unlinked it would make a new one
+		// there (rmdir then fails, "directory not empty") and lock that
+		// instead. Once renamed, its open finds no directory: removed.
+		gone := filepath.Join(filepath.Dir(dir), ".removing-"+filepath.Base(dir)+"-"+model.RandomHex(4))
+		if err := os.Rename(dir, gone); err != nil {
 			return fmt.Errorf("removing %s: %w", dir, err)
+		}
+		if err := os.RemoveAll(gone); err != nil {
+			return fmt.Errorf("removing %s (was %s; podctl gc removes it): %w", gone, dir, err)
 		}
 		return nil
 	})

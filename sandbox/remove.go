@@ -162,11 +162,13 @@ func GC(ctx context.Context) ([]string, error) {
 		}
 		removed = append(removed, name)
 	}
-	// Temporary directories of creations that died before their rename.
+	// Temporary directories of creations that died before their rename,
+	// and of removals that died after theirs (cleanupLeftovers).
 	root, err := model.StateRoot()
 	if err == nil {
 		tmps, _ := filepath.Glob(filepath.Join(root, "pods", ".creating-*"))
-		for _, d := range tmps {
+		gone, _ := filepath.Glob(filepath.Join(root, "pods", ".removing-*"))
+		for _, d := range append(tmps, gone...) {
 			if !model.SupervisorAlive(d) {
 				os.RemoveAll(d)
 			}
