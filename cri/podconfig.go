@@ -103,7 +103,7 @@ func podSpec(c *runtimeapi.PodSandboxConfig, net netsetup.Mode) (model.PodSpec, 
 			return spec, invalid("port_mappings[%d]: %v", i, err)
 		}
 		if spec.Network.Mode == netsetup.CNI {
-			continue // the portmap plugin's (cni.go)
+			continue // the portmap plugin's (cri/cninet)
 		}
 		spec.Network.Ports = append(spec.Network.Ports, port)
 	}

@@ -56,7 +56,7 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	if req.Verbose {
 		cfg := map[string]string{"network": string(s.opts.Network)}
 		if s.opts.CNI != nil {
-			cfg["network"], cfg["cniConfig"] = string(netsetup.CNI), s.opts.CNI.file
+			cfg["network"], cfg["cniConfig"] = string(netsetup.CNI), s.opts.CNI.File()
 		}
 		b, _ := json.Marshal(cfg)
 		resp.Info = map[string]string{"config": string(b)}

@@ -3,8 +3,10 @@ package cri
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
+	"github.com/podctl/podctl/cri/cninet"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
@@ -54,16 +56,25 @@ func (s *Server) attachCNI(ctx context.Context, pod string, ports []*runtimeapi.
 	st, _, err := model.ReadState(pod)
 	if err == nil {
 		var ip string
-		if ip, err = s.opts.CNI.Add(ctx, st, ports); err == nil {
-			s.logf("sandbox %s: %s on %s", pod, ip, s.opts.CNI.conf.Name)
+		if ip, err = s.opts.CNI.Add(ctx, cniSandbox(st), ports); err == nil {
+			s.logf("sandbox %s: %s on %s", pod, ip, s.opts.CNI.Name())
 			return nil
 		}
-		s.opts.CNI.cni.DelNetworkList(context.WithoutCancel(ctx), s.opts.CNI.conf, s.opts.CNI.runtimeConf(st, ports))
 	}
 	if rerr := sandbox.Remove(context.WithoutCancel(ctx), pod, true); rerr != nil {
 		s.logf("sandbox %s: removing it after its network failed: %v", pod, rerr)
 	}
 	return status.Errorf(codes.Unknown, "sandbox %s: %v", pod, err)
+}
+
+// cniSandbox is what the CNI plugins are told of sandbox st.
+func cniSandbox(st *model.PodState) cninet.Sandbox {
+	m := podMeta(st.Spec.Labels)
+	sb := cninet.Sandbox{ID: st.Spec.ID, Namespace: m.GetNamespace(), Name: m.GetName(), UID: m.GetUid()}
+	if st.Pause.Alive() {
+		sb.NetNS = fmt.Sprintf("/proc/%d/ns/net", st.Pause.PID)
+	}
+	return sb
 }
 
 // detachCNI runs DEL for a sandbox on the CNI network, while the pod
@@ -72,13 +83,13 @@ func (s *Server) detachCNI(ctx context.Context, st *model.PodState) error {
 	if st.Spec.Network.Mode != netsetup.CNI || s.opts.CNI == nil {
 		return nil
 	}
-	err := s.opts.CNI.Del(ctx, st)
+	err := s.opts.CNI.Del(ctx, cniSandbox(st))
 	if err != nil && !st.Pause.Alive() {
 		// Its network namespace went with its pause; rootless, the
 		// shared network where the plugins run may have gone too. What
 		// the plugins kept (an address lease) stays: said, not blocking.
 		s.logf("sandbox %s: %v (the sandbox had ended; its attachment is forgotten)", st.Spec.Name, err)
-		s.opts.CNI.forget(st)
+		s.opts.CNI.Forget(cniSandbox(st))
 		return nil
 	}
 	if err != nil {
@@ -136,7 +147,7 @@ func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandbo
 	resp := &runtimeapi.PodSandboxStatusResponse{Status: sandboxStatus(st)}
 	cni := st.Spec.Network.Mode == netsetup.CNI && s.opts.CNI != nil
 	if cni {
-		resp.Status.Network.Ip = s.opts.CNI.IP(st)
+		resp.Status.Network.Ip = s.opts.CNI.IP(cniSandbox(st))
 	}
 	if req.Verbose {
 		b, _ := json.Marshal(st)
@@ -145,7 +156,7 @@ func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandbo
 			// CHECK: the plugins confirm the attachment is as they made
 			// it. (Info's values are JSON: crictl parses them.)
 			check := "ok"
-			if err := s.opts.CNI.Check(ctx, st); err != nil {
+			if err := s.opts.CNI.Check(ctx, cniSandbox(st)); err != nil {
 				check = err.Error()
 			}
 			b, _ := json.Marshal(check)

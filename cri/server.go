@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/podctl/podctl/cri/cninet"
 	"io"
 	"log"
 	"net"
@@ -33,9 +34,9 @@ type Options struct {
 	// Log receives the server's notices (stderr).
 	Log io.Writer
 	// CNI, if set, is the node's CNI network: sandboxes that do not use
-	// the node's network are attached by its plugins (cni.go) instead of
+	// the node's network are attached by its plugins (cri/cninet) instead of
 	// Network's mode.
-	CNI *CNI
+	CNI *cninet.Network
 }
 
 // Server serves runtime.v1's RuntimeService and ImageService. The

@@ -18,7 +18,7 @@ const (
 	// address (bridge.go); rootless only, for now.
 	Bridge Mode = "bridge"
 	// CNI: the pod's network namespace is configured by the CNI plugins
-	// of a CRI server (cri/cni.go), not by podctl; rootless, it is made
+	// of a CRI server (cri/cninet), not by podctl; rootless, it is made
 	// in the shared network's user namespace, whose network namespace is
 	// the node's, where the plugins run. Not a --network of the command
 	// line: it takes a server that runs the plugins.

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 
 	"github.com/podctl/podctl/cri"
+	"github.com/podctl/podctl/cri/cninet"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
@@ -110,11 +111,11 @@ func serve(c *cli.Context) error {
 	case c.IsSet("cni-conf-dir"):
 		confDir = c.String("cni-conf-dir")
 	case !c.IsSet("network"):
-		confDir = cri.DefaultCNIConfDir()
+		confDir = cninet.DefaultConfDir()
 	}
-	var cni *cri.CNI
+	var cni *cninet.Network
 	if confDir != "" {
-		if cni, err = cri.LoadCNI(cri.CNIOptions{ConfDir: confDir, BinDirs: filepath.SplitList(c.String("cni-bin-dir"))}); err != nil {
+		if cni, err = cninet.Load(cninet.Options{ConfDir: confDir, BinDirs: filepath.SplitList(c.String("cni-bin-dir"))}); err != nil {
 			return err
 		}
 	}

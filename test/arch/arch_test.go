@@ -35,6 +35,8 @@ var layers = [][]string{
 	{"sandbox/supervisor"},
 	// The pod API.
 	{"sandbox"},
+	// The CRI server's CNI network, over the pod API.
+	{"cri/cninet"},
 	// Kubernetes manifests and the CRI server, over the pod API.
 	{"kube", "cri"},
 	// Programs.
@@ -46,7 +48,7 @@ var layers = [][]string{
 
 // apiOnly: what the programs and kube/ may import of sandbox/: the pod API
 // and the model types its signatures use, nothing below.
-var apiOnly = []string{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "kube", "cri"}
+var apiOnly = []string{"cmd/podctl", "cmd/podctl-kube", "cmd/podctl-cri", "kube", "cri", "cri/cninet"}
 
 // apiVocabulary: what those may import of sandbox/ besides the pod API:
 // the model types its signatures use, the terminal helpers with which

@@ -1,4 +1,9 @@
-package cri
+// Package cninet is a CRI server's CNI network: the node's network as a
+// cluster sets it up, through libcni (github.com/containernetworking/cni),
+// with the plugins run in the node's network namespaces by the pod API
+// (sandbox.ExecInNode). Package cri calls it for sandboxes of network mode
+// cni; it knows nothing of the CRI's types but the port mappings.
+package cninet
 
 import (
 	"bytes"
@@ -20,7 +25,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// CNI is a node's network as a cluster sets it up: a CNI configuration
+// Network is a node's network as a cluster sets it up: a CNI configuration
 // (the first of the directory's, by name, as containerd and CRI-O take
 // it) whose plugins ADD each sandbox's network namespace when it is made,
 // DEL it when it is stopped, and CHECK it for a verbose status. Rootless,
@@ -28,7 +33,7 @@ import (
 // namespaces (the node's: cniExec), as rootless containerd runs them in
 // rootlesskit's; the sandboxes are made in that user namespace
 // (netsetup.CNI), so a plugin there may configure theirs.
-type CNI struct {
+type Network struct {
 	conf     *libcni.NetworkConfigList
 	file     string
 	cni      *libcni.CNIConfig
@@ -36,18 +41,18 @@ type CNI struct {
 	cacheDir string
 }
 
-// CNIOptions says where the configuration and the plugins are.
-type CNIOptions struct {
+// Options says where the configuration and the plugins are.
+type Options struct {
 	ConfDir string   // /etc/cni/net.d
 	BinDirs []string // /opt/cni/bin, and Debian's /usr/lib/cni
 }
 
-// DefaultCNIConfDir is where a node's CNI configuration is: root's
+// DefaultConfDir is where a node's CNI configuration is: root's
 // /etc/cni/net.d; a rootless server's own, $XDG_CONFIG_HOME/cni/net.d (as
 // rootless nerdctl keeps it), since a configuration written for root
 // keeps its plugins' state in root's directories (host-local's
 // /var/lib/cni/networks).
-func DefaultCNIConfDir() string {
+func DefaultConfDir() string {
 	if os.Geteuid() == 0 {
 		return "/etc/cni/net.d"
 	}
@@ -58,9 +63,9 @@ func DefaultCNIConfDir() string {
 	return filepath.Join(dir, "cni", "net.d")
 }
 
-// LoadCNI reads the first configuration of opts.ConfDir; nil, nil when
+// Load reads the first configuration of opts.ConfDir; nil, nil when
 // there is none (the server then uses podctl's own network modes).
-func LoadCNI(opts CNIOptions) (*CNI, error) {
+func Load(opts Options) (*Network, error) {
 	files, err := libcni.ConfFiles(opts.ConfDir, []string{".conflist", ".conf", ".json"})
 	if err != nil || len(files) == 0 {
 		return nil, nil // a missing directory is no configuration
@@ -89,39 +94,48 @@ func LoadCNI(opts CNIOptions) (*CNI, error) {
 	if err := os.MkdirAll(cache, 0o700); err != nil {
 		return nil, err
 	}
-	c := &CNI{conf: conf, file: file, binDirs: opts.BinDirs, cacheDir: cache}
+	c := &Network{conf: conf, file: file, binDirs: opts.BinDirs, cacheDir: cache}
 	c.cni = libcni.NewCNIConfigWithCacheDir(opts.BinDirs, cache, &cniExec{xtablesLock: filepath.Join(cache, "xtables.lock")})
 	return c, nil
 }
 
 // Ready says whether the configuration's plugins are all installed and
 // speak its version (Status's NetworkReady).
-func (c *CNI) Ready(ctx context.Context) error {
+func (c *Network) Ready(ctx context.Context) error {
 	if _, err := c.cni.ValidateNetworkList(ctx, c.conf); err != nil {
 		return fmt.Errorf("CNI network %s (%s): %w", c.conf.Name, c.file, err)
 	}
 	return nil
 }
 
+// Name is the network's name; File, its configuration's.
+func (c *Network) Name() string { return c.conf.Name }
+func (c *Network) File() string { return c.file }
+
 // Describe names the network, for logs and Status.
-func (c *CNI) Describe() string {
+func (c *Network) Describe() string {
 	return fmt.Sprintf("CNI network %s (%s), plugins from %s", c.conf.Name, c.file, strings.Join(c.binDirs, ":"))
 }
 
-// runtimeConf is the plugins' view of sandbox st: its pause's network
-// namespace (reachable from the node's namespaces: the pause is in that
-// user namespace), eth0, the kubelet's K8S_POD_* arguments, and its port
+// Sandbox is what the plugins are told of one: its id, the kubelet's
+// namespace, name and uid, and its pause's network namespace ("" once the
+// pause is gone).
+type Sandbox struct {
+	ID, Namespace, Name, UID string
+	NetNS                    string
+}
+
+// runtimeConf is the plugins' view of sandbox sb: its network namespace
+// (reachable from the node's namespaces: the pause is in that user
+// namespace), eth0, the kubelet's K8S_POD_* arguments, and its port
 // mappings for the portmap plugin.
-func (c *CNI) runtimeConf(st *model.PodState, ports []*runtimeapi.PortMapping) *libcni.RuntimeConf {
+func runtimeConf(sb Sandbox, ports []*runtimeapi.PortMapping) *libcni.RuntimeConf {
 	rt := &libcni.RuntimeConf{
-		ContainerID: st.Spec.ID,
+		ContainerID: sb.ID,
+		NetNS:       sb.NetNS,
 		IfName:      "eth0",
-		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", st.Spec.Labels[model.LabelNamespace]},
-			{"K8S_POD_NAME", podMeta(st.Spec.Labels).GetName()}, {"K8S_POD_INFRA_CONTAINER_ID", st.Spec.ID},
-			{"K8S_POD_UID", podMeta(st.Spec.Labels).GetUid()}},
-	}
-	if st.Pause.Alive() {
-		rt.NetNS = fmt.Sprintf("/proc/%d/ns/net", st.Pause.PID)
+		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", sb.Namespace},
+			{"K8S_POD_NAME", sb.Name}, {"K8S_POD_INFRA_CONTAINER_ID", sb.ID}, {"K8S_POD_UID", sb.UID}},
 	}
 	var pm []map[string]any
 	for _, p := range ports {
@@ -137,10 +151,13 @@ func (c *CNI) runtimeConf(st *model.PodState, ports []*runtimeapi.PortMapping) *
 	return rt
 }
 
-// Add attaches sandbox st to the network (ADD), returning its address.
-func (c *CNI) Add(ctx context.Context, st *model.PodState, ports []*runtimeapi.PortMapping) (string, error) {
-	res, err := c.cni.AddNetworkList(ctx, c.conf, c.runtimeConf(st, ports))
+// Add attaches sandbox sb to the network (ADD), returning its address;
+// on an error DEL undoes what the plugins did.
+func (c *Network) Add(ctx context.Context, sb Sandbox, ports []*runtimeapi.PortMapping) (string, error) {
+	rt := runtimeConf(sb, ports)
+	res, err := c.cni.AddNetworkList(ctx, c.conf, rt)
 	if err != nil {
+		c.cni.DelNetworkList(context.WithoutCancel(ctx), c.conf, rt)
 		return "", fmt.Errorf("CNI ADD (network %s): %w", c.conf.Name, err)
 	}
 	return resultIP(res), nil
@@ -148,8 +165,8 @@ func (c *CNI) Add(ctx context.Context, st *model.PodState, ports []*runtimeapi.P
 
 // Del detaches it (DEL): the plugins give back its address and remove
 // what they made; without a cached attachment there is nothing to do.
-func (c *CNI) Del(ctx context.Context, st *model.PodState) error {
-	rt := c.runtimeConf(st, nil)
+func (c *Network) Del(ctx context.Context, sb Sandbox) error {
+	rt := runtimeConf(sb, nil)
 	b, cached, err := c.cni.GetNetworkListCachedConfig(c.conf, rt)
 	if err != nil || b == nil {
 		return nil
@@ -163,19 +180,19 @@ func (c *CNI) Del(ctx context.Context, st *model.PodState) error {
 	return nil
 }
 
-// forget drops the cached attachment of a sandbox whose DEL cannot run.
-func (c *CNI) forget(st *model.PodState) {
-	os.Remove(filepath.Join(c.cacheDir, "results", c.conf.Name+"-"+st.Spec.ID+"-eth0"))
+// Forget drops the cached attachment of a sandbox whose DEL cannot run.
+func (c *Network) Forget(sb Sandbox) {
+	os.Remove(filepath.Join(c.cacheDir, "results", c.conf.Name+"-"+sb.ID+"-eth0"))
 }
 
 // Check asks the plugins whether the attachment is as they made it.
-func (c *CNI) Check(ctx context.Context, st *model.PodState) error {
-	return c.cni.CheckNetworkList(ctx, c.conf, c.runtimeConf(st, nil))
+func (c *Network) Check(ctx context.Context, sb Sandbox) error {
+	return c.cni.CheckNetworkList(ctx, c.conf, runtimeConf(sb, nil))
 }
 
 // IP is the sandbox's address as its ADD result says ("" for none).
-func (c *CNI) IP(st *model.PodState) string {
-	res, err := c.cni.GetNetworkListCachedResult(c.conf, c.runtimeConf(st, nil))
+func (c *Network) IP(sb Sandbox) string {
+	res, err := c.cni.GetNetworkListCachedResult(c.conf, runtimeConf(sb, nil))
 	if err != nil || res == nil {
 		return ""
 	}
