@@ -143,17 +143,10 @@ static void explain(const char *fmt, ...)
 {
 	if (podctl_explain_fd < 0)
 		return;
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "%-14s", "[init]");
 	va_list ap;
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	podctl_explain_line("[init]", fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	while (write(podctl_explain_fd, line, n) < 0 && errno == EINTR)
-		;
 }
 
 // flag_names spells mount flags as mount(2) names them, for --explain.

@@ -14,6 +14,10 @@ extern int podctl_sync_fd;
 // --explain's descriptor (_PODCTL_EXPLAIN_FD), or -1: every C stage writes
 // its lines there.
 extern int podctl_explain_fd;
+#include <stdarg.h>
+// Writes one --explain line for role (nsenter.c), with a timestamp when
+// PODCTL_EXPLAIN_TIMES=1.
+void podctl_explain_line(const char *role, const char *fmt, va_list ap);
 
 // Drops the page-table entries of read-only file mappings that hold no
 // copied-on-write page (nsenter.c); used by the pause and the keeper.

@@ -238,9 +238,6 @@ func joinInit(t *testing.T, pidfd int, plan *InitPlan) (int, []string) {
 	if err != nil {
 		t.Fatalf("join: %q", msg)
 	}
-	if err := join.Wait(); err != nil {
-		t.Fatalf("join stage: %v", err)
-	}
 	b, err := plan.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -250,10 +247,16 @@ func joinInit(t *testing.T, pidfd int, plan *InitPlan) (int, []string) {
 	for {
 		m := recv(t, jfd)
 		if m == "" {
-			return initPID, msgs
+			break
 		}
 		msgs = append(msgs, m)
 	}
+	// The join stage sleeps until its init has exec'd or exited
+	// (CLONE_VFORK), then exits 0.
+	if err := join.Wait(); err != nil {
+		t.Fatalf("join stage: %v", err)
+	}
+	return initPID, msgs
 }
 
 // A pause whose podctl dies before recording it (end-of-file instead of
@@ -369,9 +372,6 @@ func TestPauseStageJoins(t *testing.T) {
 	if err != nil {
 		t.Fatalf("join: %q", msg)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("pause stage: %v", err)
-	}
 	script := `for ns in user net ipc uts pid mnt; do printf '%s=%s ' $ns $(readlink /proc/self/ns/$ns); done; ls /proc/self/fd | wc -l`
 	b, err := (&InitPlan{Where: "container c of pod p", Exec: true, IDsMapped: 1, HomeAt: -1,
 		Privileged: true, Env: []string{"PATH=/usr/bin:/bin"}, Args: []string{"sh", "-c", script}}).Encode()
@@ -383,6 +383,10 @@ func TestPauseStageJoins(t *testing.T) {
 		if m != "execing" {
 			t.Errorf("init said %q", m)
 		}
+	}
+	// The stage sleeps until its init has exec'd (CLONE_VFORK).
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pause stage: %v", err)
 	}
 	var ws unix.WaitStatus
 	unix.Wait4(initPID, &ws, 0, nil) // our child, thanks to CLONE_PARENT

@@ -22,11 +22,29 @@ import (
 // envExplainFD names the inherited descriptor that explain lines go to.
 const envExplainFD = "_PODCTL_EXPLAIN_FD"
 
+// EnvTimes, set to 1 in podctl's environment, starts every --explain line
+// with the milliseconds since podctl turned --explain on, on the
+// CLOCK_MONOTONIC clock that every process of the pod shares: a timeline
+// of a start, step by step and process by process (docs/benchmarks.md).
+const EnvTimes = "PODCTL_EXPLAIN_TIMES"
+
+// envT0 passes that origin, in nanoseconds of CLOCK_MONOTONIC, to the
+// stages (the C ones read it too, nsenter.c explain_line).
+const envT0 = "_PODCTL_EXPLAIN_T0"
+
 // File is where explain lines go (nil: --explain is off).
 var File *os.File
 
+// t0 is the timeline's origin, CLOCK_MONOTONIC in ns; 0: no timestamps.
+var t0 int64
+
 // Set turns --explain on, writing to f (podctl's stderr).
-func Set(f *os.File) { File = f }
+func Set(f *os.File) {
+	File = f
+	if os.Getenv(EnvTimes) == "1" {
+		t0 = monotonic()
+	}
+}
 
 // FromEnv turns explain on in a stage that inherited the descriptor.
 func FromEnv() {
@@ -35,7 +53,15 @@ func FromEnv() {
 	if fd, err := strconv.Atoi(v); err == nil && fd > 2 {
 		unix.CloseOnExec(fd) // never the workload's
 		File = os.NewFile(uintptr(fd), "explain")
+		t0, _ = strconv.ParseInt(os.Getenv(envT0), 10, 64)
 	}
+	os.Unsetenv(envT0)
+}
+
+func monotonic() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
 }
 
 // Printf writes one line for role, if --explain is on.
@@ -43,7 +69,11 @@ func Printf(role, format string, args ...any) {
 	if File == nil {
 		return
 	}
-	fmt.Fprintf(File, "%-14s%s\n", "["+role+"]", fmt.Sprintf(format, args...))
+	stamp := ""
+	if t0 != 0 {
+		stamp = fmt.Sprintf("%8.3f ", float64(monotonic()-t0)/1e6)
+	}
+	fmt.Fprintf(File, "%s%-14s%s\n", stamp, "["+role+"]", fmt.Sprintf(format, args...))
 }
 
 // Stage adds the explain descriptor to a stage podctl starts: its
@@ -52,6 +82,9 @@ func Printf(role, format string, args ...any) {
 func Stage(env []string, files []*os.File) ([]string, []*os.File) {
 	if File == nil {
 		return env, files
+	}
+	if t0 != 0 {
+		env = append(env, envT0+"="+strconv.FormatInt(t0, 10))
 	}
 	return append(env, envExplainFD+"="+strconv.Itoa(3+len(files))), append(files, File)
 }

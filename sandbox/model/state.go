@@ -198,14 +198,23 @@ const StateFile = "state.json"
 // (readers compare the boot id), so durability would cost a disk flush on
 // every pod start for nothing.
 func WriteState(dir string, st *PodState) error {
-	b, err := json.MarshalIndent(st, "", "  ")
+	b, err := MarshalState(st)
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, StateFile), ".state-*.json", append(b, '\n')); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, StateFile), ".state-*.json", b); err != nil {
 		return fmt.Errorf("writing state of pod in %s: %w", dir, err)
 	}
 	return nil
+}
+
+// MarshalState is state.json's content for st.
+func MarshalState(st *PodState) ([]byte, error) {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // ReadState reads the state of pod name (or id).

@@ -15,6 +15,23 @@ import (
 	"github.com/podctl/podctl/sandbox/model"
 )
 
+// Encode is the init's plan as the message that carries it (Plan, then
+// nsenter's encoding), made once: a pod's supervisor makes it while the
+// pod's ids are being mapped (sandbox/supervisor/launch.go, planRun), and
+// the join conversation sends it.
+func (cfg *InitConfig) Encode() ([]byte, error) {
+	if cfg.encoded == nil {
+		plan, err := cfg.Plan()
+		if err != nil {
+			return nil, err
+		}
+		if cfg.encoded, err = plan.Encode(); err != nil {
+			return nil, err
+		}
+	}
+	return cfg.encoded, nil
+}
+
 // Plan turns cfg into what the container's init carries out (nsenter's
 // InitPlan, run by nsenter/init.c with no Go runtime): every decision is
 // made here, on the host; the init only resolves paths inside the rootfs

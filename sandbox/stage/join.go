@@ -114,6 +114,8 @@ type InitConfig struct {
 	HostPID bool `json:"hostPid,omitempty"`
 	// ImageVolumes: the container's, with their layers.
 	ImageVolumes []model.ImageVolume `json:"imageVolumes,omitempty"`
+
+	encoded []byte // Encode's result, once made
 }
 
 // SetSecurity copies what container c says of the workload's privileges,
@@ -199,6 +201,13 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 			Abandon(j.proc, sock, initPID)
 		}
 	}()
+	// The plan is made before the join stage is told to go (a pod's
+	// supervisor made it while the ids were mapped: InitConfig.Encode),
+	// so that it is sent the moment "pid" comes, while the init starts.
+	msg, err := cfg.Encode()
+	if err != nil {
+		return nil, err
+	}
 
 	if j.made {
 		explain.Printf("podctl", "tells the pause's set-up stage, in the pod's namespaces already, to go on as the join stage of container %s: unshare %s", cfg.Container, explain.NSFlagNames(unshareFlags))
@@ -227,26 +236,18 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 	if initPID, err = strconv.Atoi(rest); err != nil {
 		return nil, fmt.Errorf("join stage sent a bad pid %q", rest)
 	}
-	if err := j.proc.Wait(); err != nil {
-		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
-	}
-
+	// The workload's first connection must work: the plan, which lets
+	// the init go on, waits for the network (BeforeConfig). The init
+	// says nothing before it has its plan, so "pid" always comes first.
 	if j.BeforeConfig != nil {
 		if err := j.BeforeConfig(); err != nil {
 			return nil, err
 		}
 	}
-	plan, err := cfg.Plan()
-	if err != nil {
-		return nil, err
-	}
-	msg, err := plan.Encode()
-	if err != nil {
-		return nil, err
-	}
 	if err := sock.Send(msg); err != nil {
 		return nil, err
 	}
+
 	var pty, notify *os.File
 	defer func() {
 		if err != nil {
@@ -296,6 +297,11 @@ func (j *Joiner) Start(pidfd, setnsFlags, unshareFlags int, cfg *InitConfig) (c 
 		if fd >= 0 {
 			unix.Close(fd)
 		}
+	}
+	// The join stage sleeps until the init has exec'd (nsenter.c,
+	// stage_join: CLONE_VFORK), then exits.
+	if err := j.proc.Wait(); err != nil {
+		return nil, fmt.Errorf("join stage of container %s: %w", cfg.Container, err)
 	}
 	c = &Proc{Pid: initPID, Pty: pty, Notify: notify}
 	// Our child (CLONE_PARENT) and not reaped yet: the pidfd is exact.

@@ -143,6 +143,12 @@ func (ps *PauseSetup) Abort() {
 // for "unshared", then write the namespace's maps. The caller then says
 // "mapped".
 func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error {
+	return mapUserNS(sock, pid, ids, whose, nil)
+}
+
+// mapUserNS is MapUserNS that calls meanwhile, if not nil, while the
+// setuid helpers run.
+func mapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string, meanwhile func()) error {
 	if word, _, err := sock.RecvText(); err != nil {
 		if strings.Contains(err.Error(), "unshare(CLONE_NEWUSER)") {
 			err = fmt.Errorf("%w: this system does not let podctl create a user namespace; check sysctl user.max_user_namespaces (0 disables them) and, on Debian before 11, kernel.unprivileged_userns_clone=1; inside a container, its runtime must allow them", err)
@@ -152,7 +158,14 @@ func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error
 		return fmt.Errorf("%s: expected 'unshared', got %q", whose, word)
 	}
 	explain.Printf("podctl", "maps %s's ids: uid_map %s, gid_map %s%s", whose, idmap.FormatRanges(ids.UIDs), idmap.FormatRanges(ids.GIDs), ids.How())
-	if err := ids.Apply(pid); err != nil {
+	wait, err := ids.Start(pid)
+	if err == nil {
+		if meanwhile != nil {
+			meanwhile()
+		}
+		err = wait()
+	}
+	if err != nil {
 		return fmt.Errorf("mapping ids of the user namespace of %s: %w", whose, err)
 	}
 	return nil
@@ -160,8 +173,11 @@ func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error
 
 // Finish maps the ids of the pod's user namespace and names the pod,
 // following the first conversation of sync.go, and returns once the pause
-// is forked. On error nothing of the pod is left.
-func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err error) {
+// is forked. It calls meanwhile, if not nil, while the ids are being
+// mapped (or once the stage has unshared its user namespace): work that
+// does not need the pause, off the path to the workload. On error nothing
+// of the pod is left.
+func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping, meanwhile func()) (p *Pause, err error) {
 	proc, sock := ps.proc, ps.sock
 	pausePID := 0
 	defer func() {
@@ -178,7 +194,10 @@ func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping) (p *Pause, err 
 		} else if word != "unshared" {
 			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
 		}
-	} else if err := MapUserNS(sock, proc.Pid, ids, "the pod"); err != nil {
+		if meanwhile != nil {
+			meanwhile()
+		}
+	} else if err := mapUserNS(sock, proc.Pid, ids, "the pod", meanwhile); err != nil {
 		return nil, err
 	}
 	if err := sock.SendText("mapped %s", hostname); err != nil {

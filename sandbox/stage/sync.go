@@ -48,14 +48,17 @@ package stage
 //	   |                           | unshare(CLONE_NEWNS|CLONE_NEWCGROUP)
 //	   |                           |   (|CLONE_NEWPID with --share-pid=false;
 //	   |                           |   born in its cgroup, so that is the root)
-//	   |                           | clone(CLONE_PARENT) ------->|
-//	   |<------------- "pid <N>" --| exit 0                      |
-//	   |-- "plan\0..." (InitPlan) ------------------------------>| mounts, pivot_root,
+//	   |                           | clone(CLONE_VM|CLONE_VFORK|
+//	   |                           |   CLONE_PARENT) ----------->|
+//	   |                           | (sleeps until the init      |
+//	   |<----------------------------------------- "pid <N>" ----|  execs or dies)
+//	   |-- "plan\0..." (InitPlan, made before "join") ---------->| mounts, pivot_root,
 //	   |                                                         | user, cwd, env
 //	   |<----------------------------------- "pty" + master fd --| with tty: its pty
 //	   |<------------------------------- "notify" + listener fd -| --port-bypass: the
 //	   |                                                         | seccomp listener
 //	   |<--------------------------------------------- "execing" | execve(workload)
+//	   |                           | exit 0                      |
 //	   |<------------------------- EOF (socket was close-on-exec)|
 //	   | or "error <what>" if any step failed, "exit <126|127> <what>"
 //	   | if the command cannot run; wait4(N) -> exit code

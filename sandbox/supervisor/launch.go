@@ -40,9 +40,11 @@ type pendingRun struct {
 	j     *stage.Joiner
 	pipes *stdio.Pipes
 	log   *crilog.File
-	cfg   *stage.InitConfig
-	proc  *stage.Proc
-	err   error
+	cfg   *stage.InitConfig // planRun's
+	// planErr: planRun could not make the plan; prepare reports it.
+	planErr error
+	proc    *stage.Proc
+	err     error
 }
 
 // spawnRun makes c's cgroup leaf and pipes and starts its join stage
@@ -184,27 +186,50 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 	if !c.Spec.TTY {
 		s.startPump(name, r.log, pipes.OutR, pipes.ErrR)
 	}
+	if s.planRun(r); r.planErr != nil {
+		j.Abort()
+		r.discardStdio()
+		return s.startFailed(c, r.planErr)
+	}
+	return nil
+}
+
+// planRun makes the run's InitConfig, its seccomp filter and the init's
+// plan, once (any error is kept for prepare to report). It has no effect
+// outside r, so a new pod's supervisor does it while the setuid helpers
+// map the pod's ids (createPod), off the path to the workload: the
+// filter's compile and the plan take ~1 ms here.
+func (s *Supervisor) planRun(r *pendingRun) {
+	if r.cfg != nil || r.planErr != nil {
+		return
+	}
+	c := r.c
+	name := c.Spec.Name
 	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
 	if s.ids.Size() <= 5 {
 		ptsGID = -1
 	}
-	r.cfg = &stage.InitConfig{
+	cfg := &stage.InitConfig{
 		Pod: s.St.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
 		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.St.Spec.Hostname,
 		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
 		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single, Tty: c.Spec.TTY, HostIPC: s.St.Spec.HostIPC, HostPID: s.St.Spec.HostPID,
 		ImageVolumes: c.Spec.ImageVolumes,
 	}
-	r.cfg.SetSecurity(&c.Spec)
+	cfg.SetSecurity(&c.Spec)
 	// --port-bypass: its binds go to the supervisor (sandbox/podnet/bypass.go).
 	bypass := s.St.Spec.Network.PortBypass && c.Spec.Seccomp != "unconfined"
-	r.cfg.SeccompNotify = bypass
-	if r.cfg.Seccomp, err = model.SeccompFilter(&c.Spec, bypass); err != nil {
-		j.Abort()
-		r.discardStdio()
-		return s.startFailed(c, fmt.Errorf("container %s: seccomp profile: %w", name, err))
+	cfg.SeccompNotify = bypass
+	var err error
+	if cfg.Seccomp, err = model.SeccompFilter(&c.Spec, bypass); err != nil {
+		r.planErr = fmt.Errorf("container %s: seccomp profile: %w", name, err)
+		return
 	}
-	return nil
+	if _, err := cfg.Encode(); err != nil {
+		r.planErr = err
+		return
+	}
+	r.cfg = cfg
 }
 
 // start holds the run's conversation with its join stage and init (any
