@@ -69,26 +69,35 @@ func ResolveCaps(add, drop []string) ([]string, error) {
 
 // SeccompFilter compiles the container's seccomp profile for its
 // capabilities (a profile's rules may depend on them); nil when unconfined.
-// A program is compiled once per process for each profile, capability set
-// and bypass: a supervisor starting many containers, or restarting one,
-// compiles the default profile once (filterCache).
+// A program is compiled once for each profile, capability set and bypass:
+// kept in memory for the process (filterCache: a supervisor starting many
+// containers, or restarting one), and on disk for the next commands
+// (filtercache.go).
 func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if c.Seccomp == "unconfined" {
 		return nil, nil
 	}
 	key := fmt.Sprintf("%s\x00%s\x00%t", c.Seccomp, strings.Join(c.Caps, ","), bypass)
+	profile, content := []byte("default"), []byte(nil)
 	if c.Seccomp != "" {
-		// A profile file is recompiled once it changes.
-		st, err := os.Stat(c.Seccomp)
-		if err != nil {
+		// A profile file is recompiled once it changes: its bytes are in
+		// the keys, and compiled as read, once.
+		var err error
+		if content, err = os.ReadFile(c.Seccomp); err != nil {
 			return nil, fmt.Errorf("seccomp profile: %w", err)
 		}
-		key += fmt.Sprintf("\x00%d\x00%d", st.ModTime().UnixNano(), st.Size())
+		profile = append([]byte("file\x00"), content...)
+		key += "\x00" + string(content)
 	}
 	if prog, ok := filterCache.Load(key); ok {
 		return prog.([]byte), nil
 	}
-	prof, err := seccomp.Profile(c.Seccomp, c.Caps)
+	disk := filterKey(profile, c.Caps, bypass)
+	if b := cachedFilter(disk); b != nil {
+		filterCache.Store(key, b)
+		return b, nil
+	}
+	prof, err := seccomp.Profile(c.Seccomp, content, c.Caps)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +112,7 @@ func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	}
 	b := seccomp.Encode(prog)
 	filterCache.Store(key, b)
+	storeFilter(disk, b)
 	return b, nil
 }
 

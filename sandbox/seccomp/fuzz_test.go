@@ -1,8 +1,6 @@
 package seccomp
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,13 +10,8 @@ func FuzzProfile(f *testing.F) {
 	f.Add(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`)
 	f.Add(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"},{"index":0,"value":10,"op":"SCMP_CMP_EQ"}]}]}`)
 	f.Add(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]}`)
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, profile string) {
-		path := filepath.Join(dir, "p.json")
-		if err := os.WriteFile(path, []byte(profile), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		p, err := Profile(path, []string{"KILL"})
+		p, err := Profile("p.json", []byte(profile), []string{"KILL"})
 		if err != nil {
 			return
 		}

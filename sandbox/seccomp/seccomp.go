@@ -15,7 +15,6 @@ package seccomp
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"unsafe"
@@ -51,8 +50,9 @@ const (
 )
 
 // Profile loads the profile for capabilities caps (names without CAP_):
-// moby's default when path is "", or the JSON profile at path.
-func Profile(path string, caps []string) (*specs.LinuxSeccomp, error) {
+// moby's default when path is "", or the JSON profile content, read from
+// path (named in errors).
+func Profile(path string, content []byte, caps []string) (*specs.LinuxSeccomp, error) {
 	var full []string
 	for _, c := range caps {
 		full = append(full, "CAP_"+c)
@@ -61,11 +61,7 @@ func Profile(path string, caps []string) (*specs.LinuxSeccomp, error) {
 	if path == "" {
 		return mobyseccomp.GetDefaultProfile(rs)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w", err)
-	}
-	p, err := mobyseccomp.LoadProfile(string(b), rs)
+	p, err := mobyseccomp.LoadProfile(string(content), rs)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", path, err)
 	}

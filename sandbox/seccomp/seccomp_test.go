@@ -42,7 +42,7 @@ var defaultCaps = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", 
 
 func compileDefault(t *testing.T, caps []string) []bpf.RawInstruction {
 	t.Helper()
-	p, err := Profile("", caps)
+	p, err := Profile("", nil, caps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,15 +29,17 @@ func tempEntries(except []string) []string {
 // (docs/pod-model.md): the directories that hold pods, ConfigMaps,
 // Secrets, the shared network's leases and volumes, the network's lock and
 // log, and the once-per-user notices. They may appear between two
-// snapshots; what is inside them is compared.
+// snapshots; what is inside them is compared, except in the cache of
+// compiled seccomp programs (sandbox/model/filtercache.go), whose entries
+// a first container start adds by design.
 var skeleton = map[string]bool{
 	"pods": true, "kube": true, "kube/configmap": true, "kube/secret": true,
 	"network": true, "network/leases": true, "network/lock": true, "network/network.log": true,
-	"volumes": true,
+	"volumes": true, "seccomp-cache": true,
 }
 
 func isSkeleton(rel string) bool {
-	return skeleton[rel] || strings.HasPrefix(rel, "notice-")
+	return skeleton[rel] || strings.HasPrefix(rel, "notice-") || strings.HasPrefix(rel, "seccomp-cache/")
 }
 
 // trees lists, recursively, the whole state root, podctl's data directory
