@@ -94,6 +94,11 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 	}
 	// Before the pod exists: the layer goes with the pod's state from here
 	// on, so every failure to make the pod removes both.
+	if !detach && spec.Remove {
+		// This process removes the layer when the pod ends: the store
+		// helper that makes it stays for that (briefly: layers.KeepStoreHelper).
+		layers.KeepStoreHelper()
+	}
 	if err := layers.PrepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
 		if sup != nil {
 			sup.Abort()

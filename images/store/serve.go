@@ -2,27 +2,84 @@ package store
 
 import (
 	"encoding/json"
+	"io"
 	"os"
+	"time"
 
 	"github.com/podctl/podctl/images"
+	"go.podman.io/storage"
 )
 
-// Serve is the store helper (podctl-image __store-helper, started by podctl
+// Serve is the store helper (podctl-store __store-helper, started by podctl
 // as uid 0 of a user namespace mapped as pods are; nsenter's userns stage):
-// one Request on stdin, one Response on stdout.
+// Requests on stdin, one JSON document each, and a Response on stdout for
+// each, until stdin ends. podctl mostly sends one and closes; a foreground
+// podctl run --rm IMAGE keeps the helper that made the layer for the
+// layer's removal (sandbox/layers, KeepStoreHelper), so the store stays
+// open between requests: the second costs no process, no id mapping and no
+// opening of the store. A helper left waiting exits after idleLimit, and
+// podctl then starts another.
 func Serve() {
-	var req images.Request
-	resp := &images.Response{}
-	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
-		resp.Error = "image store helper: reading the request: " + err.Error()
-	} else {
-		resp = serve(req)
+	reqs := make(chan images.Request)
+	bad := make(chan error, 1)
+	go func() {
+		dec := json.NewDecoder(os.Stdin)
+		for {
+			var req images.Request
+			if err := dec.Decode(&req); err != nil {
+				if err != io.EOF {
+					bad <- err
+				}
+				close(reqs)
+				return
+			}
+			reqs <- req
+		}
+	}()
+	var h helper
+	defer h.close()
+	enc := json.NewEncoder(os.Stdout)
+	for served := 0; ; served++ {
+		idle := time.NewTimer(idleLimit)
+		select {
+		case req, ok := <-reqs:
+			idle.Stop()
+			if !ok {
+				select {
+				case err := <-bad:
+					enc.Encode(&images.Response{Error: "image store helper: reading the request: " + err.Error()})
+				default:
+					if served == 0 {
+						enc.Encode(&images.Response{Error: "image store helper: no request"})
+					}
+				}
+				return
+			}
+			enc.Encode(h.serve(req))
+		case <-idle.C:
+			return
+		}
 	}
-	json.NewEncoder(os.Stdout).Encode(resp)
+}
+
+// idleLimit is how long a kept helper waits for its next request: long
+// enough for a short foreground run (a CI step), short enough that a long
+// one does not keep a Go process and an open store beside it.
+const idleLimit = 10 * time.Second
+
+// helper holds the store between requests.
+type helper struct {
+	s storage.Store
+}
+
+func (h *helper) close() {
+	if h.s != nil {
+		shutdown(h.s)
+	}
 	os.Exit(0)
 }
 
-func serve(req images.Request) *images.Response {
+func (h *helper) serve(req images.Request) *images.Response {
 	resp := &images.Response{}
 	o, err := DefaultOptions()
 	if err != nil {
@@ -35,12 +92,13 @@ func serve(req images.Request) *images.Response {
 			return resp
 		}
 	}
-	s, err := Open(o)
-	if err != nil {
-		resp.Error = err.Error()
-		return resp
+	if h.s == nil {
+		if h.s, err = Open(o); err != nil {
+			resp.Error = err.Error()
+			return resp
+		}
 	}
-	defer shutdown(s)
+	s := h.s
 	switch req.Op {
 	case "prepare":
 		resp.Prepared, err = CreateContainer(s, req.Image, req.ID, req.Metadata, req.UIDMap, req.GIDMap, req.SubPath)

@@ -72,7 +72,7 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 			req.More = append(req.More, r)
 		}
 	}
-	resp, err := callStore(req)
+	resp, err := prepareCall(req)
 	if err != nil {
 		if len(slots) == 1 || resp == nil || resp.Failed == "" {
 			return fmt.Errorf("container %s: %w", slots[0].c.Name, err)
@@ -134,9 +134,37 @@ func DeleteLayers(cs []model.ContainerSpec) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	req := images.Request{Op: "delete", IDs: ids}
+	if _, ok, err := callKept(req); ok {
+		explain.Printf("podctl", "removed the containers' layers from containers-storage with the store helper that made them, kept for it")
+		return err
+	}
 	explain.Printf("podctl", "removes the containers' layers from containers-storage: podctl-store's helper, in a new user namespace")
-	_, err := callStore(images.Request{Op: "delete", IDs: ids})
+	_, err := callStore(req)
 	return err
+}
+
+// prepareCall runs a prepare request; after KeepStoreHelper, its helper
+// stays for the removal.
+func prepareCall(req images.Request) (*images.Response, error) {
+	if !keepNext {
+		return callStore(req)
+	}
+	keepNext = false
+	h, err := startStore()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.call(req)
+	switch {
+	case resp == nil && err != nil:
+		return nil, h.close(err)
+	case err != nil:
+		h.close(nil)
+	default:
+		kept = h
+	}
+	return resp, err
 }
 
 // SpecsOf lists the containers' specs.

@@ -39,6 +39,9 @@ podman exec "$name" /bin/sh -c 'exit 3' </dev/null >/dev/null 2>"$err" || rc=$?
 ((rc == 3)) || die "podman exec: exit code $rc for 'exit 3': $(cat "$err")"
 
 
+# Each sample starts on a machine back at rest (user-lib.sh, quiesce).
+quiesce_baseline
+QUIESCE=1
 tools=(podctl podman)
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done

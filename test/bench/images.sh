@@ -22,6 +22,9 @@ load_name=localhost/podctl-bench-load:latest
 
 cmd_podctl=("$podctl" run --rm --network none "$image" /bin/true)
 cmd_podman=(podman run --rm --network none "$image" /bin/true)
+# Each sample starts on a machine back at rest (user-lib.sh, quiesce).
+quiesce_baseline
+QUIESCE=1
 tools=(podctl podman)
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done

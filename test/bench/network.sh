@@ -37,6 +37,9 @@ tools=(podctl podctlslirp podctlbridge podman)
 # measured runs join it instead of making and removing it each time.
 "$podctl" run -d --name "$prefix-anchor" --network bridge --rootfs "$rootfs" -- sleep 1000 \
 	</dev/null >/dev/null 2>"$err" || die "podctl bridge anchor pod: $(cat "$err")"
+# Each sample starts on a machine back at rest (user-lib.sh, quiesce).
+quiesce_baseline
+QUIESCE=1
 for ((i = 0; i < warmup; i++)); do
 	for t in "${tools[@]}"; do time_one "$t"; done
 done

@@ -195,6 +195,9 @@ fi
 echo "unshare command: ${cmd_unshare[*]}" >"$out/unshare-cmd"
 
 
+# Each sample starts on a machine back at rest (user-lib.sh, quiesce).
+quiesce_baseline
+QUIESCE=1
 tools=(podctl bwrap unshare podman podctlvol bwrapvol)
 # Warm-up: page cache, dentries, first-use costs; discarded.
 for ((i = 0; i < warmup; i++)); do

@@ -21,6 +21,42 @@ time_one() {
 		exit 1
 	fi
 	sample=$((t1 - t0))
+	((${QUIESCE:-0} == 0)) || quiesce
+}
+
+# own_procs: the pids of this user's processes (bash's -O: owned by us).
+own_procs() {
+	local d
+	for d in /proc/[0-9]*; do
+		# Not the subshell of $(own_procs) itself.
+		[ -O "$d" ] && [ "${d#/proc/}" != "$BASHPID" ] && echo "${d#/proc/}"
+	done
+}
+
+# quiesce (time_one, with QUIESCE=1): untimed, wait until every process of
+# this user that the sample's command started has exited, at most 3 s.
+# podman exec and podman run --rm return while their conmon and a cleanup
+# podman still run (~100-300 ms here): measured back to back, the next
+# sample, whichever tool's, would compete with them for the CPUs. Only for
+# measurements whose commands leave nothing running by design (exec, run
+# --rm); the baseline is taken once, before the first sample.
+quiesce() {
+	local i p left
+	[ -n "${quiet_procs:-}" ] || return 0
+	for ((i = 0; i < 300; i++)); do
+		left=0
+		for p in $(own_procs); do
+			[[ "$quiet_procs" == *" $p "* ]] || left=1
+		done
+		((left == 0)) && return 0
+		sleep 0.01
+	done
+}
+
+# quiesce_baseline: the processes that quiesce waits for the machine to
+# come back to (the idle pods of the measurement, podman's pause).
+quiesce_baseline() {
+	quiet_procs=" $(own_procs | tr '\n' ' ') "
 }
 
 # cleanup_all: remove everything named $prefix-*, whichever tool made it
