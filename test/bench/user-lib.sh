@@ -29,8 +29,11 @@ own_procs() {
 	local d
 	for d in /proc/[0-9]*; do
 		# Not the subshell of $(own_procs) itself.
-		[ -O "$d" ] && [ "${d#/proc/}" != "$BASHPID" ] && echo "${d#/proc/}"
+		if [ -O "$d" ] && [ "${d#/proc/}" != "$BASHPID" ]; then
+			echo "${d#/proc/}"
+		fi
 	done
+	return 0
 }
 
 # quiesce (time_one, with QUIESCE=1): untimed, wait until every process of
@@ -46,7 +49,8 @@ quiesce() {
 	for ((i = 0; i < 300; i++)); do
 		left=0
 		for p in $(own_procs); do
-			[[ "$quiet_procs" == *" $p "* ]] || left=1
+			# A zombie is done (this VM's init reaps orphans late).
+			[[ "$quiet_procs" == *" $p "* ]] || [[ "$(grep -s '^State:' "/proc/$p/status")" == *Z* ]] || left=1
 		done
 		((left == 0)) && return 0
 		sleep 0.01
