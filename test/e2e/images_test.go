@@ -432,3 +432,48 @@ func TestImageRmiInUse(t *testing.T) {
 		t.Errorf("rmi once the pod is gone: %d %s", r.code, r.stderr)
 	}
 }
+
+// podctl run --rm IMAGE in the foreground keeps the store helper that made
+// the layer, to remove it when the pod ends (sandbox/layers,
+// KeepStoreHelper); a kept helper that is gone by then (killed here; one
+// that waited past its idle limit exits the same way) is replaced, and
+// the layer is still removed.
+func TestImageLayersRemovedWithoutKeptHelper(t *testing.T) {
+	leakCheck(t)
+	const name = "localhost/podctl-e2e/kept:1"
+	img := testImage(t, name, imagebuild.Config{Env: []string{"PATH=/bin"}})
+	loadImage(t, img, "oci-archive")
+	before := readStore(t)
+	cmd := exec.Command(podctl, "run", "--rm", "--network", "none", name, "sh", "-c", "echo up; sleep 30")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "up\n" {
+		t.Fatalf("the pod said %q", line)
+	}
+	// The helper that made the layer is still there, podctl's child.
+	helper := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		cl, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+		if len(f) > 1 && f[1] == strconv.Itoa(cmd.Process.Pid) && strings.Contains(string(cl), "__store-helper") {
+			helper, _ = strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		}
+	}
+	if helper == 0 {
+		t.Fatal("no store helper kept beside the running pod")
+	}
+	syscall.Kill(helper, syscall.SIGKILL)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err == nil {
+		t.Error("podctl run ended with 0 after SIGTERM, want the workload's 143")
+	}
+	sameStore(t, "after run --rm whose kept helper was killed", before)
+}
