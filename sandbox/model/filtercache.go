@@ -35,6 +35,10 @@ const (
 	bpfMaxInsns      = 4096 // BPF_MAXINSNS, linux/bpf_common.h
 )
 
+// filterCacheRoot is the state root the cache lives in (a variable so
+// that a test, as root too, can put it elsewhere).
+var filterCacheRoot = StateRoot
+
 // filterKey is the hash a program is stored under, or "" when the running
 // binary cannot be identified (then nothing is cached on disk).
 func filterKey(profile []byte, caps []string, bypass bool) string {
@@ -54,7 +58,7 @@ func cachedFilter(key string) []byte {
 	if key == "" {
 		return nil
 	}
-	root, err := StateRoot()
+	root, err := filterCacheRoot()
 	if err != nil {
 		return nil
 	}
@@ -71,7 +75,7 @@ func storeFilter(key string, prog []byte) {
 	if key == "" {
 		return
 	}
-	root, err := StateRoot()
+	root, err := filterCacheRoot()
 	if err != nil {
 		return
 	}
