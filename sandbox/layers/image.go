@@ -140,31 +140,16 @@ func DeleteLayers(cs []model.ContainerSpec) error {
 		return err
 	}
 	explain.Printf("podctl", "removes the containers' layers from containers-storage: podctl-store's helper, in a new user namespace")
-	_, err := callStore(req)
+	_, err := callStore(req, false)
 	return err
 }
 
 // prepareCall runs a prepare request; after KeepStoreHelper, its helper
 // stays for the removal.
 func prepareCall(req images.Request) (*images.Response, error) {
-	if !keepNext {
-		return callStore(req)
-	}
+	keep := keepNext
 	keepNext = false
-	h, err := startStore()
-	if err != nil {
-		return nil, err
-	}
-	resp, err := h.call(req)
-	switch {
-	case resp == nil && err != nil:
-		return nil, h.close(err)
-	case err != nil:
-		h.close(nil)
-	default:
-		kept = h
-	}
-	return resp, err
+	return callStore(req, keep)
 }
 
 // SpecsOf lists the containers' specs.
@@ -184,7 +169,7 @@ func SweepLayers(known []string) ([]string, error) {
 	if _, err := images.Binary(images.StoreBinary); err != nil {
 		return nil, nil
 	}
-	resp, err := callStore(images.Request{Op: "orphans", IDs: known})
+	resp, err := callStore(images.Request{Op: "orphans", IDs: known}, false)
 	if err != nil {
 		return nil, err
 	}

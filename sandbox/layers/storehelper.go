@@ -146,17 +146,22 @@ func (h *storeHelper) close(callErr error) error {
 }
 
 // callStore runs req in a helper of its own and returns its answer (an
-// error when the helper reports one).
-func callStore(req images.Request) (*images.Response, error) {
+// error when the helper reports one); with keep, a helper that answered
+// stays as kept for this process's next DeleteLayers.
+func callStore(req images.Request, keep bool) (*images.Response, error) {
 	h, err := startStore()
 	if err != nil {
 		return nil, err
 	}
 	resp, err := h.call(req)
-	if resp == nil && err != nil {
+	switch {
+	case resp == nil && err != nil:
 		return nil, h.close(err)
+	case keep && err == nil:
+		kept = h
+	default:
+		h.close(nil)
 	}
-	h.close(nil)
 	return resp, err
 }
 

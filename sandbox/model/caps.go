@@ -77,22 +77,22 @@ func SeccompFilter(c *ContainerSpec, bypass bool) ([]byte, error) {
 	if c.Seccomp == "unconfined" {
 		return nil, nil
 	}
-	key := fmt.Sprintf("%s\x00%s\x00%t", c.Seccomp, strings.Join(c.Caps, ","), bypass)
+	// What the program is made from: the profile (its bytes: a file is
+	// recompiled once it changes, and compiled as read, once), the
+	// capabilities and the bypass; the key of both caches.
 	profile, content := []byte("default"), []byte(nil)
 	if c.Seccomp != "" {
-		// A profile file is recompiled once it changes: its bytes are in
-		// the keys, and compiled as read, once.
 		var err error
 		if content, err = os.ReadFile(c.Seccomp); err != nil {
 			return nil, fmt.Errorf("seccomp profile: %w", err)
 		}
 		profile = append([]byte("file\x00"), content...)
-		key += "\x00" + string(content)
 	}
+	key := fmt.Sprintf("%s\x00%t\x00%s", strings.Join(c.Caps, ","), bypass, profile)
 	if prog, ok := filterCache.Load(key); ok {
 		return prog.([]byte), nil
 	}
-	disk := filterKey(profile, c.Caps, bypass)
+	disk := filterKey(key)
 	if b := cachedFilter(disk); b != nil {
 		filterCache.Store(key, b)
 		return b, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,17 +38,16 @@ const (
 // that a test, as root too, can put it elsewhere).
 var filterCacheRoot = StateRoot
 
-// filterKey is the hash a program is stored under, or "" when the running
-// binary cannot be identified (then nothing is cached on disk).
-func filterKey(profile []byte, caps []string, bypass bool) string {
+// filterKey is the hash a program made from material (SeccompFilter's
+// key) is stored under, with the running binary's identity, or "" when
+// the binary cannot be identified (then nothing is cached on disk).
+func filterKey(material string) string {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "podctl-seccomp-1\x00%d\x00%d\x00%d\x00%d.%d\x00%s\x00%t\x00", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec,
-		strings.Join(caps, ","), bypass)
-	h.Write(profile)
+	fmt.Fprintf(h, "podctl-seccomp-2\x00%d\x00%d\x00%d\x00%d.%d\x00%s", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec, material)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -381,6 +381,35 @@ func JoinContainer(pod model.PodSpec, name, cgroupDir string, pidfd int, stdio [
 	return j.Start(pidfd, ExecFlags(pod), 0, cfg)
 }
 
+// RunConfig is the InitConfig of a new run of container c of the pod
+// spec, whose ids are mapped as ids and whose /etc files are files, with
+// its seccomp program compiled and its plan encoded (Encode), so that
+// nothing of it is left to make on the way to the workload.
+func RunConfig(spec model.PodSpec, c *model.ContainerSpec, ids idmap.Mapping, files []rootfs.BindFile) (*InitConfig, error) {
+	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
+	if ids.Size() <= 5 {
+		ptsGID = -1
+	}
+	cfg := &InitConfig{
+		Pod: spec.Name, Container: c.Name, Rootfs: c.Rootfs, Layer: c.Layer, Files: files, PtsGID: ptsGID,
+		Args: c.Args, Env: c.Env, Cwd: c.Cwd, User: c.User, Hostname: spec.Hostname,
+		Mounts: c.Mounts, ReadOnly: c.ReadOnly, ReadOnlyBare: c.ReadOnlyBare, RunAsNonRoot: c.RunAsNonRoot,
+		IDsMapped: ids.Size(), Setgroups: !ids.Single, Tty: c.TTY, HostIPC: spec.HostIPC, HostPID: spec.HostPID,
+		ImageVolumes: c.ImageVolumes,
+	}
+	cfg.SetSecurity(c)
+	// --port-bypass: its binds go to the supervisor (sandbox/podnet/bypass.go).
+	cfg.SeccompNotify = spec.Network.PortBypass && c.Seccomp != "unconfined"
+	var err error
+	if cfg.Seccomp, err = model.SeccompFilter(c, cfg.SeccompNotify); err != nil {
+		return nil, fmt.Errorf("container %s: seccomp profile: %w", c.Name, err)
+	}
+	if _, err := cfg.Encode(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 // ExecConfig is the init's configuration for a command run in container
 // c of pod st (podctl exec, exec probes and lifecycle hooks): the
 // container's environment with env over it, its user and directory unless

@@ -124,7 +124,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	if s.bridgeIP != "" {
 		s.St.Network.IP = s.bridgeIP
 	}
-	if s.files, err = writeEtcFiles(s.dir, s.St.Spec, s.St.Network.Status); err != nil {
+	if s.files, err = stage.WriteEtcFiles(s.dir, s.St.Spec, s.St.Network.Status); err != nil {
 		ps.Abort()
 		abortFirst()
 		return err

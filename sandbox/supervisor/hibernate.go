@@ -183,7 +183,7 @@ func resumeSupervisor(dir string, k *nsenter.KeepSpec) (*Supervisor, error) {
 	unix.CloseOnExec(k.Lock)
 	s.ids = idmap.Mapping{UIDs: st.IDMap.UIDs, GIDs: st.IDMap.GIDs}
 	s.ids.Single = s.ids.Size() == 1
-	s.files = etcFiles(dir)
+	s.files = stage.EtcFiles(dir)
 	unix.CloseOnExec(k.Pause)
 	s.pause = &stage.Pause{Pid: st.Pause.PID, Pidfd: k.Pause, StartTime: st.Pause.StartTime, Ready: true}
 	s.net = s.newGlue() // over the state just read

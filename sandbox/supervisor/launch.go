@@ -200,36 +200,9 @@ func (s *Supervisor) prepare(r *pendingRun) error {
 // map the pod's ids (createPod), off the path to the workload: the
 // filter's compile and the plan take ~1 ms here.
 func (s *Supervisor) planRun(r *pendingRun) {
-	if r.cfg != nil || r.planErr != nil {
-		return
+	if r.cfg == nil && r.planErr == nil {
+		r.cfg, r.planErr = stage.RunConfig(s.St.Spec, &r.c.Spec, s.ids, s.files)
 	}
-	c := r.c
-	name := c.Spec.Name
-	ptsGID := 5 // "tty" in Debian, Alpine, Fedora and busybox images
-	if s.ids.Size() <= 5 {
-		ptsGID = -1
-	}
-	cfg := &stage.InitConfig{
-		Pod: s.St.Spec.Name, Container: name, Rootfs: c.Spec.Rootfs, Layer: c.Spec.Layer, Files: s.files, PtsGID: ptsGID,
-		Args: c.Spec.Args, Env: c.Spec.Env, Cwd: c.Spec.Cwd, User: c.Spec.User, Hostname: s.St.Spec.Hostname,
-		Mounts: c.Spec.Mounts, ReadOnly: c.Spec.ReadOnly, ReadOnlyBare: c.Spec.ReadOnlyBare, RunAsNonRoot: c.Spec.RunAsNonRoot,
-		IDsMapped: s.ids.Size(), Setgroups: !s.ids.Single, Tty: c.Spec.TTY, HostIPC: s.St.Spec.HostIPC, HostPID: s.St.Spec.HostPID,
-		ImageVolumes: c.Spec.ImageVolumes,
-	}
-	cfg.SetSecurity(&c.Spec)
-	// --port-bypass: its binds go to the supervisor (sandbox/podnet/bypass.go).
-	bypass := s.St.Spec.Network.PortBypass && c.Spec.Seccomp != "unconfined"
-	cfg.SeccompNotify = bypass
-	var err error
-	if cfg.Seccomp, err = model.SeccompFilter(&c.Spec, bypass); err != nil {
-		r.planErr = fmt.Errorf("container %s: seccomp profile: %w", name, err)
-		return
-	}
-	if _, err := cfg.Encode(); err != nil {
-		r.planErr = err
-		return
-	}
-	r.cfg = cfg
 }
 
 // start holds the run's conversation with its join stage and init (any

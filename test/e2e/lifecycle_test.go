@@ -904,6 +904,30 @@ func TestExplain(t *testing.T) {
 	if i < len(steps) {
 		t.Errorf("explain output lacks, in order, %s %s (after %d steps):\n%s", steps[i].role, steps[i].call, i, r.stderr)
 	}
+	// PODCTL_EXPLAIN_TIMES=1: every line, the C stages' and the init's
+	// too, starts with the milliseconds since podctl's first line, on one
+	// clock: the workload's execve comes after the pause's clone.
+	r = runEnv(t, []string{"PODCTL_EXPLAIN_TIMES=1"}, "", "run", "--explain", "--rm", "--rootfs", rootfs, "--", "true")
+	stamp := regexp.MustCompile(`^ *([0-9]+\.[0-9]{3}) (\[[a-z-]+\])`)
+	at := map[string]float64{}
+	roles := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		m := stamp.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("PODCTL_EXPLAIN_TIMES=1: a line without its time: %q", l)
+			continue
+		}
+		roles[m[2]] = true
+		ms, _ := strconv.ParseFloat(m[1], 64)
+		for _, k := range []string{"clone(CLONE_PARENT)", `execve("/bin/true"`} {
+			if strings.Contains(l, k) {
+				at[k] = ms
+			}
+		}
+	}
+	if !roles["[podctl]"] || !roles["[pause-setup]"] || !roles["[init]"] || at[`execve("/bin/true"`] <= at["clone(CLONE_PARENT)"] {
+		t.Errorf("PODCTL_EXPLAIN_TIMES=1: roles %v, pause's clone at %v ms, workload's execve at %v ms:\n%s", roles, at["clone(CLONE_PARENT)"], at[`execve("/bin/true"`], r.stderr)
+	}
 	// The join's line names the pause's namespaces, inodes as in /proc.
 	podRm(t, "expl")
 	mustRun(t, "run", "-d", "--name", "expl", "--rootfs", rootfs, "--", "sleep", "1000")

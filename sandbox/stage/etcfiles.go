@@ -1,4 +1,4 @@
-package supervisor
+package stage
 
 import (
 	"fmt"
@@ -11,11 +11,11 @@ import (
 	"github.com/podctl/podctl/rootfs"
 )
 
-// writeEtcFiles writes the pod's /etc/hostname, /etc/hosts and
+// WriteEtcFiles writes the pod's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf into the pod's state directory; each container
-// bind-mounts them, so all containers of a pod agree on its name, its
+// init bind-mounts them (InitConfig.Files), so all containers of a pod agree on its name, its
 // address and its nameservers (netsetup/etc.go).
-func writeEtcFiles(dir string, spec model.PodSpec, net netsetup.Status) ([]rootfs.BindFile, error) {
+func WriteEtcFiles(dir string, spec model.PodSpec, net netsetup.Status) ([]rootfs.BindFile, error) {
 	files := []struct{ name, content string }{
 		{"hostname", spec.Hostname + "\n"},
 		{"hosts", netsetup.Hosts(spec.Network, net, spec.Hostname)},
@@ -27,11 +27,11 @@ func writeEtcFiles(dir string, spec model.PodSpec, net netsetup.Status) ([]rootf
 			return nil, fmt.Errorf("writing %s: %w", p, err)
 		}
 	}
-	return etcFiles(dir), nil
+	return EtcFiles(dir), nil
 }
 
-// etcFiles lists the pod's /etc files in dir as containers bind-mount them.
-func etcFiles(dir string) []rootfs.BindFile {
+// EtcFiles lists the pod's /etc files in dir as containers bind-mount them.
+func EtcFiles(dir string) []rootfs.BindFile {
 	var out []rootfs.BindFile
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		out = append(out, rootfs.BindFile{Source: filepath.Join(dir, name), Target: "/etc/" + name})
