@@ -31,6 +31,9 @@
 //   netns       exec'd by `podctl` for a user's shared pod network
 //               (--network bridge): a user and a network namespace, mapped
 //               as a pod's, held as the pause holds a pod's.
+//   usernest    exec'd by `podctl` once for a while: podctl-userns, the
+//               holder of the per-user user namespace that pods are made
+//               in, so that their maps need no setuid helper (nest below).
 //   netconf     exec'd by `podctl` to configure that network: enters its
 //               user and network namespaces (fds 3 and 4), then back to Go
 //               (podctl_stage == PODCTL_STAGE_NETCONF), which talks netlink.
@@ -56,6 +59,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,6 +246,99 @@ static void enter_shared_network(int parent_fd)
 	explain("the shared network's user namespace, already mapped: setns(CLONE_NEWUSER)");
 }
 
+// The per-user namespace (sandbox/stage/nest.go has podctl's side).
+//
+// newuidmap and newgidmap, two setuid programs, were the slowest step of a
+// pod's start (~6.5 ms of ~31 here). A user namespace U0 is mapped by them
+// once, held by podctl-userns (stage_usernest); a pod's user namespace is
+// then made inside U0, and its maps written by a process of U0: one with
+// CAP_SETUID in the parent namespace may map any ids that namespace has
+// (user_namespaces(7), "Defining user and group ID mappings").
+//
+// The stage cannot write its own maps: after unshare(2) its capabilities
+// are in the new namespace only, and the kernel checks the opener's in the
+// parent. So a child forked before the unshare, still in U0, writes them.
+//
+// U0 leaves its own id 0 unmapped and maps the user at 65537 (after the
+// subordinate ids): a map of a parent's id 0 needs CAP_SETFCAP over that
+// parent's parent (the kernel's verify_root_map, Linux 5.12, "capabilities:
+// require CAP_SETFCAP to map uid 0"), which no process of the user has. Seen from the host, a pod's maps are what the helpers would write.
+static pid_t nest_writer = -1;
+
+// write_map writes one of /proc/PID/{uid_map,gid_map} in one write(2), as
+// the kernel requires (a second write fails with EPERM).
+static void write_map(pid_t pid, const char *file, const char *lines)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("opening %s from the per-user namespace", path);
+	size_t len = strlen(lines);
+	if (write(fd, lines, len) != (ssize_t)len)
+		fail("writing the pod's %s from the per-user namespace (\"%s\")", file, lines);
+	close(fd);
+}
+
+// enter_nested_userns unshares a user namespace (and flags) inside U0,
+// inherited as fd u0, and has it mapped with the maps podctl passed
+// (_PODCTL_NEST_UID_MAP, _PODCTL_NEST_GID_MAP, uid_map(5) lines relative
+// to U0). nested_mapped waits for the maps.
+static void enter_nested_userns(int u0, int flags)
+{
+	const char *uids = getenv("_PODCTL_NEST_UID_MAP"), *gids = getenv("_PODCTL_NEST_GID_MAP");
+	if (uids == NULL || gids == NULL) {
+		errno = 0;
+		fail("the per-user namespace came without the pod's maps");
+	}
+	if (setns(u0, CLONE_NEWUSER) < 0)
+		fail("setns(CLONE_NEWUSER) into the per-user namespace");
+	close(u0);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		fail("pipe2 for the id map writer");
+	pid_t stage = getpid();
+	pid_t w = fork();
+	if (w < 0)
+		fail("fork of the id map writer");
+	if (w == 0) {
+		// The writer: in U0, waits for the stage's unshare, maps it,
+		// exits. An end-of-file instead means the stage failed (and said
+		// why).
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		write_map(stage, "uid_map", uids);
+		write_map(stage, "gid_map", gids);
+		_exit(0);
+	}
+	close(go[0]);
+	if (unshare(CLONE_NEWUSER | flags) < 0)
+		fail("unshare(CLONE_NEWUSER) in the per-user namespace");
+	if (write(go[1], "m", 1) != 1)
+		fail("starting the id map writer");
+	close(go[1]);
+	nest_writer = w;
+	explain("into the per-user namespace (mapped once, held by podctl-userns): setns(CLONE_NEWUSER); a user namespace inside it: unshare(CLONE_NEWUSER); a child left in the per-user namespace writes its maps: fork, write(\"/proc/%d/uid_map\"), write(\"/proc/%d/gid_map\")",
+		stage, stage);
+}
+
+// nested_mapped waits for the id map writer, if there is one; if it failed
+// it has told podctl why.
+static void nested_mapped(void)
+{
+	if (nest_writer < 0)
+		return;
+	int status;
+	while (waitpid(nest_writer, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waiting for the id map writer");
+	nest_writer = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1);
+}
+
 static void stage_join(int made_them) __attribute__((noreturn));
 
 // init_host_pid: the container init's pid in this stage's (the host's)
@@ -312,8 +409,11 @@ static void stage_pause(void)
 	// so the calling user (root inside) may administer them.
 	explain_role = "[pause-setup]";
 	const char *parent = getenv("_PODCTL_PARENT_USERNS_FD");
+	const char *nest = getenv("_PODCTL_NEST_USERNS_FD");
 	if (parent != NULL) {
 		enter_shared_network(atoi(parent));
+	} else if (nest != NULL) {
+		enter_nested_userns(atoi(nest), 0);
 	} else {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare(CLONE_NEWUSER)");
@@ -384,6 +484,7 @@ static void stage_pause(void)
 	// 4. Once the maps exist our uid maps to 0: become root of the pod
 	// (setresuid(2) in the namespace), and name the pod.
 	char *hostname = expect("mapped", buf, sizeof(buf), NULL);
+	nested_mapped();
 	become_root();
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname(%s)", hostname);
@@ -729,10 +830,14 @@ static void stage_userns(void)
 
 	prctl(PR_SET_NAME, "podctl-store", 0, 0, 0);
 	explain_role = "[store]";
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+	const char *nest = getenv("_PODCTL_NEST_USERNS_FD");
+	if (nest != NULL)
+		enter_nested_userns(atoi(nest), CLONE_NEWNS);
+	else if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		fail("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
 	say("unshared");
 	expect("mapped", buf, sizeof(buf), NULL);
+	nested_mapped();
 	become_root();
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the store helper's mount namespace");
@@ -773,6 +878,59 @@ static void stage_netns(void)
 		fail("making / shared in the shared network's mount namespace");
 	explain("the shared network's user, network and mount namespaces: unshare(CLONE_NEWUSER), unshare(CLONE_NEWNET), lo up, unshare(CLONE_NEWNS), mount(\"/\", MS_REC|MS_SHARED)");
 	hold();
+}
+
+// stage_usernest: podctl-userns, the holder of the per-user namespace
+// (nest, above). It makes the namespace, tells podctl its pid (podctl
+// maps it with newuidmap and newgidmap, and records it), and then only
+// waits: each pod start that uses it sends SIGUSR1, and once
+// _PODCTL_USERNS_LINGER seconds pass without one it exits. Pods made in
+// the namespace keep it alive by themselves (a user namespace lives while
+// anything refers to it); the holder only spares the next pod the helpers.
+// It is not podctl's child (the fork below): no podctl process waits for
+// it, and it outlives the command that made it.
+static void stage_usernest(void)
+{
+	prctl(PR_SET_NAME, "podctl-userns", 0, 0, 0);
+	explain_role = "[userns]";
+	const char *env = getenv("_PODCTL_USERNS_LINGER");
+	long linger = env != NULL ? strtol(env, NULL, 10) : 0;
+	if (linger <= 0) {
+		errno = 0;
+		fail("_PODCTL_USERNS_LINGER must be a number of seconds");
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork of podctl-userns");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		fail("chdir(/)");
+	if (unshare(CLONE_NEWUSER) < 0)
+		fail("unshare(CLONE_NEWUSER)");
+	explain("the per-user namespace, held by pid %d until %ld s pass without a pod start: unshare(CLONE_NEWUSER)", getpid(), linger);
+	say("unshared %d", getpid());
+	// Keep nothing: stdio is /dev/null (podctl set it), and neither the
+	// sync socket nor --explain's descriptor may outlive the command.
+	syscall(SYS_close_range, 3, ~0U, 0);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	struct itimerval timer = {.it_value = {.tv_sec = linger}};
+	podctl_shed_file_pages();
+	// From here on, raw system calls only (hold() says why).
+	for (;;) {
+		syscall(SYS_setitimer, ITIMER_REAL, &timer, NULL);
+		int sig = syscall(SYS_rt_sigtimedwait, &set, NULL, NULL, _NSIG / 8);
+		if (sig != SIGUSR1)
+			syscall(SYS_exit_group, 0);
+	}
 }
 
 // enter_shared_fds enters the shared network's user and network
@@ -873,6 +1031,8 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 		stage_userns();
 	else if (strcmp(stage, "netns") == 0)
 		stage_netns();
+	else if (strcmp(stage, "usernest") == 0)
+		stage_usernest();
 	else {
 		errno = 0;
 		fail("unknown stage '%s'", stage);

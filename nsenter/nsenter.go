@@ -64,6 +64,17 @@ const (
 	// namespaces) to configure it from Go (InNetconf).
 	StageNetns   = "netns"
 	StageNetconf = "netconf"
+	// StageUsernest is podctl-userns, the holder of the per-user user
+	// namespace that pods are made in (sandbox/stage/nest.go); it exits
+	// after EnvUsernsLinger seconds without a pod start (SIGUSR1).
+	StageUsernest   = "usernest"
+	EnvUsernsLinger = "_PODCTL_USERNS_LINGER"
+	// EnvNestUserns, set for the pause and userns stages, is the inherited
+	// fd of that namespace; EnvNestUIDMap and EnvNestGIDMap are the maps
+	// of the namespace the stage makes inside it, relative to it.
+	EnvNestUserns = "_PODCTL_NEST_USERNS_FD"
+	EnvNestUIDMap = "_PODCTL_NEST_UID_MAP"
+	EnvNestGIDMap = "_PODCTL_NEST_GID_MAP"
 	// StagePorts forwards a bridge pod's published ports (fd 3: the
 	// pause's pidfd; 4 and up: listening sockets of the host's).
 	StagePorts = "ports"

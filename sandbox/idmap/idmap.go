@@ -150,18 +150,14 @@ func detectIDMapping() Mapping {
 // of the ids it maps (all of them, for the initial namespace).
 func ownIDs(path string) []Range {
 	all := []Range{{0, 0, 4294967295}}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return all
-	}
+	rs, err := ReadMap(path)
 	var out []Range
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var in, outside, count uint32
-		if _, err := fmt.Sscan(line, &in, &outside, &count); err == nil && count > 0 {
-			out = append(out, Range{Inside: in, Outside: in, Count: count})
+	for _, r := range rs {
+		if r.Count > 0 {
+			out = append(out, Range{Inside: r.Inside, Outside: r.Inside, Count: r.Count})
 		}
 	}
-	if len(out) == 0 {
+	if err != nil || len(out) == 0 {
 		return all
 	}
 	return out

@@ -78,6 +78,20 @@ func startStore() (*storeHelper, error) {
 	cmd.Env = append(cmd.Env, nsenter.EnvStage+"="+nsenter.StageUserns, nsenter.EnvSyncFD+"=3",
 		"_CONTAINERS_USERNS_CONFIGURED=done",
 		fmt.Sprintf("_CONTAINERS_ROOTLESS_UID=%d", os.Getuid()), fmt.Sprintf("_CONTAINERS_ROOTLESS_GID=%d", os.Getgid()))
+	// The pods' own mapping (idmap.Detect), so that the store's files
+	// have the owners pods see; made, as a pod's, inside the per-user
+	// namespace where there is one (sandbox/stage/nest.go).
+	ids := idmap.Detect()
+	nest, err := stage.OpenNest(ids)
+	if err != nil {
+		started()
+		h.discard()
+		return nil, err
+	}
+	defer nest.Close()
+	if nest != nil {
+		nest.Pass(cmd)
+	}
 	proc, sock, err := stage.SpawnStage(h.what, cmd, nil, true)
 	started()
 	if err != nil {
@@ -85,9 +99,7 @@ func startStore() (*storeHelper, error) {
 		return nil, err
 	}
 	defer sock.Close()
-	// The pods' own mapping (idmap.Detect), so that the store's files
-	// have the owners pods see.
-	err = stage.MapUserNS(sock, proc.Pid, idmap.Detect(), "the image store helper")
+	err = stage.MapUserNS(sock, proc.Pid, ids, "the image store helper", nest)
 	if err == nil {
 		err = sock.SendText("mapped")
 	}

@@ -158,7 +158,7 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 			err = fmt.Errorf("the shared network (--network bridge): %w", err)
 		}
 	}()
-	if err := stage.MapUserNS(sock, proc.Pid, ids, "the shared network"); err != nil {
+	if err := stage.MapUserNS(sock, proc.Pid, ids, "the shared network", nil); err != nil {
 		return n, err
 	}
 	if err := sock.SendText("mapped"); err != nil {

@@ -62,6 +62,9 @@ type PauseSetup struct {
 	// premapped: the pod uses the shared network's user namespace,
 	// already mapped (nsenter.c, enter_shared_network).
 	premapped bool
+	// nest: the pod's user namespace is made in the per-user namespace
+	// and mapped from there (nest.go); nil: podctl maps it.
+	nest *Nest
 	// joins: the stage goes on as a container's join stage once the
 	// pause is forked (pausejoin.go): that Joiner waits for it, not Finish.
 	joins bool
@@ -70,16 +73,17 @@ type PauseSetup struct {
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 // The pause carries the pod's name in its argv, and sets the pod's
-// sysctls.
-func SpawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File) (*PauseSetup, error) {
-	ps, _, err := spawnPause(spec, parentUserns, cgroup, nil)
+// sysctls. With nest, the pod's user namespace is made inside the per-user
+// namespace (nest.go).
+func SpawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *os.File) (*PauseSetup, error) {
+	ps, _, err := spawnPause(spec, parentUserns, nest, cgroup, nil)
 	return ps, err
 }
 
 // spawnPause starts the pause stage; with first, it goes on as the join
 // stage of that container once the pause is forked (pausejoin.go), and
 // that Joiner is returned too.
-func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
+func spawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
 	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
@@ -108,6 +112,10 @@ func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *first
 	if parentUserns != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
+		nest = nil
+	}
+	if nest != nil {
+		nest.Pass(cmd)
 	}
 	var joinSock *SyncSocket
 	if first != nil {
@@ -124,7 +132,7 @@ func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *first
 		joinSock.Close()
 		return nil, nil, err
 	}
-	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, joins: first != nil}
+	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, nest: nest, joins: first != nil}
 	if first == nil {
 		return ps, nil, nil
 	}
@@ -140,10 +148,19 @@ func (ps *PauseSetup) Abort() {
 
 // MapUserNS is podctl's side of the first steps of a stage that makes a
 // user namespace (the pause's, the image store helper's; nsenter.c): wait
-// for "unshared", then write the namespace's maps. The caller then says
-// "mapped".
-func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string) error {
-	return mapUserNS(sock, pid, ids, whose, nil)
+// for "unshared", then write the namespace's maps, or, for a stage given
+// nest (Nest.Pass), leave them to it. The caller then says "mapped".
+func MapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string, nest *Nest) error {
+	if nest == nil {
+		return mapUserNS(sock, pid, ids, whose, nil)
+	}
+	if word, _, err := sock.RecvText(); err != nil {
+		return err
+	} else if word != "unshared" {
+		return fmt.Errorf("%s: expected 'unshared', got %q", whose, word)
+	}
+	nest.explain(whose)
+	return nil
 }
 
 // mapUserNS is MapUserNS that calls meanwhile, if not nil, while the
@@ -188,11 +205,14 @@ func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping, meanwhile func(
 		}
 	}()
 
-	if ps.premapped {
+	if ps.premapped || ps.nest != nil {
 		if word, _, err := sock.RecvText(); err != nil {
 			return nil, err
 		} else if word != "unshared" {
 			return nil, fmt.Errorf("the pod: expected 'unshared', got %q", word)
+		}
+		if ps.nest != nil {
+			ps.nest.explain("the pod")
 		}
 		if meanwhile != nil {
 			meanwhile()

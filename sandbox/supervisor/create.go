@@ -58,10 +58,10 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 // it will be runs[0]'s join stage too.
 func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.PauseSetup, error) {
 	if !withPause || len(runs) == 0 {
-		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
+		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.nest, s.cgroupOf(podcgroup.PauseLeaf))
 	}
 	r := runs[0]
-	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
+	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, s.nest, r.c.Spec.Name, r.pipes.Child())
 	r.pipes.CloseChild()
 	r.j = j
 	return ps, err
@@ -75,6 +75,23 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	var err error
 	if s.St.Supervisor.StartTime, err = model.ProcStartTime(os.Getpid()); err != nil {
 		return err
+	}
+	s.ids = idmap.Detect()
+	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
+		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			return err
+		}
+	}
+	if s.ids.Notice != "" && s.Notices != nil {
+		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
+	}
+	// The per-user namespace, if the ids need the setuid helpers and no
+	// shared network's namespace is the pod's parent (sandbox/stage/nest.go).
+	if s.parentUserns == nil {
+		if s.nest, err = stage.OpenNest(s.ids); err != nil {
+			return err
+		}
+		defer func() { s.nest.Close(); s.nest = nil }()
 	}
 	// The join stages of the first wave (firstWave: every app container,
 	// or the first init container) start while the pause is made: the
@@ -107,17 +124,6 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	if err != nil {
 		abortFirst()
 		return err
-	}
-	s.ids = idmap.Detect()
-	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
-		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
-			ps.Abort()
-			abortFirst()
-			return err
-		}
-	}
-	if s.ids.Notice != "" && s.Notices != nil {
-		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
 	}
 	s.St.IDMap.UIDs, s.St.IDMap.GIDs = s.ids.UIDs, s.ids.GIDs
 	s.St.Network = model.NetworkState{Status: netsetup.Expected(s.St.Spec.Network), Ports: s.St.Spec.Network.Ports}

@@ -161,6 +161,13 @@ func subRange(t *testing.T, file string) (string, string) {
 	return "", ""
 }
 
+// A rootless pod maps root to the caller and 1..N to the caller's
+// subordinate range, seen from the host (the pause's maps), both when its
+// maps are written by newuidmap and newgidmap (PODCTL_USERNS_LINGER=0)
+// and when it is made inside the per-user namespace and mapped from there
+// (the default; sandbox/stage/nest.go). Inside the pod, /proc/self/uid_map
+// shows the ids of its parent namespace (proc(5)): the host's, or the
+// per-user namespace's (the subordinate ids at 1..N, the caller at N+1).
 func TestIDMapUsesSubordinateRange(t *testing.T) {
 	if os.Getuid() == 0 {
 		t.Skip("root pods use an identity map (TestRootIdentityMap)")
@@ -168,25 +175,41 @@ func TestIDMapUsesSubordinateRange(t *testing.T) {
 	leakCheck(t)
 	ustart, ucount := subRange(t, "/etc/subuid")
 	gstart, gcount := subRange(t, "/etc/subgid")
-	r := podRun(t, nil, sh("cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u")...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	parts := strings.Split(r.stdout, "--\n")
-	want := func(m string, own int, start, count string) {
-		rows := [][]string{}
+	rows := func(m string) string {
+		var out []string
 		for _, l := range strings.Split(strings.TrimSpace(m), "\n") {
-			rows = append(rows, strings.Fields(l))
+			out = append(out, strings.Join(strings.Fields(l), " "))
 		}
-		if len(rows) != 2 || strings.Join(rows[0], " ") != fmt.Sprintf("0 %d 1", own) ||
-			strings.Join(rows[1], " ") != "1 "+start+" "+count {
-			t.Errorf("map %q, want 0 %d 1 and 1 %s %s", m, own, start, count)
-		}
+		return strings.Join(out, "; ")
 	}
-	want(parts[0], os.Getuid(), ustart, ucount)
-	want(parts[1], os.Getgid(), gstart, gcount)
-	if strings.TrimSpace(parts[2]) != "0" {
-		t.Errorf("the workload's uid is %q, want 0", parts[2])
+	for _, linger := range []string{"0", "5"} {
+		env := []string{"PODCTL_USERNS_LINGER=" + linger}
+		if r := runEnv(t, env, "", "run", "-d", "--name", "idmap", "--network", "none", "--rootfs", rootfs, "--", "sleep", "300"); r.code != 0 {
+			t.Fatalf("linger %s: run -d: %d %s", linger, r.code, r.stderr)
+		}
+		pause := pausePID(t, "idmap")
+		for _, m := range []struct {
+			file, start, count string
+			own                int
+		}{{"uid_map", ustart, ucount, os.Getuid()}, {"gid_map", gstart, gcount, os.Getgid()}} {
+			host, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pause, m.file))
+			if want := fmt.Sprintf("0 %d 1; 1 %s %s", m.own, m.start, m.count); err != nil || rows(string(host)) != want {
+				t.Errorf("linger %s: the pod's %s seen from the host: %q (%v), want %q", linger, m.file, rows(string(host)), err, want)
+			}
+			inside := run(t, "exec", "idmap", "--", "cat", "/proc/self/"+m.file)
+			want := fmt.Sprintf("0 %d 1; 1 %s %s", m.own, m.start, m.count)
+			if linger != "0" {
+				n, _ := strconv.Atoi(m.count)
+				want = fmt.Sprintf("0 %d 1; 1 1 %s", n+1, m.count)
+			}
+			if got := rows(inside.stdout); got != want {
+				t.Errorf("linger %s: the pod's %s seen inside: %q, want %q", linger, m.file, got, want)
+			}
+		}
+		if r := run(t, "exec", "idmap", "--", "id", "-u"); strings.TrimSpace(r.stdout) != "0" {
+			t.Errorf("linger %s: the workload's uid is %q, want 0", linger, r.stdout)
+		}
+		run(t, "rm", "-f", "idmap")
 	}
 }
 

@@ -31,11 +31,13 @@ func tempEntries(except []string) []string {
 // log, and the once-per-user notices. They may appear between two
 // snapshots; what is inside them is compared, except in the cache of
 // compiled seccomp programs (sandbox/model/filtercache.go), whose entries
-// a first container start adds by design.
+// a first container start adds by design; and the record and lock of the
+// per-user namespace (sandbox/stage/nest.go), whose holder ends itself
+// (procs.go).
 var skeleton = map[string]bool{
 	"pods": true, "kube": true, "kube/configmap": true, "kube/secret": true,
 	"network": true, "network/leases": true, "network/lock": true, "network/network.log": true,
-	"volumes": true, "seccomp-cache": true,
+	"volumes": true, "seccomp-cache": true, "userns.json": true, "userns.lock": true,
 }
 
 func isSkeleton(rel string) bool {

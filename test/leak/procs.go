@@ -11,6 +11,9 @@ import (
 	"github.com/podctl/podctl/sandbox/idmap"
 )
 
+// nestHolder is the comm of the per-user namespace's holder.
+const nestHolder = "podctl-userns"
+
 // proc is one live process the oracle watches.
 type proc struct {
 	pid   int
@@ -30,7 +33,14 @@ type procSet []proc
 // the caller's uid alone); and any process in a pid namespace but the
 // caller's (as root, a pod's processes may run as any uid at all).
 // Zombies are left out (this machine's PID 1 reaps orphans late), as are
-// kernel threads (children of kthreadd) and the caller itself.
+// kernel threads (children of kthreadd), the caller itself, and the holder
+// of the per-user namespace (nestHolder).
+//
+// That holder is kept by design after the pods that used it, and ends
+// itself once PODCTL_USERNS_LINGER seconds pass without a pod start
+// (sandbox/stage/nest.go); TestPerUserNamespace checks that it does, and
+// that nothing of the pods made in its namespace outlives them (their
+// processes run as the caller's ids and are seen here as any pod's).
 func readProcs() procSet {
 	own := os.Getuid()
 	subordinate := subordinateUIDs(own)
@@ -43,7 +53,7 @@ func readProcs() procSet {
 			continue
 		}
 		p, ppid, state, ok := readStat(pid)
-		if !ok || ppid == 2 || state == "Z" || state == "X" {
+		if !ok || ppid == 2 || state == "Z" || state == "X" || p.name == nestHolder {
 			continue
 		}
 		p.uid = realUID(pid)
