@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/model"
@@ -30,13 +31,42 @@ func freshDelegation(t *testing.T, u *user.User) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rmdirTree(t, dir) })
+	t.Cleanup(func() { endNestHolders(dir); rmdirTree(t, dir) })
 	for _, f := range []string{"", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"} {
 		if err := os.Chown(filepath.Join(dir, f), uid, gid); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return dir
+}
+
+// endNestHolders ends the holders of the per-user namespace
+// (podctl-userns, sandbox/stage/nest.go) in the cgroup tree dir: started by
+// the user's podctl in its cgroup, a holder lives there until it has gone
+// PODCTL_USERNS_LINGER seconds without a pod, and a cgroup with a process
+// cannot be removed. Whoever removes a user's cgroup ends what runs in it
+// first (systemd stopping user@UID.service does, with cgroup.kill); this
+// ends only the holders, so that anything else left fails the rmdir.
+func endNestHolders(dir string) {
+	var pids []int
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+			return nil
+		}
+		b, _ := os.ReadFile(path)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && comm(pid) == "podctl-userns" {
+				syscall.Kill(pid, syscall.SIGTERM)
+				pids = append(pids, pid)
+			}
+		}
+		return nil
+	})
+	for _, pid := range pids {
+		for i := 0; i < 200 && !model.ProcEnded(pid); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 // rmdirTree removes the cgroup dir and those below it (rmdir(2) alone
