@@ -165,10 +165,19 @@ static void explain(const char *fmt, ...)
 	va_end(ap);
 }
 
+static char *receive(const char *word, char *buf, size_t len, int *fd, int fd_optional);
+
 // expect reads one datagram and checks that it starts with the word the
 // conversation is at; the rest of the message is returned in buf. A file
 // descriptor passed along with it (SCM_RIGHTS, unix(7)) is stored in *fd.
 static char *expect(const char *word, char *buf, size_t len, int *fd)
+{
+	return receive(word, buf, len, fd, 0);
+}
+
+// receive is expect, where with fd_optional a message without a descriptor
+// stores -1 in *fd.
+static char *receive(const char *word, char *buf, size_t len, int *fd, int fd_optional)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -189,6 +198,9 @@ static char *expect(const char *word, char *buf, size_t len, int *fd)
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	if (fd != NULL) {
 		if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			*fd = -1;
+			if (fd_optional)
+				return buf[wl] == ' ' ? buf + wl + 1 : buf + wl;
 			errno = 0;
 			fail("protocol: '%s' came without its file descriptor", word);
 		}
@@ -281,12 +293,10 @@ static void write_map(pid_t pid, const char *file, const char *lines)
 }
 
 // enter_nested_userns unshares a user namespace (and flags) inside U0,
-// inherited as fd u0, and has it mapped with the maps podctl passed
-// (_PODCTL_NEST_UID_MAP, _PODCTL_NEST_GID_MAP, uid_map(5) lines relative
-// to U0). nested_mapped waits for the maps.
-static void enter_nested_userns(int u0, int flags)
+// the descriptor u0, and has it mapped with uids and gids (uid_map(5)
+// lines relative to U0). nested_mapped waits for the maps.
+static void enter_nested_userns(int u0, int flags, const char *uids, const char *gids)
 {
-	const char *uids = getenv("_PODCTL_NEST_UID_MAP"), *gids = getenv("_PODCTL_NEST_GID_MAP");
 	if (uids == NULL || gids == NULL) {
 		errno = 0;
 		fail("the per-user namespace came without the pod's maps");
@@ -409,15 +419,28 @@ static void stage_pause(void)
 	// so the calling user (root inside) may administer them.
 	explain_role = "[pause-setup]";
 	const char *parent = getenv("_PODCTL_PARENT_USERNS_FD");
-	const char *nest = getenv("_PODCTL_NEST_USERNS_FD");
 	if (parent != NULL) {
 		enter_shared_network(atoi(parent));
-	} else if (nest != NULL) {
-		enter_nested_userns(atoi(nest), 0);
 	} else {
-		if (unshare(CLONE_NEWUSER) < 0)
-			fail("unshare(CLONE_NEWUSER)");
-		explain("new user namespace, ids not mapped yet: unshare(CLONE_NEWUSER)");
+		// How: podctl decides it while this process starts (it reads
+		// /etc/subuid and finds the per-user namespace meanwhile):
+		// "userns nest UIDMAP|GIDMAP" with the per-user namespace's
+		// descriptor, or "userns own", a namespace that podctl maps.
+		char how[1024];
+		int nest = -1;
+		char *rest = receive("userns", how, sizeof(how), &nest, 1);
+		char *gids = strchr(rest, '|');
+		if (nest >= 0 && strncmp(rest, "nest ", 5) == 0 && gids != NULL) {
+			*gids++ = '\0';
+			enter_nested_userns(nest, 0, rest + 5, gids);
+		} else if (nest < 0 && strcmp(rest, "own") == 0) {
+			if (unshare(CLONE_NEWUSER) < 0)
+				fail("unshare(CLONE_NEWUSER)");
+			explain("new user namespace, ids not mapped yet: unshare(CLONE_NEWUSER)");
+		} else {
+			errno = 0;
+			fail("protocol: 'userns %.40s'", rest);
+		}
 	}
 	say("unshared");
 
@@ -832,7 +855,7 @@ static void stage_userns(void)
 	explain_role = "[store]";
 	const char *nest = getenv("_PODCTL_NEST_USERNS_FD");
 	if (nest != NULL)
-		enter_nested_userns(atoi(nest), CLONE_NEWNS);
+		enter_nested_userns(atoi(nest), CLONE_NEWNS, getenv("_PODCTL_NEST_UID_MAP"), getenv("_PODCTL_NEST_GID_MAP"));
 	else if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		fail("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
 	say("unshared");
@@ -985,8 +1008,17 @@ static void stage_cni(char **argv)
 	fail("cni: exec %s", argv[1]);
 }
 
+// podctl_exec_ns: CLOCK_MONOTONIC when this process's constructor ran, the
+// first code of ours after the execve and libc's start: with
+// PODCTL_EXPLAIN_TIMES=1, the origin of --explain's timeline, so that it
+// shows the Go runtime's start and the command line's parsing too.
+long long podctl_exec_ns;
+
 __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	podctl_exec_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 	const char *stage = getenv("_PODCTL_STAGE");
 	const char *fd = getenv("_PODCTL_SYNC_FD");
 	// A pod's supervisor is Go, but its name is best set here, on the main

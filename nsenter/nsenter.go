@@ -69,9 +69,10 @@ const (
 	// after EnvUsernsLinger seconds without a pod start (SIGUSR1).
 	StageUsernest   = "usernest"
 	EnvUsernsLinger = "_PODCTL_USERNS_LINGER"
-	// EnvNestUserns, set for the pause and userns stages, is the inherited
-	// fd of that namespace; EnvNestUIDMap and EnvNestGIDMap are the maps
-	// of the namespace the stage makes inside it, relative to it.
+	// EnvNestUserns, set for the userns stage, is the inherited fd of
+	// that namespace; EnvNestUIDMap and EnvNestGIDMap are the maps of the
+	// namespace the stage makes inside it, relative to it. (The pause
+	// stage gets both in its "userns" message instead.)
 	EnvNestUserns = "_PODCTL_NEST_USERNS_FD"
 	EnvNestUIDMap = "_PODCTL_NEST_UID_MAP"
 	EnvNestGIDMap = "_PODCTL_NEST_GID_MAP"
@@ -87,6 +88,10 @@ const (
 	EnvKeep         = "_PODCTL_KEEP"
 	EnvKeepDir      = "_PODCTL_KEEP_DIR"
 )
+
+// ExecNS is CLOCK_MONOTONIC, in ns, when this process's C constructor ran:
+// just after its execve and libc's start, before the Go runtime's.
+func ExecNS() int64 { return int64(C.podctl_exec_ns) }
 
 // SyncFD is the sync socket a stage that goes on in Go inherited, or -1.
 func SyncFD() int { return int(C.podctl_sync_fd) }

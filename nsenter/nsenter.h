@@ -10,6 +10,8 @@
 #define PODCTL_STAGE_PORTS 4
 
 extern int podctl_stage;
+// CLOCK_MONOTONIC, in ns, when the constructor ran (nsenter.c).
+extern long long podctl_exec_ns;
 extern int podctl_sync_fd;
 // --explain's descriptor (_PODCTL_EXPLAIN_FD), or -1: every C stage writes
 // its lines there.

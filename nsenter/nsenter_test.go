@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -122,6 +123,7 @@ func writeMaps(t *testing.T, pid int) {
 // hostname, then the pause's pid and its "ready", in either order.
 func mapPause(t *testing.T, fd, setupPid int) int {
 	t.Helper()
+	send(t, fd, "userns own", -1)
 	if got := recv(t, fd); got != "unshared" {
 		t.Fatalf("got %q, want unshared", got)
 	}
@@ -418,5 +420,91 @@ func TestPauseStageJoinRefusesSetns(t *testing.T) {
 	}
 	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
 		t.Errorf("pause stage: exit %v, want 1", err)
+	}
+}
+
+// The per-user namespace (nsenter.c, "nest"): podctl-userns makes it and
+// says its pid; once mapped (here by the test, with the caller's id at 1
+// and 0 left unmapped, as podctl leaves it), a pause stage told "userns
+// nest" makes the pod's user namespace inside it, and the stage's child
+// left there writes the pod's maps: seen from the host, pod root is the
+// caller. The holder ends by itself after _PODCTL_USERNS_LINGER seconds.
+func TestPauseInPerUserNamespace(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := os.NewFile(uintptr(fds[1]), "child")
+	holder := exec.Command("/proc/self/exe")
+	holder.Env = []string{EnvStage + "=" + StageUsernest, EnvSyncFD + "=3", EnvUsernsLinger + "=1"}
+	holder.ExtraFiles = []*os.File{child}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Close()
+	msg := recv(t, fds[0])
+	unix.Close(fds[0])
+	hpid, err := strconv.Atoi(strings.TrimPrefix(msg, "unshared "))
+	if err != nil {
+		t.Fatalf("holder said %q", msg)
+	}
+	if err := holder.Wait(); err != nil {
+		t.Fatalf("the holder's stage: %v", err)
+	}
+	proc := fmt.Sprintf("/proc/%d/", hpid)
+	if os.Getuid() != 0 {
+		if err := os.WriteFile(proc+"setgroups", []byte("deny"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for file, id := range map[string]int{"uid_map": os.Getuid(), "gid_map": os.Getgid()} {
+		if err := os.WriteFile(proc+file, []byte(fmt.Sprintf("1 %d 1", id)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u0, err := os.Open(proc + "ns/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, fd := stage(t, StagePause)
+	send(t, fd, "userns nest 0 1 1\n|0 1 1\n", int(u0.Fd()))
+	u0.Close()
+	if got := recv(t, fd); got != "unshared" {
+		t.Fatalf("got %q, want unshared", got)
+	}
+	send(t, fd, "mapped nsenter-test", -1)
+	pid := 0
+	for ready := false; pid == 0 || !ready; {
+		msg := recv(t, fd)
+		switch {
+		case msg == "ready":
+			ready = true
+		case strings.HasPrefix(msg, "pid "):
+			pid, _ = strconv.Atoi(msg[4:])
+		default:
+			t.Fatalf("unexpected %q", msg)
+		}
+	}
+	defer func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+	}()
+	if err := setup.Wait(); err != nil {
+		t.Fatalf("setup stage: %v", err)
+	}
+	for file, id := range map[string]int{"uid_map": os.Getuid(), "gid_map": os.Getgid()} {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+		if got, want := strings.Join(strings.Fields(string(b)), " "), fmt.Sprintf("0 %d 1", id); got != want {
+			t.Errorf("the pod's %s seen from the host: %q, want %q", file, got, want)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); unix.Kill(hpid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if b, _ := os.ReadFile(proc + "stat"); strings.Contains(string(b), ") Z ") {
+			break // ended; its parent, init, reaps it
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("podctl-userns still runs 10 s after it was last used, with a linger of 1 s")
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/stage"
 	"github.com/podctl/podctl/sandbox/supervisor"
+
+	"github.com/podctl/podctl/nsenter"
 )
 
 // Settings are the process-wide choices of a program that makes pods. The
@@ -23,7 +25,7 @@ type Settings struct {
 // Configure applies s.
 func Configure(s Settings) {
 	if s.Explain != nil {
-		explain.Set(s.Explain)
+		explain.Set(s.Explain, nsenter.ExecNS())
 	}
 	if s.Podctl != "" {
 		stage.UsePodctl(s.Podctl)

@@ -38,11 +38,17 @@ var File *os.File
 // t0 is the timeline's origin, CLOCK_MONOTONIC in ns; 0: no timestamps.
 var t0 int64
 
-// Set turns --explain on, writing to f (podctl's stderr).
-func Set(f *os.File) {
+// Set turns --explain on, writing to f (podctl's stderr). origin, if not
+// 0, is the timeline's origin (CLOCK_MONOTONIC ns: when podctl's C
+// constructor ran, nsenter.ExecNS); else it is now.
+func Set(f *os.File, origin int64) {
 	File = f
 	if os.Getenv(EnvTimes) == "1" {
-		t0 = monotonic()
+		t0 = origin
+		if t0 == 0 {
+			t0 = monotonic()
+		}
+		Printf("podctl", "--explain on: podctl's Go runtime, its packages' initialisers and the command line took the time until here, since its C constructor")
 	}
 }
 

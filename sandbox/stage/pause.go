@@ -73,17 +73,16 @@ type PauseSetup struct {
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 // The pause carries the pod's name in its argv, and sets the pod's
-// sysctls. With nest, the pod's user namespace is made inside the per-user
-// namespace (nest.go).
-func SpawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *os.File) (*PauseSetup, error) {
-	ps, _, err := spawnPause(spec, parentUserns, nest, cgroup, nil)
+// sysctls. Unless parentUserns is given, the stage waits for Userns.
+func SpawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File) (*PauseSetup, error) {
+	ps, _, err := spawnPause(spec, parentUserns, cgroup, nil)
 	return ps, err
 }
 
 // spawnPause starts the pause stage; with first, it goes on as the join
 // stage of that container once the pause is forked (pausejoin.go), and
 // that Joiner is returned too.
-func spawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
+func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
 	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
@@ -112,10 +111,6 @@ func spawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *
 	if parentUserns != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
-		nest = nil
-	}
-	if nest != nil {
-		nest.Pass(cmd)
 	}
 	var joinSock *SyncSocket
 	if first != nil {
@@ -132,11 +127,26 @@ func spawnPause(spec *model.PodSpec, parentUserns *os.File, nest *Nest, cgroup *
 		joinSock.Close()
 		return nil, nil, err
 	}
-	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, nest: nest, joins: first != nil}
+	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, joins: first != nil}
 	if first == nil {
 		return ps, nil, nil
 	}
 	return ps, &Joiner{proc: proc, sock: joinSock, made: true}, nil
+}
+
+// Userns tells the stage how to make the pod's user namespace (nsenter.c,
+// stage_pause): inside the per-user namespace nest, which maps it itself,
+// or (nest nil) one of its own that Finish maps. podctl decides while the
+// stage starts. A stage given the shared network's namespace needs none.
+func (ps *PauseSetup) Userns(nest *Nest) error {
+	if ps.premapped {
+		return nil
+	}
+	ps.nest = nest
+	if nest == nil {
+		return ps.sock.SendText("userns own")
+	}
+	return ps.sock.sendFD([]byte("userns nest "+nest.uidMap+"|"+nest.gidMap), int(nest.userns.Fd()))
 }
 
 // Abort ends a pause stage before finish: it has forked nothing yet.

@@ -58,10 +58,10 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 // it will be runs[0]'s join stage too.
 func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.PauseSetup, error) {
 	if !withPause || len(runs) == 0 {
-		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.nest, s.cgroupOf(podcgroup.PauseLeaf))
+		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
 	}
 	r := runs[0]
-	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, s.nest, r.c.Spec.Name, r.pipes.Child())
+	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
 	r.pipes.CloseChild()
 	r.j = j
 	return ps, err
@@ -76,27 +76,6 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	if s.St.Supervisor.StartTime, err = model.ProcStartTime(os.Getpid()); err != nil {
 		return err
 	}
-	s.ids = idmap.Detect()
-	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
-		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
-			return err
-		}
-	}
-	if s.ids.Notice != "" && s.Notices != nil {
-		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
-	}
-	// The per-user namespace, if the ids need the setuid helpers and no
-	// shared network's namespace is the pod's parent (sandbox/stage/nest.go).
-	if s.parentUserns == nil {
-		if s.nest, err = stage.OpenNest(s.ids); err != nil {
-			return err
-		}
-		defer func() { s.nest.Close(); s.nest = nil }()
-	}
-	// The join stages of the first wave (firstWave: every app container,
-	// or the first init container) start while the pause is made: the
-	// execs overlap (see sandbox/stage/sync.go), and the runs start side by side
-	// (launch.go).
 	var runs []*pendingRun
 	abortFirst := func() {
 		for _, r := range runs {
@@ -122,6 +101,12 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	explain.Printf("podctl", "starts the pause's set-up stage: execve(/proc/self/exe) with _PODCTL_STAGE=pause")
 	ps, err := s.spawnPause(runs, withPause)
 	if err != nil {
+		abortFirst()
+		return err
+	}
+	// While the stage starts: how the pod's ids are mapped.
+	if err := s.mapping(ps); err != nil {
+		ps.Abort()
 		abortFirst()
 		return err
 	}
@@ -200,4 +185,30 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	s.save()
 	s.FirstErr = startErr
 	return nil
+}
+
+// mapping decides the pod's id mapping (keep-id rearranges it) and tells
+// the pause's stage how to make its user namespace: inside the per-user
+// namespace where the ids need the setuid helpers (sandbox/stage/nest.go),
+// unless the shared network's namespace is the pod's parent.
+func (s *Supervisor) mapping(ps *stage.PauseSetup) error {
+	s.ids = idmap.Detect()
+	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
+		var err error
+		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
+			return err
+		}
+	}
+	if s.ids.Notice != "" && s.Notices != nil {
+		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
+	}
+	var nest *stage.Nest
+	if s.parentUserns == nil {
+		var err error
+		if nest, err = stage.OpenNest(s.ids); err != nil {
+			return err
+		}
+		defer nest.Close()
+	}
+	return ps.Userns(nest)
 }

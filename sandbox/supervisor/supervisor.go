@@ -86,7 +86,6 @@ type Supervisor struct {
 	// --network bridge: the shared network's user namespace while the
 	// pod is made, and the pod's leased address.
 	parentUserns *os.File
-	nest         *stage.Nest // while the pod is made: the per-user namespace
 	bridgeIP     string
 	// oomBase: memory.events oom_kill of each container's cgroup when its
 	// current run started (cgroup.go).
