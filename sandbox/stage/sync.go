@@ -20,11 +20,17 @@ package stage
 //
 //	supervisor (host)           stage pause (host ns)        pause (PID 1 of pod)
 //	   |  exec /proc/self/exe ---->|
-//	   |                           | unshare(CLONE_NEWUSER)
+//	   | (reads /etc/subuid, opens the per-user namespace, nest.go)
+//	   |-- "userns own" ---------->| (none with the shared network's
+//	   |   or "userns nest <uid_map>|<gid_map>" + its fd   namespace: setns)
+//	   |                           | own: unshare(CLONE_NEWUSER)
+//	   |                           | nest: setns(fd), fork a child that stays,
+//	   |                           |   unshare(CLONE_NEWUSER); the child
+//	   |                           |   writes the maps (no helper)
 //	   |<------------ "unshared" --|
-//	   | newuidmap/newgidmap PID   | meanwhile: unshare(NEWNS|NEWNET|NEWIPC|
-//	   |                           |   NEWUTS|NEWCGROUP|NEWPID), lo up, open_tree(ro)
-//	   |-- "mapped <hostname>" --->|
+//	   | own: newuidmap/newgidmap  | meanwhile: unshare(NEWNS|NEWNET|NEWIPC|
+//	   |   PID (or direct writes)  |   NEWUTS|NEWCGROUP|NEWPID), lo up, open_tree(ro)
+//	   |-- "mapped <hostname>" --->| nest: waits for its child
 //	   |                           | setresuid(0), sethostname
 //	   |                           | clone(CLONE_PARENT) ------->| execveat(ro binary)
 //	   |<------------- "pid <N>" --| exit 0 (or: join, below)    | PR_SET_DUMPABLE 0
