@@ -49,8 +49,11 @@ quiesce() {
 	for ((i = 0; i < 300; i++)); do
 		left=0
 		for p in $(own_procs); do
-			# A zombie is done (this VM's init reaps orphans late).
-			[[ "$quiet_procs" == *" $p "* ]] || [[ "$(grep -s '^State:' "/proc/$p/status")" == *Z* ]] || left=1
+			# A zombie is done (this VM's init reaps orphans late). The
+			# per-user namespace's holder (podctl-userns) stays by
+			# design, as podman's pause does (sandbox/stage/nest.go).
+			[[ "$quiet_procs" == *" $p "* ]] || [[ "$(grep -s '^State:' "/proc/$p/status")" == *Z* ]] ||
+				[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == podctl-userns ]] || left=1
 		done
 		((left == 0)) && return 0
 		sleep 0.01
