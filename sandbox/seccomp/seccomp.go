@@ -117,18 +117,15 @@ func (p *program) emit(in bpf.Instruction, jt, jf int) int {
 // Layout: check the architecture (anything but x86_64, 32-bit int 0x80
 // calls included, is killed: their numbers mean other calls); refuse the
 // x32 ABI; then, per system call with rules, "nr == N?" and the rules,
-// each a chain of argument tests that returns the rule's action; a call
-// that matches no rule gets the default action. Rules of one call are
+// each a chain of argument tests that returns the rule's action (calls
+// that match unconditionally, with one action, share one return: run);
+// a call that matches no rule gets the default action. Rules of one call are
 // alternatives (any may match), the argument tests of a rule all must hold,
 // as in libseccomp.
 func Compile(prof *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	def, err := action(prof.DefaultAction, prof.DefaultErrnoRet)
 	if err != nil {
 		return nil, err
-	}
-	type rule struct {
-		ret  uint32
-		args []specs.LinuxSeccompArg
 	}
 	byNr := map[uint32][]rule{}
 	var order []uint32
@@ -166,7 +163,13 @@ func Compile(prof *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	p.emit(bpf.RetConstant{Val: retErrno | uint32(unix.ENOSYS)}, -1, -1)
 	p.jf[x32] = len(p.ins)
 
-	for _, nr := range order {
+	for i := 0; i < len(order); {
+		if ret, ok := unconditional(byNr[order[i]]); ok {
+			i = p.run(order, i, ret, byNr)
+			continue
+		}
+		nr := order[i]
+		i++
 		// The accumulator holds nr until a call matches; a matched
 		// call's body never falls through to the next test, so its
 		// argument loads may overwrite it.
@@ -201,6 +204,49 @@ func Compile(prof *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	}
 	p.emit(bpf.RetConstant{Val: def}, -1, -1)
 	return p.assemble()
+}
+
+// rule is one way a call matches: its argument conditions (all must
+// hold; none: it always matches) and the action then.
+type rule struct {
+	ret  uint32
+	args []specs.LinuxSeccompArg
+}
+
+// unconditional says whether a call's first rule always matches, and its
+// action: the rules after it are never reached (Compile).
+func unconditional(rules []rule) (uint32, bool) {
+	if len(rules) > 0 && len(rules[0].args) == 0 {
+		return rules[0].ret, true
+	}
+	return 0, false
+}
+
+// maxRun bounds a run of tests that share one return: every test's jump
+// to it must fit classic BPF's 8-bit offset (at most 255 instructions).
+const maxRun = 200
+
+// run emits the calls of order from i on that match unconditionally with
+// action ret, up to maxRun of them, as one "nr == N?" test each, all
+// jumping to one shared return: one instruction per call instead of two
+// (a default profile's ~350 allowed calls are most of the filter, which
+// the kernel checks and translates at every container start). It returns
+// the index of the first call it did not take.
+func (p *program) run(order []uint32, i int, ret uint32, byNr map[uint32][]rule) int {
+	var tests []int
+	for ; i < len(order) && len(tests) < maxRun; i++ {
+		if r, ok := unconditional(byNr[order[i]]); !ok || r != ret {
+			break
+		}
+		tests = append(tests, p.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: order[i]}, -1, -1))
+	}
+	shared := p.emit(bpf.RetConstant{Val: ret}, -1, -1)
+	for _, t := range tests {
+		p.jt[t] = shared
+	}
+	// The last test, false, goes past the return, to the next call's.
+	p.jf[tests[len(tests)-1]] = shared + 1
+	return i
 }
 
 // alternatives splits a rule's argument conditions the way runc does: the
