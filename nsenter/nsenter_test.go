@@ -129,6 +129,13 @@ func mapPause(t *testing.T, fd, setupPid int) int {
 	}
 	writeMaps(t, setupPid)
 	send(t, fd, "mapped nsenter-test", -1)
+	return pauseForked(t, fd)
+}
+
+// pauseForked reads, after "mapped", the pause's pid and its "ready", in
+// either order, and returns the pid.
+func pauseForked(t *testing.T, fd int) int {
+	t.Helper()
 	pid := 0
 	for ready := false; pid == 0 || !ready; {
 		msg := recv(t, fd)
@@ -473,18 +480,7 @@ func TestPauseInPerUserNamespace(t *testing.T) {
 		t.Fatalf("got %q, want unshared", got)
 	}
 	send(t, fd, "mapped nsenter-test", -1)
-	pid := 0
-	for ready := false; pid == 0 || !ready; {
-		msg := recv(t, fd)
-		switch {
-		case msg == "ready":
-			ready = true
-		case strings.HasPrefix(msg, "pid "):
-			pid, _ = strconv.Atoi(msg[4:])
-		default:
-			t.Fatalf("unexpected %q", msg)
-		}
-	}
+	pid := pauseForked(t, fd)
 	defer func() {
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
