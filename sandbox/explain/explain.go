@@ -23,7 +23,7 @@ import (
 const envExplainFD = "_PODCTL_EXPLAIN_FD"
 
 // EnvTimes, set to 1 in podctl's environment, starts every --explain line
-// with the milliseconds since podctl turned --explain on, on the
+// with the milliseconds since podctl's C constructor ran (Set's origin), on the
 // CLOCK_MONOTONIC clock that every process of the pod shares: a timeline
 // of a start, step by step and process by process (docs/benchmarks.md).
 const EnvTimes = "PODCTL_EXPLAIN_TIMES"
