@@ -182,14 +182,19 @@ func openHolder(root string, uids, gids []idmap.Range) (*os.File, int, error) {
 	return f, pid, nil
 }
 
-// readNestRecord reads the record, at most 4 KiB, of this boot.
+// readNestRecord reads the record, a regular file of at most 4 KiB (a
+// FIFO put there must not hang podctl, nor a symlink lead elsewhere), of
+// this boot.
 func readNestRecord(path string) (nestRecord, error) {
 	var rec nestRecord
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return rec, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return rec, fmt.Errorf("%s: not a regular file", path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, 4097))
 	if err != nil {
 		return rec, err
@@ -294,13 +299,8 @@ func recordHolder(root string, pid, pidfd int, uids, gids []idmap.Range) (*os.Fi
 		return nil, err
 	}
 	b, _ := json.Marshal(rec)
-	path := filepath.Join(root, nestRecordFile)
-	if err = os.WriteFile(path+".tmp", b, 0o600); err == nil {
-		err = os.Rename(path+".tmp", path)
-	}
-	if err != nil {
+	if err := model.WriteFileAtomic(filepath.Join(root, nestRecordFile), nestRecordFile+".*", b); err != nil {
 		f.Close()
-		os.Remove(path + ".tmp")
 		return nil, fmt.Errorf("recording the per-user namespace: %w", err)
 	}
 	return f, nil

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,11 +112,18 @@ func TestPerUserNamespace(t *testing.T) {
 		writeNestRecord(t, garbage)
 		pod(fmt.Sprintf("record %.20q", garbage))
 	}
+	// A FIFO in the record's place (only the user can put one there, but
+	// a reader that opened it blocking would hang every pod start).
+	root, _ := model.StateRoot()
+	os.Remove(filepath.Join(root, "userns.json"))
+	if err := syscall.Mkfifo(filepath.Join(root, "userns.json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pod("a FIFO for a record")
 	// Off: no holder is started, and the pod is mapped all the same.
 	if h, ok := nestRecord(t); ok {
 		model.SignalProc(h, 15)
 	}
-	root, _ := model.StateRoot()
 	os.Remove(filepath.Join(root, "userns.json"))
 	r := runEnv(t, []string{"PODCTL_USERNS_LINGER=0"}, "", "run", "--rm", "--network", "none", "--rootfs", rootfs, "--", "true")
 	if _, ok := nestRecord(t); r.code != 0 || ok {
