@@ -78,8 +78,12 @@ func TestTempEntryLeft(t *testing.T) {
 	dir := filepath.Join(os.TempDir(), "podctl-leaktest")
 	os.Mkdir(dir, 0o700)
 	diffHas(t, Diff(before, Take(Options{})), aspectTmp, "podctl-leaktest")
-	if d := Diff(before, Take(Options{ExceptTemp: []string{"podctl-leaktest"}})); len(d) > 0 {
-		t.Errorf("an excepted temp entry was reported: %q", d)
+	// Only the temp aspect: as root, go test's other processes (vet, the
+	// other packages' test binaries) come and go between the snapshots.
+	for _, l := range Diff(before, Take(Options{ExceptTemp: []string{"podctl-leaktest"}})) {
+		if strings.HasPrefix(l, aspectTmp) {
+			t.Errorf("an excepted temp entry was reported: %q", l)
+		}
 	}
 	os.Remove(dir)
 	gone(t, before, aspectTmp, "podctl-leaktest")
