@@ -63,14 +63,15 @@ now() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
 # new_live: the user's live processes (zombies left out: PID 1 here reaps
 # orphans seconds late) that were not there when we started, other than
-# this shell, the subshell running this function and podman's pause;
-# "PID ARGS" each.
+# this shell, the subshell running this function, podman's pause and
+# podctl's per-user namespace holder (userns_holder); "PID ARGS" each.
 new_live() {
 	local pause pid st
 	pause=$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null || true)
 	ps -u "$USER" -o pid= >"$out/lc-procs-now"
 	for pid in $(grep -vxF -f "$out/lc-procs-before" "$out/lc-procs-now" | tr -d ' '); do
 		[ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] && [ "$pid" != "$pause" ] || continue
+		! userns_holder "$pid" || continue
 		# (ps itself is in its own list, gone by now.)
 		st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || continue
 		[ -n "$st" ] && [ "$st" != Z ] || continue

@@ -49,15 +49,21 @@ quiesce() {
 	for ((i = 0; i < 300; i++)); do
 		left=0
 		for p in $(own_procs); do
-			# A zombie is done (this VM's init reaps orphans late). The
-			# per-user namespace's holder (podctl-userns) stays by
-			# design, as podman's pause does (sandbox/stage/nest.go).
+			# A zombie is done (this VM's init reaps orphans late).
 			[[ "$quiet_procs" == *" $p "* ]] || [[ "$(grep -s '^State:' "/proc/$p/status")" == *Z* ]] ||
-				[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == podctl-userns ]] || left=1
+				userns_holder "$p" || left=1
 		done
 		((left == 0)) && return 0
 		sleep 0.01
 	done
+}
+
+# userns_holder PID: whether PID is the per-user namespace's holder
+# (podctl-userns). It stays by design, as podman's pause does, and ends by
+# itself after PODCTL_USERNS_LINGER seconds (sandbox/stage/nest.go); the
+# first pod after it ended starts a new one.
+userns_holder() {
+	[[ "$(cat "/proc/$1/comm" 2>/dev/null)" == podctl-userns ]]
 }
 
 # quiesce_baseline: the processes that quiesce waits for the machine to
