@@ -201,9 +201,10 @@ func mapUserNS(sock *SyncSocket, pid int, ids idmap.Mapping, whose string, meanw
 // Finish maps the ids of the pod's user namespace and names the pod,
 // following the first conversation of sync.go, and returns once the pause
 // is forked. It calls meanwhile, if not nil, while the ids are being
-// mapped (or once the stage has unshared its user namespace): work that
-// does not need the pause, off the path to the workload. On error nothing
-// of the pod is left.
+// mapped, or, where they are mapped already (the per-user namespace,
+// premapped), once the stage has been told to go on and forks the pause:
+// work that does not need the pause, off the path to the workload. On
+// error nothing of the pod is left.
 func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping, meanwhile func()) (p *Pause, err error) {
 	proc, sock := ps.proc, ps.sock
 	pausePID := 0
@@ -224,13 +225,18 @@ func (ps *PauseSetup) Finish(hostname string, ids idmap.Mapping, meanwhile func(
 		if ps.nest != nil {
 			ps.nest.explain("the pod")
 		}
+		// Mapped already (by the stage's child in the per-user
+		// namespace, or premapped): the stage goes on at once, and
+		// meanwhile runs while it forks the pause.
+		if err := sock.SendText("mapped %s", hostname); err != nil {
+			return nil, err
+		}
 		if meanwhile != nil {
 			meanwhile()
 		}
 	} else if err := mapUserNS(sock, proc.Pid, ids, "the pod", meanwhile); err != nil {
 		return nil, err
-	}
-	if err := sock.SendText("mapped %s", hostname); err != nil {
+	} else if err := sock.SendText("mapped %s", hostname); err != nil {
 		return nil, err
 	}
 	// "pid" comes from the setup stage, "ready" from the pause it forked:

@@ -121,10 +121,12 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 		return err
 	}
 	// While the setuid helpers map the ids (~5 ms each here, side by
-	// side), what does not need the pause: the first runs' plans, and the
-	// state's JSON encoder (encoding/json builds a type's encoder by
-	// reflection on its first use, ~1.5-3 ms here for PodState; save then
-	// takes ~0.2 ms once the pause is known).
+	// side), or the stage forks the pause: what does not need the pause,
+	// the first runs' plans, and the state's JSON encoder (encoding/json
+	// builds a type's encoder by reflection on its first use, ~1.5-3 ms
+	// here for PodState; save then takes ~0.2 ms once the pause is known).
+	// (On a goroutine of its own from the start, the encoder's build only
+	// competed with the stages for this machine's two CPUs: no faster.)
 	meanwhile := func() {
 		for _, r := range runs {
 			s.planRun(r)
