@@ -44,13 +44,13 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return cliargs.Versioned(&cli.App{
+	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
 		Name:            "podctl",
 		Usage:           "podctl's CRI server",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{criCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
-	})
+	}))
 }
 
 func criCommand() *cli.Command {

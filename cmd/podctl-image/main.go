@@ -53,7 +53,7 @@ func authFlag() cli.Flag {
 
 // newApp is podctl-image's command line.
 func newApp() *cli.App {
-	return cliargs.Versioned(&cli.App{
+	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
 		Name:            "podctl-image",
 		Usage:           "podctl's image transports",
 		HideHelpCommand: true,
@@ -61,5 +61,5 @@ func newApp() *cli.App {
 			// podctl image pull|load|push
 			{Name: "image", Usage: "pull, load and push, as podctl image subcommands", Subcommands: []*cli.Command{pullCommand(), loadCommand(), pushCommand()}}},
 		ExitErrHandler: func(*cli.Context, error) {},
-	})
+	}))
 }

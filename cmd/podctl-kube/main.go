@@ -77,11 +77,11 @@ func reorder(app *cli.App, args []string) []string {
 
 // newApp is podctl-kube's command line.
 func newApp() *cli.App {
-	return cliargs.Versioned(&cli.App{
+	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
 		Name:            "podctl",
 		Usage:           "podctl's Kubernetes manifests",
 		HideHelpCommand: true,
 		Commands:        kubeCommands(),
 		ExitErrHandler:  func(*cli.Context, error) {},
-	})
+	}))
 }

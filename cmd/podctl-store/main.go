@@ -68,11 +68,11 @@ func main() {
 
 // newApp is podctl-store's command line.
 func newApp() *cli.App {
-	return cliargs.Versioned(&cli.App{
+	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
 		Name:            "podctl-store",
 		Usage:           "podctl's image store",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{imagesCommand(), imageCommand(), rmiCommand()},
 		ExitErrHandler:  func(*cli.Context, error) {},
-	})
+	}))
 }

@@ -55,6 +55,7 @@ func newApp() *app {
 			c.Before = explainOn
 		}
 	}
+	cliargs.CacheFlagNames(a.cli.Commands)
 	for _, c := range a.cli.Commands {
 		// -it for -i -t, as docker, podman and kubectl accept.
 		c.UseShortOptionHandling = true

@@ -18,9 +18,14 @@ import (
 func Permute(cmd *cli.Command, args []string, keep int) []string {
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
-		_, isBool := f.(*cli.BoolFlag)
+		// A bool flag takes no value (by interface: CacheFlagNames
+		// wraps the library's flags).
+		takes := true
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			takes = d.TakesValue()
+		}
 		for _, n := range f.Names() {
-			takesValue[n] = !isBool
+			takesValue[n] = takes
 		}
 	}
 	var flags, positional, rest []string
