@@ -19,8 +19,9 @@ package stage
 // Creating a pod (pause.go, stage "pause" of nsenter.c):
 //
 //	supervisor (host)           stage pause (host ns)        pause (PID 1 of pod)
+//	   | (a goroutine, from before the exec: reads /etc/subuid, opens
+//	   |  the per-user namespace, nest.go)
 //	   |  exec /proc/self/exe ---->|
-//	   | (reads /etc/subuid, opens the per-user namespace, nest.go)
 //	   |-- "userns own" ---------->| (none with the shared network's
 //	   |   or "userns nest <uid_map>|<gid_map>" + its fd   namespace: setns)
 //	   |                           | own: unshare(CLONE_NEWUSER)

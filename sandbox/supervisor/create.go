@@ -36,6 +36,10 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		}
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
+	// The id mapping is decided on a goroutine of its own, on the other
+	// CPU, while the pod's first steps and its pause's stage start.
+	plan := s.planMapping()
+	defer plan.close()
 	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.CgroupParent, s.St.Spec.Resources, s.Notices)
 	s.St.Cgroup = dir
 	if err == nil && dir == "" && s.St.Spec.HostPID {
@@ -44,7 +48,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		err = fmt.Errorf("creating pod %s: hostPID needs the pod's own cgroup, so that every process of the pod can be ended with it, and cgroup v2 is not delegated to this user (podctl doctor says how)", s.St.Spec.Name)
 	}
 	if err == nil {
-		if err = s.createPod(ctrs); err != nil {
+		if err = s.createPod(ctrs, plan); err != nil {
 			s.removeCgroup()
 		}
 	}
@@ -67,7 +71,7 @@ func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.Paus
 	return ps, err
 }
 
-func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
+func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *idsPlan) error {
 	for _, c := range ctrs {
 		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c, CreatedAt: s.St.Created,
 			State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonContainerCreating}}})
@@ -105,7 +109,7 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 		return err
 	}
 	// While the stage starts: how the pod's ids are mapped.
-	if err := s.mapping(ps); err != nil {
+	if err := s.mapping(ps, plan); err != nil {
 		ps.Abort()
 		abortFirst()
 		return err
@@ -189,28 +193,56 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec) error {
 	return nil
 }
 
-// mapping decides the pod's id mapping (keep-id rearranges it) and tells
-// the pause's stage how to make its user namespace: inside the per-user
-// namespace where the ids need the setuid helpers (sandbox/stage/nest.go),
-// unless the shared network's namespace is the pod's parent.
-func (s *Supervisor) mapping(ps *stage.PauseSetup) error {
-	s.ids = idmap.Detect()
-	if s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0 {
-		var err error
-		if s.ids, err = s.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); err != nil {
-			return err
+// idsPlan is the pod's id mapping (keep-id rearranges it) and the
+// per-user namespace to make its user namespace in (sandbox/stage/nest.go),
+// unless the shared network's namespace is the pod's parent: decided by
+// planMapping's goroutine, taken by mapping.
+type idsPlan struct {
+	done chan struct{}
+	ids  idmap.Mapping
+	nest *stage.Nest
+	err  error
+}
+
+func (s *Supervisor) planMapping() *idsPlan {
+	p := &idsPlan{done: make(chan struct{})}
+	keepID := s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0
+	premapped := s.parentUserns != nil
+	go func() {
+		defer close(p.done)
+		p.ids = idmap.Detect()
+		if keepID {
+			if p.ids, p.err = p.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); p.err != nil {
+				return
+			}
 		}
+		if !premapped {
+			p.nest, p.err = stage.OpenNest(p.ids)
+		}
+	}()
+	return p
+}
+
+// close waits for the plan and lets its per-user namespace go (mapping
+// has passed it to the stage by then, or the pod failed before).
+func (p *idsPlan) close() {
+	<-p.done
+	if p.nest != nil {
+		p.nest.Close()
+		p.nest = nil
 	}
+}
+
+// mapping tells the pause's stage how to make the pod's user namespace,
+// as plan decided.
+func (s *Supervisor) mapping(ps *stage.PauseSetup, plan *idsPlan) error {
+	<-plan.done
+	if plan.err != nil {
+		return plan.err
+	}
+	s.ids = plan.ids
 	if s.ids.Notice != "" && s.Notices != nil {
 		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
 	}
-	var nest *stage.Nest
-	if s.parentUserns == nil {
-		var err error
-		if nest, err = stage.OpenNest(s.ids); err != nil {
-			return err
-		}
-		defer nest.Close()
-	}
-	return ps.Userns(nest)
+	return ps.Userns(plan.nest)
 }
