@@ -36,10 +36,6 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		}
 		defer func() { userns.Close(); s.parentUserns = nil }()
 	}
-	// The id mapping is decided on a goroutine of its own, on the other
-	// CPU, while the pod's first steps and its pause's stage start.
-	plan := s.planMapping()
-	defer plan.close()
 	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.CgroupParent, s.St.Spec.Resources, s.Notices)
 	s.St.Cgroup = dir
 	if err == nil && dir == "" && s.St.Spec.HostPID {
@@ -48,7 +44,17 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		err = fmt.Errorf("creating pod %s: hostPID needs the pod's own cgroup, so that every process of the pod can be ended with it, and cgroup v2 is not delegated to this user (podctl doctor says how)", s.St.Spec.Name)
 	}
 	if err == nil {
-		if err = s.createPod(ctrs, plan); err != nil {
+		// The id mapping is decided on a goroutine of its own, on the
+		// other CPU, while the pod's first steps and its pause's stage
+		// start. Only now that the pod's cgroup is made: if this starts
+		// the per-user namespace's holder, it is born in podctl's cgroup,
+		// which Make may have just left for a leaf so as to enable
+		// controllers there (cgroup v2 enables them only in a cgroup with
+		// no process of its own; TestCgroupV2InitLeaf).
+		plan := s.planMapping()
+		err = s.createPod(ctrs, plan)
+		plan.close()
+		if err != nil {
 			s.removeCgroup()
 		}
 	}
