@@ -51,9 +51,9 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		// which Make may have just left for a leaf so as to enable
 		// controllers there (cgroup v2 enables them only in a cgroup with
 		// no process of its own; TestCgroupV2InitLeaf).
-		plan := s.planMapping()
+		plan := stage.PlanMapping(s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0, s.parentUserns != nil)
 		err = s.createPod(ctrs, plan)
-		plan.close()
+		plan.Close()
 		if err != nil {
 			s.removeCgroup()
 		}
@@ -77,7 +77,7 @@ func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.Paus
 	return ps, err
 }
 
-func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *idsPlan) error {
+func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *stage.MappingPlan) error {
 	for _, c := range ctrs {
 		s.St.Containers = append(s.St.Containers, model.ContainerStatus{Spec: c, CreatedAt: s.St.Created,
 			State: model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonContainerCreating}}})
@@ -199,56 +199,16 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *idsPlan) error 
 	return nil
 }
 
-// idsPlan is the pod's id mapping (keep-id rearranges it) and the
-// per-user namespace to make its user namespace in (sandbox/stage/nest.go),
-// unless the shared network's namespace is the pod's parent: decided by
-// planMapping's goroutine, taken by mapping.
-type idsPlan struct {
-	done chan struct{}
-	ids  idmap.Mapping
-	nest *stage.Nest
-	err  error
-}
-
-func (s *Supervisor) planMapping() *idsPlan {
-	p := &idsPlan{done: make(chan struct{})}
-	keepID := s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0
-	premapped := s.parentUserns != nil
-	go func() {
-		defer close(p.done)
-		p.ids = idmap.Detect()
-		if keepID {
-			if p.ids, p.err = p.ids.KeepID(uint32(os.Getuid()), uint32(os.Getgid())); p.err != nil {
-				return
-			}
-		}
-		if !premapped {
-			p.nest, p.err = stage.OpenNest(p.ids)
-		}
-	}()
-	return p
-}
-
-// close waits for the plan and lets its per-user namespace go (mapping
-// has passed it to the stage by then, or the pod failed before).
-func (p *idsPlan) close() {
-	<-p.done
-	if p.nest != nil {
-		p.nest.Close()
-		p.nest = nil
-	}
-}
-
 // mapping tells the pause's stage how to make the pod's user namespace,
 // as plan decided.
-func (s *Supervisor) mapping(ps *stage.PauseSetup, plan *idsPlan) error {
-	<-plan.done
-	if plan.err != nil {
-		return plan.err
+func (s *Supervisor) mapping(ps *stage.PauseSetup, plan *stage.MappingPlan) error {
+	ids, nest, err := plan.Wait()
+	if err != nil {
+		return err
 	}
-	s.ids = plan.ids
+	s.ids = ids
 	if s.ids.Notice != "" && s.Notices != nil {
 		fmt.Fprintf(s.Notices, "podctl: notice: %s\n", s.ids.Notice)
 	}
-	return ps.Userns(plan.nest)
+	return ps.Userns(nest)
 }
