@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -208,9 +209,13 @@ func WriteState(dir string, st *PodState) error {
 	return nil
 }
 
-// MarshalState is state.json's content for st.
+// MarshalState is state.json's content for st: json.MarshalIndent's,
+// written without encoding/json's per-type set-up (statejson.go).
 func MarshalState(st *PodState) ([]byte, error) {
-	b, err := json.MarshalIndent(st, "", "  ")
+	b, err := indentJSON(make([]byte, 0, 4096), reflect.ValueOf(st).Elem(), 0)
+	if errors.As(err, new(errUnsupported)) {
+		b, err = json.MarshalIndent(st, "", "  ")
+	}
 	if err != nil {
 		return nil, err
 	}
