@@ -265,7 +265,7 @@ func ReadStateFile(dir string) (*PodState, error) {
 	corrupt := func(err error) error {
 		return &CorruptError{Path: filepath.Join(dir, StateFile), Pod: filepath.Base(dir), Why: err.Error()}
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
+	if err := unmarshalState(b, &st); err != nil { // json.Unmarshal's result (statejsonread.go)
 		return nil, corrupt(err)
 	}
 	if err := validateState(&st, dir); err != nil {
