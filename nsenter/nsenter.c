@@ -187,7 +187,13 @@ static char *receive(const char *word, char *buf, size_t len, int *fd, int fd_op
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
 	errno = 0;
 	ssize_t n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-	if (n <= 0)
+	if (n == 0)
+		// End-of-file: podctl closed its end, having given this stage up
+		// (a start that failed before, whose error podctl reports). There
+		// is nobody to tell, and the user's stderr (podctl exec's) is no
+		// place for it.
+		_exit(1);
+	if (n < 0)
 		fail("waiting for '%s' from podctl", word);
 	buf[n] = '\0';
 	size_t wl = strlen(word);

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
@@ -52,6 +53,26 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 	if len(o.Args) == 0 {
 		return 0, fmt.Errorf("no command given: podctl exec POD -- CMD [ARG...]")
 	}
+	var rl relay
+	defer rl.close()
+	var stdio [3]*os.File
+	if o.TTY {
+		// The init replaces them with a pty of the container's own.
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return 0, err
+		}
+		rl.child = append(rl.child, null)
+		stdio = [3]*os.File{null, null, null}
+	} else {
+		var err error
+		if stdio, err = rl.streams(o.Stdin, o.Stdout, o.Stderr); err != nil {
+			return 0, fmt.Errorf("pod %s: %w", pod, err)
+		}
+	}
+	early := spawnJoinEarly(pod, stdio)
+	defer early.abort()
+
 	st, _, c, err := runningContainer(pod, o.Container, "exec")
 	if err != nil {
 		return 0, err
@@ -75,28 +96,19 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 	}
 	cfg.Tty = o.TTY
 
-	var rl relay
-	defer rl.close()
-	var stdio [3]*os.File
-	if o.TTY {
-		// The init replaces them with a pty of the container's own.
-		null, err := os.Open(os.DevNull)
-		if err != nil {
-			return 0, err
-		}
-		rl.child = append(rl.child, null)
-		stdio = [3]*os.File{null, null, null}
-	} else if stdio, err = rl.streams(o.Stdin, o.Stdout, o.Stderr); err != nil {
-		return 0, fmt.Errorf("%s: %w", where, err)
-	}
 	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
-	// The exec'd process counts against the container's limits: it is
-	// born in the container's cgroup.
-	var cgroupDir string
-	if st.Cgroup != "" {
-		cgroupDir = filepath.Join(st.Cgroup, c.Spec.Name)
+	var proc *stage.Proc
+	if j := early.take(st.Cgroup == ""); j != nil {
+		proc, err = j.Start(pidfd, stage.ExecFlags(st.Spec), 0, cfg)
+	} else {
+		// The exec'd process counts against the container's limits: it
+		// is born in the container's cgroup.
+		var cgroupDir string
+		if st.Cgroup != "" {
+			cgroupDir = filepath.Join(st.Cgroup, c.Spec.Name)
+		}
+		proc, err = stage.JoinContainer(st.Spec, c.Spec.Name, cgroupDir, pidfd, stdio, cfg)
 	}
-	proc, err := stage.JoinContainer(st.Spec, c.Spec.Name, cgroupDir, pidfd, stdio, cfg)
 	rl.closeChild()
 	if err != nil {
 		return 0, err
@@ -214,4 +226,65 @@ func runningContainer(pod, name, verb string) (*model.PodState, string, *model.C
 		return nil, "", nil, fmt.Errorf("container %s of pod %s is not running (%s); podctl %s needs a running container", c.Spec.Name, pod, c.StateWord(), verb)
 	}
 	return st, dir, c, nil
+}
+
+// earlyJoin is podctl exec's join stage started before the pod's state is
+// read: where pods have no cgroup (cgroup v2 is not the host's only
+// hierarchy, cgroups/mode.go), its exec (~2 ms here, during which Go's
+// fork/exec holds the thread that started it) runs on a goroutine while
+// the state is read and the command's plan made. Where they may have one,
+// the stage must be born in the container's cgroup, which only the state
+// names: it is started after, as before.
+type earlyJoin struct {
+	spawned chan spawnedJoin
+	taken   bool
+}
+
+type spawnedJoin struct {
+	j   *stage.Joiner
+	err error
+}
+
+// spawnJoinEarly starts the join stage now, if pods here have no cgroup;
+// nil otherwise.
+func spawnJoinEarly(pod string, stdio [3]*os.File) *earlyJoin {
+	if cgroups.DetectMode() == cgroups.Unified {
+		return nil
+	}
+	e := &earlyJoin{spawned: make(chan spawnedJoin, 1)}
+	go func() {
+		j, err := stage.SpawnJoin("podctl exec in pod "+pod, stdio, nil)
+		e.spawned <- spawnedJoin{j, err}
+	}()
+	return e
+}
+
+// take is the started stage, if there is one and usable is true (the
+// container has no cgroup); otherwise it is ended, and nil returned, so
+// that the caller starts one in the container's cgroup. Nil-safe.
+func (e *earlyJoin) take(usable bool) *stage.Joiner {
+	if e == nil || e.taken {
+		return nil
+	}
+	e.taken = true
+	r := <-e.spawned
+	if r.err != nil {
+		return nil // started again the usual way, which reports why not
+	}
+	if !usable {
+		r.j.Abort()
+		return nil
+	}
+	return r.j
+}
+
+// abort ends a started stage that was not taken (a failed exec); nil-safe.
+func (e *earlyJoin) abort() {
+	if e == nil || e.taken {
+		return
+	}
+	e.taken = true
+	if r := <-e.spawned; r.err == nil {
+		r.j.Abort()
+	}
 }
