@@ -45,6 +45,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -1032,8 +1033,14 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 	// shows the main thread's). The kernel keeps 15 bytes of it.
 	if (getenv("_PODCTL_SUPERVISE") != NULL)
 		prctl(PR_SET_NAME, "podctl-supervisor", 0, 0, 0);
-	if (stage == NULL)
+	if (stage == NULL) {
+		// The Go runtime starts its threads through cgo's pthread_create,
+		// and glibc gives each thread that calls malloc an arena of its
+		// own (mmap of 64 MB, mprotect, its first pages touched). C code
+		// barely allocates here: one arena will do.
+		mallopt(M_ARENA_MAX, 1);
 		return;
+	}
 	if (strcmp(stage, "keep") == 0)
 		podctl_keep(getenv("_PODCTL_KEEP_DIR")); // keeper.c; never returns
 	if (strcmp(stage, "netconf") == 0) {
