@@ -135,7 +135,7 @@ func Compile(prof *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 			return nil, err
 		}
 		for _, name := range sc.Names {
-			nr, ok := sysnums[name]
+			nr, ok := sysnums()[name]
 			if !ok {
 				continue // not a call of this architecture, as libseccomp skips it
 			}
@@ -287,7 +287,7 @@ var hot = []string{"read", "write", "futex", "epoll_pwait", "epoll_wait", "recvf
 var hotRank = sync.OnceValue(func() map[uint32]int {
 	m := make(map[uint32]int, len(hot))
 	for i, name := range hot {
-		m[sysnums[name]] = len(hot) - i
+		m[sysnums()[name]] = len(hot) - i
 	}
 	return m
 })
