@@ -56,22 +56,19 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 	var rl relay
 	defer rl.close()
 	var stdio [3]*os.File
-	if o.TTY {
-		// The init replaces them with a pty of the container's own.
-		null, err := os.Open(os.DevNull)
-		if err != nil {
-			return 0, err
-		}
-		rl.child = append(rl.child, null)
-		stdio = [3]*os.File{null, null, null}
-	} else {
-		var err error
-		if stdio, err = rl.streams(o.Stdin, o.Stdout, o.Stderr); err != nil {
+	var err error
+	// The join stage may start before the pod's state is read (earlyJoin)
+	// when its stdio is ready then; a stdin relayed by a copier is not
+	// started before the pod is known to be there (podctl-cri's streams).
+	streamsFirst := o.TTY || o.Stdin == nil
+	var early *earlyJoin
+	if streamsFirst {
+		if stdio, err = execStdio(&rl, o); err != nil {
 			return 0, fmt.Errorf("pod %s: %w", pod, err)
 		}
+		early = spawnJoinEarly(pod, stdio)
+		defer early.abort()
 	}
-	early := spawnJoinEarly(pod, stdio)
-	defer early.abort()
 
 	st, _, c, err := runningContainer(pod, o.Container, "exec")
 	if err != nil {
@@ -95,6 +92,11 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 		return 0, fmt.Errorf("%s: %w", where, err)
 	}
 	cfg.Tty = o.TTY
+	if !streamsFirst {
+		if stdio, err = execStdio(&rl, o); err != nil {
+			return 0, fmt.Errorf("%s: %w", where, err)
+		}
+	}
 
 	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 	var proc *stage.Proc
@@ -123,6 +125,21 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 		return code, fmt.Errorf("%s: %w", where, ctx.Err())
 	}
 	return code, err
+}
+
+// execStdio is the stdio the join stage hands the command: /dev/null with
+// a tty (the init replaces it with a pty of the container's own, relayed
+// later), else the caller's streams, relayed where they must be.
+func execStdio(rl *relay, o ExecOptions) ([3]*os.File, error) {
+	if o.TTY {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return [3]*os.File{}, err
+		}
+		rl.child = append(rl.child, null)
+		return [3]*os.File{null, null, null}, nil
+	}
+	return rl.streams(o.Stdin, o.Stdout, o.Stderr)
 }
 
 // relay copies between podctl's standard streams and the command's.
@@ -253,7 +270,7 @@ func spawnJoinEarly(pod string, stdio [3]*os.File) *earlyJoin {
 	}
 	e := &earlyJoin{spawned: make(chan spawnedJoin, 1)}
 	go func() {
-		j, err := stage.SpawnJoin("podctl exec in pod "+pod, stdio, nil)
+		j, err := stage.SpawnExecJoin(pod, stdio)
 		e.spawned <- spawnedJoin{j, err}
 	}()
 	return e

@@ -25,14 +25,27 @@ import (
 // own value. Unlike it, the reader stops at the first error (the state is
 // then corrupt either way), and says where.
 
-// maxSkipDepth bounds the nesting of a value skipped (an unknown key's):
-// encoding/json's own limit.
-const maxSkipDepth = 10000
+// maxDepth bounds the nesting of the whole document: encoding/json's own
+// limit (its scanner's maxNestingDepth).
+const maxDepth = 10000
 
 type stateReader struct {
 	b []byte
 	i int
+	// depth: the objects and arrays open at r.i, the whole document's,
+	// which encoding/json bounds at maxDepth.
+	depth int
 }
+
+// enter and leave count an object or array opened and closed.
+func (r *stateReader) enter() error {
+	if r.depth++; r.depth > maxDepth {
+		return r.errorf("nested too deep")
+	}
+	return nil
+}
+
+func (r *stateReader) leave() { r.depth-- }
 
 // unmarshalState fills v (a pointer) from b.
 func unmarshalState(b []byte, v any) error {
@@ -70,7 +83,7 @@ func (r *stateReader) peek() byte {
 }
 
 func (r *stateReader) literal(word string) bool {
-	if strings.HasPrefix(string(r.b[r.i:]), word) {
+	if len(r.b)-r.i >= len(word) && string(r.b[r.i:r.i+len(word)]) == word { // no copy: a comparison
 		r.i += len(word)
 		return true
 	}
@@ -155,6 +168,10 @@ func (r *stateReader) object(v reflect.Value) error {
 	if r.peek() != '{' {
 		return r.mismatch(v)
 	}
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.leave()
 	r.i++
 	var fields []jsonField
 	if v.Kind() == reflect.Struct {
@@ -245,6 +262,10 @@ func (r *stateReader) array(v reflect.Value) error {
 	if r.peek() != '[' {
 		return r.mismatch(v)
 	}
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.leave()
 	r.i++
 	v.SetLen(0)
 	if r.peek() == ']' {
@@ -399,7 +420,8 @@ func (r *stateReader) str() (string, error) {
 				}
 				i += 5
 				if utf16.IsSurrogate(r1) {
-					if r2, ok := hex4(b, i+1); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					// i is at the second escape's backslash, if there is one.
+					if r2, ok := hex4(b, i+2); ok && b[i] == '\\' && b[i+1] == 'u' {
 						if dec := utf16.DecodeRune(r1, r2); dec != utf8.RuneError {
 							r1 = dec
 							i += 6
@@ -450,20 +472,21 @@ func hex4(b []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// skip passes over one value, checking its syntax, nested at most
-// maxSkipDepth deep (with a stack of the open containers, not recursion).
+// skip passes over one value, checking its syntax, the document nested at
+// most maxDepth deep (with a stack of the open containers, not recursion).
 func (r *stateReader) skip() error {
 	var open []byte // '{' or '[' for each container we are in
 	for {
 		// A value.
 		switch c := r.peek(); c {
 		case '{', '[':
-			if len(open) >= maxSkipDepth {
-				return r.errorf("nested too deep")
+			if err := r.enter(); err != nil {
+				return err
 			}
 			r.i++
 			if end := closer(c); r.peek() == end {
 				r.i++
+				r.leave()
 				break
 			}
 			open = append(open, c)
@@ -496,6 +519,7 @@ func (r *stateReader) skip() error {
 			if c == closer(top) {
 				r.i++
 				open = open[:len(open)-1]
+				r.leave()
 				continue
 			}
 			if c != ',' {

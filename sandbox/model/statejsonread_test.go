@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -57,6 +58,8 @@ func TestReadStateAsEncodingJSON(t *testing.T) {
 		`{"SPEC":{"Name":"a"},"phase":"Running","bootid":"x"}`,
 		`{"spec":{"name":"a","name":"b"},"unknown":{"deep":[1,2,{"x":[true,false,null,"s\u00e9\ud83d\udca1"]}],"n":-1.5e3}}`,
 		`{"phase":"\ud800 lone, \u00e9, \/ \b\f\n\r\t \"q\" \\"}`,
+		`{"phase":"\ud83d\ude00 a pair, \uD83D\uDE00 upper, \ud83d\u0041 broken, \ud83d\", \ude00 low alone"}`,
+		`{"spec":{"labels":{"\ud83d\udca1":"\ud83d\udca1"}}}`,
 		"{\"phase\":\"invalid \xff utf-8\"}",
 		`{"pause":{"pid":2147483648000000000000},"phase":"x"}`,
 		`{"pause":{"pid":1.5}}`,
@@ -94,10 +97,12 @@ func TestReadStateAsEncodingJSON(t *testing.T) {
 	} {
 		decodeBoth(t, in, []byte(in))
 	}
-	deep := `{"unknown":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
-	var st PodState
-	if unmarshalState([]byte(deep), &st) == nil {
-		t.Errorf("a skipped value nested 10001 deep was accepted")
+	// encoding/json's limit is the whole document's depth: 10,000.
+	for _, n := range []int{9998, 9999, 10000} {
+		deep := `{"unknown":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+		decodeBoth(t, fmt.Sprintf("an unknown value %d deep", n), []byte(deep))
+		deep = `{"created":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+		decodeBoth(t, fmt.Sprintf("a time %d deep", n), []byte(deep))
 	}
 }
 
@@ -128,5 +133,21 @@ func TestReadStateDamaged(t *testing.T) {
 				return
 			}
 		}
+	}
+}
+
+// TestReadStateLinear: reading a literal (true, false, null) copies
+// nothing, so a state with many of them is read in time linear in its
+// size: the allocations of a read do not grow with the literals' number.
+func TestReadStateLinear(t *testing.T) {
+	many := []byte(`{"unknown":[` + strings.Repeat("true,false,null,", 2000) + `true],"phase":"x"}`)
+	allocs := testing.AllocsPerRun(5, func() {
+		var st PodState
+		if err := unmarshalState(many, &st); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 20 {
+		t.Errorf("reading 6,001 literals took %.0f allocations: a literal copies the input", allocs)
 	}
 }

@@ -153,9 +153,20 @@ type Joiner struct {
 	NodeMounts *os.File
 }
 
+// SpawnExecJoin starts a join stage for podctl exec in pod before the
+// container is known (sandbox/exec.go, earlyJoin), outside any cgroup.
+func SpawnExecJoin(pod string, stdio [3]*os.File) (*Joiner, error) {
+	return spawnJoin("the exec stage in pod "+pod, stdio, nil)
+}
+
 // SpawnJoin starts the join stage of container name; its workload will have
 // stdio as standard input, output and error.
 func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
+	return spawnJoin("container "+name, stdio, cgroup)
+}
+
+// spawnJoin starts a join stage; what names it in errors.
+func spawnJoin(what string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error) {
 	cmd := &forkexec.Cmd{
 		Path:   SelfExe,
 		Args:   []string{"podctl-join"},
@@ -164,7 +175,7 @@ func SpawnJoin(name string, stdio [3]*os.File, cgroup *os.File) (*Joiner, error)
 		Stdout: stdio[1],
 		Stderr: stdio[2],
 	}
-	proc, sock, err := SpawnStage("container "+name, cmd, cgroup, true)
+	proc, sock, err := SpawnStage(what, cmd, cgroup, true)
 	if err != nil {
 		return nil, err
 	}

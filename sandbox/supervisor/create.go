@@ -132,11 +132,9 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *stage.MappingPl
 	}
 	// While the setuid helpers map the ids (~5 ms each here, side by
 	// side), or the stage forks the pause: what does not need the pause,
-	// the first runs' plans, and the state's JSON encoder (encoding/json
-	// builds a type's encoder by reflection on its first use, ~1.5-3 ms
-	// here for PodState; save then takes ~0.2 ms once the pause is known).
-	// (On a goroutine of its own from the start, the encoder's build only
-	// competed with the stages for this machine's two CPUs: no faster.)
+	// the first runs' plans, and a first marshal of the state, which makes
+	// its writer's field lists (sandbox/model/statejson.go), so that save,
+	// once the pause is known, only writes.
 	meanwhile := func() {
 		for _, r := range runs {
 			s.planRun(r)
