@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/sandbox/idmap"
+	"github.com/podctl/podctl/sandbox/plainjson"
 
 	"golang.org/x/sys/unix"
 )
@@ -210,17 +210,19 @@ func WriteState(dir string, st *PodState) error {
 }
 
 // MarshalState is state.json's content for st: json.MarshalIndent's,
-// written without encoding/json's per-type set-up (statejson.go).
+// written without encoding/json's per-type set-up (sandbox/plainjson).
 func MarshalState(st *PodState) ([]byte, error) {
-	b, err := indentJSON(make([]byte, 0, 4096), reflect.ValueOf(st).Elem(), 0)
-	if errors.As(err, new(errUnsupported)) {
-		b, err = json.MarshalIndent(st, "", "  ")
-	}
+	b, err := plainjson.MarshalIndent(st)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
 }
+
+// PrepareStateJSON makes what writing and reading a state first needs
+// (plainjson's field lists), ahead of the hot path (a new pod's
+// supervisor, while its pause is made).
+func PrepareStateJSON() { plainjson.Prepare(reflect.TypeFor[PodState]()) }
 
 // ReadState reads the state of pod name (or id).
 func ReadState(name string) (*PodState, string, error) {
@@ -265,7 +267,7 @@ func ReadStateFile(dir string) (*PodState, error) {
 	corrupt := func(err error) error {
 		return &CorruptError{Path: filepath.Join(dir, StateFile), Pod: filepath.Base(dir), Why: err.Error()}
 	}
-	if err := unmarshalState(b, &st); err != nil { // json.Unmarshal's result (statejsonread.go)
+	if err := plainjson.Unmarshal(b, &st); err != nil { // json.Unmarshal's result, sandbox/plainjson
 		return nil, corrupt(err)
 	}
 	if err := validateState(&st, dir); err != nil {

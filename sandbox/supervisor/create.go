@@ -132,14 +132,14 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *stage.MappingPl
 	}
 	// While the setuid helpers map the ids (~5 ms each here, side by
 	// side), or the stage forks the pause: what does not need the pause,
-	// the first runs' plans, and a first marshal of the state, which makes
-	// its writer's field lists (sandbox/model/statejson.go), so that save,
-	// once the pause is known, only writes.
+	// the first runs' plans, and the state writer's field lists
+	// (sandbox/plainjson), so that save, once the pause is known, only
+	// writes.
 	meanwhile := func() {
 		for _, r := range runs {
 			s.planRun(r)
 		}
-		model.MarshalState(s.St)
+		model.PrepareStateJSON()
 	}
 	if s.pause, err = ps.Finish(s.St.Spec.Hostname, s.ids, meanwhile); err != nil {
 		abortFirst()

@@ -22,7 +22,8 @@ var layers = [][]string{
 	{"sandbox/forkexec"},
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
 	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "version", "cmd/internal/clidoc",
-		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire"},
+		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire",
+		"sandbox/plainjson"},
 	{"images/store", "sandbox/idmap", "netsetup/netproc", "cmd/internal/cliargs"},
 	// The pod model and its state on disk.
 	{"sandbox/model"},

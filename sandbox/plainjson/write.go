@@ -1,4 +1,4 @@
-package model
+package plainjson
 
 import (
 	"encoding/json"
@@ -6,96 +6,21 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 )
 
-// state.json's writer. It writes exactly what json.MarshalIndent(v, "",
-// "  ") writes (statejson_test.go compares the two on a state with every
-// field set), for the kinds a PodState is made of: structs with json tags
-// ("name" and omitempty) and untagged embedded structs, strings, booleans,
-// integers, pointers, slices, string-keyed maps and json.Marshalers
-// (time.Time). Anything else makes it fall back to encoding/json.
-//
-// Why not encoding/json: it builds each type's encoder by reflection on
-// the type's first use in a process (typeFields: every field's name in
-// four escapings, sorted twice, dominance maps), ~1.5-2.5 ms and ~45 fresh
-// pages here for PodState's 31 types and ~210 fields. Every podctl run
-// pays it once, on the path to the workload: the state is on record before
-// the workload runs. This writer keeps one short list per struct type.
+// UnsupportedError: a kind the writer does not write (a float, bytes, an
+// interface, a map not keyed by strings...). A caller's test that fills
+// its whole type graph meets it before any user does.
+type UnsupportedError struct{ Type reflect.Type }
 
-// errUnsupported: a kind this writer does not write (MarshalState falls
-// back to encoding/json).
-type errUnsupported struct{ t reflect.Type }
-
-func (e errUnsupported) Error() string { return "state.json writer: unsupported type " + e.t.String() }
-
-// jsonField is a struct field as encoding/json names it.
-type jsonField struct {
-	name      string
-	index     []int // through untagged embedded structs
-	omitEmpty bool
+func (e UnsupportedError) Error() string {
+	return "plainjson: cannot write " + e.Type.String() + " (extend sandbox/plainjson)"
 }
 
-var (
-	jsonFieldsMu sync.Mutex
-	jsonFieldsOf = map[reflect.Type][]jsonField{}
-)
-
-// fieldsOf lists t's encoded fields in encoding/json's order: declaration
-// order, an untagged embedded struct's fields in its place. (encoding/json
-// also resolves two fields of one name at different depths; no state type
-// has such a pair, and the test would see one.)
-func fieldsOf(t reflect.Type) []jsonField {
-	jsonFieldsMu.Lock()
-	defer jsonFieldsMu.Unlock()
-	if fs, ok := jsonFieldsOf[t]; ok {
-		return fs
-	}
-	var fs []jsonField
-	var walk func(t reflect.Type, index []int)
-	walk = func(t reflect.Type, index []int) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag, hasTag := f.Tag.Lookup("json")
-			at := append(slices.Clip(index), i)
-			if f.Anonymous && !hasTag && f.Type.Kind() == reflect.Struct {
-				walk(f.Type, at)
-				continue
-			}
-			if !f.IsExported() || tag == "-" {
-				continue
-			}
-			name, opts, _ := cutComma(tag)
-			if name == "" {
-				name = f.Name
-			}
-			fs = append(fs, jsonField{name: name, index: at, omitEmpty: hasOption(opts, "omitempty")})
-		}
-	}
-	walk(t, nil)
-	jsonFieldsOf[t] = fs
-	return fs
-}
-
-func cutComma(s string) (before, after string, found bool) {
-	for i := range len(s) {
-		if s[i] == ',' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
-}
-
-func hasOption(opts, want string) bool {
-	for opts != "" {
-		var o string
-		o, opts, _ = cutComma(opts)
-		if o == want {
-			return true
-		}
-	}
-	return false
+// MarshalIndent is json.MarshalIndent(v, "", "  "), for the kinds above.
+func MarshalIndent(v any) ([]byte, error) {
+	return indentJSON(make([]byte, 0, 4096), reflect.ValueOf(v), 0)
 }
 
 // isEmpty is omitempty's test (encoding/json's isEmptyValue).
@@ -130,7 +55,7 @@ func indentJSON(b []byte, v reflect.Value, depth int) ([]byte, error) {
 		if len(raw) > 0 && raw[0] == '"' && isPlainString(raw) {
 			return append(b, raw...), nil // time.Time's: nothing to re-indent
 		}
-		return b, errUnsupported{t}
+		return b, UnsupportedError{t}
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -148,7 +73,7 @@ func indentJSON(b []byte, v reflect.Value, depth int) ([]byte, error) {
 		return indentJSON(b, v.Elem(), depth)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return b, errUnsupported{t} // encoding/json writes base64
+			return b, UnsupportedError{t} // encoding/json writes base64
 		}
 		if v.IsNil() {
 			return append(b, "null"...), nil
@@ -170,7 +95,7 @@ func indentJSON(b []byte, v reflect.Value, depth int) ([]byte, error) {
 		return append(newline(b, depth), ']'), nil
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || t.Key().PkgPath() != "" {
-			return b, errUnsupported{t}
+			return b, UnsupportedError{t}
 		}
 		if v.IsNil() {
 			return append(b, "null"...), nil
@@ -223,7 +148,7 @@ func indentJSON(b []byte, v reflect.Value, depth int) ([]byte, error) {
 		}
 		return append(newline(b, depth), '}'), nil
 	}
-	return b, errUnsupported{t}
+	return b, UnsupportedError{t}
 }
 
 func newline(b []byte, depth int) []byte {

@@ -1,4 +1,4 @@
-package model
+package plainjson
 
 import (
 	"encoding/json"
@@ -11,45 +11,15 @@ import (
 	"unicode/utf8"
 )
 
-// state.json's reader, the writer's other half (statejson.go): it fills a
-// PodState as json.Unmarshal would (statejsonread_test.go compares the
-// two on the state with every field set and on thousands of damaged
-// copies of it), without encoding/json's per-type set-up, which every
-// podctl exec, ps or logs would otherwise pay (~57 fresh pages here)
-// before it can find its pod.
-//
-// As json.Unmarshal: an object key matches a field's name exactly, else
-// regardless of case; unknown keys are skipped; null leaves a value alone
-// but empties a pointer, slice or map; [] gives an empty slice; a number
-// must fit its integer field; a json.Unmarshaler (time.Time) reads its
-// own value. Unlike it, the reader stops at the first error (the state is
-// then corrupt either way), and says where.
-
-// maxDepth bounds the nesting of the whole document: encoding/json's own
-// limit (its scanner's maxNestingDepth).
-const maxDepth = 10000
-
-type stateReader struct {
-	b []byte
-	i int
-	// depth: the objects and arrays open at r.i, the whole document's,
-	// which encoding/json bounds at maxDepth.
-	depth int
-}
-
-// enter and leave count an object or array opened and closed.
-func (r *stateReader) enter() error {
-	if r.depth++; r.depth > maxDepth {
-		return r.errorf("nested too deep")
-	}
-	return nil
-}
-
-func (r *stateReader) leave() { r.depth-- }
-
-// unmarshalState fills v (a pointer) from b.
-func unmarshalState(b []byte, v any) error {
-	r := &stateReader{b: b}
+// Unmarshal fills v (a pointer) from b as json.Unmarshal does, for the
+// kinds MarshalIndent writes: an object key matches a field's name
+// exactly, else regardless of case; unknown keys are skipped; null leaves
+// a value alone but empties a pointer, slice or map; [] gives an empty
+// slice; a number must fit its integer field; a json.Unmarshaler
+// (time.Time) reads its own value; a document nests at most 10,000 deep.
+// Unlike json.Unmarshal, it stops at the first error, and says where.
+func Unmarshal(b []byte, v any) error {
+	r := &reader{b: b}
 	if err := r.value(reflect.ValueOf(v).Elem()); err != nil {
 		return err
 	}
@@ -59,11 +29,60 @@ func unmarshalState(b []byte, v any) error {
 	return nil
 }
 
-func (r *stateReader) errorf(format string, args ...any) error {
-	return fmt.Errorf("state.json, byte %d: %s", r.i, fmt.Sprintf(format, args...))
+// maxDepth bounds the nesting of the whole document: encoding/json's own
+// limit (its scanner's maxNestingDepth).
+const maxDepth = 10000
+
+type reader struct {
+	b []byte
+	i int
+	// depth: the objects and arrays open at r.i, the whole document's,
+	// which encoding/json bounds at maxDepth.
+	depth int
 }
 
-func (r *stateReader) ws() {
+// enter and leave count an object or array opened and closed.
+func (r *reader) enter() error {
+	if r.depth++; r.depth > maxDepth {
+		return r.errorf("nested too deep")
+	}
+	return nil
+}
+
+func (r *reader) leave() { r.depth-- }
+
+// next reads what follows a member of the object or array that end
+// closes: ',' (another member follows: true) or end.
+func (r *reader) next(end byte) (bool, error) {
+	switch r.peek() {
+	case ',':
+		r.i++
+		return true, nil
+	case end:
+		r.i++
+		return false, nil
+	}
+	return false, r.errorf("expected ',' or '%c'", end)
+}
+
+// open reads c, the opening of the object or array v is read from (the
+// caller defers leave).
+func (r *reader) open(c byte, v reflect.Value) error {
+	if r.peek() != c {
+		return r.mismatch(v)
+	}
+	if err := r.enter(); err != nil {
+		return err
+	}
+	r.i++
+	return nil
+}
+
+func (r *reader) errorf(format string, args ...any) error {
+	return fmt.Errorf("json, byte %d: %s", r.i, fmt.Sprintf(format, args...))
+}
+
+func (r *reader) ws() {
 	for r.i < len(r.b) {
 		switch r.b[r.i] {
 		case ' ', '\t', '\n', '\r':
@@ -75,14 +94,14 @@ func (r *stateReader) ws() {
 }
 
 // peek is the next byte that is not white space, 0 at the end.
-func (r *stateReader) peek() byte {
+func (r *reader) peek() byte {
 	if r.ws(); r.i < len(r.b) {
 		return r.b[r.i]
 	}
 	return 0
 }
 
-func (r *stateReader) literal(word string) bool {
+func (r *reader) literal(word string) bool {
 	if len(r.b)-r.i >= len(word) && string(r.b[r.i:r.i+len(word)]) == word { // no copy: a comparison
 		r.i += len(word)
 		return true
@@ -93,7 +112,7 @@ func (r *stateReader) literal(word string) bool {
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
 // value reads one value into v.
-func (r *stateReader) value(v reflect.Value) error {
+func (r *reader) value(v reflect.Value) error {
 	c := r.peek()
 	if c == 'n' {
 		if !r.literal("null") {
@@ -117,7 +136,7 @@ func (r *stateReader) value(v reflect.Value) error {
 			return err
 		}
 		if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(r.b[start:r.i]); err != nil {
-			return fmt.Errorf("state.json, byte %d: %w", start, err)
+			return fmt.Errorf("json, byte %d: %w", start, err)
 		}
 		return nil
 	}
@@ -159,20 +178,16 @@ func (r *stateReader) value(v reflect.Value) error {
 }
 
 // mismatch: the value at r.i is not of v's kind.
-func (r *stateReader) mismatch(v reflect.Value) error {
+func (r *reader) mismatch(v reflect.Value) error {
 	return r.errorf("a %s cannot hold this value", v.Type())
 }
 
 // object reads {...} into a struct or a string-keyed map.
-func (r *stateReader) object(v reflect.Value) error {
-	if r.peek() != '{' {
-		return r.mismatch(v)
-	}
-	if err := r.enter(); err != nil {
+func (r *reader) object(v reflect.Value) error {
+	if err := r.open('{', v); err != nil {
 		return err
 	}
 	defer r.leave()
-	r.i++
 	var fields []jsonField
 	if v.Kind() == reflect.Struct {
 		fields = fieldsOf(v.Type())
@@ -212,14 +227,8 @@ func (r *stateReader) object(v reflect.Value) error {
 		} else if err := r.skip(); err != nil {
 			return err
 		}
-		switch r.peek() {
-		case ',':
-			r.i++
-		case '}':
-			r.i++
-			return nil
-		default:
-			return r.errorf("expected ',' or '}' in an object")
+		if more, err := r.next('}'); !more {
+			return err
 		}
 	}
 }
@@ -258,15 +267,11 @@ func fieldFor(v reflect.Value, index []int) (reflect.Value, error) {
 }
 
 // array reads [...] into a slice.
-func (r *stateReader) array(v reflect.Value) error {
-	if r.peek() != '[' {
-		return r.mismatch(v)
-	}
-	if err := r.enter(); err != nil {
+func (r *reader) array(v reflect.Value) error {
+	if err := r.open('[', v); err != nil {
 		return err
 	}
 	defer r.leave()
-	r.i++
 	v.SetLen(0)
 	if r.peek() == ']' {
 		r.i++
@@ -286,21 +291,15 @@ func (r *stateReader) array(v reflect.Value) error {
 		if err := r.value(v.Index(n)); err != nil {
 			return err
 		}
-		switch r.peek() {
-		case ',':
-			r.i++
-		case ']':
-			r.i++
-			return nil
-		default:
-			return r.errorf("expected ',' or ']' in an array")
+		if more, err := r.next(']'); !more {
+			return err
 		}
 	}
 }
 
 // integer reads a number into an integer of v's kind; like encoding/json,
 // one with a fraction or exponent, or out of range, is refused.
-func (r *stateReader) integer(v reflect.Value) error {
+func (r *reader) integer(v reflect.Value) error {
 	start := r.i
 	if err := r.number(); err != nil {
 		return err
@@ -310,13 +309,13 @@ func (r *stateReader) integer(v reflect.Value) error {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, err := strconv.ParseInt(lit, 10, 64)
 		if err != nil || v.OverflowInt(n) {
-			return fmt.Errorf("state.json, byte %d: %s does not fit a %s", start, lit, v.Type())
+			return fmt.Errorf("json, byte %d: %s does not fit a %s", start, lit, v.Type())
 		}
 		v.SetInt(n)
 	default:
 		n, err := strconv.ParseUint(lit, 10, 64)
 		if err != nil || v.OverflowUint(n) {
-			return fmt.Errorf("state.json, byte %d: %s does not fit a %s", start, lit, v.Type())
+			return fmt.Errorf("json, byte %d: %s does not fit a %s", start, lit, v.Type())
 		}
 		v.SetUint(n)
 	}
@@ -324,7 +323,7 @@ func (r *stateReader) integer(v reflect.Value) error {
 }
 
 // number passes over a JSON number (RFC 8259, section 6).
-func (r *stateReader) number() error {
+func (r *reader) number() error {
 	b, i := r.b, r.i
 	digits := func() bool {
 		s := i
@@ -365,7 +364,7 @@ func (r *stateReader) number() error {
 
 // str reads a JSON string at r.i (its opening quote), unescaped; invalid
 // UTF-8 and lone surrogates become U+FFFD, as in encoding/json.
-func (r *stateReader) str() (string, error) {
+func (r *reader) str() (string, error) {
 	b := r.b
 	i := r.i + 1
 	// The common case: nothing to unescape.
@@ -474,7 +473,7 @@ func hex4(b []byte, i int) (rune, bool) {
 
 // skip passes over one value, checking its syntax, the document nested at
 // most maxDepth deep (with a stack of the open containers, not recursion).
-func (r *stateReader) skip() error {
+func (r *reader) skip() error {
 	var open []byte // '{' or '[' for each container we are in
 	for {
 		// A value.
@@ -544,7 +543,7 @@ func closer(open byte) byte {
 }
 
 // key reads an object's key and its colon.
-func (r *stateReader) key() error {
+func (r *reader) key() error {
 	if r.peek() != '"' {
 		return r.errorf("expected an object key")
 	}
