@@ -1,12 +1,11 @@
 # podctl: build, test, lint, demo, bench. `make help` lists the targets.
 GO      ?= go
-# urfave_cli_no_docs drops the CLI library's markdown renderer (half a
-# millisecond of every start-up); osusergo and netgo keep the static binary
+# osusergo and netgo keep the static binary
 # free of glibc's NSS, so it needs no shared library at run time. The
 # exclude_graphdriver_* and containers_image_openpgp tags build
 # containers-storage and containers/image without C libraries (btrfs,
 # devicemapper, gpgme), as podman's static builds do.
-TAGS    := urfave_cli_no_docs,osusergo,netgo,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
+TAGS    := osusergo,netgo,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
 # One version in every binary (package version): git describe of the tree.
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 XVERSION := -X github.com/podctl/podctl/version.Version=$(VERSION)

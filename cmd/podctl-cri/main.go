@@ -19,13 +19,13 @@ import (
 	"os/signal"
 	"path/filepath"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/cri"
 	"github.com/podctl/podctl/cri/cninet"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/version"
-	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,13 +44,11 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
-		Name:            "podctl",
-		Usage:           "podctl's CRI server",
-		HideHelpCommand: true,
-		Commands:        []*cli.Command{criCommand()},
-		ExitErrHandler:  func(*cli.Context, error) {},
-	}))
+	return cliargs.Versioned(&cli.App{
+		Name:     "podctl",
+		Usage:    "podctl's CRI server",
+		Commands: []*cli.Command{criCommand()},
+	})
 }
 
 func criCommand() *cli.Command {

@@ -10,9 +10,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/images/store"
-	"github.com/urfave/cli/v2"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
 	ociarchive "go.podman.io/image/v5/oci/archive"

@@ -17,8 +17,8 @@ import (
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/sirupsen/logrus"
-	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
 )
 
@@ -53,13 +53,11 @@ func authFlag() cli.Flag {
 
 // newApp is podctl-image's command line.
 func newApp() *cli.App {
-	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
-		Name:            "podctl-image",
-		Usage:           "podctl's image transports",
-		HideHelpCommand: true,
+	return cliargs.Versioned(&cli.App{
+		Name:  "podctl-image",
+		Usage: "podctl's image transports",
 		Commands: []*cli.Command{pullCommand(), loadCommand(), pushCommand(), loginCommand(), logoutCommand(),
 			// podctl image pull|load|push
 			{Name: "image", Usage: "pull, load and push, as podctl image subcommands", Subcommands: []*cli.Command{pullCommand(), loadCommand(), pushCommand()}}},
-		ExitErrHandler: func(*cli.Context, error) {},
-	}))
+	})
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/images/store"
-	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/manifest"

@@ -12,10 +12,10 @@ import (
 
 	"github.com/podctl/podctl/sandbox/model"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/kube"
 	"github.com/podctl/podctl/netsetup"
-	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )

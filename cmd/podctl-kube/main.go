@@ -17,9 +17,9 @@ import (
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/images"
-	"github.com/urfave/cli/v2"
 )
 
 // usageError is a mistake in the command line or the manifest.
@@ -77,11 +77,9 @@ func reorder(app *cli.App, args []string) []string {
 
 // newApp is podctl-kube's command line.
 func newApp() *cli.App {
-	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
-		Name:            "podctl",
-		Usage:           "podctl's Kubernetes manifests",
-		HideHelpCommand: true,
-		Commands:        kubeCommands(),
-		ExitErrHandler:  func(*cli.Context, error) {},
-	}))
+	return cliargs.Versioned(&cli.App{
+		Name:     "podctl",
+		Usage:    "podctl's Kubernetes manifests",
+		Commands: kubeCommands(),
+	})
 }

@@ -9,9 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/images/store"
-	"github.com/urfave/cli/v2"
 	"go.podman.io/storage"
 )
 

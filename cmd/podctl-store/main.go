@@ -23,11 +23,11 @@ import (
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
 	"github.com/podctl/podctl/images/store"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/sirupsen/logrus"
-	"github.com/urfave/cli/v2"
 	"go.podman.io/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
 )
@@ -68,11 +68,9 @@ func main() {
 
 // newApp is podctl-store's command line.
 func newApp() *cli.App {
-	return cliargs.WithCachedNames(cliargs.Versioned(&cli.App{
-		Name:            "podctl-store",
-		Usage:           "podctl's image store",
-		HideHelpCommand: true,
-		Commands:        []*cli.Command{imagesCommand(), imageCommand(), rmiCommand()},
-		ExitErrHandler:  func(*cli.Context, error) {},
-	}))
+	return cliargs.Versioned(&cli.App{
+		Name:     "podctl-store",
+		Usage:    "podctl's image store",
+		Commands: []*cli.Command{imagesCommand(), imageCommand(), rmiCommand()},
+	})
 }

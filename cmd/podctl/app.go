@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/cmd/internal/cliargs"
 	"github.com/podctl/podctl/sandbox"
-	"github.com/urfave/cli/v2"
 )
 
 // usageError is a mistake on the command line.
@@ -24,14 +24,8 @@ func newApp() *app {
 	a.cli = cliargs.Versioned(&cli.App{
 		Name:  "podctl",
 		Usage: "rootless Kubernetes-style pods, built directly on Linux namespaces",
-		// One error message, printed once by main, instead of urfave's
-		// usage dump.
-		OnUsageError: func(c *cli.Context, err error, sub bool) error {
-			return usageError{fmt.Errorf("%v (see podctl --help)", err)}
-		},
-		HideHelpCommand: true,
 		// A value is taken whole: -e K=a,b sets K to "a,b", and --mount's
-		// comma-separated fields reach ParseMount (urfave would split them).
+		// comma-separated fields reach ParseMount (unsplit).
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			a.runCommand(), podCommand(), psCommand(), inspectCommand(), logsCommand(),
@@ -55,14 +49,9 @@ func newApp() *app {
 			c.Before = explainOn
 		}
 	}
-	cliargs.CacheFlagNames(a.cli.Commands)
 	for _, c := range a.cli.Commands {
 		// -it for -i -t, as docker, podman and kubectl accept.
 		c.UseShortOptionHandling = true
-		name := c.Name
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return usageError{fmt.Errorf("%s: %v (see podctl %s --help)", name, err, name)}
-		}
 	}
 	return a
 }

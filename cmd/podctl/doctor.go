@@ -8,7 +8,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 func (a *app) doctorCommand() *cli.Command {

@@ -7,7 +7,7 @@ import (
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/termio"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 func (a *app) execCommand() *cli.Command {

@@ -4,8 +4,8 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
-	"github.com/urfave/cli/v2"
 )
 
 // The image commands are podctl-store's (the store: images, rmi, image

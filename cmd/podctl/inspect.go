@@ -8,7 +8,7 @@ import (
 
 	"github.com/podctl/podctl/sandbox/model"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 func inspectCommand() *cli.Command {

@@ -8,7 +8,7 @@ import (
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +95,7 @@ func waitCommand() *cli.Command {
 			}
 			st, err := sandbox.Wait(c.Context, pod, w, c.Duration("timeout"))
 			if errors.Is(err, sandbox.ErrWaitTimeout) {
-				return cli.Exit("podctl: "+err.Error(), 1)
+				return cli.Exit(err.Error(), 1)
 			}
 			if err != nil {
 				return err

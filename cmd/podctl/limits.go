@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/podctl/podctl/cgroups"
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 // limitFlags are the cgroup v2 limits of a container (run) or of a whole

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/podctl/podctl/cgroups"
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/urfave/cli/v2"
 )
 
 // logFlags set a new pod's log rotation, as the kubelet's

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/sandbox"
 	"github.com/podctl/podctl/sandbox/model"
 )
@@ -24,10 +25,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		var ee *model.ExecError
+		var xe *cli.ExitError
 		var ue usageError
 		switch {
 		case errors.As(err, &ee):
 			code = ee.ExitCode
+		case errors.As(err, &xe):
+			code = xe.Code
 		case errors.As(err, &ue):
 			code = 125
 		case code == 0:

@@ -5,8 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/netsetup"
-	"github.com/urfave/cli/v2"
 )
 
 // networkFlags are the flags of a new pod's network (run, pod create).

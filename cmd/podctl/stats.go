@@ -11,7 +11,7 @@ import (
 	"github.com/podctl/podctl/sandbox"
 
 	"github.com/podctl/podctl/cgroups"
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"golang.org/x/sys/unix"
 )
 

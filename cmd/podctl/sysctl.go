@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/urfave/cli/v2"
 )
 
 // sysctlFlag is --sysctl of a new pod (run, pod create).

@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/version"
-	"github.com/urfave/cli/v2"
 )
 
 // versionCommand prints podctl's version, as podctl --version does: the

@@ -21,10 +21,10 @@ var layers = [][]string{
 	// Starting a child process without os/exec's extra clone.
 	{"sandbox/forkexec"},
 	// Leaves: kernel interfaces, formats and helpers that know no pod.
-	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "version", "cmd/internal/clidoc",
+	{"nsenter", "rootfs", "cgroups", "images", "netsetup", "version", "cmd/internal/cli",
 		"sandbox/seccomp", "sandbox/explain", "sandbox/termio", "sandbox/crilog", "sandbox/wire",
 		"sandbox/plainjson"},
-	{"images/store", "sandbox/idmap", "netsetup/netproc", "cmd/internal/cliargs"},
+	{"images/store", "sandbox/idmap", "netsetup/netproc", "cmd/internal/cliargs", "cmd/internal/clidoc"},
 	// The pod model and its state on disk.
 	{"sandbox/model"},
 	// The processes that build a pod; the control-socket protocol.

@@ -241,8 +241,8 @@ func TestResultFile(t *testing.T) {
 	}
 }
 
-// A flag's value is taken whole: urfave/cli would split -e FOO=a,b at the
-// comma (DisableSliceFlagSeparator).
+// A flag's value is taken whole: a command line that splits slice flags
+// would split -e FOO=a,b at the comma (DisableSliceFlagSeparator).
 func TestEnvValueWithComma(t *testing.T) {
 	leakCheck(t)
 	if r := podRun(t, []string{"-e", "LIST=a,b,c"}, sh("echo $LIST")...); r.stdout != "a,b,c\n" {

@@ -5,11 +5,11 @@ package cliargs
 import (
 	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 // Permute lets flags follow a command's positional arguments, as
-// kubectl and podman allow (podctl logs POD -c CTR): urfave/cli stops
+// kubectl and podman allow (podctl logs POD -c CTR): package cli stops
 // parsing flags at the first positional argument, so flags found after
 // the positional ones are moved in front of them. keep is how many
 // positional arguments may come before flags: after that many, the rest is
@@ -18,14 +18,8 @@ import (
 func Permute(cmd *cli.Command, args []string, keep int) []string {
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
-		// A bool flag takes no value (by interface: CacheFlagNames
-		// wraps the library's flags).
-		takes := true
-		if d, ok := f.(cli.DocGenerationFlag); ok {
-			takes = d.TakesValue()
-		}
 		for _, n := range f.Names() {
-			takesValue[n] = takes
+			takesValue[n] = f.TakesValue()
 		}
 	}
 	var flags, positional, rest []string

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/urfave/cli/v2"
+	"github.com/podctl/podctl/cmd/internal/cli"
 )
 
 // Page says what a reference page is about.
@@ -75,9 +75,6 @@ func Write(w io.Writer, app *cli.App, p Page) {
 		}
 		var flags []string
 		for _, f := range c.Flags {
-			if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
-				continue
-			}
 			flags = append(flags, flagRow(f))
 		}
 		if len(flags) > 0 {
@@ -99,31 +96,10 @@ func Write(w io.Writer, app *cli.App, p Page) {
 // takes one), then its usage and default, as --help prints them.
 func flagRow(f cli.Flag) string {
 	var names []string
-	takes := false
-	if d, ok := f.(cli.DocGenerationFlag); ok {
-		takes = d.TakesValue()
+	for _, n := range strings.Split(cli.FlagSynopsis(f), ", ") {
+		names = append(names, "`"+n+"`")
 	}
-	for _, n := range f.Names() {
-		dash := "--"
-		if len(n) == 1 {
-			dash = "-"
-		}
-		if takes {
-			names = append(names, "`"+dash+n+" value`")
-		} else {
-			names = append(names, "`"+dash+n+"`")
-		}
-	}
-	usage := ""
-	if d, ok := f.(cli.DocGenerationFlag); ok {
-		usage = d.GetUsage()
-		if def := d.GetDefaultText(); def != "" {
-			usage += " (default: " + def + ")"
-		} else if v := d.GetValue(); v != "" && v != "false" && v != "0" && v != "0s" && v != "[]" {
-			usage += " (default: " + v + ")"
-		}
-	}
-	return fmt.Sprintf("| %s | %s |\n", strings.Join(names, ", "), escapeCell(usage))
+	return fmt.Sprintf("| %s | %s |\n", strings.Join(names, ", "), escapeCell(cli.FlagUsage(f)))
 }
 
 // anchor is the id GitHub's Markdown gives a heading.
