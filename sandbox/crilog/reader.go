@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ReadOptions say how to print a log.
@@ -213,12 +216,34 @@ func (lr *logReader) openFile(name string) error {
 	return nil
 }
 
+// afterLook, when set (by a test), runs between advance's look at the
+// names and its open of the file it chose.
+var afterLook func()
+
+// lock holds off rotations (rotate.go) while lr looks at the names and
+// opens a file: the lock on the log's directory, shared.
+func (lr *logReader) lock() (func(), error) {
+	dir, err := lr.open(filepath.Dir(lr.path))
+	if err == nil {
+		var unlock func()
+		if unlock, err = lockDir(dir, unix.LOCK_SH); err == nil {
+			return unlock, nil
+		}
+	}
+	return nil, fmt.Errorf("container log %s: locking its directory: %w", lr.path, err)
+}
+
 // openLog starts reading the log at path at its oldest retained record.
 func openLog(path string, open func(string) (*os.File, error)) (*logReader, error) {
 	if open == nil {
 		open = OpenNoFollow
 	}
 	lr := &logReader{path: path, open: open}
+	unlock, err := lr.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for try := 0; ; try++ {
 		k := 0
 		for ; ; k++ {
@@ -248,6 +273,11 @@ func (lr *logReader) advance() (bool, error) {
 	if fi, err := os.Stat(lr.path); err == nil && inode(fi) == lr.ino {
 		return false, nil // still the live file
 	}
+	unlock, err := lr.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	next := ""
 	for k := 1; ; k++ {
 		fi, err := os.Stat(Rotated(lr.path, k))
@@ -261,6 +291,9 @@ func (lr *logReader) advance() (bool, error) {
 	}
 	if next == "" {
 		next = lr.path
+	}
+	if afterLook != nil {
+		afterLook()
 	}
 	if err := lr.openFile(next); err != nil {
 		if errors.Is(err, os.ErrNotExist) {

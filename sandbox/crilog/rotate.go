@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Rotation, as the kubelet's container log manager does it, in a scheme a
@@ -23,11 +26,50 @@ func Rotated(path string, k int) string {
 	return path + "." + strconv.Itoa(k)
 }
 
+// A rotation renames every file one place down, one rename(2) at a time,
+// and a reader finds the file after the one it has read by looking at the
+// names (reader.go): a reader that looked in the middle of a rotation would
+// see a gap, or a name that moved on before it opened it, and skip a whole
+// file of the container's output. So the rotation holds flock(2) on the
+// log's directory, exclusively, and a reader holds it shared while it looks
+// at the names and opens the next file.
+//
+// lockDir takes that lock on dir with how (LOCK_EX|LOCK_NB, LOCK_SH); the
+// returned function releases it.
+func lockDir(dir *os.File, how int) (func(), error) {
+	for {
+		err := unix.Flock(int(dir.Fd()), how)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			dir.Close()
+			return nil, err
+		}
+		return func() { dir.Close() }, nil // closing the last descriptor releases the lock
+	}
+}
+
 // rotate moves the live file aside and opens a new one; l.mu is held.
+// While a reader holds the directory's lock, for the few microseconds of
+// its look at the names, the rotation waits for the next record: the
+// writer never blocks on a reader.
 func (l *File) rotate() error {
 	if l.Limits.MaxFiles < 2 {
 		return fmt.Errorf("rotating container log %s: MaxFiles %d keeps no rotated file", l.Path, l.Limits.MaxFiles)
 	}
+	dir, err := os.OpenFile(filepath.Dir(l.Path), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("rotating container log %s: %w", l.Path, err)
+	}
+	unlock, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rotating container log %s: flock: %w", l.Path, err)
+	}
+	defer unlock()
 	for k := l.Limits.MaxFiles - 1; k > 1; k-- {
 		if err := os.Rename(Rotated(l.Path, k-1), Rotated(l.Path, k)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("rotating container log %s: %w", l.Path, err)
