@@ -116,6 +116,9 @@ func serve(c *cli.Context) error {
 		if cni, err = cninet.Load(cninet.Options{ConfDir: confDir, BinDirs: filepath.SplitList(c.String("cni-bin-dir"))}); err != nil {
 			return err
 		}
+		// Load made the cache directory: gone again when the server is,
+		// if no attachment is left in it.
+		defer cni.Close()
 	}
 	if cni != nil && c.IsSet("network") {
 		return usageError{fmt.Errorf("--network %s and a CNI configuration in %s: the sandboxes' network is one or the other (--cni-conf-dir \"\" for none)", mode, confDir)}

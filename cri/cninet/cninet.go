@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
@@ -183,6 +185,27 @@ func (c *Network) Del(ctx context.Context, sb Sandbox) error {
 // Forget drops the cached attachment of a sandbox whose DEL cannot run.
 func (c *Network) Forget(sb Sandbox) {
 	os.Remove(filepath.Join(c.cacheDir, "results", c.conf.Name+"-"+sb.ID+"-eth0"))
+}
+
+// Close removes the cache directory from the state root once no
+// attachment is left in it. The results of attachments still made must
+// outlive the server (a DEL after a restart reads them back); an empty
+// cache is litter. xtables.lock (iptables' lock, moved here) goes with it
+// only while no plugin holds it: flock(2), as iptables takes it.
+func (c *Network) Close() {
+	if c == nil {
+		return // no configuration: Load made nothing
+	}
+	os.Remove(filepath.Join(c.cacheDir, "results")) // only if empty
+	lock := filepath.Join(c.cacheDir, "xtables.lock")
+	if f, err := os.OpenFile(lock, os.O_RDONLY|unix.O_NOFOLLOW, 0); err == nil {
+		entries, _ := os.ReadDir(c.cacheDir)
+		if len(entries) == 1 && unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			os.Remove(lock)
+		}
+		f.Close()
+	}
+	os.Remove(c.cacheDir) // only if empty
 }
 
 // Check asks the plugins whether the attachment is as they made it.

@@ -182,6 +182,7 @@ func TestHelpAndVersion(t *testing.T) {
 			"--env value, -e value", "(repeatable)", "--share-pid", "(default: true)", "[$PROG_TEST_AUTH]", "--help, -h"},
 			[]string{"(default: false)", "(default: 0)", "--tail value  (default"}},
 		{"run --name x --help", []string{"NAME:\n   prog run - run something"}, nil},
+		{"run --help --bogus -c", []string{"NAME:\n   prog run - run something"}, nil},
 		{"pod", []string{"prog pod - pods", "create, new  make one"}, nil},
 		{"pod create --help", []string{"--file value, -f value"}, nil},
 		{"--version", []string{"prog version 1.2\n"}, []string{"NAME"}},

@@ -59,14 +59,14 @@ func (c *Command) run(ctx context.Context, app *App, parent *Context, path strin
 	}
 	split := !app.DisableSliceFlagSeparator
 	rest, help, err := cc.parse(args, c.UseShortOptionHandling, split)
+	if err == nil && help {
+		return app.commandHelp(path, c)
+	}
 	if err == nil {
 		err = cc.fromEnv(split)
 	}
 	if err != nil {
 		return &UsageError{Path: path, Err: err}
-	}
-	if help {
-		return app.commandHelp(path, c)
 	}
 	if err := cc.required(); err != nil {
 		return &UsageError{Path: path, Err: err}

@@ -9,7 +9,8 @@ import (
 // parse reads the flags at the front of args into c, as Go's flag package
 // does, and returns the positional arguments after them: from the first
 // argument that is not a flag ("-" alone is one), or after "--". help
-// reports -h or --help, unless the command has a flag of that name.
+// reports -h or --help (unless the command has a flag of that name), which
+// ends parsing: what follows it is not looked at.
 func (c *Context) parse(args []string, shortOptions, split bool) (rest []string, help bool, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -30,8 +31,7 @@ func (c *Context) parse(args []string, shortOptions, split bool) (rest []string,
 		}
 		f := c.own(name)
 		if f == nil && (name == "help" || name == "h") {
-			help = true
-			continue
+			return nil, true, nil // as Go's flag package: help, whatever follows
 		}
 		if f == nil {
 			if shortOptions && dashes == 1 && !hasValue {
