@@ -36,18 +36,15 @@ func Rotated(path string, k int) string {
 //
 // lockDir takes that lock on dir with how (LOCK_EX|LOCK_NB, LOCK_SH); the
 // returned function releases it.
+//
+// A blocking flock interrupted by a signal restarts: Go installs its
+// signal handlers with SA_RESTART (flock(2) returns ERESTARTSYS).
 func lockDir(dir *os.File, how int) (func(), error) {
-	for {
-		err := unix.Flock(int(dir.Fd()), how)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			dir.Close()
-			return nil, err
-		}
-		return func() { dir.Close() }, nil // closing the last descriptor releases the lock
+	if err := unix.Flock(int(dir.Fd()), how); err != nil {
+		dir.Close()
+		return nil, err
 	}
+	return func() { dir.Close() }, nil // closing the last descriptor releases the lock
 }
 
 // rotate moves the live file aside and opens a new one; l.mu is held.

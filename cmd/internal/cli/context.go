@@ -14,6 +14,7 @@ type Context struct {
 	Command *Command // nil at the program's own level
 	parent  *Context
 	flags   []Flag
+	byName  map[string]Flag // every name and alias of flags
 	values  map[Flag]any
 	set     map[Flag]bool
 	args    Args
@@ -21,24 +22,20 @@ type Context struct {
 
 func newContext(ctx context.Context, app *App, cmd *Command, parent *Context, flags []Flag) *Context {
 	c := &Context{Context: ctx, App: app, Command: cmd, parent: parent, flags: flags,
-		values: make(map[Flag]any, len(flags)), set: map[Flag]bool{}}
+		byName: make(map[string]Flag, len(flags)), values: make(map[Flag]any, len(flags)), set: map[Flag]bool{}}
 	for _, f := range flags {
 		c.values[f] = f.initial()
+		for _, n := range f.Names() {
+			c.byName[n] = f
+		}
 	}
 	return c
 }
 
-// own is c's own flag called name, or nil.
-func (c *Context) own(name string) Flag {
-	for _, f := range c.flags {
-		for _, n := range f.Names() {
-			if n == name {
-				return f
-			}
-		}
-	}
-	return nil
-}
+// own is c's own flag called name, or nil. (The index is made once: a
+// command's every argument and every flag its Action reads look a name up,
+// ~60 flags for run.)
+func (c *Context) own(name string) Flag { return c.byName[name] }
 
 // lookup is the flag called name of c or of the nearest command above it
 // that has one, with the context holding its value.

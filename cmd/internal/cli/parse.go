@@ -15,10 +15,10 @@ func (c *Context) parse(args []string, shortOptions, split bool) (rest []string,
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			return args[i+1:], help, nil
+			return args[i+1:], false, nil
 		}
 		if len(a) < 2 || a[0] != '-' {
-			return args[i:], help, nil
+			return args[i:], false, nil
 		}
 		dashes := 1
 		if a[1] == '-' {
@@ -60,7 +60,7 @@ func (c *Context) parse(args []string, shortOptions, split bool) (rest []string,
 		c.values[f] = v
 		c.set[f] = true
 	}
-	return nil, help, nil
+	return nil, false, nil
 }
 
 // splitShort turns a cluster of one-letter flags ("it" of -it) into
