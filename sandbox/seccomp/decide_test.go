@@ -212,8 +212,8 @@ func holds(c specs.LinuxSeccompArg, a uint64) bool {
 	return false
 }
 
-// The default profile, compiled (its runs of unconditional calls sharing
-// one return, split every maxRun tests, included), decides every system
+// The default profile, compiled (its search tree, the jumps past 8 bits
+// to its upper halves and to the rules, included), decides every system
 // call number as the profile reads, for argument values near the edges.
 func TestDefaultProfileDecides(t *testing.T) {
 	for _, caps := range [][]string{defaultCaps, nil} {
@@ -240,6 +240,48 @@ func TestDefaultProfileDecides(t *testing.T) {
 				if want := decide(t, prof, auditArchX86_64, nr, args); uint32(got) != want {
 					t.Fatalf("caps %v: call %d, arguments %#x: the filter returns %#x, the profile says %#x", caps, nr, v, got, want)
 				}
+			}
+		}
+	}
+}
+
+// A profile large enough that the tree's upper halves lie beyond a
+// conditional jump's 8 bits (every call named: every fifth with an
+// argument rule, the others each with one of 9 errnos, so a leaf has many
+// returns) decides every call number as the profile reads.
+func TestLargeProfileDecides(t *testing.T) {
+	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	withRules := map[uint32]bool{}
+	for name, nr := range sysnums() {
+		if nr%5 == 0 {
+			withRules[nr] = true
+			prof.Syscalls = append(prof.Syscalls, specs.LinuxSyscall{Names: []string{name}, Action: specs.ActLog,
+				Args: []specs.LinuxSeccompArg{{Index: 1, Value: 7, Op: specs.OpEqualTo}}})
+		} else {
+			errno := uint(nr%9 + 1)
+			prof.Syscalls = append(prof.Syscalls, specs.LinuxSyscall{Names: []string{name}, Action: specs.ActErrno, ErrnoRet: &errno})
+		}
+	}
+	raw, err := Compile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One unconditional jump per call with rules, to them; the rest
+	// are the tree's, to upper halves: the case this test is for.
+	jumps := 0
+	for _, in := range raw {
+		if in.Op == 0x05 { // BPF_JMP | BPF_JA
+			jumps++
+		}
+	}
+	if jumps <= len(withRules) {
+		t.Fatalf("%d unconditional jumps for %d calls with rules: the tree never jumps past 8 bits", jumps, len(withRules))
+	}
+	for nr := uint32(0); nr < 512; nr++ {
+		for _, v := range fuzzValues {
+			args := [6]uint64{v, v, v, v, v, v}
+			if got, want := run(t, raw, auditArchX86_64, nr, args[:]...), decide(t, prof, auditArchX86_64, nr, args); got != want {
+				t.Fatalf("call %d, arguments %#x: the filter returns %#x, the profile says %#x", nr, v, got, want)
 			}
 		}
 	}
