@@ -95,21 +95,53 @@ static int sync_fd = -1;
 // fail reports "error <what>: <strerror> (errno N)" to the podctl process on
 // the other end of the sync socket, which prints it once with context, then
 // exits. Children never print to the user's terminal themselves.
+static void vfail_to(int fd, int saved, const char *fmt, va_list ap) __attribute__((noreturn));
+static void vfail_to(int fd, int saved, const char *fmt, va_list ap)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "error ");
+	n += vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	if (saved != 0 && n < (int)sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s (errno %d)", strerror(saved), saved);
+	if (fd < 0 || send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		fprintf(stderr, "podctl: %s\n", msg);
+	_exit(1);
+}
+
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	int saved = errno;
-	char msg[512];
-	int n = snprintf(msg, sizeof(msg), "error ");
 	va_list ap;
 	va_start(ap, fmt);
-	n += vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-	va_end(ap);
-	if (saved != 0 && n < (int)sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, ": %s (errno %d)", strerror(saved), saved);
-	if (sync_fd < 0 || send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-		fprintf(stderr, "podctl: %s\n", msg);
-	_exit(1);
+	vfail_to(sync_fd, saved, fmt, ap);
+}
+
+// fail_to is fail for a child that shares this process's memory (CLONE_VM)
+// while this process goes on: it reports on fd, the sync socket as it was
+// at the clone, not on sync_fd, which the parent may change meanwhile.
+static void fail_to(int fd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail_to(int fd, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail_to(fd, saved, fmt, ap);
+}
+
+// clone_stack maps a stack for a child cloned with CLONE_VM, with a guard
+// page below it (an overflow faults instead of writing into our memory),
+// and returns its top. It is never unmapped: the child may still run on it
+// when we exit, and our exit or the child's execve(2) frees it.
+static void *clone_stack(size_t size, const char *what)
+{
+	size_t guard = 4096;
+	char *stack = mmap(NULL, size + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		fail("mmap of the %s's stack", what);
+	if (mprotect(stack, guard, PROT_NONE) < 0)
+		fail("mprotect of the %s's stack guard", what);
+	return stack + guard + size;
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -284,6 +316,16 @@ static void enter_shared_network(int parent_fd)
 // require CAP_SETFCAP to map uid 0"), which no process of the user has. Seen from the host, a pod's maps are what the helpers would write.
 static pid_t nest_writer = -1;
 
+// The id map writer's part, in memory of its own: it shares this
+// process's memory (CLONE_VM, below) while this process goes on, and the
+// buffers and the stack that the maps came in are reused meanwhile.
+static struct {
+	int go[2];  // a pipe: a byte once the stage has unshared
+	int report; // the sync socket, for fail_to
+	pid_t stage;
+	char uids[1024], gids[1024];
+} writer;
+
 // write_map writes one of /proc/PID/{uid_map,gid_map} in one write(2), as
 // the kernel requires (a second write fails with EPERM).
 static void write_map(pid_t pid, const char *file, const char *lines)
@@ -292,53 +334,74 @@ static void write_map(pid_t pid, const char *file, const char *lines)
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		fail("opening %s from the per-user namespace", path);
+		fail_to(writer.report, "opening %s from the per-user namespace", path);
 	size_t len = strlen(lines);
 	if (write(fd, lines, len) != (ssize_t)len)
-		fail("writing the pod's %s from the per-user namespace (\"%s\")", file, lines);
+		fail_to(writer.report, "writing the pod's %s from the per-user namespace (\"%s\")", file, lines);
 	close(fd);
+}
+
+// map_writer runs in the writer: in U0, it waits for the stage's unshare,
+// maps it, exits. An end-of-file instead means the stage failed (and said
+// why).
+static int map_writer(void *arg)
+{
+	(void)arg;
+	// Our copy of the write end goes first: the stage's exit must be an
+	// end-of-file here. (The stage's copy is its own: no CLONE_FILES.)
+	close(writer.go[1]);
+	char c;
+	if (read(writer.go[0], &c, 1) != 1)
+		_exit(1);
+	write_map(writer.stage, "uid_map", writer.uids);
+	write_map(writer.stage, "gid_map", writer.gids);
+	_exit(0);
 }
 
 // enter_nested_userns unshares a user namespace (and flags) inside U0,
 // the descriptor u0, and has it mapped with uids and gids (uid_map(5)
 // lines relative to U0). nested_mapped waits for the maps.
+//
+// The writer is cloned as the container's init is (stage_join): in this
+// process's memory (CLONE_VM), on a stack of its own. A fork would copy
+// this process's page tables, and each page either process then writes
+// would take a copy-on-write fault: measured here, the writer's maps came
+// ~1.1 ms after its fork, on the path of every pod start. Unlike the init,
+// it runs beside us (no CLONE_VFORK): it must wait for our unshare. It
+// touches only its own stack and the writer struct, which we leave alone
+// until nested_mapped has reaped it.
 static void enter_nested_userns(int u0, int flags, const char *uids, const char *gids)
 {
 	if (uids == NULL || gids == NULL) {
 		errno = 0;
 		fail("the per-user namespace came without the pod's maps");
 	}
+	if (strlen(uids) >= sizeof(writer.uids) || strlen(gids) >= sizeof(writer.gids)) {
+		errno = 0;
+		fail("the pod's id maps are longer than %zu bytes", sizeof(writer.uids) - 1);
+	}
 	if (setns(u0, CLONE_NEWUSER) < 0)
 		fail("setns(CLONE_NEWUSER) into the per-user namespace");
 	close(u0);
-	int go[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
+	if (pipe2(writer.go, O_CLOEXEC) < 0)
 		fail("pipe2 for the id map writer");
-	pid_t stage = getpid();
-	pid_t w = fork();
+	writer.report = sync_fd;
+	writer.stage = getpid();
+	strcpy(writer.uids, uids);
+	strcpy(writer.gids, gids);
+	pid_t w = clone(map_writer, clone_stack(64 << 10, "id map writer"), CLONE_VM | SIGCHLD, NULL);
 	if (w < 0)
-		fail("fork of the id map writer");
-	if (w == 0) {
-		// The writer: in U0, waits for the stage's unshare, maps it,
-		// exits. An end-of-file instead means the stage failed (and said
-		// why).
-		char c;
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(1);
-		write_map(stage, "uid_map", uids);
-		write_map(stage, "gid_map", gids);
-		_exit(0);
-	}
-	close(go[0]);
+		fail("clone(CLONE_VM) of the id map writer");
+	int go = writer.go[1];
+	close(writer.go[0]);
 	if (unshare(CLONE_NEWUSER | flags) < 0)
 		fail("unshare(CLONE_NEWUSER) in the per-user namespace");
-	if (write(go[1], "m", 1) != 1)
+	if (write(go, "m", 1) != 1)
 		fail("starting the id map writer");
-	close(go[1]);
+	close(go);
 	nest_writer = w;
-	explain("into the per-user namespace (mapped once, held by podctl-userns): setns(CLONE_NEWUSER); a user namespace inside it: unshare(CLONE_NEWUSER); a child left in the per-user namespace writes its maps: fork, write(\"/proc/%d/uid_map\"), write(\"/proc/%d/gid_map\")",
-		stage, stage);
+	explain("into the per-user namespace (mapped once, held by podctl-userns): setns(CLONE_NEWUSER); a user namespace inside it: unshare(CLONE_NEWUSER); a child left in the per-user namespace, sharing our memory, writes its maps: clone(CLONE_VM), write(\"/proc/%d/uid_map\"), write(\"/proc/%d/gid_map\")",
+		writer.stage, writer.stage);
 }
 
 // nested_mapped waits for the id map writer, if there is one; if it failed
@@ -401,6 +464,29 @@ static void write_sysctls(char *lines)
 		close(fd);
 		explain("sysctl %s = %s, in the pod's namespaces: write(\"%s\")", line, value, path);
 	}
+}
+
+// What the pause's PID 1 needs until its execveat (exec_pause), in memory
+// that stage_pause fills before the clone and never writes after it.
+static struct {
+	int tree;   // the read-only copy of our binary (open_tree)
+	int report; // the pause's sync socket, for fail_to
+	char fdenv[32];
+	char *argv[3], *envp[3];
+} pause_exec;
+
+// pause_execd is the read end of a pipe whose only write end the pause's
+// PID 1 holds, close-on-exec, until its execveat: end-of-file there means
+// the pause no longer shares our memory (stage_join waits for it).
+static int pause_execd = -1;
+
+// exec_pause runs in the pause's PID 1, in our memory (CLONE_VM): it only
+// execs the read-only copy of the binary as podctl-pause.
+static int exec_pause(void *arg)
+{
+	(void)arg;
+	syscall(SYS_execveat, pause_exec.tree, "", pause_exec.argv, pause_exec.envp, AT_EMPTY_PATH);
+	fail_to(pause_exec.report, "execveat of the read-only pause binary");
 }
 
 // stage_pause runs in a process exec'd by podctl on the host.
@@ -521,39 +607,49 @@ static void stage_pause(void)
 	explain("root of the pod, and the pod's hostname: setresuid(0, 0, 0), sethostname(\"%s\")", hostname);
 	write_sysctls(getenv("_PODCTL_SYSCTLS"));
 
-	// 5. Fork PID 1. CLONE_PARENT makes it a child of podctl, not of this
+	// 5. Clone PID 1. CLONE_PARENT makes it a child of podctl, not of this
 	// short-lived process, so podctl can wait for it while it runs in the
-	// foreground and get a pidfd for it without a pid-reuse race.
-	pid_t pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-	if (pid < 0)
-		fail("clone(CLONE_PARENT) of the pause");
-	if (pid > 0) {
-		explain("PID 1 of the new pid namespace is host pid %d: clone(CLONE_PARENT); then it execs the read-only copy as podctl-pause", pid);
-		say("pid %d", pid);
-		if (join_fd < 0)
-			_exit(0);
-		// The pause's conversation is the pause's from here on; ours is
-		// the container's, on its own socket (end-of-file there is the
-		// workload's exec, which the pause's open copy would hide).
-		close(tree);
-		close(sync_fd);
-		for (int i = 0; i < 3; i++)
-			if (dup2(join_fd + 1 + i, i) < 0) // dup2 clears close-on-exec
-				fail("dup2 of the container's stdio");
-		for (int i = 1; i < 4; i++)
-			close(join_fd + i);
-		sync_fd = podctl_sync_fd = join_fd;
-		stage_join(1);
-	}
-	char fdenv[32];
-	snprintf(fdenv, sizeof(fdenv), "_PODCTL_SYNC_FD=%d", sync_fd);
+	// foreground and get a pidfd for it without a pid-reuse race. It shares
+	// our memory until its execveat (CLONE_VM, as posix_spawn(3) clones):
+	// a fork would copy our page tables (~0.4 ms in the clone here) and
+	// then cost both of us a copy-on-write fault per page written, while
+	// we go on as the join stage. Without CLONE_VFORK we do not wait for
+	// its exec; it reads only pause_exec, which we never write again.
+	pause_exec.tree = tree;
+	pause_exec.report = sync_fd;
+	snprintf(pause_exec.fdenv, sizeof(pause_exec.fdenv), "_PODCTL_SYNC_FD=%d", sync_fd);
 	// argv[1], the pod's name, names the pod in /proc/PID/cmdline for
 	// podctl rm -f and gc when its state file is lost (readable by the
 	// user even though the pause is not dumpable, proc(5)).
-	char *argv[] = {"podctl-pause", getenv("_PODCTL_POD_NAME"), NULL};
-	char *envp[] = {"_PODCTL_STAGE=pause-init", fdenv, NULL};
-	syscall(SYS_execveat, tree, "", argv, envp, AT_EMPTY_PATH);
-	fail("execveat of the read-only pause binary");
+	pause_exec.argv[0] = "podctl-pause";
+	pause_exec.argv[1] = getenv("_PODCTL_POD_NAME");
+	pause_exec.envp[0] = "_PODCTL_STAGE=pause-init";
+	pause_exec.envp[1] = pause_exec.fdenv;
+	int execd[2];
+	if (pipe2(execd, O_CLOEXEC) < 0)
+		fail("pipe2 for the pause's exec");
+	pid_t pid = clone(exec_pause, clone_stack(64 << 10, "pause"), CLONE_VM | CLONE_PARENT | SIGCHLD, NULL);
+	if (pid < 0)
+		fail("clone(CLONE_VM|CLONE_PARENT) of the pause");
+	close(execd[1]);
+	pause_execd = execd[0];
+	explain("PID 1 of the new pid namespace is host pid %d: clone(CLONE_VM|CLONE_PARENT); then it execs the read-only copy as podctl-pause", pid);
+	say("pid %d", pid);
+	if (join_fd < 0)
+		_exit(0);
+	// The pause's conversation is the pause's from here on; ours is the
+	// container's, on its own socket (end-of-file there is the workload's
+	// exec, which the pause's open copy would hide). The pause has its
+	// own descriptor table (no CLONE_FILES): these closes are ours alone.
+	close(tree);
+	close(sync_fd);
+	for (int i = 0; i < 3; i++)
+		if (dup2(join_fd + 1 + i, i) < 0) // dup2 clears close-on-exec
+			fail("dup2 of the container's stdio");
+	for (int i = 1; i < 4; i++)
+		close(join_fd + i);
+	sync_fd = podctl_sync_fd = join_fd;
+	stage_join(1);
 }
 
 static void noop(int sig) { (void)sig; }
@@ -760,6 +856,13 @@ static void join_namespaces(int pidfd, int flags)
 	}
 }
 
+// not_dumpable makes this process not dumpable (stage_join says why).
+static void not_dumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_DUMPABLE, 0)");
+}
+
 // stage_join runs in a process exec'd by podctl on the host; made_them: in
 // the pause stage, which made the pod's namespaces and is in them already.
 static void stage_join(int made_them)
@@ -772,8 +875,13 @@ static void stage_join(int made_them)
 	// namespaces: our mm->user_ns is the host's, so nothing in the pod may
 	// open /proc/<us>/exe (CVE-2019-5736) or ptrace us. execve of the
 	// workload makes the process dumpable again.
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("prctl(PR_SET_DUMPABLE, 0)");
+	// In the pause stage (made_them) the pod holds no process yet but the
+	// pause, which may still share our memory, and so our dumpable flag
+	// (one per mm): until its execveat, podctl and the network helpers
+	// must still open its /proc/PID/ns/*. There it is set once the pause
+	// has exec'd, before the container's init exists (not_dumpable).
+	if (!made_them)
+		not_dumpable();
 
 	// podctl starts this stage while the pause is still being made, and
 	// sends the pidfd of the process to join along with "join": the pause
@@ -791,10 +899,18 @@ static void stage_join(int made_them)
 	if (n == 3 && node == 1)
 		expect("node", buf, sizeof(buf), &node_mnt);
 	explain_role = "[join]";
-	if (made_them)
+	if (made_them) {
+		// Podctl sends "join" once it has recorded the pause, whose
+		// exec is over by then as a rule: the wait costs nothing.
+		char c;
+		while (read(pause_execd, &c, 1) < 0 && errno == EINTR)
+			;
+		close(pause_execd);
+		not_dumpable();
 		explain("in the pod's namespaces already, having made them: no setns");
-	else
+	} else {
 		join_namespaces(pidfd, flags);
+	}
 
 	// A new container gets its own mount namespace, copied from the host's
 	// (the init turns it into the container's root filesystem), its own cgroup
@@ -835,13 +951,7 @@ static void stage_join(int made_them)
 	// init's alone; execve(2) gives the workload a fresh one. The kernel
 	// writes the init's host pid to init_host_pid (CLONE_PARENT_SETTID)
 	// before the init runs, so the init reports it itself.
-	size_t stack_size = 1 << 20, guard = 4096;
-	char *stack = mmap(NULL, stack_size + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		fail("mmap of the container init's stack");
-	if (mprotect(stack, guard, PROT_NONE) < 0) // below it: an overflow faults
-		fail("mprotect of the container init's stack guard");
-	pid_t pid = clone(init_start, stack + guard + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, NULL, &init_host_pid);
+	pid_t pid = clone(init_start, clone_stack(1 << 20, "container init"), CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, NULL, &init_host_pid);
 	if (pid < 0)
 		fail("clone(CLONE_VM|CLONE_VFORK|CLONE_PARENT) of the container init");
 	// The init has exec'd the workload, or exited: our part is done.

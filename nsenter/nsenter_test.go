@@ -437,6 +437,45 @@ func TestPauseStageJoinRefusesSetns(t *testing.T) {
 // left there writes the pod's maps: seen from the host, pod root is the
 // caller. The holder ends by itself after _PODCTL_USERNS_LINGER seconds.
 func TestPauseInPerUserNamespace(t *testing.T) {
+	u0, hpid := perUserNamespace(t)
+	proc := fmt.Sprintf("/proc/%d/", hpid)
+	setup, fd := stage(t, StagePause)
+	send(t, fd, "userns nest 0 1 1\n|0 1 1\n", int(u0.Fd()))
+	u0.Close()
+	if got := recv(t, fd); got != "unshared" {
+		t.Fatalf("got %q, want unshared", got)
+	}
+	send(t, fd, "mapped nsenter-test", -1)
+	pid := pauseForked(t, fd)
+	defer func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+	}()
+	if err := setup.Wait(); err != nil {
+		t.Fatalf("setup stage: %v", err)
+	}
+	for file, id := range map[string]int{"uid_map": os.Getuid(), "gid_map": os.Getgid()} {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+		if got, want := strings.Join(strings.Fields(string(b)), " "), fmt.Sprintf("0 %d 1", id); got != want {
+			t.Errorf("the pod's %s seen from the host: %q, want %q", file, got, want)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); unix.Kill(hpid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if b, _ := os.ReadFile(proc + "stat"); strings.Contains(string(b), ") Z ") {
+			break // ended; its parent, init, reaps it
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("podctl-userns still runs 10 s after it was last used, with a linger of 1 s")
+		}
+	}
+}
+
+// perUserNamespace starts podctl-userns (lingering 1 s), maps it as podctl
+// does (the caller's ids at 1, 0 unmapped), and returns its user namespace
+// and its pid.
+func perUserNamespace(t *testing.T) (*os.File, int) {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -473,34 +512,44 @@ func TestPauseInPerUserNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return u0, hpid
+}
+
+// A map the per-user namespace cannot grant (its id 5 maps to nothing):
+// the id map writer, a child sharing the stage's memory (CLONE_VM), says
+// why on the stage's socket, and neither the writer nor the stage is left.
+func TestPerUserNamespaceBadMap(t *testing.T) {
+	u0, _ := perUserNamespace(t)
 	setup, fd := stage(t, StagePause)
-	send(t, fd, "userns nest 0 1 1\n|0 1 1\n", int(u0.Fd()))
+	send(t, fd, "userns nest 0 5 1\n|0 1 1\n", int(u0.Fd()))
 	u0.Close()
-	if got := recv(t, fd); got != "unshared" {
-		t.Fatalf("got %q, want unshared", got)
-	}
-	send(t, fd, "mapped nsenter-test", -1)
-	pid := pauseForked(t, fd)
-	defer func() {
-		unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil)
-	}()
-	if err := setup.Wait(); err != nil {
-		t.Fatalf("setup stage: %v", err)
-	}
-	for file, id := range map[string]int{"uid_map": os.Getuid(), "gid_map": os.Getgid()} {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
-		if got, want := strings.Join(strings.Fields(string(b)), " "), fmt.Sprintf("0 %d 1", id); got != want {
-			t.Errorf("the pod's %s seen from the host: %q, want %q", file, got, want)
+	// The writer runs beside the stage: its error may come before or
+	// after the stage's "unshared".
+	for failed := false; !failed; {
+		switch got := recv(t, fd); {
+		case got == "unshared":
+			send(t, fd, "mapped nsenter-test", -1)
+		case strings.HasPrefix(got, "error writing the pod's uid_map from the per-user namespace"):
+			failed = true
+		default:
+			t.Fatalf("got %q, want unshared or the writer's error", got)
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); unix.Kill(hpid, 0) == nil; time.Sleep(50 * time.Millisecond) {
-		if b, _ := os.ReadFile(proc + "stat"); strings.Contains(string(b), ") Z ") {
-			break // ended; its parent, init, reaps it
+	unix.Close(fd) // a stage still waiting for "mapped" ends
+	if err := setup.Wait(); err == nil {
+		t.Error("the stage succeeded with a map it could not have")
+	}
+	// The writer was the stage's child: once the stage is gone it is
+	// init's, still in our process group, until it exits and init reaps
+	// it (at once: it has failed; a writer waiting for a byte that never
+	// comes would stay).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-g", strconv.Itoa(unix.Getpgrp()), "-x", "podctl-setup").Output()
+		if len(out) == 0 {
+			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("podctl-userns still runs 10 s after it was last used, with a linger of 1 s")
+			t.Fatalf("podctl-setup processes left: %s", out)
 		}
 	}
 }
