@@ -11,17 +11,17 @@
 //
 // Stages:
 //   pause       exec'd by `podctl` on the host: makes the pod's namespaces,
-//               forks PID 1 of the new pid namespace and re-executes it as
+//               clones PID 1 of the new pid namespace and re-executes it as
 //   pause-init  the pause itself: holds the namespaces, reaps orphans, exits
 //               0 on SIGTERM or SIGINT. It never enters the Go runtime, which
 //               keeps its memory to the pages of this file and libc.
 //   join        exec'd by `podctl` on the host: enters the pause's
 //               namespaces through its pidfd, makes a private mount namespace
-//               and forks the container's init (init.c), which builds the
+//               and clones the container's init (init.c), which builds the
 //               container from podctl's plan and execs the workload, all in C.
 //               With _PODCTL_JOIN_FD, the pause stage itself goes on as the
 //               join stage of the pod's first container once the pause is
-//               forked: it is in the pod's namespaces already, having made
+//               cloned: it is in the pod's namespaces already, having made
 //               them (one exec of podctl fewer per pod).
 //   keep        exec'd by an idle pod supervisor in place of itself: logs
 //               the containers' output and waits (keeper.c).
@@ -308,7 +308,7 @@ static void enter_shared_network(int parent_fd)
 //
 // The stage cannot write its own maps: after unshare(2) its capabilities
 // are in the new namespace only, and the kernel checks the opener's in the
-// parent. So a child forked before the unshare, still in U0, writes them.
+// parent. So a child cloned before the unshare, still in U0, writes them.
 //
 // U0 leaves its own id 0 unmapped and maps the user at 65537 (after the
 // subordinate ids): a map of a parent's id 0 needs CAP_SETFCAP over that
@@ -323,7 +323,7 @@ static struct {
 	int go[2];  // a pipe: a byte once the stage has unshared
 	int report; // the sync socket, for fail_to
 	pid_t stage;
-	char uids[1024], gids[1024];
+	char uids[4096], gids[4096]; // uid_map(5) takes up to a page
 } writer;
 
 // write_map writes one of /proc/PID/{uid_map,gid_map} in one write(2), as
@@ -541,7 +541,7 @@ static void stage_pause(void)
 	// two setuid programs: the slowest step of a pod's start), we make the
 	// pod's other namespaces. That needs no mapped id: creating a user
 	// namespace gave us every capability in it (user_namespaces(7)).
-	// CLONE_NEWPID applies to children only (pid_namespaces(7)): the fork
+	// CLONE_NEWPID applies to children only (pid_namespaces(7)): the clone
 	// below becomes PID 1. CLONE_NEWCGROUP roots the pod's view of
 	// /proc/self/cgroup at its current cgroup.
 	// With --network host (_PODCTL_HOST_NETWORK) the pod keeps the
