@@ -225,31 +225,12 @@ func (p *program) tree(nrs []uint32) {
 	p.tree(nrs[mid:])
 }
 
-// treeSize is the number of instructions tree emits for nrs.
+// treeSize is the number of instructions tree emits for nrs: it emits
+// them into a scratch program, so the count cannot drift from the code.
 func (p *program) treeSize(nrs []uint32) int {
-	if len(nrs) <= maxLeaf {
-		// A test each, the default's return, and per call either its
-		// action's return (one per action) or the jump to its rules.
-		n := len(nrs) + 1
-		returns := map[uint32]bool{}
-		for _, nr := range nrs {
-			ret, ok := unconditional(p.byNr[nr])
-			if !ok || !returns[ret] {
-				n++
-			}
-			if ok {
-				returns[ret] = true
-			}
-		}
-		return n
-	}
-	mid := len(nrs) / 2
-	lower := p.treeSize(nrs[:mid])
-	n := 1 + lower + p.treeSize(nrs[mid:])
-	if lower > 255 {
-		n++ // the unconditional jump to the upper half
-	}
-	return n
+	scratch := &program{byNr: p.byNr, def: p.def}
+	scratch.tree(nrs)
+	return len(scratch.ins)
 }
 
 // leaf emits "nr == N?" for each of nrs; if none is, the default action.
