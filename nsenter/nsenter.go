@@ -17,6 +17,8 @@ package nsenter
 */
 import "C"
 
+import "sync"
+
 // Environment variables read by the constructor. They carry almost no
 // configuration: the stage name, the number of the inherited sync socket,
 // and whether the pause keeps the host's network namespace.
@@ -107,3 +109,26 @@ func InNetconf() bool { return C.podctl_stage == C.PODCTL_STAGE_NETCONF }
 // InPorts reports whether the constructor put this process into a pod's
 // user and network namespaces to forward its published ports (StagePorts).
 func InPorts() bool { return C.podctl_stage == C.PODCTL_STAGE_PORTS }
+
+// earlyJoin guards the join stage the constructor forked: taken once.
+var earlyJoin struct {
+	sync.Mutex
+	taken bool
+}
+
+// TakeEarlyJoin returns the join stage that the constructor forked for
+// `podctl exec` (nsenter.c, fork_join_early), once: its pid and our end of
+// its sync socket (close-on-exec), both the caller's from now on: it must
+// close the socket and reap the pid. ok is false where none was forked
+// (another command, cgroup v2, a failed fork, _PODCTL_NO_EARLY_JOIN) or
+// it was taken already. The stage waits for "stdio" first
+// (sandbox/stage/sync.go).
+func TakeEarlyJoin() (pid, sock int, ok bool) {
+	earlyJoin.Lock()
+	defer earlyJoin.Unlock()
+	if earlyJoin.taken || C.podctl_early_join_pid < 0 {
+		return 0, -1, false
+	}
+	earlyJoin.taken = true
+	return int(C.podctl_early_join_pid), int(C.podctl_early_join_fd), true
+}

@@ -40,13 +40,19 @@ func TestMain(m *testing.M) {
 // stage starts the test binary in a constructor stage with a sync socket.
 func stage(t *testing.T, name string) (*exec.Cmd, int) {
 	t.Helper()
+	return stageEnv(t, name)
+}
+
+// stageEnv is stage with more environment variables.
+func stageEnv(t *testing.T, name string, env ...string) (*exec.Cmd, int) {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	child := os.NewFile(uintptr(fds[1]), "child")
 	cmd := exec.Command("/proc/self/exe")
-	cmd.Env = []string{EnvStage + "=" + name, EnvSyncFD + "=3"}
+	cmd.Env = append([]string{EnvStage + "=" + name, EnvSyncFD + "=3"}, env...)
 	cmd.ExtraFiles = []*os.File{child}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -232,6 +238,88 @@ func TestPauseAndJoin(t *testing.T) {
 	unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0)
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
 		t.Errorf("pause after SIGTERM: %v, status %v", err, ws)
+	}
+}
+
+// A join stage that podctl's constructor forked (fork_join_early; here one
+// exec'd with _PODCTL_JOIN_STDIO, which has the same conversation) takes
+// the workload's stdio from "stdio": three descriptors, put at 0 to 2
+// before anything else; two, or more than four, are refused by name.
+func TestJoinStageTakesStdio(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string
+	}{
+		{2, "error protocol: 'stdio' came with 2 file descriptors, not 3 or 4"},
+		{5, "error protocol: 'stdio' came with more than 4 file descriptors"},
+	} {
+		cmd, fd := stageEnv(t, StageJoin, "_PODCTL_JOIN_STDIO=1")
+		fds := make([]int, c.n)
+		for i := range fds {
+			fds[i] = 2
+		}
+		if err := unix.Sendmsg(fd, []byte("stdio 0"), unix.UnixRights(fds...), nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := recv(t, fd); got != c.want {
+			t.Errorf("%d descriptors: got %q, want %q", c.n, got, c.want)
+		}
+		cmd.Wait()
+	}
+
+	pid, fd := startPause(t)
+	send(t, fd, "recorded", -1)
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		unix.Close(pidfd)
+	}()
+	join, jfd := stageEnv(t, StageJoin, "_PODCTL_JOIN_STDIO=1")
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var out, errw [2]int
+	if unix.Pipe2(out[:], unix.O_CLOEXEC) != nil || unix.Pipe2(errw[:], unix.O_CLOEXEC) != nil {
+		t.Fatal("pipe2")
+	}
+	if err := unix.Sendmsg(jfd, []byte("stdio 0"), unix.UnixRights(int(null.Fd()), out[1], errw[1]), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(out[1])
+	unix.Close(errw[1])
+	send(t, jfd, fmt.Sprintf("join %#x 0", unix.CLONE_NEWUSER|unix.CLONE_NEWNET|unix.CLONE_NEWIPC|unix.CLONE_NEWUTS|unix.CLONE_NEWCGROUP|unix.CLONE_NEWPID), pidfd)
+	initPID, err := strconv.Atoi(strings.TrimPrefix(recv(t, jfd), "pid "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &InitPlan{Where: "container c of pod p", Exec: true, IDsMapped: 1, HomeAt: -1, Privileged: true,
+		Env: []string{"PATH=/usr/bin:/bin"}, Args: []string{"sh", "-c", "read x; echo out-$?; echo err >&2"}}
+	b, err := plan.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, jfd, string(b), -1)
+	for recv(t, jfd) != "" {
+	}
+	join.Wait()
+	var ws unix.WaitStatus
+	unix.Wait4(initPID, &ws, 0, nil)
+	read := func(fd int) string {
+		b := make([]byte, 64)
+		n, _ := unix.Read(fd, b)
+		unix.Close(fd)
+		return string(b[:max(n, 0)])
+	}
+	// read x on /dev/null fails (end-of-file): 1.
+	if got, gotErr := read(out[0]), read(errw[0]); got != "out-1\n" || gotErr != "err\n" {
+		t.Errorf("the workload wrote %q to stdout and %q to stderr; want \"out-1\\n\" and \"err\\n\" there", got, gotErr)
 	}
 }
 

@@ -96,13 +96,16 @@ func Exec(ctx context.Context, pod string, o ExecOptions) (int, error) {
 		if stdio, err = execStdio(&rl, o); err != nil {
 			return 0, fmt.Errorf("%s: %w", where, err)
 		}
+		early = constructorJoin(pod, stdio)
+		defer early.abort()
 	}
 
-	explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 	var proc *stage.Proc
 	if j := early.take(st.Cgroup == ""); j != nil {
+		explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open", c.Spec.Name, c.Proc.PID)
 		proc, err = j.Start(pidfd, stage.ExecFlags(st.Spec), 0, cfg)
 	} else {
+		explain.Printf("podctl", "exec into container %s through a pidfd of its process (pid %d): pidfd_open; execve(/proc/self/exe) with _PODCTL_STAGE=join", c.Spec.Name, c.Proc.PID)
 		// The exec'd process counts against the container's limits: it
 		// is born in the container's cgroup.
 		var cgroupDir string
@@ -251,7 +254,9 @@ func runningContainer(pod, name, verb string) (*model.PodState, string, *model.C
 // fork/exec holds the thread that started it) runs on a goroutine while
 // the state is read and the command's plan made. Where they may have one,
 // the stage must be born in the container's cgroup, which only the state
-// names: it is started after, as before.
+// names: it is started after, as before. Where nsenter's constructor
+// forked one (constructorJoin), that one is used instead, and nothing is
+// exec'd.
 type earlyJoin struct {
 	spawned chan spawnedJoin
 	taken   bool
@@ -262,17 +267,48 @@ type spawnedJoin struct {
 	err error
 }
 
-// spawnJoinEarly starts the join stage now, if pods here have no cgroup;
-// nil otherwise.
+// spawnJoinEarly starts the join stage now, if pods here have no cgroup
+// (or takes the one nsenter's constructor forked); nil otherwise.
 func spawnJoinEarly(pod string, stdio [3]*os.File) *earlyJoin {
+	if e := constructorJoin(pod, stdio); e != nil {
+		return e
+	}
 	if cgroups.DetectMode() == cgroups.Unified {
 		return nil
 	}
+	explain.Printf("podctl", "starts the join stage before it reads the pod's state: execve(/proc/self/exe) with _PODCTL_STAGE=join")
 	e := &earlyJoin{spawned: make(chan spawnedJoin, 1)}
 	go func() {
 		j, err := stage.SpawnExecJoin(pod, stdio)
 		e.spawned <- spawnedJoin{j, err}
 	}()
+	return e
+}
+
+// ReleaseExecStage ends and reaps the join stage that nsenter's constructor
+// forked when podctl exec started, if nothing took it (exec failed before
+// it needed one, or printed its help): podctl calls it before it exits, so
+// that no process of its own outlives it.
+func ReleaseExecStage() { stage.ReleaseEarlyJoin() }
+
+// constructorJoin is the join stage that nsenter's constructor forked
+// when podctl exec started (stage.EarlyExecJoin), sent stdio, if pods here
+// have no cgroup; nil otherwise (then it is ended here). That stage was
+// born in podctl's own cgroup, and the container's init that it clones
+// would be too, outside the container's limits. (The constructor forks
+// none where cgroup v2 is the host's hierarchy; this is the check that
+// counts.)
+func constructorJoin(pod string, stdio [3]*os.File) *earlyJoin {
+	if cgroups.DetectMode() == cgroups.Unified {
+		stage.ReleaseEarlyJoin()
+		return nil
+	}
+	j, err := stage.EarlyExecJoin(pod, stdio)
+	if j == nil && err == nil {
+		return nil
+	}
+	e := &earlyJoin{spawned: make(chan spawnedJoin, 1)}
+	e.spawned <- spawnedJoin{j, err}
 	return e
 }
 

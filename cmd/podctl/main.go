@@ -22,6 +22,9 @@ import (
 func main() {
 	sandbox.StageMain() // returns only in the CLI's process
 	code, err := newApp().run(os.Args)
+	// podctl exec's join stage, forked before main (nsenter.c,
+	// fork_join_early), if the command did not take it: ended and reaped.
+	sandbox.ReleaseExecStage()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podctl: %v\n", err)
 		var ee *model.ExecError

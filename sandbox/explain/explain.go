@@ -64,6 +64,10 @@ func FromEnv() {
 	os.Unsetenv(envT0)
 }
 
+// Origin is the timeline's origin (CLOCK_MONOTONIC ns), 0 for none: a
+// stage that gets explain's descriptor over a socket gets this with it.
+func Origin() int64 { return t0 }
+
 func monotonic() int64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)

@@ -94,6 +94,18 @@ func Start(c *Cmd) (*Process, error) {
 	return &Process{Pid: pid, pidfd: pidfd}, nil
 }
 
+// Adopt makes a Process of pid, a child of ours that was not started here
+// (nsenter's constructor forked it before the Go runtime ran) and is not
+// reaped yet, so that its pid cannot have been reused: the pidfd is exact.
+func Adopt(pid int) (*Process, error) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open(%d): %w", pid, err)
+	}
+	unix.CloseOnExec(pidfd)
+	return &Process{Pid: pid, pidfd: pidfd}, nil
+}
+
 // devNull opens /dev/null if a descriptor of c needs it (a nil one).
 func devNull(c *Cmd) (*os.File, error) {
 	for _, f := range append([]*os.File{c.Stdin, c.Stdout, c.Stderr}, c.ExtraFiles...) {

@@ -69,6 +69,19 @@ package stage
 //	   |<------------------------- EOF (socket was close-on-exec)|
 //	   | or "error <what>" if any step failed, "exit <126|127> <what>"
 //	   | if the command cannot run; wait4(N) -> exit code
+//
+// podctl exec has the same conversation, with the container's process in
+// place of the pause and no unshare, but its join stage is not exec'd:
+// nsenter's C constructor forks it as podctl starts, before the Go runtime
+// (earlyjoin.go, nsenter.c fork_join_early), when the command's stdio is
+// not decided yet. Such a stage first waits for what a stage exec'd by Go
+// would have inherited:
+//
+//	podctl exec (host)          stage join (host ns)
+//	   |-- "stdio <t0>" + 3 fds -->| dup2 to 0, 1, 2
+//	   |   (a 4th: --explain's,    |
+//	   |    t0 its timeline's)     |
+//	   |-- "join <setns> 0" ------>| ... as above
 
 import (
 	"fmt"
@@ -112,10 +125,14 @@ func (s *SyncSocket) Send(msg []byte) error { return s.sendFD(msg, -1) }
 // sendFD sends msg with a duplicate of descriptor fd attached (SCM_RIGHTS),
 // or without one when fd < 0; a message of any size (sandbox/wire).
 func (s *SyncSocket) sendFD(msg []byte, fd int) error {
-	var fds []int
-	if fd >= 0 {
-		fds = []int{fd}
+	if fd < 0 {
+		return s.sendFDs(msg, nil)
 	}
+	return s.sendFDs(msg, []int{fd})
+}
+
+// sendFDs sends msg with the descriptors fds (SCM_RIGHTS) in one datagram.
+func (s *SyncSocket) sendFDs(msg []byte, fds []int) error {
 	if err := wire.Send(wire.FD(s.Fd), msg, fds...); err != nil {
 		return fmt.Errorf("sending to %s: %w", s.Peer, err)
 	}

@@ -26,6 +26,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(envOrphans); spec != "" {
+		os.Exit(orphansHelper(spec))
+	}
 	podctl = os.Getenv("PODCTL")
 	if podctl == "" {
 		fmt.Fprintln(os.Stderr, "e2e: set PODCTL to the podctl binary to test (make test does)")
