@@ -491,13 +491,16 @@ static void write_sysctls(char *lines)
 static struct {
 	int tree;   // the read-only copy of our binary (open_tree)
 	int report; // the pause's sync socket, for fail_to
+	int execd;  // the write end of pause_execd's pipe, in the child
 	char fdenv[32];
 	char *argv[3], *envp[3];
 } pause_exec;
 
 // pause_execd is the read end of a pipe whose only write end the pause's
 // PID 1 holds, close-on-exec, until its execveat: end-of-file there means
-// the pause no longer shares our memory (stage_join waits for it).
+// the pause no longer shares our memory (stage_join waits for it). A byte
+// instead means its execveat failed (exec_pause), which stage_join then
+// reports at once rather than going on into a pod that nothing holds.
 static int pause_execd = -1;
 
 // exec_pause runs in the pause's PID 1, in our memory (CLONE_VM): it only
@@ -506,6 +509,9 @@ static int exec_pause(void *arg)
 {
 	(void)arg;
 	syscall(SYS_execveat, pause_exec.tree, "", pause_exec.argv, pause_exec.envp, AT_EMPTY_PATH);
+	int saved = errno;
+	(void)!write(pause_exec.execd, "x", 1);
+	errno = saved;
 	fail_to(pause_exec.report, "execveat of the read-only pause binary");
 }
 
@@ -648,6 +654,7 @@ static void stage_pause(void)
 	int execd[2];
 	if (pipe2(execd, O_CLOEXEC) < 0)
 		fail("pipe2 for the pause's exec");
+	pause_exec.execd = execd[1];
 	pid_t pid = clone(exec_pause, clone_stack(64 << 10, "pause"), CLONE_VM | CLONE_PARENT | SIGCHLD, NULL);
 	if (pid < 0)
 		fail("clone(CLONE_VM|CLONE_PARENT) of the pause");
@@ -923,8 +930,14 @@ static void stage_join(int made_them)
 		// Podctl sends "join" once it has recorded the pause, whose
 		// exec is over by then as a rule: the wait costs nothing.
 		char c;
-		while (read(pause_execd, &c, 1) < 0 && errno == EINTR)
+		ssize_t r;
+		while ((r = read(pause_execd, &c, 1)) < 0 && errno == EINTR)
 			;
+		if (r != 0) {
+			// The pause reported why on its own socket (exec_pause).
+			errno = 0;
+			fail("the pause did not start (its exec failed), so there is no pod to join");
+		}
 		close(pause_execd);
 		not_dumpable();
 		explain("in the pod's namespaces already, having made them: no setns");
@@ -1194,9 +1207,11 @@ static void stdio_from_podctl(void)
 // start-up (~2 ms on this VM) and waits, at once, for the command's
 // standard streams ("stdio", which only Go decides) and then "join".
 // Measured here, `podctl exec` is ~0.4 ms faster, not ~2 ms: the fork
-// costs ~1.2 ms itself, most of it in the page faults that the fork's
-// write-protected copies cost the Go runtime (docs/benchmarks.md, eighth
-// step); it does remove one execve of a large binary per exec. Where pods
+// costs ~1.2 ms (a podctl exec --help whose child exits at once takes that
+// much longer), of which the fork call is ~0.2-0.3 ms; the rest is spent
+// after it, by the Go runtime's start-up, and was not pinned down
+// (docs/benchmarks.md, eighth step). It does remove one execve of a large
+// binary per exec. Where pods
 // may have a cgroup (cgroup v2 is the host's hierarchy), Go would not use
 // it (the stage must be born in the container's cgroup), so none is
 // forked; nor where anything fails: Go then execs the stage as before.
