@@ -303,12 +303,14 @@ func TestRestartBackOffSchedule(t *testing.T) {
 
 // Init containers run one at a time, in order, each to completion, before
 // any app container; a failing one fails the pod under restartPolicy Never
-// and the app container never starts.
+// and the app container never starts. (i1 sleeps 3 s so that it still runs
+// while i2 and app are added, even on a loaded 2-CPU machine: with 0.3 s
+// it once ended first.)
 func TestInitContainers(t *testing.T) {
 	leakCheck(t)
 	podRm(t, "init-ok")
 	mustRun(t, "pod", "create", "init-ok")
-	mustRun(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "i1", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.3; echo one")
+	mustRun(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "i1", "--rootfs", rootfs, "--", "sh", "-c", "sleep 3; echo one")
 	mustRun(t, "run", "-d", "--pod", "init-ok", "--init", "--name", "i2", "--rootfs", rootfs, "--", "sh", "-c", "echo two")
 	st := state(t, "init-ok")
 	if i2 := ctr(t, st, "i2"); i2.State.Waiting == nil || st.Condition("Initialized") != "False" {
