@@ -4,6 +4,7 @@
 // and the search of its executable in PATH.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,12 +207,21 @@ static int parse_id(const char *s, unsigned int *id)
 }
 
 // each_line calls fn for every line of path that has at least min fields,
-// skipping blank lines and comments; a missing file has no lines.
+// skipping blank lines and comments; a missing file has no lines, and so
+// has one that is not a regular file: the container's root may make its
+// /etc/passwd a FIFO, which a plain open would wait on for ever, holding
+// every podctl exec into it (opened O_NONBLOCK, then checked by fstat).
 static void each_line(const char *path, int min, void (*fn)(char **f, void *ctx), void *ctx)
 {
-	FILE *fp = fopen(path, "re");
-	if (fp == NULL)
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return;
+	struct stat st;
+	FILE *fp = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return;
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;

@@ -3,8 +3,10 @@
 // unshare(2) of a user namespace in a multi-threaded process (see
 // user_namespaces(7), "EINVAL ... the caller is multithreaded").
 //
-// It is inert unless _PODCTL_STAGE is set in the environment; that variable
-// names a stage and _PODCTL_SYNC_FD names an inherited SOCK_SEQPACKET socket.
+// It is inert unless _PODCTL_STAGE is set in the environment (that variable
+// names a stage and _PODCTL_SYNC_FD names an inherited SOCK_SEQPACKET
+// socket), or the command is `podctl exec`, for which it forks the join
+// stage before the Go runtime starts (fork_join_early).
 // Everything else (the configuration, the pid of the children, errors)
 // travels over that socket as short text datagrams, documented in
 // sandbox/stage/sync.go together with the Go side of each conversation.
@@ -22,7 +24,11 @@
 //               With _PODCTL_JOIN_FD, the pause stage itself goes on as the
 //               join stage of the pod's first container once the pause is
 //               cloned: it is in the pod's namespaces already, having made
-//               them (one exec of podctl fewer per pod).
+//               them (one exec of podctl fewer per pod). For `podctl exec`
+//               where pods have no cgroup, the constructor of the command
+//               itself forks it (fork_join_early); it first takes its stdio
+//               in a "stdio" message (_PODCTL_JOIN_STDIO: the same for an
+//               exec'd one, for the tests).
 //   keep        exec'd by an idle pod supervisor in place of itself: logs
 //               the containers' output and waits (keeper.c).
 //   userns      exec'd by `podctl` as the image store helper (podctl-image):
@@ -131,6 +137,17 @@ static void fail_to(int fd, const char *fmt, ...)
 	vfail_to(fd, saved, fmt, ap);
 }
 
+// fail_errno_to is fail_to with the errno given: a child cloned in our
+// memory (CLONE_VM, no CLONE_SETTLS) shares errno with us, so it takes the
+// value at once, where a later read could find ours.
+static void fail_errno_to(int fd, int saved, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+static void fail_errno_to(int fd, int saved, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail_to(fd, saved, fmt, ap);
+}
+
 // clone_stack maps a stack for a child cloned with CLONE_VM, with a guard
 // page below it (an overflow faults instead of writing into our memory),
 // and returns its top. It is never unmapped: the child may still run on it
@@ -229,8 +246,8 @@ static char *receive(const char *word, char *buf, size_t len, int *fd, int fd_op
 
 // receive_fds is expect for a message that may come with up to max (at
 // most 4) descriptors, stored in fds; *got says how many came. More than
-// max is a protocol error (the kernel closes those that did not fit in
-// the buffer and says so: MSG_CTRUNC, unix(7)).
+// max is a protocol error: those that did not fit in the buffer the
+// kernel closes and says so (MSG_CTRUNC, unix(7)), the others we close.
 static char *receive_fds(const char *word, char *buf, size_t len, int *fds, int max, int *got)
 {
 	union {
@@ -262,8 +279,19 @@ static char *receive_fds(const char *word, char *buf, size_t len, int *fds, int 
 	*got = 0;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-		*got = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		memcpy(fds, CMSG_DATA(cm), *got * sizeof(int));
+		int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		// CMSG_SPACE rounds up: room for one int holds two, which the
+		// kernel delivers without MSG_CTRUNC.
+		if (n > max) {
+			int extra[4];
+			memcpy(extra, CMSG_DATA(cm), n * sizeof(int));
+			for (int i = 0; i < n; i++)
+				close(extra[i]);
+			errno = 0;
+			fail("protocol: '%s' came with more than %d file descriptors", word, max);
+		}
+		*got = n;
+		memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
 	}
 	return buf[wl] == ' ' ? buf + wl + 1 : buf + wl;
 }
@@ -511,8 +539,7 @@ static int exec_pause(void *arg)
 	syscall(SYS_execveat, pause_exec.tree, "", pause_exec.argv, pause_exec.envp, AT_EMPTY_PATH);
 	int saved = errno;
 	(void)!write(pause_exec.execd, "x", 1);
-	errno = saved;
-	fail_to(pause_exec.report, "execveat of the read-only pause binary");
+	fail_errno_to(pause_exec.report, saved, "execveat of the read-only pause binary");
 }
 
 // stage_pause runs in a process exec'd by podctl on the host.
@@ -933,7 +960,9 @@ static void stage_join(int made_them)
 		ssize_t r;
 		while ((r = read(pause_execd, &c, 1)) < 0 && errno == EINTR)
 			;
-		if (r != 0) {
+		if (r < 0)
+			fail("waiting for the pause's exec");
+		if (r > 0) {
 			// The pause reported why on its own socket (exec_pause).
 			errno = 0;
 			fail("the pause did not start (its exec failed), so there is no pod to join");
@@ -1158,12 +1187,11 @@ static void stage_cni(char **argv)
 	fail("cni: exec %s", argv[1]);
 }
 
-// podctl_exec_ns: CLOCK_MONOTONIC when this process's constructor ran, the
-// first code of ours after the execve and libc's start: with
 // The join stage that fork_join_early forked for `podctl exec`, for Go to
 // take (nsenter.TakeEarlyJoin): its pid and our end of its sync socket;
 // -1 when there is none.
 int podctl_early_join_pid = -1;
+int podctl_early_join_pidfd = -1;
 int podctl_early_join_fd = -1;
 
 // stdio_from_podctl: the first message of an early join stage (forked by
@@ -1199,6 +1227,30 @@ static void stdio_from_podctl(void)
 	}
 }
 
+// The command line's strings, as the constructor got them: one block of
+// memory (from argv[0] to the end of the last), which the kernel shows as
+// /proc/PID/cmdline.
+static char *args_start;
+static size_t args_len;
+
+// hide_command_line overwrites the command line in the forked child's
+// memory with "podctl-join". The kernel shows /proc/PID/cmdline of the
+// child, and of the container's init cloned in its memory, to any process
+// that can see the pid, with no ptrace check, unlike environ and mem
+// (proc(5)): inside the container, that is the caller's `podctl exec -e
+// SECRET=... POD -- ...` and the host path of podctl, until the init's
+// execve. An exec'd stage shows the argv podctl gave it, "podctl-join".
+// The whole block is zeroed, its last byte too: the kernel reads on into
+// the environment when the last byte of the arguments is not a NUL.
+static void hide_command_line(void)
+{
+	static const char name[] = "podctl-join";
+	if (args_start == NULL || args_len == 0)
+		return;
+	memset(args_start, 0, args_len);
+	memcpy(args_start, name, args_len - 1 < sizeof(name) - 1 ? args_len - 1 : sizeof(name) - 1);
+}
+
 // fork_join_early forks, for `podctl exec`, the join stage that Go would
 // otherwise start after its runtime and the command line are up, by an
 // execve of this binary (stage_join says what the stage does). The fork
@@ -1215,8 +1267,17 @@ static void stdio_from_podctl(void)
 // may have a cgroup (cgroup v2 is the host's hierarchy), Go would not use
 // it (the stage must be born in the container's cgroup), so none is
 // forked; nor where anything fails: Go then execs the stage as before.
-static void fork_join_early(void)
+static void early_join_child(int sv[2]) __attribute__((noreturn));
+
+static void fork_join_early(int argc, char **argv)
 {
+	// The strings must be one block, as the kernel lays them out, for
+	// hide_command_line to cover them all; else no early stage.
+	for (int i = 1; i < argc; i++)
+		if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1)
+			return;
+	args_start = argv[0];
+	args_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
 	struct statfs fs;
 	if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
 		return;
@@ -1238,9 +1299,43 @@ static void fork_join_early(void)
 	}
 	if (pid > 0) {
 		close(sv[1]);
+		// Its pidfd now, while the child waits on the socket we hold
+		// and cannot have exited: later, with SIGCHLD ignored by our
+		// caller (inherited), it could have been reaped and its pid
+		// reused (pidfd_open(2)).
+		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0) {
+			close(sv[0]); // end-of-file: it exits
+			waitpid(pid, NULL, 0);
+			return;
+		}
 		podctl_early_join_pid = pid;
+		podctl_early_join_pidfd = pidfd;
 		podctl_early_join_fd = sv[0];
 		return;
+	}
+	early_join_child(sv);
+}
+
+// early_join_child makes the forked child what an exec'd join stage would
+// be, then runs it. Where anything fails it exits: podctl then starts one
+// the usual way.
+static void early_join_child(int sv[2])
+{
+	prctl(PR_SET_NAME, "podctl-join", 0, 0, 0);
+	hide_command_line();
+	// Signals: an exec'd stage had Go's dispositions, which reset an
+	// inherited SIG_IGN to SIG_DFL for every signal but these six (Go
+	// keeps a caller's nohup and job-control ignores). A disposition left
+	// ignored would pass through the workload's execve (signal(7)): a
+	// SIGPIPE ignored by a systemd unit, or SIGCHLD ignored, which
+	// changes how the workload's children are reaped.
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sig == SIGHUP || sig == SIGINT || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig == SIGCONT)
+			continue;
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			signal(sig, SIG_DFL);
 	}
 	// The child keeps only its socket, as fd 3, as an exec'd stage would:
 	// whatever else podctl's caller left open is not the stage's (and not
@@ -1251,12 +1346,15 @@ static void fork_join_early(void)
 			_exit(1);
 		close(sv[1]);
 	}
-	syscall(SYS_close_range, 4, ~0U, 0);
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+		_exit(1);
 	sync_fd = podctl_sync_fd = 3;
 	stdio_from_podctl();
 	stage_join(0);
 }
 
+// podctl_exec_ns: CLOCK_MONOTONIC when this process's constructor ran, the
+// first code of ours after the execve and libc's start: with
 // PODCTL_EXPLAIN_TIMES=1, the origin of --explain's timeline, so that it
 // shows the Go runtime's start and the command line's parsing too.
 long long podctl_exec_ns;
@@ -1283,7 +1381,7 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 		// against the other.
 		if (argc > 1 && strcmp(argv[1], "exec") == 0 && getenv("_PODCTL_SUPERVISE") == NULL &&
 			getenv("_PODCTL_NO_EARLY_JOIN") == NULL)
-			fork_join_early();
+			fork_join_early(argc, argv);
 		return;
 	}
 	if (strcmp(stage, "keep") == 0)

@@ -117,18 +117,18 @@ var earlyJoin struct {
 }
 
 // TakeEarlyJoin returns the join stage that the constructor forked for
-// `podctl exec` (nsenter.c, fork_join_early), once: its pid and our end of
-// its sync socket (close-on-exec), both the caller's from now on: it must
-// close the socket and reap the pid. ok is false where none was forked
+// `podctl exec` (nsenter.c, fork_join_early), once: its pid, a pidfd of
+// it and our end of its sync socket (both close-on-exec), all the
+// caller's from now on: it must close both and reap the pid. ok is false where none was forked
 // (another command, cgroup v2, a failed fork, _PODCTL_NO_EARLY_JOIN) or
 // it was taken already. The stage waits for "stdio" first
 // (sandbox/stage/sync.go).
-func TakeEarlyJoin() (pid, sock int, ok bool) {
+func TakeEarlyJoin() (pid, pidfd, sock int, ok bool) {
 	earlyJoin.Lock()
 	defer earlyJoin.Unlock()
 	if earlyJoin.taken || C.podctl_early_join_pid < 0 {
-		return 0, -1, false
+		return 0, -1, -1, false
 	}
 	earlyJoin.taken = true
-	return int(C.podctl_early_join_pid), int(C.podctl_early_join_fd), true
+	return int(C.podctl_early_join_pid), int(C.podctl_early_join_pidfd), int(C.podctl_early_join_fd), true
 }

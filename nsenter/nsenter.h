@@ -14,8 +14,9 @@ extern int podctl_stage;
 extern long long podctl_exec_ns;
 extern int podctl_sync_fd;
 // podctl exec's join stage, forked by the constructor (fork_join_early):
-// its pid and our end of its sync socket, or -1.
+// its pid, a pidfd of it and our end of its sync socket, or -1.
 extern int podctl_early_join_pid;
+extern int podctl_early_join_pidfd;
 extern int podctl_early_join_fd;
 // --explain's descriptor (_PODCTL_EXPLAIN_FD), or -1: every C stage writes
 // its lines there.

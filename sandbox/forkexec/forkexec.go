@@ -95,15 +95,11 @@ func Start(c *Cmd) (*Process, error) {
 }
 
 // Adopt makes a Process of pid, a child of ours that was not started here
-// (nsenter's constructor forked it before the Go runtime ran) and is not
-// reaped yet, so that its pid cannot have been reused: the pidfd is exact.
-func Adopt(pid int) (*Process, error) {
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil, fmt.Errorf("pidfd_open(%d): %w", pid, err)
-	}
+// (nsenter's constructor forked it before the Go runtime ran), with pidfd,
+// the pidfd it opened then: the Process owns it from now on.
+func Adopt(pid, pidfd int) *Process {
 	unix.CloseOnExec(pidfd)
-	return &Process{Pid: pid, pidfd: pidfd}, nil
+	return &Process{Pid: pid, pidfd: pidfd}
 }
 
 // devNull opens /dev/null if a descriptor of c needs it (a nil one).

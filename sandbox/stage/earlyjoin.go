@@ -1,7 +1,6 @@
 package stage
 
 import (
-	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/forkexec"
-	"golang.org/x/sys/unix"
 )
 
 // EarlyExecJoin is SpawnExecJoin's join stage where nsenter's constructor
@@ -19,18 +17,13 @@ import (
 // It returns nil, nil where there is none (the caller spawns one); on
 // error that stage is gone.
 func EarlyExecJoin(pod string, stdio [3]*os.File) (*Joiner, error) {
-	pid, fd, ok := nsenter.TakeEarlyJoin()
+	pid, pidfd, fd, ok := nsenter.TakeEarlyJoin()
 	if !ok {
 		return nil, nil
 	}
 	what := "the exec stage in pod " + pod
 	sock := &SyncSocket{Fd: fd, Peer: what}
-	proc, err := forkexec.Adopt(pid)
-	if err != nil {
-		sock.Close()
-		reap(pid)
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
+	proc := forkexec.Adopt(pid, pidfd)
 	fds := []int{int(stdio[0].Fd()), int(stdio[1].Fd()), int(stdio[2].Fd())}
 	t0 := int64(0)
 	if explain.File != nil {
@@ -38,7 +31,7 @@ func EarlyExecJoin(pod string, stdio [3]*os.File) (*Joiner, error) {
 		t0 = explain.Origin()
 	}
 	explain.Printf("podctl", "the join stage was forked by podctl's C constructor, before the Go runtime started (no execve): sends it the command's stdio over its socket")
-	err = sock.sendFDs([]byte("stdio "+strconv.FormatInt(t0, 10)), fds)
+	err := sock.sendFDs([]byte("stdio "+strconv.FormatInt(t0, 10)), fds)
 	runtime.KeepAlive(stdio)
 	if err != nil {
 		Abandon(proc, sock, 0)
@@ -48,22 +41,12 @@ func EarlyExecJoin(pod string, stdio [3]*os.File) (*Joiner, error) {
 }
 
 // ReleaseEarlyJoin ends the join stage the constructor forked if nobody
-// took it (exec failed before it needed one, or printed its help): on
-// end-of-file it exits, and it is reaped here, so that no process of ours
-// outlives the command.
+// took it (exec failed before it needed one, or printed its help): it is
+// killed (end-of-file on its socket would not reach a stopped one, and it
+// holds nothing yet that it must clean up) and reaped, so that no process
+// of ours outlives the command.
 func ReleaseEarlyJoin() {
-	if pid, fd, ok := nsenter.TakeEarlyJoin(); ok {
-		unix.Close(fd)
-		reap(pid)
-	}
-}
-
-// reap waits for child pid, whatever its end.
-func reap(pid int) {
-	var ws unix.WaitStatus
-	for {
-		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
-			return
-		}
+	if pid, pidfd, fd, ok := nsenter.TakeEarlyJoin(); ok {
+		Abandon(forkexec.Adopt(pid, pidfd), &SyncSocket{Fd: fd}, 0)
 	}
 }
