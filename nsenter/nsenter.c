@@ -1380,8 +1380,13 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 		// _PODCTL_NO_EARLY_JOIN: Go execs the stage, to measure one
 		// against the other.
 		if (argc > 1 && strcmp(argv[1], "exec") == 0 && getenv("_PODCTL_SUPERVISE") == NULL &&
-			getenv("_PODCTL_NO_EARLY_JOIN") == NULL)
+			getenv("_PODCTL_NO_EARLY_JOIN") == NULL) {
 			fork_join_early(argc, argv);
+			// The plain form, from the pod's exec card, with no Go
+			// runtime (execfast.c); returns where it does not apply.
+			if (podctl_early_join_fd >= 0)
+				podctl_exec_fast(argc, argv);
+		}
 		return;
 	}
 	if (strcmp(stage, "keep") == 0)

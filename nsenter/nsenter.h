@@ -29,6 +29,10 @@ void podctl_explain_line(const char *role, const char *fmt, va_list ap);
 // Drops the page-table entries of read-only file mappings that hold no
 // copied-on-write page (nsenter.c); used by the pause and the keeper.
 void podctl_shed_file_pages(void);
+// `podctl exec POD -- CMD` in C (execfast.c), with the stage that
+// fork_join_early forked: returns only where it does not apply, having
+// sent nothing; else the process exits with the command's code.
+void podctl_exec_fast(int argc, char **argv);
 // The keep stage (keeper.c); never returns.
 void podctl_keep(const char *pod_dir) __attribute__((noreturn));
 

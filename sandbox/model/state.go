@@ -193,6 +193,10 @@ func PodDir(name string) (string, *os.File, error) {
 // StateFile is the name of the state in a pod's directory.
 const StateFile = "state.json"
 
+// ExecCardFile is the main container's exec card, beside state.json
+// (nsenter/execcard.h), while that container runs.
+const ExecCardFile = "exec.card"
+
 // WriteState replaces state.json atomically (write, then rename(2)), so a
 // reader never sees half a file, even if podctl dies mid-write. There is no
 // fsync: the state describes processes, and none survives a power loss

@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// execBothWays runs `podctl exec POD -- cmd...` twice, under
+// GODEBUG=inittrace=1, which makes the Go runtime print a line per package
+// initializer as it starts: once as it is (the C fast path, nsenter/
+// execfast.c, when it applies) and once with _PODCTL_NO_FAST_EXEC (Go's
+// path). It returns both results without those lines, and whether Go
+// started in each.
+func execBothWays(t *testing.T, pod string, cmd ...string) (fast, slow result, fastGo, slowGo bool) {
+	t.Helper()
+	args := append([]string{"exec", pod, "--"}, cmd...)
+	fast = runEnv(t, []string{"GODEBUG=inittrace=1"}, "", args...)
+	slow = runEnv(t, []string{"GODEBUG=inittrace=1", "_PODCTL_NO_FAST_EXEC=1"}, "", args...)
+	fast.stderr, fastGo = withoutInitTrace(fast.stderr)
+	slow.stderr, slowGo = withoutInitTrace(slow.stderr)
+	return fast, slow, fastGo, slowGo
+}
+
+// withoutInitTrace drops inittrace's lines ("init PACKAGE @...") from s,
+// and says whether there were any.
+func withoutInitTrace(s string) (string, bool) {
+	var keep []string
+	traced := false
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if strings.HasPrefix(l, "init ") && strings.Contains(l, " @") {
+			traced = true
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, ""), traced
+}
+
+// The plain `podctl exec POD -- CMD` runs with no Go runtime, from the
+// pod's exec card, and what the command gets and what podctl reports are
+// exactly what Go's path gives: identity, directory, environment,
+// capabilities, no_new_privs, seccomp, descriptors, namespaces, exit codes
+// and messages. The control of each: Go's path started its runtime.
+func TestExecFastPath(t *testing.T) {
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: pods may have a cgroup, and exec takes Go's path (nsenter.c, fork_join_early)")
+	}
+	leakCheck(t)
+	podRm(t, "fastx")
+	mustRun(t, "run", "-d", "--name", "fastx", "--network", "none", "-e", "FOO=bar baz", "-w", "/tmp",
+		"--rootfs", rootfs, "--", "sleep", "1000")
+	for _, cmd := range [][]string{
+		sh(`id; pwd; env | sort; grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status; ls /proc/self/fd; ` +
+			`readlink /proc/self/ns/mnt /proc/self/ns/pid /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts /proc/self/ns/user /proc/self/ns/cgroup; ` +
+			`grep -E '^Sig(Ign|Blk)' /proc/self/status; ulimit -n; cat /proc/self/cmdline | tr '\0' ' '`),
+		sh("echo out; echo err >&2; exit 3"),
+		sh("kill -TERM $$"),
+		{"no-such-command"},
+		{"/etc/passwd"},
+		{"echo", "with  spaces", "", "$HOME", "-e"},
+	} {
+		fast, slow, fastGo, slowGo := execBothWays(t, "fastx", cmd...)
+		if !slowGo {
+			t.Fatalf("control: with _PODCTL_NO_FAST_EXEC the Go runtime did not start (no inittrace lines)")
+		}
+		if fastGo {
+			t.Errorf("%q: the Go runtime started: the fast path was not taken", cmd)
+		}
+		if fast != slow {
+			t.Errorf("%q: the fast path gave\n%+v\nGo's path\n%+v", cmd, fast, slow)
+		}
+	}
+}
+
+// The exec card is read back as untrusted input: a card that does not
+// parse, names another process, is not a regular file of ours, or is a
+// symlink sends podctl down Go's path, which works and reads state.json;
+// none of them makes podctl hang or run anything else. The control: the
+// card as the supervisor wrote it is taken.
+func TestExecCardUntrusted(t *testing.T) {
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
+	}
+	leakCheck(t)
+	podRm(t, "cardx")
+	mustRun(t, "run", "-d", "--name", "cardx", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	path := filepath.Join(stateDir(), "cardx", "exec.card")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		os.Remove(path)
+		if err := os.WriteFile(path, good, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	check := func(what string, wantGo bool) {
+		t.Helper()
+		r := runEnv(t, []string{"GODEBUG=inittrace=1"}, "", "exec", "cardx", "--", "echo", "ran")
+		stderr, startedGo := withoutInitTrace(r.stderr)
+		if r.code != 0 || r.stdout != "ran\n" || stderr != "" {
+			t.Errorf("%s: exec gave %d %q %q", what, r.code, r.stdout, stderr)
+		}
+		if startedGo != wantGo {
+			t.Errorf("%s: the Go runtime started: %v, want %v", what, startedGo, wantGo)
+		}
+	}
+	check("control: the supervisor's card", false)
+
+	// Its start time one off: a process that is not the container's.
+	lines := bytes.SplitN(good, []byte("\n"), 4)
+	f := strings.Fields(string(lines[2]))
+	st, _ := strconv.ParseUint(f[2], 10, 64)
+	other := append([]byte{}, good...)
+	other = bytes.Replace(other, lines[2], []byte(f[0]+" "+f[1]+" "+strconv.FormatUint(st+1, 10)), 1)
+	for _, c := range []struct {
+		what string
+		make func() error
+	}{
+		{"a card whose start time is not the process's", func() error { return os.WriteFile(path, other, 0o600) }},
+		{"garbage", func() error { return os.WriteFile(path, []byte("podctl-exec-card 1\nboot x\n"), 0o600) }},
+		{"a card one byte short", func() error { return os.WriteFile(path, good[:len(good)-1], 0o600) }},
+		{"an empty file", func() error { return os.WriteFile(path, nil, 0o600) }},
+		{"a FIFO", func() error { return syscall.Mkfifo(path, 0o600) }},
+		{"a symlink to a good card", func() error {
+			os.WriteFile(path+".real", good, 0o600)
+			t.Cleanup(func() { os.Remove(path + ".real") })
+			return os.Symlink(path+".real", path)
+		}},
+		{"a directory", func() error { return os.Mkdir(path, 0o700) }},
+	} {
+		os.Remove(path)
+		if err := c.make(); err != nil {
+			t.Fatal(err)
+		}
+		check(c.what, true)
+		restore()
+		check("control after "+c.what, false)
+	}
+}
+
+// The card lives as long as the main container's run: gone once it has
+// ended, when exec refuses as before, through Go's path.
+func TestExecCardEndsWithTheRun(t *testing.T) {
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
+	}
+	leakCheck(t)
+	podRm(t, "cardend")
+	mustRun(t, "run", "-d", "--name", "cardend", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	path := filepath.Join(stateDir(), "cardend", "exec.card")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("control: no card while the container runs: %v", err)
+	}
+	mustRun(t, "stop", "cardend")
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Errorf("the card is still there after the container stopped: %v", err)
+	}
+	r := run(t, "exec", "cardend", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("exec into a stopped pod: %d %q", r.code, r.stderr)
+	}
+}
