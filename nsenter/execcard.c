@@ -73,6 +73,35 @@ static int number(const char *s, int base, unsigned long long *v)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
+// numbers parses s as exactly n space-separated decimals into v.
+static int numbers(char *s, unsigned long long *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char *sp = strchr(s, ' ');
+		if ((sp == NULL) != (i == n - 1))
+			return -1;
+		if (sp != NULL)
+			*sp = '\0';
+		if (number(s, 10, &v[i]) < 0)
+			return -1;
+		if (sp != NULL)
+			s = sp + 1;
+	}
+	return 0;
+}
+
+// process parses the line "key PID STARTTIME".
+static int process(const char *buf, size_t len, size_t *pos, const char *key, long long *pid, unsigned long long *start)
+{
+	char v[128];
+	unsigned long long f[2];
+	if (line(buf, len, pos, key, v, sizeof(v)) < 0 || numbers(v, f, 2) < 0 || f[0] == 0 || f[0] > (1 << 22))
+		return -1;
+	*pid = (long long)f[0];
+	*start = f[1];
+	return 0;
+}
+
 int exec_card_parse(const char *buf, size_t len, struct exec_card *card, char *err, size_t errlen)
 {
 	static const char magic[] = "podctl-exec-card 1\n";
@@ -89,19 +118,22 @@ int exec_card_parse(const char *buf, size_t len, struct exec_card *card, char *e
 		card_err(err, errlen, "bad boot line");
 		return -1;
 	}
-	// pid: "PID STARTTIME", both decimal, the pid positive and at most the
-	// kernel's limit (PID_MAX_LIMIT, 2^22).
-	if (line(buf, len, &pos, "pid", v, sizeof(v)) < 0) {
-		card_err(err, errlen, "bad pid line");
+	// exe: five decimal numbers.
+	if (line(buf, len, &pos, "exe", v, sizeof(v)) < 0 || numbers(v, card->exe, 5) < 0) {
+		card_err(err, errlen, "bad exe line");
 		return -1;
 	}
-	char *sp = strchr(v, ' ');
-	if (sp == NULL || (*sp = '\0', number(v, 10, &n) < 0) || n == 0 || n > (1 << 22) ||
-		number(sp + 1, 10, &card->starttime) < 0) {
-		card_err(err, errlen, "bad pid line");
+	if (line(buf, len, &pos, "pod", card->pod, sizeof(card->pod)) < 0 || !exec_card_dns_label(card->pod)) {
+		card_err(err, errlen, "bad pod line");
 		return -1;
 	}
-	card->pid = (long long)n;
+	// pause and pid: "PID STARTTIME", both decimal, the pid positive and at
+	// most the kernel's limit (PID_MAX_LIMIT, 2^22).
+	if (process(buf, len, &pos, "pause", &card->pause_pid, &card->pause_starttime) < 0 ||
+		process(buf, len, &pos, "pid", &card->pid, &card->starttime) < 0) {
+		card_err(err, errlen, "bad pause or pid line");
+		return -1;
+	}
 	// setns: the namespaces' CLONE_NEW* bits, which fit in 31 bits.
 	if (line(buf, len, &pos, "setns", v, sizeof(v)) < 0 || number(v, 16, &n) < 0 || n == 0 || n > 0x7fffffff) {
 		card_err(err, errlen, "bad setns line");
@@ -116,6 +148,10 @@ int exec_card_parse(const char *buf, size_t len, struct exec_card *card, char *e
 	// plan: its length, then exactly that many bytes to the end.
 	if (line(buf, len, &pos, "plan", v, sizeof(v)) < 0 || number(v, 10, &n) < 0 || n == 0 || n != len - pos) {
 		card_err(err, errlen, "bad plan line");
+		return -1;
+	}
+	if (n < 5 || memcmp(buf + pos, "plan", 5) != 0) {
+		card_err(err, errlen, "the plan is not a plan");
 		return -1;
 	}
 	card->plan = buf + pos;

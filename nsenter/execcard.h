@@ -11,6 +11,10 @@
 //
 //   podctl-exec-card 1
 //   boot BOOT_ID
+//   exe DEV INO SIZE MTIME_S MTIME_NS  (the supervisor's binary: the plan's
+//                                      format is the binary's own)
+//   pod NAME
+//   pause PID STARTTIME
 //   pid PID STARTTIME
 //   setns FLAGS            (hex, 0x...)
 //   container NAME
@@ -27,6 +31,13 @@
 
 struct exec_card {
 	char boot[40];          // /proc/sys/kernel/random/boot_id, no newline
+	// The binary that wrote it (stat(2) of the supervisor's
+	// /proc/self/exe): a card is used only by the same binary, whose
+	// init.c reads the plan as it was written.
+	unsigned long long exe[5]; // st_dev, st_ino, st_size, mtime s, mtime ns
+	char pod[64];           // the pod's name, a DNS label
+	long long pause_pid;    // the pod's pause and its start time
+	unsigned long long pause_starttime;
 	long long pid;
 	unsigned long long starttime; // /proc/PID/stat field 22
 	int setns_flags;

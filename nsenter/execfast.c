@@ -134,14 +134,14 @@ static int same_boot(const struct exec_card *card)
 	return memcmp(b, card->boot, 36) == 0;
 }
 
-// alive_as_carded: the process behind pidfd (opened on card->pid) is the
-// one the card names and is not a zombie, as model.ProcRef.Alive checks:
-// /proc/PID/stat's state (field 3) and start time (field 22), read after
-// the pidfd was opened, so the pidfd names the process checked.
-static int alive_as_carded(const struct exec_card *card)
+// alive_since: process pid is not a zombie and started at starttime, as
+// model.ProcRef.Alive checks: /proc/PID/stat's state (field 3) and start
+// time (field 22). For the container, read after its pidfd was opened, so
+// that the pidfd names the process checked.
+static int alive_since(long long pid, unsigned long long starttime)
 {
 	char path[64], b[1024];
-	snprintf(path, sizeof(path), "/proc/%lld/stat", card->pid);
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -165,7 +165,20 @@ static int alive_as_carded(const struct exec_card *card)
 	char *end;
 	errno = 0;
 	unsigned long long t = strtoull(p, &end, 10);
-	return errno == 0 && end != p && (*end == ' ' || *end == '\0') && t == card->starttime;
+	return errno == 0 && end != p && (*end == ' ' || *end == '\0') && t == starttime;
+}
+
+// same_binary: the card was written by this very binary (execcard.h):
+// the plan is in the format its init.c reads. A supervisor started
+// before an upgrade runs the old binary still.
+static int same_binary(const struct exec_card *card)
+{
+	struct stat st;
+	if (stat("/proc/self/exe", &st) < 0)
+		return 0;
+	return card->exe[0] == (unsigned long long)st.st_dev && card->exe[1] == (unsigned long long)st.st_ino &&
+	       card->exe[2] == (unsigned long long)st.st_size && card->exe[3] == (unsigned long long)st.st_mtim.tv_sec &&
+	       card->exe[4] == (unsigned long long)st.st_mtim.tv_nsec;
 }
 
 // is_terminal: fd is a terminal (isatty(3), without its errno).
@@ -216,6 +229,10 @@ static ssize_t recv_msg(int sock, char *buf, size_t len)
 		;
 	if (n < 0)
 		return -1;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		errno = EMSGSIZE;
+		n = -1;
+	}
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
@@ -223,7 +240,8 @@ static ssize_t recv_msg(int sock, char *buf, size_t len)
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 				close(fd);
 			}
-	buf[n] = '\0';
+	if (n >= 0)
+		buf[n] = '\0';
 	return n;
 }
 
@@ -276,7 +294,11 @@ void podctl_exec_fast(int argc, char **argv)
 		return;
 	if (is_terminal(1) || is_terminal(2) || fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0)
 		return;
-	if (read_card(argv[2], card_buf, &card) < 0 || !same_boot(&card))
+	// The card must be this pod's, this boot's and this binary's, and the
+	// pod's pause alive: a pod whose pause is gone is lost, and Go's path
+	// refuses it (model.Observe).
+	if (read_card(argv[2], card_buf, &card) < 0 || strcmp(card.pod, argv[2]) != 0 || !same_boot(&card) ||
+		!same_binary(&card) || !alive_since(card.pause_pid, card.pause_starttime))
 		return;
 	// The plan: the card's, then the command (init.h's "arg" operation).
 	size_t len = card.plan_len;
@@ -295,28 +317,32 @@ void podctl_exec_fast(int argc, char **argv)
 	if (devnull < 0)
 		return;
 	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)card.pid, 0);
-	if (pidfd < 0 || !alive_as_carded(&card)) {
+	if (pidfd < 0 || !alive_since(card.pid, card.starttime)) {
 		if (pidfd >= 0)
 			close(pidfd);
 		close(devnull);
 		return;
 	}
 
+	// The command's stdio: /dev/null (no -i), our stdout and stderr,
+	// neither a terminal (checked above). If the stage cannot take it
+	// (it died), nothing was delivered: Go's path starts another one, as
+	// it does when its own "stdio" fails (EarlyExecJoin).
+	int stdio[3] = {devnull, 1, 2};
+	int sent = send_fds(podctl_early_join_fd, "stdio 0", 7, stdio, 3);
+	close(devnull);
+	if (sent < 0) {
+		close(pidfd);
+		return;
+	}
+
 	// Committed: from here on this exec is ours to its end. A SIGCHLD
 	// that our caller ignored would have the kernel reap the workload,
-	// whose status we report (wait(2), NOTES).
+	// whose status we report (wait(2)).
 	signal(SIGCHLD, SIG_DFL);
 	fx.sock = podctl_early_join_fd;
 	snprintf(fx.container, sizeof(fx.container), "%s", card.container);
 	char msg[2048];
-	// The command's stdio: /dev/null (no -i), our stdout and stderr,
-	// neither a terminal (checked above).
-	int stdio[3] = {devnull, 1, 2};
-	if (send_fds(fx.sock, "stdio 0", 7, stdio, 3) < 0) {
-		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", argv[2], strerror(errno));
-		fast_fail(125, msg);
-	}
-	close(devnull);
 	int n = snprintf(msg, sizeof(msg), "join %#x 0x0", card.setns_flags);
 	if (send_fds(fx.sock, msg, (size_t)n, &pidfd, 1) < 0) {
 		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", argv[2], strerror(errno));

@@ -1353,6 +1353,10 @@ static void early_join_child(int sv[2])
 	stage_join(0);
 }
 
+// Defined (as 1) only by cmd/podctl, the CLI: a weak reference is NULL in
+// the other binaries that link nsenter (podctl-kube, podctl-net, ...).
+extern int podctl_cli __attribute__((weak));
+
 // podctl_exec_ns: CLOCK_MONOTONIC when this process's constructor ran, the
 // first code of ours after the execve and libc's start: with
 // PODCTL_EXPLAIN_TIMES=1, the origin of --explain's timeline, so that it
@@ -1379,7 +1383,9 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 		mallopt(M_ARENA_MAX, 1);
 		// _PODCTL_NO_EARLY_JOIN: Go execs the stage, to measure one
 		// against the other.
-		if (argc > 1 && strcmp(argv[1], "exec") == 0 && getenv("_PODCTL_SUPERVISE") == NULL &&
+		// Only podctl's own command line (cmd/podctl defines
+		// podctl_cli): the helpers that link this package have no exec.
+		if (&podctl_cli != NULL && argc > 1 && strcmp(argv[1], "exec") == 0 && getenv("_PODCTL_SUPERVISE") == NULL &&
 			getenv("_PODCTL_NO_EARLY_JOIN") == NULL) {
 			fork_join_early(argc, argv);
 			// The plain form, from the pod's exec card, with no Go

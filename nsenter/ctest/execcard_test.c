@@ -36,8 +36,8 @@ static int parse(const char *s, size_t len, struct exec_card *c)
 	return r;
 }
 
-static const char good[] = "podctl-exec-card 1\nboot 79c590d1-e40d-46b9-9fdd-a691859f21a8\npid 42 7\n"
-			   "setns 0x7e020000\ncontainer web\nplan 5\nplan\0";
+static const char good[] = "podctl-exec-card 1\nboot 79c590d1-e40d-46b9-9fdd-a691859f21a8\nexe 1 2 3 4 5\npod p\n"
+			   "pause 41 6\npid 42 7\nsetns 0x7e020000\ncontainer web\nplan 5\nplan\0";
 
 static void test_bad_cards(void)
 {
@@ -63,6 +63,13 @@ static void test_bad_cards(void)
 		{"plan 5", "plan 6"},          // longer than what follows
 		{"plan 5", "plan 4"},          // shorter
 		{"\nboot", "\nBoot"},          // a line out of its place
+		{"exe 1 2 3 4 5", "exe 1 2 3 4"},   // five numbers
+		{"exe 1 2 3 4 5", "exe 1 2 3 4 5 6"},
+		{"exe 1 2 3 4 5", "exe 1 2  3 4 5"},
+		{"pod p", "pod P"},
+		{"pause 41 6", "pause 0 6"},
+		{"pause 41 6", "pause 41"},
+		{"plan\0", "plax\0"},             // a plan that is not one
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char b[512];
@@ -120,8 +127,9 @@ int main(int argc, char **argv)
 		printf("FAIL parsing Go's card: %s\n", err);
 		return 1;
 	}
-	printf("boot %s\npid %lld %llu\nsetns %#x\ncontainer %s\nplan %zu [", c.boot, c.pid, c.starttime,
-		c.setns_flags, c.container, c.plan_len);
+	printf("boot %s\nexe %llu %llu %llu %llu %llu\npod %s\npause %lld %llu\npid %lld %llu\nsetns %#x\ncontainer %s\nplan %zu [",
+		c.boot, c.exe[0], c.exe[1], c.exe[2], c.exe[3], c.exe[4], c.pod, c.pause_pid, c.pause_starttime, c.pid,
+		c.starttime, c.setns_flags, c.container, c.plan_len);
 	fwrite(c.plan, 1, c.plan_len, stdout);
 	printf("]\n");
 	mutate(card, len);

@@ -9,9 +9,9 @@ import (
 // what podctl exec decides for its plain form (`exec POD -- CMD`: the
 // container's user, directory, environment, capabilities and seccomp
 // filter, the namespaces to join), which nsenter's constructor then
-// carries out with no Go runtime (nsenter/execfast.c). Its seccomp
-// filter is the one compiled for this run, from the profile as it was at
-// the container's start.
+// carries out with no Go runtime (nsenter/execfast.c). With the default
+// profile only (Cardable): Go's path reads a profile file anew at each
+// exec, which a card could not follow.
 func ExecCard(st *model.PodState, c *model.ContainerStatus) ([]byte, error) {
 	cfg, err := ExecConfig(st, &c.Spec, nil, nil, "", "")
 	if err != nil {
@@ -25,7 +25,21 @@ func ExecCard(st *model.PodState, c *model.ContainerStatus) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	card := nsenter.ExecCard{BootID: model.BootID(), PID: c.Proc.PID, StartTime: c.Proc.StartTime,
+	exe, err := nsenter.ExeIdentity()
+	if err != nil {
+		return nil, err
+	}
+	card := nsenter.ExecCard{BootID: model.BootID(), Exe: exe, Pod: st.Spec.Name,
+		PausePID: st.Pause.PID, PauseTime: st.Pause.StartTime, PID: c.Proc.PID, StartTime: c.Proc.StartTime,
 		Setns: ExecFlags(st.Spec), Container: c.Spec.Name, Plan: b}
 	return card.Encode()
+}
+
+// Cardable says whether container c of pod st can have an exec card: no
+// cgroup (an exec'd process must be born in the container's, which only
+// Go's path does) and the default seccomp profile or none (Go's path
+// reads a profile file at each exec: edited or deleted since the
+// container's start, it gives another filter, or a refusal).
+func Cardable(st *model.PodState, c *model.ContainerSpec) bool {
+	return st.Cgroup == "" && (c.Seccomp == "" || c.Seccomp == "unconfined")
 }

@@ -245,7 +245,6 @@ func (s *Supervisor) finishRun(r *pendingRun) error {
 	st, _ := model.ProcStartTime(proc.Pid)
 	c.Proc = model.ProcRef{PID: proc.Pid, StartTime: st}
 	s.procs[name] = proc
-	s.writeExecCard(c)
 	explain.Printf("podctl", "container %s runs as host pid %d, our child (CLONE_PARENT): waits on its pidfd", name, proc.Pid)
 	stage.OnExit(proc.Pidfd, func() { s.Post(func() { s.exited(name, proc) }) })
 	if proc.Notify != nil {

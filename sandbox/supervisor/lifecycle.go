@@ -91,7 +91,9 @@ func (s *Supervisor) exited(name string, proc *stage.Proc) {
 func (s *Supervisor) terminated(c *model.ContainerStatus, t *model.StateTerminated, ran time.Duration) {
 	c.State = model.ContainerState{Terminated: t}
 	c.Ready, c.Started, c.Proc = false, false, model.ProcRef{}
-	s.removeExecCard(c)
+	if c == s.St.MainContainer() {
+		s.removeExecCard()
+	}
 	name := c.Spec.Name
 	if !s.stopping && s.pauseDying() {
 		// The pod's namespaces die with its pause: nothing can start in

@@ -33,11 +33,14 @@ import (
 // watchers, the control socket, timers, signal handlers) send it closures
 // on events, so nothing here needs a lock.
 type Supervisor struct {
-	dir   string
-	St    *model.PodState
-	pause *stage.Pause
-	ids   idmap.Mapping
-	files []rootfs.BindFile
+	dir string
+	St  *model.PodState
+	// execCard: the run of the main container whose exec card is
+	// written (execcard.go).
+	execCard model.ProcRef
+	pause    *stage.Pause
+	ids      idmap.Mapping
+	files    []rootfs.BindFile
 
 	// Foreground runs also copy the containers' output here, and with
 	// podctl run -i give the first container's first run this stdin.
@@ -195,7 +198,9 @@ func (s *Supervisor) save() {
 	s.countDropped()
 	if err := model.WithStateLock(s.dir, func() error { return model.WriteState(s.dir, s.St) }); err != nil {
 		s.logf("saving state: %v", err)
+		return
 	}
+	s.syncExecCard()
 }
 
 // status computes the pod's phase and conditions from its containers.

@@ -114,17 +114,39 @@ func TestExecCardUntrusted(t *testing.T) {
 	}
 	check("control: the supervisor's card", false)
 
-	// Its start time one off: a process that is not the container's.
-	lines := bytes.SplitN(good, []byte("\n"), 4)
-	f := strings.Fields(string(lines[2]))
-	st, _ := strconv.ParseUint(f[2], 10, 64)
-	other := append([]byte{}, good...)
-	other = bytes.Replace(other, lines[2], []byte(f[0]+" "+f[1]+" "+strconv.FormatUint(st+1, 10)), 1)
+	// edit is the card with its line starting with key changed: the last
+	// number one more, or the value replaced.
+	edit := func(key, value string) []byte {
+		for _, l := range bytes.Split(good, []byte("\n")) {
+			if !bytes.HasPrefix(l, []byte(key+" ")) {
+				continue
+			}
+			f := strings.Fields(string(l))
+			if value == "" {
+				n, _ := strconv.ParseUint(f[len(f)-1], 10, 64)
+				f[len(f)-1] = strconv.FormatUint(n+1, 10)
+			} else {
+				f = []string{key, value}
+			}
+			return bytes.Replace(good, l, []byte(strings.Join(f, " ")), 1)
+		}
+		t.Fatalf("no %s line in the card", key)
+		return nil
+	}
 	for _, c := range []struct {
 		what string
 		make func() error
 	}{
-		{"a card whose start time is not the process's", func() error { return os.WriteFile(path, other, 0o600) }},
+		{"a card whose start time is not the process's", func() error { return os.WriteFile(path, edit("pid", ""), 0o600) }},
+		{"a card whose pause start time is not the pause's", func() error { return os.WriteFile(path, edit("pause", ""), 0o600) }},
+		{"a card of another binary (a supervisor older than an upgrade)", func() error { return os.WriteFile(path, edit("exe", ""), 0o600) }},
+		{"a card of another pod", func() error { return os.WriteFile(path, edit("pod", "cardy"), 0o600) }},
+		{"a card of another boot", func() error {
+			return os.WriteFile(path, edit("boot", "00000000-0000-0000-0000-000000000000"), 0o600)
+		}},
+		{"a card too large", func() error {
+			return os.WriteFile(path, append(edit("plan", strconv.Itoa(len(good)+41<<10)), make([]byte, 41<<10)...), 0o600)
+		}},
 		{"garbage", func() error { return os.WriteFile(path, []byte("podctl-exec-card 1\nboot x\n"), 0o600) }},
 		{"a card one byte short", func() error { return os.WriteFile(path, good[:len(good)-1], 0o600) }},
 		{"an empty file", func() error { return os.WriteFile(path, nil, 0o600) }},
@@ -166,5 +188,40 @@ func TestExecCardEndsWithTheRun(t *testing.T) {
 	r := run(t, "exec", "cardend", "--", "true")
 	if r.code != 125 || !strings.Contains(r.stderr, "is not running") {
 		t.Errorf("exec into a stopped pod: %d %q", r.code, r.stderr)
+	}
+}
+
+// A container with a seccomp profile file of the user's gets no card: Go's
+// path reads the file at each exec (edited, it gives another filter;
+// deleted, a refusal), which a card written at the start could not follow.
+func TestExecCardNotWithProfileFile(t *testing.T) {
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
+	}
+	leakCheck(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	profile := dir + "/no-mkdir.json"
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`), 0o644)
+	for _, c := range []struct {
+		name string
+		opts []string
+		card bool
+	}{
+		{"cardprof0", nil, true}, // the control
+		{"cardprof1", []string{"--security-opt", "seccomp=" + profile}, false},
+	} {
+		podRm(t, c.name)
+		mustRun(t, append(append([]string{"run", "-d", "--name", c.name, "--network", "none"}, c.opts...),
+			"--rootfs", rootfs, "--", "sleep", "1000")...)
+		_, err := os.Stat(filepath.Join(stateDir(), c.name, "exec.card"))
+		if (err == nil) != c.card {
+			t.Errorf("%s: card there: %v, want %v", c.name, err == nil, c.card)
+		}
+	}
+	os.Remove(profile)
+	r := run(t, "exec", "cardprof1", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "seccomp profile") {
+		t.Errorf("exec with the profile deleted: %d %q", r.code, r.stderr)
 	}
 }
