@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // execBothWays runs `podctl exec POD -- cmd...` twice, under
@@ -223,5 +224,45 @@ func TestExecCardNotWithProfileFile(t *testing.T) {
 	r := run(t, "exec", "cardprof1", "--", "true")
 	if r.code != 125 || !strings.Contains(r.stderr, "seccomp profile") {
 		t.Errorf("exec with the profile deleted: %d %q", r.code, r.stderr)
+	}
+}
+
+// A restarted main container gets a card for its new run: the old card is
+// gone with the old run (never naming it), and the new one is taken.
+func TestExecCardFollowsRestarts(t *testing.T) {
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
+	}
+	leakCheck(t)
+	podRm(t, "cardrs")
+	mustRun(t, "run", "-d", "--restart", "always", "--name", "cardrs", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	path := filepath.Join(stateDir(), "cardrs", "exec.card")
+	cardPID := func() string {
+		b, _ := os.ReadFile(path)
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "pid" {
+				return f[1]
+			}
+		}
+		return ""
+	}
+	first := cardPID()
+	if first == "" {
+		t.Fatal("control: no card for the first run")
+	}
+	mustRun(t, "kill", "-s", "KILL", "cardrs")
+	var second string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if second = cardPID(); second != "" && second != first {
+			break
+		}
+	}
+	if second == "" || second == first {
+		t.Fatalf("the card did not follow the restart: pid %q, then %q", first, second)
+	}
+	r := runEnv(t, []string{"GODEBUG=inittrace=1"}, "", "exec", "cardrs", "--", "echo", "ran")
+	stderr, startedGo := withoutInitTrace(r.stderr)
+	if r.code != 0 || r.stdout != "ran\n" || stderr != "" || startedGo {
+		t.Errorf("exec into the second run: %d %q %q, Go started: %v", r.code, r.stdout, stderr, startedGo)
 	}
 }
