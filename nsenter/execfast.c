@@ -1,4 +1,4 @@
-// execfast.c: `podctl exec POD -- CMD [ARG...]`, the plain form, carried
+// execfast.c: `podctl exec [-i] POD -- CMD [ARG...]`, the plain form, carried
 // out by the constructor with no Go runtime at all.
 //
 // Why: podctl's own start (the Go runtime and its package initializers,
@@ -13,7 +13,8 @@
 //
 // Anything it is not sure of makes it return before it has sent a word,
 // and Go goes on as before, with the same stage: flags, a pod name that
-// is not a plain one, a terminal on stdout or stderr (Go relays one
+// is not a plain one, a terminal on stdout or stderr, or with -i on stdin
+// (Go relays one
 // through a pipe, CVE-2017-5226), a state directory that is not private,
 // no card, a card that does not parse, another boot, a process that is
 // gone or is not the one the card names (its start time), a plan too
@@ -287,17 +288,25 @@ void podctl_exec_fast(int argc, char **argv)
 {
 	static char card_buf[CARD_MAX + 1], plan[PLAN_INLINE_MAX];
 	struct exec_card card;
-	// The plain form only: exec POD -- CMD [ARG...]. Flags, and a pod
-	// given by id, are Go's.
-	if (argc < 5 || strcmp(argv[1], "exec") != 0 || !exec_card_dns_label(argv[2]) || strcmp(argv[3], "--") != 0 ||
-		getenv("_PODCTL_NO_FAST_EXEC") != NULL)
+	// The plain form only: exec [-i] POD -- CMD [ARG...]. Other flags, and
+	// a pod given by id, are Go's.
+	int at = 2, interactive = 0;
+	if (argc > 2 && (strcmp(argv[2], "-i") == 0 || strcmp(argv[2], "--interactive") == 0))
+		interactive = 1, at = 3;
+	if (argc < at + 3 || strcmp(argv[1], "exec") != 0 || !exec_card_dns_label(argv[at]) ||
+		strcmp(argv[at + 1], "--") != 0 || getenv("_PODCTL_NO_FAST_EXEC") != NULL)
 		return;
+	const char *pod = argv[at];
 	if (is_terminal(1) || is_terminal(2) || fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0)
+		return;
+	// With -i the command gets our stdin itself, as Go gives it when it
+	// is a file that is not a terminal (a terminal Go relays).
+	if (interactive && (is_terminal(0) || fcntl(0, F_GETFD) < 0))
 		return;
 	// The card must be this pod's, this boot's and this binary's, and the
 	// pod's pause alive: a pod whose pause is gone is lost, and Go's path
 	// refuses it (model.Observe).
-	if (read_card(argv[2], card_buf, &card) < 0 || strcmp(card.pod, argv[2]) != 0 || !same_boot(&card) ||
+	if (read_card(pod, card_buf, &card) < 0 || strcmp(card.pod, pod) != 0 || !same_boot(&card) ||
 		!same_binary(&card) || !alive_since(card.pause_pid, card.pause_starttime))
 		return;
 	// The plan: the card's, then the command (init.h's "arg" operation).
@@ -305,7 +314,7 @@ void podctl_exec_fast(int argc, char **argv)
 	if (len > sizeof(plan))
 		return;
 	memcpy(plan, card.plan, len);
-	for (int i = 4; i < argc; i++) {
+	for (int i = at + 2; i < argc; i++) {
 		size_t al = strlen(argv[i]);
 		if (len + 4 + al + 1 > sizeof(plan))
 			return;
@@ -324,11 +333,11 @@ void podctl_exec_fast(int argc, char **argv)
 		return;
 	}
 
-	// The command's stdio: /dev/null (no -i), our stdout and stderr,
-	// neither a terminal (checked above). If the stage cannot take it
+	// The command's stdio: /dev/null (our stdin with -i), our stdout and
+	// stderr, none a terminal (checked above). If the stage cannot take it
 	// (it died), nothing was delivered: Go's path starts another one, as
 	// it does when its own "stdio" fails (EarlyExecJoin).
-	int stdio[3] = {devnull, 1, 2};
+	int stdio[3] = {interactive ? 0 : devnull, 1, 2};
 	int sent = send_fds(podctl_early_join_fd, "stdio 0", 7, stdio, 3);
 	close(devnull);
 	if (sent < 0) {
@@ -345,7 +354,7 @@ void podctl_exec_fast(int argc, char **argv)
 	char msg[2048];
 	int n = snprintf(msg, sizeof(msg), "join %#x 0x0", card.setns_flags);
 	if (send_fds(fx.sock, msg, (size_t)n, &pidfd, 1) < 0) {
-		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", argv[2], strerror(errno));
+		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", pod, strerror(errno));
 		fast_fail(125, msg);
 	}
 	close(pidfd);
@@ -353,11 +362,11 @@ void podctl_exec_fast(int argc, char **argv)
 	// SyncSocket.RecvText words, its peer named as EarlyExecJoin names it).
 	ssize_t r = recv_msg(fx.sock, msg, sizeof(msg));
 	if (r <= 0) {
-		snprintf(card_buf, sizeof(card_buf), "the exec stage in pod %s exited before finishing its setup", argv[2]);
+		snprintf(card_buf, sizeof(card_buf), "the exec stage in pod %s exited before finishing its setup", pod);
 		fast_fail(125, card_buf);
 	}
 	if (strncmp(msg, "error ", 6) == 0) {
-		snprintf(card_buf, sizeof(card_buf), "the exec stage in pod %s: %s", argv[2], msg + 6);
+		snprintf(card_buf, sizeof(card_buf), "the exec stage in pod %s: %s", pod, msg + 6);
 		fast_fail(125, card_buf);
 	}
 	if (strncmp(msg, "pid ", 4) != 0) {
@@ -372,7 +381,7 @@ void podctl_exec_fast(int argc, char **argv)
 		fast_fail(125, card_buf);
 	}
 	if (send_fds(fx.sock, plan, len, NULL, 0) < 0) {
-		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", argv[2], strerror(errno));
+		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", pod, strerror(errno));
 		fast_fail(125, msg);
 	}
 	// The init's answers, until its exec closes the socket (join.go).

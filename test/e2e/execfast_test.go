@@ -19,9 +19,19 @@ import (
 // started in each.
 func execBothWays(t *testing.T, pod string, cmd ...string) (fast, slow result, fastGo, slowGo bool) {
 	t.Helper()
+	return execBothWaysIn(t, "", pod, cmd...)
+}
+
+// execBothWaysIn is execBothWays with stdin given to `exec -i` (a pipe):
+// none when "".
+func execBothWaysIn(t *testing.T, stdin, pod string, cmd ...string) (fast, slow result, fastGo, slowGo bool) {
+	t.Helper()
 	args := append([]string{"exec", pod, "--"}, cmd...)
-	fast = runEnv(t, []string{"GODEBUG=inittrace=1"}, "", args...)
-	slow = runEnv(t, []string{"GODEBUG=inittrace=1", "_PODCTL_NO_FAST_EXEC=1"}, "", args...)
+	if stdin != "" {
+		args = append([]string{"exec", "-i", pod, "--"}, cmd...)
+	}
+	fast = runEnv(t, []string{"GODEBUG=inittrace=1"}, stdin, args...)
+	slow = runEnv(t, []string{"GODEBUG=inittrace=1", "_PODCTL_NO_FAST_EXEC=1"}, stdin, args...)
 	fast.stderr, fastGo = withoutInitTrace(fast.stderr)
 	slow.stderr, slowGo = withoutInitTrace(slow.stderr)
 	return fast, slow, fastGo, slowGo
@@ -64,8 +74,14 @@ func TestExecFastPath(t *testing.T) {
 		{"no-such-command"},
 		{"/etc/passwd"},
 		{"echo", "with  spaces", "", "$HOME", "-e"},
+		{"-i", "cat"},
+		{"-i", "sh", "-c", "ls -l /proc/self/fd/0 | cut -c1-10; wc -c"},
 	} {
-		fast, slow, fastGo, slowGo := execBothWays(t, "fastx", cmd...)
+		stdin := ""
+		if cmd[0] == "-i" {
+			stdin, cmd = "input from a pipe\n", cmd[1:]
+		}
+		fast, slow, fastGo, slowGo := execBothWaysIn(t, stdin, "fastx", cmd...)
 		if !slowGo {
 			t.Fatalf("control: with _PODCTL_NO_FAST_EXEC the Go runtime did not start (no inittrace lines)")
 		}
