@@ -125,21 +125,12 @@ static void fail(const char *fmt, ...)
 	vfail_to(sync_fd, saved, fmt, ap);
 }
 
-// fail_to is fail for a child that shares this process's memory (CLONE_VM)
-// while this process goes on: it reports on fd, the sync socket as it was
-// at the clone, not on sync_fd, which the parent may change meanwhile.
-static void fail_to(int fd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail_to(int fd, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vfail_to(fd, saved, fmt, ap);
-}
-
-// fail_errno_to is fail_to with the errno given: a child cloned in our
-// memory (CLONE_VM, no CLONE_SETTLS) shares errno with us, so it takes the
-// value at once, where a later read could find ours.
+// fail_errno_to is fail for a child that shares this process's memory
+// (CLONE_VM) while this process goes on: it reports on fd, the sync socket
+// as it was at the clone, not on sync_fd, which the parent may change
+// meanwhile, and with the errno given: such a child shares errno with us
+// (no CLONE_SETTLS), so it takes the value at once, where a later read
+// could find ours.
 static void fail_errno_to(int fd, int saved, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 static void fail_errno_to(int fd, int saved, const char *fmt, ...)
 {
@@ -369,7 +360,7 @@ static pid_t nest_writer = -1;
 // buffers and the stack that the maps came in are reused meanwhile.
 static struct {
 	int go[2];  // a pipe: a byte once the stage has unshared
-	int report; // the sync socket, for fail_to
+	int report; // the sync socket, for fail_errno_to
 	pid_t stage;
 	char uids[4096], gids[4096]; // uid_map(5) takes up to a page
 } writer;
@@ -380,12 +371,18 @@ static void write_map(pid_t pid, const char *file, const char *lines)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	// The writer shares our memory and so errno (CLONE_VM without
+	// CLONE_SETTLS: one thread-local area), while the stage runs on: each
+	// failure's errno is taken right after the call (fail_errno_to), which
+	// leaves the stage a window of a few instructions to overwrite it,
+	// not the whole formatting of the message as before.
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		fail_to(writer.report, "opening %s from the per-user namespace", path);
+		fail_errno_to(writer.report, errno, "opening %s from the per-user namespace", path);
 	size_t len = strlen(lines);
-	if (write(fd, lines, len) != (ssize_t)len)
-		fail_to(writer.report, "writing the pod's %s from the per-user namespace (\"%s\")", file, lines);
+	ssize_t n = write(fd, lines, len);
+	if (n != (ssize_t)len)
+		fail_errno_to(writer.report, n < 0 ? errno : EIO, "writing the pod's %s from the per-user namespace (\"%s\")", file, lines);
 	close(fd);
 }
 
@@ -518,7 +515,7 @@ static void write_sysctls(char *lines)
 // that stage_pause fills before the clone and never writes after it.
 static struct {
 	int tree;   // the read-only copy of our binary (open_tree)
-	int report; // the pause's sync socket, for fail_to
+	int report; // the pause's sync socket, for fail_errno_to
 	int execd;  // the write end of pause_execd's pipe, in the child
 	char fdenv[32];
 	char *argv[3], *envp[3];
