@@ -14,13 +14,7 @@ import (
 // back must be what the supervisor meant.
 func TestExecCardC(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "execcard_test")
-	cc := exec.Command("gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
-		"-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-		"-o", bin, "ctest/execcard_test.c", "execcard.c")
-	if out, err := cc.CombinedOutput(); err != nil {
-		t.Fatalf("building the C tests: %v\n%s", err, out)
-	}
+	bin := buildCTest(t, dir, "ctest/execcard_test.c", "execcard.c")
 	card := &ExecCard{BootID: "79c590d1-e40d-46b9-9fdd-a691859f21a8", Exe: [5]uint64{2049, 1234567, 11534336, 1764900000, 999999999},
 		Pod: "pod-1", PausePID: 1, PauseTime: 0, PID: 4194304, StartTime: 18446744073709551615,
 		Setns: 0x7e020000, Container: "web-1", Plan: []byte("plan\x00where\x00a b\x00")}

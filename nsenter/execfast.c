@@ -111,8 +111,8 @@ static int read_card(const char *pod, char *buf, struct exec_card *card)
 		return -1;
 	struct stat st;
 	ssize_t n = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && st.st_size <= CARD_MAX)
-		n = read_small(fd, buf, CARD_MAX);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
+		n = read_small(fd, buf, CARD_MAX); // -1 past CARD_MAX
 	close(fd);
 	char err[128];
 	if (n < 0 || exec_card_parse(buf, (size_t)n, card, err, sizeof(err)) < 0)
@@ -187,31 +187,6 @@ static int is_terminal(int fd)
 {
 	struct termios t;
 	return ioctl(fd, TCGETS, &t) == 0;
-}
-
-// send_fds sends one datagram with descriptors (SCM_RIGHTS); -1 on error.
-static int send_fds(int sock, const char *msg, size_t len, const int *fds, int nfds)
-{
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds > 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	ssize_t n;
-	while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)len ? 0 : -1;
 }
 
 // recv_msg reads one datagram into buf (NUL-terminated); descriptors that
@@ -338,7 +313,7 @@ void podctl_exec_fast(int argc, char **argv)
 	// (it died), nothing was delivered: Go's path starts another one, as
 	// it does when its own "stdio" fails (EarlyExecJoin).
 	int stdio[3] = {interactive ? 0 : devnull, 1, 2};
-	int sent = send_fds(podctl_early_join_fd, "stdio 0", 7, stdio, 3);
+	int sent = podctl_send_fds(podctl_early_join_fd, "stdio 0", 7, stdio, 3);
 	close(devnull);
 	if (sent < 0) {
 		close(pidfd);
@@ -353,7 +328,7 @@ void podctl_exec_fast(int argc, char **argv)
 	snprintf(fx.container, sizeof(fx.container), "%s", card.container);
 	char msg[2048];
 	int n = snprintf(msg, sizeof(msg), "join %#x 0x0", card.setns_flags);
-	if (send_fds(fx.sock, msg, (size_t)n, &pidfd, 1) < 0) {
+	if (podctl_send_fds(fx.sock, msg, (size_t)n, &pidfd, 1) < 0) {
 		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", pod, strerror(errno));
 		fast_fail(125, msg);
 	}
@@ -380,7 +355,7 @@ void podctl_exec_fast(int argc, char **argv)
 		snprintf(card_buf, sizeof(card_buf), "join stage sent a bad pid %.40s", msg + 4);
 		fast_fail(125, card_buf);
 	}
-	if (send_fds(fx.sock, plan, len, NULL, 0) < 0) {
+	if (podctl_send_fds(fx.sock, plan, len, NULL, 0) < 0) {
 		snprintf(msg, sizeof(msg), "sending to the exec stage in pod %s: %s", pod, strerror(errno));
 		fast_fail(125, msg);
 	}

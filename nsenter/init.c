@@ -89,27 +89,11 @@ static struct init_plan plan;
 static const char *step = NULL; // what the init is doing, for errors
 static int rootfd = -1;         // the container's root, once "root" ran
 
-// report sends one message to podctl (MSG_NOSIGNAL: a podctl that died is
-// an error here, not a SIGPIPE); attached, a descriptor when fd >= 0.
+// report sends one message to podctl, with a descriptor attached when
+// fd >= 0 (podctl_send_fds).
 static int report(const char *msg, int fd)
 {
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return podctl_send_fds(sync_fd, msg, strlen(msg), &fd, fd >= 0 ? 1 : 0);
 }
 
 // die reports a failure and exits. code 0: a failure of the set-up

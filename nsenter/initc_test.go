@@ -13,13 +13,7 @@ import (
 // InitPlan.Encode: what the C parser reads back must be what Go meant.
 func TestInitC(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "init_test")
-	cc := exec.Command("gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
-		"-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-		"-o", bin, "ctest/init_test.c", "initplan.c", "initfs.c")
-	if out, err := cc.CombinedOutput(); err != nil {
-		t.Fatalf("building the C tests: %v\n%s", err, out)
-	}
+	bin := buildCTest(t, dir, "ctest/init_test.c", "initplan.c", "initfs.c")
 	plan := &InitPlan{
 		Where:    "container web of pod p",
 		Steps:    [][]string{{"private"}, {"root", "/r o/ot"}, {"mount", "/proc", "proc", "proc", "14", "", "why", "0"}, {"pivot"}},
@@ -70,4 +64,17 @@ ok
 	if _, err := plan.Encode(); err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("an argument with a NUL: %v", err)
 	}
+}
+
+// buildCTest builds a C unit test program of ctest/ (its first source)
+// with the C files it tests, with AddressSanitizer and UBSan, into dir.
+func buildCTest(t *testing.T, dir string, sources ...string) string {
+	t.Helper()
+	bin := filepath.Join(dir, strings.TrimSuffix(filepath.Base(sources[0]), ".c"))
+	args := append([]string{"-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
+		"-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-o", bin}, sources...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("building the C tests: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -33,6 +33,13 @@ void podctl_shed_file_pages(void);
 // fork_join_early forked: returns only where it does not apply, having
 // sent nothing; else the process exits with the command's code.
 void podctl_exec_fast(int argc, char **argv);
+// podctl_send_fds sends msg (len bytes) as one datagram on sock, with up
+// to PODCTL_SEND_MAX_FDS descriptors attached (SCM_RIGHTS, unix(7));
+// MSG_NOSIGNAL: a peer that died is an error, not a SIGPIPE (sockmsg.c).
+// 0, or -1 with errno.
+#include <stddef.h>
+#define PODCTL_SEND_MAX_FDS 4
+int podctl_send_fds(int sock, const void *msg, size_t len, const int *fds, int nfds);
 // The keep stage (keeper.c); never returns.
 void podctl_keep(const char *pod_dir) __attribute__((noreturn));
 

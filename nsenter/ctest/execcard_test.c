@@ -11,18 +11,7 @@
 #include <string.h>
 
 #include "../execcard.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                      \
-	do {                                                  \
-		if (!(cond)) {                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__);                  \
-			printf("\n");                         \
-			failures++;                           \
-		}                                             \
-	} while (0)
+#include "check.h"
 
 // parse copies s into a buffer of exactly its size, so that ASan sees any
 // read past its end.

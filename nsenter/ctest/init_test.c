@@ -20,18 +20,7 @@
 #include <unistd.h>
 
 #include "../init.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                      \
-	do {                                                  \
-		if (!(cond)) {                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__);                  \
-			printf("\n");                         \
-			failures++;                           \
-		}                                             \
-	} while (0)
+#include "check.h"
 
 static char *read_file(const char *path, size_t *len)
 {

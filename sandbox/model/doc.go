@@ -5,6 +5,7 @@
 //
 //	spec.go        PodSpec and ContainerSpec: what a pod is asked to be, and their validation
 //	status.go      ContainerStatus, phases and reasons, in Kubernetes' terms
+//	backoff.go     the kubelet's crash back-off between a container's restarts
 //	state.go       PodState (state.json): the state root, pod directories, names, log paths
 //	lock.go        the two flock(2) locks of a pod's directory
 //	observe.go     Observe: state.json corrected with what /proc says is alive now

@@ -9,6 +9,8 @@
 //	sync.go        the conversations between the supervisor and those stages
 //	cgroupclone.go clone3(CLONE_INTO_CGROUP), so a stage is born in its cgroup
 //	exitwatch.go   waiting for a child's exit on its pidfd
+//	earlyjoin.go   podctl exec's join stage, forked by nsenter's constructor
+//	execcard.go    the exec card: exec's plain form decided once per run, for nsenter/execfast.c
 //
 // It knows nothing of supervisors or of the command line: it is given a
 // model.PodSpec or ContainerSpec and what to join, and reports with errors

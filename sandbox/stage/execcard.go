@@ -1,6 +1,11 @@
 package stage
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/nsenter"
 	"github.com/podctl/podctl/sandbox/model"
 )
@@ -10,7 +15,7 @@ import (
 // container's user, directory, environment, capabilities and seccomp
 // filter, the namespaces to join), which nsenter's constructor then
 // carries out with no Go runtime (nsenter/execfast.c). With the default
-// profile only (Cardable): Go's path reads a profile file anew at each
+// profile only (cardable): Go's path reads a profile file anew at each
 // exec, which a card could not follow.
 func ExecCard(st *model.PodState, c *model.ContainerStatus) ([]byte, error) {
 	cfg, err := ExecConfig(st, &c.Spec, nil, nil, "", "")
@@ -35,11 +40,35 @@ func ExecCard(st *model.PodState, c *model.ContainerStatus) ([]byte, error) {
 	return card.Encode()
 }
 
-// Cardable says whether container c of pod st can have an exec card: no
+// WriteExecCard writes the exec card of container c of pod st into the
+// pod's directory dir (replaced atomically), where podctl exec can use one
+// (cardable); elsewhere it writes nothing.
+func WriteExecCard(dir string, st *model.PodState, c *model.ContainerStatus) error {
+	if !cardable(st, &c.Spec) {
+		return nil
+	}
+	b, err := ExecCard(st, c)
+	if err != nil {
+		return err
+	}
+	return model.WriteFileAtomic(filepath.Join(dir, model.ExecCardFile), ".exec-card-*", b)
+}
+
+// RemoveExecCard removes the exec card from the pod's directory dir, if
+// there is one.
+func RemoveExecCard(dir string) error {
+	if err := os.Remove(filepath.Join(dir, model.ExecCardFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// cardable says whether container c of pod st can have an exec card: no
 // cgroup (an exec'd process must be born in the container's, which only
-// Go's path does) and the default seccomp profile or none (Go's path
-// reads a profile file at each exec: edited or deleted since the
-// container's start, it gives another filter, or a refusal).
-func Cardable(st *model.PodState, c *model.ContainerSpec) bool {
-	return st.Cgroup == "" && (c.Seccomp == "" || c.Seccomp == "unconfined")
+// Go's path does; nor, where cgroup v2 is the host's hierarchy, does the
+// constructor fork a stage to use one), and the default seccomp profile
+// or none (Go's path reads a profile file at each exec: edited or deleted
+// since the container's start, it gives another filter, or a refusal).
+func cardable(st *model.PodState, c *model.ContainerSpec) bool {
+	return st.Cgroup == "" && (c.Seccomp == "" || c.Seccomp == "unconfined") && cgroups.DetectMode() != cgroups.Unified
 }

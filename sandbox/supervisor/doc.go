@@ -1,7 +1,7 @@
 // Package supervisor is a pod's supervisor: the one process on the host
 // that made the pod's pause and starts every container, so all of them are
 // its children and it alone collects their exit statuses. It applies the
-// pod's restart policy with the kubelet's back-off, runs init containers
+// pod's restart policy with the kubelet's back-off (model.Backoff), runs init containers
 // and sidecars, probes, the log pumps, the deadline and the eviction of
 // sized emptyDirs, and writes state.json at every change. In the
 // foreground it is podctl run itself; otherwise a detached process, which
@@ -11,7 +11,6 @@
 //	create.go       Create: cgroup, pause, /etc files, network, control socket, first wave
 //	launch.go       starting container runs side by side (spawn, prepare, start, finish)
 //	lifecycle.go    a container's exit, termination record, restart and scheduling
-//	backoff.go      the kubelet's crash back-off
 //	stop.go         stop and kill: signals, grace, escalation
 //	finish.go       the pause's death, and the pod's end: final status, cleanup
 //	logpump.go      copying a run's output into its CRI log (sandbox/crilog)
@@ -24,6 +23,7 @@
 //	cgroup.go       the pod's cgroup (sandbox/podcgroup) as the supervisor logs it
 //	etcfiles.go     the pod's /etc/hostname, hosts and resolv.conf
 //	hibernate.go    handing the pod to the keeper while idle, and resuming
+//	execcard.go     keeping the main container's exec card in step with state.json (stage.WriteExecCard)
 //	idle.go         giving memory back between events
 //	detached.go     spawning a detached supervisor, and its main
 //	leftovers.go    killing and removing what a dead supervisor left

@@ -1,39 +1,30 @@
 package supervisor
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
-
-	"github.com/podctl/podctl/cgroups"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/stage"
 )
 
-// syncExecCard makes the exec card (stage.ExecCard) say what state.json,
-// just written, says of the pod's main container: written once per run
-// while it is Running, so that it never runs ahead of the state Go's path
-// reads, and removed once that run is over. Where no card can be used
-// (stage.Cardable; cgroup v2 as the host's hierarchy, where the
-// constructor forks no stage) none is written. A card that cannot be
-// made is no error: exec takes its Go path, which reports what is wrong.
+// syncExecCard makes the exec card (stage.WriteExecCard) say what
+// state.json, just written, says of the pod's main container: written once
+// per run while it is Running, so that it never runs ahead of the state
+// Go's path reads, and removed once that run is over. A card that cannot
+// be made is no error: exec takes its Go path, which reports what is
+// wrong.
 func (s *Supervisor) syncExecCard() {
 	c := s.St.MainContainer()
-	running := c != nil && c.State.Running != nil && c.Proc.PID > 0
-	if !running {
+	if c == nil || c.State.Running == nil || c.Proc.PID <= 0 {
 		if s.execCard.PID != 0 {
 			s.removeExecCard()
 		}
 		return
 	}
-	if s.execCard == c.Proc || !stage.Cardable(s.St, &c.Spec) || cgroups.DetectMode() == cgroups.Unified {
+	if s.execCard == c.Proc {
 		return
 	}
-	b, err := stage.ExecCard(s.St, c)
-	if err == nil {
-		err = model.WriteFileAtomic(filepath.Join(s.dir, model.ExecCardFile), ".exec-card-*", b)
-	}
-	if err != nil {
+	// Once per run, written or not (a pod with a cgroup has none): a
+	// failed write is tried again at the next save.
+	if err := stage.WriteExecCard(s.dir, s.St, c); err != nil {
 		s.logf("writing the exec card of container %s: %v", c.Spec.Name, err)
 		return
 	}
@@ -47,7 +38,7 @@ func (s *Supervisor) syncExecCard() {
 // constructor checks its start time and falls back to Go.
 func (s *Supervisor) removeExecCard() {
 	s.execCard = model.ProcRef{}
-	if err := os.Remove(filepath.Join(s.dir, model.ExecCardFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := stage.RemoveExecCard(s.dir); err != nil {
 		s.logf("removing the exec card: %v", err)
 	}
 }

@@ -257,7 +257,7 @@ func resumeSupervisor(dir string, k *nsenter.KeepSpec) (*Supervisor, error) {
 		if c.Restart == nil {
 			continue
 		}
-		s.backoffs[c.Spec.Name] = &backoff{next: c.Restart.Backoff}
+		s.backoffs[c.Spec.Name] = &model.Backoff{Next: c.Restart.Backoff}
 		if !c.Restart.At.IsZero() && c.State.Waiting != nil {
 			s.restartAt(c.Spec.Name, c.Restart.At)
 		}

@@ -129,14 +129,14 @@ func (s *Supervisor) terminated(c *model.ContainerStatus, t *model.StateTerminat
 	if restart {
 		b := s.backoffs[name]
 		if b == nil {
-			b = &backoff{}
+			b = &model.Backoff{}
 			s.backoffs[name] = b
 		}
-		delay := b.delay(ran)
+		delay := b.Delay(ran)
 		c.LastState = c.State
 		c.State = model.ContainerState{Waiting: &model.StateWaiting{Reason: model.ReasonCrashLoopBackOff,
 			Message: fmt.Sprintf("back-off %s restarting failed container=%s", delay, name)}}
-		c.Restart = &model.RestartInfo{Backoff: b.next}
+		c.Restart = &model.RestartInfo{Backoff: b.Next}
 		if delay == 0 {
 			s.restart(c)
 		} else {

@@ -35,8 +35,8 @@ import (
 type Supervisor struct {
 	dir string
 	St  *model.PodState
-	// execCard: the run of the main container whose exec card is
-	// written (execcard.go).
+	// execCard: the run of the main container whose exec card was
+	// written, or found not to be wanted (execcard.go).
 	execCard model.ProcRef
 	pause    *stage.Pause
 	ids      idmap.Mapping
@@ -50,7 +50,7 @@ type Supervisor struct {
 
 	events   chan func()
 	procs    map[string]*stage.Proc // running containers, by name
-	backoffs map[string]*backoff
+	backoffs map[string]*model.Backoff
 	timers   map[string]*time.Timer // restarts waiting out their back-off
 	// deadlineTimer fires at the pod's deadline (deadline.go).
 	deadlineTimer *time.Timer
@@ -124,7 +124,7 @@ func New(dir string, spec model.PodSpec) *Supervisor {
 			Supervisor: model.ProcRef{PID: os.Getpid()}},
 		events:       make(chan func(), 16),
 		procs:        map[string]*stage.Proc{},
-		backoffs:     map[string]*backoff{},
+		backoffs:     map[string]*model.Backoff{},
 		timers:       map[string]*time.Timer{},
 		startReplies: map[string][]chan error{},
 		exitReplies:  map[string][]chan control.Reply{},

@@ -37,6 +37,16 @@ func execBothWaysIn(t *testing.T, stdin, pod string, cmd ...string) (fast, slow 
 	return fast, slow, fastGo, slowGo
 }
 
+// needsExecCard skips a test of the exec card where no card is written:
+// where cgroup v2 is the host's hierarchy, pods may have a cgroup, and
+// exec takes Go's path (nsenter.c, fork_join_early; stage.WriteExecCard).
+func needsExecCard(t *testing.T) {
+	t.Helper()
+	if cgroupV2Host() {
+		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
+	}
+}
+
 // withoutInitTrace drops inittrace's lines ("init PACKAGE @...") from s,
 // and says whether there were any.
 func withoutInitTrace(s string) (string, bool) {
@@ -58,9 +68,7 @@ func withoutInitTrace(s string) (string, bool) {
 // capabilities, no_new_privs, seccomp, descriptors, namespaces, exit codes
 // and messages. The control of each: Go's path started its runtime.
 func TestExecFastPath(t *testing.T) {
-	if cgroupV2Host() {
-		t.Skip("cgroup v2 is the host's hierarchy: pods may have a cgroup, and exec takes Go's path (nsenter.c, fork_join_early)")
-	}
+	needsExecCard(t)
 	leakCheck(t)
 	podRm(t, "fastx")
 	mustRun(t, "run", "-d", "--name", "fastx", "--network", "none", "-e", "FOO=bar baz", "-w", "/tmp",
@@ -100,9 +108,7 @@ func TestExecFastPath(t *testing.T) {
 // none of them makes podctl hang or run anything else. The control: the
 // card as the supervisor wrote it is taken.
 func TestExecCardUntrusted(t *testing.T) {
-	if cgroupV2Host() {
-		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
-	}
+	needsExecCard(t)
 	leakCheck(t)
 	podRm(t, "cardx")
 	mustRun(t, "run", "-d", "--name", "cardx", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
@@ -188,9 +194,7 @@ func TestExecCardUntrusted(t *testing.T) {
 // The card lives as long as the main container's run: gone once it has
 // ended, when exec refuses as before, through Go's path.
 func TestExecCardEndsWithTheRun(t *testing.T) {
-	if cgroupV2Host() {
-		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
-	}
+	needsExecCard(t)
 	leakCheck(t)
 	podRm(t, "cardend")
 	mustRun(t, "run", "-d", "--name", "cardend", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
@@ -212,9 +216,7 @@ func TestExecCardEndsWithTheRun(t *testing.T) {
 // path reads the file at each exec (edited, it gives another filter;
 // deleted, a refusal), which a card written at the start could not follow.
 func TestExecCardNotWithProfileFile(t *testing.T) {
-	if cgroupV2Host() {
-		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
-	}
+	needsExecCard(t)
 	leakCheck(t)
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
@@ -246,9 +248,7 @@ func TestExecCardNotWithProfileFile(t *testing.T) {
 // A restarted main container gets a card for its new run: the old card is
 // gone with the old run (never naming it), and the new one is taken.
 func TestExecCardFollowsRestarts(t *testing.T) {
-	if cgroupV2Host() {
-		t.Skip("cgroup v2 is the host's hierarchy: no exec card is written")
-	}
+	needsExecCard(t)
 	leakCheck(t)
 	podRm(t, "cardrs")
 	mustRun(t, "run", "-d", "--restart", "always", "--name", "cardrs", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")

@@ -1,4 +1,4 @@
-package supervisor
+package model
 
 import "time"
 
@@ -11,24 +11,26 @@ const (
 	backoffReset   = 10 * time.Minute
 )
 
-// backoff is one container's restart delay.
-type backoff struct {
-	next time.Duration
+// Backoff is one container's restart delay; Next is what the next
+// restart will wait (RestartInfo.Backoff keeps it across a supervisor's
+// hibernation).
+type Backoff struct {
+	Next time.Duration
 }
 
-// delay returns how long to wait before restarting a container whose last
+// Delay returns how long to wait before restarting a container whose last
 // run lasted ran. The first restart is immediate, as in the kubelet; each
 // one after it waits twice as long as the one before.
-func (b *backoff) delay(ran time.Duration) time.Duration {
+func (b *Backoff) Delay(ran time.Duration) time.Duration {
 	if ran >= backoffReset {
-		b.next = 0
+		b.Next = 0
 	}
-	d := b.next
+	d := b.Next
 	switch {
-	case b.next == 0:
-		b.next = backoffInitial
-	case b.next < backoffMax:
-		b.next = min(2*b.next, backoffMax)
+	case b.Next == 0:
+		b.Next = backoffInitial
+	case b.Next < backoffMax:
+		b.Next = min(2*b.Next, backoffMax)
 	}
 	return d
 }
