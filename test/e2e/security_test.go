@@ -359,21 +359,7 @@ func TestAttackExeDuringExec(t *testing.T) {
 func TestAttackTIOCSTI(t *testing.T) {
 	leakCheck(t)
 	for _, flags := range [][]string{nil, {"-i"}} {
-		master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-		if err != nil {
-			t.Skip("no /dev/ptmx:", err)
-		}
-		unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0)
-		sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
-		if errno != 0 {
-			t.Fatal(errno)
-		}
-		slave := os.NewFile(sfd, "slave")
-		// Raw, so that one injected byte would be readable at once.
-		tio, _ := unix.IoctlGetTermios(int(sfd), unix.TCGETS)
-		tio.Lflag &^= unix.ICANON | unix.ECHO
-		tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 0, 0
-		unix.IoctlSetTermios(int(sfd), unix.TCSETS, tio)
+		master, slave := openRawPty(t)
 		args := append([]string{"run", "--rm", "--rootfs", rootfs}, flags...)
 		cmd := exec.Command(podctl, append(args, "--", "/bin/attack", "tiocsti")...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -408,6 +394,79 @@ func TestAttackTIOCSTI(t *testing.T) {
 		b := make([]byte, 16)
 		if n, _ := slave.Read(b); n > 0 {
 			t.Errorf("%v: %q was typed into the caller's terminal", flags, b[:n])
+		}
+		slave.Close()
+		master.Close()
+	}
+}
+
+// openRawPty opens a new pty of the host's devpts, its slave raw (so that
+// one injected byte is readable at once); skips the test without one.
+func openRawPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("no /dev/ptmx:", err)
+	}
+	unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0)
+	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	tio, _ := unix.IoctlGetTermios(int(sfd), unix.TCGETS)
+	tio.Lflag &^= unix.ICANON | unix.ECHO
+	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 0, 0
+	unix.IoctlSetTermios(int(sfd), unix.TCSETS, tio)
+	return master, os.NewFile(sfd, "slave")
+}
+
+// CVE-2017-5226 for podctl exec: with the caller's terminal as its
+// stdio, the command's standard streams are never that terminal (Go's
+// path relays it through pipes; the C path, nsenter/execfast.c, leaves
+// such a call to Go), with or without -i. The control: exec -t gives the
+// command a terminal (a pty of the container's own), and the test sees it.
+func TestAttackTerminalExec(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "ttyx")
+	mustRun(t, "run", "-d", "--name", "ttyx", "--network", "none", "--rootfs", rootfs, "--", "sleep", "1000")
+	script := `for f in 0 1 2; do [ -t $f ] && echo TERMINAL$f; done; echo done`
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"-t"}, "TERMINAL0"}, // the control
+		{nil, ""},
+		{[]string{"-i"}, ""},
+	} {
+		master, slave := openRawPty(t)
+		args := append(append([]string{"exec"}, c.flags...), "ttyx", "--", "/bin/sh", "-c", script)
+		cmd := exec.Command(podctl, args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		out := make(chan string)
+		go func() {
+			var all []byte
+			b := make([]byte, 4096)
+			for !strings.Contains(string(all), "done") {
+				n, err := master.Read(b)
+				all = append(all, b[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			out <- string(all)
+		}()
+		if err := cmd.Run(); err != nil {
+			t.Errorf("%v: %v", c.flags, err)
+		}
+		select {
+		case got := <-out:
+			saw := strings.Contains(got, "TERMINAL")
+			if c.want == "" && saw || c.want != "" && !strings.Contains(got, c.want) {
+				t.Errorf("exec %v: the command's streams: %q, want %q", c.flags, got, c.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%v: nothing on the terminal", c.flags)
 		}
 		slave.Close()
 		master.Close()
