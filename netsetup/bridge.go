@@ -13,6 +13,7 @@ import (
 const (
 	BridgeName   = "podctl0"
 	BridgeSubnet = "10.90.0.0/24"
+	BridgePrefix = 24          // BridgeSubnet's
 	BridgeIP     = "10.90.0.1" // the pods' gateway
 	BridgeMTU    = 65520       // pasta's MTU: no fragmentation on the way out
 )
@@ -23,14 +24,10 @@ const (
 // comes as JSON on stdin (netsetup/netproc carries it out).
 type NetconfRequest struct {
 	// Op: "bridge" sets up the namespace once (bridge, forwarding, NAT);
-	// "remove" undoes it (root's, in the host's namespace);
-	// "attach" plugs a pod in: a veth pair, one end on the bridge, the
-	// other (eth0) moved into the pod's network namespace (inherited as
-	// fd 5; 3 and 4 were the shared ones, which the constructor entered)
-	// and configured there with IP.
-	Op     string `json:"op"`
-	HostIf string `json:"hostIf,omitempty"` // the bridge side's name
-	IP     string `json:"ip,omitempty"`     // the pod's address, e.g. 10.90.0.5
+	// "remove" undoes it (root's, in the host's namespace). A pod is
+	// plugged in by its pause stage, or for root by podctl itself
+	// (nsenter/bridgeplug.c), not here.
+	Op string `json:"op"`
 	// "filter": the shared network's pasta maps its gateway's address
 	// to the host's loopback, so the pods' traffic to Gateway is dropped
 	// but for the pods in Allowed (--allow-host-loopback).

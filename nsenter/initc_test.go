@@ -78,3 +78,18 @@ func buildCTest(t *testing.T, dir string, sources ...string) string {
 	}
 	return bin
 }
+
+// TestBridgePlugC builds and runs the C unit test of the plug into the
+// shared bridge (ctest/bridgeplug_test.c): it makes a user namespace, a
+// bridge and a pod's network namespace of its own, plugs, and reads every
+// property back from the kernel.
+func TestBridgePlugC(t *testing.T) {
+	bin := buildCTest(t, t.TempDir(), "ctest/bridgeplug_test.c")
+	out, err := exec.Command(bin).CombinedOutput()
+	if strings.HasPrefix(string(out), "skip") {
+		t.Skip(strings.TrimSpace(string(out)))
+	}
+	if err != nil || !strings.HasSuffix(string(out), "ok\n") {
+		t.Fatalf("C tests: %v\n%s", err, out)
+	}
+}

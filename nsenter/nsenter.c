@@ -50,6 +50,7 @@
 //               forwards each connection to the pod's loopback.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <net/if.h>
@@ -73,6 +74,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridgeplug.h"
 #include "init.h"
 #include "nsenter.h"
 
@@ -334,6 +336,53 @@ static void enter_shared_network(int parent_fd)
 		fail("setns(CLONE_NEWUSER) into the shared network's user namespace");
 	close(parent_fd);
 	explain("the shared network's user namespace, already mapped: setns(CLONE_NEWUSER)");
+}
+
+// open_bridge_netlink: with --network bridge (rootless), a netlink socket
+// of the shared network namespace (the descriptor named by
+// _PODCTL_BRIDGE_NETNS_FD), opened before the pod's network namespace is
+// made: a socket stays in the namespace it was made in, so this one still
+// reaches the bridge once the stage is in the pod's (plug_into_bridge).
+// Root of the shared user namespace, which we entered, owns that namespace.
+static int open_bridge_netlink(void)
+{
+	const char *env = getenv("_PODCTL_BRIDGE_NETNS_FD");
+	if (env == NULL) {
+		errno = 0;
+		fail("protocol: _PODCTL_BRIDGE_PLUG without _PODCTL_BRIDGE_NETNS_FD");
+	}
+	int netns = atoi(env);
+	if (setns(netns, CLONE_NEWNET) < 0)
+		fail("setns(CLONE_NEWNET) into the shared network's network namespace");
+	close(netns);
+	int nl = podctl_nl_open();
+	if (nl < 0)
+		fail("a netlink socket in the shared network namespace");
+	return nl;
+}
+
+// plug_into_bridge plugs the pod, whose network namespace we are now in,
+// into the shared network's bridge (bridgeplug.c): as root of the user
+// namespace that owns both, we have CAP_NET_ADMIN over each.
+static void plug_into_bridge(int nl_bridge, const struct podctl_plug *p)
+{
+	int nl_pod = podctl_nl_open();
+	if (nl_pod < 0)
+		fail("a netlink socket in the pod's network namespace");
+	int podns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (podns < 0)
+		fail("opening the pod's network namespace");
+	char why[320];
+	if (podctl_bridge_plug(nl_bridge, nl_pod, podns, p, why, sizeof(why)) < 0)
+		fail("plugging the pod into %s: %s", p->bridge, why);
+	close(podns);
+	close(nl_pod);
+	close(nl_bridge);
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &p->gateway, gw, sizeof(gw));
+	explain("plugged into bridge %s of the shared network: veth %s on it there, %s here with %s/%d, default route via %s (rtnetlink: RTM_NEWLINK with the peer's IFLA_NET_NS_FD, RTM_DELNEIGH, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE)",
+		p->bridge, p->host_if, p->peer_if, ip, p->prefix, gw);
 }
 
 // The per-user namespace (sandbox/stage/nest.go has podctl's side).
@@ -600,6 +649,19 @@ static void stage_pause(void)
 	int hostipc = getenv("_PODCTL_HOST_IPC") != NULL;
 	int hostpid = getenv("_PODCTL_HOST_PID") != NULL;
 	int flags = CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | (hostipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWCGROUP | (hostpid ? 0 : CLONE_NEWPID);
+	// --network bridge, rootless: "BRIDGE HOSTIF PEERIF IP/PREFIX GATEWAY
+	// MTU", what podctl decided (sandbox/podnet/plug.go); the pod is
+	// plugged in as soon as its network namespace exists.
+	const char *plugspec = getenv("_PODCTL_BRIDGE_PLUG");
+	struct podctl_plug plug;
+	int nl_bridge = -1;
+	if (plugspec != NULL && !hostnet) {
+		if (podctl_plug_parse(plugspec, &plug) < 0) {
+			errno = 0;
+			fail("protocol: _PODCTL_BRIDGE_PLUG=%.80s", plugspec);
+		}
+		nl_bridge = open_bridge_netlink();
+	}
 	if (unshare(flags) < 0)
 		fail("unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP%s)", hostnet ? "" : "CLONE_NEWNET|", hostipc ? "" : "CLONE_NEWIPC|", hostpid ? "" : "|CLONE_NEWPID");
 	explain("the pod's namespaces, owned by that user namespace: unshare(CLONE_NEWNS|%s%sCLONE_NEWUTS|CLONE_NEWCGROUP%s)%s%s%s",
@@ -608,6 +670,8 @@ static void stage_pause(void)
 		hostipc ? "; the host's IPC namespace is kept (hostIPC)" : "", hostpid ? "; the host's PID namespace is kept (hostPID)" : "");
 	if (!hostnet)
 		loopback_up();
+	if (nl_bridge >= 0)
+		plug_into_bridge(nl_bridge, &plug);
 	// Nothing mounted in the pause's mount namespace may propagate back.
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("making / private in the pause's mount namespace");

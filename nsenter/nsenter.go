@@ -7,8 +7,10 @@
 // and speaks the protocol that sandbox/stage/sync.go documents; initplan.go
 // writes the plan that the container's init (init.c) carries out, and
 // keepspec.go is the hand-over between a hibernating supervisor and the
-// keeper (keeper.c). Importing this package (cmd/podctl through sandbox, and cmd/podctl-store)
-// is what links the constructor into a binary.
+// keeper (keeper.c); bridgeplug.c plugs a pod into the shared bridge
+// network, from the pause stage or (root) from podctl. Importing this
+// package (cmd/podctl through sandbox, and cmd/podctl-store) is what links
+// the constructor into a binary.
 package nsenter
 
 /*

@@ -11,7 +11,6 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/podctl/podctl/netsetup"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,8 +25,6 @@ func NetconfMain(extraFD int) {
 		switch req.Op {
 		case "bridge":
 			err = SetupBridge()
-		case "attach":
-			err = Attach(req.HostIf, req.IP, os.NewFile(uintptr(extraFD), "pod-netns"))
 		case "remove":
 			err = RemoveBridge()
 		case "filter":
@@ -92,64 +89,6 @@ func masquerade(subnet *net.IPNet) error {
 	}})
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables masquerade rule: %w", err)
-	}
-	return nil
-}
-
-// Attach plugs a pod into the bridge of the current network namespace.
-// Creating the veth with its peer in the pod's namespace, and configuring
-// that peer from inside it, take CAP_NET_ADMIN over both namespaces: we
-// have it as root of the shared user namespace, which the pod uses too
-// (nsenter.c, enter_shared_network), or as root of the host.
-func Attach(hostIf, addr string, podNS *os.File) error {
-	ip := net.ParseIP(addr).To4()
-	if ip == nil {
-		return fmt.Errorf("bad address %q", addr)
-	}
-	br, err := netlink.LinkByName(netsetup.BridgeName)
-	if err != nil {
-		return fmt.Errorf("the shared network has no %s: %w", netsetup.BridgeName, err)
-	}
-	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostIf, MTU: netsetup.BridgeMTU, MasterIndex: br.Attrs().Index},
-		PeerName: "eth0", PeerNamespace: netlink.NsFd(podNS.Fd())}
-	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("veth %s: %w", hostIf, err)
-	}
-	if err := netlink.LinkSetUp(veth); err != nil {
-		return err
-	}
-	// The address may be a pod's that just ended (leases take the lowest
-	// free one): the shared namespace's neighbour entry for it would still
-	// name that pod's MAC, and traffic from here (a rootless kubelet's
-	// probes, critest inside) would go to a veth that is gone until the
-	// entry fails, up to a minute later (arp(7), base_reachable_time_ms,
-	// delay_first_probe_time). It goes now; none there is no error.
-	netlink.NeighDel(&netlink.Neigh{LinkIndex: br.Attrs().Index, IP: ip})
-	// Inside the pod's namespace: a netlink socket opened there (setns on
-	// a locked thread; vishvananda/netlink does it, then returns). Only
-	// NETLINK_ROUTE, all that links, addresses and routes need: without a
-	// family the handle opens NETLINK_XFRM and NETLINK_NETFILTER too, and
-	// the first fails (EPROTONOSUPPORT, "protocol not supported") where
-	// xfrm_user is not loaded and cannot be (no modprobe: a container, a
-	// host with module loading disabled, the test VM).
-	h, err := netlink.NewHandleAt(netns.NsHandle(podNS.Fd()), unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink in the pod's network namespace: %w", err)
-	}
-	defer h.Close()
-	eth, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
-	_, subnet, _ := net.ParseCIDR(netsetup.BridgeSubnet)
-	if err := h.AddrAdd(eth, &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: subnet.Mask}}); err != nil {
-		return fmt.Errorf("address %s on the pod's eth0: %w", ip, err)
-	}
-	if err := h.LinkSetUp(eth); err != nil {
-		return err
-	}
-	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: net.ParseIP(netsetup.BridgeIP)}); err != nil {
-		return fmt.Errorf("the pod's default route: %w", err)
 	}
 	return nil
 }

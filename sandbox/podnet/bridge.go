@@ -79,10 +79,12 @@ func readSharedNetwork(dir string) (*sharedNetwork, bool) {
 	return &n, true
 }
 
-// JoinShared makes sure the network runs, leases the pod an
-// address, and returns the network's user namespace (the pod's must be
-// made inside it) and the address.
-func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *os.File, ip string, err error) {
+// JoinShared makes sure the network runs, leases the pod an address, and
+// returns the address and, rootless, what the pod's pause stage needs:
+// the network's user namespace (the pod's must be made inside it) and,
+// with plug, its network namespace and the plug the stage makes there
+// (nsenter/bridgeplug.c). Root's pods are plugged in by Glue.Start.
+func JoinShared(pod string, allowHostLoopback, plug bool, ids idmap.Mapping) (shared *stage.SharedNetwork, ip string, err error) {
 	if os.Geteuid() == 0 {
 		// Root needs no holder: the bridge is in the host's network
 		// namespace, and pods keep user namespaces of their own.
@@ -125,10 +127,30 @@ func JoinShared(pod string, allowHostLoopback bool, ids idmap.Mapping) (userns *
 				return err
 			}
 		}
-		userns, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "user")
-		return err
+		shared = &stage.SharedNetwork{}
+		if shared.Userns, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "user"); err != nil {
+			return err
+		}
+		if plug {
+			if shared.Netns, err = netsetup.OpenNamespace(n.Holder.PID, pidfd, "net"); err != nil {
+				shared.Close()
+				return err
+			}
+			shared.Plug = plugSpec(ip)
+		}
+		return nil
 	})
-	return userns, ip, err
+	if err != nil {
+		return nil, "", err
+	}
+	return shared, ip, err
+}
+
+// plugSpec is the plug of the pod at address ip: its veth's host side is
+// named after the address, so unique on the bridge and within IFNAMSIZ.
+func plugSpec(ip string) string {
+	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(ip).As4()[3])
+	return nsenter.PlugSpec(netsetup.BridgeName, hostIf, "eth0", ip, netsetup.BridgePrefix, netsetup.BridgeIP, netsetup.BridgeMTU)
 }
 
 // startSharedNetwork starts the holder, sets up its bridge and NAT, and
@@ -370,34 +392,18 @@ func ReleaseShared(pod string) {
 	})
 }
 
-// attachBridge plugs the pod into the shared network (the netconf stage;
-// as root, in place). The host side's name is unique per address, within
-// IFNAMSIZ.
+// attachBridge plugs root's pod into the bridge of the host's network
+// namespace, from here (nsenter/bridgeplug.c, as the rootless pods' stage
+// does; root has CAP_NET_ADMIN over both namespaces already).
 func (g *Glue) attachBridge() error {
-	explain.Printf("podctl", "plugs pod %s into %s: a veth pair made in the shared network namespace, eth0 moved into the pod's and given %s/24 (netlink, from the netconf stage)", g.pod, netsetup.BridgeName, g.state.IP)
+	spec := plugSpec(g.state.IP)
+	explain.Printf("podctl", "plugs pod %s into %s of the host's network namespace, as root: %s (rtnetlink: RTM_NEWLINK with the peer's IFLA_NET_NS_FD, RTM_DELNEIGH; in the pod's namespace RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE)", g.pod, netsetup.BridgeName, spec)
 	podNS, err := netsetup.OpenNamespace(g.pausePID, g.pauseFD, "net")
 	if err != nil {
 		return err
 	}
 	defer podNS.Close()
-	hostIf := fmt.Sprintf("podctl%d", netip.MustParseAddr(g.state.IP).As4()[3])
-	if os.Geteuid() == 0 {
-		return netconf(0, -1, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: g.state.IP}, podNS) // in the host's namespaces, as root
-	}
-	var n *sharedNetwork
-	withSharedNetwork(func(dir string) error {
-		n, _ = readSharedNetwork(dir)
-		return nil
-	})
-	if n == nil {
-		return errors.New("the shared network is gone")
-	}
-	pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
-	if err != nil {
-		return fmt.Errorf("the shared network's holder: %w", err)
-	}
-	defer unix.Close(pidfd)
-	return netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "attach", HostIf: hostIf, IP: g.state.IP}, podNS)
+	return nsenter.BridgePlug(podNS, spec)
 }
 
 // filterSharedNetwork sets the nftables rules by which only the pods

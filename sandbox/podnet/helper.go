@@ -74,12 +74,14 @@ func (g *Glue) Start() error {
 	var start func() (*netsetup.Helper, error)
 	switch {
 	case cfg.Mode == netsetup.Bridge:
-		if !g.bridgeAttached {
+		// A rootless pod's pause stage plugged it in when it made its
+		// network namespace (JoinShared); root's is plugged in here.
+		if !g.bridgeAttached && os.Geteuid() == 0 {
 			if err := g.attachBridge(); err != nil {
 				return fmt.Errorf("network: %w", err)
 			}
-			g.bridgeAttached = true
 		}
+		g.bridgeAttached = true
 		if len(cfg.Ports) == 0 {
 			g.ready = true
 			return nil

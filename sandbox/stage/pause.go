@@ -70,19 +70,41 @@ type PauseSetup struct {
 	joins bool
 }
 
+// SharedNetwork is what a pod of the shared network (--network bridge,
+// rootless) hands its pause stage (nsenter.c, enter_shared_network and
+// plug_into_bridge).
+type SharedNetwork struct {
+	// Userns: the shared network's user namespace, already mapped; the
+	// pod's namespaces are made in it.
+	Userns *os.File
+	// Netns: its network namespace, where the bridge is, and Plug, what
+	// the stage plugs into it (nsenter.PlugSpec); nil and "" for a pod
+	// whose network the CNI plugins make.
+	Netns *os.File
+	Plug  string
+}
+
+// Close closes the namespaces' descriptors; nil-safe.
+func (n *SharedNetwork) Close() {
+	if n != nil {
+		CloseFile(n.Userns)
+		CloseFile(n.Netns)
+	}
+}
+
 // SpawnPause starts the stage that makes the pod's namespaces. podctl does
 // its own preparations while that process starts; finish completes it.
 // The pause carries the pod's name in its argv, and sets the pod's
-// sysctls. Unless parentUserns is given, the stage waits for Userns.
-func SpawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File) (*PauseSetup, error) {
-	ps, _, err := spawnPause(spec, parentUserns, cgroup, nil)
+// sysctls. Unless shared is given, the stage waits for Userns.
+func SpawnPause(spec *model.PodSpec, shared *SharedNetwork, cgroup *os.File) (*PauseSetup, error) {
+	ps, _, err := spawnPause(spec, shared, cgroup, nil)
 	return ps, err
 }
 
 // spawnPause starts the pause stage; with first, it goes on as the join
 // stage of that container once the pause is forked (pausejoin.go), and
 // that Joiner is returned too.
-func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
+func spawnPause(spec *model.PodSpec, shared *SharedNetwork, cgroup *os.File, first *firstJoin) (*PauseSetup, *Joiner, error) {
 	cmd := &forkexec.Cmd{
 		Path: SelfExe,
 		Args: []string{"podctl-pause-setup"},
@@ -108,9 +130,13 @@ func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *first
 		}
 		cmd.Env = append(cmd.Env, nsenter.EnvSysctls+"="+lines.String())
 	}
-	if parentUserns != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, parentUserns) // fd 4
+	if shared != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, shared.Userns) // fd 4
 		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
+		if shared.Plug != "" {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, shared.Netns) // fd 5
+			cmd.Env = append(cmd.Env, nsenter.EnvBridgeNetnsFD+"=5", nsenter.EnvBridgePlug+"="+shared.Plug)
+		}
 	}
 	var joinSock *SyncSocket
 	if first != nil {
@@ -127,7 +153,7 @@ func spawnPause(spec *model.PodSpec, parentUserns, cgroup *os.File, first *first
 		joinSock.Close()
 		return nil, nil, err
 	}
-	ps := &PauseSetup{proc: proc, sock: sock, premapped: parentUserns != nil, joins: first != nil}
+	ps := &PauseSetup{proc: proc, sock: sock, premapped: shared != nil, joins: first != nil}
 	if first == nil {
 		return ps, nil, nil
 	}

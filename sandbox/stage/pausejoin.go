@@ -65,6 +65,6 @@ func (f *firstJoin) started() {
 // copies afterwards), as SpawnJoin's Joiner would: the returned Joiner's
 // Start takes the pod's namespaces as made, and no pidfd. Only for a pod
 // that CanJoinWithPause.
-func SpawnPauseJoin(spec *model.PodSpec, parentUserns *os.File, name string, stdio [3]*os.File) (*PauseSetup, *Joiner, error) {
-	return spawnPause(spec, parentUserns, nil, &firstJoin{name: name, stdio: stdio})
+func SpawnPauseJoin(spec *model.PodSpec, shared *SharedNetwork, name string, stdio [3]*os.File) (*PauseSetup, *Joiner, error) {
+	return spawnPause(spec, shared, nil, &firstJoin{name: name, stdio: stdio})
 }

@@ -26,15 +26,18 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 	if bridge {
 		// The pod's user namespace is made inside the shared network's
 		// (sandbox/podnet/bridge.go), and the pod leases its address first.
-		userns, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, idmap.Detect())
+		// A CNI pod's lease only keeps the network: its address and its
+		// plug are the plugins'.
+		plug := s.St.Spec.Network.Mode == netsetup.Bridge
+		shared, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, plug, idmap.Detect())
 		if err != nil {
 			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
 		}
-		s.parentUserns = userns
-		if s.St.Spec.Network.Mode == netsetup.Bridge {
-			s.bridgeIP = ip // a CNI pod's lease only keeps the network: its address is the plugins'
+		s.shared = shared
+		if plug {
+			s.bridgeIP = ip
 		}
-		defer func() { userns.Close(); s.parentUserns = nil }()
+		defer func() { shared.Close(); s.shared = nil }()
 	}
 	dir, err := podcgroup.Make(s.St.Spec.Name, s.St.Spec.CgroupParent, s.St.Spec.Resources, s.Notices)
 	s.St.Cgroup = dir
@@ -51,7 +54,7 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		// which Make may have just left for a leaf so as to enable
 		// controllers there (cgroup v2 enables them only in a cgroup with
 		// no process of its own; TestCgroupV2InitLeaf).
-		plan := stage.PlanMapping(s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0, s.parentUserns != nil)
+		plan := stage.PlanMapping(s.St.Spec.UserNS == idmap.UserNSKeepID && os.Getuid() != 0, s.shared != nil)
 		err = s.createPod(ctrs, plan)
 		plan.Close()
 		if err != nil {
@@ -68,10 +71,10 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 // it will be runs[0]'s join stage too.
 func (s *Supervisor) spawnPause(runs []*pendingRun, withPause bool) (*stage.PauseSetup, error) {
 	if !withPause || len(runs) == 0 {
-		return stage.SpawnPause(&s.St.Spec, s.parentUserns, s.cgroupOf(podcgroup.PauseLeaf))
+		return stage.SpawnPause(&s.St.Spec, s.shared, s.cgroupOf(podcgroup.PauseLeaf))
 	}
 	r := runs[0]
-	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.parentUserns, r.c.Spec.Name, r.pipes.Child())
+	ps, j, err := stage.SpawnPauseJoin(&s.St.Spec, s.shared, r.c.Spec.Name, r.pipes.Child())
 	r.pipes.CloseChild()
 	r.j = j
 	return ps, err

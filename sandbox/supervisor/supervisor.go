@@ -86,10 +86,11 @@ type Supervisor struct {
 	ctl         *controlServer
 	// net: the pod's network helper and its restarts (sandbox/podnet).
 	net *podnet.Glue
-	// --network bridge: the shared network's user namespace while the
-	// pod is made, and the pod's leased address.
-	parentUserns *os.File
-	bridgeIP     string
+	// --network bridge: what the pause stage needs of the shared network
+	// while the pod is made (rootless; nil for root), and the pod's
+	// leased address.
+	shared   *stage.SharedNetwork
+	bridgeIP string
 	// oomBase: memory.events oom_kill of each container's cgroup when its
 	// current run started (cgroup.go).
 	oomBase map[string]uint64

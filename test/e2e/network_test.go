@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -449,6 +450,59 @@ func TestBridgeGC(t *testing.T) {
 		t.Errorf("leases after gc: %v", l)
 	}
 	eventually(t, "the holder stopped by gc", func() bool { return len(holders()) == 0 })
+}
+
+// A pod whose plug into the shared network fails (an interface of its
+// veth's name is in the bridge's namespace already) is not made: the error
+// names the step and the kernel's reason, and nothing is left of it (no
+// state, no lease, no process: leakCheck). The control: with that
+// interface gone, the same command works.
+func TestBridgePlugFails(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "br-keep")
+	podRm(t, "br-fail")
+	mustRun(t, "run", "-d", "--name", "br-keep", "--network", "bridge", "--rootfs", rootfs, "--", "sleep", "1000")
+	defer podRm(t, "br-keep")
+	keep := state(t, "br-keep").Network.IP
+	// Leases take the lowest free address: the next pod's is the one after.
+	next := netip.MustParseAddr(keep).Next()
+	hostIf := fmt.Sprintf("podctl%d", next.As4()[3])
+	ip := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("ip", args...) // root's bridge is on the host
+		if os.Getuid() != 0 {
+			var n struct {
+				Holder model.ProcRef `json:"holder"`
+			}
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(stateDir()), "network", "network.json"))
+			if err != nil || json.Unmarshal(b, &n) != nil || n.Holder.PID == 0 {
+				t.Fatalf("the shared network's record: %v %s", err, b)
+			}
+			cmd = exec.Command("nsenter", append([]string{"-t", strconv.Itoa(n.Holder.PID), "-U", "-n", "--preserve-credentials", "--", "ip"}, args...)...)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	// A veth pair: the kernels here may have no dummy driver.
+	ip("link", "add", "name", hostIf, "type", "veth", "peer", "name", hostIf+"p")
+	r := run(t, "run", "--rm", "--name", "br-fail", "--network", "bridge", "--rootfs", rootfs, "--", "true")
+	want := "making veth pair " + hostIf + " (on podctl0) and eth0"
+	if r.code == 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "file exists") && !strings.Contains(r.stderr, "File exists") {
+		t.Errorf("a pod whose veth name is taken: code %d, stderr %q; want an error with %q and EEXIST", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(stateDir(), "br-fail")); err == nil {
+		t.Error("the failed pod's state directory is left")
+	}
+	if os.Getuid() != 0 {
+		if l := listDir(filepath.Join(filepath.Dir(stateDir()), "network", "leases")); len(l) != 1 || l[0] != keep {
+			t.Errorf("leases after the failed plug: %v, want [%s]", l, keep)
+		}
+	}
+	ip("link", "del", hostIf)
+	if r := run(t, "run", "--rm", "--name", "br-fail", "--network", "bridge", "--rootfs", rootfs, "--", "true"); r.code != 0 {
+		t.Errorf("with the name free again: code %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 // --network bridge: pods of one user reach each other by address through
