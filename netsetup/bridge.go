@@ -30,7 +30,8 @@ type NetconfRequest struct {
 	Op string `json:"op"`
 	// "filter": the shared network's pasta maps its gateway's address
 	// to the host's loopback, so the pods' traffic to Gateway is dropped
-	// but for the pods in Allowed (--allow-host-loopback).
+	// but for the pods in Allowed (--allow-host-loopback); "bridge" with
+	// a Gateway sets that filter too (one process for both).
 	Gateway string   `json:"gateway,omitempty"`
 	Allowed []string `json:"allowed,omitempty"`
 }

@@ -25,6 +25,9 @@ func NetconfMain(extraFD int) {
 		switch req.Op {
 		case "bridge":
 			err = SetupBridge()
+			if err == nil && req.Gateway != "" {
+				err = filterHostLoopback(req.Gateway, req.Allowed)
+			}
 		case "remove":
 			err = RemoveBridge()
 		case "filter":

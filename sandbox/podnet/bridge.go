@@ -206,12 +206,15 @@ func startSharedNetwork(dir string, ids idmap.Mapping) (n *sharedNetwork, err er
 		return n, err
 	}
 	defer unix.Close(pidfd)
-	if err := netconf(n.Holder.PID, pidfd, netsetup.NetconfRequest{Op: "bridge"}, nil); err != nil {
+	// The bridge, and before pasta maps the gateway to the host's
+	// loopback, the filter by which nothing may go there yet
+	// (filterSharedNetwork): one netconf stage for both.
+	req, err := filterRequest(dir)
+	if err != nil {
 		return n, err
 	}
-	// Before pasta maps the gateway to the host's loopback, nothing may go
-	// there (filterSharedNetwork).
-	if err := filterSharedNetwork(dir, n.Holder.PID, pidfd); err != nil {
+	req.Op = "bridge"
+	if err := netconf(n.Holder.PID, pidfd, req, nil); err != nil {
 		return n, err
 	}
 	// The way out: pasta in the shared namespace, as for a pod of its
@@ -410,6 +413,15 @@ func (g *Glue) attachBridge() error {
 // leased with --allow-host-loopback reach the host's loopback (the
 // shared pasta's gateway address).
 func filterSharedNetwork(dir string, holderPID, holderPIDFD int) error {
+	req, err := filterRequest(dir)
+	if err != nil {
+		return err
+	}
+	return netconf(holderPID, holderPIDFD, req, nil)
+}
+
+// filterRequest is the "filter" request for the leases of dir.
+func filterRequest(dir string) (netsetup.NetconfRequest, error) {
 	var allowed []string
 	for _, l := range readLeases(filepath.Join(dir, "leases")) {
 		if l.allowHostLoopback {
@@ -418,7 +430,7 @@ func filterSharedNetwork(dir string, holderPID, holderPIDFD int) error {
 	}
 	gw := netsetup.HostGateway()
 	if gw == "" {
-		return errors.New("the host has no IPv4 default route for the shared network's pasta to copy")
+		return netsetup.NetconfRequest{}, errors.New("the host has no IPv4 default route for the shared network's pasta to copy")
 	}
-	return netconf(holderPID, holderPIDFD, netsetup.NetconfRequest{Op: "filter", Gateway: gw, Allowed: allowed}, nil)
+	return netsetup.NetconfRequest{Op: "filter", Gateway: gw, Allowed: allowed}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podctl/podctl/netsetup"
 	"github.com/podctl/podctl/sandbox/model"
 )
 
@@ -568,6 +569,10 @@ func TestBridgePodToPod(t *testing.T) {
 	// another pod's packets to that address are dropped in the shared
 	// namespace (nftables), so they never leave the machine.
 	hport := hostService(t, "host-got")
+	// Before any pod allowed to: the filter made with the network itself.
+	if r := run(t, "exec", "br-b", "--", "nettool", "dial", "tcp", netsetup.HostGateway()+":"+hport, "not-allowed"); r.code == 0 {
+		t.Errorf("a bridge pod reached the host's loopback through a network with no pod allowed to: %q", r.stdout)
+	}
 	r = podRun(t, []string{"--network", "bridge", "--allow-host-loopback"}, "nettool", "dial", "tcp", "host.containers.internal:"+hport, "via-nat")
 	if r.code != 0 || !strings.Contains(r.stdout, "host-got=via-nat") {
 		t.Errorf("bridge pod with --allow-host-loopback to the host: %d %q %q", r.code, r.stdout, r.stderr)
