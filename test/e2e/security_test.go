@@ -359,45 +359,69 @@ func TestAttackExeDuringExec(t *testing.T) {
 func TestAttackTIOCSTI(t *testing.T) {
 	leakCheck(t)
 	for _, flags := range [][]string{nil, {"-i"}} {
-		master, slave := openRawPty(t)
 		args := append([]string{"run", "--rm", "--rootfs", rootfs}, flags...)
-		cmd := exec.Command(podctl, append(args, "--", "/bin/attack", "tiocsti")...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		// The pty is podctl's controlling terminal, as in a login shell.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-		// Everything podctl writes to its terminal, up to the verdict
-		// (a notice may come first).
-		out := make(chan string)
-		go func() {
-			var all []byte
-			b := make([]byte, 4096)
-			for !strings.Contains(string(all), "BLOCKED") && !strings.Contains(string(all), "ESCAPED") {
-				n, err := master.Read(b)
-				all = append(all, b[:n]...)
-				if err != nil {
-					break
-				}
+		// A notice may come before the verdict.
+		got, ok := onTerminal(t, append(args, "--", "/bin/attack", "tiocsti"), []string{"BLOCKED", "ESCAPED"}, func(slave *os.File) {
+			b := make([]byte, 16)
+			if n, _ := slave.Read(b); n > 0 {
+				t.Errorf("%v: %q was typed into the caller's terminal", flags, b[:n])
 			}
-			out <- string(all)
-		}()
-		if err := cmd.Run(); err != nil {
-			t.Errorf("%v: %v", flags, err)
-		}
-		select {
-		case got := <-out:
-			if !strings.Contains(got, "BLOCKED") {
-				t.Errorf("%v: the workload says %q", flags, got)
-			}
-		case <-time.After(10 * time.Second):
+		})
+		if !ok {
 			t.Errorf("%v: no verdict on the terminal", flags)
+		} else if !strings.Contains(got, "BLOCKED") {
+			t.Errorf("%v: the workload says %q", flags, got)
 		}
-		b := make([]byte, 16)
-		if n, _ := slave.Read(b); n > 0 {
-			t.Errorf("%v: %q was typed into the caller's terminal", flags, b[:n])
-		}
-		slave.Close()
-		master.Close()
 	}
+}
+
+// onTerminal runs podctl with args on a new raw pty, its controlling
+// terminal as in a login shell, and returns what it wrote there up to one
+// of words; false if none came in 10 s. after, if given, sees the pty's
+// slave once podctl has exited, before it is closed.
+func onTerminal(t *testing.T, args []string, words []string, after func(slave *os.File)) (string, bool) {
+	t.Helper()
+	master, slave := openRawPty(t)
+	defer master.Close()
+	defer slave.Close()
+	cmd := exec.Command(podctl, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	out := make(chan string, 1)
+	go func() {
+		var all []byte
+		b := make([]byte, 4096)
+		for !containsAny(string(all), words) {
+			n, err := master.Read(b)
+			all = append(all, b[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		out <- string(all)
+	}()
+	if err := cmd.Run(); err != nil {
+		t.Errorf("podctl %v: %v", args, err)
+	}
+	var got string
+	select {
+	case got = <-out:
+	case <-time.After(10 * time.Second):
+		return "", false
+	}
+	if after != nil {
+		after(slave)
+	}
+	return got, true
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // openRawPty opens a new pty of the host's devpts, its slave raw (so that
@@ -438,38 +462,15 @@ func TestAttackTerminalExec(t *testing.T) {
 		{nil, ""},
 		{[]string{"-i"}, ""},
 	} {
-		master, slave := openRawPty(t)
 		args := append(append([]string{"exec"}, c.flags...), "ttyx", "--", "/bin/sh", "-c", script)
-		cmd := exec.Command(podctl, args...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-		out := make(chan string)
-		go func() {
-			var all []byte
-			b := make([]byte, 4096)
-			for !strings.Contains(string(all), "done") {
-				n, err := master.Read(b)
-				all = append(all, b[:n]...)
-				if err != nil {
-					break
-				}
-			}
-			out <- string(all)
-		}()
-		if err := cmd.Run(); err != nil {
-			t.Errorf("%v: %v", c.flags, err)
-		}
-		select {
-		case got := <-out:
-			saw := strings.Contains(got, "TERMINAL")
-			if c.want == "" && saw || c.want != "" && !strings.Contains(got, c.want) {
-				t.Errorf("exec %v: the command's streams: %q, want %q", c.flags, got, c.want)
-			}
-		case <-time.After(10 * time.Second):
+		got, ok := onTerminal(t, args, []string{"done"}, nil)
+		if !ok {
 			t.Errorf("%v: nothing on the terminal", c.flags)
+			continue
 		}
-		slave.Close()
-		master.Close()
+		if saw := strings.Contains(got, "TERMINAL"); c.want == "" && saw || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("exec %v: the command's streams: %q, want %q", c.flags, got, c.want)
+		}
 	}
 }
 
