@@ -128,7 +128,9 @@ static int failed(struct why *w, int err, const char *step, const char *kernel)
 // errno and w naming step.
 static int talk(int fd, struct nlreq *r, const char *step, int *index, struct why *w)
 {
-	static unsigned seq;
+	// Sequence numbers only match an answer to its request on one socket,
+	// used by one thread at a time: a counter per call site is enough.
+	static _Atomic unsigned seq;
 	if (r->overflow)
 		return failed(w, EMSGSIZE, step, "");
 	r->h->nlmsg_seq = ++seq;
@@ -146,7 +148,10 @@ static int talk(int fd, struct nlreq *r, const char *step, int *index, struct wh
 			return failed(w, errno, step, "");
 		if ((size_t)n > sizeof(in))
 			return failed(w, EMSGSIZE, step, "an answer larger than 16 kB");
-		for (struct nlmsghdr *h = &in.align; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		// NLMSG_NEXT lowers a signed length: it must stay signed, or a
+		// short last message would wrap it (iproute2 does the same).
+		int len = (int)n;
+		for (struct nlmsghdr *h = &in.align; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != r->h->nlmsg_seq)
 				continue; // not ours (an answer to a request given up)
 			if (h->nlmsg_type == RTM_NEWLINK && index != NULL && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
@@ -272,9 +277,13 @@ int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct po
 	if (talk(nl_bridge, &r, step, NULL, &w) < 0)
 		return -1;
 
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &p->gateway, gw, sizeof(gw));
+
 	// 2. No stale neighbour entry for the address (ip neigh del IP dev BR);
 	// none is no error.
-	snprintf(step, sizeof(step), "removing %s's neighbour entry for %s", p->bridge, inet_ntoa(p->ip));
+	snprintf(step, sizeof(step), "removing %s's neighbour entry for %s", p->bridge, ip);
 	struct ndmsg nd = {.ndm_family = AF_INET, .ndm_ifindex = br};
 	req_begin(&r, RTM_DELNEIGH, 0, &nd, sizeof(nd));
 	req_attr(&r, NDA_DST, &p->ip, sizeof(p->ip));
@@ -288,7 +297,7 @@ int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct po
 		return -1;
 	uint32_t mask = p->prefix == 0 ? 0 : htonl(~0u << (32 - p->prefix));
 	struct in_addr brd = {.s_addr = p->ip.s_addr | ~mask};
-	snprintf(step, sizeof(step), "address %s/%d on the pod's %s", inet_ntoa(p->ip), p->prefix, p->peer_if);
+	snprintf(step, sizeof(step), "address %s/%d on the pod's %s", ip, p->prefix, p->peer_if);
 	struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = p->prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = eth};
 	req_begin(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
 	req_attr(&r, IFA_LOCAL, &p->ip, sizeof(p->ip));
@@ -299,7 +308,7 @@ int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct po
 	snprintf(step, sizeof(step), "setting the pod's %s up", p->peer_if);
 	if (set_up(nl_pod, eth, step, &w) < 0)
 		return -1;
-	snprintf(step, sizeof(step), "the pod's default route via %s", inet_ntoa(p->gateway));
+	snprintf(step, sizeof(step), "the pod's default route via %s", gw);
 	struct rtmsg rt = {.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
 			   .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST};
 	req_begin(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));

@@ -37,6 +37,7 @@ func PlugSpec(bridge, hostIf, peerIf, ip string, prefix int, gateway string, mtu
 // locked thread that enters it and comes back (a thread that cannot come
 // back is never used again: its goroutine ends locked).
 func BridgePlug(podNetns *os.File, spec string) error {
+	defer runtime.KeepAlive(podNetns) // its descriptor is used until the end
 	cs := C.CString(spec)
 	defer C.free(unsafe.Pointer(cs))
 	var p C.struct_podctl_plug
@@ -57,6 +58,9 @@ func BridgePlug(podNetns *os.File, spec string) error {
 		ch <- opened{fd, err}
 	}()
 	o := <-ch
+	if o.fd == -2 {
+		return fmt.Errorf("a netlink socket in the pod's network namespace: the thread could not return to the host's namespace (it is discarded): %w", o.err)
+	}
 	if o.fd < 0 {
 		return fmt.Errorf("a netlink socket in the pod's network namespace: %w", o.err)
 	}
@@ -70,6 +74,5 @@ func BridgePlug(podNetns *os.File, spec string) error {
 	if r, err := C.podctl_bridge_plug(nlBridge, o.fd, C.int(podNetns.Fd()), &p, &why[0], C.size_t(len(why))); r != 0 {
 		return fmt.Errorf("plugging the pod into %s: %s: %w", C.GoString(&p.bridge[0]), C.GoString(&why[0]), err)
 	}
-	runtime.KeepAlive(podNetns)
 	return nil
 }

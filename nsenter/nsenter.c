@@ -321,7 +321,7 @@ static void become_root(void)
 // enter_shared_network: with --network bridge, the pod's namespaces are
 // made inside the user namespace of the shared network (the fd podctl
 // passed) instead of a user namespace of the pod's own. Root of that
-// namespace (podctl's netconf stage) then has CAP_NET_ADMIN over the pod's
+// namespace (this stage, plug_into_bridge) then has CAP_NET_ADMIN over the pod's
 // network namespace, which plugging a veth into it takes. All bridge pods
 // share it, mapped as any pod is, as rootless podman's containers share its
 // user namespace; none of them gets CAP_SYS_ADMIN by default, so none can
@@ -650,7 +650,7 @@ static void stage_pause(void)
 	int hostpid = getenv("_PODCTL_HOST_PID") != NULL;
 	int flags = CLONE_NEWNS | (hostnet ? 0 : CLONE_NEWNET) | (hostipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWCGROUP | (hostpid ? 0 : CLONE_NEWPID);
 	// --network bridge, rootless: "BRIDGE HOSTIF PEERIF IP/PREFIX GATEWAY
-	// MTU", what podctl decided (sandbox/podnet/plug.go); the pod is
+	// MTU", what podctl decided (sandbox/podnet/bridge.go, plugSpec); the pod is
 	// plugged in as soon as its network namespace exists.
 	const char *plugspec = getenv("_PODCTL_BRIDGE_PLUG");
 	struct podctl_plug plug;

@@ -130,12 +130,16 @@ func spawnPause(spec *model.PodSpec, shared *SharedNetwork, cgroup *os.File, fir
 		}
 		cmd.Env = append(cmd.Env, nsenter.EnvSysctls+"="+lines.String())
 	}
+	// inherit passes f as the stage's next descriptor, named by env.
+	inherit := func(env string, f *os.File) {
+		cmd.Env = append(cmd.Env, env+"="+strconv.Itoa(nextStageFD(cmd)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	}
 	if shared != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, shared.Userns) // fd 4
-		cmd.Env = append(cmd.Env, nsenter.EnvParentUserns+"=4")
+		inherit(nsenter.EnvParentUserns, shared.Userns)
 		if shared.Plug != "" {
-			cmd.ExtraFiles = append(cmd.ExtraFiles, shared.Netns) // fd 5
-			cmd.Env = append(cmd.Env, nsenter.EnvBridgeNetnsFD+"=5", nsenter.EnvBridgePlug+"="+shared.Plug)
+			inherit(nsenter.EnvBridgeNetnsFD, shared.Netns)
+			cmd.Env = append(cmd.Env, nsenter.EnvBridgePlug+"="+shared.Plug)
 		}
 	}
 	var joinSock *SyncSocket
@@ -159,6 +163,11 @@ func spawnPause(spec *model.PodSpec, shared *SharedNetwork, cgroup *os.File, fir
 	}
 	return ps, &Joiner{proc: proc, sock: joinSock, made: true}, nil
 }
+
+// nextStageFD is the descriptor number the stage gets for the next file
+// appended to cmd.ExtraFiles: SpawnStage puts its sync socket at 3, before
+// them.
+func nextStageFD(cmd *forkexec.Cmd) int { return 4 + len(cmd.ExtraFiles) }
 
 // Userns tells the stage how to make the pod's user namespace (nsenter.c,
 // stage_pause): inside the per-user namespace nest, which maps it itself,

@@ -44,8 +44,7 @@ func (f *firstJoin) pass(cmd *forkexec.Cmd) (*SyncSocket, error) {
 		return nil, err
 	}
 	f.child = child
-	// SpawnStage puts its sync socket at fd 3, before these.
-	fd := 4 + len(cmd.ExtraFiles)
+	fd := nextStageFD(cmd)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, child, f.stdio[0], f.stdio[1], f.stdio[2])
 	cmd.Env = append(cmd.Env, nsenter.EnvJoinFD+"="+strconv.Itoa(fd))
 	return sock, nil

@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/podctl/podctl/sandbox/model"
 )
 
 // kubeletBlog is the static pod of both kubelet tests (test/kubelet/run.sh
@@ -94,14 +92,7 @@ resolvConf: ""
 		// holds it for the kubelet, which lives in it from its start.
 		mustRun(t, "run", "-d", "--name", "kubelet-net", "--network", "bridge", "localhost/podctl-example/webproxy:1", "serve", ":1", "x")
 		t.Cleanup(func() { run(t, "rm", "-f", "kubelet-net") })
-		var n struct {
-			Holder model.ProcRef `json:"holder"`
-		}
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(stateDir()), "network", "network.json"))
-		if err != nil || json.Unmarshal(b, &n) != nil || n.Holder.PID == 0 {
-			t.Fatalf("the shared network's record: %v %s", err, b)
-		}
-		holder := strconv.Itoa(n.Holder.PID)
+		holder := sharedNetworkHolder(t)
 		inNode = func(args ...string) *exec.Cmd {
 			return exec.Command("nsenter", append([]string{"-t", holder, "-U", "-n", "-m", "--preserve-credentials", "--"}, args...)...)
 		}

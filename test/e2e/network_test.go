@@ -472,14 +472,7 @@ func TestBridgePlugFails(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("ip", args...) // root's bridge is on the host
 		if os.Getuid() != 0 {
-			var n struct {
-				Holder model.ProcRef `json:"holder"`
-			}
-			b, err := os.ReadFile(filepath.Join(filepath.Dir(stateDir()), "network", "network.json"))
-			if err != nil || json.Unmarshal(b, &n) != nil || n.Holder.PID == 0 {
-				t.Fatalf("the shared network's record: %v %s", err, b)
-			}
-			cmd = exec.Command("nsenter", append([]string{"-t", strconv.Itoa(n.Holder.PID), "-U", "-n", "--preserve-credentials", "--", "ip"}, args...)...)
+			cmd = exec.Command("nsenter", append([]string{"-t", sharedNetworkHolder(t), "-U", "-n", "--preserve-credentials", "--", "ip"}, args...)...)
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("ip %v: %v\n%s", args, err, out)
@@ -504,6 +497,20 @@ func TestBridgePlugFails(t *testing.T) {
 	if r := run(t, "run", "--rm", "--name", "br-fail", "--network", "bridge", "--rootfs", rootfs, "--", "true"); r.code != 0 {
 		t.Errorf("with the name free again: code %d, stderr %q", r.code, r.stderr)
 	}
+}
+
+// sharedNetworkHolder is the pid of the user's shared network holder
+// (podctl-netns), from the network's record.
+func sharedNetworkHolder(t *testing.T) string {
+	t.Helper()
+	var n struct {
+		Holder model.ProcRef `json:"holder"`
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(stateDir()), "network", "network.json"))
+	if err != nil || json.Unmarshal(b, &n) != nil || n.Holder.PID == 0 {
+		t.Fatalf("the shared network's record: %v %s", err, b)
+	}
+	return strconv.Itoa(n.Holder.PID)
 }
 
 // --network bridge: pods of one user reach each other by address through
