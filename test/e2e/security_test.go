@@ -258,8 +258,16 @@ func TestPauseDescriptors(t *testing.T) {
 		}
 		return out
 	}
-	got := fds(st.Pause.PID)
+	// The pause closes its sync socket (3) once it reads "recorded",
+	// which podctl sends just before it returns: the pause may not have
+	// run yet (a CI run saw socket 3 here). It must settle at stdio only.
 	want := map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "/dev/null"}
+	var got map[string]string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if got = fds(st.Pause.PID); fmt.Sprint(got) == fmt.Sprint(want) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the pause's descriptors: %v, want %v", got, want)
 	}
