@@ -18,6 +18,16 @@
 //   3. in the pod's namespace: eth0's address (with its broadcast, as
 //      `ip addr add ... brd +` would), eth0 up, and the default route via
 //      the bridge's address.
+// A host side of the same name may still be there: the pod that had this
+// address before ended, but the kernel removes a dead network namespace's
+// devices later, from a work queue (net/core/net_namespace.c, cleanup_net),
+// and until then that pod's veth is still on the bridge under its name.
+// Back-to-back `run --rm --network bridge` pods took the same address and
+// hit it about one time in five here. The address's lease (sandbox/podnet)
+// is this pod's, so a port of that name on the bridge can only be the old
+// pod's: it is deleted and the pair made again, once. A link of that name
+// that is not on the bridge is left alone, and the plug fails (EEXIST).
+//
 // Nothing is undone on a failure: the pair lives in the pod's network
 // namespace (deleting either end deletes both, veth(4)), and that namespace
 // ends with the stage or the pause that holds it.
@@ -41,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "bridgeplug.h"
@@ -123,10 +134,28 @@ static int failed(struct why *w, int err, const char *step, const char *kernel)
 	return -1;
 }
 
+// What a RTM_GETLINK answer says of a link: its index and its master's (0
+// if none).
+struct link {
+	int index, master;
+};
+
+// read_link fills l from a RTM_NEWLINK message (the answer to RTM_GETLINK).
+static void read_link(struct nlmsghdr *h, struct link *l)
+{
+	struct ifinfomsg *m = NLMSG_DATA(h);
+	l->index = m->ifi_index;
+	int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+	for (struct rtattr *a = IFLA_RTA(m); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if (a->rta_type == IFLA_MASTER && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+			memcpy(&l->master, RTA_DATA(a), sizeof(uint32_t));
+	}
+}
+
 // talk sends r on fd and reads its answer: the acknowledgement, and for a
-// RTM_GETLINK the link before it (its index into *index). 0, or -1 with
-// errno and w naming step.
-static int talk(int fd, struct nlreq *r, const char *step, int *index, struct why *w)
+// RTM_GETLINK the link before it (into *link). 0, or -1 with errno and w
+// naming step.
+static int talk(int fd, struct nlreq *r, const char *step, struct link *link, struct why *w)
 {
 	// Sequence numbers only match an answer to its request on one socket,
 	// used by one thread at a time: a counter per call site is enough.
@@ -144,6 +173,8 @@ static int talk(int fd, struct nlreq *r, const char *step, int *index, struct wh
 		ssize_t n = recv(fd, &in, sizeof(in), MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return failed(w, ETIMEDOUT, step, "no answer in 10 s");
 		if (n < 0)
 			return failed(w, errno, step, "");
 		if ((size_t)n > sizeof(in))
@@ -154,8 +185,8 @@ static int talk(int fd, struct nlreq *r, const char *step, int *index, struct wh
 		for (struct nlmsghdr *h = &in.align; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != r->h->nlmsg_seq)
 				continue; // not ours (an answer to a request given up)
-			if (h->nlmsg_type == RTM_NEWLINK && index != NULL && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
-				*index = ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+			if (h->nlmsg_type == RTM_NEWLINK && link != NULL && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+				read_link(h, link);
 				continue;
 			}
 			if (h->nlmsg_type != NLMSG_ERROR)
@@ -165,12 +196,16 @@ static int talk(int fd, struct nlreq *r, const char *step, int *index, struct wh
 			struct nlmsgerr *e = NLMSG_DATA(h);
 			if (e->error == 0)
 				return 0;
-			// With NETLINK_CAP_ACK the request comes back as its header
-			// only; the extended ack's attributes follow (NLM_F_ACK_TLVS).
+			// The extended ack's attributes (NLM_F_ACK_TLVS) follow the
+			// request, which comes back whole unless NETLINK_CAP_ACK took
+			// effect (NLM_F_CAPPED: its header only, already in *e).
 			const char *kernel = "";
-			if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-				struct rtattr *a = (struct rtattr *)((char *)e + sizeof(*e));
-				int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*e));
+			size_t skip = sizeof(*e);
+			if (!(h->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+				skip += NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(struct nlmsghdr);
+			if ((h->nlmsg_flags & NLM_F_ACK_TLVS) && NLMSG_LENGTH(skip) <= h->nlmsg_len) {
+				struct rtattr *a = (struct rtattr *)((char *)e + skip);
+				int left = (int)h->nlmsg_len - (int)NLMSG_LENGTH(skip);
 				for (; RTA_OK(a, left); a = RTA_NEXT(a, left))
 					if (a->rta_type == NLMSGERR_ATTR_MSG && RTA_PAYLOAD(a) > 0 && ((char *)RTA_DATA(a))[RTA_PAYLOAD(a) - 1] == '\0')
 						kernel = RTA_DATA(a);
@@ -189,6 +224,17 @@ int podctl_nl_open(void)
 	// Best effort: without them, errors come without the kernel's text.
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	// rtnetlink answers each request at once; should an answer never come
+	// (a lost message: the kernel drops what does not fit a full receive
+	// buffer, netlink(7) ENOBUFS), the pod fails at its step instead of
+	// hanging its start for good.
+	struct timeval tv = {.tv_sec = 10};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	return fd;
 }
 
@@ -216,8 +262,9 @@ int podctl_nl_open_in(int netns)
 	return fd;
 }
 
-// link_index asks for the index of the link named name (RTM_GETLINK).
-static int link_index(int fd, const char *name, const char *step, struct why *w)
+// get_link asks for the link named name (RTM_GETLINK): 0 with *l filled
+// in, or -1 (ENODEV if there is none).
+static int get_link(int fd, const char *name, struct link *l, const char *step, struct why *w)
 {
 	struct nlreq r;
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
@@ -225,12 +272,43 @@ static int link_index(int fd, const char *name, const char *step, struct why *w)
 	req_str(&r, IFLA_IFNAME, name);
 	// Only the link's basics: no statistics nor VF lists in the answer.
 	req_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	int index = 0;
-	if (talk(fd, &r, step, &index, w) < 0)
+	// With IFLA_IFNAME, no such link is ENODEV.
+	*l = (struct link){0};
+	if (talk(fd, &r, step, l, w) < 0)
 		return -1;
-	if (index <= 0)
+	if (l->index <= 0)
 		return failed(w, ENODEV, step, "");
-	return index;
+	return 0;
+}
+
+// link_index is the index of the link named name, or -1.
+static int link_index(int fd, const char *name, const char *step, struct why *w)
+{
+	struct link l;
+	return get_link(fd, name, &l, step, w) < 0 ? -1 : l.index;
+}
+
+// remove_stale_host_side deletes the link named name if it is a port of
+// bridge br (see the top of this file: the host side of this address's
+// previous pod, whose namespace the kernel has not finished taking down;
+// only podctl puts ports on its bridge): 1 if it did, 0 if the name is not
+// a port of br (someone else's: left alone), -1 on error.
+static int remove_stale_host_side(int fd, const char *name, int br, struct why *w)
+{
+	struct link l;
+	struct why quiet = {NULL, 0};
+	if (get_link(fd, name, &l, "", &quiet) < 0)
+		return errno == ENODEV ? 1 : -1; // gone meanwhile: free now
+	if (l.master != br)
+		return 0;
+	char step[96];
+	snprintf(step, sizeof(step), "removing %s, a stale veth of this address's previous pod", name);
+	struct nlreq r;
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = l.index};
+	req_begin(&r, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	if (talk(fd, &r, step, NULL, w) < 0 && errno != ENODEV)
+		return -1;
+	return 1;
 }
 
 // set_up sets IFF_UP on link index (ip link set up).
@@ -274,8 +352,19 @@ int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct po
 	req_end(&r, peerattr);
 	req_end(&r, data);
 	req_end(&r, info);
-	if (talk(nl_bridge, &r, step, NULL, &w) < 0)
-		return -1;
+	if (talk(nl_bridge, &r, step, NULL, &w) < 0) {
+		if (errno != EEXIST)
+			return -1;
+		int removed = remove_stale_host_side(nl_bridge, p->host_if, br, &w);
+		if (removed <= 0) {
+			if (removed == 0)
+				errno = EEXIST; // why still names the pair's step
+			return -1;
+		}
+		// The same request again (talk gives it a new sequence number).
+		if (talk(nl_bridge, &r, step, NULL, &w) < 0)
+			return -1;
+	}
 
 	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));

@@ -88,6 +88,29 @@ static int neigh_exists(int nl, int index, const char *ip)
 	return talk(nl, &r, "neigh get", NULL, &w) == 0;
 }
 
+// make_veth: ip link add NAME type veth peer name PEER [master BR], both
+// in nl's namespace.
+static void make_veth(int nl, const char *name, const char *peer_name, int master)
+{
+	struct nlreq r;
+	struct why w = {NULL, 0};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	req_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	req_str(&r, IFLA_IFNAME, name);
+	if (master > 0)
+		req_u32(&r, IFLA_MASTER, (uint32_t)master);
+	struct rtattr *info = req_nest(&r, IFLA_LINKINFO);
+	req_str(&r, IFLA_INFO_KIND, "veth");
+	struct rtattr *data = req_nest(&r, IFLA_INFO_DATA);
+	struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
+	struct rtattr *peerattr = req_attr(&r, VETH_INFO_PEER, &peer, sizeof(peer));
+	req_str(&r, IFLA_IFNAME, peer_name);
+	req_end(&r, peerattr);
+	req_end(&r, data);
+	req_end(&r, info);
+	CHECK(talk(nl, &r, "veth", NULL, &w) == 0, "making veth %s: %s", name, strerror(errno));
+}
+
 // link_master: IFLA_MASTER of link name in nl's namespace, 0 if none.
 static int link_master(int nl, const char *name)
 {
@@ -185,6 +208,10 @@ static void test_plug(void)
 	int shared = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int nl_bridge = podctl_nl_open();
 	CHECK(shared >= 0 && nl_bridge >= 0, "the shared namespace: %s", strerror(errno));
+	// A lost answer fails the step instead of hanging the pod's start.
+	struct timeval tv = {0};
+	socklen_t tvlen = sizeof(tv);
+	CHECK(getsockopt(nl_bridge, SOL_SOCKET, SO_RCVTIMEO, &tv, &tvlen) == 0 && tv.tv_sec == 10, "SO_RCVTIMEO: %ld s", (long)tv.tv_sec);
 	make_bridge(nl_bridge, "podctl0");
 	int br = (int)if_nametoindex("podctl0");
 	// A stale entry for the address the pod is about to take (a pod that
@@ -223,10 +250,15 @@ static void test_plug(void)
 	CHECK(ifreq_get(SIOCGIFFLAGS, "eth0", &ifr) < 0, "eth0 is not in the shared namespace");
 	CHECK(!neigh_exists(nl_bridge, br, "10.90.0.5"), "the stale neighbour entry is gone");
 
-	// Failures name their step, and set errno.
+	// Failures name their step, and set errno. A link of the host side's
+	// name that is not a veth on the bridge is not the plug's to remove.
+	make_veth(nl_bridge, "podctl8", "podctl8p", 0);
+	int taken = (int)if_nametoindex("podctl8");
+	podctl_plug_parse("podctl0 podctl8 eth8 10.90.0.8/24 10.90.0.1 65520", &p);
 	errno = 0;
-	CHECK(podctl_bridge_plug(nl_bridge, nl_pod, podns, &p, why, sizeof(why)) < 0 && errno == EEXIST, "a second plug of podctl5: errno %d", errno);
-	CHECK(strstr(why, "making veth pair podctl5 (on podctl0) and eth0") != NULL, "why: %s", why);
+	CHECK(podctl_bridge_plug(nl_bridge, nl_pod, podns, &p, why, sizeof(why)) < 0 && errno == EEXIST, "a taken name, podctl8: errno %d", errno);
+	CHECK(strstr(why, "making veth pair podctl8 (on podctl0) and eth8") != NULL, "why: %s", why);
+	CHECK(taken > 0 && (int)if_nametoindex("podctl8") == taken, "podctl8, not on the bridge, is left alone");
 	podctl_plug_parse("nobr0 podctl6 eth1 10.90.0.6/24 10.90.0.1 65520", &p);
 	errno = 0;
 	CHECK(podctl_bridge_plug(nl_bridge, nl_pod, podns, &p, why, sizeof(why)) < 0 && errno == ENODEV, "no such bridge: errno %d", errno);
@@ -246,6 +278,39 @@ static void test_plug(void)
 	CHECK(ifreq_get(SIOCGIFFLAGS, "podctl5", &ifr) == 0, "the thread is back in the shared namespace");
 	CHECK(podctl_nl_open_in(-1) == -1 && errno == EBADF, "a bad namespace: errno %d", errno);
 	close(fd);
+
+	// The address's previous pod left its host side on the bridge (its
+	// namespace not yet taken down by the kernel): a new pod of the same
+	// address replaces it. The control: the old one is there, on the
+	// bridge, before.
+	int old = (int)if_nametoindex("podctl5");
+	CHECK(old > 0 && link_master(nl_bridge, "podctl5") == br, "the first pod's podctl5 is on the bridge");
+	CHECK(unshare(CLONE_NEWNET) == 0, "a second pod's namespace: %s", strerror(errno));
+	int podns2 = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int nl_pod2 = podctl_nl_open();
+	podctl_plug_parse("podctl0 podctl5 eth0 10.90.0.5/24 10.90.0.1 65520", &p);
+	CHECK(podctl_bridge_plug(nl_bridge, nl_pod2, podns2, &p, why, sizeof(why)) == 0, "plugging over a stale podctl5: %s: %s", why, strerror(errno));
+	CHECK(ifreq_get(SIOCGIFADDR, "eth0", &ifr) == 0 && strcmp(ifreq_addr(&ifr), "10.90.0.5") == 0, "the second pod's eth0: %s", ifreq_addr(&ifr));
+	CHECK(setns(podns, CLONE_NEWNET) == 0, "into the first pod's namespace: %s", strerror(errno));
+	CHECK(ifreq_get(SIOCGIFFLAGS, "eth0", &ifr) < 0, "the first pod's eth0 went with its stale host side");
+	CHECK(setns(shared, CLONE_NEWNET) == 0, "back to the shared namespace: %s", strerror(errno));
+	int now = (int)if_nametoindex("podctl5");
+	CHECK(now > 0 && now != old && link_master(nl_bridge, "podctl5") == br, "a new podctl5 on the bridge (index %d, was %d)", now, old);
+	close(nl_pod2);
+	close(podns2);
+
+	// The kernel's own words come with its error (NETLINK_EXT_ACK): a
+	// gateway outside the pod's subnet is refused at the route's step.
+	CHECK(unshare(CLONE_NEWNET) == 0, "a third pod's namespace: %s", strerror(errno));
+	int podns3 = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int nl_pod3 = podctl_nl_open();
+	podctl_plug_parse("podctl0 podctl9 eth0 10.90.0.9/24 10.99.0.1 65520", &p);
+	errno = 0;
+	r = podctl_bridge_plug(nl_bridge, nl_pod3, podns3, &p, why, sizeof(why));
+	CHECK(r < 0 && errno == ENETUNREACH, "a gateway off the subnet: %d, errno %d", r, errno);
+	CHECK(strstr(why, "the pod's default route via 10.99.0.1 (the kernel: \"Nexthop has invalid gateway\")") != NULL, "why: %s", why);
+	close(nl_pod3);
+	close(podns3);
 }
 
 int main(void)

@@ -101,7 +101,7 @@ func JoinShared(pod string, allowHostLoopback, plug bool, ids idmap.Mapping) (sh
 		})
 		return nil, ip, err
 	}
-	err = withSharedNetwork(func(dir string) error {
+	err = withSharedNetwork(func(dir string) (joinErr error) {
 		n, ok := readSharedNetwork(dir)
 		if !ok {
 			if n != nil {
@@ -114,6 +114,13 @@ func JoinShared(pod string, allowHostLoopback, plug bool, ids idmap.Mapping) (sh
 		if ip, err = leaseIP(dir, pod, allowHostLoopback); err != nil {
 			return err
 		}
+		// The lease is the pod's only once this returns: the caller
+		// releases only what it was given.
+		defer func() {
+			if joinErr != nil {
+				os.Remove(filepath.Join(dir, "leases", ip))
+			}
+		}()
 		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
 		if err != nil {
 			return err
