@@ -92,21 +92,14 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 			return 0, err
 		}
 	}
-	// Before the pod exists: the layer goes with the pod's state from here
-	// on, so every failure to make the pod removes both.
-	if !detach && spec.Remove {
-		// This process removes the layer when the pod ends: the store
-		// helper that makes it stays for that (briefly: layers.KeepStoreHelper).
-		layers.KeepStoreHelper()
-	}
-	if err := layers.PrepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
-		if sup != nil {
-			sup.Abort()
-		}
-		os.RemoveAll(dir)
-		return 0, err
-	}
 	if detach {
+		// Before the pod exists: the layer goes with the pod's state
+		// from here on, so every failure to make the pod removes both.
+		if err := layers.PrepareImage(spec.Name, spec.UserNS, &ctr); err != nil {
+			sup.Abort()
+			os.RemoveAll(dir)
+			return 0, err
+		}
 		created, err := sup.Create(dir, spec, []model.ContainerSpec{ctr}, o.Notices)
 		if !created {
 			os.RemoveAll(dir)
@@ -114,11 +107,23 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 		}
 		return 0, err
 	}
+	if spec.Remove {
+		// This process removes the layer when the pod ends: the store
+		// helper that makes it stays for that (briefly: layers.KeepStoreHelper).
+		layers.KeepStoreHelper()
+	}
+	// In the foreground the layer is made beside the pod's first steps
+	// (its namespaces, its pause), and the supervisor waits for it only
+	// where the container's plan needs it; a missing image still fails
+	// the pod, and every failure removes the layer with the pod's state.
+	pending := layers.StartPrepare(spec.Name, spec.UserNS, []*model.ContainerSpec{&ctr})
 	s := supervisor.New(dir, spec)
 	s.Stdout, s.Stderr, s.Notices, s.Stdin, s.Resize = o.Stdout, o.Stderr, o.Notices, o.Stdin, o.Resize
+	s.Images = pending.Finish
 	if err := s.Create([]model.ContainerSpec{ctr}); err != nil {
 		os.RemoveAll(dir)
-		layers.DeleteLayers([]model.ContainerSpec{ctr})
+		pending.Discard()
+		layers.DeleteLayers(layers.SpecsOf(s.St.Containers))
 		return 0, err
 	}
 	stopSignals := make(chan struct{})

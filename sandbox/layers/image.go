@@ -25,18 +25,30 @@ func PrepareImage(pod string, userns string, c *model.ContainerSpec) error {
 // saves a process and an opening of the store per container. On error
 // none of the layers is left.
 func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
-	// Each layer to make: a container's root, or one of its image
-	// volumes (whose layer is mounted read-only).
-	type slot struct {
-		c              *model.ContainerSpec
-		image, subPath string
-		into           **images.Prepared
-	}
-	var want []*model.ContainerSpec
-	var slots []slot
+	return StartPrepare(pod, userns, cs).Finish(cs)
+}
+
+// Pending is a preparation of containers' images under way (StartPrepare).
+type Pending struct {
+	done chan struct{}
+	resp *images.Response
+	err  error
+	// removed: Finish failed and removed the layers itself.
+	removed bool
+}
+
+// slot is one layer to make: a container's root, or one of its image
+// volumes (whose layer is mounted read-only).
+type slot struct {
+	c              *model.ContainerSpec
+	image, subPath string
+	into           **images.Prepared
+}
+
+// slotsOf lists the layers cs need, in the order of the store's request.
+func slotsOf(cs []*model.ContainerSpec) (slots []slot) {
 	for _, c := range cs {
 		if c.Image != "" {
-			want = append(want, c)
 			slots = append(slots, slot{c, c.Image, "", &c.Layer})
 		}
 		for i := range c.ImageVolumes {
@@ -44,9 +56,43 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 			slots = append(slots, slot{c, v.Image, v.SubPath, &v.Layer})
 		}
 	}
+	return slots
+}
+
+// StartPrepare starts making the layers of cs on a goroutine of its own,
+// so that the pod's first steps (its namespaces, its pause) run beside the
+// store helper; Finish takes the result. cs is only read here.
+func StartPrepare(pod string, userns string, cs []*model.ContainerSpec) *Pending {
+	p := &Pending{done: make(chan struct{})}
+	slots := slotsOf(cs)
 	if len(slots) == 0 {
-		return nil
+		close(p.done)
+		return p
 	}
+	req, err := prepareRequest(pod, userns, slots)
+	if err != nil {
+		p.err = err
+		close(p.done)
+		return p
+	}
+	keep := keepNext // read here: the goroutine must not race KeepStoreHelper
+	keepNext = false
+	go func() {
+		defer close(p.done)
+		p.resp, p.err = callStore(req, keep)
+		if p.err != nil {
+			if len(slots) == 1 || p.resp == nil || p.resp.Failed == "" {
+				p.err = fmt.Errorf("container %s: %w", slots[0].c.Name, p.err)
+			} else {
+				p.err = fmt.Errorf("container %s: %w", p.resp.Failed, p.err)
+			}
+		}
+	}()
+	return p
+}
+
+// prepareRequest is the store's request for slots.
+func prepareRequest(pod, userns string, slots []slot) (images.Request, error) {
 	var uidMap, gidMap [][3]uint32
 	if userns == idmap.UserNSKeepID && os.Getuid() != 0 {
 		std := idmap.Detect()
@@ -58,7 +104,7 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 			gidMap, err = idmap.RelativeTo(keep.GIDs, std.GIDs)
 		}
 		if err != nil {
-			return fmt.Errorf("container %s: %w", slots[0].c.Name, err)
+			return images.Request{}, fmt.Errorf("container %s: %w", slots[0].c.Name, err)
 		}
 	}
 	var req images.Request
@@ -72,38 +118,80 @@ func PrepareImages(pod string, userns string, cs []*model.ContainerSpec) error {
 			req.More = append(req.More, r)
 		}
 	}
-	resp, err := prepareCall(req)
-	if err != nil {
-		if len(slots) == 1 || resp == nil || resp.Failed == "" {
-			return fmt.Errorf("container %s: %w", slots[0].c.Name, err)
-		}
-		return fmt.Errorf("container %s: %w", resp.Failed, err)
+	return req, nil
+}
+
+// Finish waits for the layers and fills cs in: each layer, and from each
+// image's configuration the command, environment, working directory, user
+// and stop signal where none was given. cs are the containers StartPrepare
+// was given, or copies of them in the same order. On error none of the
+// layers is left.
+func (p *Pending) Finish(cs []*model.ContainerSpec) error {
+	<-p.done
+	if p.err != nil || p.resp == nil {
+		return p.err
 	}
-	prepared := append([]*images.Prepared{resp.Prepared}, resp.More...)
+	slots := slotsOf(cs)
+	prepared := p.prepared()
+	if len(prepared) != len(slots) {
+		p.Discard()
+		p.removed = true
+		return fmt.Errorf("container %s: the image store helper made %d layers, not %d", slots[0].c.Name, len(prepared), len(slots))
+	}
 	for i, s := range slots {
 		*s.into = prepared[i]
 	}
-	for i, c := range want {
+	for _, c := range cs {
+		if c.Image == "" {
+			continue
+		}
 		if err := applyImageConfig(c); err != nil {
-			var rest []model.ContainerSpec
-			for _, d := range want[i:] {
-				rest = append(rest, *d)
+			// None is left, and no container names one.
+			for _, s := range slots {
+				*s.into = nil
 			}
-			DeleteLayers(rest)
+			p.Discard()
+			p.removed = true
 			return err
 		}
 	}
+	// The layers are the containers' now: they go with them
+	// (DeleteLayers), not with Discard.
+	p.removed = true
 	return nil
 }
 
-// applyImageConfig fills c in from its prepared image's configuration;
-// on error its layer is removed.
+// prepared lists the layers the store helper made, in request order.
+func (p *Pending) prepared() []*images.Prepared {
+	var out []*images.Prepared
+	for _, pr := range append([]*images.Prepared{p.resp.Prepared}, p.resp.More...) {
+		if pr != nil {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+// Discard, for a pod that will not be made, waits for the store helper
+// and removes the layers it made, unless Finish gave them to containers
+// (they then go with the containers: DeleteLayers) or removed them.
+func (p *Pending) Discard() {
+	<-p.done
+	if p.removed || p.err != nil || p.resp == nil {
+		return
+	}
+	var ids []string
+	for _, pr := range p.prepared() {
+		ids = append(ids, pr.ID)
+	}
+	deleteIDs(ids)
+}
+
+// applyImageConfig fills c in from its prepared image's configuration.
 func applyImageConfig(c *model.ContainerSpec) error {
-	p := c.Layer
-	cfg := p.Config
+	cfg := c.Layer.Config
 	c.Args = cfg.Command(c.Command, c.Args)
 	if len(c.Args) == 0 {
-		DeleteLayers([]model.ContainerSpec{*c})
 		return fmt.Errorf("container %s: image %s has neither Entrypoint nor Cmd: give a command, podctl run %s CMD", c.Name, c.Image, c.Image)
 	}
 	c.Env = images.MergeEnv(cfg.Env, c.Env)
@@ -115,7 +203,6 @@ func applyImageConfig(c *model.ContainerSpec) error {
 	}
 	if c.StopSignal == "" && cfg.StopSignal != "" {
 		if _, err := model.ParseSignal(cfg.StopSignal); err != nil {
-			DeleteLayers([]model.ContainerSpec{*c})
 			return fmt.Errorf("container %s: image %s: %w", c.Name, c.Image, err)
 		}
 		c.StopSignal = cfg.StopSignal
@@ -131,6 +218,11 @@ func DeleteLayers(cs []model.ContainerSpec) error {
 	for i := range cs {
 		ids = append(ids, cs[i].LayerIDs()...)
 	}
+	return deleteIDs(ids)
+}
+
+// deleteIDs removes the store layers ids, with the kept helper if any.
+func deleteIDs(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -142,14 +234,6 @@ func DeleteLayers(cs []model.ContainerSpec) error {
 	explain.Printf("podctl", "removes the containers' layers from containers-storage: podctl-store's helper, in a new user namespace")
 	_, err := callStore(req, false)
 	return err
-}
-
-// prepareCall runs a prepare request; after KeepStoreHelper, its helper
-// stays for the removal.
-func prepareCall(req images.Request) (*images.Response, error) {
-	keep := keepNext
-	keepNext = false
-	return callStore(req, keep)
 }
 
 // SpecsOf lists the containers' specs.

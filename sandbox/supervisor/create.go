@@ -135,18 +135,26 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *stage.MappingPl
 	}
 	// While the setuid helpers map the ids (~5 ms each here, side by
 	// side), or the stage forks the pause: what does not need the pause,
-	// the first runs' plans, and the state writer's field lists
-	// (sandbox/plainjson), so that save, once the pause is known, only
-	// writes.
+	// the containers' images (Images), the first runs' plans, and the
+	// state writer's field lists (sandbox/plainjson), so that save, once
+	// the pause is known, only writes.
+	images := s.awaitImages()
 	meanwhile := func() {
-		for _, r := range runs {
-			s.planRun(r)
+		if images() == nil {
+			for _, r := range runs {
+				s.planRun(r)
+			}
 		}
 		model.PrepareStateJSON()
 	}
 	if s.pause, err = ps.Finish(s.St.Spec.Hostname, s.ids, meanwhile); err != nil {
 		abortFirst()
 		return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
+	}
+	if err := images(); err != nil {
+		abortFirst()
+		s.pause.Stop()
+		return err
 	}
 	s.St.Pause = model.ProcRef{PID: s.pause.Pid, StartTime: s.pause.StartTime}
 	s.St.StartTime = time.Now().UTC()
@@ -198,6 +206,24 @@ func (s *Supervisor) createPod(ctrs []model.ContainerSpec, plan *stage.MappingPl
 	s.save()
 	s.FirstErr = startErr
 	return nil
+}
+
+// awaitImages returns a function that waits, once, for the containers'
+// images (Images, if set), filling their specs in, and returns its error.
+func (s *Supervisor) awaitImages() func() error {
+	done := s.Images == nil
+	var err error
+	return func() error {
+		if !done {
+			done = true
+			cs := make([]*model.ContainerSpec, len(s.St.Containers))
+			for i := range s.St.Containers {
+				cs[i] = &s.St.Containers[i].Spec
+			}
+			err = s.Images(cs)
+		}
+		return err
+	}
 }
 
 // mapping tells the pause's stage how to make the pod's user namespace,

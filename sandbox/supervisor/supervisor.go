@@ -47,6 +47,10 @@ type Supervisor struct {
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
 	Notices        io.Writer
+	// Images, if set, fills the containers' specs in from their images
+	// (layers.Pending.Finish) while the pod's first steps run; Create
+	// fails with its error.
+	Images func(cs []*model.ContainerSpec) error
 
 	events   chan func()
 	procs    map[string]*stage.Proc // running containers, by name
