@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "bridgeplug.h"
+#include "handover.h"
 #include "init.h"
 #include "nsenter.h"
 
@@ -1446,6 +1447,10 @@ __attribute__((constructor)) static void podctl_nsenter(int argc, char **argv)
 		// against the other.
 		// Only podctl's own command line (cmd/podctl defines
 		// podctl_cli): the helpers that link this package have no exec.
+		// A helper binary's command is exec'd here (handover.c); podctl's
+		// own return.
+		if (&podctl_cli != NULL && getenv("_PODCTL_SUPERVISE") == NULL)
+			podctl_handover(argc, argv);
 		if (&podctl_cli != NULL && argc > 1 && strcmp(argv[1], "exec") == 0 && getenv("_PODCTL_SUPERVISE") == NULL &&
 			getenv("_PODCTL_NO_EARLY_JOIN") == NULL) {
 			fork_join_early(argc, argv);

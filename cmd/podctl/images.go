@@ -6,6 +6,7 @@ import (
 
 	"github.com/podctl/podctl/cmd/internal/cli"
 	"github.com/podctl/podctl/images"
+	"github.com/podctl/podctl/nsenter"
 )
 
 // The image commands are podctl-store's (the store: images, rmi, image
@@ -49,27 +50,17 @@ func imageCommand(name string) *cli.Command {
 		Name:            name,
 		Usage:           imageUsage[name],
 		SkipFlagParsing: true,
+		// podctl's C constructor has exec'd the helper already where it
+		// is beside podctl (nsenter/handover.c); this is the rest: one
+		// found in $PATH, or the error that names the missing one.
 		Action: func(c *cli.Context) error {
-			bin := images.StoreBinary
-			switch name {
-			case "apply", "delete", "generate", "configmap", "secret":
-				bin = images.KubeBinary
-			case "cri":
-				bin = images.CRIBinary
-			case "pull", "load", "push", "login", "logout":
-				bin = images.TransportBinary
-			case "image":
-				switch c.Args().First() {
-				case "pull", "load", "push":
-					bin = images.TransportBinary
-				}
-			}
+			bin := nsenter.HelperFor(name, c.Args().First())
 			path, err := images.Binary(bin)
 			if err != nil {
 				return err
 			}
 			args := append([]string{bin, name}, c.Args().Slice()...)
-			// exec, not a child: podctl-image's exit status and signals
+			// exec, not a child: the helper's exit status and signals
 			// are the command's own.
 			return syscall.Exec(path, args, os.Environ())
 		},

@@ -477,3 +477,28 @@ func TestImageLayersRemovedWithoutKeptHelper(t *testing.T) {
 	}
 	sameStore(t, "after run --rm whose kept helper was killed", before)
 }
+
+// A helper binary's command (podctl images, apply, pull, ...) is handed
+// over by podctl's C constructor, before any Go runtime of podctl's
+// starts (GODEBUG=inittrace=1 prints a line per runtime's own
+// initializer; rootless, podctl-store starts a second one of its own, in
+// the store's user namespace). The control: _PODCTL_NO_HANDOVER leaves it
+// to podctl's Go, and one more runtime starts.
+func TestHelperHandover(t *testing.T) {
+	runtimes := func(env ...string) int {
+		r := runEnv(t, append([]string{"GODEBUG=inittrace=1"}, env...), "", "images", "--format", "json")
+		if r.code != 0 {
+			t.Fatalf("podctl images %v: exit %d, %s", env, r.code, r.stderr)
+		}
+		return strings.Count(r.stderr, "init runtime @")
+	}
+	handed, viaGo := runtimes(), runtimes("_PODCTL_NO_HANDOVER=1")
+	if handed < 1 || viaGo != handed+1 {
+		t.Errorf("podctl images: %d Go runtimes handed over, %d through podctl's Go; want one fewer handed over", handed, viaGo)
+	}
+	// The same command line, either way.
+	a, b := run(t, "images", "--format", "json"), runEnv(t, []string{"_PODCTL_NO_HANDOVER=1"}, "", "images", "--format", "json")
+	if a.stdout != b.stdout || a.code != b.code {
+		t.Errorf("handed over: %d %q; through Go: %d %q", a.code, a.stdout, b.code, b.stdout)
+	}
+}
