@@ -224,10 +224,10 @@ int podctl_nl_open(void)
 	// Best effort: without them, errors come without the kernel's text.
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	// rtnetlink answers each request at once; should an answer never come
-	// (a lost message: the kernel drops what does not fit a full receive
-	// buffer, netlink(7) ENOBUFS), the pod fails at its step instead of
-	// hanging its start for good.
+	// rtnetlink answers each request before send returns, and a dropped
+	// answer shows as ENOBUFS on the next recv (netlink(7)); the timeout
+	// only bounds what should never happen, so that a pod's start fails at
+	// its step rather than hanging for good.
 	struct timeval tv = {.tv_sec = 10};
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		int saved = errno;
@@ -292,13 +292,16 @@ static int link_index(int fd, const char *name, const char *step, struct why *w)
 // bridge br (see the top of this file: the host side of this address's
 // previous pod, whose namespace the kernel has not finished taking down;
 // only podctl puts ports on its bridge): 1 if it did, 0 if the name is not
-// a port of br (someone else's: left alone), -1 on error.
+// a port of br or cannot be read (someone else's: left alone), -1 if the
+// deletion failed.
 static int remove_stale_host_side(int fd, const char *name, int br, struct why *w)
 {
 	struct link l;
 	struct why quiet = {NULL, 0};
+	// Gone meanwhile: the name is free now. Not known: not ours to
+	// remove (the pair's EEXIST is what the caller reports).
 	if (get_link(fd, name, &l, "", &quiet) < 0)
-		return errno == ENODEV ? 1 : -1; // gone meanwhile: free now
+		return errno == ENODEV ? 1 : 0;
 	if (l.master != br)
 		return 0;
 	char step[96];

@@ -116,6 +116,15 @@ func Run(ctx context.Context, spec model.PodSpec, ctr model.ContainerSpec, detac
 	// (its namespaces, its pause), and the supervisor waits for it only
 	// where the container's plan needs it; a missing image still fails
 	// the pod, and every failure removes the layer with the pod's state.
+	// The store helper must not be born in the delegation's root beside
+	// this command, which the pod's cgroup would make leave it: it leaves
+	// first, as before a detached supervisor.
+	if ctr.Image != "" || len(ctr.ImageVolumes) > 0 {
+		if err := podcgroup.LeaveRoot(); err != nil {
+			os.RemoveAll(dir)
+			return 0, err
+		}
+	}
 	pending := layers.StartPrepare(spec.Name, spec.UserNS, []*model.ContainerSpec{&ctr})
 	s := supervisor.New(dir, spec)
 	s.Stdout, s.Stderr, s.Notices, s.Stdin, s.Resize = o.Stdout, o.Stderr, o.Notices, o.Stdin, o.Resize

@@ -48,10 +48,8 @@ func spawnSupervisor(name string, lock *os.File) (*spawnedSupervisor, error) {
 	// command, alone there, steps into a leaf first, and the supervisor
 	// is born in that leaf (cgroups.Delegation.Prepare). Without it the
 	// supervisor found this command beside it and refused.
-	if d, err := podcgroup.Delegation(); err == nil {
-		if err := d.Prepare(); err != nil {
-			return nil, fmt.Errorf("creating the pod's cgroup: %w", err)
-		}
+	if err := podcgroup.LeaveRoot(); err != nil {
+		return nil, err
 	}
 	cmd := &forkexec.Cmd{
 		Path: stage.SelfExe,

@@ -136,7 +136,7 @@ func (p *Pending) Finish(cs []*model.ContainerSpec) error {
 	if len(prepared) != len(slots) {
 		p.Discard()
 		p.removed = true
-		return fmt.Errorf("container %s: the image store helper made %d layers, not %d", slots[0].c.Name, len(prepared), len(slots))
+		return fmt.Errorf("the image store helper made %d layers, not %d", len(prepared), len(slots))
 	}
 	for i, s := range slots {
 		*s.into = prepared[i]

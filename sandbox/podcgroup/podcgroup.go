@@ -33,6 +33,21 @@ const (
 // Delegation is cgroups.Find's answer, asked once per process.
 var Delegation = sync.OnceValues(cgroups.Find)
 
+// LeaveRoot readies the delegation, if there is one, before this command
+// starts any child that must not be in the delegation's root beside it
+// (cgroups.Delegation.Prepare): a detached supervisor, a store helper made
+// beside the pod. Without a delegation it does nothing.
+func LeaveRoot() error {
+	d, err := Delegation()
+	if err != nil {
+		return nil
+	}
+	if err := d.Prepare(); err != nil {
+		return fmt.Errorf("creating the pod's cgroup: %w", err)
+	}
+	return nil
+}
+
 // CheckLimits refuses, before anything is made, limits that cannot be
 // enforced here: podctl never runs a pod silently unlimited. pod is the
 // pod's own limits, ctrs the containers'.

@@ -115,10 +115,17 @@ func JoinShared(pod string, allowHostLoopback, plug bool, ids idmap.Mapping) (sh
 			return err
 		}
 		// The lease is the pod's only once this returns: the caller
-		// releases only what it was given.
+		// releases only what it was given. An address that was let
+		// through to the host's loopback is filtered again without it, as
+		// ReleaseShared does, or the next pod to lease it would inherit
+		// that right.
+		filtered := false
 		defer func() {
 			if joinErr != nil {
 				os.Remove(filepath.Join(dir, "leases", ip))
+				if filtered {
+					refilter(dir, n)
+				}
 			}
 		}()
 		pidfd, err := unix.PidfdOpen(n.Holder.PID, 0)
@@ -130,6 +137,7 @@ func JoinShared(pod string, allowHostLoopback, plug bool, ids idmap.Mapping) (sh
 			return errors.New("the shared network's holder died")
 		}
 		if allowHostLoopback {
+			filtered = true
 			if err := filterSharedNetwork(dir, n.Holder.PID, pidfd); err != nil {
 				return err
 			}
@@ -298,6 +306,15 @@ func netconf(holderPID, holderPIDFD int, req netsetup.NetconfRequest, extra *os.
 	return nil
 }
 
+// refilter remakes the shared network's host-loopback filter from the
+// leases as they are now (under the network's lock).
+func refilter(dir string, n *sharedNetwork) {
+	if pidfd, err := unix.PidfdOpen(n.Holder.PID, 0); err == nil {
+		filterSharedNetwork(dir, n.Holder.PID, pidfd)
+		unix.Close(pidfd)
+	}
+}
+
 // leaseIP gives pod the lowest free address of the bridge's subnet. A
 // lease whose pod no longer runs is taken back first.
 func leaseIP(dir, pod string, allowHostLoopback bool) (string, error) {
@@ -359,6 +376,16 @@ func pruneLeases(leases string) (left int) {
 			left++
 			continue
 		}
+		// A pod still being created has no state yet, for as long as its
+		// creator waits (a foreground run's image layer, made beside the
+		// pod, may take longer than a minute): its creator holds the
+		// pod's lock. Its address, and the bridge port named after it,
+		// are still its own (nsenter/bridgeplug.c replaces a port of that
+		// name as stale).
+		if err != nil && dir != "" && model.SupervisorAlive(dir) {
+			left++
+			continue
+		}
 		if err != nil || !model.Running(st, dir) {
 			os.Remove(l.path)
 			continue
@@ -393,10 +420,7 @@ func ReleaseShared(pod string) {
 			}
 		} else if allowed && ok {
 			// Its address may go to another pod next: not with its right.
-			if pidfd, err := unix.PidfdOpen(n.Holder.PID, 0); err == nil {
-				filterSharedNetwork(dir, n.Holder.PID, pidfd)
-				unix.Close(pidfd)
-			}
+			refilter(dir, n)
 		}
 		return nil
 	})

@@ -554,6 +554,50 @@ func TestBridgeLeaseOnFailure(t *testing.T) {
 	}
 }
 
+// A pod still being created (its creator holds its lock and has not
+// written its state: a foreground run waiting for its image's layer, made
+// beside the pod) keeps its address past the lease's first minute:
+// another pod's start must not take it back, or that pod would get the
+// address and replace the first pod's bridge port as stale. The control:
+// once the lock is free, the next start takes the lease back.
+func TestBridgeLeaseOfPodBeingCreated(t *testing.T) {
+	leakCheck(t)
+	podRm(t, "br-keep")
+	mustRun(t, "run", "-d", "--name", "br-keep", "--network", "bridge", "--rootfs", rootfs, "--", "sleep", "1000")
+	defer podRm(t, "br-keep")
+	dir := filepath.Join(stateDir(), "br-creating")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	lock, err := os.OpenFile(filepath.Join(dir, "supervisor.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err == nil {
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	lease := filepath.Join(filepath.Dir(stateDir()), "network", "leases", "10.90.0.200")
+	if err := os.WriteFile(lease, []byte("br-creating"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(lease)
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(lease, old, old); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "run", "--rm", "--network", "bridge", "--rootfs", rootfs, "--", "true")
+	if _, err := os.Stat(lease); err != nil {
+		t.Fatalf("the lease of a pod being created (its lock held) was taken back: %v", err)
+	}
+	lock.Close()
+	mustRun(t, "run", "--rm", "--network", "bridge", "--rootfs", rootfs, "--", "true")
+	if _, err := os.Stat(lease); err == nil {
+		t.Error("the lease of a pod whose creation ended (lock free, no state) was kept")
+	}
+}
+
 // sharedNetworkIP is ip(8) with args in the shared network's namespace
 // (root's bridge is on the host).
 func sharedNetworkIP(t *testing.T, args ...string) *exec.Cmd {
