@@ -84,6 +84,7 @@ package stage
 //	   |-- "join <setns> 0" ------>| ... as above
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -157,6 +158,16 @@ func (s *SyncSocket) Recv() ([]byte, error) {
 // recvFD reads one message and the descriptor sent with it, if any (-1).
 func (s *SyncSocket) recvFD() ([]byte, int, error) {
 	b, fds, err := wire.Recv(wire.FD(s.Fd))
+	if errors.Is(err, unix.ECONNRESET) {
+		// The peer closed with a message of ours unread (it failed
+		// before reading it: "mapped" sent while the pause's stage was
+		// failing to plug the pod in). The kernel reports that reset
+		// before the datagrams still queued for us, and reading it clears
+		// it (net/core/datagram.c, __skb_try_recv_datagram checks
+		// sock_error first): the peer's last words, its "error ...", come
+		// with the next read.
+		b, fds, err = wire.Recv(wire.FD(s.Fd))
+	}
 	if err == io.EOF {
 		return nil, -1, errEOF
 	}

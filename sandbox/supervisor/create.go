@@ -31,6 +31,9 @@ func (s *Supervisor) Create(ctrs []model.ContainerSpec) error {
 		plug := s.St.Spec.Network.Mode == netsetup.Bridge
 		shared, ip, err := podnet.JoinShared(s.St.Spec.Name, s.St.Spec.Network.AllowHostLoopback, plug, idmap.Detect())
 		if err != nil {
+			// JoinShared gave its lease back; a network it started for
+			// this pod alone goes too (no lease left: ReleaseShared).
+			podnet.ReleaseShared("")
 			return fmt.Errorf("creating pod %s: %w", s.St.Spec.Name, err)
 		}
 		s.shared = shared
