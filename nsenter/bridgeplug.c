@@ -323,6 +323,34 @@ static int set_up(int fd, int index, const char *step, struct why *w)
 	return talk(fd, &r, step, NULL, w);
 }
 
+// req_veth builds the request for a veth pair, up: host on master (if
+// not 0), its peer made in the namespace peer_netns (if not -1), both with
+// mtu (if not 0).
+static void req_veth(struct nlreq *r, const char *host, const char *peer_name, unsigned mtu, int master, int peer_netns)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	req_begin(r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	req_str(r, IFLA_IFNAME, host);
+	if (mtu > 0)
+		req_u32(r, IFLA_MTU, mtu);
+	if (master > 0)
+		req_u32(r, IFLA_MASTER, (uint32_t)master);
+	struct rtattr *info = req_nest(r, IFLA_LINKINFO);
+	req_str(r, IFLA_INFO_KIND, "veth");
+	struct rtattr *data = req_nest(r, IFLA_INFO_DATA);
+	// VETH_INFO_PEER holds a struct ifinfomsg, then the peer's attributes.
+	struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
+	struct rtattr *peerattr = req_attr(r, VETH_INFO_PEER, &peer, sizeof(peer));
+	req_str(r, IFLA_IFNAME, peer_name);
+	if (mtu > 0)
+		req_u32(r, IFLA_MTU, mtu);
+	if (peer_netns >= 0)
+		req_u32(r, IFLA_NET_NS_FD, (uint32_t)peer_netns);
+	req_end(r, peerattr);
+	req_end(r, data);
+	req_end(r, info);
+}
+
 int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct podctl_plug *p, char *whybuf, size_t whylen)
 {
 	struct why w = {whybuf, whylen};
@@ -338,23 +366,7 @@ int podctl_bridge_plug(int nl_bridge, int nl_pod, int pod_netns, const struct po
 	// 1. The pair (ip link add HOST mtu M master BR up type veth peer
 	// name PEER mtu M netns POD).
 	snprintf(step, sizeof(step), "making veth pair %s (on %s) and %s (in the pod's network namespace)", p->host_if, p->bridge, p->peer_if);
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
-	req_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
-	req_str(&r, IFLA_IFNAME, p->host_if);
-	req_u32(&r, IFLA_MTU, p->mtu);
-	req_u32(&r, IFLA_MASTER, (uint32_t)br);
-	struct rtattr *info = req_nest(&r, IFLA_LINKINFO);
-	req_str(&r, IFLA_INFO_KIND, "veth");
-	struct rtattr *data = req_nest(&r, IFLA_INFO_DATA);
-	// VETH_INFO_PEER holds a struct ifinfomsg, then the peer's attributes.
-	struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
-	struct rtattr *peerattr = req_attr(&r, VETH_INFO_PEER, &peer, sizeof(peer));
-	req_str(&r, IFLA_IFNAME, p->peer_if);
-	req_u32(&r, IFLA_MTU, p->mtu);
-	req_u32(&r, IFLA_NET_NS_FD, (uint32_t)pod_netns);
-	req_end(&r, peerattr);
-	req_end(&r, data);
-	req_end(&r, info);
+	req_veth(&r, p->host_if, p->peer_if, p->mtu, br, pod_netns);
 	if (talk(nl_bridge, &r, step, NULL, &w) < 0) {
 		if (errno != EEXIST)
 			return -1;

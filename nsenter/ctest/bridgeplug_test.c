@@ -89,25 +89,12 @@ static int neigh_exists(int nl, int index, const char *ip)
 }
 
 // make_veth: ip link add NAME type veth peer name PEER [master BR], both
-// in nl's namespace.
+// in nl's namespace (the plug's own request, req_veth).
 static void make_veth(int nl, const char *name, const char *peer_name, int master)
 {
 	struct nlreq r;
 	struct why w = {NULL, 0};
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-	req_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
-	req_str(&r, IFLA_IFNAME, name);
-	if (master > 0)
-		req_u32(&r, IFLA_MASTER, (uint32_t)master);
-	struct rtattr *info = req_nest(&r, IFLA_LINKINFO);
-	req_str(&r, IFLA_INFO_KIND, "veth");
-	struct rtattr *data = req_nest(&r, IFLA_INFO_DATA);
-	struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
-	struct rtattr *peerattr = req_attr(&r, VETH_INFO_PEER, &peer, sizeof(peer));
-	req_str(&r, IFLA_IFNAME, peer_name);
-	req_end(&r, peerattr);
-	req_end(&r, data);
-	req_end(&r, info);
+	req_veth(&r, name, peer_name, 0, master, -1);
 	CHECK(talk(nl, &r, "veth", NULL, &w) == 0, "making veth %s: %s", name, strerror(errno));
 }
 

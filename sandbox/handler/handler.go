@@ -2,8 +2,10 @@
 // against a running container, as the kubelet's prober does: exec (a
 // command joined to the container, as podctl exec's), httpGet and
 // tcpSocket (from netsetup's probe stage, inside the pod's network
-// namespace), sleep. The supervisor decides when (sandbox/supervisor/
-// probe.go); this package only runs one action and says how it went.
+// namespace), sleep. It also runs a container run's probes on their
+// periods and counts their results in a row (probes.go); the supervisor
+// decides what a streak means for the container (sandbox/supervisor/
+// probe.go).
 package handler
 
 import (

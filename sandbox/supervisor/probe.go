@@ -3,8 +3,6 @@ package supervisor
 import (
 	"fmt"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/podctl/podctl/sandbox/explain"
@@ -14,26 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// probeKind names a container's probes.
-type probeKind string
-
-const (
-	startupProbe   probeKind = "Startup"
-	livenessProbe  probeKind = "Liveness"
-	readinessProbe probeKind = "Readiness"
-)
-
-// probers is the running probes of one container run: stopped when the
-// run ends. started: the startup probe has succeeded (or there is none),
-// so liveness and readiness run.
-type probers struct {
-	stop    chan struct{}
-	started atomic.Bool
-	pidfd   int // a dup of the workload's, for exec probes: closed after the last probe
-	wg      sync.WaitGroup
-	counts  map[probeKind]*[2]int
-}
 
 // handlerEnv captures what container spec's handlers need (loop
 // goroutine); pidfd is a dup of its workload's, the handlers' to close.
@@ -46,8 +24,8 @@ func (s *Supervisor) handlerEnv(spec model.ContainerSpec, pidfd int) *handler.Ta
 }
 
 // startProbes starts container c's probes and its postStart hook (loop
-// goroutine, once its workload runs). The container is not Ready before
-// its startup and readiness probes say so.
+// goroutine, once its workload runs; handler.StartProbes runs them). The
+// container is not Ready before its startup and readiness probes say so.
 func (s *Supervisor) startProbes(c *model.ContainerStatus, proc *stage.Proc) {
 	spec := c.Spec
 	if spec.Startup == nil && spec.Liveness == nil && spec.Readiness == nil && spec.PostStart == nil {
@@ -58,78 +36,22 @@ func (s *Supervisor) startProbes(c *model.ContainerStatus, proc *stage.Proc) {
 		s.logf("container %s: probes: %v", spec.Name, err)
 		return
 	}
-	p := &probers{stop: make(chan struct{}), pidfd: dup, counts: map[probeKind]*[2]int{}}
-	s.probes[spec.Name] = p
-	env := s.handlerEnv(spec, dup)
-	run := c.RestartCount
-	name := spec.Name
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		if spec.PostStart != nil {
-			// The kubelet runs postStart as the container starts; a failed
-			// hook kills it. Probes begin once it is done.
-			if err := env.Run(spec.PostStart, 30*time.Second); err != nil {
-				s.Post(func() { s.probeKill(name, run, fmt.Sprintf("PostStartHook failed: %v", err)) })
-				return
-			}
-		}
-		if spec.Startup == nil {
-			p.started.Store(true)
-		}
-		for _, k := range []struct {
-			kind probeKind
-			pr   *model.Probe
-		}{{startupProbe, spec.Startup}, {livenessProbe, spec.Liveness}, {readinessProbe, spec.Readiness}} {
-			if k.pr != nil {
-				p.wg.Add(1)
-				go s.probeLoop(p, env, name, run, k.kind, k.pr.Defaults())
-			}
-		}
-	}()
-	go func() {
-		p.wg.Wait()
-		unix.Close(p.pidfd)
-	}()
+	name, run := spec.Name, c.RestartCount
+	s.probes[name] = handler.StartProbes(s.handlerEnv(spec, dup),
+		func(kind handler.Kind, pr model.Probe, err error) {
+			s.Post(func() { s.probed(name, run, kind, pr, err) })
+		},
+		func(err error) {
+			s.Post(func() { s.probeKill(name, run, fmt.Sprintf("PostStartHook failed: %v", err)) })
+		})
 }
 
 // stopProbes ends container name's probes (its run ended, or the pod
 // stops).
 func (s *Supervisor) stopProbes(name string) {
 	if p := s.probes[name]; p != nil {
-		close(p.stop) // the last probe to return closes its pidfd
+		p.Stop()
 		delete(s.probes, name)
-	}
-}
-
-// probeLoop runs one probe every period until its container's run ends.
-func (s *Supervisor) probeLoop(p *probers, env *handler.Target, name string, run int, kind probeKind, pr model.Probe) {
-	defer p.wg.Done()
-	select {
-	case <-time.After(pr.InitialDelay):
-	case <-p.stop:
-		return
-	}
-	tick := time.NewTicker(pr.Period)
-	defer tick.Stop()
-	for {
-		if kind == startupProbe || p.started.Load() {
-			err := env.Run(&pr.Handler, pr.Timeout)
-			select {
-			case <-p.stop:
-				return
-			default:
-			}
-			s.Post(func() { s.probed(name, run, kind, pr, err) })
-			if kind == startupProbe && err == nil {
-				return // a startup probe stops at its first success
-			}
-		}
-		select {
-		case <-tick.C:
-		case <-p.stop:
-			return
-		}
 	}
 }
 
@@ -138,45 +60,38 @@ func (s *Supervisor) probeLoop(p *probers, env *handler.Target, name string, run
 // or started (startup); failureThreshold failures in a row make it not
 // Ready, or kill it (liveness, startup), after which the restart policy
 // decides.
-func (s *Supervisor) probed(name string, run int, kind probeKind, pr model.Probe, err error) {
+func (s *Supervisor) probed(name string, run int, kind handler.Kind, pr model.Probe, err error) {
 	p := s.probes[name]
 	c := s.St.Container(name)
 	if p == nil || c == nil || c.RestartCount != run || c.State.Running == nil {
 		return // a result for a run that is over
 	}
-	n := p.counts[kind]
-	if n == nil {
-		n = &[2]int{}
-		p.counts[kind] = n
-	}
-	if err == nil {
-		n[0], n[1] = n[0]+1, 0
-	} else {
-		n[0], n[1] = 0, n[1]+1
-		explain.Printf("podctl", "%s probe of container %s failed (%d in a row): %v", kind, name, n[1], err)
+	n := p.Record(kind, err == nil)
+	if err != nil {
+		explain.Printf("podctl", "%s probe of container %s failed (%d in a row): %v", kind, name, n.Failures, err)
 	}
 	switch kind {
-	case startupProbe:
+	case handler.Startup:
 		if err == nil {
-			p.started.Store(true)
+			p.SetStarted()
 			c.Started = true
 			if c.Spec.Readiness == nil {
 				c.Ready = true
 			}
 			s.afterChange() // a sidecar's start lets the next init container go
-		} else if n[1] >= pr.FailureThreshold {
+		} else if n.Failures >= pr.FailureThreshold {
 			s.probeKill(name, run, fmt.Sprintf("Startup probe failed: %v", err))
 		}
-	case livenessProbe:
-		if err != nil && n[1] >= pr.FailureThreshold {
+	case handler.Liveness:
+		if err != nil && n.Failures >= pr.FailureThreshold {
 			s.probeKill(name, run, fmt.Sprintf("Liveness probe failed: %v", err))
 		}
-	case readinessProbe:
+	case handler.Readiness:
 		ready := c.Ready
-		if err == nil && n[0] >= pr.SuccessThreshold {
+		if err == nil && n.Successes >= pr.SuccessThreshold {
 			ready = true
 		}
-		if err != nil && n[1] >= pr.FailureThreshold {
+		if err != nil && n.Failures >= pr.FailureThreshold {
 			ready = false
 		}
 		if ready != c.Ready {

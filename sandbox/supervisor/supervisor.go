@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/podctl/podctl/sandbox/control"
+	"github.com/podctl/podctl/sandbox/handler"
 	"github.com/podctl/podctl/sandbox/idmap"
 	"github.com/podctl/podctl/sandbox/model"
 	"github.com/podctl/podctl/sandbox/podcgroup"
@@ -100,7 +101,7 @@ type Supervisor struct {
 	oomBase map[string]uint64
 	// probes: the running probes of each container (probe.go);
 	// probeKilled: why a probe killed a container, for its termination.
-	probes      map[string]*probers
+	probes      map[string]*handler.Probes
 	probeKilled map[string]string
 	// noRestart: containers stopped by StopContainer, not to be
 	// restarted when they exit.
@@ -134,7 +135,7 @@ func New(dir string, spec model.PodSpec) *Supervisor {
 		startReplies: map[string][]chan error{},
 		exitReplies:  map[string][]chan control.Reply{},
 		oomBase:      map[string]uint64{},
-		probes:       map[string]*probers{},
+		probes:       map[string]*handler.Probes{},
 		probeKilled:  map[string]string{},
 		noRestart:    map[string]bool{},
 		stdins:       map[string]*containerIn{},
