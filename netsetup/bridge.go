@@ -1,9 +1,5 @@
 package netsetup
 
-import (
-	"github.com/vishvananda/netlink"
-)
-
 // The shared network of --network bridge (rootless): one network namespace
 // per user, held by a podctl-netns process, with a bridge that every such
 // pod's veth joins, and one pasta that connects the namespace to the host
@@ -34,10 +30,4 @@ type NetconfRequest struct {
 	// a Gateway sets that filter too (one process for both).
 	Gateway string   `json:"gateway,omitempty"`
 	Allowed []string `json:"allowed,omitempty"`
-}
-
-// BridgeExists: podctl0 is in the current network namespace.
-func BridgeExists() bool {
-	_, err := netlink.LinkByName(BridgeName)
-	return err == nil
 }

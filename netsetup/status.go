@@ -4,9 +4,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Expected is the network a pod in cfg's mode gets, known before its helper
@@ -62,44 +59,6 @@ func Expected(cfg Config) Status {
 func HostGateway() string {
 	_, gw := hostDefaultIPv4()
 	return gw
-}
-
-// hostDefaultIPv4 finds the host's IPv4 default route (rtnetlink, from the
-// host's own network namespace) and the first address of its interface.
-func hostDefaultIPv4() (ip, gateway string) {
-	routes, err := netlink.RouteList(nil, unix.AF_INET)
-	if err != nil {
-		return "", ""
-	}
-	for _, r := range routes {
-		if r.Dst != nil && !r.Dst.IP.IsUnspecified() || r.Gw == nil {
-			continue
-		}
-		link, err := netlink.LinkByIndex(r.LinkIndex)
-		if err != nil {
-			continue
-		}
-		addrs, err := netlink.AddrList(link, unix.AF_INET)
-		if err != nil || len(addrs) == 0 {
-			continue
-		}
-		return addrs[0].IP.String(), r.Gw.String()
-	}
-	return "", ""
-}
-
-// hostHasIPv6Default: the host has an IPv6 default route.
-func hostHasIPv6Default() bool {
-	routes, err := netlink.RouteList(nil, unix.AF_INET6)
-	if err != nil {
-		return false
-	}
-	for _, r := range routes {
-		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
-			return true
-		}
-	}
-	return false
 }
 
 // hostResolv is what a pod takes from the host's /etc/resolv.conf, read

@@ -11,8 +11,10 @@ import (
 // pages on every start (docs/benchmarks.md). k8s.io and containers-storage
 // live in podctl-kube and podctl-store; regexp (and the unicode tables it
 // initialises) and text/template came with urfave/cli, which package cli
-// replaced.
-var offStartPath = []string{"regexp", "text/template", "github.com/urfave/cli/v2", "k8s.io/", "go.podman.io/", "google.golang.org/grpc"}
+// replaced; the netlink library configures namespaces in podctl-net, and
+// podctl reads the host's routes with plain rtnetlink dumps
+// (netsetup/hostroute.go).
+var offStartPath = []string{"regexp", "text/template", "github.com/urfave/cli/v2", "k8s.io/", "go.podman.io/", "google.golang.org/grpc", "github.com/vishvananda/"}
 
 // heavyDeps returns the packages of deps that offStartPath names.
 func heavyDeps(deps []string) []string {
