@@ -23,7 +23,10 @@ func (a *app) runCommand() *cli.Command {
 podman uses (see podctl images, podctl pull), and the image's Entrypoint, Cmd,
 Env, WorkingDir, User and StopSignal apply: CMD replaces Cmd, --entrypoint
 replaces Entrypoint (Kubernetes' args and command). Or the root is a directory
-(--rootfs), used in place.
+(--rootfs), used in place: a mount point the container needs and the directory
+lacks (for -v, --tmpfs, -w, /proc, /sys, /dev, /etc/hosts, /etc/hostname,
+/etc/resolv.conf) is made in it, empty, and stays, as runc and crun do, even
+with --read-only.
 
 Without --pod, run makes a pod for the container; the pod ends when the
 container does (and, with --rm, is removed). With --pod the container joins a

@@ -496,3 +496,40 @@ func TestNested(t *testing.T) {
 		t.Errorf("a nested pod ran without --privileged: %q", r.stdout)
 	}
 }
+
+// A --rootfs directory is used in place: the mount points a run needs and
+// the directory lacks are made in it, empty, and stay, with --read-only
+// too (podctl run --help says so). Control: none of them is there before.
+func TestRootfsMountPointsMade(t *testing.T) {
+	leakCheck(t)
+	dir := filepath.Join(t.TempDir(), "rootfs")
+	if err := buildBusyboxRootfs(dir); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{"w", "wd", "t", "proc", "sys", "dev"}
+	files := []string{"etc/hosts", "etc/hostname", "etc/resolv.conf"}
+	for _, p := range append(dirs, files...) {
+		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+			t.Fatalf("%s is in the rootfs before the run", p)
+		}
+	}
+	ws := t.TempDir()
+	r := run(t, "run", "--rm", "--read-only", "--network", "none", "-v", ws+":/w", "-w", "/wd", "--tmpfs", "/t",
+		"--rootfs", dir, "--", "sh", "-c", "pwd; touch /x 2>/dev/null || echo read-only")
+	if r.code != 0 || r.stdout != "/wd\nread-only\n" {
+		t.Fatalf("run: code %d, out %q, err %s", r.code, r.stdout, r.stderr)
+	}
+	for _, p := range dirs {
+		if entries, err := os.ReadDir(filepath.Join(dir, p)); err != nil || len(entries) != 0 {
+			t.Errorf("%s in the rootfs after the run: %v, %d entries; want an empty directory", p, err, len(entries))
+		}
+	}
+	for _, p := range files {
+		if fi, err := os.Lstat(filepath.Join(dir, p)); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+			t.Errorf("%s in the rootfs after the run: %v; want an empty file", p, err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "x")); err == nil {
+		t.Errorf("the read-only root was written")
+	}
+}
