@@ -9,6 +9,8 @@
 #include "../bridgeplug.c"
 
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "check.h"
 
@@ -300,9 +302,78 @@ static void test_plug(void)
 	close(podns3);
 }
 
+// fake_kernel answers the one request waiting on fd as rtnetlink would
+// refuse it with an extended ack: EINVAL, the request echoed whole (or,
+// capped, its header only: NLM_F_CAPPED) and the text as
+// NLMSGERR_ATTR_MSG. The kernel here always caps (NETLINK_CAP_ACK takes),
+// so only this fake answer exercises the uncapped layout.
+static void fake_kernel(int fd, int capped, const char *text)
+{
+	union {
+		struct nlmsghdr align;
+		char bytes[2048];
+	} req, out;
+	ssize_t n = recv(fd, &req, sizeof(req), 0);
+	if (n < (ssize_t)sizeof(struct nlmsghdr))
+		_exit(2);
+	memset(&out, 0, sizeof(out));
+	struct nlmsghdr *h = &out.align;
+	struct nlmsgerr *e = NLMSG_DATA(h);
+	e->error = -EINVAL;
+	memcpy(&e->msg, &req, sizeof(struct nlmsghdr));
+	size_t len = NLMSG_LENGTH(sizeof(*e));
+	if (!capped) {
+		size_t body = NLMSG_ALIGN(req.align.nlmsg_len) - sizeof(struct nlmsghdr);
+		memcpy((char *)h + len, (char *)&req + sizeof(struct nlmsghdr), body);
+		len += body;
+	}
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(len));
+	a->rta_type = NLMSGERR_ATTR_MSG;
+	a->rta_len = RTA_LENGTH(strlen(text) + 1);
+	memcpy(RTA_DATA(a), text, strlen(text) + 1);
+	h->nlmsg_len = NLMSG_ALIGN(len) + RTA_ALIGN(a->rta_len);
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_flags = NLM_F_ACK_TLVS | (capped ? NLM_F_CAPPED : 0);
+	h->nlmsg_seq = req.align.nlmsg_seq;
+	if (send(fd, &out, h->nlmsg_len, 0) != (ssize_t)h->nlmsg_len)
+		_exit(3);
+	_exit(0);
+}
+
+// The kernel's text is found after the echoed request, whether the
+// request came back whole or capped to its header.
+static void test_ext_ack(void)
+{
+	for (int capped = 0; capped < 2; capped++) {
+		int sv[2];
+		CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %s", strerror(errno));
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			fake_kernel(sv[1], capped, capped ? "capped words" : "uncapped words");
+		}
+		close(sv[1]);
+		struct nlreq r;
+		struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+		req_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+		req_str(&r, IFLA_IFNAME, "podctl-fake0");
+		char why[256] = "";
+		struct why w = {why, sizeof(why)};
+		errno = 0;
+		int rc = talk(sv[0], &r, "the step", NULL, &w);
+		CHECK(rc < 0 && errno == EINVAL, "%s ack: talk = %d, errno %d", capped ? "a capped" : "an uncapped", rc, errno);
+		const char *want = capped ? "the step (the kernel: \"capped words\")" : "the step (the kernel: \"uncapped words\")";
+		CHECK(strcmp(why, want) == 0, "%s ack: why %s, want %s", capped ? "a capped" : "an uncapped", why, want);
+		int status;
+		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the fake kernel: status %d", status);
+		close(sv[0]);
+	}
+}
+
 int main(void)
 {
 	test_parse();
+	test_ext_ack();
 	test_plug();
 	if (failures == 0)
 		printf("ok\n");
