@@ -23,10 +23,11 @@ import (
 // routing table counts (RT_TABLE_MAIN): a default route in another table
 // is policy routing's, not the host's way out.
 
-// routeInfo is what a default route says here.
+// routeInfo is what a route says here. toAll: a route to everywhere, with
+// no destination (the kernel leaves RTA_DST out when its length is 0) or
+// the unspecified address as its destination.
 type routeInfo struct {
-	dstLen  int
-	dstZero bool // RTA_DST absent or all zeros
+	toAll   bool
 	gateway netip.Addr
 	oif     int
 }
@@ -48,7 +49,7 @@ func mainRoutes(family int) ([]routeInfo, error) {
 			continue
 		}
 		table := uint32(rtm.Table)
-		r := routeInfo{dstLen: int(rtm.Dst_len), dstZero: true}
+		r := routeInfo{toAll: true}
 		for _, a := range attrs {
 			switch a.Attr.Type {
 			case syscall.RTA_TABLE:
@@ -56,7 +57,7 @@ func mainRoutes(family int) ([]routeInfo, error) {
 					table = binary.NativeEndian.Uint32(a.Value)
 				}
 			case syscall.RTA_DST:
-				r.dstZero = allZero(a.Value)
+				r.toAll = allZero(a.Value)
 			case syscall.RTA_GATEWAY:
 				r.gateway, _ = netip.AddrFromSlice(a.Value)
 			case syscall.RTA_OIF:
@@ -71,10 +72,6 @@ func mainRoutes(family int) ([]routeInfo, error) {
 	}
 	return routes, nil
 }
-
-// isDefault: a route to everywhere (no destination, or the unspecified
-// address as its destination).
-func (r routeInfo) isDefault() bool { return r.dstLen == 0 || r.dstZero }
 
 // firstAddress is the first address of family on interface index, in the
 // kernel's order (IFA_LOCAL, the interface's own address; IFA_ADDRESS only
@@ -136,7 +133,7 @@ func hostDefaultIPv4() (ip, gateway string) {
 		return "", ""
 	}
 	for _, r := range routes {
-		if !r.isDefault() || !r.gateway.IsValid() {
+		if !r.toAll || !r.gateway.IsValid() {
 			continue
 		}
 		a, err := firstAddress(syscall.AF_INET, r.oif)
@@ -155,7 +152,7 @@ func hostHasIPv6Default() bool {
 		return false
 	}
 	for _, r := range routes {
-		if r.isDefault() {
+		if r.toAll {
 			return true
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/forkexec"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/plainjson"
 	"github.com/podctl/podctl/sandbox/podcgroup"
 	"github.com/podctl/podctl/sandbox/stage"
 	"golang.org/x/sys/unix"
@@ -84,10 +83,7 @@ func (p *spawnedSupervisor) Abort() {
 func (p *spawnedSupervisor) Create(dir string, spec model.PodSpec, ctrs []model.ContainerSpec, notices io.Writer) (created bool, err error) {
 	sock, proc := p.sock, p.proc
 	defer sock.Close()
-	// plainjson both ways (the reply too): encoding/json would first build
-	// its coders for the pod's ~30 types by reflection, ~2 ms of CPU in each
-	// process at every detached pod's start (package plainjson says why).
-	b, err := plainjson.MarshalIndent(control.SuperviseRequest{Dir: dir, LockFD: 4, Spec: spec, Containers: ctrs})
+	b, err := control.EncodeSupervise(control.SuperviseRequest{Dir: dir, LockFD: 4, Spec: spec, Containers: ctrs})
 	if err != nil {
 		proc.Kill()
 		proc.Wait()
@@ -107,7 +103,7 @@ func (p *spawnedSupervisor) Create(dir string, spec model.PodSpec, ctrs []model.
 		return false, fmt.Errorf("the supervisor of pod %s exited during creation (see %s): %w", spec.Name, filepath.Join(dir, "supervisor.log"), err)
 	}
 	var r control.SuperviseReply
-	if err := plainjson.Unmarshal(b, &r); err != nil {
+	if err := control.DecodeSupervise(b, &r); err != nil {
 		return false, fmt.Errorf("bad reply from the supervisor of pod %s: %w", spec.Name, err)
 	}
 	if r.Notice != "" && notices != nil {

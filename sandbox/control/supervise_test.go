@@ -8,11 +8,10 @@ import (
 
 	"github.com/podctl/podctl/rootfs"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/plainjson"
 )
 
-// The supervisor's request and reply travel as plainjson writes and reads
-// them (sandbox/spawn.go, supervisor/detached.go). Every field of the
+// The supervisor's request and reply travel as EncodeSupervise writes and
+// DecodeSupervise reads them (plainjson). Every field of the
 // pod's spec types is proven against encoding/json by sandbox/model's state
 // tests; this proves the messages' own fields and that both codecs agree
 // on a request, either way round.
@@ -34,7 +33,7 @@ func TestSuperviseMessagesAsEncodingJSON(t *testing.T) {
 		"reply":   {&reply, &SuperviseReply{}},
 	} {
 		v, back := pair[0], pair[1]
-		b, err := plainjson.MarshalIndent(v)
+		b, err := EncodeSupervise(v)
 		if err != nil {
 			t.Fatalf("%s: plainjson cannot write it: %v", name, err)
 		}
@@ -46,7 +45,7 @@ func TestSuperviseMessagesAsEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		again := reflect.New(reflect.TypeOf(v).Elem()).Interface()
-		if err := plainjson.Unmarshal(b, again); err != nil || !reflect.DeepEqual(again, v) {
+		if err := DecodeSupervise(b, again); err != nil || !reflect.DeepEqual(again, v) {
 			t.Errorf("%s: written by encoding/json, plainjson reads %+v (%v), want %+v", name, again, err, v)
 		}
 	}

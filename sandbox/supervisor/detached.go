@@ -12,7 +12,6 @@ import (
 	"github.com/podctl/podctl/sandbox/control"
 	"github.com/podctl/podctl/sandbox/explain"
 	"github.com/podctl/podctl/sandbox/model"
-	"github.com/podctl/podctl/sandbox/plainjson"
 	"github.com/podctl/podctl/sandbox/stage"
 
 	"github.com/podctl/podctl/nsenter"
@@ -48,7 +47,7 @@ func SuperviseMain(fd int) {
 		os.Exit(1)
 	}
 	var req control.SuperviseRequest
-	if err := plainjson.Unmarshal(b, &req); err != nil {
+	if err := control.DecodeSupervise(b, &req); err != nil {
 		sendReply(sock, control.SuperviseReply{Error: "supervisor: bad request: " + err.Error()})
 		os.Exit(1)
 	}
@@ -140,6 +139,6 @@ func endUnresumable(dir string, k *nsenter.KeepSpec) {
 }
 
 func sendReply(sock *stage.SyncSocket, r control.SuperviseReply) {
-	b, _ := plainjson.MarshalIndent(r)
+	b, _ := control.EncodeSupervise(r)
 	sock.Send(b)
 }
